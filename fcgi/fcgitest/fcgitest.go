@@ -1,0 +1,224 @@
+// Package fcgitest starts real FastCGI peers for tests: Debian's php-fpm, nginx in front of it,
+// and the cgi-fcgi bridge from libfcgi.
+//
+// Every helper takes a testing.TB, writes its configuration under t.TempDir(), waits until the
+// process accepts connections and stops it in t.Cleanup, so no process outlives the test.
+//
+// When a binary is missing the helper calls t.Skip, unless the environment variable named by
+// RequireEnv is "1" (scripts/test sets it), in which case it calls t.Fatal: on a machine
+// prepared with `scripts/deps test` a skipped integration test is a failure.
+//
+// The package imports only the standard library, like the rest of fcgi.
+package fcgitest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RequireEnv names the environment variable that turns a missing php-fpm, nginx or cgi-fcgi
+// from a skip into a failure when set to "1".
+const RequireEnv = "FCGISCOPE_REQUIRE_PHPFPM"
+
+// Timeouts shared by the helpers.
+const (
+	readyTimeout = 10 * time.Second // from start until the listener accepts
+	stopGrace    = 3 * time.Second  // from SIGQUIT until SIGKILL
+	startTries   = 5                // attempts when a free port was taken by someone else
+)
+
+// missing skips or fails the test because the named program is not installed.
+func missing(t testing.TB, what string) {
+	t.Helper()
+	if os.Getenv(RequireEnv) == "1" {
+		t.Fatalf("fcgitest: %s not found and %s=1; install it with scripts/deps test", what, RequireEnv)
+	}
+	t.Skipf("fcgitest: %s not found; install it with scripts/deps test (set %s=1 to fail instead)", what, RequireEnv)
+}
+
+// lookBinary returns the first of names found in PATH or in the extra directories
+// (/usr/sbin is often missing from a non-root PATH), or "".
+func lookBinary(names []string, dirs ...string) string {
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	for _, dir := range dirs {
+		for _, name := range names {
+			p := filepath.Join(dir, name)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// CGIFCGI returns the path of libfcgi's cgi-fcgi bridge (Debian package libfcgi-bin).
+// Run it as `cgi-fcgi -bind -connect ADDR` with the CGI variables in its environment; ADDR is
+// host:port or a unix socket path. It writes the FastCGI stdout stream to its stdout and the
+// stderr stream to its stderr.
+func CGIFCGI(t testing.TB) string {
+	t.Helper()
+	p := lookBinary([]string{"cgi-fcgi"}, "/usr/bin", "/usr/local/bin")
+	if p == "" {
+		missing(t, "cgi-fcgi (package libfcgi-bin)")
+	}
+	return p
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Another process may take
+// it before the caller binds it; the helpers of this package retry with a new port when that
+// happens.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("fcgitest: %v", err)
+	}
+	return port
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// isRoot reports whether the test runs as root, where php-fpm and nginx need explicit users.
+func isRoot() bool { return os.Geteuid() == 0 }
+
+// quote renders s as a double-quoted configuration value; both php-fpm's ini parser and nginx
+// accept this form.
+func quote(s string) string { return strconv.Quote(s) }
+
+// syncBuffer collects a child's stdout and stderr; exec copies into it from its own goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// process is a started child with its own process group, so that stopping it also reaches the
+// workers it forked.
+type process struct {
+	cmd     *exec.Cmd
+	out     syncBuffer
+	done    chan struct{} // closed once cmd.Wait returned
+	waitErr error         // valid after done is closed
+	stop    sync.Once
+}
+
+// startProcess starts path with args in dir. The child inherits the environment minus
+// NOTIFY_SOCKET (php-fpm would otherwise report to a systemd that is not its own).
+func startProcess(dir, path string, args ...string) (*process, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "NOTIFY_SOCKET=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	cmd.Stdout = &p.out
+	cmd.Stderr = &p.out
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", path, err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// errExited reports that the child died before it was ready.
+var errExited = errors.New("process exited")
+
+// waitReady dials network/addr until it connects, the child exits or readyTimeout passes.
+func (p *process) waitReady(network, addr string) error {
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%w before accepting on %s %s: %v", errExited, network, addr, p.waitErr)
+		default:
+		}
+		c, dialErr := net.DialTimeout(network, addr, 200*time.Millisecond)
+		if dialErr == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no listener on %s %s after %v: %w", network, addr, readyTimeout, dialErr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// terminate asks the child to quit gracefully (SIGQUIT: php-fpm and nginx both finish their
+// requests and stop their workers), kills the whole process group after stopGrace, and waits.
+// Safe to call more than once.
+func (p *process) terminate() {
+	p.stop.Do(func() {
+		pid := p.cmd.Process.Pid
+		select {
+		case <-p.done:
+		default:
+			quit(p.cmd.Process)
+			select {
+			case <-p.done:
+			case <-time.After(stopGrace):
+				killGroup(pid, p.cmd.Process)
+				<-p.done
+			}
+		}
+		// Workers normally exit with their master; kill any straggler left in the group.
+		killGroup(pid, nil)
+	})
+}
+
+// readFile returns the file's contents, or a note saying why it could not be read.
+func readFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	return string(b)
+}
+
+// tempDir returns t.TempDir() as an absolute path.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs(t.TempDir())
+	if err != nil {
+		t.Fatalf("fcgitest: %v", err)
+	}
+	return dir
+}

@@ -1,0 +1,243 @@
+// Reader: decodes records from a byte stream, keeping raw bytes and offsets.
+
+package fcgi
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Record is one record as it crossed the wire.
+type Record struct {
+	Header
+	// Index counts records read by this Reader, from 0.
+	Index int
+	// Offset is the byte offset of the header's first byte in the stream.
+	Offset int64
+	// Raw holds header, content and padding exactly as read.
+	Raw []byte
+	// Body is the decoded content: *BeginRequest, *EndRequest,
+	// *UnknownType or *Pairs; nil for stream data, ABORT_REQUEST and
+	// unknown types.
+	Body Body
+}
+
+// Content returns the record's content bytes (a sub-slice of Raw). For a
+// record whose header lies about its length (see Fault), it returns what Raw
+// holds after the header, up to the claimed length.
+func (r *Record) Content() []byte {
+	return r.Raw[min(HeaderLen, len(r.Raw)):min(HeaderLen+int(r.ContentLength), len(r.Raw))]
+}
+
+// Padding returns the record's padding bytes (a sub-slice of Raw).
+func (r *Record) Padding() []byte {
+	return r.Raw[min(HeaderLen+int(r.ContentLength), len(r.Raw)):]
+}
+
+// Sentinel errors wrapped in a *RecordError.
+var (
+	// ErrVersion: the header's version is not 1.
+	ErrVersion = errors.New("unsupported protocol version")
+	// ErrShortRecord: the stream ended inside a record.
+	ErrShortRecord = errors.New("stream ended inside a record")
+	// ErrBody: the content does not decode as its type requires.
+	ErrBody = errors.New("malformed record body")
+)
+
+// RecordError says what went wrong where: which record, at which byte offset.
+type RecordError struct {
+	Index  int    // index of the record (0-based)
+	Offset int64  // byte offset of the record's header in the stream
+	Header Header // the header, when it was read whole
+	// Partial holds the bytes of a record cut short by the end of the
+	// stream (a copy; nil otherwise).
+	Partial []byte
+	Err     error
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("fcgi: record %d at byte %d: %v", e.Index, e.Offset, e.Err)
+}
+
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// DefaultMaxPairLen bounds the bytes a Reader keeps for one name-value pair
+// that straddles records.
+const DefaultMaxPairLen = 4 << 20
+
+// Reader reads records from a stream.
+//
+// The Record returned by ReadRecord, its Raw bytes and Body are valid only
+// until the next call to ReadRecord: copy what must outlive it.
+type Reader struct {
+	r      *bufio.Reader
+	buf    []byte
+	rec    Record
+	off    int64
+	index  int
+	pairs  map[streamKey]*pairStream
+	maxLen int
+
+	// Trace, when set, is called with every record read, before
+	// ReadRecord returns it.
+	Trace Trace
+}
+
+type streamKey struct {
+	id  uint16
+	typ RecordType
+}
+
+// NewReader returns a Reader reading from r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{
+		r:      bufio.NewReaderSize(r, 32<<10),
+		buf:    make([]byte, HeaderLen+MaxContent+MaxPadding),
+		maxLen: DefaultMaxPairLen,
+	}
+}
+
+// SetMaxPairLen sets the largest name-value pair the Reader will assemble
+// across records (default DefaultMaxPairLen).
+func (r *Reader) SetMaxPairLen(n int) { r.maxLen = n }
+
+// Offset returns the number of bytes consumed so far.
+func (r *Reader) Offset() int64 { return r.off }
+
+// ReadRecord reads the next record.
+//
+// At a clean end of stream (between records) it returns io.EOF. Otherwise
+// every error is a *RecordError naming the record and its offset. When the
+// error concerns the record's contents (bad version, malformed body) the
+// record was read whole and is returned as well, so nothing read is lost;
+// the stream stays in step and reading may go on.
+func (r *Reader) ReadRecord() (*Record, error) {
+	start := r.off
+	n, err := io.ReadFull(r.r, r.buf[:HeaderLen])
+	r.off += int64(n)
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, r.shortErr(start, nil, r.buf[:n], err)
+	}
+	h, _ := ParseHeader(r.buf)
+	total := h.RecordLen()
+	n, err = io.ReadFull(r.r, r.buf[HeaderLen:total])
+	r.off += int64(n)
+	if err != nil {
+		return nil, r.shortErr(start, &h, r.buf[:HeaderLen+n], err)
+	}
+	rec := &r.rec
+	*rec = Record{Header: h, Index: r.index, Offset: start, Raw: r.buf[:total]}
+	r.index++
+	var bodyErr error
+	if h.Version != Version1 {
+		bodyErr = fmt.Errorf("%w %d (want 1)", ErrVersion, h.Version)
+	} else {
+		rec.Body, bodyErr = r.decodeBody(h, rec.Content())
+	}
+	if r.Trace != nil {
+		r.Trace(Event{Dir: Received, Time: time.Now(), Record: rec, Err: bodyErr})
+	}
+	if bodyErr != nil {
+		return rec, &RecordError{Index: rec.Index, Offset: start, Header: h, Err: bodyErr}
+	}
+	return rec, nil
+}
+
+func (r *Reader) shortErr(start int64, h *Header, partial []byte, err error) error {
+	e := &RecordError{Index: r.index, Offset: start, Partial: append([]byte(nil), partial...)}
+	if h != nil {
+		e.Header = *h
+	}
+	r.index++
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		if h == nil {
+			e.Err = fmt.Errorf("%w: header cut after %d of %d bytes", ErrShortRecord, len(partial), HeaderLen)
+		} else {
+			e.Err = fmt.Errorf("%w: %s record with content length %d and padding %d cut after %d of %d bytes",
+				ErrShortRecord, h.Type, h.ContentLength, h.PaddingLength, len(partial), h.RecordLen())
+		}
+		return e
+	}
+	e.Err = err
+	return e
+}
+
+// decodeBody decodes the content of a record of a known type.
+func (r *Reader) decodeBody(h Header, c []byte) (Body, error) {
+	return decodeBody(h, c, &r.pairs, r.maxLen)
+}
+
+// decodeBody decodes content by type. pairs holds the state of pair streams
+// that straddle records; it is created on first use.
+func decodeBody(h Header, c []byte, pairs *map[streamKey]*pairStream, maxLen int) (Body, error) {
+	var err error
+	switch h.Type {
+	case TypeBeginRequest:
+		var b *BeginRequest
+		if b, err = ParseBeginRequest(c); err == nil {
+			return b, nil
+		}
+	case TypeEndRequest:
+		var e *EndRequest
+		if e, err = ParseEndRequest(c); err == nil {
+			return e, nil
+		}
+	case TypeUnknownType:
+		var u *UnknownType
+		if u, err = ParseUnknownType(c); err == nil {
+			return u, nil
+		}
+	case TypeParams, TypeGetValues, TypeGetValuesResult:
+		return decodePairs(h, c, pairs, maxLen)
+	default:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%w: %v", ErrBody, err)
+}
+
+func decodePairs(h Header, c []byte, pairs *map[streamKey]*pairStream, maxLen int) (Body, error) {
+	key := streamKey{h.RequestID, h.Type}
+	if *pairs == nil {
+		*pairs = make(map[streamKey]*pairStream)
+	}
+	s := (*pairs)[key]
+	if len(c) == 0 {
+		// The empty record closes a PARAMS stream (spec §3.3); GET_VALUES
+		// records are whole on their own.
+		var err error
+		if s != nil {
+			err = s.end()
+			delete(*pairs, key)
+		}
+		if err != nil {
+			return &Pairs{}, fmt.Errorf("%w: %v", ErrBody, err)
+		}
+		return &Pairs{}, nil
+	}
+	if s == nil {
+		s = &pairStream{}
+		(*pairs)[key] = s
+	}
+	p, err := s.decode(c, maxLen)
+	if err != nil {
+		delete(*pairs, key)
+		return p, fmt.Errorf("%w: %v", ErrBody, err)
+	}
+	if h.Type != TypeParams {
+		// Management records are not streams: a pair must end in its record.
+		if err = s.end(); err != nil {
+			delete(*pairs, key)
+			return p, fmt.Errorf("%w: %s: %v", ErrBody, h.Type, err)
+		}
+	}
+	if s.carry == nil {
+		delete(*pairs, key)
+	}
+	return p, nil
+}

@@ -1,0 +1,3 @@
+module fcgiscope
+
+go 1.26
