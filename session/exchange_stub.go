@@ -1,0 +1,4 @@
+package session
+
+// Exchange records everything about one request. (Filled in by exchange.go.)
+type Exchange struct{}
