@@ -131,6 +131,8 @@ type process struct {
 	out     syncBuffer
 	done    chan struct{} // closed once cmd.Wait returned
 	waitErr error         // valid after done is closed
+	grace   time.Duration // from SIGQUIT until SIGKILL
+	guard   func()        // stops the guard of the process group; see startGuard
 	stop    sync.Once
 }
 
@@ -144,13 +146,14 @@ func startProcess(dir, path string, args ...string) (*process, error) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	p := &process{cmd: cmd, done: make(chan struct{})}
+	p := &process{cmd: cmd, done: make(chan struct{}), grace: stopGrace}
 	cmd.Stdout = &p.out
 	cmd.Stderr = &p.out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", path, err)
 	}
+	p.guard = startGuard(cmd.Process.Pid)
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
@@ -183,7 +186,7 @@ func (p *process) waitReady(network, addr string) error {
 }
 
 // terminate asks the child to quit gracefully (SIGQUIT: php-fpm and nginx both finish their
-// requests and stop their workers), kills the whole process group after stopGrace, and waits.
+// requests and stop their workers), kills the whole process group after p.grace, and waits.
 // Safe to call more than once.
 func (p *process) terminate() {
 	p.stop.Do(func() {
@@ -194,12 +197,14 @@ func (p *process) terminate() {
 			quit(p.cmd.Process)
 			select {
 			case <-p.done:
-			case <-time.After(stopGrace):
+			case <-time.After(p.grace):
 				killGroup(pid, p.cmd.Process)
 				<-p.done
 			}
 		}
-		// Workers normally exit with their master; kill any straggler left in the group.
+		// Workers normally exit with their master; the guard kills any straggler left in the
+		// group, and killGroup covers a guard that could not start.
+		p.guard()
 		killGroup(pid, nil)
 	})
 }

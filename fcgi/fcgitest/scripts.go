@@ -12,13 +12,15 @@ import (
 	"strings"
 )
 
-// defaultScripts are written into every PHPFPM document root; PHPFPM's doc lists them.
-var defaultScripts = map[string]string{
-	"hello.php": `<?php echo "hello";
+// defaultScripts returns the files written into every PHPFPM document root; PHPFPM's doc lists
+// them.
+func defaultScripts() map[string]string {
+	return map[string]string{
+		"hello.php": `<?php echo "hello";
 `,
-	"index.php": `<?php echo "index";
+		"index.php": `<?php echo "index";
 `,
-	"echo.php": `<?php
+		"echo.php": `<?php
 header('Content-Type: application/json');
 echo json_encode([
     'server' => $_SERVER,
@@ -28,11 +30,11 @@ echo json_encode([
     'cookie' => (object) $_COOKIE,
 ], JSON_UNESCAPED_SLASHES | JSON_INVALID_UTF8_SUBSTITUTE);
 `,
-	"stderr.php": `<?php
+		"stderr.php": `<?php
 error_log("to stderr from php");
 echo "ok";
 `,
-	"status.php": `<?php
+		"status.php": `<?php
 $code = isset($_GET['code']) ? (int) $_GET['code'] : 418;
 http_response_code($code);
 header('Set-Cookie: a=1', false);
@@ -40,23 +42,24 @@ header('Set-Cookie: b=2', false);
 header('Content-Type: text/plain');
 echo "status $code\n";
 `,
-	"big.php": `<?php
+		"big.php": `<?php
 $n = isset($_GET['n']) ? max(0, (int) $_GET['n']) : 200000;
 header('Content-Type: application/octet-stream');
 echo substr(str_repeat('0123456789abcdef', intdiv($n, 16) + 1), 0, $n);
 `,
-	"post.php": `<?php
+		"post.php": `<?php
 $in = file_get_contents('php://input');
 header('Content-Type: text/plain');
 echo strlen($in), ' ', md5($in);
 `,
-	"sleep.php": `<?php
+		"sleep.php": `<?php
 $ms = isset($_GET['ms']) ? max(0, (int) $_GET['ms']) : 100;
 usleep($ms * 1000);
 echo "slept $ms";
 `,
-	"redirect.php": `<?php header('Location: /hello.php');
+		"redirect.php": `<?php header('Location: /hello.php');
 `,
+	}
 }
 
 // StderrText is what stderr.php passes to error_log(); php-fpm sends it on the FastCGI stderr
@@ -79,7 +82,7 @@ func writeScripts(docroot string, extra map[string]string) error {
 		}
 		return os.WriteFile(p, []byte(body), 0o644)
 	}
-	for name, body := range defaultScripts {
+	for name, body := range defaultScripts() {
 		if err := write(name, body); err != nil {
 			return err
 		}
