@@ -22,7 +22,10 @@ func FuzzReadRecord(f *testing.F) {
 	seed(func(w *Writer) { w.WriteEndRequest(1, 3, StatusOverloaded) })
 	seed(func(w *Writer) { w.WriteGetValues([]string{ValueMaxConns, ValueMpxsConns}) })
 	seed(func(w *Writer) { w.WriteUnknownType(77) })
-	seed(func(w *Writer) { w.WriteStream(TypeStdout, 2, []byte("Status: 200\r\n\r\nhi")); w.CloseStream(TypeStdout, 2) })
+	seed(func(w *Writer) {
+		w.WriteStream(TypeStdout, 2, []byte("Status: 200\r\n\r\nhi"))
+		w.CloseStream(TypeStdout, 2)
+	})
 	seed(func(w *Writer) {
 		w.WriteFault(Fault{Header: Header{Version: 2, Type: 66, RequestID: 3, ContentLength: 9, PaddingLength: 1}, Content: []byte("x")})
 	})

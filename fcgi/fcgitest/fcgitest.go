@@ -164,8 +164,10 @@ func startProcess(dir, path string, args ...string) (*process, error) {
 // errExited reports that the child died before it was ready.
 var errExited = errors.New("process exited")
 
-// waitReady dials network/addr until it connects, the child exits or readyTimeout passes.
-func (p *process) waitReady(network, addr string) error {
+// waitReady waits until the child has logged that it is ready (ready returns true) and
+// network/addr accepts a connection, or the child exits, or readyTimeout passes. The log check
+// keeps a port taken by another process from passing for ours.
+func (p *process) waitReady(network, addr string, ready func() bool) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		select {
@@ -173,10 +175,13 @@ func (p *process) waitReady(network, addr string) error {
 			return fmt.Errorf("%w before accepting on %s %s: %v", errExited, network, addr, p.waitErr)
 		default:
 		}
-		c, dialErr := net.DialTimeout(network, addr, 200*time.Millisecond)
-		if dialErr == nil {
-			c.Close()
-			return nil
+		dialErr := errors.New("not ready according to its log")
+		if ready() {
+			var c net.Conn
+			if c, dialErr = net.DialTimeout(network, addr, 200*time.Millisecond); dialErr == nil {
+				c.Close()
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no listener on %s %s after %v: %w", network, addr, readyTimeout, dialErr)

@@ -120,7 +120,9 @@ func PHPFPM(t testing.TB, opts PHPFPMOptions) *PHPFPMServer {
 			t.Fatalf("fcgitest: php-fpm: %v", startErr)
 		}
 		t.Cleanup(s.proc.terminate)
-		startErr = s.proc.waitReady(s.Network, s.Addr)
+		startErr = s.proc.waitReady(s.Network, s.Addr, func() bool {
+			return strings.Contains(readFile(s.logPath), "ready to handle connections")
+		})
 		if startErr == nil {
 			return s
 		}
