@@ -112,16 +112,34 @@ func (w *Writer) WriteUnknownType(t RecordType) error {
 }
 
 // WriteParams writes the whole PARAMS stream of a request: the encoded pairs
-// split into records of at most 65535 bytes (a pair may straddle two records,
-// as spec §3.4 allows), then the empty record that closes the stream.
+// in records of at most 65535 bytes, then the empty record that closes the
+// stream. Records break between pairs: php-fpm parses every PARAMS record on
+// its own and drops the connection when a pair straddles two. Only a pair
+// longer than one record is split, as spec §3.4 allows.
 func (w *Writer) WriteParams(id uint16, params []Pair) error {
 	for _, p := range params {
 		if len(p.Name) > maxPairLen || len(p.Value) > maxPairLen {
 			return fmt.Errorf("fcgi: param %.40q longer than 2^31-1 bytes", p.Name)
 		}
 	}
-	w.pbuf = AppendPairs(w.pbuf[:0], params)
-	if err := w.WriteStream(TypeParams, id, w.pbuf); err != nil {
+	b := w.pbuf[:0]
+	for _, p := range params {
+		if n := PairLen(p); len(b) > 0 && len(b)+n > MaxContent && n <= MaxContent {
+			if err := w.WriteRecord(TypeParams, id, b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+		b = AppendPair(b, p)
+		for len(b) > MaxContent {
+			if err := w.WriteRecord(TypeParams, id, b[:MaxContent]); err != nil {
+				return err
+			}
+			b = append(b[:0], b[MaxContent:]...)
+		}
+	}
+	w.pbuf = b[:0]
+	if err := w.WriteStream(TypeParams, id, b); err != nil {
 		return err
 	}
 	return w.CloseStream(TypeParams, id)

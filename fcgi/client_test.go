@@ -1,0 +1,477 @@
+// Client tests: pooling of KEEP_CONN connections, retries, and interop with
+// Go's net/http/fcgi server multiplexing on one connection.
+
+package fcgi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/fcgi"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// waitUntil polls cond until it holds or testWait passes.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testWait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (c *Client) idleCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.idle)
+}
+
+func newTestClient(t *testing.T, addr string, opts Options) *Client {
+	c := NewClient(addr, opts)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func getRequest(keep bool) *Request {
+	return &Request{KeepConn: keep, Params: []Pair{{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", "/x"}}}
+}
+
+func TestClientReusesKeepConn(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	c := newTestClient(t, srv.addr, Options{})
+	for i := range 5 {
+		var out bytes.Buffer
+		req := getRequest(true)
+		req.Stdout = &out
+		resp, err := c.Do(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Conn.Reused != (i > 0) || !strings.HasSuffix(out.String(), "hello") {
+			t.Errorf("request %d: reused %v, stdout %q", i, resp.Conn.Reused, out.String())
+		}
+	}
+	if n := srv.accepted.Load(); n != 1 {
+		t.Errorf("%d connections for 5 KEEP_CONN requests, want 1", n)
+	}
+	// Without KEEP_CONN every request dials.
+	for range 3 {
+		resp, err := c.Do(t.Context(), getRequest(false))
+		if err != nil || resp.Conn.Reused {
+			t.Fatalf("Do = %+v, %v", resp, err)
+		}
+	}
+	if n := srv.accepted.Load(); n != 4 {
+		t.Errorf("%d connections, want 4", n)
+	}
+	waitUntil(t, "closed connections", func() bool { return srv.finished.Load() == 3 })
+}
+
+// closeAfterEndServer closes the connection after END_REQUEST even when
+// KEEP_CONN asked to keep it, like php-fpm recycling a worker.
+func closeAfterEndServer(sc *srvConn) {
+	if req, err := sc.readRequest(); err == nil {
+		_ = sc.answer(req.id, "hello")
+	}
+}
+
+func TestClientIdleClosedByServer(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", closeAfterEndServer)
+	c := newTestClient(t, srv.addr, Options{})
+	for i := range 3 {
+		if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+			t.Fatal(err)
+		}
+		// The idle connection's reading goroutine notices the close.
+		waitUntil(t, "the pooled connection to die", func() bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return len(c.idle) == 0 || c.idle[0].c.dead.Load()
+		})
+		if n := srv.accepted.Load(); n != int32(i+1) {
+			t.Fatalf("after request %d: %d connections", i+1, n)
+		}
+	}
+	// Each request found the pooled connection dead and dialled: no
+	// request failed, and the dead ones were dropped.
+	resp, err := c.Do(t.Context(), getRequest(true))
+	if err != nil || resp.Conn.Reused {
+		t.Fatalf("Do = %+v, %v; want success on a fresh connection", resp, err)
+	}
+}
+
+// dropSecondServer answers the first request of each connection and, on
+// the second, reads its BEGIN_REQUEST and closes without answering: the
+// request went out, then the connection died.
+func dropSecondServer(begins *atomic.Int32) func(sc *srvConn) {
+	return func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil || sc.answer(req.id, "first") != nil {
+			return
+		}
+		if rec, err := sc.r.ReadRecord(); err == nil && rec.Type == TypeBeginRequest {
+			begins.Add(1)
+		}
+	}
+}
+
+func TestClientRetry(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		req   func() *Request
+		retry bool
+	}{
+		{"GET", func() *Request { return getRequest(true) }, true},
+		{"HEAD", func() *Request {
+			return &Request{KeepConn: true, Params: []Pair{{"REQUEST_METHOD", "HEAD"}}}
+		}, true},
+		{"POST", func() *Request {
+			return &Request{KeepConn: true, Params: []Pair{{"REQUEST_METHOD", "POST"}}, Stdin: strings.NewReader("x=1")}
+		}, false},
+		{"GET with stdin", func() *Request {
+			return &Request{KeepConn: true, Params: []Pair{{"REQUEST_METHOD", "GET"}}, Stdin: strings.NewReader("x")}
+		}, false},
+		{"no method", func() *Request { return &Request{KeepConn: true} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var begins atomic.Int32
+			srv := newRawServer(t, "unix", dropSecondServer(&begins))
+			c := newTestClient(t, srv.addr, Options{})
+			if _, err := c.Do(t.Context(), tc.req()); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			req := tc.req()
+			req.Stdout = &out
+			resp, err := c.Do(t.Context(), req)
+			if tc.retry {
+				if err != nil || out.String() != "first" || resp.Conn.Reused {
+					t.Fatalf("Do = %+v, %v, stdout %q; want the answer from a fresh connection", resp, err, out.String())
+				}
+				if n := srv.accepted.Load(); n != 2 {
+					t.Errorf("%d connections, want 2", n)
+				}
+			} else {
+				if !errors.Is(err, ErrConnClosed) || resp == nil || !resp.Conn.Reused {
+					t.Fatalf("Do = %+v, %v; want ErrConnClosed on the reused connection, no retry", resp, err)
+				}
+				if n := srv.accepted.Load(); n != 1 {
+					t.Errorf("%d connections, want 1: the request was retried", n)
+				}
+			}
+			if n := begins.Load(); n != 1 {
+				t.Errorf("the server dropped %d requests, want 1", n)
+			}
+		})
+	}
+}
+
+func TestClientMaxIdle(t *testing.T) {
+	t.Parallel()
+	const n = 3
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	var conns atomic.Int32
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		if conns.Add(1) > n {
+			helloServer(sc)
+			return
+		}
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		arrived.Done()
+		arrived.Wait() // all n requests are in flight at once
+		if sc.answer(req.id, "hi") != nil {
+			return
+		}
+		helloServer(sc)
+	})
+	c := newTestClient(t, srv.addr, Options{})
+	c.SetMaxIdle(1)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if k := c.idleCount(); k != 1 {
+		t.Errorf("%d idle connections, want 1", k)
+	}
+	waitUntil(t, "the surplus connections to close", func() bool { return srv.finished.Load() == n-1 })
+	c.SetMaxIdle(0)
+	if k := c.idleCount(); k != 0 {
+		t.Errorf("%d idle connections after SetMaxIdle(0)", k)
+	}
+	waitUntil(t, "the last idle connection to close", func() bool { return srv.finished.Load() == n })
+	// No pooling now: each KEEP_CONN request dials.
+	for range 2 {
+		if resp, err := c.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
+			t.Fatalf("Do = %+v, %v", resp, err)
+		}
+	}
+	if got := srv.accepted.Load(); got != n+2 {
+		t.Errorf("%d connections, want %d", got, n+2)
+	}
+}
+
+func TestClientIdleExpiry(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	c := newTestClient(t, srv.addr, Options{})
+	c.SetIdleExpiry(100 * time.Millisecond)
+	start := time.Now()
+	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the idle connection to expire", func() bool { return srv.finished.Load() == 1 })
+	if d := time.Since(start); d < 100*time.Millisecond {
+		t.Errorf("idle connection closed after %v, before its expiry", d)
+	}
+	if k := c.idleCount(); k != 0 {
+		t.Errorf("%d idle connections after expiry", k)
+	}
+	// An expired connection taken from the pool is not used either.
+	c.SetIdleExpiry(0)
+	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetIdleExpiry(time.Nanosecond)
+	if k := c.idleCount(); k != 0 {
+		t.Errorf("SetIdleExpiry kept %d expired connections", k)
+	}
+}
+
+func TestClientClose(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	c := NewClient(srv.addr, Options{})
+	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the idle connection to close", func() bool { return srv.finished.Load() == 1 })
+	if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("Do after Close = %v, want ErrConnClosed", err)
+	}
+	if _, err := c.GetValues(t.Context()); !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("GetValues after Close = %v, want ErrConnClosed", err)
+	}
+}
+
+// TestClientTrace: the Client's Options.Trace and Request.Trace see the
+// records of requests on several connections, never two calls at once.
+func TestClientTrace(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	var inside atomic.Int32
+	var count atomic.Int32
+	c := newTestClient(t, srv.addr, Options{Trace: func(Event) {
+		if inside.Add(1) != 1 {
+			t.Error("Options.Trace called concurrently")
+		}
+		time.Sleep(100 * time.Microsecond)
+		count.Add(1)
+		inside.Add(-1)
+	}})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var tl traceLog
+			req := getRequest(false)
+			req.Trace = tl.trace
+			if _, err := c.Do(t.Context(), req); err != nil {
+				t.Error(err)
+				return
+			}
+			// SCRIPT_NAME and REQUEST_METHOD fit one PARAMS record.
+			want := "sent BEGIN_REQUEST 1, sent PARAMS 1, sent PARAMS 1, sent STDIN 1, received STDOUT 1, received END_REQUEST 1"
+			if got := tl.summary(); got != want {
+				t.Errorf("Request.Trace: %s", got)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := count.Load(); n != 8*6 {
+		t.Errorf("Options.Trace saw %d records, want %d", n, 8*6)
+	}
+}
+
+// goFCGI serves handler with Go's net/http/fcgi on a fresh listener.
+func goFCGI(t *testing.T, network string, handler http.Handler) string {
+	l, addr := testListener(t, network)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fcgi.Serve(l, handler)
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+	})
+	return addr
+}
+
+// TestGoFCGIMultiplexed: 50 concurrent requests on ONE connection to Go's
+// net/http/fcgi, each with a body larger than a record; each gets exactly
+// its own.
+func TestGoFCGIMultiplexed(t *testing.T) {
+	t.Parallel()
+	const n, reps = 50, 20000
+	addr := goFCGI(t, "unix", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tag := r.URL.Query().Get("tag")
+		w.Header().Set("Content-Type", "text/plain")
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s|", body)
+		for range reps {
+			io.WriteString(w, tag)
+		}
+	}))
+	var all atomic.Int64
+	c := mustDial(t, addr, Options{Trace: func(ev Event) {
+		if ev.Err != nil {
+			t.Errorf("trace: %v", ev.Err)
+		}
+		all.Add(1)
+	}})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tag := fmt.Sprintf("<%02d>", i)
+			var out, errOut bytes.Buffer
+			resp, err := c.Do(t.Context(), &Request{
+				KeepConn: true, // net/http/fcgi closes the connection after a request without it
+				Params: []Pair{
+					{"REQUEST_METHOD", "POST"}, {"SERVER_PROTOCOL", "HTTP/1.1"},
+					{"REQUEST_URI", "/echo?tag=" + tag}, {"CONTENT_LENGTH", "5"},
+				},
+				Stdin:  strings.NewReader(fmt.Sprintf("in-%02d", i)),
+				Stdout: &out,
+				Stderr: &errOut,
+			})
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			want := fmt.Sprintf("in-%02d|", i) + strings.Repeat(tag, reps)
+			_, body, _ := strings.Cut(out.String(), "\r\n\r\n")
+			if body != want {
+				t.Errorf("request %d (id %d): body of %d bytes is not its own (%d bytes of %s)", i, resp.ID, len(body), len(want), tag)
+			}
+			if resp.StdoutBytes <= 65535 || !resp.Ended || errOut.Len() != 0 {
+				t.Errorf("request %d: %+v stderr %q", i, resp, errOut.String())
+			}
+		}()
+	}
+	wg.Wait()
+	if c.Err() != nil {
+		t.Fatalf("connection died: %v", c.Err())
+	}
+	// Every request went over the one connection.
+	if got, err := c.GetValues(t.Context()); err != nil || fmt.Sprint(got) != fmt.Sprint([]Pair{{ValueMpxsConns, "1"}}) {
+		t.Errorf("GetValues = %v, %v; want FCGI_MPXS_CONNS=1", got, err)
+	}
+}
+
+// ctxReader blocks until its context ends.
+type ctxReader struct{ ctx context.Context }
+
+func (r ctxReader) Read([]byte) (int, error) {
+	<-r.ctx.Done()
+	return 0, r.ctx.Err()
+}
+
+// TestGoFCGICancel: cancelled while STDIN is still open, the request gets
+// ABORT_REQUEST, which net/http/fcgi answers with END_REQUEST. (It ignores
+// ABORT_REQUEST once STDIN is complete: it forgets the id at that point.)
+func TestGoFCGICancel(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{}, 1)
+	handlerErr := make(chan error, 1)
+	addr := goFCGI(t, "tcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first := make([]byte, 3)
+		if _, err := io.ReadFull(r.Body, first); err != nil {
+			handlerErr <- err
+			return
+		}
+		io.WriteString(w, "started")
+		w.(http.Flusher).Flush()
+		started <- struct{}{}
+		_, err := io.ReadAll(r.Body)
+		handlerErr <- err
+	}))
+	var tl traceLog
+	c := newTestClient(t, addr, Options{Trace: tl.trace})
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-started
+		cancel()
+	}()
+	resp, err := c.Do(ctx, &Request{
+		Params: []Pair{{"REQUEST_METHOD", "POST"}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"REQUEST_URI", "/"}},
+		Stdin:  io.MultiReader(strings.NewReader("abc"), ctxReader{ctx}),
+	})
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil || !resp.Ended {
+		t.Fatalf("Do = %+v, %v; want ErrAborted with END_REQUEST received", resp, err)
+	}
+	if err := <-handlerErr; !errors.Is(err, fcgi.ErrRequestAborted) {
+		t.Errorf("the handler read %v, want fcgi.ErrRequestAborted", err)
+	}
+	if n := len(tl.find(Sent, TypeAbortRequest)); n != 1 {
+		t.Errorf("%d ABORT_REQUEST sent: %s", n, tl.summary())
+	}
+}
+
+func BenchmarkClientDoKeepConn(b *testing.B) {
+	srv := newRawServer(b, "unix", helloServer)
+	c := NewClient(srv.addr, Options{})
+	defer c.Close()
+	req := &Request{KeepConn: true, Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Do(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkClientDoNewConn(b *testing.B) {
+	srv := newRawServer(b, "unix", helloServer)
+	c := NewClient(srv.addr, Options{})
+	defer c.Close()
+	req := &Request{Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Do(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

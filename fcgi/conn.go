@@ -1,0 +1,1111 @@
+// Conn: one client connection to a FastCGI application, multiplexing
+// requests by request id.
+
+package fcgi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for the zero fields of Options.
+const (
+	DefaultDialTimeout = 5 * time.Second
+	DefaultIdleTimeout = 30 * time.Second
+	DefaultAbortWait   = 2 * time.Second
+)
+
+// Request is one FastCGI request as the client sends it.
+type Request struct {
+	// ID is the request id; 0 picks the lowest id >= 1 that is free on
+	// the connection.
+	ID uint16
+	// Role is the BEGIN_REQUEST role; 0 means RoleResponder.
+	Role Role
+	// KeepConn sets FCGI_KEEP_CONN: the application keeps the connection
+	// open after the request. A Client pools such connections.
+	KeepConn bool
+	// Params are sent in order, duplicates kept.
+	Params []Pair
+	// Stdin is sent on the STDIN stream in records of at most 65535 bytes,
+	// then the empty record that closes the stream. It may be nil (an empty
+	// STDIN stream is still sent). Reading it is not interrupted by the
+	// context: a Stdin that blocks holds the request.
+	Stdin io.Reader
+	// Data is sent on the DATA stream after STDIN (FILTER role). When nil,
+	// a FILTER request gets an empty DATA stream and other roles none.
+	Data io.Reader
+	// Stdout receives the STDOUT content as it arrives; nil discards it.
+	// Stderr likewise receives STDERR. They are written from the
+	// connection's reading goroutine, never after Do returns, and must not
+	// block for long: every request on the connection waits meanwhile. When
+	// one fails, the rest of its stream is counted but discarded, and Do
+	// returns the write error (with the Response) after END_REQUEST.
+	Stdout io.Writer
+	Stderr io.Writer
+	// Trace sees this request's records, sent and received, plus stray
+	// records (Event.Err wraps ErrUnknownRequestID) that arrive on its
+	// connection while it is active. See Options.Trace for where it runs.
+	Trace Trace
+}
+
+// Response is what came back for a request. Do returns it, with what was
+// captured so far, together with any error once the connection existed.
+type Response struct {
+	ID             uint16
+	AppStatus      uint32
+	ProtocolStatus ProtocolStatus
+	// Ended tells whether END_REQUEST arrived.
+	Ended bool
+	// StdoutBytes and StderrBytes count the content received on the two
+	// streams, whether or not a writer took it.
+	StdoutBytes, StderrBytes int64
+	Conn                     ConnInfo
+	Timing                   Timing
+}
+
+// ConnInfo describes the connection a request went over.
+type ConnInfo struct {
+	Network, Addr string
+	// Reused is true when the connection had carried an earlier request.
+	Reused    bool
+	LocalAddr string
+}
+
+// Timing holds the milestones of a request as offsets from Start; an offset
+// is 0 when its milestone was not reached.
+type Timing struct {
+	Start time.Time
+	// Connected: the connection was ready (dialled, or taken from the
+	// pool or given to Conn.Do).
+	Connected time.Duration
+	// FirstByte: the first record for the request arrived.
+	FirstByte time.Duration
+	// End: Do finished.
+	End time.Duration
+}
+
+// Options configure a Conn or a Client. The zero value uses the defaults.
+type Options struct {
+	// DialTimeout bounds the dial; 0 means DefaultDialTimeout.
+	DialTimeout time.Duration
+	// IdleTimeout is the longest silence allowed while waiting for the
+	// next record of an active request, and the longest a write of one
+	// record may stall; 0 means DefaultIdleTimeout, < 0 none.
+	IdleTimeout time.Duration
+	// AbortWait is how long a cancelled request waits for END_REQUEST
+	// after ABORT_REQUEST; 0 means DefaultAbortWait, < 0 no wait.
+	AbortWait time.Duration
+	// Trace sees every record on every connection, sent and received, in
+	// addition to Request.Trace. Sent records are traced on the goroutine
+	// calling Do, received ones on the connection's reading goroutine; a
+	// Conn (and a Client for all its connections) never makes two trace
+	// calls at once. A Trace must not call back into the Conn or Client.
+	Trace Trace
+}
+
+func (o Options) dialTimeout() time.Duration {
+	if o.DialTimeout == 0 {
+		return DefaultDialTimeout
+	}
+	return o.DialTimeout
+}
+
+func (o Options) idleTimeout() time.Duration {
+	if o.IdleTimeout == 0 {
+		return DefaultIdleTimeout
+	}
+	return max(o.IdleTimeout, 0)
+}
+
+func (o Options) abortWait() time.Duration {
+	if o.AbortWait == 0 {
+		return DefaultAbortWait
+	}
+	return max(o.AbortWait, 0)
+}
+
+// Conn is one FastCGI connection. It multiplexes concurrent requests by
+// request id: one goroutine reads the connection and hands every record to
+// the request it belongs to; writers take turns record by record. A Conn is
+// safe for concurrent use.
+type Conn struct {
+	nc    net.Conn
+	opts  Options
+	info  ConnInfo
+	where string // "tcp 127.0.0.1:9000", for messages
+
+	r        *Reader // owned by readLoop
+	readDone chan struct{}
+	lastGVR  bool // readLoop: the last record was a non-empty GET_VALUES_RESULT
+
+	wmu   sync.Mutex // serializes writes; guards w, ww and wcall
+	w     *Writer
+	ww    wireWriter // under w: traces each record before it goes out
+	wcall *call      // the request whose records are being written
+
+	wsMu    sync.Mutex // guards writing
+	writing any        // the *call or *mgmtWait inside a write
+
+	traceMu sync.Mutex // serializes trace calls
+
+	mu    sync.Mutex
+	calls map[uint16]*call // active and reserved request ids
+	mgmt  []*mgmtWait      // GET_VALUES waiting for their answer, in order
+	begun int              // requests registered so far
+	err   *connFailure     // why the connection died; nil while alive
+	dead  atomic.Bool      // err != nil, for the write path
+
+	bufs sync.Pool // *[]byte of MaxContent bytes for STDIN and DATA
+}
+
+// call is one request in flight on a Conn.
+type call struct {
+	id    uint16
+	req   *Request
+	start time.Time
+	done  chan struct{} // closed when finished
+
+	// Guarded by Conn.mu.
+	finished bool         // END_REQUEST arrived or the conn died
+	err      *connFailure // set when the conn died first
+	sendDone bool         // Do stopped writing records for the id
+	reserved bool         // Do gave up waiting: the id is held until END_REQUEST
+
+	began bool         // BEGIN_REQUEST went out whole; Do's goroutine only
+	last  atomic.Int64 // offset from start of the last record, for the idle timeout
+
+	mu        sync.Mutex // guards delivery and the fields below
+	detached  bool       // Do returned or is returning: deliver nothing more
+	resp      *Response
+	firstByte bool
+	records   int
+	// The first write error of Stdout and of Stderr.
+	stdoutErr, stderrErr error
+}
+
+// mgmtWait is a GET_VALUES waiting for its GET_VALUES_RESULT.
+type mgmtWait struct {
+	done  chan struct{}
+	pairs []Pair
+	err   error // UNKNOWN_TYPE answer or conn failure
+}
+
+// connFailure is why a connection died.
+type connFailure struct {
+	kind  error  // one of the sentinels
+	what  string // what happened and where
+	cause error  // may be nil
+}
+
+func (f *connFailure) Error() string {
+	if f.cause == nil {
+		return f.kind.Error() + ": " + f.what
+	}
+	return f.kind.Error() + ": " + f.what + ": " + f.cause.Error()
+}
+
+func (f *connFailure) Unwrap() []error {
+	if f.cause == nil {
+		return []error{f.kind}
+	}
+	return []error{f.kind, f.cause}
+}
+
+// Dial connects to the FastCGI application at addr (see ParseAddr) within
+// opts.DialTimeout and the context.
+func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
+	network, address, err := ParseAddr(addr)
+	if err != nil {
+		return nil, fmt.Errorf("fcgi: dial: %w: %w", ErrConnect, err)
+	}
+	return dial(ctx, network, address, opts)
+}
+
+func dial(ctx context.Context, network, address string, opts Options) (*Conn, error) {
+	d := net.Dialer{Timeout: opts.dialTimeout()}
+	nc, err := d.DialContext(ctx, network, address)
+	if err != nil {
+		kind := ErrConnect
+		var ne net.Error
+		switch {
+		case errors.Is(err, context.Canceled):
+			kind = ErrAborted
+		case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+			kind = ErrTimeout
+		}
+		return nil, fmt.Errorf("fcgi: dial %s %s: %w: %w", network, address, kind, err)
+	}
+	return newConn(nc, opts, network, address), nil
+}
+
+// NewConn runs the client side of FastCGI over an open connection. The Conn
+// owns nc from now on and closes it.
+func NewConn(nc net.Conn, opts Options) *Conn {
+	network, address := "", ""
+	if ra := nc.RemoteAddr(); ra != nil {
+		network, address = ra.Network(), ra.String()
+	}
+	return newConn(nc, opts, network, address)
+}
+
+func newConn(nc net.Conn, opts Options, network, address string) *Conn {
+	c := &Conn{
+		nc:       nc,
+		opts:     opts,
+		info:     ConnInfo{Network: network, Addr: address},
+		where:    network + " " + address,
+		r:        NewReader(nc),
+		readDone: make(chan struct{}),
+		calls:    make(map[uint16]*call),
+	}
+	c.ww.c = c
+	c.w = NewWriter(&c.ww)
+	if la := nc.LocalAddr(); la != nil {
+		c.info.LocalAddr = la.String()
+	}
+	c.bufs.New = func() any { b := make([]byte, MaxContent); return &b }
+	go c.readLoop()
+	return c
+}
+
+// Err returns why the connection died, or nil while it is alive.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err == nil {
+		return nil
+	}
+	return fmt.Errorf("fcgi: %s: %w", c.where, c.err)
+}
+
+// Close closes the connection; requests still active fail with
+// ErrConnClosed. It waits for the reading goroutine to end, so it must not
+// be called from a Trace or a Stdout writer.
+func (c *Conn) Close() error {
+	c.fail(&connFailure{kind: ErrConnClosed, what: "closed by Close"})
+	<-c.readDone
+	return nil
+}
+
+// fail marks the connection dead (the first failure wins), closes it, and
+// finishes every request and GET_VALUES waiting on it.
+func (c *Conn) fail(f *connFailure) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = f
+	c.dead.Store(true)
+	for id, cl := range c.calls {
+		if !cl.finished {
+			cl.finished, cl.err = true, f
+			close(cl.done)
+		}
+		delete(c.calls, id)
+	}
+	mgmt := c.mgmt
+	c.mgmt = nil
+	c.mu.Unlock()
+	for _, w := range mgmt {
+		w.err = fmt.Errorf("fcgi: GET_VALUES on %s: %w", c.where, f)
+		close(w.done)
+	}
+	c.nc.Close()
+}
+
+// Do sends req and waits for its END_REQUEST.
+//
+// The Response is never nil: after a failure it holds what was captured
+// (Ended false if END_REQUEST did not come). A
+// cancelled context sends ABORT_REQUEST and waits up to Options.AbortWait
+// for END_REQUEST; the error wraps ErrAborted (or ErrTimeout for a passed
+// deadline) and the context's error. If END_REQUEST does not come, the
+// connection is closed, unless other requests are active on it: then the
+// id stays reserved until its END_REQUEST arrives or the connection dies,
+// so a late reply never reaches another request.
+func (c *Conn) Do(ctx context.Context, req *Request) (*Response, error) {
+	resp, _, err := c.do(ctx, req, time.Now(), -1)
+	return resp, err
+}
+
+// outcome tells a Client whether a failed request may be retried.
+type outcome struct {
+	wrote   bool // some byte of the request went out
+	records int  // records received for the request
+}
+
+// do runs Do. connected is Timing.Connected, or < 0 to measure it now.
+func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected time.Duration) (*Response, outcome, error) {
+	resp := &Response{Conn: c.info, Timing: Timing{Start: start}}
+	if connected < 0 {
+		connected = time.Since(start)
+	}
+	resp.Timing.Connected = connected
+	if req == nil {
+		return resp, outcome{}, fmt.Errorf("fcgi: request on %s: nil Request", c.where)
+	}
+	for _, p := range req.Params {
+		if len(p.Name) > maxPairLen || len(p.Value) > maxPairLen {
+			return resp, outcome{}, fmt.Errorf("fcgi: request on %s: param %.40q longer than 2^31-1 bytes", c.where, p.Name)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		resp.Timing.End = time.Since(start)
+		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxKind(err), err)
+	}
+	cl, err := c.register(req, start, resp)
+	if err != nil {
+		resp.Timing.End = time.Since(start)
+		return resp, outcome{}, err
+	}
+
+	var sendErr error
+	if ctx.Done() != nil {
+		// Cancelling unblocks a write of this request's that the
+		// application does not read.
+		stop := context.AfterFunc(ctx, func() { c.interrupt(cl) })
+		sendErr = c.send(ctx, cl)
+		stop()
+	} else {
+		sendErr = c.send(ctx, cl)
+	}
+	c.sendFinished(cl)
+	out := outcome{wrote: cl.began}
+	var we *WriteError
+	if !cl.began && errors.As(sendErr, &we) && we.Written > 0 {
+		out.wrote = true
+	}
+
+	var serr *stdinError
+	switch {
+	case errors.Is(sendErr, errCancelled), errors.As(sendErr, &serr) && ctx.Err() != nil:
+		return c.abort(cl, resp, out, ctxKind(ctx.Err()), "cancelled while sending", ctx.Err())
+	case errors.As(sendErr, &serr):
+		return c.abort(cl, resp, out, ErrAborted, "reading "+serr.t.String(), serr.err)
+	}
+
+	// Wait for END_REQUEST. The idle timer runs from the end of sending and
+	// restarts with every record received for the request.
+	idle := c.opts.idleTimeout()
+	var idleC <-chan time.Time
+	var idleT *time.Timer
+	if idle > 0 {
+		cl.last.Store(int64(time.Since(start)))
+		idleT = time.NewTimer(idle)
+		defer idleT.Stop()
+		idleC = idleT.C
+	}
+	for {
+		select {
+		case <-cl.done:
+			return c.result(cl, resp, out)
+		case <-ctx.Done():
+			if isDone(cl.done) {
+				return c.result(cl, resp, out)
+			}
+			return c.abort(cl, resp, out, ctxKind(ctx.Err()), "cancelled while waiting", ctx.Err())
+		case <-idleC:
+			if silent := time.Since(start) - time.Duration(cl.last.Load()); silent < idle {
+				idleT.Reset(idle - silent)
+				continue
+			}
+			if isDone(cl.done) {
+				return c.result(cl, resp, out)
+			}
+			return c.abort(cl, resp, out, ErrTimeout, fmt.Sprintf("no record for %v (IdleTimeout)", idle), nil)
+		}
+	}
+}
+
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// ctxKind maps a context error to its sentinel: a passed deadline is a
+// timeout, a cancellation an abort.
+func ctxKind(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	return ErrAborted
+}
+
+// register picks the request id and makes the request active.
+func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, fmt.Errorf("fcgi: request on %s, not sent: %w", c.where, c.err)
+	}
+	id := req.ID
+	if id == 0 {
+		for id = 1; c.calls[id] != nil; id++ {
+			if id == 65535 {
+				return nil, fmt.Errorf("fcgi: request on %s: all 65535 request ids are in use", c.where)
+			}
+		}
+	} else if c.calls[id] != nil {
+		return nil, fmt.Errorf("fcgi: request on %s: request id %d is in use", c.where, id)
+	}
+	cl := &call{id: id, req: req, start: start, done: make(chan struct{}), resp: resp}
+	c.calls[id] = cl
+	resp.ID = id
+	resp.Conn.Reused = c.begun > 0
+	c.begun++
+	return cl, nil
+}
+
+// sendFinished records that Do writes no more records for cl; a finished
+// request's id becomes free.
+func (c *Conn) sendFinished(cl *call) {
+	c.mu.Lock()
+	cl.sendDone = true
+	if cl.finished && c.calls[cl.id] == cl {
+		delete(c.calls, cl.id)
+	}
+	c.mu.Unlock()
+}
+
+// Internal results of send.
+var errCancelled = errors.New("cancelled")
+
+// stdinError: reading the request's Stdin or Data failed.
+type stdinError struct {
+	t   RecordType
+	err error
+}
+
+func (e *stdinError) Error() string { return "reading " + e.t.String() + ": " + e.err.Error() }
+
+// send writes the request's records. It stops early, returning nil, when the
+// request finished meanwhile (END_REQUEST or a dead connection). It returns
+// errCancelled when the context ended with the connection still in step, a
+// *stdinError when Stdin or Data failed, or a write error after which the
+// connection was failed.
+func (c *Conn) send(ctx context.Context, cl *call) error {
+	req := cl.req
+	role := req.Role
+	if role == 0 {
+		role = RoleResponder
+	}
+	var flags Flags
+	if req.KeepConn {
+		flags = FlagKeepConn
+	}
+	if err := c.lockWrite(ctx, cl); err != nil {
+		return err
+	}
+	err := c.w.WriteBeginRequest(cl.id, role, flags)
+	if err == nil {
+		cl.began = true
+		err = c.w.WriteParams(cl.id, req.Params)
+	}
+	c.unlockWrite()
+	if err != nil {
+		return c.writeFailed(ctx, cl, err)
+	}
+	if err := c.sendStream(ctx, cl, TypeStdin, req.Stdin); err != nil {
+		return err
+	}
+	if req.Data != nil || role == RoleFilter {
+		return c.sendStream(ctx, cl, TypeData, req.Data)
+	}
+	return nil
+}
+
+// sendStream writes r as a stream of type t, closed by an empty record.
+func (c *Conn) sendStream(ctx context.Context, cl *call, t RecordType, r io.Reader) error {
+	if r != nil {
+		bp := c.bufs.Get().(*[]byte)
+		defer c.bufs.Put(bp)
+		buf := *bp
+		for {
+			if isDone(cl.done) {
+				return nil
+			}
+			n, rerr := r.Read(buf)
+			if n > 0 {
+				if err := c.lockWrite(ctx, cl); err != nil {
+					return err
+				}
+				err := c.w.WriteRecord(t, cl.id, buf[:n])
+				c.unlockWrite()
+				if err != nil {
+					return c.writeFailed(ctx, cl, err)
+				}
+			}
+			if rerr == io.EOF {
+				break
+			}
+			if rerr != nil {
+				return &stdinError{t: t, err: rerr}
+			}
+		}
+	}
+	if isDone(cl.done) {
+		return nil
+	}
+	if err := c.lockWrite(ctx, cl); err != nil {
+		return err
+	}
+	err := c.w.CloseStream(t, cl.id)
+	c.unlockWrite()
+	if err != nil {
+		return c.writeFailed(ctx, cl, err)
+	}
+	return nil
+}
+
+// lockWrite takes the write lock for owner (a *call or *mgmtWait) and arms
+// the write deadline: IdleTimeout from now, or the context's deadline if
+// sooner. It fails with errCancelled if ctx is done and with the
+// connection's error if it is dead.
+func (c *Conn) lockWrite(ctx context.Context, owner any) error {
+	c.wmu.Lock()
+	if c.dead.Load() {
+		c.wmu.Unlock()
+		return errConnDead
+	}
+	var deadline time.Time
+	if idle := c.opts.idleTimeout(); idle > 0 {
+		deadline = time.Now().Add(idle)
+	}
+	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+		deadline = d
+	}
+	// Arm the deadline before publishing the owner, so that interrupt's
+	// deadline in the past cannot be overwritten.
+	c.nc.SetWriteDeadline(deadline)
+	c.wsMu.Lock()
+	c.writing = owner
+	c.wsMu.Unlock()
+	if ctx.Err() != nil {
+		c.unlockWrite()
+		return errCancelled
+	}
+	c.wcall, _ = owner.(*call)
+	return nil
+}
+
+var errConnDead = errors.New("connection is dead")
+
+func (c *Conn) unlockWrite() {
+	c.wsMu.Lock()
+	c.writing = nil
+	c.wsMu.Unlock()
+	c.wcall = nil
+	c.wmu.Unlock()
+}
+
+// interrupt unblocks a write of owner's that the context cancelled.
+func (c *Conn) interrupt(owner any) {
+	c.wsMu.Lock()
+	if c.writing == owner {
+		c.nc.SetWriteDeadline(time.Unix(1, 0))
+	}
+	c.wsMu.Unlock()
+}
+
+// writeFailed handles a failed write of cl's. A write cut by the context
+// before any byte of the record went out leaves the connection in step
+// (errCancelled); anything else kills the connection.
+func (c *Conn) writeFailed(ctx context.Context, cl *call, err error) error {
+	if errors.Is(err, errConnDead) || errors.Is(err, errCancelled) {
+		return err
+	}
+	var we *WriteError
+	written := 0
+	if errors.As(err, &we) {
+		written = we.Written
+	}
+	cancelled := ctx.Err() != nil
+	if cancelled && written == 0 {
+		return errCancelled
+	}
+	f := &connFailure{kind: ErrConnClosed, what: fmt.Sprintf("writing a record of request %d", cl.id), cause: err}
+	switch {
+	case cancelled:
+		f.what = fmt.Sprintf("closed by the client: request %d was cancelled in the middle of a record", cl.id)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		f.kind = ErrTimeout
+		f.what = fmt.Sprintf("writing a record of request %d stalled for %v", cl.id, c.opts.idleTimeout())
+	}
+	c.fail(f)
+	if cancelled {
+		return errCancelled
+	}
+	return err
+}
+
+// wireWriter sits between the Conn's Writer and the connection. The Writer
+// hands it exactly one whole record per Write; it traces the record before
+// the bytes go out, so that no trace shows an answer before the record that
+// caused it. It runs under wmu.
+type wireWriter struct {
+	c     *Conn
+	index int
+	off   int64
+	pairs map[streamKey]*pairStream // PARAMS decoding state for the trace
+}
+
+func (ww *wireWriter) Write(b []byte) (int, error) {
+	c := ww.c
+	if c.opts.Trace != nil || c.wcall != nil && c.wcall.req.Trace != nil {
+		h, _ := ParseHeader(b)
+		rec := &Record{Header: h, Index: ww.index, Offset: ww.off, Raw: b}
+		var bodyErr error
+		if h.Version == Version1 && h.RecordLen() == len(b) {
+			rec.Body, bodyErr = decodeBody(h, rec.Content(), &ww.pairs, DefaultMaxPairLen)
+		}
+		ev := Event{Dir: Sent, Time: time.Now(), Record: rec, Err: bodyErr}
+		c.traceMu.Lock()
+		if c.opts.Trace != nil {
+			c.opts.Trace(ev)
+		}
+		if c.wcall != nil && c.wcall.req.Trace != nil {
+			c.wcall.req.Trace(ev)
+		}
+		c.traceMu.Unlock()
+	}
+	n, err := c.nc.Write(b)
+	ww.index++
+	ww.off += int64(n)
+	return n, err
+}
+
+// abort ends a request that the caller gave up on: it sends ABORT_REQUEST
+// if the request began, waits up to AbortWait for END_REQUEST, and closes
+// the connection if none came and no other request is active on it.
+func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why string, cause error) (*Response, outcome, error) {
+	detail := why
+	if cl.began && !isDone(cl.done) {
+		abortErr := c.writeAbort(cl)
+		switch {
+		case abortErr != nil:
+			detail += "; ABORT_REQUEST not sent"
+		case c.opts.abortWait() > 0:
+			t := time.NewTimer(c.opts.abortWait())
+			select {
+			case <-cl.done:
+			case <-t.C:
+			}
+			t.Stop()
+			detail += "; ABORT_REQUEST sent"
+		default:
+			detail += "; ABORT_REQUEST sent"
+		}
+	}
+	c.mu.Lock()
+	ended := cl.finished && cl.err == nil
+	closeConn := false
+	if !cl.finished {
+		if !cl.began {
+			// Nothing went out: the id is simply free again.
+			delete(c.calls, cl.id)
+		} else {
+			cl.reserved = true
+			closeConn = true
+			for _, o := range c.calls {
+				if o != cl && !o.finished && !o.reserved {
+					closeConn = false
+					break
+				}
+			}
+		}
+	}
+	c.mu.Unlock()
+	switch {
+	case ended:
+		detail += "; END_REQUEST received"
+	case closeConn:
+		detail += fmt.Sprintf("; no END_REQUEST within %v, connection closed", c.opts.abortWait())
+		c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf(
+			"closed by the client: request %d got no END_REQUEST within %v of ABORT_REQUEST", cl.id, c.opts.abortWait())})
+	case cl.began && !isDone(cl.done):
+		detail += fmt.Sprintf("; no END_REQUEST within %v, request id %d reserved until it comes", c.opts.abortWait(), cl.id)
+	}
+	c.detach(cl)
+	out.records = cl.records
+	resp.Timing.End = time.Since(cl.start)
+	if cause != nil {
+		return resp, out, fmt.Errorf("fcgi: request %d on %s: %w: %s: %w", cl.id, c.where, kind, detail, cause)
+	}
+	return resp, out, fmt.Errorf("fcgi: request %d on %s: %w: %s", cl.id, c.where, kind, detail)
+}
+
+// writeAbort sends ABORT_REQUEST for cl, bounded by AbortWait (or
+// IdleTimeout when there is no AbortWait).
+func (c *Conn) writeAbort(cl *call) error {
+	wait := c.opts.abortWait()
+	if wait <= 0 {
+		wait = c.opts.idleTimeout()
+	}
+	ctx := context.Background()
+	if wait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wait)
+		defer cancel()
+	}
+	if err := c.lockWrite(ctx, cl); err != nil {
+		return err
+	}
+	err := c.w.WriteAbortRequest(cl.id)
+	c.unlockWrite()
+	if err != nil {
+		c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf("writing ABORT_REQUEST of request %d", cl.id), cause: err})
+	}
+	return err
+}
+
+// detach stops all delivery to cl's writers and traces; after it, the
+// reading goroutine no longer touches cl's Response.
+func (c *Conn) detach(cl *call) {
+	cl.mu.Lock()
+	cl.detached = true
+	cl.mu.Unlock()
+}
+
+// result builds Do's answer once cl finished.
+func (c *Conn) result(cl *call, resp *Response, out outcome) (*Response, outcome, error) {
+	c.detach(cl)
+	out.records = cl.records
+	resp.Timing.End = time.Since(cl.start)
+	c.mu.Lock()
+	f := cl.err
+	c.mu.Unlock()
+	switch {
+	case f != nil:
+		return resp, out, fmt.Errorf("fcgi: request %d on %s, before END_REQUEST: %w", cl.id, c.where, f)
+	case resp.ProtocolStatus != StatusRequestComplete:
+		return resp, out, fmt.Errorf("fcgi: request %d on %s: %w", cl.id, c.where,
+			&EndRequestError{AppStatus: resp.AppStatus, ProtocolStatus: resp.ProtocolStatus})
+	case cl.stdoutErr != nil || cl.stderrErr != nil:
+		return resp, out, fmt.Errorf("fcgi: request %d on %s: %w", cl.id, c.where, errors.Join(cl.stdoutErr, cl.stderrErr))
+	}
+	return resp, out, nil
+}
+
+// GetValues asks the application for the values of names with a
+// GET_VALUES management record and returns its GET_VALUES_RESULT. Without
+// names it asks for FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS.
+func (c *Conn) GetValues(ctx context.Context, names ...string) ([]Pair, error) {
+	if len(names) == 0 {
+		names = []string{ValueMaxConns, ValueMaxReqs, ValueMpxsConns}
+	}
+	w := &mgmtWait{done: make(chan struct{})}
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return nil, fmt.Errorf("fcgi: GET_VALUES on %s, not sent: %w", c.where, c.err)
+	}
+	c.mgmt = append(c.mgmt, w)
+	c.mu.Unlock()
+
+	stop := context.AfterFunc(ctx, func() { c.interrupt(w) })
+	err := c.lockWrite(ctx, w)
+	if err == nil {
+		err = c.w.WriteGetValues(names)
+		c.unlockWrite()
+	}
+	stop()
+	if err != nil {
+		var we *WriteError
+		written := errors.As(err, &we) && we.Written > 0
+		switch {
+		case errors.Is(err, errConnDead):
+			<-w.done
+			return nil, w.err
+		case ctx.Err() != nil && !written:
+			// Never sent: no answer will come for w.
+			c.mu.Lock()
+			for i, o := range c.mgmt {
+				if o == w {
+					c.mgmt = append(c.mgmt[:i], c.mgmt[i+1:]...)
+					break
+				}
+			}
+			c.mu.Unlock()
+			return nil, fmt.Errorf("fcgi: GET_VALUES on %s, not sent: %w: %w", c.where, ctxKind(ctx.Err()), ctx.Err())
+		}
+		c.fail(&connFailure{kind: ErrConnClosed, what: "writing GET_VALUES", cause: err})
+		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: %w", c.where, ErrConnClosed, err)
+	}
+
+	var idleC <-chan time.Time
+	if idle := c.opts.idleTimeout(); idle > 0 {
+		t := time.NewTimer(idle)
+		defer t.Stop()
+		idleC = t.C
+	}
+	// A waiter given up on stays queued, so that its late answer is not
+	// taken for the next one's.
+	select {
+	case <-w.done:
+		if w.err != nil {
+			return nil, w.err
+		}
+		return w.pairs, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: %w", c.where, ctxKind(ctx.Err()), ctx.Err())
+	case <-idleC:
+		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: no GET_VALUES_RESULT within %v (IdleTimeout)",
+			c.where, ErrTimeout, c.opts.idleTimeout())
+	}
+}
+
+// readLoop reads every record of the connection and hands it to the
+// request it belongs to, until the connection fails.
+func (c *Conn) readLoop() {
+	defer close(c.readDone)
+	for {
+		rec, err := c.r.ReadRecord()
+		now := time.Now()
+		if err != nil {
+			c.readFailed(rec, err, now)
+			return
+		}
+		if rec.RequestID == NullRequestID {
+			c.management(rec, now)
+		} else {
+			c.dispatch(rec, now)
+		}
+		c.lastGVR = rec.RequestID == NullRequestID && rec.Type == TypeGetValuesResult && rec.ContentLength > 0
+	}
+}
+
+// dispatch hands an application record to its request.
+func (c *Conn) dispatch(rec *Record, now time.Time) {
+	c.mu.Lock()
+	cl := c.calls[rec.RequestID]
+	if cl != nil && (cl.finished || cl.reserved) {
+		if cl.reserved && rec.Type == TypeEndRequest {
+			// The aborted request's late END_REQUEST frees its id.
+			delete(c.calls, cl.id)
+			cl.finished = true
+			close(cl.done)
+		}
+		cl = nil
+	}
+	c.mu.Unlock()
+	if cl == nil {
+		c.traceStray(Event{Dir: Received, Time: now, Record: rec, Err: fmt.Errorf(
+			"fcgi: record %d at byte %d: %s for request %d: %w",
+			rec.Index, rec.Offset, rec.Type, rec.RequestID, ErrUnknownRequestID)})
+		return
+	}
+	cl.last.Store(int64(now.Sub(cl.start)))
+
+	var end *EndRequest
+	cl.mu.Lock()
+	if !cl.detached {
+		cl.records++
+		resp := cl.resp
+		if !cl.firstByte {
+			cl.firstByte = true
+			resp.Timing.FirstByte = now.Sub(cl.start)
+		}
+		var evErr error
+		switch rec.Type {
+		case TypeStdout, TypeStderr, TypeEndRequest:
+		default:
+			evErr = fmt.Errorf("fcgi: record %d at byte %d: %w: unexpected %s record from the application for request %d",
+				rec.Index, rec.Offset, ErrProtocol, rec.Type, rec.RequestID)
+		}
+		if c.opts.Trace != nil || cl.req.Trace != nil {
+			c.traceCall(Event{Dir: Received, Time: now, Record: rec, Err: evErr}, cl)
+		}
+		switch rec.Type {
+		case TypeStdout:
+			cl.deliver(cl.req.Stdout, rec, &resp.StdoutBytes, &cl.stdoutErr)
+		case TypeStderr:
+			cl.deliver(cl.req.Stderr, rec, &resp.StderrBytes, &cl.stderrErr)
+		case TypeEndRequest:
+			end, _ = rec.Body.(*EndRequest)
+			if end != nil {
+				resp.Ended = true
+				resp.AppStatus, resp.ProtocolStatus = end.AppStatus, end.ProtocolStatus
+			}
+		}
+	} else if rec.Type == TypeEndRequest {
+		end, _ = rec.Body.(*EndRequest)
+	}
+	cl.mu.Unlock()
+
+	if end != nil {
+		c.mu.Lock()
+		if !cl.finished {
+			cl.finished = true
+			close(cl.done)
+			if cl.sendDone && c.calls[cl.id] == cl {
+				delete(c.calls, cl.id)
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// deliver writes a stream record's content to w and counts it; the first
+// write error is kept in *werr and later content discarded. Called under
+// cl.mu.
+func (cl *call) deliver(w io.Writer, rec *Record, count *int64, werr *error) {
+	content := rec.Content()
+	*count += int64(len(content))
+	if w == nil || len(content) == 0 || *werr != nil {
+		return
+	}
+	if _, err := w.Write(content); err != nil {
+		*werr = fmt.Errorf("writing %s content of record %d at byte %d: %w", rec.Type, rec.Index, rec.Offset, err)
+	}
+}
+
+// traceCall reports ev to Options.Trace and to cl's Trace. Called under
+// cl.mu with cl not detached.
+func (c *Conn) traceCall(ev Event, cl *call) {
+	c.traceMu.Lock()
+	defer c.traceMu.Unlock()
+	if c.opts.Trace != nil {
+		c.opts.Trace(ev)
+	}
+	if cl.req.Trace != nil {
+		cl.req.Trace(ev)
+	}
+}
+
+// traceStray reports ev to Options.Trace and to the Trace of every active
+// request on the connection.
+func (c *Conn) traceStray(ev Event) {
+	if c.opts.Trace != nil {
+		c.traceMu.Lock()
+		c.opts.Trace(ev)
+		c.traceMu.Unlock()
+	}
+	var active []*call
+	c.mu.Lock()
+	for _, cl := range c.calls {
+		if !cl.finished && !cl.reserved && cl.req.Trace != nil {
+			active = append(active, cl)
+		}
+	}
+	c.mu.Unlock()
+	for _, cl := range active {
+		cl.mu.Lock()
+		if !cl.detached {
+			c.traceMu.Lock()
+			cl.req.Trace(ev)
+			c.traceMu.Unlock()
+		}
+		cl.mu.Unlock()
+	}
+}
+
+// management handles a record with request id 0.
+func (c *Conn) management(rec *Record, now time.Time) {
+	var w *mgmtWait
+	var evErr error
+	// Go's net/http/fcgi closes its GET_VALUES_RESULT like a stream, with
+	// an empty record: that one answers nothing.
+	closing := rec.Type == TypeGetValuesResult && rec.ContentLength == 0 && c.lastGVR
+	answers := rec.Type == TypeGetValuesResult && !closing
+	if u, ok := rec.Body.(*UnknownType); ok && u.Type == TypeGetValues {
+		answers = true
+	}
+	if answers {
+		c.mu.Lock()
+		if len(c.mgmt) > 0 {
+			w = c.mgmt[0]
+			c.mgmt = c.mgmt[1:]
+		}
+		c.mu.Unlock()
+	}
+	if w == nil && !closing {
+		evErr = fmt.Errorf("fcgi: record %d at byte %d: unexpected %s management record", rec.Index, rec.Offset, rec.Type)
+	}
+	if c.opts.Trace != nil {
+		c.traceMu.Lock()
+		c.opts.Trace(Event{Dir: Received, Time: now, Record: rec, Err: evErr})
+		c.traceMu.Unlock()
+	}
+	if w == nil {
+		return
+	}
+	if p, ok := rec.Body.(*Pairs); ok && rec.Type == TypeGetValuesResult {
+		w.pairs = p.List()
+	} else {
+		w.err = fmt.Errorf("fcgi: GET_VALUES on %s: the application answered UNKNOWN_TYPE (record %d at byte %d)",
+			c.where, rec.Index, rec.Offset)
+	}
+	close(w.done)
+}
+
+// readFailed reports what the failed read captured to the traces and fails
+// the connection: a record the reader could not decode or a stream cut
+// inside a record is a protocol error, anything else a closed connection.
+func (c *Conn) readFailed(rec *Record, err error, now time.Time) {
+	if err == io.EOF {
+		c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf(
+			"closed by the application at byte %d, after %d records", c.r.Offset(), c.r.index)})
+		return
+	}
+	var re *RecordError
+	if !errors.As(err, &re) {
+		c.fail(&connFailure{kind: ErrConnClosed, what: "reading", cause: err})
+		return
+	}
+	undecoded := rec != nil
+	if rec == nil && len(re.Partial) > 0 {
+		rec = &Record{Header: re.Header, Index: re.Index, Offset: re.Offset, Raw: re.Partial}
+	}
+	// A record the reader framed but could not decode, and a stream cut
+	// inside a record, are the peer's fault; any other read error means
+	// the connection broke (or was closed here).
+	protocol := undecoded || errors.Is(err, ErrShortRecord)
+	if rec != nil {
+		c.traceFailed(Event{Dir: Received, Time: now, Record: rec, Err: err})
+	}
+	if protocol {
+		c.fail(&connFailure{kind: ErrProtocol, what: "reading", cause: err})
+		return
+	}
+	c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf("reading at byte %d", re.Offset), cause: err})
+}
+
+// traceFailed reports a record that failed to read or decode: to its
+// request if the header names an active one, else as a stray.
+func (c *Conn) traceFailed(ev Event) {
+	var cl *call
+	if len(ev.Record.Raw) >= HeaderLen {
+		c.mu.Lock()
+		cl = c.calls[ev.Record.RequestID]
+		if cl != nil && (cl.finished || cl.reserved) {
+			cl = nil
+		}
+		c.mu.Unlock()
+	}
+	if cl == nil {
+		c.traceStray(ev)
+		return
+	}
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !cl.detached {
+		c.traceCall(ev, cl)
+	} else if c.opts.Trace != nil {
+		c.traceMu.Lock()
+		c.opts.Trace(ev)
+		c.traceMu.Unlock()
+	}
+}

@@ -1,0 +1,1265 @@
+// Conn tests against raw applications written record by record with Reader
+// and Writer on real sockets: timeouts, aborts, broken peers, strays and
+// the streams as they reach the wire.
+
+package fcgi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testWait bounds every wait of a test, so a broken client fails instead of
+// hanging.
+const testWait = 10 * time.Second
+
+// rawServer is a FastCGI application written record by record, so a test
+// controls every byte it sends. serve runs on its own goroutine for every
+// accepted connection; the connection is closed when it returns.
+type rawServer struct {
+	l      net.Listener
+	addr   string // for Dial and NewClient
+	serve  func(sc *srvConn)
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  []net.Conn
+	closed bool
+
+	accepted atomic.Int32
+	finished atomic.Int32 // serve calls that returned
+}
+
+// srvConn is one accepted connection with its Reader and Writer.
+type srvConn struct {
+	net.Conn
+	r *Reader
+	w *Writer
+}
+
+// testListener listens on 127.0.0.1 or on a unix socket in a short
+// temporary directory, and returns the address in ParseAddr form.
+func testListener(t testing.TB, network string) (net.Listener, string) {
+	t.Helper()
+	if network == "unix" {
+		dir, err := os.MkdirTemp("", "fcgic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		p := filepath.Join(dir, "s.sock")
+		l, err := net.Listen("unix", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l, "unix:" + p
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, l.Addr().String()
+}
+
+func newRawServer(t testing.TB, network string, serve func(sc *srvConn)) *rawServer {
+	t.Helper()
+	s := &rawServer{serve: serve}
+	s.l, s.addr = testListener(t, network)
+	s.wg.Add(1)
+	go s.acceptLoop()
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *rawServer) acceptLoop() {
+	defer s.wg.Done()
+	for {
+		nc, err := s.l.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		s.conns = append(s.conns, nc)
+		s.accepted.Add(1)
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			defer nc.Close()
+			defer s.finished.Add(1)
+			s.serve(&srvConn{Conn: nc, r: NewReader(nc), w: NewWriter(nc)})
+		}()
+	}
+}
+
+func (s *rawServer) close() {
+	s.l.Close()
+	s.mu.Lock()
+	s.closed = true
+	for _, nc := range s.conns {
+		nc.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// srvRequest is a request as the raw application read it.
+type srvRequest struct {
+	id     uint16
+	role   Role
+	flags  Flags
+	params []Pair
+	stdin  []byte
+	data   []byte
+	// sizes holds the content length of every stream record by type, in
+	// order, the closing empty record included.
+	sizes map[RecordType][]int
+}
+
+func (r *srvRequest) param(name string) string {
+	v := ""
+	for _, p := range r.params {
+		if p.Name == name {
+			v = p.Value
+		}
+	}
+	return v
+}
+
+// readRequest reads BEGIN_REQUEST, then the PARAMS and STDIN streams (and
+// DATA for FILTER) of that request up to their empty records.
+func (sc *srvConn) readRequest() (*srvRequest, error) {
+	reqs, err := sc.readRequests(1)
+	if err != nil {
+		return nil, err
+	}
+	return reqs[0], nil
+}
+
+// readRequests reads n whole requests whose records may interleave, and
+// returns them in the order they completed.
+func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
+	type state struct {
+		req    *srvRequest
+		open   map[RecordType]bool
+		params []byte
+	}
+	var done []*srvRequest
+	reading := map[uint16]*state{}
+	for len(done) < n {
+		rec, err := sc.r.ReadRecord()
+		if err != nil {
+			return done, err
+		}
+		if b, ok := rec.Body.(*BeginRequest); ok {
+			st := &state{req: &srvRequest{id: rec.RequestID, role: b.Role, flags: b.Flags, sizes: map[RecordType][]int{}},
+				open: map[RecordType]bool{TypeParams: true, TypeStdin: true}}
+			if b.Role == RoleFilter {
+				st.open[TypeData] = true
+			}
+			reading[rec.RequestID] = st
+			continue
+		}
+		st := reading[rec.RequestID]
+		if st == nil || !st.open[rec.Type] {
+			return done, fmt.Errorf("raw server: unexpected %s for request %d", rec.Type, rec.RequestID)
+		}
+		req, c := st.req, rec.Content()
+		req.sizes[rec.Type] = append(req.sizes[rec.Type], len(c))
+		switch {
+		case len(c) == 0:
+			delete(st.open, rec.Type)
+		case rec.Type == TypeParams:
+			st.params = append(st.params, c...)
+		case rec.Type == TypeStdin:
+			req.stdin = append(req.stdin, c...)
+		case rec.Type == TypeData:
+			req.data = append(req.data, c...)
+		}
+		if len(st.open) == 0 {
+			if req.params, err = ParsePairs(st.params); err != nil {
+				return done, err
+			}
+			delete(reading, req.id)
+			done = append(done, req)
+		}
+	}
+	return done, nil
+}
+
+// answer writes s on STDOUT and END_REQUEST (app status 0, REQUEST_COMPLETE).
+func (sc *srvConn) answer(id uint16, s string) error {
+	if err := sc.w.WriteStream(TypeStdout, id, []byte(s)); err != nil {
+		return err
+	}
+	return sc.w.WriteEndRequest(id, 0, StatusRequestComplete)
+}
+
+// helloServer answers every request with "hello"; it keeps the connection
+// only when the request asked for it.
+func helloServer(sc *srvConn) {
+	for {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		if sc.answer(req.id, "Content-Type: text/plain\r\n\r\nhello") != nil || req.flags&FlagKeepConn == 0 {
+			return
+		}
+	}
+}
+
+// drain reads records until the connection fails and reports each one's
+// type and request id on seen (if not nil).
+func drain(sc *srvConn, seen chan<- Header) {
+	for {
+		rec, err := sc.r.ReadRecord()
+		if err != nil {
+			return
+		}
+		if seen != nil {
+			seen <- rec.Header
+		}
+	}
+}
+
+// traceLog keeps copies of traced events.
+type traceLog struct {
+	mu     sync.Mutex
+	events []tracedEvent
+}
+
+type tracedEvent struct {
+	Dir  Direction
+	Time time.Time
+	Header
+	Raw []byte
+	Err error
+}
+
+func (l *traceLog) trace(ev Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, tracedEvent{Dir: ev.Dir, Time: ev.Time, Header: ev.Record.Header,
+		Raw: bytes.Clone(ev.Record.Raw), Err: ev.Err})
+}
+
+func (l *traceLog) list() []tracedEvent {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]tracedEvent(nil), l.events...)
+}
+
+// find returns the events of type t and direction d.
+func (l *traceLog) find(d Direction, t RecordType) []tracedEvent {
+	var out []tracedEvent
+	for _, ev := range l.list() {
+		if ev.Dir == d && ev.Type == t {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// summary is "sent BEGIN_REQUEST 1, received STDOUT 1, ..." for messages.
+func (l *traceLog) summary() string {
+	var parts []string
+	for _, ev := range l.list() {
+		s := fmt.Sprintf("%s %s %d", ev.Dir, ev.Type, ev.RequestID)
+		if ev.Err != nil {
+			s += " (err)"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func mustDial(t testing.TB, addr string, opts Options) *Conn {
+	t.Helper()
+	c, err := Dial(t.Context(), addr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// elapsedWithin fails the test unless d lies in [lo, hi].
+func elapsedWithin(t *testing.T, what string, d, lo, hi time.Duration) {
+	t.Helper()
+	if d < lo || d > hi {
+		t.Errorf("%s took %v, want between %v and %v", what, d, lo, hi)
+	}
+}
+
+func TestConnDoHello(t *testing.T) {
+	t.Parallel()
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			srv := newRawServer(t, network, helloServer)
+			c := mustDial(t, srv.addr, Options{})
+			var out bytes.Buffer
+			resp, err := c.Do(t.Context(), &Request{Params: []Pair{{"SCRIPT_NAME", "/x"}}, Stdout: &out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := out.String(); got != "Content-Type: text/plain\r\n\r\nhello" {
+				t.Errorf("stdout = %q", got)
+			}
+			if !resp.Ended || resp.ID != 1 || resp.StdoutBytes != int64(out.Len()) || resp.ProtocolStatus != StatusRequestComplete {
+				t.Errorf("response = %+v", resp)
+			}
+			if resp.Conn.Network != network || resp.Conn.Reused {
+				t.Errorf("conn info = %+v", resp.Conn)
+			}
+			tm := resp.Timing
+			if tm.Start.IsZero() || tm.FirstByte <= 0 || tm.End < tm.FirstByte || tm.Connected > tm.FirstByte {
+				t.Errorf("timing = %+v", tm)
+			}
+		})
+	}
+}
+
+func TestDialRefused(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	for _, a := range []string{addr, "unix:" + filepath.Join(t.TempDir(), "missing.sock")} {
+		_, err := Dial(t.Context(), a, Options{})
+		if !errors.Is(err, ErrConnect) || errors.Is(err, ErrTimeout) {
+			t.Errorf("Dial(%s) = %v, want ErrConnect only", a, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "fcgi: dial") {
+			t.Errorf("Dial(%s) error %q does not say it was the dial", a, err)
+		}
+		cl := NewClient(a, Options{})
+		resp, err := cl.Do(t.Context(), &Request{})
+		if resp != nil || !errors.Is(err, ErrConnect) {
+			t.Errorf("Client.Do(%s) = %v, %v, want nil, ErrConnect", a, resp, err)
+		}
+		cl.Close()
+	}
+}
+
+// silentListener accepts at the kernel level (the backlog) but its owner
+// never calls Accept: the backend never answers.
+func silentListener(t *testing.T) string {
+	l, addr := testListener(t, "tcp")
+	t.Cleanup(func() { l.Close() })
+	return addr
+}
+
+func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
+	const idle, abortWait = 300 * time.Millisecond, 100 * time.Millisecond
+	c := mustDial(t, silentListener(t), Options{IdleTimeout: idle, AbortWait: abortWait})
+	start := time.Now()
+	resp, err := c.Do(t.Context(), &Request{})
+	elapsed := time.Since(start)
+	if !errors.Is(err, ErrTimeout) || errors.Is(err, ErrAborted) || errors.Is(err, ErrConnClosed) {
+		t.Fatalf("Do = %v, want ErrTimeout only", err)
+	}
+	if !strings.Contains(err.Error(), "IdleTimeout") {
+		t.Errorf("error %q does not name the idle timeout", err)
+	}
+	elapsedWithin(t, "idle timeout", elapsed, idle, idle+abortWait+2*time.Second)
+	if resp == nil || resp.Ended || resp.ID != 1 {
+		t.Fatalf("response = %+v, want request 1 not ended", resp)
+	}
+	// No END_REQUEST after ABORT_REQUEST: the connection was closed.
+	if !errors.Is(c.Err(), ErrConnClosed) {
+		t.Errorf("Err() = %v, want ErrConnClosed", c.Err())
+	}
+}
+
+func TestIdleTimeoutSeesAbort(t *testing.T) {
+	t.Parallel()
+	seen := make(chan Header, 16)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		if _, err := sc.readRequest(); err != nil {
+			return
+		}
+		drain(sc, seen)
+	})
+	c := mustDial(t, srv.addr, Options{IdleTimeout: 100 * time.Millisecond, AbortWait: 50 * time.Millisecond})
+	if _, err := c.Do(t.Context(), &Request{}); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Do = %v, want ErrTimeout", err)
+	}
+	select {
+	case h := <-seen:
+		if h.Type != TypeAbortRequest || h.RequestID != 1 {
+			t.Errorf("after the idle timeout the server got %s for %d, want ABORT_REQUEST for 1", h.Type, h.RequestID)
+		}
+	case <-time.After(testWait):
+		t.Fatal("no ABORT_REQUEST after the idle timeout")
+	}
+}
+
+func TestContextDeadline(t *testing.T) {
+	t.Parallel()
+	const total, abortWait = 300 * time.Millisecond, 100 * time.Millisecond
+	c := mustDial(t, silentListener(t), Options{IdleTimeout: time.Minute, AbortWait: abortWait})
+	ctx, cancel := context.WithTimeout(t.Context(), total)
+	defer cancel()
+	start := time.Now()
+	resp, err := c.Do(ctx, &Request{})
+	elapsed := time.Since(start)
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrAborted) {
+		t.Fatalf("Do = %v, want ErrTimeout wrapping context.DeadlineExceeded", err)
+	}
+	elapsedWithin(t, "deadline", elapsed, total, total+abortWait+2*time.Second)
+	if resp == nil || resp.Ended {
+		t.Fatalf("response = %+v, want one not ended", resp)
+	}
+}
+
+func TestContextDoneBeforeDo(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	c := mustDial(t, srv.addr, Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	resp, err := c.Do(ctx, &Request{})
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil {
+		t.Fatalf("Do(cancelled ctx) = %+v, %v; want a Response and ErrAborted", resp, err)
+	}
+	// Nothing was sent: the connection still works.
+	if _, err := c.Do(t.Context(), &Request{}); err != nil {
+		t.Fatalf("Do after a cancelled one: %v", err)
+	}
+}
+
+// TestIdleTimeoutIsSilence: records arriving slower than the whole
+// IdleTimeout but faster than it each keep the request alive.
+func TestIdleTimeoutIsSilence(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		for i := range 6 {
+			time.Sleep(80 * time.Millisecond)
+			if sc.w.WriteStream(TypeStdout, req.id, []byte{'0' + byte(i)}) != nil {
+				return
+			}
+		}
+		_ = sc.answer(req.id, "")
+	})
+	c := mustDial(t, srv.addr, Options{IdleTimeout: 300 * time.Millisecond})
+	var out bytes.Buffer
+	if _, err := c.Do(t.Context(), &Request{Stdout: &out}); err != nil || out.String() != "012345" {
+		t.Fatalf("Do = %q, %v; want all six records", out.String(), err)
+	}
+}
+
+// TestWriteStall: an application that never reads a large STDIN stalls
+// the write; IdleTimeout bounds it, and cancelling unblocks it at once.
+func TestWriteStall(t *testing.T) {
+	t.Parallel()
+	big := bytes.Repeat([]byte("s"), 16<<20)
+	t.Run("IdleTimeout", func(t *testing.T) {
+		t.Parallel()
+		const idle = 300 * time.Millisecond
+		c := mustDial(t, silentListener(t), Options{IdleTimeout: idle, AbortWait: 50 * time.Millisecond})
+		start := time.Now()
+		resp, err := c.Do(t.Context(), &Request{Stdin: bytes.NewReader(big)})
+		if !errors.Is(err, ErrTimeout) || errors.Is(err, ErrAborted) || resp == nil {
+			t.Fatalf("Do = %v, want ErrTimeout", err)
+		}
+		elapsedWithin(t, "stalled write", time.Since(start), idle, idle+2*time.Second)
+	})
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		c := mustDial(t, silentListener(t), Options{IdleTimeout: time.Minute, AbortWait: 50 * time.Millisecond})
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		start := time.Now()
+		_, err := c.Do(ctx, &Request{Stdin: bytes.NewReader(big)})
+		if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("Do = %v, want ErrAborted", err)
+		}
+		elapsedWithin(t, "cancelled write", time.Since(start), 100*time.Millisecond, 2*time.Second)
+		if c.Err() == nil {
+			t.Error("the connection survived a record cut by the cancel")
+		}
+	})
+}
+
+// TestCancelSendsAbort: cancelling sends ABORT_REQUEST; the application's
+// END_REQUEST is honoured and the connection stays usable.
+func TestCancelSendsAbort(t *testing.T) {
+	t.Parallel()
+	aborted := make(chan uint16, 1)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil || sc.w.WriteStream(TypeStdout, req.id, []byte("partial")) != nil {
+			return
+		}
+		rec, err := sc.r.ReadRecord()
+		if err != nil {
+			return
+		}
+		if rec.Type == TypeAbortRequest {
+			aborted <- rec.RequestID
+		}
+		if sc.w.WriteEndRequest(req.id, 7, StatusRequestComplete) != nil {
+			return
+		}
+		helloServer(sc)
+	})
+	var tl traceLog
+	c := mustDial(t, srv.addr, Options{Trace: tl.trace, AbortWait: testWait})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out bytes.Buffer
+	first := writerFunc(func(p []byte) (int, error) {
+		cancel() // the first STDOUT content cancels the request
+		return out.Write(p)
+	})
+	start := time.Now()
+	resp, err := c.Do(ctx, &Request{KeepConn: true, Stdout: first})
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("Do = %v, want ErrAborted wrapping context.Canceled", err)
+	}
+	if time.Since(start) > testWait/2 {
+		t.Errorf("the abort waited %v although END_REQUEST came at once", time.Since(start))
+	}
+	select {
+	case id := <-aborted:
+		if id != 1 {
+			t.Errorf("ABORT_REQUEST for request %d, want 1", id)
+		}
+	case <-time.After(testWait):
+		t.Fatal("the server got no ABORT_REQUEST")
+	}
+	if resp == nil || !resp.Ended || resp.AppStatus != 7 || out.String() != "partial" || resp.StdoutBytes != 7 {
+		t.Fatalf("response %+v stdout %q; want END_REQUEST with app status 7 after \"partial\"", resp, out.String())
+	}
+	if !strings.Contains(err.Error(), "END_REQUEST received") {
+		t.Errorf("error %q does not say END_REQUEST came", err)
+	}
+	if n := len(tl.find(Sent, TypeAbortRequest)); n != 1 {
+		t.Errorf("trace has %d ABORT_REQUEST sent, want 1: %s", n, tl.summary())
+	}
+	if c.Err() != nil {
+		t.Fatalf("connection died: %v", c.Err())
+	}
+	resp, err = c.Do(t.Context(), &Request{KeepConn: true})
+	if err != nil || resp.ID != 1 || !resp.Conn.Reused {
+		t.Fatalf("next Do on the connection = %+v, %v; want request id 1 again on the reused conn", resp, err)
+	}
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestCancelWithoutEndRequest: an application that ignores ABORT_REQUEST
+// gets its connection closed after AbortWait.
+func TestCancelWithoutEndRequest(t *testing.T) {
+	t.Parallel()
+	seen := make(chan Header, 16)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		if _, err := sc.readRequest(); err != nil {
+			return
+		}
+		drain(sc, seen)
+	})
+	const abortWait = 150 * time.Millisecond
+	c := mustDial(t, srv.addr, Options{AbortWait: abortWait})
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	resp, err := c.Do(ctx, &Request{})
+	elapsed := time.Since(start)
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Do = %v, want ErrAborted", err)
+	}
+	elapsedWithin(t, "cancel with an ignored abort", elapsed, abortWait, abortWait+2*time.Second)
+	if resp == nil || resp.Ended {
+		t.Errorf("response = %+v, want not ended", resp)
+	}
+	if !errors.Is(c.Err(), ErrConnClosed) {
+		t.Errorf("Err() = %v, want ErrConnClosed after the unanswered abort", c.Err())
+	}
+	if h := <-seen; h.Type != TypeAbortRequest {
+		t.Errorf("server got %s, want ABORT_REQUEST", h.Type)
+	}
+}
+
+// TestAbortedIDReserved: with other requests active the connection stays
+// open after an unanswered abort, and the aborted id stays reserved: the
+// late reply is reported as a stray, never given to the next request.
+func TestAbortedIDReserved(t *testing.T) {
+	t.Parallel()
+	got := make(chan uint16, 4)    // ids of the requests the server read whole
+	aborts := make(chan uint16, 1) // ids of ABORT_REQUESTs
+	release := make(chan struct{})
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for range 2 { // A then B
+			req, err := sc.readRequest()
+			if err != nil {
+				return
+			}
+			got <- req.id
+		}
+		rec, err := sc.r.ReadRecord()
+		if err != nil || rec.Type != TypeAbortRequest {
+			return
+		}
+		aborts <- rec.RequestID
+		req, err := sc.readRequest() // C
+		if err != nil {
+			return
+		}
+		got <- req.id
+		<-release
+		w := sc.w
+		_ = w.WriteStream(TypeStdout, 1, []byte("late reply of A"))
+		_ = w.WriteStream(TypeStdout, req.id, []byte("for C"))
+		_ = w.WriteEndRequest(1, 0, StatusRequestComplete)
+		_ = sc.answer(req.id, "")
+		_ = sc.answer(2, "for B")
+		drain(sc, nil)
+	})
+	c := mustDial(t, srv.addr, Options{AbortWait: 100 * time.Millisecond})
+
+	type result struct {
+		resp *Response
+		err  error
+		out  string
+	}
+	do := func(ctx context.Context, tr Trace) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			var out syncBuffer
+			resp, err := c.Do(ctx, &Request{KeepConn: true, Stdout: &out, Trace: tr})
+			ch <- result{resp, err, out.String()}
+		}()
+		return ch
+	}
+	ctxA, cancelA := context.WithCancel(t.Context())
+	defer cancelA()
+	doneA := do(ctxA, nil)
+	if id := <-got; id != 1 {
+		t.Fatalf("first request id %d, want 1", id)
+	}
+	doneB := do(t.Context(), nil)
+	if id := <-got; id != 2 {
+		t.Fatalf("second request id %d, want 2", id)
+	}
+	cancelA()
+	rA := <-doneA
+	if !errors.Is(rA.err, ErrAborted) || !strings.Contains(rA.err.Error(), "reserved") {
+		t.Fatalf("A: %v, want ErrAborted with its id reserved", rA.err)
+	}
+	if <-aborts != 1 {
+		t.Fatal("ABORT_REQUEST not for request 1")
+	}
+	if c.Err() != nil {
+		t.Fatalf("the connection was closed although B is active: %v", c.Err())
+	}
+	var trC traceLog
+	doneC := do(t.Context(), trC.trace)
+	if id := <-got; id != 3 {
+		t.Fatalf("third request got id %d, want 3 (1 reserved, 2 active)", id)
+	}
+	close(release)
+	rC, rB := <-doneC, <-doneB
+	if rC.err != nil || rC.out != "for C" {
+		t.Errorf("C = %q, %v; want \"for C\"", rC.out, rC.err)
+	}
+	if rB.err != nil || rB.out != "for B" {
+		t.Errorf("B = %q, %v; want \"for B\"", rB.out, rB.err)
+	}
+	strays := 0
+	for _, ev := range trC.list() {
+		if ev.RequestID == 1 {
+			if !errors.Is(ev.Err, ErrUnknownRequestID) {
+				t.Errorf("C's trace: %s for 1 with Err %v, want ErrUnknownRequestID", ev.Type, ev.Err)
+			}
+			strays++
+		}
+	}
+	if strays != 2 {
+		t.Errorf("C's trace has %d records of request 1, want the 2 strays (STDOUT, END_REQUEST): %s", strays, trC.summary())
+	}
+	// A's late END_REQUEST (sent before C's) freed id 1.
+	c.mu.Lock()
+	_, held := c.calls[1]
+	c.mu.Unlock()
+	if held {
+		t.Error("id 1 still held after its END_REQUEST")
+	}
+}
+
+// TestRequestIDInUse: an explicit id that is active is refused.
+func TestRequestIDInUse(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		<-release
+		_ = sc.answer(req.id, "ok")
+	})
+	c := mustDial(t, srv.addr, Options{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(t.Context(), &Request{ID: 5})
+		done <- err
+	}()
+	deadline := time.Now().Add(testWait)
+	for {
+		c.mu.Lock()
+		active := c.calls[5] != nil
+		c.mu.Unlock()
+		if active || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := c.Do(t.Context(), &Request{ID: 5}); err == nil || !strings.Contains(err.Error(), "request id 5 is in use") {
+		t.Errorf("second Do with id 5 = %v, want \"in use\"", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCloseBeforeEndRequest(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("abc"))
+		_ = sc.w.WriteStream(TypeStderr, req.id, []byte("oops"))
+	})
+	c := mustDial(t, srv.addr, Options{})
+	var out, errOut bytes.Buffer
+	resp, err := c.Do(t.Context(), &Request{Stdout: &out, Stderr: &errOut})
+	if !errors.Is(err, ErrConnClosed) || errors.Is(err, ErrProtocol) {
+		t.Fatalf("Do = %v, want ErrConnClosed", err)
+	}
+	if !strings.Contains(err.Error(), "before END_REQUEST") || !strings.Contains(err.Error(), "byte 32") {
+		t.Errorf("error %q does not say before END_REQUEST and where", err)
+	}
+	if resp == nil || resp.Ended || resp.StdoutBytes != 3 || resp.StderrBytes != 4 || out.String() != "abc" || errOut.String() != "oops" {
+		t.Fatalf("response %+v stdout %q stderr %q; want what came before the close", resp, out.String(), errOut.String())
+	}
+}
+
+// TestCloseMidRecord: a content length that lies (the stream ends inside
+// the record) is a protocol error; the partial record reaches the traces.
+func TestCloseMidRecord(t *testing.T) {
+	t.Parallel()
+	partial := []byte("only thirty bytes of a hundred")
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("hello "))
+		_ = sc.w.WriteFault(Fault{Header: Header{Version: 1, Type: TypeStdout, RequestID: req.id, ContentLength: 100}, Content: partial})
+	})
+	var all, own traceLog
+	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	var out bytes.Buffer
+	resp, err := c.Do(t.Context(), &Request{Stdout: &out, Trace: own.trace})
+	var re *RecordError
+	if !errors.Is(err, ErrProtocol) || !errors.Is(err, ErrShortRecord) || !errors.As(err, &re) || errors.Is(err, ErrConnClosed) {
+		t.Fatalf("Do = %v, want ErrProtocol wrapping a *RecordError for a short record", err)
+	}
+	if re.Index != 1 || re.Offset != 16 {
+		t.Errorf("RecordError at record %d byte %d, want record 1 at byte 16", re.Index, re.Offset)
+	}
+	if !strings.Contains(err.Error(), "record 1 at byte 16") {
+		t.Errorf("error %q does not say where", err)
+	}
+	if resp == nil || resp.Ended || resp.StdoutBytes != 6 || out.String() != "hello " {
+		t.Fatalf("response %+v stdout %q; want the complete record's content", resp, out.String())
+	}
+	wantRaw := append(AppendHeader(nil, Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 100}), partial...)
+	for name, tl := range map[string]*traceLog{"Options.Trace": &all, "Request.Trace": &own} {
+		evs := tl.find(Received, TypeStdout)
+		if len(evs) != 2 || evs[1].Err == nil || !bytes.Equal(evs[1].Raw, wantRaw) {
+			t.Errorf("%s: received STDOUT events %+v; want the whole record, then the partial one (%d bytes) with Err", name, evs, len(wantRaw))
+		}
+	}
+	if !errors.Is(c.Err(), ErrProtocol) {
+		t.Errorf("Err() = %v, want ErrProtocol", c.Err())
+	}
+}
+
+// TestBadVersionFailsAll: a record of version 2 fails every active request
+// on the connection; the record reaches the traces.
+func TestBadVersionFailsAll(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		if _, err := sc.readRequests(2); err != nil {
+			return
+		}
+		_ = sc.w.WriteFault(Fault{Header: Header{Version: 2, Type: TypeStdout, RequestID: 2, ContentLength: 3, PaddingLength: 5},
+			Content: []byte("abc"), Padding: make([]byte, 5)})
+		drain(sc, nil)
+	})
+	var all traceLog
+	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	resps := make([]*Response, 2)
+	traces := make([]traceLog, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resps[i], errs[i] = c.Do(t.Context(), &Request{ID: uint16(i + 1), KeepConn: true, Trace: traces[i].trace})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, ErrProtocol) || !errors.Is(err, ErrVersion) {
+			t.Errorf("request %d: %v, want ErrProtocol wrapping ErrVersion", i+1, err)
+		}
+		if resps[i] == nil || resps[i].Ended {
+			t.Errorf("request %d: response %+v", i+1, resps[i])
+		}
+	}
+	if evs := all.find(Received, TypeStdout); len(evs) != 1 || evs[0].Version != 2 || len(evs[0].Raw) != 16 || !errors.Is(evs[0].Err, ErrVersion) {
+		t.Errorf("Options.Trace got %+v, want the version 2 record with its 16 bytes and ErrVersion", evs)
+	}
+	// The record named request 2: its trace has it, request 1's does not.
+	if n := len(traces[1].find(Received, TypeStdout)); n != 1 {
+		t.Errorf("request 2's trace has %d bad records, want 1", n)
+	}
+	if n := len(traces[0].find(Received, TypeStdout)); n != 0 {
+		t.Errorf("request 1's trace has %d records of request 2", n)
+	}
+}
+
+// waitActive waits until n requests are registered on c.
+func waitActive(t *testing.T, c *Conn, n int) {
+	t.Helper()
+	deadline := time.Now().Add(testWait)
+	for {
+		c.mu.Lock()
+		k := len(c.calls)
+		c.mu.Unlock()
+		if k >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests active, want %d", k, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestStrayRecord: records for an id that is not active are reported to
+// the traces and never delivered.
+func TestStrayRecord(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		_ = sc.w.WriteStream(TypeStdout, 9, []byte("intruder"))
+		_ = sc.w.WriteEndRequest(9, 0, StatusRequestComplete)
+		_ = sc.answer(req.id, "mine")
+	})
+	var all, own traceLog
+	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	var out bytes.Buffer
+	resp, err := c.Do(t.Context(), &Request{Stdout: &out, Trace: own.trace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "mine" || resp.StdoutBytes != 4 {
+		t.Errorf("stdout %q (%d bytes), want only \"mine\"", out.String(), resp.StdoutBytes)
+	}
+	for name, tl := range map[string]*traceLog{"Options.Trace": &all, "Request.Trace": &own} {
+		n := 0
+		for _, ev := range tl.list() {
+			if ev.RequestID != 9 {
+				continue
+			}
+			n++
+			if !errors.Is(ev.Err, ErrUnknownRequestID) || !strings.Contains(ev.Err.Error(), "for request 9") {
+				t.Errorf("%s: stray %s has Err %v", name, ev.Type, ev.Err)
+			}
+		}
+		if n != 2 {
+			t.Errorf("%s: %d records of request 9, want 2: %s", name, n, tl.summary())
+		}
+	}
+}
+
+func TestEndRequestUnknownRole(t *testing.T) {
+	t.Parallel()
+	roles := make(chan Role, 1)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		roles <- req.role
+		_ = sc.w.WriteEndRequest(req.id, 3, StatusUnknownRole)
+	})
+	c := mustDial(t, srv.addr, Options{})
+	resp, err := c.Do(t.Context(), &Request{Role: RoleAuthorizer})
+	var ee *EndRequestError
+	if !errors.As(err, &ee) || ee.ProtocolStatus != StatusUnknownRole || ee.AppStatus != 3 {
+		t.Fatalf("Do = %v, want *EndRequestError UNKNOWN_ROLE", err)
+	}
+	if resp == nil || !resp.Ended || resp.ProtocolStatus != StatusUnknownRole || resp.AppStatus != 3 {
+		t.Errorf("response = %+v", resp)
+	}
+	if r := <-roles; r != RoleAuthorizer {
+		t.Errorf("server got role %s", r)
+	}
+}
+
+// TestStdoutWriterFails: a failing Stdout does not stop the request; Do
+// reports the write error once END_REQUEST came.
+func TestStdoutWriterFails(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("one"))
+		_ = sc.w.WriteStream(TypeStderr, req.id, []byte("err"))
+		_ = sc.answer(req.id, "two")
+		drain(sc, nil)
+	})
+	c := mustDial(t, srv.addr, Options{})
+	full := errors.New("sink full")
+	var errOut bytes.Buffer
+	resp, err := c.Do(t.Context(), &Request{KeepConn: true, Stdout: writerFunc(func([]byte) (int, error) { return 0, full }), Stderr: &errOut})
+	if !errors.Is(err, full) || !strings.Contains(err.Error(), "STDOUT content of record 0") {
+		t.Fatalf("Do = %v, want the Stdout error saying where", err)
+	}
+	if resp == nil || !resp.Ended || resp.StdoutBytes != 6 || errOut.String() != "err" {
+		t.Fatalf("response %+v stderr %q", resp, errOut.String())
+	}
+	if c.Err() != nil {
+		t.Fatalf("connection died: %v", c.Err())
+	}
+}
+
+// TestStreamsOnTheWire: params in order with duplicates, STDIN and DATA in
+// records of at most 65535 bytes, each stream closed by an empty record.
+func TestStreamsOnTheWire(t *testing.T) {
+	t.Parallel()
+	reqs := make(chan *srvRequest, 2)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for {
+			req, err := sc.readRequest()
+			if err != nil {
+				return
+			}
+			reqs <- req
+			if sc.answer(req.id, "") != nil {
+				return
+			}
+		}
+	})
+	c := mustDial(t, srv.addr, Options{})
+	params := []Pair{{"B", "2"}, {"A", "1"}, {"B", "3"}, {"LONG", strings.Repeat("v", 70000)}, {"", ""}}
+	stdin := bytes.Repeat([]byte("0123456789"), 15000) // 150000 bytes
+	data := bytes.Repeat([]byte("d"), 70000)
+	if _, err := c.Do(t.Context(), &Request{Role: RoleFilter, KeepConn: true, Params: params,
+		Stdin: bytes.NewReader(stdin), Data: bytes.NewReader(data)}); err != nil {
+		t.Fatal(err)
+	}
+	got := <-reqs
+	if got.role != RoleFilter || got.flags != FlagKeepConn {
+		t.Errorf("role %s flags %s", got.role, got.flags)
+	}
+	if fmt.Sprint(got.params) != fmt.Sprint(params) {
+		t.Errorf("params differ: got %d pairs", len(got.params))
+	}
+	if !bytes.Equal(got.stdin, stdin) || !bytes.Equal(got.data, data) {
+		t.Errorf("stdin %d bytes, data %d bytes; want %d and %d", len(got.stdin), len(got.data), len(stdin), len(data))
+	}
+	for typ, want := range map[RecordType][]int{
+		TypeStdin: {65535, 65535, 18930, 0},
+		TypeData:  {65535, 4465, 0},
+	} {
+		if fmt.Sprint(got.sizes[typ]) != fmt.Sprint(want) {
+			t.Errorf("%s record sizes %v, want %v", typ, got.sizes[typ], want)
+		}
+	}
+	if p := got.sizes[TypeParams]; len(p) != 3 || p[0] != 65535 || p[2] != 0 {
+		t.Errorf("PARAMS record sizes %v, want 65535, the rest, 0", p)
+	}
+
+	// No Stdin: an empty STDIN stream; a responder gets no DATA.
+	if _, err := c.Do(t.Context(), &Request{KeepConn: true}); err != nil {
+		t.Fatal(err)
+	}
+	got = <-reqs
+	if fmt.Sprint(got.sizes) != fmt.Sprint(map[RecordType][]int{TypeParams: {0}, TypeStdin: {0}}) {
+		t.Errorf("empty request record sizes %v", got.sizes)
+	}
+}
+
+// TestStdinReadError: a failing Stdin aborts the request.
+func TestStdinReadError(t *testing.T) {
+	t.Parallel()
+	seen := make(chan Header, 16)
+	srv := newRawServer(t, "unix", func(sc *srvConn) { drain(sc, seen) })
+	c := mustDial(t, srv.addr, Options{AbortWait: 50 * time.Millisecond})
+	boom := errors.New("disk on fire")
+	_, err := c.Do(t.Context(), &Request{Stdin: io.MultiReader(strings.NewReader("abc"), errReader{boom})})
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, boom) || !strings.Contains(err.Error(), "reading STDIN") {
+		t.Fatalf("Do = %v, want ErrAborted wrapping the Stdin error", err)
+	}
+	var types []RecordType
+	for h := range seen {
+		types = append(types, h.Type)
+		if h.Type == TypeAbortRequest {
+			break
+		}
+	}
+	want := []RecordType{TypeBeginRequest, TypeParams, TypeStdin, TypeAbortRequest}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Errorf("server got %v, want %v", types, want)
+	}
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
+
+// TestAnswerBeforeStdin: an application that writes a large answer before
+// reading a large STDIN does not deadlock the client.
+func TestAnswerBeforeStdin(t *testing.T) {
+	t.Parallel()
+	const size = 4 << 20
+	body := bytes.Repeat([]byte("x"), size)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		rec, err := sc.r.ReadRecord()
+		if err != nil || rec.Type != TypeBeginRequest {
+			return
+		}
+		id := rec.RequestID
+		if sc.w.WriteStream(TypeStdout, id, body) != nil { // before reading anything else
+			return
+		}
+		n := 0
+		for {
+			rec, err := sc.r.ReadRecord()
+			if err != nil {
+				return
+			}
+			n += len(rec.Content())
+			if rec.Type == TypeStdin && rec.ContentLength == 0 {
+				break
+			}
+		}
+		_ = sc.answer(id, fmt.Sprintf("|%d", n))
+	})
+	c := mustDial(t, srv.addr, Options{IdleTimeout: testWait})
+	var out bytes.Buffer
+	resp, err := c.Do(t.Context(), &Request{Stdin: bytes.NewReader(body), Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("|%d", size); !strings.HasSuffix(out.String(), want) || resp.StdoutBytes != int64(size+len(want)) {
+		t.Errorf("stdout %d bytes ending %q", out.Len(), out.String()[max(0, out.Len()-10):])
+	}
+}
+
+// TestTraceSeesRecords: Options.Trace sees every record in order with its
+// time; each Request.Trace only its own request's.
+func TestTraceSeesRecords(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	var all traceLog
+	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	var own [2]traceLog
+	for i := range own {
+		if _, err := c.Do(t.Context(), &Request{KeepConn: true, Params: []Pair{{"N", "v"}}, Trace: own[i].trace}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "sent BEGIN_REQUEST 1, sent PARAMS 1, sent PARAMS 1, sent STDIN 1, received STDOUT 1, received END_REQUEST 1"
+	if got := own[0].summary(); got != want {
+		t.Errorf("Request.Trace:\n got %s\nwant %s", got, want)
+	}
+	if got := all.summary(); got != want+", "+want {
+		t.Errorf("Options.Trace:\n got %s\nwant %s twice", got, want)
+	}
+	var last time.Time
+	for _, ev := range all.list() {
+		if ev.Time.IsZero() || ev.Time.Before(last) {
+			t.Errorf("event times out of order: %v after %v", ev.Time, last)
+		}
+		last = ev.Time
+		if len(ev.Raw) != ev.RecordLen() || ev.Err != nil {
+			t.Errorf("%s: %d raw bytes for a %d-byte record, err %v", ev.Type, len(ev.Raw), ev.RecordLen(), ev.Err)
+		}
+	}
+}
+
+func TestGetValuesRaw(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for i := 0; ; i++ {
+			rec, err := sc.r.ReadRecord()
+			if err != nil || rec.Type != TypeGetValues {
+				return
+			}
+			if i == 1 {
+				// Answer the first, given-up request only now, then the second.
+				<-release
+				_ = sc.w.WriteGetValuesResult([]Pair{{ValueMaxConns, "first"}})
+				_ = sc.w.WriteGetValuesResult([]Pair{{ValueMaxConns, "second"}})
+				continue
+			}
+			if i == 0 {
+				continue
+			}
+			_ = sc.w.WriteUnknownType(TypeGetValues)
+		}
+	})
+	c := mustDial(t, srv.addr, Options{})
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := c.GetValues(ctx); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("first GetValues = %v, want ErrTimeout", err)
+	}
+	time.AfterFunc(50*time.Millisecond, func() { close(release) })
+	got, err := c.GetValues(t.Context(), ValueMaxConns)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint([]Pair{{ValueMaxConns, "second"}}) {
+		t.Fatalf("second GetValues = %v, %v; want its own answer, not the late first one", got, err)
+	}
+	if _, err := c.GetValues(t.Context()); err == nil || !strings.Contains(err.Error(), "UNKNOWN_TYPE") {
+		t.Fatalf("third GetValues = %v, want the UNKNOWN_TYPE answer", err)
+	}
+}
+
+func TestConnClosed(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	c := mustDial(t, srv.addr, Options{})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(t.Context(), &Request{})
+	if !errors.Is(err, ErrConnClosed) || resp == nil {
+		t.Fatalf("Do after Close = %+v, %v; want a Response and ErrConnClosed", resp, err)
+	}
+	if _, err := c.GetValues(t.Context()); !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("GetValues after Close = %v", err)
+	}
+	if !errors.Is(c.Err(), ErrConnClosed) {
+		t.Fatalf("Err() = %v", c.Err())
+	}
+}
+
+// TestCloseFailsActive: Close fails the requests in flight at once.
+func TestCloseFailsActive(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", func(sc *srvConn) { drain(sc, nil) })
+	c := mustDial(t, srv.addr, Options{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Do(t.Context(), &Request{})
+		done <- err
+	}()
+	waitActive(t, c, 1)
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrConnClosed) || !strings.Contains(err.Error(), "closed by Close") {
+			t.Fatalf("Do = %v, want ErrConnClosed by Close", err)
+		}
+	case <-time.After(testWait):
+		t.Fatal("Do did not return after Close")
+	}
+}
+
+func BenchmarkConnDo(b *testing.B) {
+	srv := newRawServer(b, "unix", helloServer)
+	c := mustDial(b, srv.addr, Options{})
+	req := &Request{KeepConn: true, Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Do(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkConnDoStdout1MB: the receive path with no trace, 1 MiB of STDOUT
+// in 16 records per request.
+func BenchmarkConnDoStdout1MB(b *testing.B) {
+	body := bytes.Repeat([]byte("x"), 1<<20)
+	srv := newRawServer(b, "unix", func(sc *srvConn) {
+		for {
+			req, err := sc.readRequest()
+			if err != nil || sc.w.WriteStream(TypeStdout, req.id, body) != nil || sc.w.WriteEndRequest(req.id, 0, 0) != nil {
+				return
+			}
+		}
+	})
+	c := mustDial(b, srv.addr, Options{})
+	req := &Request{KeepConn: true, Stdout: io.Discard}
+	ctx := b.Context()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Do(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
