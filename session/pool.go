@@ -1,0 +1,195 @@
+// Pool: one fcgi.Client per backend address, bounded in number and closed
+// when unused for too long.
+
+package session
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"fcgiscope/fcgi"
+)
+
+// Pool defaults.
+const (
+	DefaultPoolMaxClients = 8
+	DefaultPoolIdleExpiry = 90 * time.Second
+)
+
+// ErrPoolClosed is returned by Acquire after Close.
+var ErrPoolClosed = errors.New("session: pool closed")
+
+// PoolOptions configures a Pool.
+type PoolOptions struct {
+	// Client are the options of every client the pool creates.
+	Client fcgi.Options
+	// MaxClients is the number of backends kept at once (default
+	// DefaultPoolMaxClients). Past it the least recently used backend that
+	// no request is using is closed; backends in use are never closed, so
+	// the pool may exceed the bound while they are.
+	MaxClients int
+	// IdleExpiry: a backend no request used for this long is closed.
+	// Default DefaultPoolIdleExpiry.
+	IdleExpiry time.Duration
+	// MaxIdle is the number of idle KEEP_CONN connections each client keeps
+	// (fcgi.Client.SetMaxIdle); 0 keeps the client's default.
+	MaxIdle int
+	// ConnIdleExpiry is how long a client keeps an idle KEEP_CONN
+	// connection (fcgi.Client.SetIdleExpiry); 0 keeps the client's default.
+	ConnIdleExpiry time.Duration
+}
+
+// Pool maps backend addresses to fcgi.Clients. The clients reuse idle
+// KEEP_CONN connections themselves; the pool bounds how many clients exist
+// and closes those unused for IdleExpiry. Expiry is checked whenever the pool
+// is used (Acquire, release, Len): the pool starts no goroutine. It is safe
+// for concurrent use.
+type Pool struct {
+	opts PoolOptions
+	now  func() time.Time // replaced by tests
+
+	mu      sync.Mutex
+	entries map[string]*poolEntry
+	closed  bool
+}
+
+type poolEntry struct {
+	key      string
+	client   *fcgi.Client
+	refs     int
+	lastUsed time.Time
+}
+
+// NewPool returns an empty Pool.
+func NewPool(opts PoolOptions) *Pool {
+	if opts.MaxClients <= 0 {
+		opts.MaxClients = DefaultPoolMaxClients
+	}
+	if opts.IdleExpiry <= 0 {
+		opts.IdleExpiry = DefaultPoolIdleExpiry
+	}
+	return &Pool{opts: opts, now: time.Now, entries: make(map[string]*poolEntry)}
+}
+
+// poolKey returns the canonical form of a target address, so that
+// "127.0.0.1:9000" and "tcp://127.0.0.1:9000" share a client.
+func poolKey(target string) (string, error) {
+	network, address, err := fcgi.ParseAddr(target)
+	if err != nil {
+		return "", fmt.Errorf("session: backend address %q: %w", target, err)
+	}
+	switch network {
+	case "unix":
+		return "unix:" + address, nil
+	case "tcp":
+		return address, nil
+	}
+	return network + "://" + address, nil
+}
+
+// Acquire returns the client for target, creating it if needed, and a
+// release function to call (once) when the request is over. A client is
+// never closed by the pool between Acquire and release, except by Close.
+func (p *Pool) Acquire(target string) (*fcgi.Client, func(), error) {
+	key, err := poolKey(target)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, nil, ErrPoolClosed
+	}
+	now := p.now()
+	e := p.entries[key]
+	if e == nil {
+		c := fcgi.NewClient(key, p.opts.Client)
+		if p.opts.MaxIdle > 0 {
+			c.SetMaxIdle(p.opts.MaxIdle)
+		}
+		if p.opts.ConnIdleExpiry > 0 {
+			c.SetIdleExpiry(p.opts.ConnIdleExpiry)
+		}
+		e = &poolEntry{key: key, client: c}
+		p.entries[key] = e
+	}
+	e.refs++
+	e.lastUsed = now
+	doomed := p.trimLocked(now)
+	p.mu.Unlock()
+	closeAll(doomed)
+
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			p.mu.Lock()
+			e.refs--
+			e.lastUsed = p.now()
+			doomed := p.trimLocked(e.lastUsed)
+			p.mu.Unlock()
+			closeAll(doomed)
+		})
+	}
+	return e.client, release, nil
+}
+
+// trimLocked removes expired idle entries and, past MaxClients, the least
+// recently used idle ones; it returns their clients for closing outside the lock.
+func (p *Pool) trimLocked(now time.Time) []*fcgi.Client {
+	var doomed []*fcgi.Client
+	for k, e := range p.entries {
+		if e.refs == 0 && now.Sub(e.lastUsed) >= p.opts.IdleExpiry {
+			delete(p.entries, k)
+			doomed = append(doomed, e.client)
+		}
+	}
+	for len(p.entries) > p.opts.MaxClients {
+		var lru *poolEntry
+		for _, e := range p.entries {
+			if e.refs == 0 && (lru == nil || e.lastUsed.Before(lru.lastUsed)) {
+				lru = e
+			}
+		}
+		if lru == nil {
+			break // all in use
+		}
+		delete(p.entries, lru.key)
+		doomed = append(doomed, lru.client)
+	}
+	return doomed
+}
+
+func closeAll(cs []*fcgi.Client) {
+	for _, c := range cs {
+		_ = c.Close()
+	}
+}
+
+// Len returns the number of backends with a client, after expiring unused ones.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	doomed := p.trimLocked(p.now())
+	n := len(p.entries)
+	p.mu.Unlock()
+	closeAll(doomed)
+	return n
+}
+
+// Close closes every client, in use or not; later Acquires fail with
+// ErrPoolClosed.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	entries := p.entries
+	p.entries = make(map[string]*poolEntry)
+	p.mu.Unlock()
+	var errs []error
+	for _, e := range entries {
+		if err := e.client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("session: closing client for %s: %w", e.key, err))
+		}
+	}
+	return errors.Join(errs...)
+}

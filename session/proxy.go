@@ -1,0 +1,310 @@
+// Proxy: an http.Handler that serves a FastCGI application over HTTP and
+// records every request it forwards as an Exchange.
+
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultProxyAddr is where a Proxy listens when no address is given: the
+// loopback interface only, since it serves whatever the backend serves.
+const DefaultProxyAddr = "127.0.0.1:8080"
+
+// MaxProxyBody bounds the request body the default builder reads into memory.
+const MaxProxyBody = 64 << 20
+
+// proxySubBuffer is the channel capacity of a subscription.
+const proxySubBuffer = 64
+
+// Proxy forwards HTTP requests to a FastCGI application and writes back its
+// parsed CGI response, like a web server's fastcgi_pass. Every Exchange is
+// published to subscribers and, when Dir is set, written there as a JSON
+// file.
+type Proxy struct {
+	// Dir, when not empty, is a directory that receives every Exchange as
+	// a JSON file (Exchange.MarshalJSON), written atomically: a temporary
+	// file renamed into place. Set it before serving.
+	Dir string
+	// ErrorLog receives what cannot be told to the HTTP client, such as a
+	// failure to write into Dir. Optional; set it before serving.
+	ErrorLog func(error)
+
+	engine *Engine
+	target string
+	build  func(*http.Request) (*Request, error)
+
+	mu      sync.Mutex
+	subs    map[chan *Exchange]struct{}
+	seq     uint64
+	dropped uint64
+}
+
+// NewProxy returns a Proxy that sends each HTTP request, turned into a
+// Request by build, to the FastCGI application at target through engine.
+//
+// build may record the composed input: the http.Request's context carries
+// the Exchange (ExchangeFromContext), whose Input it may set. HTTPBuilder
+// gives the usual php-fpm mapping.
+func NewProxy(engine *Engine, target string, build func(*http.Request) (*Request, error)) *Proxy {
+	return &Proxy{engine: engine, target: target, build: build, subs: make(map[chan *Exchange]struct{})}
+}
+
+// HTTPBuilder returns a build function for NewProxy that maps requests the
+// way nginx with php-fpm does (HTTPInputFromRequest, then BuildHTTP) for a
+// site whose document root is docRoot. It records the HTTPInput as the
+// Exchange's Input.
+func HTTPBuilder(docRoot string) func(*http.Request) (*Request, error) {
+	return func(r *http.Request) (*Request, error) {
+		in, err := HTTPInputFromRequest(r, docRoot)
+		if err != nil {
+			return nil, err
+		}
+		if x := ExchangeFromContext(r.Context()); x != nil {
+			x.Input.Mode, x.Input.HTTP = ModeHTTP, &in
+		}
+		return BuildHTTP(in)
+	}
+}
+
+// HTTPInputFromRequest describes an incoming HTTP request as an HTTPInput:
+// method, request target, header lines, body (read whole, at most
+// MaxProxyBody bytes), the connection's addresses and TLS. Go does not keep
+// the order of header lines: they come sorted by name, Host first, each
+// name's lines in their order.
+func HTTPInputFromRequest(r *http.Request, docRoot string) (HTTPInput, error) {
+	in := HTTPInput{
+		Method:         r.Method,
+		URL:            r.RequestURI,
+		DocumentRoot:   docRoot,
+		HTTPS:          r.TLS != nil,
+		ServerProtocol: r.Proto,
+	}
+	if !strings.HasPrefix(in.URL, "/") {
+		in.URL = r.URL.RequestURI() // absolute-form or HTTP/2
+	}
+	if r.Host != "" {
+		in.Headers = append(in.Headers, Header{Name: "Host", Value: r.Host})
+	}
+	names := make([]string, 0, len(r.Header))
+	for name := range r.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if strings.EqualFold(name, "Host") || strings.EqualFold(name, "Transfer-Encoding") {
+			continue
+		}
+		for _, v := range r.Header[name] {
+			in.Headers = append(in.Headers, Header{Name: name, Value: v})
+		}
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxProxyBody+1))
+		if err != nil {
+			return in, fmt.Errorf("session: proxy: reading the request body: %w", err)
+		}
+		if len(body) > MaxProxyBody {
+			return in, fmt.Errorf("session: proxy: request body over %d bytes: %w", MaxProxyBody, errBodyTooLarge)
+		}
+		if len(body) > 0 {
+			in.Body = body
+		}
+	}
+	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		in.RemoteAddr = host
+		in.RemotePort, _ = strconv.Atoi(port)
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if host, port, err := net.SplitHostPort(la.String()); err == nil {
+			in.ServerAddr = host
+			in.ServerPort, _ = strconv.Atoi(port)
+		}
+	}
+	return in, nil
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+// ServeHTTP forwards r to the FastCGI application. A request that cannot be
+// built gets 400, 404 or 413 (see buildStatus); a
+// request the application did not answer gets 502 Bad Gateway with the
+// error. Otherwise the CGI response's status, headers and body are written.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := NewExchange(Input{Mode: ModeHTTP, Target: p.target})
+	r = r.WithContext(ContextWithExchange(r.Context(), x))
+
+	req, buildErr := p.build(r)
+	if buildErr != nil {
+		x.begin(p.target, &Request{}, time.Now())
+		x.complete(outcome{err: buildErr, stdoutBytes: -1, stderrBytes: -1})
+		p.deliver(x)
+		http.Error(w, "fcgiscope: "+buildErr.Error(), buildStatus(buildErr))
+		return
+	}
+	x.Input.Role, x.Input.KeepConn, x.Input.RequestID = req.Role, req.KeepConn, req.ID
+	sendErr := p.engine.Send(r.Context(), p.target, req, x)
+	p.deliver(x)
+
+	resp := x.Response()
+	if sendErr != nil || resp == nil {
+		msg := x.ErrorText()
+		if msg == "" {
+			msg = "the application sent no response"
+		}
+		http.Error(w, "fcgiscope: "+msg, http.StatusBadGateway)
+		return
+	}
+	h := w.Header()
+	for _, f := range resp.Headers {
+		if !validFieldName(f.Name) || !validFieldValue(f.Value) || hopByHop(f.Name) {
+			continue
+		}
+		if strings.EqualFold(f.Name, "Content-Length") && f.Value != strconv.Itoa(len(resp.Body)) {
+			continue // a wrong length would break the HTTP response; Go sets the right one
+		}
+		h.Add(f.Name, f.Value)
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}
+
+// buildStatus maps a mapping error to an HTTP status: 413 for a body too
+// large, 404 for a path outside the document root or a directory without
+// index (nginx answers 403 when that directory exists; the message says
+// which), 400 otherwise.
+func buildStatus(err error) int {
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, ErrNoIndex), errors.Is(err, ErrPathEscapes):
+		return http.StatusNotFound
+	}
+	return http.StatusBadRequest
+}
+
+// hopByHop reports the header fields that describe one HTTP connection and
+// are not forwarded (RFC 9110 §7.6.1).
+func hopByHop(name string) bool {
+	switch strings.ToLower(name) {
+	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer":
+		return true
+	}
+	return false
+}
+
+// deliver records x into Dir and publishes it.
+func (p *Proxy) deliver(x *Exchange) {
+	p.mu.Lock()
+	p.seq++
+	seq := p.seq
+	p.mu.Unlock()
+	if p.Dir != "" {
+		if err := p.record(x, seq); err != nil && p.ErrorLog != nil {
+			p.ErrorLog(err)
+		}
+	}
+	p.mu.Lock()
+	for ch := range p.subs {
+		select {
+		case ch <- x:
+		default:
+			p.dropped++
+		}
+	}
+	p.mu.Unlock()
+}
+
+// record writes x as JSON into Dir, atomically.
+func (p *Proxy) record(x *Exchange, seq uint64) error {
+	b, err := x.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("session: proxy: encoding exchange %d: %w", seq, err)
+	}
+	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), seq)
+	if err := WriteFileAtomic(filepath.Join(p.Dir, name), b, 0o600); err != nil {
+		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
+	}
+	return nil
+}
+
+// Subscribe returns a channel receiving every Exchange the proxy finishes,
+// and a function that ends the subscription (and closes the channel). The
+// channel is buffered; when a subscriber falls behind by more than its
+// buffer, exchanges are not delivered to it and Dropped counts them, so that
+// a slow reader never holds up HTTP clients.
+func (p *Proxy) Subscribe() (<-chan *Exchange, func()) {
+	ch := make(chan *Exchange, proxySubBuffer)
+	p.mu.Lock()
+	p.subs[ch] = struct{}{}
+	p.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			p.mu.Lock()
+			delete(p.subs, ch)
+			p.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Dropped returns the number of exchanges not delivered to slow subscribers.
+func (p *Proxy) Dropped() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dropped
+}
+
+// ProxyListenAddr completes a listen address: empty means DefaultProxyAddr,
+// and a missing host (":8080") means 127.0.0.1, never all interfaces.
+func ProxyListenAddr(addr string) string {
+	if addr == "" {
+		return DefaultProxyAddr
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
+}
+
+// ListenAndServe serves the proxy on addr (see ProxyListenAddr) until ctx
+// is done, then shuts down gracefully (waiting up to 5 seconds for
+// requests in flight). ready, when not nil, is called with the listening
+// address once connections are accepted.
+func (p *Proxy) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", ProxyListenAddr(addr))
+	if err != nil {
+		return fmt.Errorf("session: proxy: %w", err)
+	}
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 30 * time.Second}
+	shut := make(chan error, 1)
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(sctx)
+	})
+	if ready != nil {
+		ready(l.Addr())
+	}
+	err = srv.Serve(l)
+	if stop() {
+		return fmt.Errorf("session: proxy on %s: %w", l.Addr(), err)
+	}
+	if err = <-shut; err != nil {
+		return fmt.Errorf("session: proxy on %s: shutting down: %w", l.Addr(), err)
+	}
+	return nil
+}

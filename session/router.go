@@ -1,0 +1,212 @@
+// The PHP document-root router: URL path → SCRIPT_NAME, PATH_INFO,
+// SCRIPT_FILENAME as nginx's PHP location computes them, kept inside the
+// document root.
+
+package session
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Route is where the PHP router sends a request.
+type Route struct {
+	// URI is DOCUMENT_URI: nginx's $uri after the index and the front
+	// controller rewrites.
+	URI string `json:"uri"`
+	// ScriptName and PathInfo are the two parts of URI split by the split
+	// regexp (all of URI and "" when it does not match).
+	ScriptName string `json:"script_name"`
+	PathInfo   string `json:"path_info"`
+	// ScriptFilename is DocumentRoot followed by ScriptName.
+	ScriptFilename string `json:"script_filename"`
+	DocumentRoot   string `json:"document_root"`
+	// Index says the index file was appended to a directory URL; Front
+	// says the request went to the front controller.
+	Index bool `json:"index,omitempty"`
+	Front bool `json:"front,omitempty"`
+}
+
+// RoutePHP routes in as nginx's PHP location does (see HTTPInput):
+//
+//   - the URL path is percent-decoded and normalized (slashes merged, "."
+//     and ".." resolved; ".." above the root is refused);
+//   - a path the PHP location does not match and that ends in "/" gets the
+//     index file, which must exist (nginx answers 403 or 404 otherwise);
+//     "/x.php/" is matched by the location and keeps its slash;
+//   - the split regexp cuts the path into SCRIPT_NAME and PATH_INFO;
+//   - SCRIPT_FILENAME is the document root followed by SCRIPT_NAME;
+//   - with FrontController, a script that is not a regular file is
+//     replaced by /index.php (PATH_INFO empty).
+//
+// Like nginx, it does not ask whether the script exists otherwise: php-fpm
+// answers "Primary script unknown" for a missing one.
+//
+// Security, beyond nginx: SCRIPT_FILENAME must lie inside the document root
+// by path components (/srv/www does not admit /srv/www-evil/x.php, which a
+// split regexp could otherwise produce); a path holding CR or LF is refused
+// (the CVE-2019-11043 trick: a %0a stops the split regexp and php-fpm's
+// PATH_INFO arithmetic underflows; nginx itself only fails to match its
+// location), as is NUL; non-ASCII is allowed, as nginx allows it; and when
+// the script exists and resolves through symlinks to a file outside the
+// document root it is refused unless AllowSymlinks.
+func RoutePHP(in HTTPInput) (Route, error) {
+	in = in.WithDefaults()
+	rx, err := compileRouter(in)
+	if err != nil {
+		return Route{}, err
+	}
+	return routePHP(in, rx)
+}
+
+// routerRegexps are the compiled regexps of a router.
+type routerRegexps struct {
+	split    *regexp.Regexp // two groups: script name, path info
+	location *regexp.Regexp
+}
+
+// compileRouter compiles in's split and location regexps (defaults
+// applied).
+func compileRouter(in HTTPInput) (routerRegexps, error) {
+	split, err := regexp.Compile(in.SplitPath)
+	if err != nil {
+		return routerRegexps{}, fmt.Errorf("session: router: split_path: %w", err)
+	}
+	if split.NumSubexp() < 2 {
+		return routerRegexps{}, fmt.Errorf("session: router: split_path %q needs two capture groups (script name, path info), has %d", in.SplitPath, split.NumSubexp())
+	}
+	loc, err := regexp.Compile(in.Location)
+	if err != nil {
+		return routerRegexps{}, fmt.Errorf("session: router: location: %w", err)
+	}
+	return routerRegexps{split: split, location: loc}, nil
+}
+
+func routePHP(in HTTPInput, rx routerRegexps) (Route, error) {
+	root := in.DocumentRoot
+	switch {
+	case root == "":
+		return Route{}, fmt.Errorf("session: router: no document root")
+	case !filepath.IsAbs(root):
+		return Route{}, fmt.Errorf("session: router: document root %q is not an absolute path", root)
+	case strings.ContainsAny(root, "\x00\r\n"):
+		return Route{}, fmt.Errorf("session: router: document root %q: %w", root, ErrUnsafePath)
+	case strings.ContainsAny(in.Index, "/\x00\r\n"):
+		return Route{}, fmt.Errorf("session: router: index %q must be a plain file name", in.Index)
+	}
+	t, err := parseTarget(in.URL)
+	if err != nil {
+		return Route{}, err
+	}
+	uri := t.uri
+	if i := strings.IndexAny(uri, "\x00\r\n"); i >= 0 {
+		return Route{}, fmt.Errorf("session: router: path %q has byte %#02x at %d (CVE-2019-11043): %w", uri, uri[i], i, ErrUnsafePath)
+	}
+	r := Route{DocumentRoot: root}
+	fsRoot := filepath.Clean(root)
+	local := func(p string) string { return filepath.Join(fsRoot, filepath.FromSlash(p)) }
+
+	if strings.HasSuffix(uri, "/") && !rx.location.MatchString(uri) {
+		switch {
+		case isRegular(local(uri + in.Index)):
+			uri, r.Index = uri+in.Index, true
+		case in.FrontController:
+			// Split, then routed to the front controller below.
+		case isDir(local(uri)):
+			return Route{}, fmt.Errorf("session: router: directory %q has no %s (nginx answers 403): %w", uri, in.Index, ErrNoIndex)
+		default:
+			return Route{}, fmt.Errorf("session: router: directory %q does not exist, so it has no %s (nginx answers 404): %w", uri, in.Index, ErrNoIndex)
+		}
+	}
+	r.URI, r.ScriptName = uri, uri
+	if m := rx.split.FindStringSubmatchIndex(uri); m != nil && m[2] >= 0 {
+		r.ScriptName = uri[m[2]:m[3]]
+		if m[4] >= 0 {
+			r.PathInfo = uri[m[4]:m[5]]
+		}
+	}
+	r.ScriptFilename = root + r.ScriptName
+	if !inside(fsRoot, filepath.Clean(r.ScriptFilename)) {
+		return Route{}, fmt.Errorf("session: router: path %q escapes document root %q: %w", r.ScriptName, root, ErrPathEscapes)
+	}
+	if in.FrontController && !isRegular(r.ScriptFilename) {
+		front := "/" + in.Index
+		if !isRegular(local(front)) {
+			return Route{}, fmt.Errorf("session: router: front controller %q does not exist in %q: %w", front, root, ErrNoIndex)
+		}
+		r.URI, r.ScriptName, r.PathInfo, r.Front = front, front, "", true
+		r.ScriptFilename = root + front
+	}
+	if !in.AllowSymlinks {
+		if err := checkSymlinks(fsRoot, r.ScriptFilename); err != nil {
+			return Route{}, err
+		}
+	}
+	return r, nil
+}
+
+// checkSymlinks refuses an existing file that resolves to a path outside
+// the resolved root. A file that does not exist has nothing to run.
+func checkSymlinks(root, file string) error {
+	realFile, err := filepath.EvalSymlinks(file)
+	if err != nil {
+		return nil
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil
+	}
+	if !inside(realRoot, realFile) {
+		return fmt.Errorf("session: router: %q resolves to %q, outside document root %q (a symlink; allow_symlinks permits it): %w", file, realFile, root, ErrPathEscapes)
+	}
+	return nil
+}
+
+// inside reports whether the clean path p is root or lies below it, by path
+// components.
+func inside(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return false
+	}
+	return rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
+}
+
+func isRegular(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// PHPRouter sets SCRIPT_NAME, DOCUMENT_URI, DOCUMENT_ROOT, SCRIPT_FILENAME
+// and PATH_INFO from RoutePHP(in).
+func PHPRouter(in HTTPInput) Middleware {
+	in = in.WithDefaults()
+	rx, rxErr := compileRouter(in)
+	return func(next Handler) Handler {
+		return func(ctx context.Context, req *Request) (*Exchange, error) {
+			if rxErr != nil {
+				return nil, rxErr
+			}
+			r, err := routePHP(in, rx)
+			if err != nil {
+				return nil, err
+			}
+			ps := &req.Params
+			ps.Place("SCRIPT_NAME", r.ScriptName, OriginRouter)
+			ps.Place("DOCUMENT_URI", r.URI, OriginRouter)
+			ps.Place("DOCUMENT_ROOT", r.DocumentRoot, OriginRouter)
+			ps.Place("SCRIPT_FILENAME", r.ScriptFilename, OriginRouter)
+			ps.Place("PATH_INFO", r.PathInfo, OriginRouter)
+			return next(ctx, req)
+		}
+	}
+}

@@ -1,0 +1,213 @@
+// Engine: sends a Request through package fcgi and records it in an
+// Exchange; the authorizer flow on top.
+
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"fcgiscope/fcgi"
+)
+
+// EngineOptions configures an Engine.
+type EngineOptions struct {
+	// Timeout bounds a whole request; 0 means no bound beyond the client's
+	// own timeouts (fcgi.Options.IdleTimeout) and the caller's context.
+	Timeout time.Duration
+	// CaptureLimit is given to exchanges whose CaptureLimit is 0; 0 means
+	// DefaultCaptureLimit, a negative value no limit.
+	CaptureLimit int64
+}
+
+// Engine sends requests to FastCGI backends and records them. Its clients
+// come from a Pool; it is safe for concurrent use.
+type Engine struct {
+	pool *Pool
+	opts EngineOptions
+}
+
+// NewEngine returns an Engine taking clients from pool.
+func NewEngine(pool *Pool, opts EngineOptions) *Engine {
+	return &Engine{pool: pool, opts: opts}
+}
+
+// Send sends req to the backend at target and records everything into x:
+// params, every record both ways with its bytes, stdout, stderr,
+// END_REQUEST, timings, the parsed CGI response and the error. The capture
+// is kept whatever happens. x must be new (NewExchange), used for one Send
+// only. req.Body and req.Data are closed after the request if they are
+// io.Closers. The error, also recorded as x.ErrorText, wraps the fcgi error
+// (fcgi.ErrConnect, ErrTimeout, ErrAborted, ErrConnClosed, ErrProtocol,
+// *fcgi.EndRequestError) or ErrPoolClosed.
+func (e *Engine) Send(ctx context.Context, target string, req *Request, x *Exchange) error {
+	start := time.Now()
+	if x.CaptureLimit == 0 {
+		x.CaptureLimit = e.opts.CaptureLimit
+	}
+	x.begin(target, req, start)
+
+	client, release, err := e.pool.Acquire(target)
+	if err != nil {
+		x.complete(outcome{total: time.Since(start), err: err, stdoutBytes: -1, stderrBytes: -1})
+		return err
+	}
+	defer release()
+	if e.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opts.Timeout)
+		defer cancel()
+	}
+	freq := &fcgi.Request{
+		ID:       req.ID,
+		Role:     req.Role,
+		KeepConn: req.KeepConn,
+		Params:   req.Params.Pairs(),
+		Stdin:    req.Body,
+		Data:     req.Data,
+		// Stdout and Stderr stay nil: the trace captures their content,
+		// once, in the exchange.
+		Trace: x.trace(start),
+	}
+	resp, doErr := client.Do(ctx, freq)
+	closeBody(req.Body)
+	closeBody(req.Data)
+
+	o := outcome{total: time.Since(start), stdoutBytes: -1, stderrBytes: -1}
+	if resp != nil {
+		o.ended = resp.Ended
+		o.stdoutBytes, o.stderrBytes = resp.StdoutBytes, resp.StderrBytes
+		o.conn = resp.Conn
+		if resp.Timing.Connected > 0 {
+			o.connect = resp.Timing.Start.Sub(start) + resp.Timing.Connected
+		}
+	}
+	if doErr != nil {
+		// A record cut short by the end of the connection is not traced:
+		// keep the bytes that arrived.
+		var re *fcgi.RecordError
+		if errors.As(doErr, &re) && len(re.Partial) > 0 {
+			x.addPartial(fcgi.Received, re, o.total)
+		}
+		o.err = fmt.Errorf("session: %s to %s: %w", describe(doErr), target, doErr)
+	}
+	x.complete(o)
+	return o.err
+}
+
+// closeBody closes a request stream that can be closed, once it was sent
+// (or the request failed), as http.Client.Do does with a request body.
+func closeBody(r io.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		_ = c.Close()
+	}
+}
+
+// describe names the kind of failure in words a user reads first.
+func describe(err error) string {
+	var ere *fcgi.EndRequestError
+	switch {
+	case errors.As(err, &ere):
+		return "the application refused the request"
+	case errors.Is(err, fcgi.ErrConnect):
+		return "cannot connect"
+	case errors.Is(err, fcgi.ErrTimeout):
+		return "timed out"
+	case errors.Is(err, fcgi.ErrAborted):
+		return "aborted"
+	case errors.Is(err, fcgi.ErrConnClosed):
+		return "connection closed before END_REQUEST"
+	case errors.Is(err, fcgi.ErrProtocol):
+		return "protocol error"
+	}
+	return "request failed"
+}
+
+// Handler returns the terminal Handler of a middleware chain: it sends the
+// request to target. It records into the Exchange carried by the context
+// (ContextWithExchange), or into a new one.
+func (e *Engine) Handler(target string) Handler {
+	return func(ctx context.Context, req *Request) (*Exchange, error) {
+		x := ExchangeFromContext(ctx)
+		if x == nil {
+			x = NewExchange(Input{})
+		}
+		return x, e.Send(ctx, target, req, x)
+	}
+}
+
+// OriginAuthorizer is the origin of params set from an authorizer's
+// Variable-NAME headers.
+const OriginAuthorizer = "authorizer"
+
+// Authorize runs the authorizer flow (FastCGI spec §6.3): authReq goes to
+// target in the AUTHORIZER role (set if its Role is 0). If the authorizer
+// answers 200, each Variable-NAME: value header of its response becomes the
+// param NAME of nextReq (replacing one of that name, origin "authorizer";
+// nextReq itself is not modified) and that request is sent to target; nextX
+// records it. Any other status is the final answer: nextX is nil and err is
+// nil. err is set when either request fails, or when the authorizer sent no
+// response.
+func (e *Engine) Authorize(ctx context.Context, target string, authReq, nextReq *Request) (authX, nextX *Exchange, err error) {
+	ar := *authReq
+	if ar.Role == 0 {
+		ar.Role = fcgi.RoleAuthorizer
+	}
+	authX = NewExchange(Input{Target: target, Role: ar.Role})
+	if err := e.Send(ctx, target, &ar, authX); err != nil {
+		return authX, nil, err
+	}
+	resp := authX.Response()
+	if resp == nil {
+		return authX, nil, fmt.Errorf("session: authorizer at %s sent no response", target)
+	}
+	if resp.Status != http.StatusOK {
+		return authX, nil, nil
+	}
+	nr := *nextReq
+	nr.Params = append(Params(nil), nextReq.Params...)
+	for _, v := range AuthorizerVariables(resp) {
+		nr.Params.Set(v.Name, v.Value, OriginAuthorizer)
+	}
+	nextX = NewExchange(Input{Target: target, Role: nr.Role})
+	return authX, nextX, e.Send(ctx, target, &nr, nextX)
+}
+
+// AuthorizerVariables returns the variables an authorizer's response passes
+// on: NAME and value of each "Variable-NAME: value" header, in order (the
+// prefix matched case-insensitively).
+func AuthorizerVariables(resp *HTTPResponse) []Param {
+	const prefix = "Variable-"
+	var out []Param
+	for _, h := range resp.Headers {
+		if len(h.Name) > len(prefix) && strings.EqualFold(h.Name[:len(prefix)], prefix) {
+			out = append(out, Param{Name: h.Name[len(prefix):], Value: h.Value, Origin: OriginAuthorizer})
+		}
+	}
+	return out
+}
+
+// GetValues asks the backend at target for its FCGI_MAX_CONNS,
+// FCGI_MAX_REQS and FCGI_MPXS_CONNS (or the given names).
+func (e *Engine) GetValues(ctx context.Context, target string, names ...string) ([]fcgi.Pair, error) {
+	client, release, err := e.pool.Acquire(target)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if e.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, e.opts.Timeout)
+		defer cancel()
+	}
+	vals, err := client.GetValues(ctx, names...)
+	if err != nil {
+		return vals, fmt.Errorf("session: GET_VALUES %s to %s: %w", describe(err), target, err)
+	}
+	return vals, nil
+}
