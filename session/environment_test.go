@@ -1,0 +1,191 @@
+package session
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestEnvironmentApply(t *testing.T) {
+	env := Environment{Name: "staging", Vars: map[string]string{
+		"host": "10.0.0.5", "port": "9000", "root": "/srv/www", "user.name": "ada",
+		"token-1": "s3cr3t", "lb": "{{", "self": "{{host}}", "hdr": "X-Env",
+	}}
+	in := Input{
+		Mode: ModeHTTP, Target: "{{host}}:{{port}}",
+		Params: []RawParam{
+			{Name: "APP_{{hdr}}", Value: "user={{user.name}}", Enabled: true},
+			{Name: "OFF", Value: "{{missing_but_disabled}}", Enabled: false},
+			{Name: "LITERAL", Value: "{{lb}}host}} {{ host }} {{1bad}} {{ {{{host}}} {{self}}", Enabled: true},
+		},
+		Body:     []byte(`{"token":"{{token-1}}"}`),
+		DataFile: "{{root}}/data.txt",
+		HTTP: &HTTPInput{
+			Method: "POST", URL: "/api?host={{host}}", DocumentRoot: "{{root}}",
+			Headers: []Header{{Name: "{{hdr}}", Value: "Bearer {{token-1}}"}},
+			Body:    []byte("{{user.name}}\n"),
+		},
+	}
+	orig := cloneInput(in)
+	out, err := env.Apply(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(in, orig) {
+		t.Error("Apply modified its argument")
+	}
+	checks := map[string][2]string{
+		"target":        {out.Target, "10.0.0.5:9000"},
+		"param name":    {out.Params[0].Name, "APP_X-Env"},
+		"param value":   {out.Params[0].Value, "user=ada"},
+		"disabled":      {out.Params[1].Value, "{{missing_but_disabled}}"},
+		"not variables": {out.Params[2].Value, "{{host}} {{ host }} {{1bad}} {{ {10.0.0.5} {{host}}"},
+		"body":          {string(out.Body), `{"token":"s3cr3t"}`},
+		"data file":     {out.DataFile, "/srv/www/data.txt"},
+		"URL":           {out.HTTP.URL, "/api?host=10.0.0.5"},
+		"docroot":       {out.HTTP.DocumentRoot, "/srv/www"},
+		"header name":   {out.HTTP.Headers[0].Name, "X-Env"},
+		"header value":  {out.HTTP.Headers[0].Value, "Bearer s3cr3t"},
+		"http body":     {string(out.HTTP.Body), "ada\n"},
+		"method":        {out.HTTP.Method, "POST"},
+	}
+	for what, c := range checks {
+		if c[0] != c[1] {
+			t.Errorf("%s = %q, want %q", what, c[0], c[1])
+		}
+	}
+}
+
+func TestEnvironmentUnknownVariables(t *testing.T) {
+	env := Environment{Name: "local", Vars: map[string]string{"port": "9000"}}
+	in := Input{Target: "{{host}}:{{port}}", HTTP: &HTTPInput{URL: "/{{path}}", Headers: []Header{{Name: "Host", Value: "{{host}}"}}},
+		Params: []RawParam{{Name: "A", Value: "{{a}}{{a}}", Enabled: true}}, Body: []byte("{{body_var}}")}
+	_, err := env.Apply(in)
+	var uv *UnknownVariablesError
+	if !errors.As(err, &uv) || !errors.Is(err, ErrUnknownVariable) {
+		t.Fatalf("err = %v", err)
+	}
+	want := []VariableRef{{"host", "target"}, {"a", "param A value"}, {"body_var", "body"},
+		{"path", "URL"}, {"host", "header Host value"}}
+	if !reflect.DeepEqual(uv.Refs, want) {
+		t.Errorf("refs = %v, want %v", uv.Refs, want)
+	}
+	msg := err.Error()
+	for _, s := range []string{"session: unknown variables", "{{host}} in target", "{{path}} in URL", "{{body_var}} in body", `environment "local"`} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("message %q lacks %q", msg, s)
+		}
+	}
+	// One unknown variable, no environment name: the message of the issue.
+	_, err = Environment{}.Apply(Input{HTTP: &HTTPInput{URL: "http://{{host}}/"}})
+	if err == nil || err.Error() != "session: unknown variable {{host}} in URL" {
+		t.Errorf("err = %v", err)
+	}
+	// Variables lists every use.
+	refs := Variables(in)
+	if len(refs) != 7 || refs[0] != (VariableRef{"host", "target"}) || refs[1] != (VariableRef{"port", "target"}) {
+		t.Errorf("Variables = %v", refs)
+	}
+}
+
+func TestEnvironmentSyntax(t *testing.T) {
+	for s, want := range map[string][]string{
+		"{{a}}{{b.c}}{{a}}":    {"a", "b.c"},
+		"{{ a }}{{}}{{-x}}":    nil,
+		"{{_x-1.y}}":           {"_x-1.y"},
+		"{{{{a}}}}":            {"a"},
+		"{{a}":                 nil,
+		"}}{{":                 nil,
+		"{{a\n}}":              nil,
+		"{{9}} {{x9}} {{é}}":   {"x9"},
+		"text {{a}} and {{b}}": {"a", "b"},
+	} {
+		if got := VariableNames(s); !slices.Equal(got, want) {
+			t.Errorf("VariableNames(%q) = %q, want %q", s, got, want)
+		}
+	}
+	e := Environment{Vars: map[string]string{"a": "A"}}
+	if got, unknown := e.Expand("{{a}}-{{b}}"); got != "A-{{b}}" || !slices.Equal(unknown, []string{"b"}) {
+		t.Errorf("Expand = %q %q", got, unknown)
+	}
+}
+
+func TestEnvironmentsFile(t *testing.T) {
+	isolateConfig(t)
+	s, err := OpenPresetStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No file yet: no environments, no error.
+	es, err := s.Environments()
+	if err != nil || len(es.List) != 0 {
+		t.Fatalf("%v %v", es, err)
+	}
+	es.Set(Environment{Name: "staging", Vars: map[string]string{"host": "10.0.0.5", "db.pass": `p"w\d`, "a-b": "1"}})
+	es.Set(Environment{Name: "local", Vars: map[string]string{"host": "127.0.0.1"}})
+	es.Set(Environment{Name: "empty env", Vars: map[string]string{}})
+	es.Active = "local"
+	if err := s.SaveEnvironments(es); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(s.EnvironmentsPath())
+	for _, want := range []string{"format = 1\n", "active = \"local\"\n", "[environments.local]\nhost = \"127.0.0.1\"\n",
+		"[environments.\"empty env\"]\n", "\"db.pass\" = \"p\\\"w\\\\d\"\n", "a-b = \"1\"\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("environments.toml lacks %q:\n%s", want, data)
+		}
+	}
+	if strings.Index(string(data), "[environments.\"empty env\"]") > strings.Index(string(data), "[environments.local]") {
+		t.Errorf("environments not sorted:\n%s", data)
+	}
+	back, err := s.Environments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, es) {
+		t.Errorf("round trip:\n got %#v\nwant %#v", back, es)
+	}
+	// The environments file is not a preset.
+	if list, errs := s.List(); len(list) != 0 || len(errs) != 0 {
+		t.Errorf("List = %v %v", list, errs)
+	}
+	staging, ok := back.Get("staging")
+	if !ok {
+		t.Fatal("no staging")
+	}
+	if out, err := staging.Apply(Input{Target: "{{host}}:9000"}); err != nil || out.Target != "10.0.0.5:9000" {
+		t.Errorf("Apply: %v %v", out.Target, err)
+	}
+	back.Remove("local")
+	if back.Active != "" || len(back.List) != 2 {
+		t.Errorf("Remove: %+v", back)
+	}
+
+	// Bad names are refused on save, and in the file.
+	if err := s.SaveEnvironments(Environments{List: []Environment{{Name: "x", Vars: map[string]string{"bad name": "1"}}}}); err == nil {
+		t.Error("bad variable name saved")
+	}
+	// A damaged file is reported, and never overwritten.
+	damaged := []byte("format = 1\n[environments.local\nhost = 1\n")
+	if err := os.WriteFile(s.EnvironmentsPath(), damaged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Environments(); !errors.Is(err, ErrPresetCorrupt) || !strings.Contains(err.Error(), s.EnvironmentsPath()) {
+		t.Errorf("damaged file: %v", err)
+	}
+	if err := s.SaveEnvironments(es); err == nil {
+		t.Error("a damaged environments file was overwritten")
+	}
+	if b, _ := os.ReadFile(s.EnvironmentsPath()); string(b) != string(damaged) {
+		t.Error("damaged file changed")
+	}
+	if _, err := DecodeEnvironments([]byte("format = 2\n")); !errors.Is(err, ErrPresetFormat) {
+		t.Errorf("newer format: %v", err)
+	}
+	if _, err := DecodeEnvironments([]byte("format = 1\n[environments.x]\nport = 9000\n")); !errors.Is(err, ErrPresetCorrupt) {
+		t.Errorf("number value: %v", err)
+	}
+}
