@@ -1,0 +1,234 @@
+// Package cli is fcgiscope's headless command line: the subcommands send,
+// values, proxy and backend, run on the same engine as the window.
+//
+// It does not import Fyne. main.go calls Run when its first argument is a
+// subcommand (see IsCommand) and opens the window otherwise.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Runner runs one command line. Its zero value is not usable: Stdout and
+// Stderr must be set.
+type Runner struct {
+	// Stdout receives the command's output, Stderr the logs and errors.
+	Stdout, Stderr io.Writer
+	// Stdin is read for --stdin-file -, --body-file - and --data-file -
+	// (nil: nothing to read).
+	Stdin io.Reader
+	// Getenv reads the environment (nil: os.Getenv).
+	Getenv func(string) string
+	// Listening, when set, is called once with the address the proxy or
+	// the backend listens on, as soon as it accepts connections (tests use
+	// it with --listen 127.0.0.1:0). The log line "listening" says the same.
+	Listening func(addr string)
+}
+
+// Run runs the subcommand named by args[0] with the flags that follow,
+// reading os.Stdin, and returns the process exit code: ExitOK, ExitFailure
+// or ExitUsage. Cancelling ctx (SIGINT in main) stops a running proxy or
+// backend and aborts a request in flight.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	r := &Runner{Stdout: stdout, Stderr: stderr, Stdin: os.Stdin}
+	return r.Run(ctx, args)
+}
+
+// IsCommand reports whether name is a subcommand (or help: "help", "-h",
+// "--help"), so that main.go knows to call Run rather than open the window.
+func IsCommand(name string) bool {
+	if isHelp(name) {
+		return true
+	}
+	_, ok := findCommand(name)
+	return ok
+}
+
+func isHelp(name string) bool {
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// command is one subcommand.
+type command struct {
+	name     string
+	synopsis string // flags summary after the name
+	summary  string // one line
+	logLevel string // default --log-level
+	// setup registers the command's own flags on fs and returns the
+	// function that runs it once the flags are parsed.
+	setup func(fs *flag.FlagSet) func(ctx context.Context, e *env) error
+}
+
+// commands returns the subcommands, in the order of the help.
+func commands() []command {
+	return []command{
+		{"send", "--addr ADDR [--url URL --docroot DIR ...] [--param NAME=VALUE ...] [--json]",
+			"send one request and show every record, the response, stderr and timings", "warn", setupSend},
+		{"values", "--addr ADDR [--json]",
+			"ask a backend FCGI_GET_VALUES (MAX_CONNS, MAX_REQS, MPXS_CONNS)", "warn", setupValues},
+		{"proxy", "--addr ADDR --docroot DIR [--listen 127.0.0.1:8080] [--record DIR]",
+			"serve HTTP, forward each request to the backend, optionally record every exchange", "info", setupProxy},
+		{"backend", "[--listen 127.0.0.1:9000]",
+			"run the demo FastCGI backend (/echo, /stderr, /status, /slow, ...)", "info", setupBackend},
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// env is what a running command gets: the Runner, the logger built from the
+// global flags and the redaction they chose.
+type env struct {
+	*Runner
+	log *logrus.Logger
+	red redactor
+}
+
+func (r *Runner) getenv(name string) string {
+	if r.Getenv == nil {
+		return os.Getenv(name)
+	}
+	return r.Getenv(name)
+}
+
+// Run runs one command line; see the package function Run.
+func (r *Runner) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(r.Stderr, "fcgiscope: no subcommand")
+		r.usage(r.Stderr)
+		return ExitUsage
+	}
+	name, args := args[0], args[1:]
+	if isHelp(name) {
+		return r.help(args)
+	}
+	cmd, ok := findCommand(name)
+	if !ok {
+		fmt.Fprintf(r.Stderr, "fcgiscope: unknown subcommand %q (run 'fcgiscope help')\n", name)
+		return ExitUsage
+	}
+
+	fs := newFlagSet("fcgiscope "+cmd.name, r.Stderr)
+	var lf LogFlags
+	lf.Register(fs, cmd.logLevel, r.getenv)
+	run := cmd.setup(fs)
+	err := parseFlags(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		r.commandUsage(r.Stdout, cmd)
+		return ExitOK
+	}
+	if err != nil {
+		return r.fail(cmd, err)
+	}
+	log, err := NewLogger(r.Stderr, lf.Level, lf.Format)
+	if err != nil {
+		return r.fail(cmd, &usageError{msg: strings.TrimPrefix(err.Error(), "cli: ")})
+	}
+	return r.fail(cmd, run(ctx, &env{Runner: r, log: log, red: redactor{secrets: lf.Secrets}}))
+}
+
+// fail prints err (if any) and returns the exit code it means.
+func (r *Runner) fail(cmd command, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(r.Stderr, "fcgiscope %s: %v\nRun 'fcgiscope help %s' for usage.\n", cmd.name, ue.msg, cmd.name)
+		return ExitUsage
+	}
+	fmt.Fprintf(r.Stderr, "fcgiscope %s: %v\n", cmd.name, err)
+	return ExitFailure
+}
+
+// help prints the usage of one command, or of all.
+func (r *Runner) help(args []string) int {
+	switch {
+	case len(args) == 0:
+		r.usage(r.Stdout)
+		return ExitOK
+	case len(args) == 1:
+		if cmd, ok := findCommand(args[0]); ok {
+			r.commandUsage(r.Stdout, cmd)
+			return ExitOK
+		}
+		fmt.Fprintf(r.Stderr, "fcgiscope help: unknown subcommand %q\n", args[0])
+	default:
+		fmt.Fprintln(r.Stderr, "fcgiscope help: at most one subcommand")
+	}
+	return ExitUsage
+}
+
+// usage prints the usage of every subcommand.
+func (r *Runner) usage(w io.Writer) {
+	fmt.Fprint(w, `fcgiscope: inspect FastCGI backends record by record.
+
+Usage:
+  fcgiscope                    open the window
+  fcgiscope <command> [flags]  run headless
+  fcgiscope help [command]     this help, or one command's
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+Addresses: host:port, tcp://host:port, unix:/path/php-fpm.sock or /path/php-fpm.sock.
+Exit codes: 0 success (send: END_REQUEST arrived, whatever the HTTP status),
+1 transport or protocol failure, 2 bad command line.
+`)
+	for _, c := range commands() {
+		fmt.Fprintln(w)
+		r.commandUsage(w, c)
+	}
+}
+
+// commandUsage prints one command's synopsis and flags.
+func (r *Runner) commandUsage(w io.Writer, cmd command) {
+	fs := newFlagSet("fcgiscope "+cmd.name, w)
+	var lf LogFlags
+	lf.Register(fs, cmd.logLevel, r.getenv)
+	cmd.setup(fs)
+	fmt.Fprintf(w, "fcgiscope %s %s\n  %s\n", cmd.name, cmd.synopsis, cmd.summary)
+	if extra := commandNotes(cmd.name); extra != "" {
+		fmt.Fprint(w, extra)
+	}
+	fmt.Fprintln(w, "Flags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// commandNotes returns the extra paragraphs of a command's usage.
+func commandNotes(name string) string {
+	switch name {
+	case "send":
+		return `  HTTP mode (--url or --docroot given): the request is composed as HTTP and
+  mapped to CGI params like nginx does; --param then adds a param or
+  overrides one of the same name. Raw mode: only the --param values are
+  sent, in the order given, duplicates kept; --stdin-file is the body.
+`
+	case "proxy":
+		return `  Listens on loopback by default; naming another address exposes the backend.
+`
+	}
+	return ""
+}

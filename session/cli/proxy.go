@@ -1,0 +1,150 @@
+// The proxy subcommand: an HTTP server forwarding to a FastCGI backend,
+// recording every exchange.
+
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"fcgiscope/fcgi"
+	"fcgiscope/session"
+)
+
+// DefaultProxyTimeout bounds each forwarded request unless --timeout says
+// otherwise.
+const DefaultProxyTimeout = 60 * time.Second
+
+type proxyOpts struct {
+	listen  string
+	addr    string
+	docroot string
+	record  string
+	timeout time.Duration
+}
+
+func setupProxy(fs *flag.FlagSet) func(context.Context, *env) error {
+	o := &proxyOpts{}
+	fs.StringVar(&o.listen, "listen", session.DefaultProxyAddr, "HTTP address to listen on (host:port; :port means 127.0.0.1:port)")
+	fs.StringVar(&o.addr, "addr", "", "FastCGI backend address (required): host:port, unix:/path or /path")
+	fs.StringVar(&o.docroot, "docroot", "", "document root on the backend's side (required, absolute): SCRIPT_FILENAME = docroot + script")
+	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing)")
+	fs.DurationVar(&o.timeout, "timeout", DefaultProxyTimeout, "give up on a forwarded request after this long")
+	return func(ctx context.Context, e *env) error {
+		switch {
+		case o.addr == "":
+			return usagef("--addr is required (the FastCGI backend, e.g. --addr 127.0.0.1:9000)")
+		case o.docroot == "":
+			return usagef("--docroot is required (the document root as the backend sees it, e.g. --docroot /var/www/html)")
+		case !path.IsAbs(o.docroot):
+			return usagef("--docroot %q must be an absolute path", o.docroot)
+		case o.timeout <= 0:
+			return usagef("--timeout must be positive")
+		}
+		if _, _, err := fcgi.ParseAddr(o.addr); err != nil {
+			return usagef("--addr: %v", err)
+		}
+		if _, _, err := net.SplitHostPort(session.ProxyListenAddr(o.listen)); err != nil {
+			return usagef("--listen %q: want host:port", o.listen)
+		}
+		return runProxy(ctx, e, o)
+	}
+}
+
+// isLoopback reports whether a listen address accepts connections from this
+// machine only.
+func isLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
+	listen := session.ProxyListenAddr(o.listen)
+	if !isLoopback(listen) {
+		e.log.WithField("listen", listen).Warn("!!! the proxy listens on a non-loopback address: anyone who can reach " +
+			listen + " can run requests on the FastCGI backend " + o.addr + " (and read its answers). " +
+			"Use --listen 127.0.0.1:PORT unless you mean it. !!!")
+	}
+	if o.record != "" {
+		if err := os.MkdirAll(o.record, 0o700); err != nil {
+			return fmt.Errorf("cli: proxy: --record directory: %w", err)
+		}
+	}
+
+	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: traceHook(e.log)}})
+	defer pool.Close()
+	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
+	p := session.NewProxy(eng, o.addr, session.HTTPBuilder(o.docroot))
+	p.Dir = o.record
+	p.ErrorLog = func(err error) { e.log.WithError(err).Error("proxy") }
+
+	exchanges, unsubscribe := p.Subscribe()
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		for x := range exchanges {
+			e.logExchange(x)
+		}
+	}()
+
+	err := p.ListenAndServe(ctx, listen, func(a net.Addr) {
+		e.log.WithFields(logrus.Fields{"addr": a.String(), "backend": o.addr, "docroot": o.docroot, "record": o.record}).
+			Info("listening: HTTP proxy to the FastCGI backend")
+		if e.Listening != nil {
+			e.Listening(a.String())
+		}
+	})
+	unsubscribe()
+	<-logged
+	if err != nil {
+		return fmt.Errorf("cli: %w", err)
+	}
+	e.log.Info("proxy stopped")
+	return nil
+}
+
+// logExchange logs one forwarded request at info (its params at debug,
+// secrets redacted).
+func (e *env) logExchange(x *session.Exchange) {
+	f := logrus.Fields{"records": x.Len(), "total": x.Timings().Total}
+	if h := x.Input.HTTP; h != nil {
+		f["method"], f["url"] = h.Method, h.URL
+	}
+	if resp := x.Response(); resp != nil {
+		f["status"] = resp.Status
+	}
+	if end := x.End(); end != nil {
+		f["app_status"], f["protocol_status"] = end.AppStatus, end.ProtocolStatus.String()
+	}
+	if errOut := x.Stderr(); len(errOut) > 0 {
+		const maxLogged = 1000
+		f["stderr"] = strings.TrimSpace(string(errOut[:min(len(errOut), maxLogged)]))
+	}
+	entry := e.log.WithFields(f)
+	if msg := x.ErrorText(); msg != "" {
+		entry.WithField("error", msg).Warn("exchange failed")
+	} else {
+		entry.Info("exchange")
+	}
+	if !e.log.IsLevelEnabled(logrus.DebugLevel) {
+		return
+	}
+	for _, p := range x.Params() {
+		e.log.WithFields(logrus.Fields{"name": p.Name, "value": e.red.param(p.Name, p.Value), "origin": p.Origin}).Debug("param")
+	}
+}
