@@ -53,9 +53,10 @@ const (
 	largeWrite         = 64 << 10
 )
 
-// Routes returns the route table, in the order of the index page.
+// Routes returns the route table, in the order of the index page: the
+// routes below, then Misbehaviours.
 func Routes() []Route {
-	return []Route{
+	return append([]Route{
 		{"/", "this page: the list of routes", fcgi.HandlerFunc(serveIndex)},
 		{"/index", "the same list of routes", fcgi.HandlerFunc(serveIndex)},
 		{"/echo", "JSON of role, request id, keep_conn, params in order, stdin (and data length for FILTER); any role", fcgi.HandlerFunc(serveEcho)},
@@ -67,7 +68,7 @@ func Routes() []Route {
 		{"/cookie", "two Set-Cookie headers", fcgi.HandlerFunc(serveCookie)},
 		{"/image", "a small PNG image", fcgi.HandlerFunc(serveImage)},
 		{"/html", "a small HTML page", fcgi.HandlerFunc(serveHTML)},
-	}
+	}, Misbehaviours()...)
 }
 
 // Handler returns the demo backend's handler: routes by path for RESPONDER
