@@ -200,7 +200,10 @@ func (x *Exchange) trace(start time.Time) fcgi.Trace {
 		if ev.Err != nil {
 			errText = ev.Err.Error()
 		}
-		x.add(ev.Dir, ev.Record.Header, ev.Record.Raw, ev.Time.Sub(start), errText, false)
+		// The client traces a record cut short by the end of the
+		// connection with the bytes that arrived: keep it, marked partial.
+		partial := errors.Is(ev.Err, fcgi.ErrShortRecord)
+		x.add(ev.Dir, ev.Record.Header, ev.Record.Raw, ev.Time.Sub(start), errText, partial)
 	}
 }
 

@@ -88,12 +88,6 @@ func (e *Engine) Send(ctx context.Context, target string, req *Request, x *Excha
 		}
 	}
 	if doErr != nil {
-		// A record cut short by the end of the connection is not traced:
-		// keep the bytes that arrived.
-		var re *fcgi.RecordError
-		if errors.As(doErr, &re) && len(re.Partial) > 0 {
-			x.addPartial(fcgi.Received, re, o.total)
-		}
 		o.err = fmt.Errorf("session: %s to %s: %w", describe(doErr), target, doErr)
 	}
 	x.complete(o)

@@ -561,3 +561,32 @@ func TestEnginePHPFPM(t *testing.T) {
 		}
 	})
 }
+
+// TestEngineKeepsCutRecordOnce sends to a backend whose STDOUT record claims
+// more content than it sends before closing: the bytes that arrived are kept
+// as one partial record, not twice.
+func TestEngineKeepsCutRecordOnce(t *testing.T) {
+	addr := startDemo(t)
+	checkLeaks(t)
+	e := newEngine(t, EngineOptions{})
+	x := NewExchange(Input{})
+	err := e.Send(context.Background(), addr, demoReq("/misbehave/short-content", ""), x)
+	if !errors.Is(err, fcgi.ErrProtocol) {
+		t.Fatalf("Send error = %v, want ErrProtocol", err)
+	}
+	var partial []RecordInfo
+	for _, r := range x.Records() {
+		if r.Partial {
+			partial = append(partial, r)
+		}
+	}
+	if len(partial) != 1 {
+		t.Fatalf("%d partial records, want 1: %+v", len(partial), partial)
+	}
+	if p := partial[0]; p.Type != fcgi.TypeStdout || p.ContentLength != 100 || len(x.RecordRaw(p.Index)) != fcgi.HeaderLen+10 {
+		t.Errorf("partial record %+v with %d raw bytes", p, len(x.RecordRaw(p.Index)))
+	}
+	if n := len(Anomalies(x)); n != 1 {
+		t.Errorf("%d anomalies, want 1: %+v", n, Anomalies(x))
+	}
+}
