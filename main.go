@@ -1,0 +1,58 @@
+// fcgiscope: with no subcommand, the window; with one, the headless command line.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"github.com/sirupsen/logrus"
+
+	"fcgiscope/session/cli"
+	"fcgiscope/ui"
+)
+
+// appID matches FyneApp.toml; preferences are stored under it.
+const appID = "io.github.fcgiscope"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) > 1 && cli.IsCommand(os.Args[1]) {
+		code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+
+	// The window: only the global log flags (and their environment variables).
+	fs := flag.NewFlagSet("fcgiscope", flag.ExitOnError)
+	var lf cli.LogFlags
+	lf.Register(fs, "info", os.Getenv)
+	_ = fs.Parse(os.Args[1:]) // ExitOnError: exits with usage on a bad flag
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "fcgiscope: unknown subcommand %q (run 'fcgiscope help')\n", fs.Arg(0))
+		os.Exit(cli.ExitUsage)
+	}
+	log, err := cli.NewLogger(os.Stderr, lf.Level, lf.Format)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "fcgiscope: %v\n", err)
+		os.Exit(cli.ExitUsage)
+	}
+	os.Exit(runGUI(ctx, log))
+}
+
+// runGUI opens the inspector window and runs it until it is closed or ctx
+// is cancelled (Ctrl+C in the terminal).
+func runGUI(ctx context.Context, log *logrus.Logger) int {
+	a := app.NewWithID(appID)
+	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
+	defer stop()
+	log.WithField("version", a.Metadata().Version).Info("fcgiscope window starting")
+	ui.Run(a, ui.Options{})
+	return 0
+}

@@ -1,0 +1,119 @@
+// Stderr pane: the application's FCGI_STDERR text as it arrives, with a line count badge.
+
+package ui
+
+import (
+	"bytes"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// maxStderrShown bounds the stderr text the pane holds; past it the pane
+// shows the end, which is where the latest messages are.
+const maxStderrShown = 256 << 10
+
+// StderrPanel shows the STDERR stream of the current exchange. It stays on
+// screen at all times: an empty pane says that the application wrote
+// nothing, which is itself worth knowing.
+type StderrPanel struct {
+	title *widget.Label
+	badge *badge
+	grid  *widget.TextGrid
+	hint  *widget.Label
+	copy  *widget.Button
+
+	text  []byte // what is shown (a view the exchange keeps)
+	lines int
+
+	content fyne.CanvasObject
+}
+
+// newStderrPanel returns an empty pane.
+func newStderrPanel() *StderrPanel {
+	p := &StderrPanel{
+		title: sectionTitle("Stderr"),
+		badge: newBadge("", theme.ColorNameWarning),
+		grid:  widget.NewTextGrid(),
+		hint:  &widget.Label{Text: "Nothing on stderr", Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter},
+	}
+	p.grid.Scroll = fyne.ScrollBoth
+	p.copy = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), p.onCopy)
+	p.copy.Importance = widget.LowImportance
+	p.copy.Disable()
+	header := sectionHeader(p.title, p.badge, p.copy)
+	body := container.NewStack(insetGrid(p.grid), container.NewVBox(layout.NewSpacer(), secondary(p.hint), layout.NewSpacer()))
+	p.content = pane(header, body)
+	return p
+}
+
+// Content returns the pane's canvas object.
+func (p *StderrPanel) Content() fyne.CanvasObject { return p.content }
+
+// Reset empties the pane for a new exchange.
+func (p *StderrPanel) Reset() {
+	p.text, p.lines = nil, 0
+	p.grid.SetText("")
+	p.hint.SetText("Nothing on stderr")
+	p.hint.Show()
+	p.copy.Disable()
+	p.badge.Set("", theme.ColorNameWarning)
+}
+
+// Update shows b, the whole stderr received so far. It does nothing when
+// b has not grown since the last call.
+func (p *StderrPanel) Update(b []byte) {
+	if len(b) == len(p.text) {
+		return
+	}
+	p.text = b
+	p.lines = countLines(b)
+	shown := b
+	prefix := ""
+	if len(b) > maxStderrShown {
+		shown = b[len(b)-maxStderrShown:]
+		prefix = fmt.Sprintf("… %d earlier bytes not shown\n", len(b)-maxStderrShown)
+	}
+	p.grid.SetText(prefix + string(bytes.TrimSuffix(shown, []byte("\n"))))
+	p.grid.ScrollToBottom()
+	p.hint.Hide()
+	p.copy.Enable()
+	unit := "lines"
+	if p.lines == 1 {
+		unit = "line"
+	}
+	p.badge.Set(fmt.Sprintf("%d %s", p.lines, unit), theme.ColorNameWarning)
+}
+
+// Title returns the pane's title with its count, e.g. "Stderr (3 lines)".
+func (p *StderrPanel) Title() string {
+	if t := p.badge.Text(); t != "" {
+		return p.title.Text + " (" + t + ")"
+	}
+	return p.title.Text
+}
+
+// Text returns the stderr text shown.
+func (p *StderrPanel) Text() string { return string(p.text) }
+
+// Lines returns the number of lines of stderr.
+func (p *StderrPanel) Lines() int { return p.lines }
+
+func (p *StderrPanel) onCopy() {
+	if app := fyne.CurrentApp(); app != nil && len(p.text) > 0 {
+		app.Clipboard().SetContent(string(p.text))
+	}
+}
+
+// countLines counts lines of text: a last line without a newline counts.
+func countLines(b []byte) int {
+	n := bytes.Count(b, []byte("\n"))
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		n++
+	}
+	return n
+}
