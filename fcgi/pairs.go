@@ -107,10 +107,7 @@ var ErrPairTruncated = errors.New("stream ended inside a name-value pair")
 func ParsePairs(b []byte) ([]Pair, error) {
 	var out []Pair
 	for len(b) > 0 {
-		p, n, err := parsePair(b)
-		if err != nil {
-			return out, err
-		}
+		p, n, _, _ := parsePair(b)
 		if n == 0 {
 			return out, fmt.Errorf("fcgi: %w (%d bytes left)", ErrPairTruncated, len(b))
 		}
@@ -120,24 +117,26 @@ func ParsePairs(b []byte) ([]Pair, error) {
 	return out, nil
 }
 
-// parsePair decodes one pair at the start of b. It returns n == 0 and no error
-// when b holds only the beginning of a pair.
-func parsePair(b []byte) (p Pair, n int, err error) {
+// parsePair decodes one pair at the start of b and returns it with its wire
+// length n and the sizes of its two length fields as read (a peer may use
+// the 4-byte form for a short length). n is 0 when b holds only the
+// beginning of a pair.
+func parsePair(b []byte) (p Pair, n, nameLenSize, valueLenSize int) {
 	nl, s1, ok := parseLen(b)
 	if !ok {
-		return p, 0, nil
+		return p, 0, 0, 0
 	}
 	vl, s2, ok := parseLen(b[s1:])
 	if !ok {
-		return p, 0, nil
+		return p, 0, 0, 0
 	}
 	hdr := s1 + s2
 	if len(b)-hdr < nl || len(b)-hdr-nl < vl {
-		return p, 0, nil
+		return p, 0, 0, 0
 	}
 	p.Name = string(b[hdr : hdr+nl])
 	p.Value = string(b[hdr+nl : hdr+nl+vl])
-	return p, hdr + nl + vl, nil
+	return p, hdr + nl + vl, s1, s2
 }
 
 // parseLen decodes one length field (spec §3.4). ok is false when b is too short.
@@ -170,15 +169,11 @@ func (s *pairStream) decode(content []byte, max int) (*Pairs, error) {
 	}
 	pos := 0
 	for pos < len(buf) {
-		p, n, err := parsePair(buf[pos:])
-		if err != nil {
-			return out, err
-		}
+		p, n, s1, s2 := parsePair(buf[pos:])
 		if n == 0 {
 			break
 		}
-		f := PairField{Pair: p, Offset: pos - carried,
-			NameLenSize: lenSize(len(p.Name)), ValueLenSize: lenSize(len(p.Value))}
+		f := PairField{Pair: p, Offset: pos - carried, NameLenSize: s1, ValueLenSize: s2}
 		if f.Offset < 0 && out.Carried == 0 {
 			out.Carried = f.Offset + f.Len()
 		}
