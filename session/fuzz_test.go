@@ -1,0 +1,334 @@
+// Fuzz targets for the parsers that read what others wrote: the CGI response
+// on stdout, preset files and Exchange files.
+
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"fcgiscope/fcgi/demo"
+)
+
+// FuzzParseCGIResponse parses arbitrary stdout. It must never panic; the
+// header block and the body must account for every byte (the body a view of
+// the input); the status must be a valid HTTP code; no header may hold a
+// line break; and whenever the input is malformed by an independent reading
+// of RFC 3875 §6 (no blank line, a line that is not "name: value", a bad
+// Status) there must be at least one warning.
+func FuzzParseCGIResponse(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"Content-Type: text/html\r\n\r\nhello",
+		"status: 404 Not Found\nContent-type: text/plain\n\nnope",
+		"Location: /next\r\n\r\n",
+		"Status: 302\r\nLocation: http://x/\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n",
+		"X-A: 1\r\n folded\r\n\tagain\r\nContent-Type: text/plain\r\n\r\nbody\r\n\r\nmore",
+		"no colon here\nContent-Type: text/plain\n\n",
+		"Content-Type: text/plain",
+		"<html>no headers at all</html>",
+		"Status: abc\n\n", "Status: 99\n\n", "Status: 200\nStatus: 500\n\n",
+		": empty name\n\n", "bad name: v\n\n", "\r\n", "\n\nbody",
+		"Content-Type: application/octet-stream\r\n\r\n\x00\xff\r\n\r\n\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkCGIResponse(t, in)
+	})
+}
+
+func checkCGIResponse(t *testing.T, in []byte) {
+	t.Helper()
+	resp, warns := ParseCGIResponse(in)
+	if resp == nil {
+		t.Fatal("nil response")
+	}
+	if resp.HeaderLen < 0 || resp.HeaderLen > len(in) || resp.HeaderLen+len(resp.Body) != len(in) {
+		t.Fatalf("header block %d + body %d bytes != %d bytes of stdout", resp.HeaderLen, len(resp.Body), len(in))
+	}
+	if !bytes.Equal(resp.Body, in[resp.HeaderLen:]) {
+		t.Fatalf("body is not stdout[%d:]", resp.HeaderLen)
+	}
+	if len(resp.Body) > 0 && &resp.Body[0] != &in[resp.HeaderLen] {
+		t.Fatal("body is a copy, not a view of stdout")
+	}
+	if resp.Status < 100 || resp.Status > 999 {
+		t.Fatalf("status %d", resp.Status)
+	}
+	for _, h := range resp.Headers {
+		if h.Name == "" || strings.ContainsAny(h.Name+h.Value, "\n") || strings.EqualFold(h.Name, "Status") {
+			t.Fatalf("header %q", h)
+		}
+	}
+	for _, w := range warns {
+		if strings.TrimSpace(w) == "" {
+			t.Fatalf("empty warning in %q", warns)
+		}
+	}
+	if why := cgiMalformed(in, resp.HeaderLen); why != "" && len(warns) == 0 {
+		t.Fatalf("malformed (%s) but no warning: %q", why, in)
+	}
+	again, warns2 := ParseCGIResponse(bytes.Clone(in))
+	if !reflect.DeepEqual(again.Headers, resp.Headers) || again.Status != resp.Status || !reflect.DeepEqual(warns, warns2) {
+		t.Fatal("two parses of the same bytes differ")
+	}
+}
+
+// cgiMalformed says why stdout is not a well-formed CGI response, as RFC
+// 3875 §6 reads, or "" when it is; headerLen is where the parser ended the
+// header block.
+func cgiMalformed(in []byte, headerLen int) string {
+	if len(in) == 0 {
+		return "empty"
+	}
+	block := in[:headerLen]
+	if !(bytes.HasSuffix(block, []byte("\n\n")) || bytes.HasSuffix(block, []byte("\n\r\n")) ||
+		string(block) == "\n" || string(block) == "\r\n") {
+		return "no blank line ends the header block"
+	}
+	lines := strings.Split(string(block), "\n")
+	for _, line := range lines[:len(lines)-2] { // without the blank line
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" || line[0] == ' ' || line[0] == '\t' {
+			return "empty or continuation line"
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return "no colon"
+		}
+		if name = strings.TrimSpace(name); !isToken(name) {
+			return "bad field name"
+		}
+		if strings.EqualFold(name, "Status") {
+			code, _, _ := strings.Cut(strings.TrimSpace(value), " ")
+			if len(code) != 3 || code < "100" || code > "999" || strings.Trim(code, "0123456789") != "" {
+				return "bad Status"
+			}
+		}
+	}
+	return ""
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzLoadPreset decodes arbitrary bytes as a preset file. The result is an
+// error wrapping ErrPresetCorrupt or ErrPresetFormat, or a Preset that
+// encodes, decodes to an equal Preset and encodes again to the same bytes.
+func FuzzLoadPreset(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "presets", "rich.toml")); err == nil {
+		f.Add(b)
+	}
+	for _, p := range []Preset{
+		{},
+		{Mode: ModeRaw, Target: "127.0.0.1:9000", Params: []RawParam{{"A", "it's \"q\"\n", true}, {"\xff", "\x00", false}},
+			Body: []byte("x\r\ny'''")},
+		{Mode: ModeHTTP, Target: "unix:/run/php.sock", Role: 77, HTTP: &HTTPInput{Method: "POST", URL: "/a.php/b",
+			Headers: []Header{{"Cookie", "a=1"}}, Body: []byte{0, 1, 2}, ServerPort: -1}},
+	} {
+		if b, err := EncodePreset(p); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, s := range []string{
+		"format = 2\n", "format = 1\nrole = \"filter\"\n", "format = 1\nbody_base64 = \"!!\"\n",
+		"format = 1\nunknown = 1\n", "format = 1\n[http]\nheaders = 3\n", "format = 1\nparams = [1]\n",
+		"format = 1\nrequest_id = 70000\n", "format = \"1\"\n", "format = 1\nbody = 'a'\nbody_file = 'b'\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkPresetRoundTrip(t, in)
+	})
+}
+
+func checkPresetRoundTrip(t *testing.T, in []byte) {
+	t.Helper()
+	p, err := DecodePreset(in)
+	if err != nil {
+		if !errors.Is(err, ErrPresetCorrupt) && !errors.Is(err, ErrPresetFormat) {
+			t.Fatalf("error %v wraps neither ErrPresetCorrupt nor ErrPresetFormat", err)
+		}
+		return
+	}
+	enc, err := EncodePreset(p)
+	if err != nil {
+		t.Fatalf("a decoded preset does not encode: %v\npreset %+v", err, p)
+	}
+	q, err := DecodePreset(enc)
+	if err != nil {
+		t.Fatalf("an encoded preset does not decode: %v\n%s", err, enc)
+	}
+	if !p.Equal(q) || !reflect.DeepEqual(normPreset(p), normPreset(q)) {
+		t.Fatalf("round trip changed the preset:\n%+v\n%+v\nfile:\n%s", p, q, enc)
+	}
+	enc2, err := EncodePreset(q)
+	if err != nil || !bytes.Equal(enc, enc2) {
+		t.Fatalf("encoding is not stable (%v):\n%s\n---\n%s", err, enc, enc2)
+	}
+}
+
+// normPreset makes empty and nil slices alike, as a preset file cannot tell
+// them apart.
+func normPreset(p Preset) Preset {
+	if len(p.Body) == 0 {
+		p.Body = nil
+	}
+	if len(p.Params) == 0 {
+		p.Params = nil
+	}
+	if p.HTTP != nil {
+		h := cloneHTTPInput(p.HTTP)
+		if len(h.Body) == 0 {
+			h.Body = nil
+		}
+		if len(h.Headers) == 0 {
+			h.Headers = nil
+		}
+		p.HTTP = h
+	}
+	return p
+}
+
+// FuzzLoadExchange decodes arbitrary bytes as an Exchange file. The result
+// is an error, or an Exchange whose every accessor and export works without
+// panicking, that marshals to JSON which unmarshals and marshals again to
+// the same bytes, and that survives a save with redaction.
+func FuzzLoadExchange(f *testing.F) {
+	for _, b := range exchangeFileSeeds(f) {
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"kind":"fcgiscope-exchange","format":1,"exchange":{}}`,
+		`{"kind":"fcgiscope-exchange","format":1,"exchange":{"records":[{"dir":"sent","frame_off":0,"frame_len":9}]}}`,
+		`{"kind":"fcgiscope-exchange","format":1,"exchange":{"response":{"header_len":5}}}`,
+		`{"kind":"fcgiscope-exchange","format":2,"exchange":{}}`,
+		`{"kind":"other","format":1}`, `null`, `[]`, `{"exchange":null}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkExchangeFile(t, in)
+	})
+}
+
+func checkExchangeFile(t *testing.T, in []byte) {
+	t.Helper()
+	x, err := decodeExchangeFile(in)
+	if err != nil {
+		return
+	}
+	// Every accessor, as the inspector and the history call them.
+	recs := x.Records()
+	for i := range min(len(recs), 64) {
+		_, _ = x.Decode(i)
+		_ = x.RecordRaw(i)
+		_, _ = x.Record(i)
+	}
+	_, _ = x.Decode(-1)
+	_, _ = x.Decode(len(recs))
+	_, _, _, _ = x.Stdout(), x.Stderr(), x.Stdin(), x.Data()
+	_, _, _, _ = x.End(), x.Ends(), x.Response(), x.Warnings()
+	_, _ = x.CLIJSON()
+	_ = newHistoryItem("id", x, 0)
+	w := WireRequestOf(x)
+	_, _ = ExportCGIFCGI(w, ExportOptions{})
+	_, _ = ExportSendCommand(w, ExportOptions{})
+	_, _ = ExportHAR(x, ExportOptions{})
+	_ = Compare(x, x)
+
+	m1, err := x.MarshalJSON()
+	if err != nil {
+		t.Fatalf("a loaded exchange does not marshal: %v", err)
+	}
+	y := &Exchange{}
+	if err := y.UnmarshalJSON(m1); err != nil {
+		t.Fatalf("marshalled exchange does not unmarshal: %v\n%s", err, m1)
+	}
+	m2, err := y.MarshalJSON()
+	if err != nil || !bytes.Equal(m1, m2) {
+		t.Fatalf("marshalling is not stable (%v):\n%s\n---\n%s", err, m1, m2)
+	}
+	for _, secrets := range []bool{true, false} {
+		file, err := encodeExchangeFile(x, secrets)
+		if err != nil {
+			t.Fatalf("saving a loaded exchange (secrets %v): %v", secrets, err)
+		}
+		z, err := decodeExchangeFile(file)
+		if err != nil {
+			t.Fatalf("a saved exchange (secrets %v) does not load: %v", secrets, err)
+		}
+		if z.Len() != x.Len() || !bytes.Equal(z.Stdout(), x.Stdout()) || !bytes.Equal(z.Stdin(), x.Stdin()) {
+			t.Fatalf("saving (secrets %v) changed records or bodies", secrets)
+		}
+	}
+}
+
+// exchangeFileSeeds records real exchanges with the demo backend and
+// returns them as Exchange files.
+func exchangeFileSeeds(tb testing.TB) [][]byte {
+	tb.Helper()
+	b, err := demo.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer b.Close()
+	pool := NewPool(PoolOptions{})
+	defer pool.Close()
+	eng := NewEngine(pool, EngineOptions{})
+	var out [][]byte
+	for _, req := range []*Request{
+		{Params: Params{{Name: "SCRIPT_NAME", Value: "/echo"}, {Name: "HTTP_COOKIE", Value: "sid=secret"},
+			{Name: "CONTENT_LENGTH", Value: "5"}}, Body: strings.NewReader("hello"), BodyLen: 5},
+		{Params: Params{{Name: "SCRIPT_NAME", Value: "/stderr"}}},
+		{Params: Params{{Name: "SCRIPT_NAME", Value: "/redirect"}}},
+		{Params: Params{{Name: "SCRIPT_NAME", Value: "/status"}, {Name: "QUERY_STRING", Value: "code=503"}}},
+	} {
+		x := NewExchange(Input{Mode: ModeRaw, Target: b.Addr()})
+		_ = eng.Send(context.Background(), b.Addr(), req, x)
+		for _, secrets := range []bool{true, false} {
+			file, err := encodeExchangeFile(x, secrets)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out = append(out, file)
+		}
+	}
+	return out
+}
+
+// TestFuzzSeedsHold runs the fuzz checks on hand-made inputs that hit the
+// corners each parser must handle, so that a plain go test proves them
+// too (the committed corpora under testdata/fuzz run with the targets).
+func TestFuzzSeedsHold(t *testing.T) {
+	current := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, current) })
+	for _, in := range []string{"", "\n", "a", "Status: 200\n", "x:y\r\n\r\n", strings.Repeat("h: v\n", 500) + "\n"} {
+		checkCGIResponse(t, []byte(in))
+	}
+	for _, in := range []string{"format = 1\n", "format = 1\n[http]\nmethod = \"GET\"\n"} {
+		checkPresetRoundTrip(t, []byte(in))
+	}
+	for _, in := range exchangeFileSeeds(t) {
+		checkExchangeFile(t, in)
+	}
+}
