@@ -131,16 +131,6 @@ type srvRequest struct {
 	sizes map[RecordType][]int
 }
 
-func (r *srvRequest) param(name string) string {
-	v := ""
-	for _, p := range r.params {
-		if p.Name == name {
-			v = p.Value
-		}
-	}
-	return v
-}
-
 // readRequest reads BEGIN_REQUEST, then the PARAMS and STDIN streams (and
 // DATA for FILTER) of that request up to their empty records.
 func (sc *srvConn) readRequest() (*srvRequest, error) {

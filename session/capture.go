@@ -62,15 +62,6 @@ type capture struct {
 	wire int64
 }
 
-// size returns the bytes held.
-func (c *capture) size() int64 {
-	n := int64(len(c.frame))
-	for _, s := range c.stream {
-		n += int64(len(s))
-	}
-	return n
-}
-
 // view returns b clipped to its length, so that a caller's append cannot
 // write into the capture.
 func view(b []byte) []byte { return b[:len(b):len(b)] }

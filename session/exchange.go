@@ -832,7 +832,7 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 		v.Response = &cliResponse{Status: x.resp.Status, Headers: make([]cliPair, len(x.resp.Headers)),
 			BodyB64: base64.StdEncoding.EncodeToString(x.resp.Body)}
 		for i, h := range x.resp.Headers {
-			v.Response.Headers[i] = cliPair{Name: h.Name, Value: h.Value}
+			v.Response.Headers[i] = cliPair(h)
 		}
 	}
 	if x.errText != "" {

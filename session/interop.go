@@ -1416,7 +1416,7 @@ func harRequestFrom(h *HTTPInput, params Params, sentBody []byte) harRequest {
 			lines = h.Headers
 		}
 		for _, l := range lines {
-			r.Headers = append(r.Headers, harNV{l.Name, l.Value})
+			r.Headers = append(r.Headers, harNV(l))
 			if strings.EqualFold(l.Name, "Host") && l.Value != "" {
 				host = l.Value
 			}
@@ -1559,7 +1559,7 @@ func harResponseFrom(resp *HTTPResponse, version string) harResponse {
 	}
 	r.Status, r.StatusText = resp.Status, resp.Reason
 	for _, h := range resp.Headers {
-		r.Headers = append(r.Headers, harNV{h.Name, h.Value})
+		r.Headers = append(r.Headers, harNV(h))
 		switch {
 		case strings.EqualFold(h.Name, "Set-Cookie"):
 			if c, err := http.ParseSetCookie(h.Value); err == nil {

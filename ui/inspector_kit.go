@@ -402,20 +402,6 @@ func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", "⇥").Replace(s)
 }
 
-// statusColorName returns the theme colour for an HTTP status: success for
-// 2xx, warning for 3xx, error for 4xx and 5xx.
-func statusColorName(code int) fyne.ThemeColorName {
-	switch {
-	case code >= 200 && code < 300:
-		return theme.ColorNameSuccess
-	case code >= 300 && code < 400:
-		return theme.ColorNameWarning
-	case code >= 400:
-		return theme.ColorNameError
-	}
-	return theme.ColorNameForeground
-}
-
 // statusImportance is statusColorName for labels.
 func statusImportance(code int) widget.Importance {
 	switch {

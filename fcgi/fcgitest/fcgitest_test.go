@@ -176,7 +176,7 @@ func TestNginx(t *testing.T) {
 		t.Errorf("GET /status.php?code=201 = %d %q cookies %q", resp.StatusCode, body, resp.Header.Values("Set-Cookie"))
 	}
 
-	resp, body = get("/big.php?n=100000")
+	_, body = get("/big.php?n=100000")
 	if !bytes.Equal(body, fcgitest.BigBody(100000)) {
 		t.Errorf("GET /big.php?n=100000: %d bytes, not BigBody(100000)", len(body))
 	}
