@@ -34,9 +34,11 @@ const proxySubBuffer = 64
 // file.
 type Proxy struct {
 	// Dir, when not empty, is a directory that receives every Exchange as
-	// a JSON file (Exchange.MarshalJSON), written atomically: a temporary
-	// file renamed into place. Set it before serving.
-	Dir string
+	// an Exchange file (SaveExchangeFile: it opens in the window and loads
+	// with LoadExchangeFile), written atomically. Secret values are
+	// redacted unless RecordSecrets is set. Set both before serving.
+	Dir           string
+	RecordSecrets bool
 	// ErrorLog receives what cannot be told to the HTTP client, such as a
 	// failure to write into Dir. Optional; set it before serving.
 	ErrorLog func(error)
@@ -226,14 +228,10 @@ func (p *Proxy) deliver(x *Exchange) {
 	p.mu.Unlock()
 }
 
-// record writes x as JSON into Dir, atomically.
+// record writes x as an Exchange file into Dir.
 func (p *Proxy) record(x *Exchange, seq uint64) error {
-	b, err := x.MarshalJSON()
-	if err != nil {
-		return fmt.Errorf("session: proxy: encoding exchange %d: %w", seq, err)
-	}
 	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), seq)
-	if err := WriteFileAtomic(filepath.Join(p.Dir, name), b, 0o600); err != nil {
+	if err := SaveExchangeFile(filepath.Join(p.Dir, name), x, ExportOptions{Secrets: p.RecordSecrets}); err != nil {
 		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
 	}
 	return nil

@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -23,6 +23,7 @@ func TestProxyPHPFPM(t *testing.T) {
 	e := newEngine(t, EngineOptions{})
 	p := NewProxy(e, fpm.Addr, HTTPBuilder(fpm.DocRoot))
 	p.Dir = t.TempDir()
+	p.RecordSecrets = true // compare the recorded bytes exactly; redaction is TestProxyRecordRedacts'
 	var logged []error
 	p.ErrorLog = func(err error) { logged = append(logged, err) }
 	sub, unsubscribe := p.Subscribe()
@@ -133,17 +134,69 @@ func TestProxyPHPFPM(t *testing.T) {
 			t.Errorf("unexpected file %s", ent.Name())
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(p.Dir, ent.Name()))
+		x, err := LoadExchangeFile(filepath.Join(p.Dir, ent.Name()))
 		if err != nil {
 			t.Fatal(err)
-		}
-		var x Exchange
-		if err := json.Unmarshal(b, &x); err != nil {
-			t.Fatalf("%s: %v", ent.Name(), err)
 		}
 		if x.Input.HTTP.URL != wantURLs[i] || !bytes.Equal(x.Stdout(), got[i].Stdout()) || x.Len() != got[i].Len() {
 			t.Errorf("%s does not hold exchange %d", ent.Name(), i)
 		}
+	}
+}
+
+// TestProxyRecordRedacts: by default a recorded exchange keeps no cookie or
+// authorization value, and still loads.
+func TestProxyRecordRedacts(t *testing.T) {
+	addr := startDemo(t)
+	e := newEngine(t, EngineOptions{})
+	p := NewProxy(e, addr, HTTPBuilder("/srv"))
+	p.Dir = t.TempDir()
+	srv := httptest.NewServer(p)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/echo", nil)
+	req.Header.Set("Cookie", "session=s3cr3t-value")
+	req.Header.Set("Authorization", "Bearer t0ken-value")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !bytes.Contains(body, []byte("s3cr3t-value")) {
+		t.Fatalf("the backend did not get the cookie: %s", body)
+	}
+	files, _ := filepath.Glob(filepath.Join(p.Dir, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("recorded %v", files)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := LoadExchangeFile(files[0])
+	if err != nil {
+		t.Fatalf("redacted recording does not load: %v", err)
+	}
+	// The response body is the application's data and stays as it was;
+	// params, the raw PARAMS records and the composed input must not hold
+	// the secrets.
+	for _, secret := range []string{"s3cr3t-value", "t0ken-value"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("recorded file holds %q in plain text", secret)
+		}
+		for _, ps := range x.Params() {
+			if strings.Contains(ps.Value, secret) {
+				t.Errorf("recorded param %s = %q", ps.Name, ps.Value)
+			}
+		}
+		for _, r := range x.Records() {
+			if r.Dir == fcgi.Sent && bytes.Contains(x.RecordRaw(r.Index), []byte(secret)) {
+				t.Errorf("recorded %s record %d holds %q", r.Type, r.Index, secret)
+			}
+		}
+	}
+	if v, _ := x.Params().Get("HTTP_COOKIE"); v == "" {
+		t.Error("HTTP_COOKIE was dropped instead of redacted")
 	}
 }
 

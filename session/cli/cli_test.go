@@ -780,12 +780,8 @@ func TestProxyToPHPFPM(t *testing.T) {
 	if err != nil || len(files) != 1 {
 		t.Fatalf("recorded files %v, %v", files, err)
 	}
-	b, err := os.ReadFile(files[0])
+	x, err := session.LoadExchangeFile(files[0])
 	if err != nil {
-		t.Fatal(err)
-	}
-	var x session.Exchange
-	if err := json.Unmarshal(b, &x); err != nil {
 		t.Fatalf("recorded exchange does not load: %v", err)
 	}
 	if r := x.Response(); r == nil || r.Status != 200 || string(r.Body) != "hello" {

@@ -28,6 +28,7 @@ type proxyOpts struct {
 	addr    string
 	docroot string
 	record  string
+	secrets bool
 	timeout time.Duration
 }
 
@@ -37,6 +38,7 @@ func setupProxy(fs *flag.FlagSet) func(context.Context, *env) error {
 	fs.StringVar(&o.addr, "addr", "", "FastCGI backend address (required): host:port, unix:/path or /path")
 	fs.StringVar(&o.docroot, "docroot", "", "document root on the backend's side (required, absolute): SCRIPT_FILENAME = docroot + script")
 	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing)")
+	fs.BoolVar(&o.secrets, "record-secrets", false, "keep Authorization, Cookie and other secret values in recorded files (redacted by default)")
 	fs.DurationVar(&o.timeout, "timeout", DefaultProxyTimeout, "give up on a forwarded request after this long")
 	return func(ctx context.Context, e *env) error {
 		switch {
@@ -91,6 +93,7 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
 	p := session.NewProxy(eng, o.addr, session.HTTPBuilder(o.docroot))
 	p.Dir = o.record
+	p.RecordSecrets = o.secrets
 	p.ErrorLog = func(err error) { e.log.WithError(err).Error("proxy") }
 
 	exchanges, unsubscribe := p.Subscribe()
