@@ -132,15 +132,7 @@ func withoutParam(ps []RawParam, name string) []RawParam {
 // lessonRequest builds the request of a raw-mode input: the enabled params
 // in order, the body on STDIN, data (if not nil) on DATA.
 func lessonRequest(in Input, data []byte) *Request {
-	req := &Request{Role: in.Role, KeepConn: in.KeepConn, ID: in.RequestID}
-	for _, p := range in.Params {
-		if p.Enabled && p.Name != "" {
-			req.Params.Add(p.Name, p.Value, OriginLesson)
-		}
-	}
-	if len(in.Body) > 0 {
-		req.Body, req.BodyLen = bytes.NewReader(in.Body), int64(len(in.Body))
-	}
+	req := rawRequest(in, OriginLesson)
 	if data != nil {
 		req.Data, req.DataLen = bytes.NewReader(data), int64(len(data))
 	}

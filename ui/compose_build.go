@@ -3,9 +3,7 @@
 package ui
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -13,67 +11,9 @@ import (
 	"fcgiscope/session"
 )
 
-// OriginUser is the origin of the params written by hand in Raw mode.
-const OriginUser = "user"
-
-// requestMiddlewares returns the middlewares that turn in into a request:
-// HTTP mode's chain, then what the role needs (the authorizer's cuts, the
-// filter's data file).
-func requestMiddlewares(in session.Input) []session.Middleware {
-	var mws []session.Middleware
-	if in.Mode == session.ModeHTTP && in.HTTP != nil {
-		h := *in.HTTP
-		if len(h.Body) == 0 && h.BodyFile == "" {
-			h.Body = in.Body // the body editor serves both modes
-		}
-		mws = append(mws, session.HTTPChain(h))
-	}
-	switch in.Role {
-	case fcgi.RoleAuthorizer:
-		if in.Mode == session.ModeHTTP {
-			mws = append(mws, session.Authorizer())
-		}
-	case fcgi.RoleFilter:
-		mws = append(mws, session.FilterFile(in.DataFile))
-	}
-	return mws
-}
-
-// buildRequest returns the request in describes: in HTTP mode the params the
-// HTTP chain builds; in Raw mode the enabled params exactly as written, in
-// order. The role's middleware runs last. It may stat files (document root,
-// data file) but opens none: bodies are read when sent.
+// buildRequest returns the request in describes (session.BuildInput).
 func buildRequest(ctx context.Context, in session.Input) (*session.Request, error) {
-	req := &session.Request{Role: in.Role, KeepConn: in.KeepConn, ID: in.RequestID}
-	if in.Mode != session.ModeHTTP {
-		for _, p := range in.Params {
-			if p.Enabled && p.Name != "" {
-				req.Params.Add(p.Name, p.Value, OriginUser)
-			}
-		}
-		if len(in.Body) > 0 {
-			req.Body, req.BodyLen = bytes.NewReader(in.Body), int64(len(in.Body))
-		}
-	} else if in.HTTP == nil {
-		return nil, errors.New("ui: HTTP mode without an HTTP request")
-	}
-	var kept *session.Request
-	keep := func(_ context.Context, r *session.Request) (*session.Exchange, error) {
-		kept = r
-		return nil, nil
-	}
-	if _, err := session.Chain(requestMiddlewares(in)...)(keep)(ctx, req); err != nil {
-		return nil, err
-	}
-	if kept == nil {
-		return nil, errors.New("ui: a middleware did not pass the request on")
-	}
-	// The form's role and connection settings win over the chain's defaults.
-	if in.Role != 0 {
-		kept.Role = in.Role
-	}
-	kept.KeepConn, kept.ID = in.KeepConn, in.RequestID
-	return kept, nil
+	return session.BuildInput(ctx, in)
 }
 
 // checkInput returns the params in would send and what looks wrong with

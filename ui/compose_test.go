@@ -71,7 +71,7 @@ func TestBuildRequestRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := session.Params{{Name: "B", Value: "2", Origin: OriginUser}, {Name: "A", Value: "1", Origin: OriginUser}, {Name: "B", Value: "3", Origin: OriginUser}}
+	want := session.Params{{Name: "B", Value: "2", Origin: session.OriginUser}, {Name: "A", Value: "1", Origin: session.OriginUser}, {Name: "B", Value: "3", Origin: session.OriginUser}}
 	if !slices.Equal(req.Params, want) {
 		t.Errorf("params = %v, want %v (order and duplicates kept, disabled and nameless dropped)", req.Params, want)
 	}

@@ -556,12 +556,12 @@ func TestDebugTraceAndRedaction(t *testing.T) {
 
 func TestApplyUserParams(t *testing.T) {
 	mapped := session.Params{{Name: "A", Value: "a", Origin: "http"}, {Name: "B", Value: "b", Origin: "http"}}
-	user := []session.Param{{Name: "B", Value: "1", Origin: OriginUser}, {Name: "C", Value: "2", Origin: OriginUser},
-		{Name: "B", Value: "3", Origin: OriginUser}, {Name: "C", Value: "4", Origin: OriginUser}}
+	user := []session.Param{{Name: "B", Value: "1", Origin: session.OriginUser}, {Name: "C", Value: "2", Origin: session.OriginUser},
+		{Name: "B", Value: "3", Origin: session.OriginUser}, {Name: "C", Value: "4", Origin: session.OriginUser}}
 	got := append(session.Params(nil), mapped...)
 	applyUserParams(&got, user, true)
-	want := session.Params{{Name: "A", Value: "a", Origin: "http"}, {Name: "B", Value: "1", Origin: OriginUser},
-		{Name: "C", Value: "2", Origin: OriginUser}, {Name: "B", Value: "3", Origin: OriginUser}, {Name: "C", Value: "4", Origin: OriginUser}}
+	want := session.Params{{Name: "A", Value: "a", Origin: "http"}, {Name: "B", Value: "1", Origin: session.OriginUser},
+		{Name: "C", Value: "2", Origin: session.OriginUser}, {Name: "B", Value: "3", Origin: session.OriginUser}, {Name: "C", Value: "4", Origin: session.OriginUser}}
 	if !equalParams(got, want) {
 		t.Errorf("HTTP mode: got %v, want %v", got, want)
 	}

@@ -19,9 +19,6 @@ import (
 	"fcgiscope/session"
 )
 
-// OriginUser is the origin of params given with --param.
-const OriginUser = "user"
-
 // DefaultSendTimeout bounds a whole request unless --timeout says otherwise.
 const DefaultSendTimeout = 30 * time.Second
 
@@ -106,7 +103,7 @@ func (o *sendOpts) check() (fcgi.Role, []session.Param, error) {
 		if !ok || name == "" {
 			return 0, nil, usagef("--param %q: want NAME=VALUE", s)
 		}
-		params = append(params, session.Param{Name: name, Value: value, Origin: OriginUser})
+		params = append(params, session.Param{Name: name, Value: value, Origin: session.OriginUser})
 	}
 	if o.httpMode() {
 		if o.set["stdin-file"] {
