@@ -74,7 +74,7 @@ type command struct {
 // commands returns the subcommands, in the order of the help.
 func commands() []command {
 	return []command{
-		{"send", "--addr ADDR [--url URL --docroot DIR ...] [--param NAME=VALUE ...] [--json]",
+		{"send", "--addr ADDR | --preset FILE [--env NAME] [--url URL --docroot DIR ...] [--param NAME=VALUE ...] [--json]",
 			"send one request and show every record, the response, stderr and timings", "warn", setupSend},
 		{"values", "--addr ADDR [--json]",
 			"ask a backend FCGI_GET_VALUES (MAX_CONNS, MAX_REQS, MPXS_CONNS)", "warn", setupValues},
@@ -225,6 +225,24 @@ func commandNotes(name string) string {
   mapped to CGI params like nginx does; --param then adds a param or
   overrides one of the same name. Raw mode: only the --param values are
   sent, in the order given, duplicates kept; --stdin-file is the body.
+
+  --preset FILE sends a preset saved by the window (its target, mode, role,
+  keep-conn, request id, params, HTTP fields, body and data file); each flag
+  given overrides its field: --addr, --role, --keep-conn (--keep-conn=false
+  clears it), --data-file, --method, --url, --docroot, --server-name,
+  --server-port, --remote-addr, --https. --header replaces the preset's
+  header lines of the same name (all of them, at the place of the first)
+  and appends the others. --body, --body-file and --stdin-file replace the
+  body. --param applies after the mapping, as without a preset. HTTP flags
+  need an HTTP-mode preset, or --url to switch a raw-mode one to HTTP.
+
+  --env NAME replaces each {{variable}} in the target, params, URL, headers,
+  other HTTP fields and body with the value in that environment, before
+  anything is sent; an unknown variable is an error (exit 2). The
+  environments file (environments.toml) is --env-file, else the first found
+  next to the preset or in a parent folder, else the one in the window's
+  presets folder. A preset that uses variables needs --env; without a
+  preset and without --env the flags are sent as written.
 `
 	case "proxy":
 		return `  Listens on loopback by default; naming another address exposes the backend.

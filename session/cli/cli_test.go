@@ -367,7 +367,9 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	r := run(t, "", "send", "-h")
-	if r.code != ExitOK || !strings.Contains(r.stdout, "-body-file") || strings.Contains(r.stdout, "fcgiscope proxy") {
+	if r.code != ExitOK || !strings.Contains(r.stdout, "-body-file") || strings.Contains(r.stdout, "fcgiscope proxy") ||
+		!strings.Contains(r.stdout, "-preset file") || !strings.Contains(r.stdout, "-env-file file") ||
+		!strings.Contains(r.stdout, "--header replaces the preset's") {
 		t.Errorf("send -h: exit %d\n%s", r.code, r.stdout)
 	}
 	for _, name := range []string{"send", "values", "proxy", "backend", "help", "-h"} {

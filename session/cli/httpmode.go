@@ -1,5 +1,6 @@
-// HTTP mode of send: the flags composed into a session.HTTPInput and mapped
-// to params by session's middlewares, as nginx would map them.
+// HTTP mode of send: the HTTP flags laid over an HTTPInput (empty, or a
+// preset's), an absolute URL resolved, and the request mapped to params by
+// session's middlewares, as nginx would map them.
 
 package cli
 
@@ -14,100 +15,180 @@ import (
 	"fcgiscope/session"
 )
 
-// httpInput composes the HTTP flags into an HTTPInput. The body is read into
-// memory (--body-file - reads Stdin).
-func (e *env) httpInput(o *sendOpts) (session.HTTPInput, error) {
-	in := session.HTTPInput{
-		Method:       o.method,
-		URL:          o.url,
-		DocumentRoot: o.docroot,
-		ServerName:   o.serverName,
-		HTTPS:        o.https,
+// overlayHTTP returns h with the HTTP flags given on the command line laid
+// over it. --header lines replace every line of h with the same name
+// (case-insensitive), at the place of the first one, and are appended when h
+// has none (mergeHeaders). --url is kept as given, absolute or not, until
+// resolveURL (after variables are substituted); an empty URL becomes "/".
+// The body is Input's (compose).
+func overlayHTTP(o *sendOpts, h session.HTTPInput) (session.HTTPInput, error) {
+	if o.set["method"] {
+		h.Method = o.method
 	}
-	for _, h := range o.headers {
-		name, value, _ := strings.Cut(h, ":")
-		in.Headers = append(in.Headers, session.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	if o.set["url"] {
+		h.URL = o.url
 	}
-	if in.URL == "" {
-		in.URL = "/"
+	if o.set["docroot"] {
+		h.DocumentRoot = o.docroot
 	}
-	if scheme, rest, ok := strings.Cut(in.URL, "://"); ok {
-		// An absolute URL: its scheme, host and port describe the server
-		// unless flags say otherwise.
-		switch strings.ToLower(scheme) {
-		case "http":
-		case "https":
-			in.HTTPS = true
-		default:
-			return in, usagef("--url %q: the scheme must be http or https (or give a path: /index.php?a=b)", o.url)
-		}
-		host, target := rest, "/"
-		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-			host, target = rest[:i], rest[i:]
-			if target[0] != '/' {
-				target = "/" + target
-			}
-		}
-		if host == "" {
-			return in, usagef("--url %q: no host after %s://", o.url, scheme)
-		}
-		in.URL = target
-		if !hasHeader(in.Headers, "Host") {
-			in.Headers = append([]session.Header{{Name: "Host", Value: host}}, in.Headers...)
-		}
-		hostname, port := host, ""
-		if h, p, err := net.SplitHostPort(host); err == nil {
-			hostname, port = h, p
-		}
-		if in.ServerName == "" {
-			in.ServerName = strings.Trim(hostname, "[]")
-		}
-		if port != "" && o.serverPort == "" {
-			n, err := strconv.Atoi(port)
+	if o.set["server-name"] {
+		h.ServerName = o.serverName
+	}
+	if o.set["https"] {
+		h.HTTPS = o.https
+	}
+	if o.set["server-port"] {
+		h.ServerPort = 0
+		if o.serverPort != "" {
+			n, err := strconv.Atoi(o.serverPort)
 			if err != nil || n < 1 || n > 65535 {
-				return in, usagef("--url %q: port %q is not a number from 1 to 65535", o.url, port)
+				return h, usagef("--server-port %q: want a number from 1 to 65535", o.serverPort)
 			}
-			in.ServerPort = n
+			h.ServerPort = n
 		}
 	}
-	if o.serverPort != "" {
-		n, err := strconv.Atoi(o.serverPort)
+	if o.set["remote-addr"] {
+		h.RemoteAddr, h.RemotePort = "", 0
+		if o.remoteAddr != "" {
+			host, port := o.remoteAddr, ""
+			if hh, p, err := net.SplitHostPort(o.remoteAddr); err == nil {
+				host, port = hh, p
+			}
+			if net.ParseIP(host) == nil {
+				return h, usagef("--remote-addr %q: want an IP address, optionally with :port", o.remoteAddr)
+			}
+			h.RemoteAddr = host
+			if port != "" {
+				n, err := strconv.Atoi(port)
+				if err != nil || n < 1 || n > 65535 {
+					return h, usagef("--remote-addr %q: port %q is not a number from 1 to 65535", o.remoteAddr, port)
+				}
+				h.RemotePort = n
+			}
+		}
+	}
+	h.Headers = mergeHeaders(h.Headers, flagHeaders(o.headers))
+	if h.URL == "" {
+		h.URL = "/"
+	}
+	return h, nil
+}
+
+// flagHeaders parses --header values (checked by sendOpts.check).
+func flagHeaders(lines []string) []session.Header {
+	out := make([]session.Header, 0, len(lines))
+	for _, l := range lines {
+		name, value, _ := strings.Cut(l, ":")
+		out = append(out, session.Header{Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+	}
+	return out
+}
+
+// mergeHeaders returns base with over laid on it: the lines of over whose
+// name base has (case-insensitive) replace all of base's lines of that
+// name, at the place of the first; the others are appended, in order.
+// Repeated names in over stay repeated.
+func mergeHeaders(base, over []session.Header) []session.Header {
+	if len(over) == 0 {
+		return base
+	}
+	byName := make(map[string][]session.Header)
+	var order []string
+	for _, h := range over {
+		k := strings.ToLower(h.Name)
+		if _, seen := byName[k]; !seen {
+			order = append(order, k)
+		}
+		byName[k] = append(byName[k], h)
+	}
+	out := make([]session.Header, 0, len(base)+len(over))
+	placed := make(map[string]bool)
+	for _, h := range base {
+		k := strings.ToLower(h.Name)
+		lines, replaced := byName[k]
+		switch {
+		case !replaced:
+			out = append(out, h)
+		case !placed[k]:
+			out = append(out, lines...)
+			placed[k] = true
+		}
+	}
+	for _, k := range order {
+		if !placed[k] {
+			out = append(out, byName[k]...)
+		}
+	}
+	return out
+}
+
+// resolveURL turns an absolute URL (http[s]://host[:port]/path?query) into
+// the request target, and lets its host, port and scheme describe the
+// server: the Host line (replaced, or put first), SERVER_NAME, SERVER_PORT
+// and HTTPS, each unless its own flag (--header Host, --server-name,
+// --server-port, --https) was given. A URL that is a path is left as it is.
+func resolveURL(h *session.HTTPInput, o *sendOpts) error {
+	src := "--url"
+	if !o.set["url"] {
+		src = "the preset's URL"
+	}
+	scheme, rest, ok := strings.Cut(h.URL, "://")
+	if !ok {
+		return nil
+	}
+	var https bool
+	switch strings.ToLower(scheme) {
+	case "http":
+	case "https":
+		https = true
+	default:
+		return usagef("%s %q: the scheme must be http or https (or give a path: /index.php?a=b)", src, h.URL)
+	}
+	host, target := rest, "/"
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host, target = rest[:i], rest[i:]
+		if target[0] != '/' {
+			target = "/" + target
+		}
+	}
+	if host == "" {
+		return usagef("%s %q: no host after %s://", src, h.URL, scheme)
+	}
+	hostname, port := host, ""
+	if hh, p, err := net.SplitHostPort(host); err == nil {
+		hostname, port = hh, p
+	}
+	portN := 0
+	if port != "" {
+		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return in, usagef("--server-port %q: want a number from 1 to 65535", o.serverPort)
+			return usagef("%s %q: port %q is not a number from 1 to 65535", src, h.URL, port)
 		}
-		in.ServerPort = n
+		portN = n
 	}
-	if o.remoteAddr != "" {
-		host, port := o.remoteAddr, ""
-		if h, p, err := net.SplitHostPort(o.remoteAddr); err == nil {
-			host, port = h, p
-		}
-		if net.ParseIP(host) == nil {
-			return in, usagef("--remote-addr %q: want an IP address, optionally with :port", o.remoteAddr)
-		}
-		in.RemoteAddr = host
-		if port != "" {
-			n, err := strconv.Atoi(port)
-			if err != nil || n < 1 || n > 65535 {
-				return in, usagef("--remote-addr %q: port %q is not a number from 1 to 65535", o.remoteAddr, port)
-			}
-			in.RemotePort = n
-		}
+	h.URL = target
+	if !hasHeader(flagHeaders(o.headers), "Host") {
+		h.Headers = setFirstHeader(h.Headers, session.Header{Name: "Host", Value: host})
 	}
-	switch {
-	case o.set["body"]:
-		in.Body = []byte(o.body)
-	case o.bodyFile != "":
-		b, err := e.readInput("body-file", o.bodyFile)
-		if err != nil {
-			return in, err
-		}
-		in.Body = b
+	if !o.set["server-name"] {
+		h.ServerName = strings.Trim(hostname, "[]")
 	}
-	if in.Method == "" && len(in.Body) > 0 {
-		in.Method = "POST"
+	if !o.set["server-port"] {
+		h.ServerPort = portN
 	}
-	return in, nil
+	if !o.set["https"] {
+		h.HTTPS = https
+	}
+	return nil
+}
+
+// setFirstHeader returns hs with its lines named like h replaced by h, at
+// the place of the first, or h put first when there is none.
+func setFirstHeader(hs []session.Header, h session.Header) []session.Header {
+	if !hasHeader(hs, h.Name) {
+		return append([]session.Header{h}, hs...)
+	}
+	return mergeHeaders(hs, []session.Header{h})
 }
 
 func hasHeader(hs []session.Header, name string) bool {
@@ -119,29 +200,28 @@ func hasHeader(hs []session.Header, name string) bool {
 	return false
 }
 
-// httpRequest composes the request of HTTP mode into req: params mapped as
-// nginx with php-fpm would (document-root routing only when --docroot is
-// given), the body, and the role (the Authorizer and FilterFile middlewares
-// for those roles). It records the HTTPInput in in. A request the mapping
-// refuses (what nginx would answer 4xx to) is a usage error.
-func (e *env) httpRequest(ctx context.Context, o *sendOpts, role fcgi.Role, req *session.Request, in *session.Input) error {
-	hin, err := e.httpInput(o)
-	if err != nil {
-		return err
+// httpRequest maps an HTTP-mode input the way the command line does without
+// a preset: params mapped as nginx with php-fpm would (document-root routing
+// only when there is a document root), the body, and the role (the
+// Authorizer and FilterFile middlewares for those roles; standard input as
+// DATA is attached by buildRequest).
+func (e *env) httpRequest(ctx context.Context, in session.Input) (*session.Request, error) {
+	h := *in.HTTP
+	if len(h.Body) == 0 && h.BodyFile == "" {
+		h.Body = in.Body // one body serves both modes
 	}
-	in.HTTP = &hin
-	mws := []session.Middleware{session.CGIBasics(hin), session.Remote(hin), session.Headers(hin)}
-	if hin.DocumentRoot != "" {
-		mws = append(mws, session.PHPRouter(hin))
+	mws := []session.Middleware{session.CGIBasics(h), session.Remote(h), session.Headers(h)}
+	if h.DocumentRoot != "" {
+		mws = append(mws, session.PHPRouter(h))
 	} else {
-		e.log.Info("no --docroot: SCRIPT_FILENAME, SCRIPT_NAME and DOCUMENT_ROOT are not set")
+		e.log.Info("no document root (--docroot): SCRIPT_FILENAME, SCRIPT_NAME and DOCUMENT_ROOT are not set")
 	}
-	switch role {
+	switch in.Role {
 	case fcgi.RoleAuthorizer:
 		mws = append(mws, session.Authorizer())
 	case fcgi.RoleFilter:
-		if o.dataFile != "" && o.dataFile != "-" {
-			mws = append(mws, session.FilterFile(o.dataFile))
+		if in.DataFile != "" && in.DataFile != "-" {
+			mws = append(mws, session.FilterFile(in.DataFile))
 		}
 	}
 	var kept *session.Request
@@ -149,16 +229,13 @@ func (e *env) httpRequest(ctx context.Context, o *sendOpts, role fcgi.Role, req 
 		kept = r
 		return nil, nil
 	}
+	req := &session.Request{Role: in.Role, KeepConn: in.KeepConn, ID: in.RequestID}
 	if _, err := session.Chain(mws...)(keep)(ctx, req); err != nil {
-		if ctx.Err() != nil {
-			return err
-		}
-		return usagef("composing the HTTP request: %v", strings.TrimPrefix(err.Error(), "session: "))
+		return nil, err
 	}
 	if kept == nil {
-		return errors.New("cli: send: the HTTP mapping did not produce a request")
+		return nil, errors.New("cli: send: the HTTP mapping did not produce a request")
 	}
-	*req = *kept
-	req.Role = role
-	return nil
+	kept.Role, kept.KeepConn, kept.ID = in.Role, in.KeepConn, in.RequestID
+	return kept, nil
 }

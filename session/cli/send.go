@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,25 +45,43 @@ type sendOpts struct {
 	keepConn bool
 	timeout  time.Duration
 	json     bool
+	// presets and environments
+	preset  string
+	envName string
+	envFile string
 
 	set map[string]bool // flags given on the command line
 }
 
-// httpFlags are the flags that only make sense in HTTP mode.
+// httpFlags are the flags that only make sense in HTTP mode (--url and
+// --docroot, which switch to it, aside).
 func httpFlags() []string {
 	return []string{"method", "header", "body", "body-file", "server-name", "server-port", "remote-addr", "https"}
 }
 
 func setupSend(fs *flag.FlagSet) func(context.Context, *env) error {
+	o := newSendOpts(fs)
+	return func(ctx context.Context, e *env) error {
+		o.set = flagsSet(fs)
+		return runSend(ctx, e, o)
+	}
+}
+
+// newSendOpts registers the send flags on fs; o.set is filled once they are
+// parsed.
+func newSendOpts(fs *flag.FlagSet) *sendOpts {
 	o := &sendOpts{}
-	fs.StringVar(&o.addr, "addr", "", "backend address (required): host:port, unix:/path or /path")
+	fs.StringVar(&o.addr, "addr", "", "backend address: host:port, unix:/path or /path (required unless --preset gives a target)")
+	fs.StringVar(&o.preset, "preset", "", "preset `file` (.toml, as the window saves it) to send; the flags given override its fields")
+	fs.StringVar(&o.envName, "env", "", "substitute the `name`d environment's {{variables}} in the request before sending (file: see --env-file)")
+	fs.StringVar(&o.envFile, "env-file", "", "environments `file` for --env (default: found from the preset's folder up, or the window's presets folder)")
 	fs.Var(&o.params, "param", "`NAME=VALUE` param, repeatable, order kept; in HTTP mode added after the mapping or overriding the param of that name")
-	fs.StringVar(&o.stdinFile, "stdin-file", "", "raw mode: `file` sent on STDIN (- for standard input)")
+	fs.StringVar(&o.stdinFile, "stdin-file", "", "raw mode: `file` sent on STDIN (- for standard input); replaces a preset's body")
 	fs.StringVar(&o.docroot, "docroot", "", "HTTP mode: document root, gives SCRIPT_FILENAME and DOCUMENT_ROOT")
 	fs.StringVar(&o.method, "method", "", "HTTP mode: request method (default GET, or POST with a body)")
 	fs.StringVar(&o.url, "url", "", "HTTP mode: request URL, /path?query or http[s]://host[:port]/path?query")
-	fs.Var(&o.headers, "header", "HTTP mode: `'Name: value'` request header, repeatable")
-	fs.StringVar(&o.body, "body", "", "HTTP mode: request body")
+	fs.Var(&o.headers, "header", "HTTP mode: `'Name: value'` request header, repeatable; replaces a preset's headers of that name")
+	fs.StringVar(&o.body, "body", "", "HTTP mode: request body (replaces a preset's body)")
 	fs.StringVar(&o.bodyFile, "body-file", "", "HTTP mode: `file` holding the request body (- for standard input)")
 	fs.StringVar(&o.serverName, "server-name", "", "HTTP mode: SERVER_NAME (default from the URL or Host, else localhost)")
 	fs.StringVar(&o.serverPort, "server-port", "", "HTTP mode: SERVER_PORT (default from the URL, else 80 or 443)")
@@ -70,62 +89,79 @@ func setupSend(fs *flag.FlagSet) func(context.Context, *env) error {
 	fs.BoolVar(&o.https, "https", false, "HTTP mode: the request came over TLS (HTTPS=on, REQUEST_SCHEME=https)")
 	fs.StringVar(&o.role, "role", "responder", "role: responder, authorizer, filter (or a number, to see how the backend copes)")
 	fs.StringVar(&o.dataFile, "data-file", "", "`file` sent on DATA (FILTER role; - for standard input)")
-	fs.BoolVar(&o.keepConn, "keep-conn", false, "set FCGI_KEEP_CONN in BEGIN_REQUEST")
+	fs.BoolVar(&o.keepConn, "keep-conn", false, "set FCGI_KEEP_CONN in BEGIN_REQUEST (--keep-conn=false clears a preset's)")
 	fs.DurationVar(&o.timeout, "timeout", DefaultSendTimeout, "give up on the whole request after this long")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object (the exchange) instead of the report")
-	return func(ctx context.Context, e *env) error {
-		o.set = flagsSet(fs)
-		return runSend(ctx, e, o)
-	}
+	return o
 }
 
-// httpMode reports whether the request is composed as HTTP.
-func (o *sendOpts) httpMode() bool { return o.set["docroot"] || o.set["url"] }
+// wantHTTP reports whether the request is composed as HTTP: a preset in
+// HTTP mode, or --url; without a preset --docroot too.
+func (o *sendOpts) wantHTTP(p *session.Preset) bool {
+	if p != nil {
+		return p.Mode == session.ModeHTTP || o.set["url"]
+	}
+	return o.set["docroot"] || o.set["url"]
+}
 
-// check validates the flags that need no I/O.
-func (o *sendOpts) check() (fcgi.Role, []session.Param, error) {
-	if o.addr == "" {
-		return 0, nil, usagef("--addr is required (e.g. --addr 127.0.0.1:9000 or --addr unix:/run/php/php-fpm.sock)")
+// check validates the flags that need no I/O. p is the preset, nil without
+// one. The role is nil when neither --role nor (without a preset) its
+// default applies.
+func (o *sendOpts) check(p *session.Preset) (*fcgi.Role, []session.RawParam, error) {
+	if o.addr == "" && o.set["addr"] || o.addr == "" && p == nil {
+		return nil, nil, usagef("--addr is required (e.g. --addr 127.0.0.1:9000 or --addr unix:/run/php/php-fpm.sock), or --preset FILE")
 	}
-	if _, _, err := fcgi.ParseAddr(o.addr); err != nil {
-		return 0, nil, usagef("--addr: %v", err)
-	}
-	role, err := parseRole(o.role)
-	if err != nil {
-		return 0, nil, err
+	var role *fcgi.Role
+	if p == nil || o.set["role"] {
+		r, err := parseRole(o.role)
+		if err != nil {
+			return nil, nil, err
+		}
+		role = &r
 	}
 	if o.timeout <= 0 {
-		return 0, nil, usagef("--timeout must be positive")
+		return nil, nil, usagef("--timeout must be positive")
 	}
-	params := make([]session.Param, 0, len(o.params))
+	if o.set["env-file"] && o.envName == "" {
+		return nil, nil, usagef("--env-file needs --env NAME (the environment to use)")
+	}
+	params := make([]session.RawParam, 0, len(o.params))
 	for _, s := range o.params {
 		name, value, ok := strings.Cut(s, "=")
 		if !ok || name == "" {
-			return 0, nil, usagef("--param %q: want NAME=VALUE", s)
+			return nil, nil, usagef("--param %q: want NAME=VALUE", s)
 		}
-		params = append(params, session.Param{Name: name, Value: value, Origin: session.OriginUser})
+		params = append(params, session.RawParam{Name: name, Value: value, Enabled: true})
 	}
-	if o.httpMode() {
+	for _, h := range o.headers {
+		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
+			return nil, nil, usagef("--header %q: want 'Name: value'", h)
+		}
+	}
+	if o.set["body"] && o.set["body-file"] {
+		return nil, nil, usagef("--body and --body-file are exclusive")
+	}
+	if o.wantHTTP(p) {
 		if o.set["stdin-file"] {
-			return 0, nil, usagef("--stdin-file is for raw mode; in HTTP mode (--url, --docroot) use --body or --body-file")
-		}
-		if o.set["body"] && o.set["body-file"] {
-			return 0, nil, usagef("--body and --body-file are exclusive")
-		}
-		for _, h := range o.headers {
-			if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" {
-				return 0, nil, usagef("--header %q: want 'Name: value'", h)
-			}
+			return nil, nil, usagef("--stdin-file is for raw mode; in HTTP mode (--url, --docroot or an HTTP-mode preset) use --body or --body-file")
 		}
 	} else {
-		for _, f := range httpFlags() {
-			if o.set[f] {
-				return 0, nil, usagef("--%s needs HTTP mode: give --url (and --docroot for php-fpm)", f)
+		flags := httpFlags()
+		if p != nil {
+			flags = append(flags, "docroot")
+		}
+		for _, f := range flags {
+			if !o.set[f] {
+				continue
 			}
+			if p != nil {
+				return nil, nil, usagef("--%s needs HTTP mode, and the preset %s is in raw mode: give --url to switch it to HTTP mode", f, o.preset)
+			}
+			return nil, nil, usagef("--%s needs HTTP mode: give --url (and --docroot for php-fpm)", f)
 		}
 	}
 	if countStdin(o.stdinFile, o.bodyFile, o.dataFile) > 1 {
-		return 0, nil, usagef("only one of --stdin-file, --body-file and --data-file may be - (standard input)")
+		return nil, nil, usagef("only one of --stdin-file, --body-file and --data-file may be - (standard input)")
 	}
 	return role, params, nil
 }
@@ -176,56 +212,147 @@ func (e *env) readInput(flagName, name string) ([]byte, error) {
 	return b, nil
 }
 
-func runSend(ctx context.Context, e *env, o *sendOpts) error {
-	role, userParams, err := o.check()
-	if err != nil {
-		return err
+// compose returns the input the command line describes: the preset p (or,
+// without one, an empty raw-mode responder request) with every flag given
+// laid over the matching field. --param is not part of it (see
+// applyUserParams); --url is kept as given until resolveURL.
+func (e *env) compose(o *sendOpts, p *session.Preset, role *fcgi.Role) (session.Input, error) {
+	in := session.Input{Mode: session.ModeRaw, Role: fcgi.RoleResponder}
+	if p != nil {
+		in = p.Input()
+		if in.Mode != session.ModeHTTP {
+			in.Mode = session.ModeRaw
+		}
 	}
-	req := &session.Request{Role: role, KeepConn: o.keepConn}
-	in := session.Input{Mode: session.ModeRaw, Target: o.addr, Role: role, KeepConn: o.keepConn, DataFile: o.dataFile}
-	for _, p := range userParams {
-		in.Params = append(in.Params, session.RawParam{Name: p.Name, Value: p.Value, Enabled: true})
+	if o.set["addr"] {
+		in.Target = o.addr
+	}
+	if role != nil {
+		in.Role = *role
+	}
+	if o.set["keep-conn"] {
+		in.KeepConn = o.keepConn
+	}
+	if o.set["data-file"] {
+		in.DataFile = o.dataFile
+	}
+	httpMode := o.wantHTTP(p)
+	if httpMode {
+		base := session.HTTPInput{}
+		if in.HTTP != nil {
+			base = *in.HTTP // a deep copy already (Preset.Input)
+		}
+		h, err := overlayHTTP(o, base)
+		if err != nil {
+			return in, err
+		}
+		in.Mode, in.HTTP = session.ModeHTTP, &h
 	}
 
 	var body []byte
-	if o.httpMode() {
-		in.Mode = session.ModeHTTP
-		if err := e.httpRequest(ctx, o, role, req, &in); err != nil {
-			return err
+	var err error
+	switch {
+	case o.set["body"]:
+		body = []byte(o.body)
+	case o.set["body-file"]:
+		body, err = e.readInput("body-file", o.bodyFile)
+	case o.set["stdin-file"]:
+		body, err = e.readInput("stdin-file", o.stdinFile)
+	default:
+		if httpMode && in.HTTP.Method == "" && len(in.Body) > 0 {
+			in.HTTP.Method = "POST"
 		}
-		body = in.HTTP.Body
-	} else if o.stdinFile != "" {
-		if body, err = e.readInput("stdin-file", o.stdinFile); err != nil {
-			return err
-		}
-		req.Body, req.BodyLen = bytes.NewReader(body), int64(len(body))
+		return in, nil
 	}
+	if err != nil {
+		return in, err
+	}
+	// One body serves both modes (as in the window): Input.Body, the HTTP
+	// request's own body cleared so that it does not win.
 	in.Body = body
-	if o.dataFile != "" && req.Data == nil {
-		data, err := e.readInput("data-file", o.dataFile)
-		if err != nil {
-			return err
-		}
-		req.Data, req.DataLen = bytes.NewReader(data), int64(len(data))
-		if o.httpMode() && role == fcgi.RoleFilter {
-			// What session.FilterFile sets for a file, for standard input.
-			req.Params.Set("FCGI_DATA_LAST_MOD", strconv.FormatInt(time.Now().Unix(), 10), session.OriginFilter)
-			req.Params.Set("FCGI_DATA_LENGTH", strconv.Itoa(len(data)), session.OriginFilter)
+	if httpMode {
+		in.HTTP.Body, in.HTTP.BodyFile = nil, ""
+		if in.HTTP.Method == "" && len(body) > 0 {
+			in.HTTP.Method = "POST"
 		}
 	}
-	if o.dataFile != "" && role != fcgi.RoleFilter {
-		e.log.Warnf("--data-file with role %s: DATA is only read by FILTER applications", role)
-	}
-	applyUserParams(&req.Params, userParams, o.httpMode())
+	return in, nil
+}
 
-	hints := session.Lint(req.Params, body)
-	e.logRequest(o, req, hints)
+// sendPlan is a request ready to go: the final input, variables
+// substituted and --param values at the end of its params table (what the
+// exchange records; in HTTP mode the table is kept aside, as in the window,
+// and the params sent are the exchange's own), and the request built from it.
+type sendPlan struct {
+	in    session.Input
+	req   *session.Request
+	hints []string
+}
+
+// planSend reads the preset, lays the flags over it, substitutes the
+// environment and builds the request. Nothing is sent.
+func (e *env) planSend(ctx context.Context, o *sendOpts) (*sendPlan, error) {
+	var preset *session.Preset
+	if o.preset != "" {
+		p, err := loadPreset(o.preset)
+		if err != nil {
+			return nil, err
+		}
+		e.log.WithField("file", o.preset).Info("preset")
+		preset = &p
+	}
+	role, userParams, err := o.check(preset)
+	if err != nil {
+		return nil, err
+	}
+	in, err := e.compose(o, preset, role)
+	if err != nil {
+		return nil, err
+	}
+	if in, userParams, err = e.substitute(o, in, userParams); err != nil {
+		return nil, err
+	}
+	httpMode := in.Mode == session.ModeHTTP
+	if httpMode {
+		if err := resolveURL(in.HTTP, o); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkTarget(o, in.Target); err != nil {
+		return nil, err
+	}
+	req, err := e.buildRequest(ctx, o, in, preset != nil)
+	if err != nil {
+		return nil, err
+	}
+	user := make([]session.Param, len(userParams))
+	for i, p := range userParams {
+		user[i] = session.Param{Name: p.Name, Value: p.Value, Origin: session.OriginUser}
+	}
+	applyUserParams(&req.Params, user, httpMode)
+
+	body := in.Body
+	if httpMode && len(in.HTTP.Body) > 0 {
+		body = in.HTTP.Body
+	}
+	final := in
+	final.Params = append(slices.Clone(in.Params), userParams...)
+	return &sendPlan{in: final, req: req, hints: session.Lint(req.Params, body)}, nil
+}
+
+func runSend(ctx context.Context, e *env, o *sendOpts) error {
+	plan, err := e.planSend(ctx, o)
+	if err != nil {
+		return err
+	}
+	in, hints := plan.in, plan.hints
+	e.logRequest(in, plan.req, hints)
 
 	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: traceHook(e.log)}})
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
 	x := session.NewExchange(in)
-	sendErr := eng.Send(ctx, o.addr, req, x)
+	sendErr := eng.Send(ctx, in.Target, plan.req, x)
 
 	if o.json {
 		b, err := x.CLIJSON()
@@ -252,7 +379,86 @@ func runSend(ctx context.Context, e *env, o *sendOpts) error {
 	case sendErr != nil:
 		return sendErr
 	}
-	return fmt.Errorf("cli: send to %s: no END_REQUEST received", o.addr)
+	return fmt.Errorf("cli: send to %s: no END_REQUEST received", in.Target)
+}
+
+// checkTarget validates the address to send to, once variables are
+// substituted.
+func checkTarget(o *sendOpts, target string) error {
+	src := "--addr"
+	if !o.set["addr"] {
+		src = "the preset's target"
+		if target == "" {
+			return usagef("the preset %s has no target: give --addr", o.preset)
+		}
+	}
+	if _, _, err := fcgi.ParseAddr(target); err != nil {
+		return usagef("%s: %v", src, err)
+	}
+	return nil
+}
+
+// buildRequest returns the request in describes. A preset's goes through
+// session.BuildInput, as the window sends it, except an HTTP request
+// without a document root (no PHPRouter: a bare FastCGI app needs no
+// SCRIPT_FILENAME), which is mapped like the flags' (httpRequest). Data
+// from standard input (--data-file -), and a data file the command line
+// names for a role that does not read it, are sent from memory.
+func (e *env) buildRequest(ctx context.Context, o *sendOpts, in session.Input, fromPreset bool) (*session.Request, error) {
+	httpMode := in.Mode == session.ModeHTTP
+	if fromPreset && in.Role == fcgi.RoleFilter && in.DataFile == "" {
+		return nil, usagef("role filter needs a data file and the preset %s has none: give --data-file FILE", o.preset)
+	}
+	var req *session.Request
+	var err error
+	switch {
+	case fromPreset && !(httpMode && in.HTTP.DocumentRoot == ""):
+		bi := in
+		if in.DataFile == "-" {
+			// FilterFile wants a file; standard input is attached below.
+			bi.DataFile = ""
+			if bi.Role == fcgi.RoleFilter {
+				bi.Role = 0
+			}
+		}
+		req, err = session.BuildInput(ctx, bi)
+		if req != nil {
+			req.Role = in.Role
+		}
+	case httpMode:
+		req, err = e.httpRequest(ctx, in)
+	default:
+		req = &session.Request{Role: in.Role, KeepConn: in.KeepConn, ID: in.RequestID}
+		if len(in.Body) > 0 {
+			req.Body, req.BodyLen = bytes.NewReader(in.Body), int64(len(in.Body))
+		}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		what := "the request"
+		if httpMode {
+			what = "the HTTP request"
+		}
+		return nil, usagef("composing %s: %v", what, strings.TrimPrefix(err.Error(), "session: "))
+	}
+	if in.DataFile != "" && req.Data == nil && (!fromPreset || o.set["data-file"]) {
+		data, err := e.readInput("data-file", in.DataFile)
+		if err != nil {
+			return nil, err
+		}
+		req.Data, req.DataLen = bytes.NewReader(data), int64(len(data))
+		if in.Role == fcgi.RoleFilter && (httpMode || fromPreset) {
+			// What session.FilterFile sets for a file, for standard input.
+			req.Params.Set("FCGI_DATA_LAST_MOD", strconv.FormatInt(time.Now().Unix(), 10), session.OriginFilter)
+			req.Params.Set("FCGI_DATA_LENGTH", strconv.Itoa(len(data)), session.OriginFilter)
+		}
+	}
+	if o.set["data-file"] && in.Role != fcgi.RoleFilter {
+		e.log.Warnf("--data-file with role %s: DATA is only read by FILTER applications", in.Role)
+	}
+	return req, nil
 }
 
 // applyUserParams adds the --param values to ps. In raw mode each is
@@ -282,13 +488,9 @@ func applyUserParams(ps *session.Params, user []session.Param, httpMode bool) {
 
 // logRequest logs what is about to be sent: a summary at info, each header
 // and param at debug with secrets redacted.
-func (e *env) logRequest(o *sendOpts, req *session.Request, hints []string) {
-	mode := session.ModeRaw
-	if o.httpMode() {
-		mode = session.ModeHTTP
-	}
+func (e *env) logRequest(in session.Input, req *session.Request, hints []string) {
 	e.log.WithFields(logrus.Fields{
-		"addr": o.addr, "mode": mode, "role": req.Role.String(),
+		"addr": in.Target, "mode": in.Mode, "role": req.Role.String(),
 		"params": len(req.Params), "body": req.BodyLen,
 	}).Info("sending")
 	for _, h := range hints {
@@ -297,10 +499,10 @@ func (e *env) logRequest(o *sendOpts, req *session.Request, hints []string) {
 	if !e.log.IsLevelEnabled(logrus.DebugLevel) {
 		return
 	}
-	for _, h := range o.headers {
-		name, value, _ := strings.Cut(h, ":")
-		e.log.WithFields(logrus.Fields{"name": strings.TrimSpace(name),
-			"value": e.red.header(name, strings.TrimSpace(value))}).Debug("header")
+	if in.Mode == session.ModeHTTP && in.HTTP != nil {
+		for _, h := range in.HTTP.Headers {
+			e.log.WithFields(logrus.Fields{"name": h.Name, "value": e.red.header(h.Name, h.Value)}).Debug("header")
+		}
 	}
 	for _, p := range req.Params {
 		e.log.WithFields(logrus.Fields{"name": p.Name, "value": e.red.param(p.Name, p.Value),
