@@ -1,0 +1,179 @@
+// Benchmarks of fcgiscope's FastCGI client against Caddy's FastCGI
+// transport, the wire limit, a plain io.Copy and libfcgi's cgi-fcgi, all
+// against the same backends in the same run. bench/run runs them and
+// bench/cmd/table turns the output into the table of bench/README.md.
+
+package bench
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+
+	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
+
+	"go.uber.org/goleak"
+)
+
+// Sizes of the bulk scenarios.
+const (
+	responseSize = 256 << 20
+	postSize     = 64 << 20
+)
+
+// runOp times o with b.Loop.
+func runOp(b *testing.B, o op) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := o.do(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// runOps runs each op as a sub-benchmark.
+func runOps(b *testing.B, ops []op) {
+	for _, o := range ops {
+		b.Run(o.name, func(b *testing.B) { runOp(b, o) })
+	}
+}
+
+// BenchmarkTinyGET: one tiny GET at a time against fcgi.Server in this
+// process over a unix socket. fcgiscope-conn keeps one connection; caddy
+// and fcgiscope-dial open one per request (Caddy's transport has no
+// keep-alive); wire is the limit of one keep-alive connection.
+func BenchmarkTinyGET(b *testing.B) {
+	runOps(b, tinyOps(b, startServer(b, false), false))
+}
+
+// BenchmarkTinyGETAllocs: the same against fcgi.Server in a child process,
+// so that bytes/op and allocs/op count the client alone.
+func BenchmarkTinyGETAllocs(b *testing.B) {
+	runOps(b, tinyOps(b, startChild(b), true))
+}
+
+// BenchmarkRecords: responses of 1 and 64 STDOUT records on one fcgiscope
+// connection to the child backend; the difference in allocs/op divided by
+// 63 is the allocation per record (trace hook off, then on).
+func BenchmarkRecords(b *testing.B) {
+	path := startChild(b)
+	for _, trace := range []bool{false, true} {
+		var opts fcgi.Options
+		name := "trace=off"
+		if trace {
+			opts.Trace = func(fcgi.Event) {}
+			name = "trace=on"
+		}
+		for _, n := range []int{1, 64} {
+			o := recordsOp(b, path, n, opts)
+			b.Run(name+"/"+o.name, func(b *testing.B) { runOp(b, o) })
+		}
+	}
+}
+
+// BenchmarkPHPFPM64: 64 concurrent requests for hello.php against php-fpm
+// (pm=static, 8 workers) over TCP and a unix socket.
+func BenchmarkPHPFPM64(b *testing.B) {
+	for _, listen := range []struct {
+		name string
+		kind fcgitest.ListenKind
+	}{{"tcp", fcgitest.ListenTCP}, {"unix", fcgitest.ListenUnix}} {
+		b.Run(listen.name, func(b *testing.B) {
+			srv := fcgitest.PHPFPM(b, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: 8, Listen: listen.kind})
+			peers := newConcurrentPeers(b, srv.Network, srv.Addr, srv.DocRoot, "/hello.php", "hello")
+			for _, name := range peers.names() {
+				b.Run(name, func(b *testing.B) {
+					runConcurrent(b, func() op { return peers.newWorker(name) })
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkResponse256MiB: a 256 MiB response over a unix socket. fcgiscope
+// and Caddy read it from the wire backend (pre-encoded STDOUT records);
+// iocopy and read64k read the same payload, unframed, from a raw socket;
+// fcgiscope-conn-server reads it from fcgi.Server in this process.
+func BenchmarkResponse256MiB(b *testing.B) {
+	ops := responseOps(b, responseSize, startServer(b, false))
+	for _, o := range ops {
+		b.Run(o.name, func(b *testing.B) {
+			b.SetBytes(responseSize)
+			runOp(b, o)
+		})
+	}
+}
+
+// BenchmarkPOST64MiB: a 64 MiB request body over a unix socket, to the wire
+// backend (fcgiscope, Caddy), to a raw socket (iocopy) and to fcgi.Server
+// in this process (fcgiscope-conn-server).
+func BenchmarkPOST64MiB(b *testing.B) {
+	ops := postOps(b, postSize, startServer(b, false))
+	for _, o := range ops {
+		b.Run(o.name, func(b *testing.B) {
+			b.SetBytes(postSize)
+			runOp(b, o)
+		})
+	}
+}
+
+// BenchmarkMux: tiny GETs on one fcgiscope connection to fcgi.Server with
+// MpxsConns, one at a time and 64 at once; against the server in this
+// process (the scenario of the goal: client and server share the two
+// cores) and in a child process (the client's own gain).
+func BenchmarkMux(b *testing.B) {
+	for _, backend := range []struct {
+		name  string
+		start func(testing.TB) string
+	}{
+		{"inproc", func(tb testing.TB) string { return startServer(tb, true) }},
+		{"child", startChild},
+	} {
+		b.Run(backend.name, func(b *testing.B) {
+			path := backend.start(b)
+			params := caddyParams(b, "/srv", http.MethodGet, pathHello, 0)
+			conn := dialConn(b, "unix:"+path, fcgi.Options{})
+			newOp := func() op {
+				return fcgiOp(peerConn, conn.Do, &fcgi.Request{KeepConn: true, Params: params}, tinyBody)
+			}
+			b.Run("one-at-a-time", func(b *testing.B) { runOp(b, newOp()) })
+			b.Run(fmt.Sprintf("concurrent-%d", concurrency), func(b *testing.B) { runConcurrent(b, newOp) })
+		})
+	}
+}
+
+// BenchmarkSingleRequest: the latency of one request on a fresh connection,
+// for libfcgi's cgi-fcgi (a process per request) as a reference point,
+// against fcgi.Server in this process and php-fpm over a unix socket.
+func BenchmarkSingleRequest(b *testing.B) {
+	bin := fcgitest.CGIFCGI(b)
+	b.Run("server", func(b *testing.B) {
+		path := startServer(b, false)
+		params := caddyParams(b, "/srv", http.MethodGet, pathHello, 0)
+		runOps(b, []op{
+			cgiFCGIOp(b, bin, path, params, tinyBody),
+			fcgiOp(peerDial, newClient(b, "unix:"+path).Do, &fcgi.Request{Params: params}, tinyBody),
+			caddyGET(newCaddy(b, "/srv"), "unix", path, pathHello, tinyBody),
+		})
+	})
+	b.Run("php-unix", func(b *testing.B) {
+		srv := fcgitest.PHPFPM(b, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: 8, Listen: fcgitest.ListenUnix})
+		params := caddyParams(b, srv.DocRoot, http.MethodGet, "/hello.php", 0)
+		runOps(b, []op{
+			cgiFCGIOp(b, bin, srv.Addr, params, "hello"),
+			fcgiOp(peerDial, newClient(b, "unix:"+srv.Addr).Do, &fcgi.Request{Params: params}, "hello"),
+			caddyGET(newCaddy(b, srv.DocRoot), "unix", srv.Addr, "/hello.php", "hello"),
+		})
+	})
+}
+
+// TestMain serves the small handler instead of testing when the benchmark
+// process started this binary as its child backend (see startChild).
+func TestMain(m *testing.M) {
+	if path := os.Getenv(childEnv); path != "" {
+		os.Exit(runChild(path))
+	}
+	goleak.VerifyTestMain(m)
+}
