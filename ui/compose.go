@@ -78,6 +78,18 @@ type ComposePanel struct {
 	loadGen  int
 
 	content fyne.CanvasObject
+
+	// OnChange is called on the UI goroutine after every edit of the form
+	// (the presets mark unsaved changes with it).
+	OnChange func()
+	// Prepare, when set, returns the substitution applied to the form
+	// before it is previewed and checked (the environment's variables).
+	// It is called on the UI goroutine; the function it returns runs on a
+	// worker.
+	Prepare func() func(session.Input) (session.Input, error)
+	// httpBase holds the HTTP fields of a loaded request that the form
+	// does not show (server name, HTTPS, …): Snapshot keeps them.
+	httpBase session.HTTPInput
 }
 
 // newComposePanel builds the form with the defaults: HTTP mode, GET
@@ -254,6 +266,7 @@ func (c *ComposePanel) onBody() {
 func (c *ComposePanel) Snapshot() (session.Input, error) {
 	id, err := parseRequestID(c.reqID.Text)
 	h := c.http.Input()
+	h = mergeHTTPBase(c.httpBase, h)
 	if ct := strings.TrimSpace(c.ctype.Text); ct != "" && !hasHeader(h.Headers, "Content-Type") {
 		h.Headers = append(h.Headers, session.Header{Name: "Content-Type", Value: ct})
 	}
@@ -290,8 +303,26 @@ func (c *ComposePanel) check() {
 	in, idErr := c.Snapshot()
 	mode := c.mode
 	ctx := c.base
+	if c.OnChange != nil {
+		c.OnChange()
+	}
+	var prepare func(session.Input) (session.Input, error)
+	if c.Prepare != nil {
+		prepare = c.Prepare()
+	}
 	go func() {
+		var prepErr error
+		if prepare != nil {
+			if sub, err := prepare(in); err != nil {
+				prepErr = err
+			} else {
+				in = sub
+			}
+		}
 		params, errs, warns := checkInput(ctx, in)
+		if prepErr != nil {
+			errs = append([]string{prepErr.Error()}, errs...)
+		}
 		if idErr != nil {
 			errs = append([]string{idErr.Error()}, errs...)
 		}

@@ -41,6 +41,7 @@ type Inspector struct {
 	results  *ResultsPanel
 	response *ResponsePanel
 	stderr   *StderrPanel
+	teach    *Teaching // Learn tab, step-through, anomalies
 
 	sendBtn   *widget.Button
 	cancelBtn *widget.Button
@@ -52,6 +53,7 @@ type Inspector struct {
 	last   *session.Exchange           // the exchange shown
 	splits map[string]*container.Split // by preference key
 	closed bool
+	wb     *Workbench // presets, history, environments, imports and exports
 }
 
 // sendRun is one send in flight. The worker owns nothing of the window: it
@@ -82,6 +84,8 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 	in.response = newResponsePanel()
 	in.stderr = newStderrPanel()
 	in.results.OnStdoutRecord = in.response.HighlightStdout
+	in.response.attach(in.win, in.do)
+	in.teach = attachTeaching(in)
 
 	in.sendBtn = widget.NewButtonWithIcon("Send", theme.MailSendIcon(), in.Send)
 	in.sendBtn.Importance = widget.HighImportance
@@ -93,7 +97,13 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 	in.stats = &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignTrailing}
 
 	in.target.SetAddress(in.initialTarget())
+	in.wb = attachWorkbench(in)
+	in.compose.OnChange = in.wb.Presets.Changed
+	in.compose.Prepare = in.wb.Envs.Applier
+	in.wb.Envs.OnChange = in.compose.check
+	in.wb.Presets.OnState = in.updateTitle
 	in.win.SetContent(in.layout())
+	in.win.SetMainMenu(in.wb.Menu())
 	in.win.Resize(fyne.NewSize(
 		float32(in.prefs.FloatWithFallback(PrefWindowWidth, defaultWindowWidth)),
 		float32(in.prefs.FloatWithFallback(PrefWindowHeight, defaultWindowHeight))))
@@ -106,7 +116,18 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 		}
 	})
 	in.win.SetOnClosed(in.Close)
+	in.win.SetCloseIntercept(func() { in.wb.Presets.Guard(in.win.Close) })
+	in.updateTitle()
+	in.wb.Start("")
 	return in
+}
+
+// Workbench returns the presets, history and environments with the menus.
+func (in *Inspector) Workbench() *Workbench { return in.wb }
+
+// updateTitle names the open preset in the window title.
+func (in *Inspector) updateTitle() {
+	in.win.SetTitle(windowTitle + " — " + in.wb.Presets.Title())
 }
 
 // initialTarget: the address asked for, else the last one used, else the
@@ -137,16 +158,18 @@ func (in *Inspector) layout() fyne.CanvasObject {
 	shortcut := mutedLine("Ctrl+Enter sends · Esc cancels")
 	sendBar := container.NewBorder(nil, nil, nil, container.NewHBox(in.cancelBtn, in.sendBtn), secondary(shortcut))
 	left := container.NewPadded(container.NewBorder(
-		container.NewVBox(in.target.Content(), widget.NewSeparator()),
+		container.NewVBox(in.target.Content(), in.wb.Envs.Content(), widget.NewSeparator()),
 		container.NewVBox(widget.NewSeparator(), sendBar),
-		nil, nil, in.compose.Content()))
+		nil, nil, in.teach.Tabs(in.compose.Content())))
 
 	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.74)
-	right := remember(container.NewHSplit(container.NewPadded(in.results.Content()), respCol), PrefSplitResults, 0.6)
+	records := container.NewBorder(in.teach.Strip(), nil, nil, nil, in.results.Content())
+	right := remember(container.NewHSplit(container.NewPadded(records), respCol), PrefSplitResults, 0.6)
 	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.285)
+	main = remember(container.NewHSplit(in.wb.Sidebar(), main), PrefSplitSide, 0.18)
 
 	status := container.NewBorder(nil, nil, container.NewHBox(in.activity), secondary(in.stats), in.state)
-	return container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), nil, nil, main)
+	return container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), in.wb.ActivityBar(), nil, main)
 }
 
 // Window returns the window.
@@ -188,17 +211,21 @@ func (in *Inspector) Send() {
 	if in.run != nil || in.closed {
 		return
 	}
-	target := in.target.Address()
-	if _, _, err := fcgi.ParseAddr(target); err != nil {
-		in.setState("Cannot send: "+cleanError(err), widget.DangerImportance)
-		return
-	}
 	input, err := in.compose.Snapshot()
 	if err != nil {
 		in.setState("Cannot send: "+err.Error(), widget.DangerImportance)
 		return
 	}
-	input.Target = target
+	input.Target = in.target.Address()
+	if input, err = in.wb.Envs.Applier()(input); err != nil {
+		in.setState("Cannot send: "+err.Error(), widget.DangerImportance)
+		return
+	}
+	target := input.Target
+	if _, _, err := fcgi.ParseAddr(target); err != nil {
+		in.setState("Cannot send: "+cleanError(err), widget.DangerImportance)
+		return
+	}
 
 	x := session.NewExchange(input)
 	ctx, cancel := context.WithCancel(in.ctx)
@@ -303,6 +330,7 @@ func (in *Inspector) finish(run *sendRun, err error) {
 	}
 	in.response.Show(x, msg, x.ErrorText())
 	in.results.SelectFirstParams()
+	in.teach.Sent(x)
 	in.sendBtn.Enable()
 	in.cancelBtn.Disable()
 	in.activity.Stop()
@@ -323,6 +351,7 @@ func (in *Inspector) finish(run *sendRun, err error) {
 	if err == nil || !errors.Is(err, fcgi.ErrConnect) {
 		in.rememberTarget(run.target)
 	}
+	in.wb.sentHook(x)
 }
 
 // failureText says in one sentence what went wrong sending to target:
@@ -426,9 +455,11 @@ func (in *Inspector) Close() {
 	}
 	in.closed = true
 	in.SavePrefs()
+	in.wb.SavePrefs()
 	if in.run != nil {
 		in.run.cancel()
 	}
 	in.target.CancelProbe()
+	in.teach.Close()
 	in.stop()
 }
