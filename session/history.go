@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -122,7 +123,11 @@ type historyIndex struct {
 type History struct {
 	dir string
 
-	mu       sync.Mutex
+	// shown is a copy of limits that Limits reads without waiting for a
+	// write in progress (a window calls it on its UI goroutine).
+	shown atomic.Pointer[HistoryLimits]
+
+	mu       sync.Mutex // guards the files and the fields below
 	limits   HistoryLimits
 	items    []historyItem // oldest first
 	problems []error
@@ -143,6 +148,7 @@ func OpenHistory(dir string, limits HistoryLimits) (*History, error) {
 		return nil, fmt.Errorf("session: history: %w", err)
 	}
 	h := &History{dir: dir, limits: limits}
+	h.shown.Store(&limits)
 	if err := h.load(); err != nil {
 		return nil, err
 	}
@@ -379,6 +385,7 @@ func (h *History) SetLimits(l HistoryLimits) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.limits = l
+	h.shown.Store(&l)
 	evicted, err := h.evictLocked()
 	if err != nil {
 		return err
@@ -389,11 +396,9 @@ func (h *History) SetLimits(l HistoryLimits) error {
 	return nil
 }
 
-// Limits returns the limits in force.
+// Limits returns the limits in force. It never waits for a write.
 func (h *History) Limits() HistoryLimits {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.limits
+	return *h.shown.Load()
 }
 
 // Len returns the number of entries.
