@@ -471,7 +471,7 @@ func lenValue(n, size int) string {
 	if size == 4 {
 		return fmt.Sprintf("%d (4-byte form)", n)
 	}
-	return strconv.Itoa(n)
+	return fmt.Sprintf("%d (1-byte form)", n)
 }
 
 func lenExplain(name bool, size int) string {

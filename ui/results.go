@@ -4,6 +4,8 @@ package ui
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -29,13 +31,21 @@ type ResultsPanel struct {
 	n          int // records shown
 	sent, recv int
 	ownID      uint16
-	stdoutLen  int            // stdout bytes accounted for
-	stdoutAt   map[int][2]int // record index -> its bytes [start, end) in stdout
-	spans      []Span         // one per STDOUT record, for the raw stdout view
+	stdoutLen  int           // stdout bytes accounted for
+	stdoutAt   []stdoutRange // the STDOUT records of the request, by index
+	spans      []Span        // one per STDOUT record, for the raw stdout view
 
 	// OnStdoutRecord is called when a STDOUT record of the request is
 	// selected, with its bytes in the raw stdout.
 	OnStdoutRecord func(start, end int)
+	// AnomalyText returns what is anomalous about record i, "" if nothing:
+	// its row is marked with it (set by the teaching side).
+	AnomalyText func(i int) string
+	// OnReset is called by Reset with the exchange now shown.
+	OnReset func(x *session.Exchange)
+
+	tools *fyne.Container // header tools (Step through)
+	below *fyne.Container // under the list (the anomalies)
 
 	split   *container.Split
 	content fyne.CanvasObject
@@ -49,12 +59,13 @@ func newResultsPanel() *ResultsPanel {
 		summary:   mutedLabel(""),
 		decodeErr: wrapLabel("", widget.DangerImportance),
 		hint:      &widget.Label{Text: "Press Send (Ctrl+Enter) to see every record of the exchange, both ways", Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
-		stdoutAt:  map[int][2]int{},
 	}
 	r.decodeErr.Hide()
 	r.list.OnSelected = r.onSelected
-	listPane := pane(sectionHeader(r.title, secondary(r.summary)),
-		container.NewStack(r.list, container.NewVBox(layout.NewSpacer(), secondary(r.hint), layout.NewSpacer())))
+	r.tools, r.below = container.NewHBox(), container.NewVBox()
+	listPane := pane(sectionHeader(r.title, secondary(r.summary), r.tools),
+		container.NewBorder(nil, r.below, nil, nil,
+			container.NewStack(r.list, container.NewVBox(layout.NewSpacer(), secondary(r.hint), layout.NewSpacer()))))
 	detailPane := container.NewBorder(r.decodeErr, nil, nil, nil, r.detail)
 	r.split = container.NewVSplit(listPane, detailPane)
 	r.split.Offset = 0.4
@@ -76,8 +87,7 @@ func (r *ResultsPanel) Detail() *RecordDetail { return r.detail }
 func (r *ResultsPanel) Reset(x *session.Exchange) {
 	r.x, r.n, r.sent, r.recv = x, 0, 0, 0
 	r.ownID, r.stdoutLen = 0, 0
-	r.stdoutAt = map[int][2]int{}
-	r.spans = nil
+	r.stdoutAt, r.spans = nil, nil
 	r.list.SetRecords(0, r.row)
 	r.detail.SetRecord(nil)
 	r.decodeErr.Hide()
@@ -86,6 +96,20 @@ func (r *ResultsPanel) Reset(x *session.Exchange) {
 	}
 	r.hint.Show()
 	r.updateTitle()
+	if r.OnReset != nil {
+		r.OnReset(x)
+	}
+}
+
+// Decorate adds tool to the header of the record list and below under
+// the list; either may be nil.
+func (r *ResultsPanel) Decorate(tool, below fyne.CanvasObject) {
+	if tool != nil {
+		r.tools.Add(tool)
+	}
+	if below != nil {
+		r.below.Add(below)
+	}
 }
 
 // Sync appends the records that arrived since the last call and returns
@@ -101,6 +125,9 @@ func (r *ResultsPanel) Sync() int {
 	if r.ownID == 0 {
 		r.ownID = r.x.RequestID()
 	}
+	// Room for every new record at once, rather than growing by copies.
+	r.spans = slices.Grow(r.spans, total-r.n)
+	r.stdoutAt = slices.Grow(r.stdoutAt, total-r.n)
 	for i := r.n; i < total; i++ {
 		info, ok := r.x.Record(i)
 		if !ok {
@@ -132,14 +159,20 @@ func (r *ResultsPanel) account(info session.RecordInfo) {
 	}
 	start, end := r.stdoutLen, r.stdoutLen+int(info.ContentLength)
 	r.stdoutLen = end
-	r.stdoutAt[info.Index] = [2]int{start, end}
+	r.stdoutAt = append(r.stdoutAt, stdoutRange{index: info.Index, start: start, end: end})
 	if end > start {
+		// Built without fmt: 100,000 records arrive in a few ticks.
 		r.spans = append(r.spans, Span{Start: start, End: end, Kind: KindContent,
-			Name:    fmt.Sprintf("STDOUT record %d", info.Index),
-			Value:   fmt.Sprintf("bytes %d–%d of stdout", start, end-1),
-			Explain: "These bytes arrived as the content of this STDOUT record; record boundaries carry no meaning in the stream. spec §5.3"})
+			Name:    "STDOUT record " + strconv.Itoa(info.Index),
+			Value:   "bytes " + strconv.Itoa(start) + "–" + strconv.Itoa(end-1) + " of stdout",
+			Explain: stdoutSpanExplain})
 	}
 }
+
+// stdoutRange is where the content of one STDOUT record lies in stdout.
+type stdoutRange struct{ index, start, end int }
+
+const stdoutSpanExplain = "These bytes arrived as the content of this STDOUT record; record boundaries carry no meaning in the stream. spec §5.3"
 
 // SelectFirstParams selects the first PARAMS record, the richest one to
 // decode, unless the user has selected a record already.
@@ -162,8 +195,11 @@ func (r *ResultsPanel) StdoutSpans() []Span { return r.spans }
 
 // StdoutRange returns the bytes of stdout that record i carried.
 func (r *ResultsPanel) StdoutRange(i int) (start, end int, ok bool) {
-	rg, ok := r.stdoutAt[i]
-	return rg[0], rg[1], ok
+	k, ok := slices.BinarySearchFunc(r.stdoutAt, i, func(s stdoutRange, i int) int { return s.index - i })
+	if !ok {
+		return 0, 0, false
+	}
+	return r.stdoutAt[k].start, r.stdoutAt[k].end, true
 }
 
 // Len returns the number of records shown.
@@ -179,6 +215,11 @@ func (r *ResultsPanel) row(i int) RecordRow {
 		return RecordRow{Index: i}
 	}
 	anomaly := info.Err
+	if r.AnomalyText != nil {
+		if text := r.AnomalyText(i); text != "" {
+			anomaly = joinNonEmpty(anomaly, text)
+		}
+	}
 	switch {
 	case info.Partial:
 		anomaly = joinNonEmpty(anomaly, "the connection ended inside this record: only the bytes that arrived are shown")

@@ -1,0 +1,1075 @@
+// Learn panel: guided FastCGI lessons against the demo backend with checks on what was sent, the demo's misbehaviour scenarios, and php-fpm's helpers.
+
+package ui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"fcgiscope/session"
+)
+
+// Learn panel sections.
+const (
+	LearnLessons      = "Lessons"
+	LearnMisbehaviour = "Misbehaviours"
+	LearnFPM          = "php-fpm"
+)
+
+// lessonNeeds returns how many of the latest exchanges the checks of
+// lesson id look at when its requests were sent by hand.
+func lessonNeeds(id string) int {
+	switch id {
+	case session.LessonMultiplex, session.LessonKeepConn, session.LessonAuthorizer:
+		return 2
+	}
+	return 1
+}
+
+// formCannot says why the compose form cannot hold the request of lesson
+// id, if it cannot: such lessons are Run only.
+func formCannot(id string) (why string, ok bool) {
+	switch id {
+	case session.LessonGetValues:
+		return "GET_VALUES is a management record, not a request: Run sends it on a connection of its own " +
+			"(the GET_VALUES button by the target asks too, without recording).", true
+	case session.LessonUnknownRole:
+		return "The form offers the three roles the spec defines; Run sends BEGIN_REQUEST with role 7.", true
+	}
+	return "", false
+}
+
+// recentKept is how many exchanges sent by hand the panel remembers.
+const recentKept = 4
+
+// LearnDeps are what the Learn panel works with.
+type LearnDeps struct {
+	// Engine runs the lessons' flows; required.
+	Engine *session.Engine
+	// DemoAddr is the demo backend's address, "" when it is not running.
+	DemoAddr string
+	// Do runs f on the UI goroutine; nil means fyne.Do.
+	Do func(f func())
+	// Load puts in into the compose form; in.Target is the address to send
+	// it to (the demo backend for lessons and scenarios).
+	Load func(in session.Input)
+	// Show shows x in the window (records, response, stderr) as the
+	// exchange just sent, with err the error its send returned.
+	Show func(x *session.Exchange, err error)
+	// Current returns what the compose form holds and its target (nil:
+	// unknown), so that a request already there is not loaded again.
+	Current func() (session.Input, error)
+	// Target returns the address the window sends to now (php-fpm helpers).
+	Target func() string
+	// Exchange returns the exchange the window shows (php-fpm status).
+	Exchange func() *session.Exchange
+	// Window hosts the dialogs (doctor, status table); may be nil in tests.
+	Window fyne.Window
+	// Prefs remembers the php-fpm fields; may be nil.
+	Prefs fyne.Preferences
+}
+
+// lessonState is what the panel knows of one lesson.
+type lessonState struct {
+	run     []*session.Exchange // from the last Run
+	runSeq  int                 // when it ran, on the panel's clock
+	checks  []session.CheckResult
+	checked bool
+}
+
+// LearnPanel teaches the protocol: lessons (text, a ready request, a Run
+// for multi-step flows, checks on the latest exchanges), the demo backend's
+// misbehaviour scenarios (each documented, with Try it), and php-fpm's ping
+// and status pages and doctor. All methods must be called on the UI
+// goroutine.
+type LearnPanel struct {
+	deps    LearnDeps
+	do      func(func())
+	base    context.Context
+	lessons []session.Lesson
+	scens   []session.Scenario
+	state   map[string]*lessonState
+	lesson  int // selected lesson, -1 none
+	scen    int // selected scenario, -1 none
+
+	recent    []*session.Exchange // sent by hand, oldest first
+	recentSeq int                 // clock of the last one
+	clock     int
+	checkGen  int
+
+	running   bool
+	runCancel context.CancelFunc
+	runGen    int
+	tempDir   string
+
+	section  string
+	secBtns  map[string]*widget.Button
+	sections map[string]fyne.CanvasObject
+
+	// Lessons.
+	lessonList  *widget.List
+	lessonTitle *widget.Label
+	lessonText  *widget.Label
+	loadBtn     *widget.Button
+	runBtn      *widget.Button
+	checkBtn    *widget.Button
+	activity    *widget.Activity
+	runState    *widget.Label
+	showBox     *fyne.Container
+	checkTitle  *widget.Label
+	checkBox    *fyne.Container
+	lessonPane  *container.Scroll
+
+	// Misbehaviours.
+	scenList   *widget.List
+	scenTitle  *widget.Label
+	scenDoc    *widget.Label
+	tryBtn     *widget.Button
+	scenLoad   *widget.Button
+	scenResult *widget.Label
+
+	// php-fpm.
+	fpmDocRoot *widget.Entry
+	fpmState   *widget.Label
+
+	content fyne.CanvasObject
+}
+
+// NewLearnPanel builds the panel. Cancelling base cancels a run in flight.
+func NewLearnPanel(base context.Context, deps LearnDeps) *LearnPanel {
+	l := &LearnPanel{deps: deps, do: deps.Do, base: base, lessons: session.Lessons(), scens: session.Scenarios(),
+		state: map[string]*lessonState{}, lesson: -1, scen: -1}
+	if l.do == nil {
+		l.do = fyne.Do
+	}
+	for _, ls := range l.lessons {
+		l.state[ls.ID] = &lessonState{}
+	}
+	l.sections = map[string]fyne.CanvasObject{
+		LearnLessons:      l.newLessonsView(),
+		LearnMisbehaviour: l.newScenariosView(),
+		LearnFPM:          l.newFPMView(),
+	}
+	l.secBtns = map[string]*widget.Button{}
+	var btns []fyne.CanvasObject
+	for _, name := range []string{LearnLessons, LearnMisbehaviour, LearnFPM} {
+		b := widget.NewButton(name, func() { l.ShowSection(name) })
+		l.secBtns[name] = b
+		btns = append(btns, b)
+	}
+	stack := container.NewStack(l.sections[LearnLessons], l.sections[LearnMisbehaviour], l.sections[LearnFPM])
+	l.content = container.NewBorder(container.NewVBox(container.NewGridWithColumns(3, btns...), widget.NewSeparator()),
+		nil, nil, nil, stack)
+	l.ShowSection(LearnLessons)
+	l.SelectLesson(l.lessons[0].ID)
+	if len(l.scens) > 0 {
+		l.SelectScenario(l.scens[0].ID)
+	}
+	return l
+}
+
+// Content returns the panel's canvas object.
+func (l *LearnPanel) Content() fyne.CanvasObject { return l.content }
+
+// ShowSection shows LearnLessons, LearnMisbehaviour or LearnFPM.
+func (l *LearnPanel) ShowSection(name string) {
+	if _, ok := l.sections[name]; !ok {
+		return
+	}
+	l.section = name
+	for n, obj := range l.sections {
+		b := l.secBtns[n]
+		if n == name {
+			obj.Show()
+			if b != nil {
+				b.Importance = widget.HighImportance
+			}
+		} else {
+			obj.Hide()
+			if b != nil {
+				b.Importance = widget.MediumImportance
+			}
+		}
+		if b != nil {
+			b.Refresh()
+		}
+	}
+}
+
+// Section returns the section shown.
+func (l *LearnPanel) Section() string { return l.section }
+
+// Close cancels a run in flight and removes the panel's temporary files.
+func (l *LearnPanel) Close() {
+	if l.runCancel != nil {
+		l.runCancel()
+		l.runCancel = nil
+	}
+	l.runGen++
+	l.checkGen++
+	if l.tempDir != "" {
+		os.RemoveAll(l.tempDir)
+		l.tempDir = ""
+	}
+}
+
+// Lessons.
+
+func (l *LearnPanel) newLessonsView() fyne.CanvasObject {
+	l.lessonList = widget.NewList(
+		func() int { return len(l.lessons) },
+		func() fyne.CanvasObject { return newLessonRow() },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(l.lessons) {
+				ls := l.lessons[id]
+				st := l.state[ls.ID]
+				o.(*lessonRow).set(id+1, ls.Title, st.checked, session.Passed(st.checks))
+			}
+		})
+	l.lessonList.OnSelected = func(id widget.ListItemID) { l.selectLesson(id) }
+
+	l.lessonTitle = &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Wrapping: fyne.TextWrapWord}
+	l.lessonText = wrapLabel("", widget.MediumImportance)
+	l.loadBtn = widget.NewButtonWithIcon("Load preset", theme.DocumentIcon(), l.LoadPreset)
+	l.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), l.Run)
+	l.checkBtn = widget.NewButtonWithIcon("Check again", theme.ViewRefreshIcon(), l.Check)
+	l.checkBtn.Importance = widget.LowImportance
+	l.activity = widget.NewActivity()
+	l.activity.Hide()
+	l.runState = wrapLabel("", widget.LowImportance)
+	l.showBox = container.NewHBox()
+	l.checkTitle = sectionTitle("Checks")
+	l.checkBox = container.NewVBox()
+
+	buttons := container.NewHBox(l.loadBtn, l.runBtn, l.activity, layout.NewSpacer(), l.checkBtn)
+	detail := container.NewVBox(l.lessonTitle, l.lessonText, buttons, secondary(l.runState), l.showBox,
+		widget.NewSeparator(), l.checkTitle, l.checkBox)
+	l.lessonPane = container.NewVScroll(container.NewPadded(detail))
+	split := container.NewVSplit(l.lessonList, l.lessonPane)
+	split.Offset = 0.34
+	return split
+}
+
+// SelectLesson selects the lesson with the given id and reports whether
+// there is one.
+func (l *LearnPanel) SelectLesson(id string) bool {
+	for i, ls := range l.lessons {
+		if ls.ID == id {
+			l.lessonList.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
+// Lesson returns the selected lesson's id, "" if none.
+func (l *LearnPanel) Lesson() string {
+	if l.lesson < 0 {
+		return ""
+	}
+	return l.lessons[l.lesson].ID
+}
+
+func (l *LearnPanel) selectLesson(i int) {
+	if i < 0 || i >= len(l.lessons) {
+		return
+	}
+	l.lesson = i
+	ls := l.lessons[i]
+	l.lessonTitle.SetText(fmt.Sprintf("%d. %s", i+1, ls.Title))
+	l.lessonText.SetText(ls.Text)
+	if ls.Run == nil {
+		l.runBtn.Hide()
+	} else {
+		l.runBtn.Show()
+	}
+	// The flows that take more than one request are best Run; the others
+	// are best loaded and sent by hand.
+	why, runOnly := formCannot(ls.ID)
+	if runOnly {
+		l.loadBtn.Hide()
+	} else {
+		l.loadBtn.Show()
+	}
+	switch {
+	case runOnly:
+		l.runBtn.Importance = widget.HighImportance
+		l.setRunState(why, widget.LowImportance)
+	case lessonNeeds(ls.ID) > 1 || ls.ID == session.LessonAbort:
+		l.runBtn.Importance, l.loadBtn.Importance = widget.HighImportance, widget.MediumImportance
+		l.setRunState("Run sends the whole flow to the demo backend; the checks below look at what it recorded.",
+			widget.LowImportance)
+	default:
+		l.runBtn.Importance, l.loadBtn.Importance = widget.MediumImportance, widget.HighImportance
+		l.setRunState("Load preset puts the request in the form (target: the demo backend); press Send, then read "+
+			"the checks.", widget.LowImportance)
+	}
+	l.runBtn.Refresh()
+	l.loadBtn.Refresh()
+	l.setRunning(l.running)
+	l.showRunExchanges(l.state[ls.ID].run)
+	l.Check()
+	l.lessonPane.ScrollToTop()
+}
+
+// LoadPreset puts the selected lesson's request into the compose form,
+// aimed at the demo backend. A FILTER lesson's data goes to a temporary
+// file that the form names.
+func (l *LearnPanel) LoadPreset() {
+	if l.lesson < 0 {
+		return
+	}
+	ls := l.lessons[l.lesson]
+	if why, ok := formCannot(ls.ID); ok {
+		l.setRunState(why, widget.WarningImportance)
+		return
+	}
+	in, err := l.demoInput(ls.Input)
+	if err == nil && ls.Data != nil {
+		in.DataFile, err = l.writeData(ls.ID, ls.Data)
+	}
+	if err != nil {
+		l.setRunState(err.Error(), widget.DangerImportance)
+		return
+	}
+	if l.deps.Load != nil {
+		l.deps.Load(in)
+	}
+	l.setRunState("Loaded into the form: press Send (Ctrl+Enter). The checks update when the answer is in.",
+		widget.SuccessImportance)
+}
+
+// demoInput returns in aimed at the demo backend.
+func (l *LearnPanel) demoInput(in session.Input) (session.Input, error) {
+	if l.deps.DemoAddr == "" {
+		return in, errors.New("the demo backend is not running: the lessons need it")
+	}
+	in.Target = l.deps.DemoAddr
+	in.Params = slices.Clone(in.Params)
+	return in, nil
+}
+
+// formHolds reports whether the compose form holds the raw-mode request in
+// already, aimed at the same target.
+func (l *LearnPanel) formHolds(in session.Input) bool {
+	if l.deps.Current == nil {
+		return false
+	}
+	cur, err := l.deps.Current()
+	return err == nil && cur.Mode == in.Mode && in.Mode == session.ModeRaw && cur.Target == in.Target &&
+		cur.Role == in.Role && cur.KeepConn == in.KeepConn && cur.RequestID == in.RequestID &&
+		slices.Equal(cur.Params, in.Params) && bytes.Equal(cur.Body, in.Body) && cur.DataFile == in.DataFile
+}
+
+// writeData writes a FILTER lesson's data to a file of the panel's own.
+func (l *LearnPanel) writeData(id string, data []byte) (string, error) {
+	if l.tempDir == "" {
+		dir, err := os.MkdirTemp("", "fcgiscope-learn-")
+		if err != nil {
+			return "", fmt.Errorf("ui: lesson data: %w", err)
+		}
+		l.tempDir = dir
+	}
+	path := filepath.Join(l.tempDir, id+".txt")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return "", fmt.Errorf("ui: lesson data: %w", err)
+	}
+	return path, nil
+}
+
+// Run runs the selected lesson's whole flow against the demo backend on
+// a worker, shows its last exchange in the window and checks them all.
+func (l *LearnPanel) Run() {
+	if l.lesson < 0 || l.running {
+		return
+	}
+	ls := l.lessons[l.lesson]
+	if ls.Run == nil {
+		return
+	}
+	if l.deps.DemoAddr == "" {
+		l.setRunState("The demo backend is not running: the lessons need it.", widget.DangerImportance)
+		return
+	}
+	ctx, cancel := context.WithCancel(l.base)
+	l.runCancel = cancel
+	l.runGen++
+	gen := l.runGen
+	l.setRunning(true)
+	l.setRunState("Running “"+ls.Title+"” against the demo backend…", widget.MediumImportance)
+	engine, target, run, do := l.deps.Engine, l.deps.DemoAddr, ls.Run, l.do
+	go func() {
+		defer cancel()
+		xs, err := run(ctx, engine, target)
+		do(func() { l.finishRun(gen, ls.ID, xs, err) })
+	}()
+}
+
+// Running reports whether a lesson run or a scenario is in flight.
+func (l *LearnPanel) Running() bool { return l.running }
+
+func (l *LearnPanel) finishRun(gen int, id string, xs []*session.Exchange, err error) {
+	if gen != l.runGen {
+		return
+	}
+	l.runCancel = nil
+	l.setRunning(false)
+	var kept []*session.Exchange
+	for _, x := range xs {
+		if x != nil {
+			kept = append(kept, x)
+		}
+	}
+	l.clock++
+	st := l.state[id]
+	st.run, st.runSeq = kept, l.clock
+	if len(kept) > 0 && l.deps.Show != nil {
+		l.deps.Show(kept[len(kept)-1], err)
+	}
+	if l.Lesson() != id {
+		return // another lesson is shown: its line and checks stay
+	}
+	if err != nil {
+		l.setRunState("The flow ended with an error: "+cleanError(err), widget.DangerImportance)
+	} else {
+		l.setRunState(fmt.Sprintf("Done: %s recorded; the window shows the last one.",
+			plural(len(kept), "exchange", "exchanges")), widget.SuccessImportance)
+	}
+	l.showRunExchanges(kept)
+	l.Check()
+}
+
+// showRunExchanges offers a button per exchange of a run, to show it.
+func (l *LearnPanel) showRunExchanges(xs []*session.Exchange) {
+	l.showBox.RemoveAll()
+	if len(xs) < 2 {
+		return
+	}
+	l.showBox.Add(secondary(mutedLabel("Show")))
+	for i, x := range xs {
+		b := widget.NewButton(fmt.Sprintf("%d: %s", i+1, exchangeLabel(x)), func() {
+			if l.deps.Show != nil {
+				l.deps.Show(x, nil)
+			}
+		})
+		b.Importance = widget.LowImportance
+		l.showBox.Add(b)
+	}
+}
+
+// exchangeLabel names an exchange by its request: id and script.
+func exchangeLabel(x *session.Exchange) string {
+	name, _ := x.Params().Get("SCRIPT_NAME")
+	if name == "" {
+		name, _ = x.Params().Get("REQUEST_URI")
+	}
+	if name == "" {
+		name = x.Role().String()
+	}
+	return fmt.Sprintf("request %d %s", x.RequestID(), name)
+}
+
+// Observe tells the panel that x was sent from the window and has
+// finished: the selected lesson's checks look at it.
+func (l *LearnPanel) Observe(x *session.Exchange) {
+	if x == nil || slices.Contains(l.recent, x) {
+		return
+	}
+	l.recent = append(l.recent, x)
+	if len(l.recent) > recentKept {
+		l.recent = l.recent[len(l.recent)-recentKept:]
+	}
+	l.clock++
+	l.recentSeq = l.clock
+	l.Check()
+}
+
+// exchangesFor returns what the lesson's checks look at: its last run,
+// unless exchanges were sent by hand since, then the latest of those.
+func (l *LearnPanel) exchangesFor(ls session.Lesson) []*session.Exchange {
+	st := l.state[ls.ID]
+	if st.runSeq > l.recentSeq {
+		return st.run
+	}
+	n := lessonNeeds(ls.ID)
+	return slices.Clone(l.recent[max(len(l.recent)-n, 0):])
+}
+
+// Check runs the selected lesson's checks on its exchanges (off the UI
+// goroutine) and shows the results.
+func (l *LearnPanel) Check() {
+	l.checkGen++
+	if l.lesson < 0 {
+		return
+	}
+	ls := l.lessons[l.lesson]
+	xs := l.exchangesFor(ls)
+	if len(xs) == 0 {
+		l.showChecks(ls.ID, nil)
+		return
+	}
+	gen, check, do := l.checkGen, ls.Check, l.do
+	go func() {
+		rs := check(xs)
+		do(func() {
+			if gen == l.checkGen {
+				l.showChecks(ls.ID, rs)
+			}
+		})
+	}()
+}
+
+// Checks returns the check results shown for the selected lesson.
+func (l *LearnPanel) Checks() []session.CheckResult {
+	if l.lesson < 0 {
+		return nil
+	}
+	return l.state[l.lessons[l.lesson].ID].checks
+}
+
+// CheckSummary returns the line over the checks, e.g. "Checks: 5 of 5 pass".
+func (l *LearnPanel) CheckSummary() string { return l.checkTitle.Text }
+
+func (l *LearnPanel) showChecks(id string, rs []session.CheckResult) {
+	st := l.state[id]
+	st.checks, st.checked = rs, len(rs) > 0
+	l.lessonList.Refresh()
+	l.checkBox.RemoveAll()
+	if len(rs) == 0 {
+		l.checkTitle.SetText("Checks")
+		l.checkBox.Add(secondary(wrapLabel("Nothing to check yet: load the preset and send it, or Run the lesson.",
+			widget.LowImportance)))
+		return
+	}
+	pass := 0
+	for _, r := range rs {
+		if r.Pass {
+			pass++
+		}
+		l.checkBox.Add(newCheckRow(r))
+	}
+	verdict := "the lesson's flow is all there"
+	if pass < len(rs) {
+		verdict = "not there yet"
+	}
+	l.checkTitle.SetText(fmt.Sprintf("Checks: %d of %d pass — %s", pass, len(rs), verdict))
+}
+
+// setRunning enables the buttons that can act while a run is (not) in
+// flight.
+func (l *LearnPanel) setRunning(on bool) {
+	l.running = on
+	setEnabled(l.runBtn, !on)
+	setEnabled(l.tryBtn, !on)
+	if on {
+		l.activity.Show()
+		l.activity.Start()
+	} else {
+		l.activity.Stop()
+		l.activity.Hide()
+	}
+}
+
+func (l *LearnPanel) setRunState(text string, imp widget.Importance) {
+	l.runState.Text, l.runState.Importance = text, imp
+	l.runState.Refresh()
+}
+
+// RunState returns the line under the lesson's buttons.
+func (l *LearnPanel) RunState() string { return l.runState.Text }
+
+// LoadButton, RunButton and TryButton return the panel's action buttons.
+func (l *LearnPanel) LoadButton() *widget.Button { return l.loadBtn }
+func (l *LearnPanel) RunButton() *widget.Button  { return l.runBtn }
+func (l *LearnPanel) TryButton() *widget.Button  { return l.tryBtn }
+
+// lessonRow is a line of the lesson list: its state and title.
+type lessonRow struct {
+	widget.BaseWidget
+	todo, pass, fail *widget.Icon
+	title            *widget.Label
+	box              fyne.CanvasObject
+}
+
+func newLessonRow() *lessonRow {
+	r := &lessonRow{
+		todo:  widget.NewIcon(theme.NewDisabledResource(theme.RadioButtonIcon())),
+		pass:  widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())),
+		fail:  widget.NewIcon(theme.NewErrorThemedResource(theme.CancelIcon())),
+		title: &widget.Label{Truncation: fyne.TextTruncateEllipsis},
+	}
+	r.pass.Hide()
+	r.fail.Hide()
+	r.box = container.NewBorder(nil, nil, container.NewStack(r.todo, r.pass, r.fail), nil, r.title)
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *lessonRow) set(n int, title string, checked, passed bool) {
+	r.title.SetText(strconv.Itoa(n) + ". " + title)
+	show := func(ic *widget.Icon, on bool) {
+		if on {
+			ic.Show()
+		} else {
+			ic.Hide()
+		}
+	}
+	show(r.todo, !checked)
+	show(r.pass, checked && passed)
+	show(r.fail, checked && !passed)
+}
+
+// CreateRenderer links the row to its renderer.
+func (r *lessonRow) CreateRenderer() fyne.WidgetRenderer {
+	r.ExtendBaseWidget(r)
+	return widget.NewSimpleRenderer(r.box)
+}
+
+// newCheckRow shows one check: pass or fail, what is expected, what was seen.
+func newCheckRow(r session.CheckResult) fyne.CanvasObject {
+	var icon fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	if !r.Pass {
+		icon = theme.NewErrorThemedResource(theme.CancelIcon())
+	}
+	check := &widget.Label{Text: upperFirst(r.Check), Wrapping: fyne.TextWrapWord}
+	detail := &widget.Label{Text: r.Detail, Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance,
+		SizeName: theme.SizeNameCaptionText}
+	if !r.Pass {
+		detail.Importance = widget.DangerImportance
+	}
+	text := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), check, secondary(detail))
+	return container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(icon)), nil, text)
+}
+
+// Misbehaviours.
+
+func (l *LearnPanel) newScenariosView() fyne.CanvasObject {
+	l.scenList = widget.NewList(
+		func() int { return len(l.scens) },
+		func() fyne.CanvasObject { return monoLabel("") },
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < len(l.scens) {
+				o.(*widget.Label).SetText(l.scens[id].Path)
+			}
+		})
+	l.scenList.OnSelected = func(id widget.ListItemID) { l.selectScenario(id) }
+	l.scenTitle = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Wrapping: fyne.TextWrapBreak}
+	l.scenDoc = wrapLabel("", widget.MediumImportance)
+	l.tryBtn = widget.NewButtonWithIcon("Try it", theme.MediaPlayIcon(), l.TryScenario)
+	l.tryBtn.Importance = widget.HighImportance
+	l.scenLoad = widget.NewButtonWithIcon("Load only", theme.DocumentIcon(), func() { l.LoadScenario() })
+	l.scenResult = wrapLabel("", widget.LowImportance)
+	intro := wrapLabel("The demo backend breaks the protocol on request, or bends it the way real backends do. "+
+		"Try it loads the request into the form and sends it on a connection of its own that keeps listening "+
+		"a moment after END_REQUEST, so late and stray records are caught too; the records list marks what is wrong.",
+		widget.LowImportance)
+	detail := container.NewVBox(l.scenTitle, l.scenDoc, container.NewHBox(l.tryBtn, l.scenLoad), l.scenResult,
+		widget.NewSeparator(), secondary(intro))
+	split := container.NewVSplit(l.scenList, container.NewVScroll(container.NewPadded(detail)))
+	split.Offset = 0.45
+	return split
+}
+
+// SelectScenario selects the scenario with the given id (e.g. "wrong-id")
+// and reports whether there is one.
+func (l *LearnPanel) SelectScenario(id string) bool {
+	for i, s := range l.scens {
+		if s.ID == id {
+			l.scenList.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
+func (l *LearnPanel) selectScenario(i int) {
+	if i < 0 || i >= len(l.scens) {
+		return
+	}
+	l.scen = i
+	s := l.scens[i]
+	l.scenTitle.SetText(s.Path)
+	l.scenDoc.SetText(upperFirst(s.Doc))
+	l.setScenResult("", widget.LowImportance)
+}
+
+// LoadScenario puts the selected scenario's request into the form, aimed
+// at the demo backend, unless the form holds it already.
+func (l *LearnPanel) LoadScenario() bool {
+	if l.scen < 0 {
+		return false
+	}
+	in, err := l.demoInput(l.scens[l.scen].Input)
+	if err != nil {
+		l.setScenResult(err.Error(), widget.DangerImportance)
+		return false
+	}
+	if l.deps.Load != nil && !l.formHolds(in) {
+		l.deps.Load(in)
+	}
+	l.setScenResult("Loaded into the form: press Send to send it through the connection pool.", widget.MediumImportance)
+	return true
+}
+
+// TryScenario loads the selected scenario's request into the form and
+// runs it on a worker with session.RunScenario (every record of its
+// connection recorded, late ones included), then shows the exchange.
+func (l *LearnPanel) TryScenario() {
+	if l.scen < 0 || l.running || !l.LoadScenario() {
+		return
+	}
+	s := l.scens[l.scen]
+	ctx, cancel := context.WithCancel(l.base)
+	l.runCancel = cancel
+	l.runGen++
+	gen := l.runGen
+	l.setRunning(true)
+	l.setScenResult("Sending "+s.Path+"…", widget.MediumImportance)
+	engine, target, do := l.deps.Engine, l.deps.DemoAddr, l.do
+	go func() {
+		defer cancel()
+		x, err := session.RunScenario(ctx, engine, target, s, 0)
+		as := session.Anomalies(x)
+		do(func() { l.finishScenario(gen, s, x, as, err) })
+	}()
+}
+
+func (l *LearnPanel) finishScenario(gen int, s session.Scenario, x *session.Exchange, as []session.Anomaly, err error) {
+	if gen != l.runGen {
+		return
+	}
+	l.runCancel = nil
+	l.setRunning(false)
+	if l.deps.Show != nil {
+		l.deps.Show(x, err)
+	}
+	if l.scen < 0 || l.scens[l.scen].ID != s.ID {
+		return
+	}
+	text := "No record departs from the spec."
+	imp := widget.MediumImportance
+	if len(as) > 0 {
+		var kinds []string
+		warn := false
+		for _, a := range as {
+			if !slices.Contains(kinds, string(a.Kind)) {
+				kinds = append(kinds, string(a.Kind))
+			}
+			warn = warn || !a.Kind.Informational()
+		}
+		text = fmt.Sprintf("%s (%s): listed under the records, each marked in the list.",
+			plural(len(as), "anomaly", "anomalies"), strings.Join(kinds, ", "))
+		if warn {
+			imp = widget.WarningImportance
+		}
+	}
+	if err != nil {
+		text += " The request failed: " + cleanError(err)
+		imp = widget.DangerImportance
+	} else if end := x.End(); end != nil {
+		text += fmt.Sprintf(" END_REQUEST: app status %d, %s.", end.AppStatus, end.ProtocolStatus)
+	}
+	l.setScenResult(text, imp)
+}
+
+func (l *LearnPanel) setScenResult(text string, imp widget.Importance) {
+	l.scenResult.Text, l.scenResult.Importance = text, imp
+	l.scenResult.Refresh()
+}
+
+// ScenarioResult returns the line under the scenario's buttons.
+func (l *LearnPanel) ScenarioResult() string { return l.scenResult.Text }
+
+// php-fpm.
+
+func (l *LearnPanel) newFPMView() fyne.CanvasObject {
+	docRoot := DefaultDocumentRoot
+	if l.deps.Prefs != nil {
+		docRoot = l.deps.Prefs.StringWithFallback(PrefDoctorDocRoot, DefaultDocumentRoot)
+	}
+	l.fpmDocRoot = newPlainMonoEntry("/var/www/html", docRoot)
+	l.fpmState = wrapLabel("", widget.LowImportance)
+	ping := widget.NewButtonWithIcon("Load ping preset", theme.DocumentIcon(), l.LoadPing)
+	status := widget.NewButtonWithIcon("Load status preset", theme.DocumentIcon(), l.LoadStatus)
+	table := widget.NewButtonWithIcon("Show status as a table", theme.GridIcon(), l.ShowStatus)
+	doctor := widget.NewButtonWithIcon("php-fpm doctor…", theme.SearchIcon(), l.OpenDoctor)
+	doctor.Importance = widget.HighImportance
+
+	pages := wrapLabel("php-fpm answers two pages itself, without a script, when the pool enables them: ping.path "+
+		"(\"pong\", for health checks) and pm.status_path (the pool's counters and, with ?full, every worker). It "+
+		"matches both against SCRIPT_NAME, and answers only when SCRIPT_FILENAME is not empty: the presets set it "+
+		"under the document root below (the file need not exist). They go to the target above: point it at php-fpm first.",
+		widget.MediumImportance)
+	doc := wrapLabel("The doctor probes a pool with a dozen requests for the classic traps — \"Primary script "+
+		"unknown\", relative SCRIPT_FILENAME, security.limit_extensions, listen.allowed_clients, a body without "+
+		"CONTENT_LENGTH — and says which line fixes each.", widget.MediumImportance)
+	box := container.NewVBox(
+		sectionTitle("Ping and status pages"), pages,
+		container.NewBorder(nil, nil, secondary(mutedLabel("Document root")), nil, l.fpmDocRoot),
+		container.NewHBox(ping, status), container.NewHBox(table), secondary(l.fpmState),
+		widget.NewSeparator(),
+		sectionTitle("Doctor"), doc, container.NewHBox(doctor))
+	return container.NewVScroll(container.NewPadded(box))
+}
+
+// newPlainMonoEntry returns a single-line monospace entry holding text.
+func newPlainMonoEntry(placeholder, text string) *widget.Entry {
+	e := widget.NewEntry()
+	e.PlaceHolder = placeholder
+	e.TextStyle = fyne.TextStyle{Monospace: true}
+	e.SetText(text)
+	return e
+}
+
+func (l *LearnPanel) target() string {
+	if l.deps.Target == nil {
+		return ""
+	}
+	return l.deps.Target()
+}
+
+// LoadPing puts the ping preset into the form, aimed at the current target.
+func (l *LearnPanel) LoadPing() {
+	if l.deps.Load != nil {
+		l.deps.Load(FPMPingInput(l.target(), l.fpmDocRoot.Text, ""))
+	}
+	l.setFPMState("Ping preset loaded: Send it; php-fpm answers \"pong\".", widget.MediumImportance)
+}
+
+// LoadStatus puts the status preset into the form, aimed at the current
+// target.
+func (l *LearnPanel) LoadStatus() {
+	if l.deps.Load != nil {
+		l.deps.Load(FPMStatusInput(l.target(), l.fpmDocRoot.Text, ""))
+	}
+	l.setFPMState("Status preset loaded: Send it, then show the answer as a table.", widget.MediumImportance)
+}
+
+// ShowStatus shows the window's current response as php-fpm's status
+// tables, or says why it cannot.
+func (l *LearnPanel) ShowStatus() {
+	var x *session.Exchange
+	if l.deps.Exchange != nil {
+		x = l.deps.Exchange()
+	}
+	var resp *session.HTTPResponse
+	if x != nil {
+		resp = x.Response()
+	}
+	if !IsFPMStatus(resp) {
+		l.setFPMState("The response shown is not php-fpm's status page as JSON: load the status preset and Send it first.",
+			widget.WarningImportance)
+		return
+	}
+	l.setFPMState("", widget.LowImportance)
+	if l.deps.Window != nil {
+		ShowFPMStatus(l.deps.Window, resp.Body)
+	}
+}
+
+// OpenDoctor opens the php-fpm doctor on the current target.
+func (l *LearnPanel) OpenDoctor() {
+	if l.deps.Window == nil {
+		return
+	}
+	d := ShowDoctor(l.base, l.deps.Window, l.target(), l.deps.Prefs, l.do)
+	if root := strings.TrimSpace(l.fpmDocRoot.Text); root != "" {
+		d.docRoot.SetText(root)
+	}
+}
+
+func (l *LearnPanel) setFPMState(text string, imp widget.Importance) {
+	l.fpmState.Text, l.fpmState.Importance = text, imp
+	l.fpmState.Refresh()
+}
+
+// FPMState returns the line under the php-fpm buttons.
+func (l *LearnPanel) FPMState() string { return l.fpmState.Text }
+
+// The window's side of teaching.
+
+// Teaching puts the teaching panels into the window: the Learn tab beside
+// the request form, the step-through strip over the records, and the
+// anomalies under the record list, whose rows it marks. Its methods run
+// on the UI goroutine.
+type Teaching struct {
+	in        *Inspector
+	Learn     *LearnPanel
+	Playback  *PlaybackPanel
+	Anomalies *AnomalyPanel
+
+	stepBtn  *widget.Button
+	strip    *fyne.Container // the playback strip, hidden until Step through
+	tabs     *container.AppTabs
+	learnTab *container.TabItem
+	shown    *session.Exchange
+}
+
+// attachTeaching builds the teaching panels for the window in and wires
+// them to its records pane; the window places Tabs and Strip.
+func attachTeaching(in *Inspector) *Teaching {
+	t := &Teaching{in: in}
+	t.Anomalies = NewAnomalyPanel(in.do)
+	t.Anomalies.OnSelect = t.selectRecord
+	t.Anomalies.OnChanged = func() { in.results.List().Refresh() }
+	t.Playback = NewPlaybackPanel(in.ctx, in.do)
+	t.Playback.OnStep = t.selectRecord
+	t.Playback.OnClose = func() { t.ShowPlayback(false) }
+	t.Learn = NewLearnPanel(in.ctx, LearnDeps{
+		Engine:   in.deps.Engine,
+		DemoAddr: in.deps.DemoAddr,
+		Do:       in.do,
+		Load:     in.wbSetInput,
+		Current:  in.wbCurrent,
+		Show:     func(x *session.Exchange, _ error) { in.wbShowExchange(x, "the Learn panel") },
+		Target:   in.target.Address,
+		Exchange: in.Exchange,
+		Window:   in.win,
+		Prefs:    in.prefs,
+	})
+	t.strip = container.NewVBox(t.Playback.Content())
+	t.strip.Hide()
+	t.stepBtn = widget.NewButtonWithIcon("Step through", theme.MediaPlayIcon(), func() { t.ShowPlayback(!t.strip.Visible()) })
+	t.stepBtn.Importance = widget.LowImportance
+	in.results.AnomalyText = t.Anomalies.RecordText
+	in.results.OnReset = t.reset
+	in.results.Decorate(t.stepBtn, t.Anomalies.Content())
+	list := in.results.List()
+	picked := list.OnSelected
+	list.OnSelected = func(i int) {
+		if picked != nil {
+			picked(i)
+		}
+		t.explainAnomaly(i)
+		t.Playback.Follow(i) // a record picked by hand: the replay follows
+	}
+	return t
+}
+
+// Tabs returns the request form and the Learn panel as tabs.
+func (t *Teaching) Tabs(request fyne.CanvasObject) fyne.CanvasObject {
+	t.learnTab = container.NewTabItemWithIcon("Learn", theme.HelpIcon(), t.Learn.Content())
+	t.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Request", theme.DocumentCreateIcon(), request), t.learnTab)
+	return t.tabs
+}
+
+// ShowLearn brings the Learn tab to the front.
+func (t *Teaching) ShowLearn() {
+	if t.tabs != nil {
+		t.tabs.Select(t.learnTab)
+	}
+}
+
+// Strip returns the step-through strip, to put over the records pane.
+func (t *Teaching) Strip() fyne.CanvasObject { return t.strip }
+
+// ShowPlayback shows or hides the step-through strip; shown, it replays
+// the exchange the window shows.
+func (t *Teaching) ShowPlayback(on bool) {
+	if on == t.strip.Visible() {
+		return
+	}
+	if !on {
+		t.Playback.Stop()
+		t.strip.Hide()
+		t.stepBtn.Importance = widget.LowImportance
+		t.stepBtn.Refresh()
+		return
+	}
+	t.strip.Show()
+	t.stepBtn.Importance = widget.HighImportance
+	t.stepBtn.Refresh()
+	if x := t.in.Exchange(); x != t.Playback.Exchange() || x != nil && !t.Playback.Loaded() {
+		t.Playback.SetExchange(x)
+	}
+}
+
+// PlaybackShown reports whether the step-through strip is shown.
+func (t *Teaching) PlaybackShown() bool { return t.strip.Visible() }
+
+// selectRecord selects record i in the record list (and so its detail).
+func (t *Teaching) selectRecord(i int) {
+	l := t.in.results.List()
+	if i < 0 {
+		l.UnselectAll()
+		l.ScrollTo(0)
+		return
+	}
+	l.Select(i)
+	l.ScrollTo(i)
+}
+
+// explainAnomaly writes what is anomalous about record i, if anything, in
+// the record detail's explanation line, until a field is selected.
+func (t *Teaching) explainAnomaly(i int) {
+	text := t.Anomalies.RecordText(i)
+	if text == "" {
+		return
+	}
+	d := t.in.results.Detail()
+	if d.Record() == nil {
+		return
+	}
+	if !strings.HasSuffix(text, ".") {
+		text += "."
+	}
+	d.explain.SetText("Anomaly: " + text + " Select a field to see its bytes and what it means.")
+}
+
+// reset follows the records pane to a new exchange: a finished one (from
+// the history, a file or a lesson) is looked at now, one being sent when
+// Sent is called.
+func (t *Teaching) reset(x *session.Exchange) {
+	if x != nil && x.Finished() {
+		t.show(x)
+		return
+	}
+	t.shown = nil
+	t.Anomalies.Update(nil)
+	t.Playback.SetExchange(nil)
+}
+
+// Sent tells the teaching panels that x, sent from the form, finished.
+func (t *Teaching) Sent(x *session.Exchange) {
+	t.Learn.Observe(x)
+	t.show(x)
+}
+
+// show looks at x, finished: its anomalies, and its replay when the strip
+// is open.
+func (t *Teaching) show(x *session.Exchange) {
+	if x == t.shown {
+		return
+	}
+	t.shown = x
+	t.Anomalies.Update(x)
+	if t.strip.Visible() {
+		t.Playback.SetExchange(x)
+	} else {
+		t.Playback.SetExchange(nil)
+	}
+}
+
+// Close stops what the panels run.
+func (t *Teaching) Close() {
+	t.Playback.Close()
+	t.Learn.Close()
+}
+
+// Teaching returns the window's teaching side: the Learn tab, the
+// step-through strip and the anomalies (for menu entries: ShowLearn,
+// ShowPlayback, Learn.OpenDoctor).
+func (in *Inspector) Teaching() *Teaching { return in.teach }
