@@ -53,6 +53,6 @@ func runGUI(ctx context.Context, log *logrus.Logger) int {
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
 	log.WithField("version", a.Metadata().Version).Info("fcgiscope window starting")
-	ui.Run(a, ui.Options{})
+	ui.Run(a, ui.Options{OnFirstFrame: func() { log.Info("first frame") }})
 	return 0
 }

@@ -3,7 +3,13 @@
 
 package session
 
-import "fcgiscope/fcgi"
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"fcgiscope/fcgi"
+)
 
 // DefaultCaptureLimit is the number of record bytes an Exchange keeps before
 // it starts dropping record content (headers are always kept).
@@ -52,14 +58,137 @@ func streamSlot(t fcgi.RecordType) int {
 //     its content.
 //
 // So stdout, stderr and the request body exist exactly once, contiguously, and
-// Exchange.Stdout returns a view, not a copy: a 100 MiB response costs its
-// payload plus append's growth slack (at most a quarter), not twice.
+// Exchange.Stdout returns a view, not a copy. A stream whose length is
+// announced (the CONTENT_LENGTH param sent, the Content-Length of the CGI
+// response) is stored in one allocation of that size (see reserve): a
+// 100 MiB response then costs its payload, not append's growth by copies
+// (five times the payload allocated, and old and new array both live while
+// the last one is copied). A stream of unknown length grows as append grows
+// it, with at most a quarter of slack.
 type capture struct {
 	frame  []byte
 	stream [numSlots][]byte
 	// wire counts the bytes of every record of this direction, captured
 	// or not; it gives each record its Offset.
 	wire int64
+	// want is, per slot, the stream length announced and not yet reserved
+	// (0: none); store reserves it when the stream's first bytes arrive.
+	want [numSlots]int64
+	// reserved marks the slots whose array was sized by an announcement,
+	// so that trim can give back what the stream did not use.
+	reserved [numSlots]bool
+}
+
+// reserve makes room in slot for n more bytes (n is clipped to maxReserve),
+// in one allocation, so that a stream of known length is never copied as it
+// grows. Existing bytes are copied once; views handed out keep the old array.
+func (c *capture) reserve(slot int, n int64) {
+	s := c.stream[slot]
+	n = min(n, maxReserve)
+	if n <= int64(cap(s)-len(s)) {
+		return
+	}
+	grown := make([]byte, len(s), len(s)+int(n))
+	copy(grown, s)
+	c.stream[slot] = grown
+	c.reserved[slot] = true
+}
+
+// maxReserve bounds one reservation whatever a peer announces, when the
+// exchange has no capture limit to bound it.
+const maxReserve = DefaultCaptureLimit
+
+// trim gives back the room a reservation left unused (an announced length
+// the stream did not reach, e.g. the Content-Length of a HEAD response) when
+// it is worth a copy: more than a MiB and more than a quarter of the stream.
+// Announcements not yet reserved are forgotten.
+func (c *capture) trim() {
+	c.want = [numSlots]int64{}
+	for slot, s := range c.stream {
+		if !c.reserved[slot] {
+			continue
+		}
+		c.reserved[slot] = false
+		if spare := cap(s) - len(s); spare > 1<<20 && spare > len(s)/4 {
+			c.stream[slot] = append([]byte(nil), s...)
+		}
+	}
+}
+
+// lengthHint parses an announced stream length: a decimal number of bytes,
+// surrounding spaces allowed; ok is false for anything else.
+func lengthHint(v string) (n int64, ok bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// cgiHeaderScan finds, as stdout arrives, the end of the CGI header block at
+// its start. Each byte is looked at once, however small the records it comes
+// in; the search gives up past maxHeaderScan bytes (header blocks are small).
+// The zero value is idle: start arms it.
+type cgiHeaderScan struct {
+	on        bool
+	scanned   int // bytes of stdout searched for line ends
+	lineStart int // start of the line not yet ended
+}
+
+// maxHeaderScan is how far into stdout the end of the header block is
+// looked for before giving up.
+const maxHeaderScan = 64 << 10
+
+// start arms the scan for a new stdout.
+func (hs *cgiHeaderScan) start() { *hs = cgiHeaderScan{on: true} }
+
+// next looks at the stdout bytes that arrived since the last call and
+// returns the length of the header block when it ends in them (0 if not).
+// Once it has found the end or given up, it is idle again.
+func (hs *cgiHeaderScan) next(out []byte) (end int) {
+	if !hs.on {
+		return 0
+	}
+	for hs.scanned < len(out) {
+		i := bytes.IndexByte(out[hs.scanned:], '\n')
+		if i < 0 {
+			hs.scanned = len(out)
+			break
+		}
+		line := out[hs.lineStart : hs.scanned+i]
+		hs.scanned += i + 1
+		hs.lineStart = hs.scanned
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
+			end = hs.scanned
+			*hs = cgiHeaderScan{}
+			return end
+		}
+	}
+	if len(out) > maxHeaderScan {
+		*hs = cgiHeaderScan{}
+	}
+	return 0
+}
+
+// contentLength returns the Content-Length a CGI header block announces, if
+// it has exactly one value.
+func contentLength(block []byte) (n int64, ok bool) {
+	seen := false
+	for len(block) > 0 {
+		line := block
+		if i := bytes.IndexByte(block, '\n'); i >= 0 {
+			line, block = block[:i], block[i+1:]
+		} else {
+			block = nil
+		}
+		name, value, found := bytes.Cut(line, []byte(":"))
+		if !found || !strings.EqualFold(string(bytes.TrimSpace(name)), "Content-Length") {
+			continue
+		}
+		v, valid := lengthHint(string(value))
+		if !valid || seen && v != n {
+			return 0, false
+		}
+		n, seen = v, true
+	}
+	return n, seen
 }
 
 // view returns b clipped to its length, so that a caller's append cannot
@@ -121,6 +250,13 @@ func (c *capture) store(r *record, h fcgi.Header, raw []byte, ownID uint16, capt
 		c.frame = append(c.frame, raw[end:]...)
 		r.frameLen = len(c.frame) - r.frameOff
 		r.slot, r.dataOff, r.dataLen = slot, len(c.stream[slot]), int(h.ContentLength)
+		if want := c.want[slot]; want > 0 {
+			c.want[slot] = 0
+			if limit > 0 {
+				want = min(want, limit-captured)
+			}
+			c.reserve(slot, want)
+		}
 		c.stream[slot] = append(c.stream[slot], raw[fcgi.HeaderLen:end]...)
 		return int64(len(raw))
 	}

@@ -141,7 +141,8 @@ type Exchange struct {
 	errText   string
 	finished  bool
 	conn      fcgi.ConnInfo
-	begins    int // BEGIN_REQUEST records sent
+	begins    int           // BEGIN_REQUEST records sent
+	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response
 }
 
 // NewExchange returns an Exchange for the composed input.
@@ -176,6 +177,14 @@ func (x *Exchange) begin(target string, req *Request, start time.Time) {
 	x.keepConn = req.KeepConn
 	x.requestID = req.ID
 	x.start = start.Round(0).UTC()
+	// Announced lengths size the captured streams (see capture).
+	x.stdoutHdr.start()
+	if v, ok := req.Params.Get("CONTENT_LENGTH"); ok {
+		x.sent.want[slotStdin], _ = lengthHint(v)
+	}
+	if v, ok := req.Params.Get("FCGI_DATA_LENGTH"); ok {
+		x.sent.want[slotData], _ = lengthHint(v)
+	}
 }
 
 // limit returns the effective capture limit (0: none).
@@ -242,6 +251,9 @@ func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Dur
 	}}
 	added := c.store(&r, h, raw, x.requestID, x.sizes.Captured, x.limit(), x.sizes.Dropped > 0)
 	x.sizes.Captured += added
+	if dir == fcgi.Received && r.slot == slotStdout {
+		x.sizeStdout()
+	}
 	if r.Truncated {
 		x.sizes.Dropped += int64(len(raw)) - added
 	}
@@ -284,6 +296,21 @@ func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Dur
 	x.mu.Unlock()
 	if n != nil {
 		n.run(ticket, func() { on(info) })
+	}
+}
+
+// sizeStdout reads the Content-Length of the CGI response once its header
+// block has arrived, so that the rest of stdout is stored in one allocation.
+func (x *Exchange) sizeStdout() {
+	out := x.recv.stream[slotStdout]
+	end := x.stdoutHdr.next(out)
+	if end == 0 {
+		return
+	}
+	if n, ok := contentLength(out[:end]); ok {
+		if rest := int64(end) + n - int64(len(out)); rest > 0 {
+			x.recv.want[slotStdout] = rest
+		}
 	}
 }
 
@@ -881,6 +908,9 @@ func (x *Exchange) complete(o outcome) {
 	if len(x.ends) > 1 {
 		ws = append(ws, fmt.Sprintf("%d END_REQUEST records for request %d", len(x.ends), x.requestID))
 	}
+	x.sent.trim()
+	x.recv.trim()
+	x.stdoutHdr = cgiHeaderScan{}
 	stdout := view(x.recv.stream[slotStdout])
 	parse := len(stdout) > 0 || o.ended || len(x.ends) > 0
 	x.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"mime"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +19,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -36,13 +38,25 @@ const (
 	ViewStdout = "Raw stdout"
 )
 
-// maxTextShown bounds the body bytes the text views lay out, and maxJSON
-// the body size the JSON view pretty-prints: they work on the UI goroutine.
-// The Hex view always shows everything.
+// The text views (Text, JSON, HTML) lay out a page of maxTextShown bytes
+// at first; Show more adds a page at a time, up to maxTextTotal, past which
+// Save body… is the way to read the rest. maxJSON bounds the body size the
+// JSON view pretty-prints. maxGridCols bounds the columns of one line of a
+// text grid: a longer line is wrapped, since a TextGrid lays out every
+// column of its longest line on each visible row, on screen or not (one
+// 450 KiB line would be millions of objects); 160 columns are about what a
+// wide pane shows. They work on the UI goroutine. The Hex views always
+// show everything: they lay out only the rows on screen.
 const (
 	maxTextShown = 512 << 10
+	maxTextTotal = 4 << 20
 	maxJSON      = 8 << 20
+	maxGridCols  = 160
 )
+
+// maxImageSync is the body size above which the Image view decodes on a
+// worker rather than on the UI goroutine.
+const maxImageSync = 256 << 10
 
 // ResponsePanel shows what the application answered.
 type ResponsePanel struct {
@@ -72,34 +86,159 @@ type ResponsePanel struct {
 	ctVal   string
 	shown   map[string]bool // views laid out for the current body
 	stdoutN int             // stdout bytes given to the raw view
+	imgGen  int             // the body generation an image decode is for
+
+	// pendingStdout and pendingSpans are stdout as it arrived and its
+	// spans, given to the raw view when it is in front (see ShowStdout).
+	pendingStdout []byte
+	pendingSpans  []Span
+
+	win fyne.Window  // for the Save body… dialog; nil in bare tests
+	do  func(func()) // hands a worker's result to the UI goroutine; nil: fyne.Do
 
 	content fyne.CanvasObject
 }
 
-// bodyTextView is one text view of the body (Text, JSON, HTML).
+// bodyTextView is one text view of the body (Text, JSON, HTML). It pages
+// through its source: a page of maxTextShown bytes at first, then a page
+// more on each Show more, up to maxTextTotal; a bar under the text says how
+// much is shown and offers Show more and Save body….
 type bodyTextView struct {
-	grid *widget.TextGrid
-	hint *widget.Label
-	text string
-	obj  fyne.CanvasObject
+	grid    *widget.TextGrid
+	hint    *widget.Label
+	text    strings.Builder // the source bytes laid out, as text (unwrapped)
+	src     []byte          // what the view pages through
+	next    int             // bytes of src consumed by the pages shown
+	more    *widget.Label
+	moreBtn *widget.Button
+	saveBtn *widget.Button
+	bar     *fyne.Container
+	obj     fyne.CanvasObject
 }
 
-func newBodyTextView() *bodyTextView {
+func newBodyTextView(save func()) *bodyTextView {
 	v := &bodyTextView{grid: widget.NewTextGrid(),
-		hint: &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord}}
+		hint: &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
+		more: mutedLine("")}
 	v.grid.Scroll = fyne.ScrollBoth
-	v.obj = container.NewStack(insetGrid(v.grid), container.NewVBox(layout.NewSpacer(), secondary(v.hint), layout.NewSpacer()))
+	v.moreBtn = widget.NewButtonWithIcon("Show more", theme.MoreVerticalIcon(), v.showMore)
+	v.saveBtn = widget.NewButtonWithIcon("Save body…", theme.DocumentSaveIcon(), save)
+	v.moreBtn.Importance, v.saveBtn.Importance = widget.LowImportance, widget.LowImportance
+	v.bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.moreBtn, v.saveBtn), secondary(v.more))
+	v.bar.Hide()
+	v.obj = container.NewBorder(nil, v.bar, nil, nil,
+		container.NewStack(insetGrid(v.grid), container.NewVBox(layout.NewSpacer(), secondary(v.hint), layout.NewSpacer())))
 	return v
 }
 
-// set shows text, or the hint when text is empty.
-func (v *bodyTextView) set(text, hint string) {
-	v.text = text
-	v.grid.SetText(text)
+// set shows the first page of src, or the hint when src is empty.
+func (v *bodyTextView) set(src []byte, hint string) {
+	v.src, v.next = src, 0
+	v.text.Reset()
+	v.grid.Rows = nil
+	v.addPage()
 	v.grid.ScrollToTop()
 	v.hint.SetText(hint)
-	v.hint.Hidden = text != ""
+	v.hint.Hidden = len(src) > 0
 	v.hint.Refresh()
+}
+
+// setText shows text whole, or the hint when text is empty.
+func (v *bodyTextView) setText(text, hint string) { v.set([]byte(text), hint) }
+
+// showMore lays out one more page.
+func (v *bodyTextView) showMore() {
+	v.addPage()
+}
+
+// addPage appends the next page of src to the grid and updates the bar.
+func (v *bodyTextView) addPage() {
+	if v.next < len(v.src) && v.next < maxTextTotal {
+		start := v.next
+		end, next := pageEnd(v.src, start, min(maxTextShown, maxTextTotal-start))
+		page := string(v.src[start:end])
+		v.text.WriteString(page)
+		if next > end {
+			v.text.WriteByte('\n')
+		}
+		v.next = next
+		if start == 0 {
+			v.grid.SetText(wrapText(page, maxGridCols))
+		} else {
+			v.grid.Append(wrapText(page, maxGridCols))
+		}
+	} else if v.next == 0 {
+		v.grid.SetText("")
+	}
+	if v.next >= len(v.src) {
+		v.bar.Hide()
+		return
+	}
+	v.more.SetText(fmt.Sprintf("Showing the first %s of %s", formatBytes(int64(v.next)), formatBytes(int64(len(v.src)))))
+	if v.next >= maxTextTotal {
+		v.more.SetText(fmt.Sprintf("Showing the first %s of %s: save the body to read the rest, or see the Hex view",
+			formatBytes(int64(v.next)), formatBytes(int64(len(v.src)))))
+		v.moreBtn.Disable()
+	} else {
+		v.moreBtn.Enable()
+	}
+	v.bar.Show()
+}
+
+// Shown returns how many bytes of the source the view lays out, and of how many.
+func (v *bodyTextView) Shown() (shown, total int) { return v.next, len(v.src) }
+
+// pageEnd returns where a page of at most n bytes of b from start ends, and
+// where the next page starts: at the last line end in the page's second
+// half (the newline belongs to neither page), else at a rune boundary.
+func pageEnd(b []byte, start, n int) (end, next int) {
+	end = start + n
+	if end >= len(b) {
+		return len(b), len(b)
+	}
+	if i := bytes.LastIndexByte(b[start+n/2:end], '\n'); i >= 0 {
+		end = start + n/2 + i
+		return end, end + 1
+	}
+	for end > start && !utf8.RuneStart(b[end]) {
+		end--
+	}
+	if end == start { // not UTF-8: cut anywhere
+		end = start + n
+	}
+	return end, end
+}
+
+// wrapText breaks the lines of s longer than cols runes (a tab counts as
+// one) into lines of cols runes, so that a text grid never lays out more
+// than cols columns per row.
+func wrapText(s string, cols int) string {
+	long := false
+	for line := range strings.SplitSeq(s, "\n") {
+		if len(line) > cols && utf8.RuneCountInString(line) > cols {
+			long = true
+			break
+		}
+	}
+	if !long {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/cols + 1)
+	n := 0
+	for _, r := range s {
+		if r == '\n' {
+			n = 0
+		} else if n == cols {
+			b.WriteByte('\n')
+			n = 0
+		}
+		if r != '\n' {
+			n++
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // newResponsePanel returns an empty pane.
@@ -115,12 +254,15 @@ func newResponsePanel() *ResponsePanel {
 		errDetail: wrapLabel("", widget.LowImportance),
 		warnBox:   container.NewVBox(),
 		hdrTitle:  sectionTitle("Headers"),
-		views:     map[string]*bodyTextView{ViewText: newBodyTextView(), ViewJSON: newBodyTextView(), ViewHTML: newBodyTextView()},
+		views:     map[string]*bodyTextView{},
 		image:     canvas.NewImageFromImage(nil),
 		imgHint:   &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
 		bodyHex:   NewHexView(),
 		stdout:    NewHexView(),
 		shown:     map[string]bool{},
+	}
+	for _, name := range []string{ViewText, ViewJSON, ViewHTML} {
+		p.views[name] = newBodyTextView(p.SaveBody)
 	}
 	p.errText.TextStyle = fyne.TextStyle{Bold: true}
 	p.errDetail.Selectable = true
@@ -195,10 +337,11 @@ func (p *ResponsePanel) Reset() {
 	p.body, p.ctVal = nil, ""
 	p.shown = map[string]bool{}
 	p.stdoutN = 0
+	p.pendingStdout, p.pendingSpans = nil, nil
 	p.stdout.SetData(nil, nil)
 	p.copyBody.Disable()
 	for _, v := range p.views {
-		v.set("", "No body")
+		v.set(nil, "No body")
 	}
 	p.image.Image = nil
 	p.image.Refresh()
@@ -213,20 +356,34 @@ func (p *ResponsePanel) setStatus(text string, imp widget.Importance) {
 
 // ShowStdout shows stdout as it arrives in the Raw stdout view, with spans
 // naming the record each byte came in. It does nothing if stdout has not
-// grown.
+// grown. The view takes them at once when it is in front, else when it is
+// brought to the front: with 100,000 records, giving it their spans costs
+// milliseconds a time.
 func (p *ResponsePanel) ShowStdout(stdout []byte, spans []Span) {
-	if len(stdout) == p.stdoutN {
+	if len(stdout) == len(p.pendingStdout) {
 		return
 	}
-	p.stdoutN = len(stdout)
+	p.pendingStdout, p.pendingSpans = stdout, spans
+	if p.View() == ViewStdout {
+		p.applyStdout()
+	}
+	p.size.SetText(fmt.Sprintf("stdout %s so far", formatBytes(int64(len(stdout)))))
+}
+
+// applyStdout gives the raw view what ShowStdout received since it last
+// did, keeping the highlight and the scroll position.
+func (p *ResponsePanel) applyStdout() {
+	if len(p.pendingStdout) == p.stdoutN {
+		return
+	}
+	p.stdoutN = len(p.pendingStdout)
 	hs, he := p.stdout.Highlighted()
 	top := p.stdout.TopOffset()
-	p.stdout.SetData(stdout, spans)
+	p.stdout.SetData(p.pendingStdout, p.pendingSpans)
 	if hs >= 0 {
 		p.stdout.Highlight(hs, he)
 	}
 	p.stdout.ScrollToOffset(top)
-	p.size.SetText(fmt.Sprintf("stdout %s so far", formatBytes(int64(len(stdout)))))
 }
 
 // HighlightStdout outlines the bytes [start, end) of the raw stdout and
@@ -234,6 +391,73 @@ func (p *ResponsePanel) ShowStdout(stdout []byte, spans []Span) {
 func (p *ResponsePanel) HighlightStdout(start, end int) {
 	p.SelectView(ViewStdout)
 	p.stdout.Highlight(start, end)
+}
+
+// attach gives the pane its window, for the Save body… dialog, and the
+// function that hands a worker's result to the UI goroutine.
+func (p *ResponsePanel) attach(win fyne.Window, do func(func())) {
+	p.win, p.do = win, do
+}
+
+// runOnUI hands f to the UI goroutine.
+func (p *ResponsePanel) runOnUI(f func()) {
+	if p.do != nil {
+		p.do(f)
+		return
+	}
+	fyne.Do(f)
+}
+
+// SaveBody asks where to save the response body, then writes it whole on
+// a worker.
+func (p *ResponsePanel) SaveBody() {
+	body := p.body
+	if len(body) == 0 || p.win == nil {
+		return
+	}
+	fd := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil {
+			p.sizeNote("Cannot save the body: " + err.Error())
+			return
+		}
+		if wc == nil {
+			return
+		}
+		path := wc.URI().Path()
+		p.sizeNote("Saving the body…")
+		go func() {
+			wc.Close() // the file is written atomically below
+			err := session.WriteFileAtomic(path, body, 0o644)
+			p.runOnUI(func() {
+				if err != nil {
+					p.sizeNote("Cannot save the body: " + cleanError(err))
+					return
+				}
+				p.sizeNote("Body saved to " + shortPath(path))
+			})
+		}()
+	}, p.win)
+	fd.SetFileName(bodyFileName(p.ctVal))
+	fd.Resize(fyne.NewSize(820, 560))
+	fd.Show()
+}
+
+// sizeNote writes a note after the body's size.
+func (p *ResponsePanel) sizeNote(note string) {
+	p.size.SetText(fmt.Sprintf("body %s · %s", formatBytes(int64(len(p.body))), note))
+}
+
+// bodyFileName proposes a file name for a body by its content type.
+func bodyFileName(contentType string) string {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if exts, _ := mime.ExtensionsByType(mt); len(exts) > 0 {
+		ext := exts[0]
+		if slices.Contains(exts, ".txt") {
+			ext = ".txt"
+		}
+		return "body" + ext
+	}
+	return "body.bin"
 }
 
 // Show shows the finished exchange x: status, headers and body from its
@@ -330,9 +554,26 @@ func (p *ResponsePanel) SelectView(name string) {
 func (p *ResponsePanel) ViewText(name string) string {
 	p.render(name)
 	if v, ok := p.views[name]; ok {
-		return v.text
+		return v.text.String()
 	}
 	return ""
+}
+
+// TextShown returns how many bytes of its source a text view (Text, JSON,
+// HTML) lays out, and of how many.
+func (p *ResponsePanel) TextShown(name string) (shown, total int) {
+	p.render(name)
+	if v, ok := p.views[name]; ok {
+		return v.Shown()
+	}
+	return 0, 0
+}
+
+// ShowMore lays out one more page of a text view.
+func (p *ResponsePanel) ShowMore(name string) {
+	if v, ok := p.views[name]; ok {
+		v.showMore()
+	}
 }
 
 // Status returns the status line shown, e.g. "200 OK".
@@ -349,77 +590,111 @@ func (p *ResponsePanel) ErrorText() string {
 // Headers returns the header rows shown.
 func (p *ResponsePanel) Headers() [][]string { return p.headers.Rows() }
 
-// render lays out view for the current body, once per body.
+// render lays out view for the current body, once per body. The text
+// views lay out their first page; the raw stdout takes what arrived.
 func (p *ResponsePanel) render(view string) {
+	if view == ViewStdout {
+		p.applyStdout()
+		return
+	}
 	if p.shown[view] {
 		return
 	}
 	p.shown[view] = true
-	body := p.body
-	note := ""
-	if len(body) > maxTextShown {
-		body = body[:maxTextShown]
-		note = fmt.Sprintf("\n… %s more not shown here: see the Hex view", formatBytes(int64(len(p.body)-maxTextShown)))
-	}
+	head := p.body[:min(len(p.body), maxTextShown)]
 	switch view {
 	case ViewText:
 		hint := "No body"
-		text := ""
-		if len(body) > 0 {
-			text = string(body) + note
-			if !utf8.Valid(body) {
-				hint, text = "The body is not UTF-8 text: see the Hex view", ""
-			}
+		src := p.body
+		if len(p.body) > 0 && !utf8.Valid(trimRuneTail(head)) {
+			hint, src = "The body is not UTF-8 text: see the Hex view", nil
 		}
-		p.views[ViewText].set(text, hint)
+		p.views[ViewText].set(src, hint)
 	case ViewJSON:
 		switch {
 		case len(p.body) == 0:
-			p.views[ViewJSON].set("", "No body")
+			p.views[ViewJSON].set(nil, "No body")
 		case len(p.body) > maxJSON:
-			p.views[ViewJSON].set("", fmt.Sprintf("The body is larger than %s: see the Text or Hex view", formatBytes(maxJSON)))
+			p.views[ViewJSON].set(nil, fmt.Sprintf("The body is larger than %s: see the Text or Hex view", formatBytes(maxJSON)))
 		default:
 			var out bytes.Buffer
 			if err := json.Indent(&out, p.body, "", "  "); err != nil {
-				p.views[ViewJSON].set("", "Not JSON: "+err.Error())
+				p.views[ViewJSON].set(nil, "Not JSON: "+err.Error())
 				break
 			}
-			text := out.String()
-			if len(text) > maxTextShown {
-				text = text[:maxTextShown] + "\n…"
-			}
-			p.views[ViewJSON].set(text, "")
+			p.views[ViewJSON].set(out.Bytes(), "")
 		}
 	case ViewHTML:
 		hint := "No body"
-		text := ""
-		if len(body) > 0 {
-			text = string(body) + note
+		src := p.body
+		if len(p.body) > 0 && !isHTML(p.ctVal, head) {
+			hint, src = "Not HTML ("+orNone(p.ctVal)+")", nil
 		}
-		if len(body) > 0 && !isHTML(p.ctVal, body) {
-			hint, text = "Not HTML ("+orNone(p.ctVal)+")", ""
-		}
-		p.views[ViewHTML].set(text, hint)
+		p.views[ViewHTML].set(src, hint)
 	case ViewImage:
-		p.image.Image = nil
-		p.imgHint.SetText("No body")
-		if len(p.body) > 0 {
-			img, _, err := image.Decode(bytes.NewReader(p.body))
-			if err != nil {
-				p.imgHint.SetText("Not an image this viewer can decode (" + orNone(p.ctVal) + ")")
-			} else {
-				p.image.Image = img
-				b := img.Bounds()
-				p.imgHint.SetText("")
-				p.image.SetMinSize(fyne.NewSize(float32(min(b.Dx(), 64)), float32(min(b.Dy(), 64))))
-			}
-		}
-		p.imgHint.Hidden = p.image.Image != nil
-		p.image.Refresh()
-		p.imgHint.Refresh()
+		p.renderImage()
 	case ViewHex:
 		p.bodyHex.SetData(p.body, nil)
 	}
+}
+
+// trimRuneTail drops an incomplete UTF-8 sequence at the end of b, where a
+// page was cut.
+func trimRuneTail(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// renderImage decodes the body into the Image view: on the UI goroutine
+// when it is small, else on a worker, the view saying so meanwhile.
+func (p *ResponsePanel) renderImage() {
+	p.image.Image = nil
+	p.imgGen++
+	body, gen := p.body, p.imgGen
+	if len(body) == 0 {
+		p.setImage(nil, "No body")
+		return
+	}
+	decode := func() (image.Image, string) {
+		img, _, err := image.Decode(bytes.NewReader(body))
+		if err != nil {
+			return nil, "Not an image this viewer can decode (" + orNone(p.ctVal) + ")"
+		}
+		return img, ""
+	}
+	if len(body) <= maxImageSync {
+		p.setImage(decode())
+		return
+	}
+	p.setImage(nil, fmt.Sprintf("Decoding %s…", formatBytes(int64(len(body)))))
+	go func() {
+		img, hint := decode()
+		p.runOnUI(func() {
+			if gen == p.imgGen {
+				p.setImage(img, hint)
+			}
+		})
+	}()
+}
+
+// setImage shows img, or hint when img is nil.
+func (p *ResponsePanel) setImage(img image.Image, hint string) {
+	p.image.Image = img
+	p.imgHint.SetText(hint)
+	if img != nil {
+		b := img.Bounds()
+		p.image.SetMinSize(fyne.NewSize(float32(min(b.Dx(), 64)), float32(min(b.Dy(), 64))))
+	}
+	p.imgHint.Hidden = img != nil
+	p.image.Refresh()
+	p.imgHint.Refresh()
 }
 
 func (p *ResponsePanel) setWarnings(ws []string) {

@@ -27,8 +27,9 @@ type StderrPanel struct {
 	hint  *widget.Label
 	copy  *widget.Button
 
-	text  []byte // what is shown (a view the exchange keeps)
-	lines int
+	text     []byte // what is shown (a view the exchange keeps)
+	lines    int
+	newlines int // newlines in text, counted as it grows
 
 	content fyne.CanvasObject
 }
@@ -56,7 +57,7 @@ func (p *StderrPanel) Content() fyne.CanvasObject { return p.content }
 
 // Reset empties the pane for a new exchange.
 func (p *StderrPanel) Reset() {
-	p.text, p.lines = nil, 0
+	p.text, p.lines, p.newlines = nil, 0, 0
 	p.grid.SetText("")
 	p.hint.SetText("Nothing on stderr")
 	p.hint.Show()
@@ -65,20 +66,29 @@ func (p *StderrPanel) Reset() {
 }
 
 // Update shows b, the whole stderr received so far. It does nothing when
-// b has not grown since the last call.
+// b has not grown since the last call. Lines are counted in what is new
+// only, and lines longer than maxGridCols are wrapped (see maxGridCols).
 func (p *StderrPanel) Update(b []byte) {
 	if len(b) == len(p.text) {
 		return
 	}
+	if len(b) > len(p.text) {
+		p.newlines += bytes.Count(b[len(p.text):], []byte("\n"))
+	} else {
+		p.newlines = bytes.Count(b, []byte("\n"))
+	}
 	p.text = b
-	p.lines = countLines(b)
+	p.lines = p.newlines
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		p.lines++
+	}
 	shown := b
 	prefix := ""
 	if len(b) > maxStderrShown {
 		shown = b[len(b)-maxStderrShown:]
 		prefix = fmt.Sprintf("… %d earlier bytes not shown\n", len(b)-maxStderrShown)
 	}
-	p.grid.SetText(prefix + string(bytes.TrimSuffix(shown, []byte("\n"))))
+	p.grid.SetText(wrapText(prefix+string(bytes.TrimSuffix(shown, []byte("\n"))), maxGridCols))
 	p.grid.ScrollToBottom()
 	p.hint.Hide()
 	p.copy.Enable()

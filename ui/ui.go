@@ -4,9 +4,13 @@ package ui
 
 import (
 	"context"
+	"image"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
@@ -25,6 +29,9 @@ type Options struct {
 	Timeout time.Duration
 	// Client configures the FastCGI clients (dial and idle timeouts).
 	Client fcgi.Options
+	// OnFirstFrame, when set, is called once, on the UI goroutine, as the
+	// window's first frame is painted (scripts/startup times it).
+	OnFirstFrame func()
 }
 
 // Deps are what an Inspector works with.
@@ -62,9 +69,25 @@ func Run(a fyne.App, opts Options) {
 	defer pool.Close()
 	deps.Engine = session.NewEngine(pool, session.EngineOptions{Timeout: opts.Timeout})
 	in := NewInspector(a, deps)
+	if opts.OnFirstFrame != nil {
+		w := in.Window()
+		w.SetContent(container.NewStack(w.Content(), firstFrameMark(opts.OnFirstFrame)))
+	}
 	// Save before the app writes its preferences out on the way down,
 	// whether the window was closed or the app told to quit.
 	a.Lifecycle().SetOnStopped(in.SavePrefs)
 	in.Window().ShowAndRun()
 	in.Close()
+}
+
+// firstFrameMark returns an invisible 1×1 raster that calls f the first
+// time it is painted: the painter draws it with the rest of the frame.
+func firstFrameMark(f func()) fyne.CanvasObject {
+	var once sync.Once
+	mark := canvas.NewRaster(func(int, int) image.Image {
+		once.Do(f)
+		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	})
+	mark.Resize(fyne.NewSize(1, 1))
+	return container.NewWithoutLayout(mark)
 }
