@@ -432,7 +432,9 @@ func TestExportedCommandsQuoteRandomValues(t *testing.T) {
 			for _, p := range params {
 				want = append(want, "--param", p.Name+"="+p.Value)
 			}
-			want = append(want, "--stdin-file", "-")
+			if len(body) > 0 { // an empty body is not piped in at all
+				want = append(want, "--stdin-file", "-")
+			}
 			if got := strings.Split(strings.TrimSuffix(string(args), "\x00"), "\x00"); !slices.Equal(got, want) {
 				t.Fatalf("%s round %d (seed %d): arguments differ:\n got %q\nwant %q", sh, round, seed, got, want)
 			}
