@@ -323,7 +323,6 @@ func (w *Workbench) sentHook(x *session.Exchange) {
 	}
 }
 
-
 // The window's side of the workbench.
 
 // wbInput copies the compose form and the target: what a preset holds
