@@ -143,9 +143,6 @@ func (v *bodyTextView) set(src []byte, hint string) {
 	v.hint.Refresh()
 }
 
-// setText shows text whole, or the hint when text is empty.
-func (v *bodyTextView) setText(text, hint string) { v.set([]byte(text), hint) }
-
 // showMore lays out one more page.
 func (v *bodyTextView) showMore() {
 	v.addPage()
