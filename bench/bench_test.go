@@ -81,8 +81,9 @@ func BenchmarkPHPFPM64(b *testing.B) {
 		kind fcgitest.ListenKind
 	}{{"tcp", fcgitest.ListenTCP}, {"unix", fcgitest.ListenUnix}} {
 		b.Run(listen.name, func(b *testing.B) {
-			srv := fcgitest.PHPFPM(b, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: 8, Listen: listen.kind})
-			peers := newConcurrentPeers(b, srv.Network, srv.Addr, srv.DocRoot, "/hello.php", "hello")
+			const workers = 8
+			srv := fcgitest.PHPFPM(b, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: workers, Listen: listen.kind})
+			peers := newConcurrentPeers(b, srv.Network, srv.Addr, srv.DocRoot, "/hello.php", "hello", workers)
 			for _, name := range peers.names() {
 				b.Run(name, func(b *testing.B) {
 					runConcurrent(b, func() op { return peers.newWorker(name) })

@@ -96,7 +96,7 @@ func TestPeersBulk(t *testing.T) {
 
 func TestPeersPHPFPM(t *testing.T) {
 	srv := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: 2, Listen: fcgitest.ListenUnix})
-	peers := newConcurrentPeers(t, srv.Network, srv.Addr, srv.DocRoot, "/hello.php", "hello")
+	peers := newConcurrentPeers(t, srv.Network, srv.Addr, srv.DocRoot, "/hello.php", "hello", 2)
 	for _, name := range peers.names() {
 		runAll(t, []op{peers.newWorker(name)}, 3)
 	}

@@ -65,7 +65,12 @@ func dialConn(tb testing.TB, addr string, opts fcgi.Options) *fcgi.Conn {
 
 // newClient returns an fcgiscope Client, closed at cleanup.
 func newClient(tb testing.TB, addr string) *fcgi.Client {
-	c := fcgi.NewClient(addr, fcgi.Options{})
+	return newClientOpts(tb, addr, fcgi.Options{})
+}
+
+// newClientOpts returns an fcgiscope Client with opts, closed at cleanup.
+func newClientOpts(tb testing.TB, addr string, opts fcgi.Options) *fcgi.Client {
+	c := fcgi.NewClient(addr, opts)
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
@@ -334,9 +339,10 @@ const concurrency = 64
 
 // concurrentPeers are the peers of a concurrent benchmark against a
 // FastCGI backend at network/addr (php-fpm or our server) asking for
-// target under root: one fcgiscope Client with KEEP_CONN, one without, and
-// one Caddy transport, each shared by all workers; newWorker gives every
-// worker its own request and buffers.
+// target under root: one fcgiscope Client with KEEP_CONN (its MaxConns set
+// to the backend's workers, as each php-fpm worker holds one KEEP_CONN
+// connection), one without, and one Caddy transport, each shared by all
+// workers; newWorker gives every worker its own request and buffers.
 type concurrentPeers struct {
 	params     []fcgi.Pair
 	keep, dial *fcgi.Client
@@ -347,7 +353,7 @@ type concurrentPeers struct {
 	want       string
 }
 
-func newConcurrentPeers(tb testing.TB, network, addr, root, target, want string) *concurrentPeers {
+func newConcurrentPeers(tb testing.TB, network, addr, root, target, want string, workers int) *concurrentPeers {
 	tb.Helper()
 	fcgiAddr := addr
 	if network == "unix" {
@@ -355,7 +361,7 @@ func newConcurrentPeers(tb testing.TB, network, addr, root, target, want string)
 	}
 	return &concurrentPeers{
 		params:  caddyParams(tb, root, http.MethodGet, target, 0),
-		keep:    newClient(tb, fcgiAddr),
+		keep:    newClientOpts(tb, fcgiAddr, fcgi.Options{MaxConns: workers}),
 		dial:    newClient(tb, fcgiAddr),
 		cp:      newCaddy(tb, root),
 		network: network, addr: addr, target: target, want: want,

@@ -28,6 +28,12 @@ const (
 // notices when the application closes it (php-fpm recycling a worker after
 // pm.max_requests, a restart) and the pool drops it.
 //
+// With Options.MaxConns set, the Client never has more connections open
+// (in use, idle or being dialled): a request that finds none free waits,
+// first come first served, for a connection another request releases, or
+// for a free slot to dial one. The wait is bounded by the request's
+// context only.
+//
 // A Client never sends two requests on one connection at once. It is safe
 // for concurrent use; its Options.Trace is never called concurrently.
 type Client struct {
@@ -44,11 +50,27 @@ type Client struct {
 	sweep   *time.Timer
 	gen     int // identifies the armed sweep
 	closed  bool
+	conns   int       // connections open or being dialled (counted against MaxConns)
+	waiting []*waiter // requests waiting for a connection, first come first
 }
 
 type idleConn struct {
 	c     *Conn
 	since time.Time
+}
+
+// waiter is a request waiting for a connection under MaxConns. It receives
+// exactly one grant.
+type waiter struct {
+	keep bool // may take an idle connection (a KeepConn request)
+	ch   chan grant
+}
+
+// grant is what a waiter is given: an idle connection, the right to dial
+// one (cn nil), or the error that ends the wait.
+type grant struct {
+	cn  *Conn
+	err error
 }
 
 // NewClient returns a Client for the application at addr (see ParseAddr).
@@ -79,6 +101,8 @@ func NewClient(addr string, opts Options) *Client {
 // (it closes its end only after finishing the previous request, sometimes
 // after the next request was written) and what nginx does too. Nothing else
 // is retried.
+//
+// Timing.Connected includes the wait for a connection under MaxConns.
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	start := time.Now()
 	if err := c.check(); err != nil {
@@ -87,18 +111,22 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if req == nil {
 		return nil, errors.New("fcgi: Do: nil Request")
 	}
-	if req.KeepConn {
-		if cn := c.takeIdle(); cn != nil {
-			resp, out, err := cn.do(ctx, req, start, time.Since(start))
-			if err == nil || !retryable(ctx, req, out, err) {
-				c.release(cn, req, resp, err)
-				return resp, err
-			}
-			cn.Close()
-		}
-	}
-	cn, err := dial(ctx, c.network, c.address, c.opts)
+	cn, err := c.acquire(ctx, req.KeepConn)
 	if err != nil {
+		return nil, err
+	}
+	if cn != nil {
+		resp, out, err := cn.do(ctx, req, start, time.Since(start))
+		if err == nil || !retryable(ctx, req, out, err) {
+			c.release(cn, req, resp, err)
+			return resp, err
+		}
+		// The fresh connection takes the dead one's place.
+		cn.Close()
+	}
+	cn, err = dial(ctx, c.network, c.address, c.opts)
+	if err != nil {
+		c.freeSlot()
 		return nil, err
 	}
 	resp, _, err := cn.do(ctx, req, start, time.Since(start))
@@ -144,8 +172,9 @@ func (c *Client) check() error {
 	return nil
 }
 
-// takeIdle returns the most recently pooled live connection, or nil.
-func (c *Client) takeIdle() *Conn {
+// acquire gives the caller a connection: an idle one (for a KeepConn
+// request), or nil with a slot to dial one, waiting in line under MaxConns.
+func (c *Client) acquire(ctx context.Context, keep bool) (*Conn, error) {
 	var drop []*Conn
 	defer func() {
 		for _, cn := range drop {
@@ -153,28 +182,133 @@ func (c *Client) takeIdle() *Conn {
 		}
 	}()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	for len(c.idle) > 0 {
-		ic := c.idle[len(c.idle)-1]
-		c.idle = c.idle[:len(c.idle)-1]
-		if ic.c.dead.Load() || c.expiry > 0 && now.Sub(ic.since) >= c.expiry {
-			drop = append(drop, ic.c)
-			continue
-		}
-		return ic.c
+	if c.closed {
+		c.mu.Unlock()
+		return nil, c.closedErr()
 	}
-	return nil
+	if !keep {
+		if !c.underMax() && len(c.idle) > 0 {
+			// A connection of the request's own: the oldest idle one
+			// makes room for it, and its slot goes to the caller.
+			drop = append(drop, c.idle[0].c)
+			c.idle = append(c.idle[:0], c.idle[1:]...)
+			clear(c.idle[len(c.idle) : len(c.idle)+1])
+			c.mu.Unlock()
+			return nil, nil
+		}
+	} else {
+		now := time.Now()
+		for len(c.idle) > 0 {
+			// The most recently pooled: the others may expire.
+			ic := c.idle[len(c.idle)-1]
+			c.idle[len(c.idle)-1] = idleConn{}
+			c.idle = c.idle[:len(c.idle)-1]
+			if ic.c.dead.Load() || c.expiry > 0 && now.Sub(ic.since) >= c.expiry {
+				drop = append(drop, ic.c)
+				c.conns--
+				continue
+			}
+			c.mu.Unlock()
+			return ic.c, nil
+		}
+	}
+	if c.underMax() {
+		c.conns++
+		c.mu.Unlock()
+		return nil, nil
+	}
+	w := &waiter{keep: keep, ch: make(chan grant, 1)}
+	c.waiting = append(c.waiting, w)
+	c.mu.Unlock()
+	select {
+	case g := <-w.ch:
+		return g.cn, g.err
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	queued := false
+	for i, o := range c.waiting {
+		if o == w {
+			c.waiting = append(c.waiting[:i], c.waiting[i+1:]...)
+			queued = true
+			break
+		}
+	}
+	c.mu.Unlock()
+	if !queued {
+		// A grant raced with the context: pass it on.
+		if g := <-w.ch; g.err == nil {
+			if g.cn != nil {
+				c.handOver(g.cn)
+			} else {
+				c.freeSlot()
+			}
+		}
+	}
+	return nil, fmt.Errorf("fcgi: request to %s %s, not sent: waiting for a connection (MaxConns %d): %w: %w",
+		c.network, c.address, c.opts.MaxConns, ctxKind(ctx.Err()), ctx.Err())
 }
 
-// release pools cn after a clean KeepConn request, or closes it.
+// underMax tells whether another connection may be dialled; c.mu is held.
+func (c *Client) underMax() bool {
+	return c.opts.MaxConns <= 0 || c.conns < c.opts.MaxConns
+}
+
+func (c *Client) closedErr() error {
+	return fmt.Errorf("fcgi: client for %s %s: %w: the client is closed", c.network, c.address, ErrConnClosed)
+}
+
+// freeSlot gives up the slot of a connection that was closed or never
+// made: to the first waiter, who dials, or back to the count.
+func (c *Client) freeSlot() {
+	c.mu.Lock()
+	if len(c.waiting) > 0 && !c.closed {
+		w := c.waiting[0]
+		c.waiting = c.waiting[1:]
+		c.mu.Unlock()
+		w.ch <- grant{}
+		return
+	}
+	c.conns--
+	c.mu.Unlock()
+}
+
+// release pools cn after a clean KeepConn request (or hands it to the
+// first waiter), or closes it.
 func (c *Client) release(cn *Conn, req *Request, resp *Response, err error) {
 	if !req.KeepConn || err != nil || resp == nil || !resp.Ended || cn.dead.Load() {
 		cn.Close()
+		c.freeSlot()
 		return
 	}
+	c.handOver(cn)
+}
+
+// handOver gives a live idle connection to the first waiter, or pools it.
+func (c *Client) handOver(cn *Conn) {
 	c.mu.Lock()
-	if c.closed || c.maxIdle <= 0 {
+	if c.closed {
+		c.conns--
+		c.mu.Unlock()
+		cn.Close()
+		return
+	}
+	if len(c.waiting) > 0 {
+		w := c.waiting[0]
+		c.waiting = c.waiting[1:]
+		c.mu.Unlock()
+		if w.keep {
+			w.ch <- grant{cn: cn}
+			return
+		}
+		// The first in line wants a connection of its own: this one
+		// makes room for it.
+		cn.Close()
+		w.ch <- grant{}
+		return
+	}
+	if c.maxIdle <= 0 {
+		c.conns--
 		c.mu.Unlock()
 		cn.Close()
 		return
@@ -206,7 +340,11 @@ func (c *Client) trimLocked(now time.Time) []*Conn {
 			drop = append(drop, ic.c)
 		}
 		c.idle = append(c.idle[:0], c.idle[n:]...)
+		clear(c.idle[len(c.idle) : len(c.idle)+n])
 	}
+	// Idle connections exist only while nobody waits, so the slots go back
+	// to the count.
+	c.conns -= len(drop)
 	if c.sweep != nil && c.sweep.Stop() {
 		c.sweepWG.Done()
 	}
@@ -266,6 +404,10 @@ func (c *Client) GetValues(ctx context.Context, names ...string) ([]Pair, error)
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	if _, err := c.acquire(ctx, false); err != nil {
+		return nil, err
+	}
+	defer c.freeSlot()
 	cn, err := dial(ctx, c.network, c.address, c.opts)
 	if err != nil {
 		return nil, err
@@ -275,7 +417,8 @@ func (c *Client) GetValues(ctx context.Context, names ...string) ([]Pair, error)
 }
 
 // Close closes the idle connections; requests in flight finish and their
-// connections are closed. Later calls fail with ErrConnClosed.
+// connections are closed. Requests waiting for a connection, and later
+// calls, fail with ErrConnClosed.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	c.closed = true
@@ -284,11 +427,17 @@ func (c *Client) Close() error {
 		drop = append(drop, ic.c)
 	}
 	c.idle = nil
+	c.conns -= len(drop)
 	if c.sweep != nil && c.sweep.Stop() {
 		c.sweepWG.Done()
 	}
 	c.sweep = nil
+	waiting := c.waiting
+	c.waiting = nil
 	c.mu.Unlock()
+	for _, w := range waiting {
+		w.ch <- grant{err: c.closedErr()}
+	}
 	for _, d := range drop {
 		d.Close()
 	}

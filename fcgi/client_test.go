@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // waitUntil polls cond until it holds or testWait passes.
@@ -474,4 +476,284 @@ func BenchmarkClientDoNewConn(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func (c *Client) waitingCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.waiting)
+}
+
+func (c *Client) connCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conns
+}
+
+// openTracker counts the connections a raw application has open at once.
+type openTracker struct {
+	open, peak atomic.Int32
+}
+
+func (o *openTracker) wrap(serve func(sc *srvConn)) func(sc *srvConn) {
+	return func(sc *srvConn) {
+		n := o.open.Add(1)
+		for {
+			p := o.peak.Load()
+			if n <= p || o.peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		defer o.open.Add(-1)
+		serve(sc)
+	}
+}
+
+// TestClientMaxConns: many concurrent KEEP_CONN callers share MaxConns
+// connections, every request succeeds, and no more are ever dialled.
+func TestClientMaxConns(t *testing.T) {
+	t.Parallel()
+	var ot openTracker
+	srv := newRawServer(t, "unix", ot.wrap(helloServer))
+	c := newTestClient(t, srv.addr, Options{MaxConns: 2})
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				var out bytes.Buffer
+				req := getRequest(true)
+				req.Stdout = &out
+				if _, err := c.Do(t.Context(), req); err != nil || !strings.HasSuffix(out.String(), "hello") {
+					t.Errorf("Do = %v, stdout %q", err, out.String())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := srv.accepted.Load(); got > 2 {
+		t.Errorf("%d connections dialled, want at most MaxConns 2", got)
+	}
+	if p := ot.peak.Load(); p > 2 {
+		t.Errorf("%d connections open at once, want at most 2", p)
+	}
+	if n := c.connCount(); n != int(srv.accepted.Load()) || c.waitingCount() != 0 {
+		t.Errorf("client counts %d connections and %d waiters; %d were dialled", n, c.waitingCount(), srv.accepted.Load())
+	}
+}
+
+// TestClientMaxConnsFIFO: callers waiting for a connection get it in the
+// order they came, the released connection going to the longest waiter.
+func TestClientMaxConnsFIFO(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	var order []string
+	var mu sync.Mutex
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for first := true; ; first = false {
+			req, err := sc.readRequest()
+			if err != nil {
+				return
+			}
+			if first {
+				<-release
+			}
+			mu.Lock()
+			for _, p := range req.params {
+				if p.Name == "N" {
+					order = append(order, p.Value)
+				}
+			}
+			mu.Unlock()
+			if sc.answer(req.id, "ok") != nil {
+				return
+			}
+		}
+	})
+	c := newTestClient(t, srv.addr, Options{MaxConns: 1})
+	do := func(n string, wg *sync.WaitGroup) {
+		defer wg.Done()
+		req := getRequest(true)
+		req.Params = append(req.Params, Pair{"N", n})
+		if _, err := c.Do(t.Context(), req); err != nil {
+			t.Errorf("request %s: %v", n, err)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go do("first", &wg)
+	waitUntil(t, "the first request to hold the connection", func() bool { return srv.accepted.Load() == 1 })
+	for i, n := range []string{"w1", "w2", "w3", "w4"} {
+		wg.Add(1)
+		go do(n, &wg)
+		waitUntil(t, "the caller to queue", func() bool { return c.waitingCount() == i+1 })
+	}
+	close(release)
+	wg.Wait()
+	if got := strings.Join(order, " "); got != "first w1 w2 w3 w4" {
+		t.Errorf("served in the order %q, want first come first served", got)
+	}
+	if got := srv.accepted.Load(); got != 1 {
+		t.Errorf("%d connections dialled, want 1", got)
+	}
+}
+
+// TestClientMaxConnsWait: a wait for a connection ends with the context
+// (ErrTimeout for a deadline, ErrAborted for a cancel, nothing sent) and
+// with Close (ErrConnClosed); a cancelled waiter gives its turn back.
+func TestClientMaxConnsWait(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		<-release
+		if sc.answer(req.id, "ok") != nil {
+			return
+		}
+		helloServer(sc)
+	})
+	c := NewClient(srv.addr, Options{MaxConns: 1})
+	defer c.Close()
+	held := make(chan error, 1)
+	go func() {
+		_, err := c.Do(t.Context(), getRequest(true))
+		held <- err
+	}()
+	waitUntil(t, "the first request to hold the connection", func() bool { return srv.accepted.Load() == 1 })
+
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	resp, err := c.Do(ctx, getRequest(true))
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || resp != nil ||
+		!strings.Contains(err.Error(), "waiting for a connection (MaxConns 1)") {
+		t.Errorf("Do with a deadline = %+v, %v; want ErrTimeout while waiting for a connection", resp, err)
+	}
+	ctx, cancel = context.WithCancel(t.Context())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err := c.GetValues(ctx); !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
+		t.Errorf("GetValues cancelled while waiting = %v, want ErrAborted", err)
+	}
+	if n := c.waitingCount(); n != 0 {
+		t.Errorf("%d waiters left after their contexts ended", n)
+	}
+
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if resp, err := c.Do(t.Context(), getRequest(true)); err != nil || !resp.Conn.Reused {
+			t.Fatalf("Do after the waits = %+v, %v; want the pooled connection", resp, err)
+		}
+	}
+	if got := srv.accepted.Load(); got != 1 {
+		t.Errorf("%d connections dialled, want 1: a waiter that gave up leaked or took a slot", got)
+	}
+
+	// Close ends the wait of a caller in line.
+	unblock := make(chan struct{})
+	stall := newRawServer(t, "unix", func(sc *srvConn) {
+		req, err := sc.readRequest()
+		if err != nil {
+			return
+		}
+		<-unblock
+		sc.answer(req.id, "late")
+	})
+	c2 := NewClient(stall.addr, Options{MaxConns: 1})
+	holding := make(chan struct{})
+	go func() {
+		defer close(holding)
+		c2.Do(t.Context(), getRequest(true))
+	}()
+	waitUntil(t, "the connection to be taken", func() bool { return stall.accepted.Load() == 1 })
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := c2.Do(t.Context(), getRequest(true))
+		waiting <- err
+	}()
+	waitUntil(t, "the caller to queue", func() bool { return c2.waitingCount() == 1 })
+	c2.Close()
+	if err := <-waiting; !errors.Is(err, ErrConnClosed) || !strings.Contains(err.Error(), "client is closed") {
+		t.Errorf("Do waiting at Close = %v, want ErrConnClosed", err)
+	}
+	close(unblock)
+	<-holding
+}
+
+// TestClientMaxConnsOwnConn: at MaxConns, a request without KEEP_CONN
+// closes an idle connection to dial its own, and a failed dial gives its
+// slot back.
+func TestClientMaxConnsOwnConn(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	c := newTestClient(t, srv.addr, Options{MaxConns: 1})
+	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(t.Context(), getRequest(false))
+	if err != nil || resp.Conn.Reused {
+		t.Fatalf("Do without KEEP_CONN = %+v, %v; want a connection of its own", resp, err)
+	}
+	waitUntil(t, "both connections to close", func() bool { return srv.finished.Load() == 2 })
+	if n := c.connCount(); n != 0 {
+		t.Errorf("client counts %d connections, want 0", n)
+	}
+
+	l, addr := testListener(t, "unix")
+	l.Close() // nothing listens: every dial is refused
+	c = newTestClient(t, addr, Options{MaxConns: 1})
+	for range 3 {
+		if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, ErrConnect) {
+			t.Fatalf("Do = %v, want ErrConnect", err)
+		}
+	}
+	if n := c.connCount(); n != 0 {
+		t.Errorf("client counts %d connections after failed dials, want 0", n)
+	}
+}
+
+// TestClientPHPFPMMaxConns: more KEEP_CONN callers than php-fpm workers,
+// each php-fpm worker holding one connection: with MaxConns at the number
+// of workers every request is served, none waits unserved in php-fpm's
+// listen queue until the idle timeout.
+func TestClientPHPFPMMaxConns(t *testing.T) {
+	t.Parallel()
+	const workers, callers = 2, 16
+	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: workers, Listen: fcgitest.ListenUnix})
+	c := newTestClient(t, "unix:"+fpm.Addr, Options{MaxConns: workers, IdleTimeout: time.Second})
+	deadline := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	var done, failed atomic.Int32
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				var out bytes.Buffer
+				req := phpRequest(fpm, "GET", "hello.php", "", nil)
+				req.KeepConn, req.Stdout = true, &out
+				if _, err := c.Do(t.Context(), req); err != nil || !strings.HasSuffix(out.String(), "hello") {
+					if failed.Add(1) <= 3 {
+						t.Errorf("Do = %v, stdout %q", err, out.String())
+					}
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if failed.Load() > 0 || done.Load() < callers {
+		t.Errorf("%d requests failed, %d succeeded", failed.Load(), done.Load())
+	}
+	if n := c.connCount(); n > workers {
+		t.Errorf("client has %d connections, more than MaxConns %d", n, workers)
+	}
+	t.Logf("%d requests by %d callers over %d php-fpm workers", done.Load(), callers, workers)
 }

@@ -4,12 +4,15 @@
 package fcgi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,6 +106,16 @@ type Options struct {
 	// AbortWait is how long a cancelled request waits for END_REQUEST
 	// after ABORT_REQUEST; 0 means DefaultAbortWait, < 0 no wait.
 	AbortWait time.Duration
+	// MaxConns caps the connections a Client has open at once, in use,
+	// idle or being dialled; 0 means no limit (a Conn ignores it). A
+	// request that finds none free waits in line for one (see Client).
+	// Against a backend that gives each KEEP_CONN connection a worker of
+	// its own for as long as the connection lives, such as php-fpm (which
+	// does not answer FCGI_MAX_CONNS), set it to at most the number of
+	// workers (pm.max_children): connections beyond them would wait
+	// unserved in the backend's listen queue while the pooled ones are
+	// reused, for as long as the load lasts.
+	MaxConns int
 	// Trace sees every record on every connection, sent and received, in
 	// addition to Request.Trace. Sent records are traced on the goroutine
 	// calling Do, received ones on the connection's reading goroutine; a
@@ -136,6 +149,14 @@ func (o Options) abortWait() time.Duration {
 // request id: one goroutine reads the connection and hands every record to
 // the request it belongs to; writers take turns record by record. A Conn is
 // safe for concurrent use.
+//
+// System calls: a request's head (BEGIN_REQUEST, PARAMS and its closing
+// record, and the empty STDIN, or a body of up to 16 KiB held in a
+// *bytes.Reader or *strings.Reader) goes out in one write.
+// While other requests wait to write, a head is left for the next writer,
+// so a burst of requests shares writes. A body larger than that goes out a
+// record at a time; an io.WriterTo body (a *bytes.Reader) is framed without
+// being copied (header, content and padding in one writev).
 type Conn struct {
 	nc    net.Conn
 	opts  Options
@@ -146,10 +167,11 @@ type Conn struct {
 	readDone chan struct{}
 	lastGVR  bool // readLoop: the last record was a non-empty GET_VALUES_RESULT
 
-	wmu   sync.Mutex // serializes writes; guards w, ww and wcall
-	w     *Writer
-	ww    wireWriter // under w: traces each record before it goes out
-	wcall *call      // the request whose records are being written
+	wmu       sync.Mutex   // serializes writes; guards w and wcall
+	w         *Writer      // traces each record before its bytes go out
+	wcall     *call        // the request whose records are being written
+	wwait     atomic.Int32 // goroutines waiting for wmu
+	sentTrace Trace        // c.traceSent, the Writer's Trace when one is wanted
 
 	wsMu    sync.Mutex // guards writing
 	writing any        // the *call or *mgmtWait inside a write
@@ -158,12 +180,18 @@ type Conn struct {
 
 	mu    sync.Mutex
 	calls map[uint16]*call // active and reserved request ids
-	mgmt  []*mgmtWait      // GET_VALUES waiting for their answer, in order
-	begun int              // requests registered so far
-	err   *connFailure     // why the connection died; nil while alive
-	dead  atomic.Bool      // err != nil, for the write path
+	// active is len(calls), read without mu to tell whether other
+	// requests run on the connection.
+	active atomic.Int32
+	free   uint16       // no id below it is free (ids >= 1), for register
+	mgmt   []*mgmtWait  // GET_VALUES waiting for their answer, in order
+	begun  int          // requests registered so far
+	err    *connFailure // why the connection died; nil while alive
+	dead   atomic.Bool  // err != nil, for the write path
 
-	bufs sync.Pool // *[]byte of MaxContent bytes for STDIN and DATA
+	bufs   sync.Pool                  // *[]byte framing STDIN and DATA records read from a Request
+	timer  atomic.Pointer[time.Timer] // a stopped idle timer for the next request
+	timers sync.Pool                  // more of them, when requests run at once
 }
 
 // call is one request in flight on a Conn.
@@ -179,8 +207,10 @@ type call struct {
 	sendDone bool         // Do stopped writing records for the id
 	reserved bool         // Do gave up waiting: the id is held until END_REQUEST
 
-	began bool         // BEGIN_REQUEST went out whole; Do's goroutine only
-	last  atomic.Int64 // offset from start of the last record, for the idle timeout
+	began  bool         // BEGIN_REQUEST went out whole; Do's goroutine only
+	wrote  bool         // some byte of the request went out; Do's goroutine only
+	shared bool         // the last write section began with others' records pending
+	last   atomic.Int64 // offset from start of the last record, for the idle timeout
 
 	mu        sync.Mutex // guards delivery and the fields below
 	detached  bool       // Do returned or is returning: deliver nothing more
@@ -193,9 +223,10 @@ type call struct {
 
 // mgmtWait is a GET_VALUES waiting for its GET_VALUES_RESULT.
 type mgmtWait struct {
-	done  chan struct{}
-	pairs []Pair
-	err   error // UNKNOWN_TYPE answer or conn failure
+	done   chan struct{}
+	pairs  []Pair
+	err    error // UNKNOWN_TYPE answer or conn failure
+	shared bool  // its write section began with others' records pending
 }
 
 // connFailure is why a connection died.
@@ -265,13 +296,16 @@ func newConn(nc net.Conn, opts Options, network, address string) *Conn {
 		r:        NewReader(nc),
 		readDone: make(chan struct{}),
 		calls:    make(map[uint16]*call),
+		free:     1,
 	}
-	c.ww.c = c
-	c.w = NewWriter(&c.ww)
+	c.r.ownBodies = true
+	c.w = NewWriter(nc)
+	c.w.traceFirst = true
+	c.sentTrace = c.traceSent
 	if la := nc.LocalAddr(); la != nil {
 		c.info.LocalAddr = la.String()
 	}
-	c.bufs.New = func() any { b := make([]byte, MaxContent); return &b }
+	c.bufs.New = func() any { b := make([]byte, 0, HeaderLen+MaxContent+7); return &b }
 	go c.readLoop()
 	return c
 }
@@ -305,6 +339,7 @@ func (c *Conn) fail(f *connFailure) {
 	}
 	c.err = f
 	c.dead.Store(true)
+	c.free = 1
 	for id, cl := range c.calls {
 		if !cl.finished {
 			cl.finished, cl.err = true, f
@@ -312,6 +347,7 @@ func (c *Conn) fail(f *connFailure) {
 		}
 		delete(c.calls, id)
 	}
+	c.active.Store(0)
 	mgmt := c.mgmt
 	c.mgmt = nil
 	c.mu.Unlock()
@@ -379,18 +415,15 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 		sendErr = c.send(ctx, cl)
 	}
 	c.sendFinished(cl)
-	out := outcome{wrote: cl.began}
-	var we *WriteError
-	if !cl.began && errors.As(sendErr, &we) && we.Written > 0 {
-		out.wrote = true
-	}
-
-	var serr *stdinError
-	switch {
-	case errors.Is(sendErr, errCancelled), errors.As(sendErr, &serr) && ctx.Err() != nil:
-		return c.abort(cl, resp, out, ctxKind(ctx.Err()), "cancelled while sending", ctx.Err())
-	case errors.As(sendErr, &serr):
-		return c.abort(cl, resp, out, ErrAborted, "reading "+serr.t.String(), serr.err)
+	out := outcome{wrote: cl.wrote}
+	if sendErr != nil {
+		serr, _ := sendErr.(*stdinError)
+		switch {
+		case errors.Is(sendErr, errCancelled), serr != nil && ctx.Err() != nil:
+			return c.abort(cl, resp, out, ctxKind(ctx.Err()), "cancelled while sending", ctx.Err())
+		case serr != nil:
+			return c.abort(cl, resp, out, ErrAborted, "reading "+serr.t.String(), serr.err)
+		}
 	}
 
 	// Wait for END_REQUEST. The idle timer runs from the end of sending and
@@ -400,8 +433,8 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	var idleT *time.Timer
 	if idle > 0 {
 		cl.last.Store(int64(time.Since(start)))
-		idleT = time.NewTimer(idle)
-		defer idleT.Stop()
+		idleT = c.idleTimer(idle)
+		defer c.putIdleTimer(idleT)
 		idleC = idleT.C
 	}
 	for {
@@ -423,6 +456,29 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 			}
 			return c.abort(cl, resp, out, ErrTimeout, fmt.Sprintf("no record for %v (IdleTimeout)", idle), nil)
 		}
+	}
+}
+
+// idleTimer returns a timer running for d: a spare one of the Conn's, or
+// a new one.
+func (c *Conn) idleTimer(d time.Duration) *time.Timer {
+	t := c.timer.Swap(nil)
+	if t == nil && c.active.Load() > 1 {
+		t, _ = c.timers.Get().(*time.Timer) // (a first Get allocates)
+	}
+	if t != nil {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// putIdleTimer stops t and keeps it for a later request. Since Go 1.23 a
+// stopped timer delivers no stale tick after Reset.
+func (c *Conn) putIdleTimer(t *time.Timer) {
+	t.Stop()
+	if !c.timer.CompareAndSwap(nil, t) {
+		c.timers.Put(t)
 	}
 }
 
@@ -453,16 +509,23 @@ func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, e
 	}
 	id := req.ID
 	if id == 0 {
-		for id = 1; c.calls[id] != nil; id++ {
+		// c.free is a lower bound of the lowest free id.
+		for id = max(c.free, 1); c.calls[id] != nil; id++ {
 			if id == 65535 {
+				c.free = 65535
 				return nil, fmt.Errorf("fcgi: request on %s: all 65535 request ids are in use", c.where)
 			}
+		}
+		c.free = id + 1
+		if id == 65535 {
+			c.free = 65535
 		}
 	} else if c.calls[id] != nil {
 		return nil, fmt.Errorf("fcgi: request on %s: request id %d is in use", c.where, id)
 	}
 	cl := &call{id: id, req: req, start: start, done: make(chan struct{}), resp: resp}
 	c.calls[id] = cl
+	c.active.Store(int32(len(c.calls)))
 	resp.ID = id
 	resp.Conn.Reused = c.begun > 0
 	c.begun++
@@ -475,9 +538,16 @@ func (c *Conn) sendFinished(cl *call) {
 	c.mu.Lock()
 	cl.sendDone = true
 	if cl.finished && c.calls[cl.id] == cl {
-		delete(c.calls, cl.id)
+		c.freeID(cl.id)
 	}
 	c.mu.Unlock()
+}
+
+// freeID makes id free again; c.mu is held.
+func (c *Conn) freeID(id uint16) {
+	delete(c.calls, id)
+	c.free = min(c.free, id)
+	c.active.Store(int32(len(c.calls)))
 }
 
 // Internal results of send.
@@ -496,6 +566,10 @@ func (e *stdinError) Error() string { return "reading " + e.t.String() + ": " + 
 // errCancelled when the context ended with the connection still in step, a
 // *stdinError when Stdin or Data failed, or a write error after which the
 // connection was failed.
+//
+// The head of the request (BEGIN_REQUEST, PARAMS, the empty PARAMS, and
+// when there is no body the empty STDIN, or a small in-memory body whole)
+// goes out in one write.
 func (c *Conn) send(ctx context.Context, cl *call) error {
 	req := cl.req
 	role := req.Role
@@ -506,54 +580,144 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 	if req.KeepConn {
 		flags = FlagKeepConn
 	}
+	withData := req.Data != nil || role == RoleFilter
+	body, off, inline := inlineBody(req.Stdin)
 	if err := c.lockWrite(ctx, cl); err != nil {
 		return err
 	}
-	err := c.w.WriteBeginRequest(cl.id, role, flags)
+	w := c.w
+	// Records of others may be pending: this head starts after them.
+	start := w.Offset() + int64(w.Buffered())
+	mark := w.mark()
+	w.Hold()
+	err := w.WriteBeginRequest(cl.id, role, flags)
 	if err == nil {
-		cl.began = true
-		err = c.w.WriteParams(cl.id, req.Params)
+		err = w.WriteParams(cl.id, req.Params)
+	}
+	if err == nil && inline >= 0 {
+		if body != nil {
+			if err = w.appendFrom(TypeStdin, cl.id, body, off, inline); err != nil {
+				var we *WriteError
+				if !errors.As(err, &we) {
+					err = &stdinError{t: TypeStdin, err: err}
+				}
+			}
+		}
+		if err == nil {
+			err = w.CloseStream(TypeStdin, cl.id)
+		}
+		if err == nil && withData && req.Data == nil {
+			err = w.CloseStream(TypeData, cl.id)
+			withData = false
+		}
+	}
+	pending, linger := false, false
+	switch {
+	case err != nil:
+		w.dropFrom(mark)
+	case inline >= 0 && !withData && c.wwait.Load() > 0:
+		// The whole request is encoded and another writer waits: it
+		// sends this head with its own records (see unlockWrite).
+		w.release()
+		pending = true
+	case inline >= 0 && !withData && c.active.Load() > 1:
+		// Other requests run on the connection: their callers may be
+		// about to send too. This head waits while the goroutine yields
+		// once, so that those sending meanwhile share the write.
+		w.release()
+		pending, linger = true, true
+	default:
+		err = w.Flush()
+	}
+	written := max(w.Offset()-start, 0)
+	if linger {
+		c.wsMu.Lock()
+		c.writing = nil
+		c.wsMu.Unlock()
+		c.wcall = nil
+		c.wmu.Unlock()
+		runtime.Gosched()
+		c.wwait.Add(1)
+		c.wmu.Lock()
+		c.wwait.Add(-1)
+		if idle := c.opts.idleTimeout(); idle > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(idle))
+		} else {
+			c.nc.SetWriteDeadline(time.Time{})
+		}
 	}
 	c.unlockWrite()
+	cl.wrote = written > 0 || pending
+	cl.began = written >= HeaderLen+beginRequestLen || pending
+	if inline > 0 && cl.wrote {
+		// The body was read in place; it counts as read once something of
+		// the request went out (a Client may send it again otherwise).
+		req.Stdin.(io.Seeker).Seek(0, io.SeekEnd)
+	}
+	if serr, ok := err.(*stdinError); ok {
+		return serr
+	}
 	if err != nil {
 		return c.writeFailed(ctx, cl, err)
 	}
-	if err := c.sendStream(ctx, cl, TypeStdin, req.Stdin); err != nil {
-		return err
+	if inline < 0 {
+		if err := c.sendStream(ctx, cl, TypeStdin, req.Stdin); err != nil {
+			return err
+		}
 	}
-	if req.Data != nil || role == RoleFilter {
+	if withData {
 		return c.sendStream(ctx, cl, TypeData, req.Data)
 	}
 	return nil
 }
 
+// maxInlineBody is the largest in-memory body sent with the request's head.
+const maxInlineBody = 16 << 10
+
+// inlineBody returns, when r is an in-memory reader whose unread bytes go
+// with the request's head, where they are (body at off) and how many (nil
+// counts as empty); else n is -1. They are read without moving r, so that
+// a head that could not be written leaves the body unread.
+func inlineBody(r io.Reader) (body io.ReaderAt, off int64, n int) {
+	switch r := r.(type) {
+	case nil:
+		return nil, 0, 0
+	case *bytes.Reader:
+		if n := r.Len(); n <= maxInlineBody {
+			return r, r.Size() - int64(n), n
+		}
+	case *strings.Reader:
+		if n := r.Len(); n <= maxInlineBody {
+			return r, r.Size() - int64(n), n
+		}
+	}
+	return nil, 0, -1
+}
+
 // sendStream writes r as a stream of type t, closed by an empty record.
+// An io.WriterTo (a *bytes.Reader, say) hands over its bytes and they are
+// framed without a copy; anything else is read straight into a record's
+// place in a buffer.
 func (c *Conn) sendStream(ctx context.Context, cl *call, t RecordType, r io.Reader) error {
 	if r != nil {
-		bp := c.bufs.Get().(*[]byte)
-		defer c.bufs.Put(bp)
-		buf := *bp
-		for {
-			if isDone(cl.done) {
-				return nil
-			}
-			n, rerr := r.Read(buf)
-			if n > 0 {
-				if err := c.lockWrite(ctx, cl); err != nil {
-					return err
-				}
-				err := c.w.WriteRecord(t, cl.id, buf[:n])
-				c.unlockWrite()
-				if err != nil {
-					return c.writeFailed(ctx, cl, err)
-				}
-			}
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				return &stdinError{t: t, err: rerr}
-			}
+		sw := streamWriter{c: c, ctx: ctx, cl: cl, t: t}
+		var err error
+		if wt, ok := r.(io.WriterTo); ok {
+			_, err = wt.WriteTo(&sw)
+		} else {
+			err = sw.readFrom(r)
+		}
+		if sw.buf != nil {
+			*sw.buf = (*sw.buf)[:0]
+			c.bufs.Put(sw.buf)
+		}
+		switch {
+		case sw.err == errRequestDone:
+			return nil
+		case sw.err != nil:
+			return sw.err
+		case err != nil:
+			return &stdinError{t: t, err: err}
 		}
 	}
 	if isDone(cl.done) {
@@ -570,45 +734,183 @@ func (c *Conn) sendStream(ctx context.Context, cl *call, t RecordType, r io.Read
 	return nil
 }
 
+// errRequestDone stops a Stdin's WriteTo when the request finished.
+var errRequestDone = errors.New("fcgi: request finished while its body was being sent")
+
+// streamWriter frames what it is given as records of one stream of a
+// request, taking the write lock for each record, so that requests
+// multiplexed on the connection take turns.
+type streamWriter struct {
+	c   *Conn
+	ctx context.Context
+	cl  *call
+	t   RecordType
+	err error   // why writing stopped (errRequestDone, or from send's rules)
+	buf *[]byte // framing buffer from c.bufs, for readFrom and WriteString
+}
+
+// Write sends p in records of at most 65535 bytes, without copying large
+// ones.
+func (s *streamWriter) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k := min(len(p)-n, MaxContent)
+		if err := s.record(func(w *Writer) error { return w.WriteRecord(s.t, s.cl.id, p[n:n+k]) }); err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// WriteString sends str like Write, copying it once into a record's place.
+func (s *streamWriter) WriteString(str string) (int, error) {
+	b := s.buffer()
+	n := 0
+	for n < len(str) {
+		k := min(len(str)-n, MaxContent)
+		rec := append((*b)[:HeaderLen], str[n:n+k]...)
+		if err := s.record(func(w *Writer) error { return w.writeFramed(s.t, s.cl.id, rec) }); err != nil {
+			return n, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+// readFrom sends what r reads, each read landing where its record's content
+// goes. It returns r's error, other than io.EOF.
+func (s *streamWriter) readFrom(r io.Reader) error {
+	b := s.buffer()
+	for {
+		if isDone(s.cl.done) {
+			s.err = errRequestDone
+			return nil
+		}
+		rec := (*b)[:HeaderLen+MaxContent]
+		n, rerr := r.Read(rec[HeaderLen:])
+		if n > 0 {
+			rec = rec[:HeaderLen+n]
+			if err := s.record(func(w *Writer) error { return w.writeFramed(s.t, s.cl.id, rec) }); err != nil {
+				return nil
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+func (s *streamWriter) buffer() *[]byte {
+	if s.buf == nil {
+		s.buf = s.c.bufs.Get().(*[]byte)
+	}
+	return s.buf
+}
+
+// record writes one record with fn under the write lock; an error stops
+// the stream and is kept in s.err.
+func (s *streamWriter) record(fn func(w *Writer) error) error {
+	if s.err != nil {
+		return s.err
+	}
+	if isDone(s.cl.done) {
+		s.err = errRequestDone
+		return s.err
+	}
+	if err := s.c.lockWrite(s.ctx, s.cl); err != nil {
+		s.err = err
+		return err
+	}
+	err := fn(s.c.w)
+	s.c.unlockWrite()
+	if err != nil {
+		s.err = s.c.writeFailed(s.ctx, s.cl, err)
+		if s.err == nil {
+			s.err = err
+		}
+		return s.err
+	}
+	return nil
+}
+
 // lockWrite takes the write lock for owner (a *call or *mgmtWait) and arms
 // the write deadline: IdleTimeout from now, or the context's deadline if
 // sooner. It fails with errCancelled if ctx is done and with the
 // connection's error if it is dead.
+//
+// Records another request left pending (see send) go out with the first
+// record written under the lock: such a write is not cut by owner's
+// context (the pending records are not owner's to give up), and if it
+// fails the connection fails.
 func (c *Conn) lockWrite(ctx context.Context, owner any) error {
+	c.wwait.Add(1)
 	c.wmu.Lock()
+	c.wwait.Add(-1)
 	if c.dead.Load() {
 		c.wmu.Unlock()
 		return errConnDead
+	}
+	shared := c.w.Buffered() > 0
+	switch o := owner.(type) {
+	case *call:
+		o.shared = shared
+	case *mgmtWait:
+		o.shared = shared
 	}
 	var deadline time.Time
 	if idle := c.opts.idleTimeout(); idle > 0 {
 		deadline = time.Now().Add(idle)
 	}
-	if d, ok := ctx.Deadline(); ok && (deadline.IsZero() || d.Before(deadline)) {
+	if d, ok := ctx.Deadline(); ok && !shared && (deadline.IsZero() || d.Before(deadline)) {
 		deadline = d
 	}
 	// Arm the deadline before publishing the owner, so that interrupt's
 	// deadline in the past cannot be overwritten.
 	c.nc.SetWriteDeadline(deadline)
-	c.wsMu.Lock()
-	c.writing = owner
-	c.wsMu.Unlock()
+	if !shared {
+		c.wsMu.Lock()
+		c.writing = owner
+		c.wsMu.Unlock()
+	}
 	if ctx.Err() != nil {
 		c.unlockWrite()
 		return errCancelled
 	}
 	c.wcall, _ = owner.(*call)
+	if c.opts.Trace != nil || c.wcall != nil && c.wcall.req.Trace != nil {
+		c.w.Trace = c.sentTrace
+	} else {
+		c.w.Trace = nil
+	}
 	return nil
 }
 
 var errConnDead = errors.New("connection is dead")
 
+// unlockWrite ends a write section. Records still pending (a request's
+// head left for the next writer) are written now if nobody waits for the
+// lock: the last writer of a burst writes for all.
 func (c *Conn) unlockWrite() {
 	c.wsMu.Lock()
-	c.writing = nil
+	c.writing = nil // a flush of others' records is not the owner's to cut
 	c.wsMu.Unlock()
+	var err error
+	if c.w.Buffered() > 0 && c.wwait.Load() == 0 && !c.dead.Load() {
+		err = c.w.Flush()
+	}
 	c.wcall = nil
 	c.wmu.Unlock()
+	if err != nil {
+		f := &connFailure{kind: ErrConnClosed, what: "writing the heads of requests sent together", cause: err}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			f.kind = ErrTimeout
+		}
+		c.fail(f)
+	}
 }
 
 // interrupt unblocks a write of owner's that the context cancelled.
@@ -632,7 +934,9 @@ func (c *Conn) writeFailed(ctx context.Context, cl *call, err error) error {
 	if errors.As(err, &we) {
 		written = we.Written
 	}
-	cancelled := ctx.Err() != nil
+	// A write that carried others' records was not cut by this context
+	// (see lockWrite), and their loss fails the connection.
+	cancelled := ctx.Err() != nil && !cl.shared
 	if cancelled && written == 0 {
 		return errCancelled
 	}
@@ -651,40 +955,18 @@ func (c *Conn) writeFailed(ctx context.Context, cl *call, err error) error {
 	return err
 }
 
-// wireWriter sits between the Conn's Writer and the connection. The Writer
-// hands it exactly one whole record per Write; it traces the record before
-// the bytes go out, so that no trace shows an answer before the record that
-// caused it. It runs under wmu.
-type wireWriter struct {
-	c     *Conn
-	index int
-	off   int64
-	pairs map[streamKey]*pairStream // PARAMS decoding state for the trace
-}
-
-func (ww *wireWriter) Write(b []byte) (int, error) {
-	c := ww.c
-	if c.opts.Trace != nil || c.wcall != nil && c.wcall.req.Trace != nil {
-		h, _ := ParseHeader(b)
-		rec := &Record{Header: h, Index: ww.index, Offset: ww.off, Raw: b}
-		var bodyErr error
-		if h.Version == Version1 && h.RecordLen() == len(b) {
-			rec.Body, bodyErr = decodeBody(h, rec.Content(), &ww.pairs, DefaultMaxPairLen)
-		}
-		ev := Event{Dir: Sent, Time: time.Now(), Record: rec, Err: bodyErr}
-		c.traceMu.Lock()
-		if c.opts.Trace != nil {
-			c.opts.Trace(ev)
-		}
-		if c.wcall != nil && c.wcall.req.Trace != nil {
-			c.wcall.req.Trace(ev)
-		}
-		c.traceMu.Unlock()
+// traceSent reports a record the Writer is about to write to
+// Options.Trace and to the Trace of the request being written. It runs
+// under wmu.
+func (c *Conn) traceSent(ev Event) {
+	c.traceMu.Lock()
+	defer c.traceMu.Unlock()
+	if c.opts.Trace != nil {
+		c.opts.Trace(ev)
 	}
-	n, err := c.nc.Write(b)
-	ww.index++
-	ww.off += int64(n)
-	return n, err
+	if c.wcall != nil && c.wcall.req.Trace != nil {
+		c.wcall.req.Trace(ev)
+	}
 }
 
 // abort ends a request that the caller gave up on: it sends ABORT_REQUEST
@@ -715,7 +997,7 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 	if !cl.finished {
 		if !cl.began {
 			// Nothing went out: the id is simply free again.
-			delete(c.calls, cl.id)
+			c.freeID(cl.id)
 		} else {
 			cl.reserved = true
 			closeConn = true
@@ -829,7 +1111,7 @@ func (c *Conn) GetValues(ctx context.Context, names ...string) ([]Pair, error) {
 		case errors.Is(err, errConnDead):
 			<-w.done
 			return nil, w.err
-		case ctx.Err() != nil && !written:
+		case ctx.Err() != nil && !written && !w.shared:
 			// Never sent: no answer will come for w.
 			c.mu.Lock()
 			for i, o := range c.mgmt {
@@ -894,7 +1176,7 @@ func (c *Conn) dispatch(rec *Record, now time.Time) {
 	if cl != nil && (cl.finished || cl.reserved) {
 		if cl.reserved && rec.Type == TypeEndRequest {
 			// The aborted request's late END_REQUEST frees its id.
-			delete(c.calls, cl.id)
+			c.freeID(cl.id)
 			cl.finished = true
 			close(cl.done)
 		}
@@ -951,7 +1233,7 @@ func (c *Conn) dispatch(rec *Record, now time.Time) {
 			cl.finished = true
 			close(cl.done)
 			if cl.sendDone && c.calls[cl.id] == cl {
-				delete(c.calls, cl.id)
+				c.freeID(cl.id)
 			}
 		}
 		c.mu.Unlock()

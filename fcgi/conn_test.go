@@ -13,10 +13,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -500,8 +502,8 @@ func TestWriteStall(t *testing.T) {
 		t.Parallel()
 		c := mustDial(t, silentListener(t), Options{IdleTimeout: time.Minute, AbortWait: 50 * time.Millisecond})
 		ctx, cancel := context.WithCancel(t.Context())
+		start := time.Now() // before the timer, which may fire early relative to a later start
 		time.AfterFunc(100*time.Millisecond, cancel)
-		start := time.Now()
 		_, err := c.Do(ctx, &Request{Stdin: bytes.NewReader(big)})
 		if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("Do = %v, want ErrAborted", err)
@@ -1251,5 +1253,564 @@ func BenchmarkConnDoStdout1MB(b *testing.B) {
 		if _, err := c.Do(ctx, req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// writeLog is an io.Writer keeping every Write call apart.
+type writeLog struct {
+	calls [][]byte
+	limit int // accept at most this many bytes in all (< 0: no limit), then fail
+	err   error
+}
+
+func (l *writeLog) Write(p []byte) (int, error) {
+	n := len(p)
+	if l.limit >= 0 {
+		n = min(n, l.limit)
+		l.limit -= n
+	}
+	l.calls = append(l.calls, bytes.Clone(p[:n]))
+	if n < len(p) {
+		return n, l.err
+	}
+	return n, nil
+}
+
+// headRecords writes a request's head as a Conn does.
+func headRecords(w *Writer) error {
+	if err := w.WriteBeginRequest(1, RoleResponder, FlagKeepConn); err != nil {
+		return err
+	}
+	if err := w.WriteParams(1, []Pair{{"SCRIPT_NAME", "/x.php"}, {"REQUEST_METHOD", "GET"}}); err != nil {
+		return err
+	}
+	return w.CloseStream(TypeStdin, 1)
+}
+
+// TestWriterHold: held records go out in one Write, byte for byte what one
+// Write per record gives, each traced apart with its offset.
+func TestWriterHold(t *testing.T) {
+	var want bytes.Buffer
+	if err := headRecords(NewWriter(&want)); err != nil {
+		t.Fatal(err)
+	}
+	wl := &writeLog{limit: -1}
+	w := NewWriter(wl)
+	var tl traceLog
+	var offsets []int64
+	w.Trace = func(ev Event) {
+		tl.trace(ev)
+		offsets = append(offsets, ev.Record.Offset)
+	}
+	w.Hold()
+	if err := headRecords(w); err != nil {
+		t.Fatal(err)
+	}
+	if len(wl.calls) != 0 || w.Buffered() != want.Len() || len(tl.list()) != 0 {
+		t.Fatalf("%d writes, %d bytes held, %d traced before Flush; want 0, %d, 0",
+			len(wl.calls), w.Buffered(), len(tl.list()), want.Len())
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if len(wl.calls) != 1 || !bytes.Equal(wl.calls[0], want.Bytes()) {
+		t.Fatalf("Flush made %d writes; want one with the %d bytes of the records", len(wl.calls), want.Len())
+	}
+	if got := tl.summary(); got != "sent BEGIN_REQUEST 1, sent PARAMS 1, sent PARAMS 1, sent STDIN 1" {
+		t.Errorf("trace: %s", got)
+	}
+	var joined []byte
+	for i, ev := range tl.list() {
+		if offsets[i] != int64(len(joined)) {
+			t.Errorf("record %d traced at offset %d, want %d", i, offsets[i], len(joined))
+		}
+		joined = append(joined, ev.Raw...)
+	}
+	if !bytes.Equal(joined, want.Bytes()) || w.Offset() != int64(want.Len()) || w.Buffered() != 0 {
+		t.Errorf("traced bytes differ from the wire, or offset %d / buffered %d wrong", w.Offset(), w.Buffered())
+	}
+	// Not holding any more: the next record goes out at once.
+	if err := w.WriteAbortRequest(1); err != nil || len(wl.calls) != 2 {
+		t.Errorf("after Flush: %v, %d writes", err, len(wl.calls))
+	}
+}
+
+// TestWriterHoldWriteError: a held batch cut by a failing Write names the
+// first record not written whole and how much of it went out; the records
+// before it are traced, the rest dropped.
+func TestWriterHoldWriteError(t *testing.T) {
+	boom := errors.New("broken pipe")
+	for _, tc := range []struct {
+		accepted, index, written, traced int
+	}{
+		{accepted: 0, index: 0, written: 0, traced: 0},
+		{accepted: 5, index: 0, written: 5, traced: 0},
+		{accepted: 16, index: 1, written: 0, traced: 1},
+		{accepted: 20, index: 1, written: 4, traced: 1},
+	} {
+		wl := &writeLog{limit: tc.accepted, err: boom}
+		w := NewWriter(wl)
+		traced := 0
+		w.Trace = func(Event) { traced++ }
+		w.Hold()
+		if err := headRecords(w); err != nil {
+			t.Fatal(err)
+		}
+		err := w.Flush()
+		var we *WriteError
+		if !errors.As(err, &we) || !errors.Is(err, boom) || we.Index != tc.index || we.Written != tc.written ||
+			we.Offset != int64(16*tc.index) {
+			t.Errorf("accepted %d: Flush = %#v, want record %d with %d bytes written", tc.accepted, we, tc.index, tc.written)
+			continue
+		}
+		if traced != tc.traced || w.Offset() != int64(tc.accepted) || w.Buffered() != 0 {
+			t.Errorf("accepted %d: %d traced, offset %d, %d held", tc.accepted, traced, w.Offset(), w.Buffered())
+		}
+	}
+}
+
+// TestWriterVectored: on a unix socket, large content goes out with its
+// header and padding in one writev, with what was held before it, without
+// being copied; the stream reads back the same and the trace shows each
+// record whole.
+func TestWriterVectored(t *testing.T) {
+	l, addr := testListener(t, "unix")
+	defer l.Close()
+	nc, err := net.Dial("unix", strings.TrimPrefix(addr, "unix:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	peer, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		// Room for all that comes, so that reading allocates nothing
+		// while the writes' allocations are counted.
+		var b bytes.Buffer
+		b.Grow(4 << 20)
+		b.ReadFrom(peer)
+		got <- b.Bytes()
+	}()
+
+	big := make([]byte, 150001)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	var want bytes.Buffer
+	ref := NewWriter(&want)
+	w := NewWriter(nc)
+	if !w.vec || ref.vec {
+		t.Fatalf("vectored writes: %v on a unix conn, %v on a buffer", w.vec, ref.vec)
+	}
+	var raws [][]byte
+	w.Trace = func(ev Event) { raws = append(raws, bytes.Clone(ev.Record.Raw)) }
+	for _, wr := range []*Writer{ref, w} {
+		wr.Hold()
+		if err := headRecords(wr); err != nil {
+			t.Fatal(err)
+		}
+		if err := wr.WriteStream(TypeStdout, 1, big); err != nil {
+			t.Fatal(err)
+		}
+		if err := wr.WriteRecord(TypeStderr, 1, big[:3000]); err != nil {
+			t.Fatal(err)
+		}
+		if err := wr.WriteEndRequest(1, 0, StatusRequestComplete); err != nil {
+			t.Fatal(err)
+		}
+		if err := wr.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Trace = nil
+	allocs := testing.AllocsPerRun(50, func() {
+		if err := w.WriteRecord(TypeStdout, 2, big[:40000]); err != nil {
+			t.Fatal(err)
+		}
+	})
+	nc.Close()
+	wire := <-got
+	if !bytes.HasPrefix(wire, want.Bytes()) {
+		t.Fatalf("the socket got %d bytes that differ from the %d written to a buffer", len(wire), want.Len())
+	}
+	if !bytes.Equal(bytes.Join(raws, nil), want.Bytes()) {
+		t.Errorf("the traced records differ from the bytes written")
+	}
+	if allocs != 0 {
+		t.Errorf("%v allocations per large record, want 0 (no copy, no buffer growth)", allocs)
+	}
+	r := NewReader(bytes.NewReader(wire[want.Len():]))
+	for range 51 {
+		rec, err := r.ReadRecord()
+		if err != nil || rec.Type != TypeStdout || !bytes.Equal(rec.Content(), big[:40000]) || rec.PaddingLength != 0 {
+			t.Fatalf("large record read back: %v, %+v", err, rec)
+		}
+	}
+}
+
+// TestReaderSmallReads: records framed right whatever the reads return,
+// and the buffer grows only for records that need it.
+func TestReaderSmallReads(t *testing.T) {
+	var wire bytes.Buffer
+	w := NewWriter(&wire)
+	contents := [][]byte{nil, []byte("tiny"), bytes.Repeat([]byte("m"), 5000), bytes.Repeat([]byte("L"), MaxContent), []byte("end")}
+	for i, c := range contents {
+		if err := w.WriteRecord(TypeStdout, uint16(i+1), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.WriteFault(Fault{Header: Header{Version: 1, Type: TypeStderr, RequestID: 9, ContentLength: 2, PaddingLength: 255},
+		Content: []byte("ab"), Padding: make([]byte, 255)}); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]io.Reader{
+		"one-byte": iotest.OneByteReader(bytes.NewReader(wire.Bytes())),
+		"half":     iotest.HalfReader(bytes.NewReader(wire.Bytes())),
+		"data-err": iotest.DataErrReader(bytes.NewReader(wire.Bytes())),
+		"whole":    bytes.NewReader(wire.Bytes()),
+	} {
+		r := NewReader(src)
+		var off int64
+		for i := range len(contents) + 1 {
+			rec, err := r.ReadRecord()
+			if err != nil {
+				t.Fatalf("%s: record %d: %v", name, i, err)
+			}
+			want := []byte("ab")
+			if i < len(contents) {
+				want = contents[i]
+			}
+			if rec.Offset != off || rec.Index != i || !bytes.Equal(rec.Content(), want) {
+				t.Fatalf("%s: record %d at %d (want %d), %d content bytes", name, i, rec.Offset, off, len(rec.Content()))
+			}
+			off += int64(len(rec.Raw))
+			if i == 1 && len(r.buf) != readerInitial {
+				t.Errorf("%s: buffer of %d bytes after small records, want %d", name, len(r.buf), readerInitial)
+			}
+		}
+		if _, err := r.ReadRecord(); err != io.EOF || r.Offset() != int64(wire.Len()) {
+			t.Errorf("%s: at the end: %v, offset %d of %d", name, err, r.Offset(), wire.Len())
+		}
+	}
+	// A reader that returns nothing, forever, is an error, not a hang.
+	if _, err := NewReader(zeroReader{}).ReadRecord(); !errors.Is(err, io.ErrNoProgress) {
+		t.Errorf("ReadRecord from an empty reader = %v, want io.ErrNoProgress", err)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+// countConn counts the Write calls made on a connection.
+type countConn struct {
+	net.Conn
+	writes atomic.Int32
+}
+
+func (c *countConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestConnHeadOneWrite: a request without a body, or with a small one in
+// memory, goes out in a single write; the trace still shows every record
+// at its offset.
+func TestConnHeadOneWrite(t *testing.T) {
+	t.Parallel()
+	reqs := make(chan *srvRequest, 8)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for {
+			req, err := sc.readRequest()
+			if err != nil {
+				return
+			}
+			reqs <- req
+			if sc.answer(req.id, "ok") != nil {
+				return
+			}
+		}
+	})
+	nc, err := net.Dial("unix", strings.TrimPrefix(srv.addr, "unix:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &countConn{Conn: nc}
+	var tl traceLog
+	c := NewConn(cc, Options{Trace: tl.trace})
+	defer c.Close()
+	body := bytes.Repeat([]byte("b"), 3000)
+	for _, tc := range []struct {
+		name   string
+		stdin  io.Reader
+		want   string
+		writes int32
+	}{
+		{"no body", nil, "", 1},
+		{"bytes.Reader", bytes.NewReader(body), string(body), 1},
+		{"strings.Reader", strings.NewReader("a=1&b=2"), "a=1&b=2", 1},
+		{"empty", strings.NewReader(""), "", 1},
+		// Not in place: the head, the body's record, the empty STDIN.
+		{"bytes.Buffer", bytes.NewBuffer(body[:100]), string(body[:100]), 3},
+		{"large", bytes.NewReader(bytes.Repeat(body, 6)), strings.Repeat(string(body), 6), 3},
+	} {
+		before := cc.writes.Load()
+		if _, err := c.Do(t.Context(), &Request{KeepConn: true, Params: []Pair{{"N", tc.name}}, Stdin: tc.stdin}); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got := <-reqs
+		if n := cc.writes.Load() - before; n != tc.writes {
+			t.Errorf("%s: %d writes, want %d", tc.name, n, tc.writes)
+		}
+		if string(got.stdin) != tc.want || got.params[0].Value != tc.name {
+			t.Errorf("%s: the application got stdin %q", tc.name, got.stdin)
+		}
+	}
+	var off int64
+	for _, ev := range tl.list() {
+		if ev.Dir != Sent {
+			continue
+		}
+		if len(ev.Raw) != ev.RecordLen() {
+			t.Errorf("sent %s traced with %d bytes, want %d", ev.Type, len(ev.Raw), ev.RecordLen())
+		}
+		off += int64(len(ev.Raw))
+	}
+	if off != c.w.Offset() {
+		t.Errorf("traced records add up to %d bytes, %d were written", off, c.w.Offset())
+	}
+}
+
+// failConn is a connection whose writes all fail before any byte goes out.
+type failConn struct{ net.Conn }
+
+func (failConn) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// TestConnHeadNotWrittenBodyUnread: when nothing of a request could be
+// written, its in-memory body is left unread, so that a Client retrying
+// on a fresh connection sends it whole; once sent, it is read to the end.
+func TestConnHeadNotWrittenBodyUnread(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", helloServer)
+	body := bytes.NewReader([]byte("a body to send once, whole"))
+	strBody := strings.NewReader("another")
+	for _, r := range []interface{ Len() int }{body, strBody} {
+		nc, err := net.Dial("unix", strings.TrimPrefix(srv.addr, "unix:"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewConn(failConn{nc}, Options{})
+		_, out, err := c.do(t.Context(), &Request{Stdin: r.(io.Reader)}, time.Now(), 0)
+		c.Close()
+		if err == nil || out.wrote {
+			t.Fatalf("do = %v, wrote %v; want a failure with nothing written", err, out.wrote)
+		}
+		if r.Len() == 0 {
+			t.Errorf("the body of a request never written was read")
+		}
+	}
+	c := mustDial(t, srv.addr, Options{})
+	if _, err := c.Do(t.Context(), &Request{KeepConn: true, Stdin: body}); err != nil || body.Len() != 0 {
+		t.Errorf("Do = %v with %d bytes of the body left; want it read to the end", err, body.Len())
+	}
+}
+
+// halfReader is a plain io.Reader (no WriteTo) returning half of what is
+// asked.
+type halfReader struct{ r io.Reader }
+
+func (h halfReader) Read(p []byte) (int, error) { return h.r.Read(p[:max(1, len(p)/2)]) }
+
+// TestConnStdinSources: large bodies from an io.WriterTo, a plain reader
+// and a strings.Reader all arrive whole, and the trace shows each STDIN
+// record whole.
+func TestConnStdinSources(t *testing.T) {
+	t.Parallel()
+	reqs := make(chan *srvRequest, 1)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for {
+			req, err := sc.readRequest()
+			if err != nil {
+				return
+			}
+			reqs <- req
+			if sc.answer(req.id, "ok") != nil {
+				return
+			}
+		}
+	})
+	body := make([]byte, 200003)
+	for i := range body {
+		body[i] = byte(i * 13)
+	}
+	var tl traceLog
+	c := mustDial(t, srv.addr, Options{Trace: tl.trace})
+	for name, stdin := range map[string]func() io.Reader{
+		"bytes.Reader":   func() io.Reader { return bytes.NewReader(body) },
+		"plain reader":   func() io.Reader { return halfReader{bytes.NewReader(body)} },
+		"strings.Reader": func() io.Reader { return strings.NewReader(string(body)) },
+		"multi reader":   func() io.Reader { return io.MultiReader(bytes.NewReader(body[:1000]), bytes.NewReader(body[1000:])) },
+	} {
+		tl = traceLog{}
+		if _, err := c.Do(t.Context(), &Request{KeepConn: true, Stdin: stdin()}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := <-reqs; !bytes.Equal(got.stdin, body) {
+			t.Errorf("%s: the application got %d bytes of stdin that differ from the %d sent", name, len(got.stdin), len(body))
+		}
+		var traced []byte
+		for _, ev := range tl.find(Sent, TypeStdin) {
+			if len(ev.Raw) != ev.RecordLen() {
+				t.Errorf("%s: STDIN traced with %d bytes, want %d", name, len(ev.Raw), ev.RecordLen())
+			}
+			traced = append(traced, ev.Raw[HeaderLen:HeaderLen+int(ev.ContentLength)]...)
+		}
+		if !bytes.Equal(traced, body) {
+			t.Errorf("%s: the traced STDIN content differs from the body", name)
+		}
+	}
+}
+
+// TestConnPendingHeadSent: a head left for the next writer goes out even
+// when that writer's own request is cancelled before it writes anything.
+func TestConnPendingHeadSent(t *testing.T) {
+	t.Parallel()
+	begins := make(chan uint16, 4)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for {
+			req, err := sc.readRequest()
+			if err != nil {
+				return
+			}
+			begins <- req.id
+			if sc.answer(req.id, "ok") != nil {
+				return
+			}
+		}
+	})
+	c := mustDial(t, srv.addr, Options{})
+	c.wmu.Lock() // both requests queue for the write lock
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Do(t.Context(), &Request{KeepConn: true})
+		first <- err
+	}()
+	waitUntil(t, "the first request to wait for the lock", func() bool { return c.wwait.Load() == 1 })
+	ctx, cancel := context.WithCancel(t.Context())
+	second := make(chan error, 1)
+	go func() {
+		_, err := c.Do(ctx, &Request{KeepConn: true, Params: []Pair{{"N", "2"}}})
+		second <- err
+	}()
+	waitUntil(t, "the second request to wait for the lock", func() bool { return c.wwait.Load() == 2 })
+	cancel()
+	c.wmu.Unlock()
+	if err := <-first; err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	if err := <-second; err != nil && !errors.Is(err, ErrAborted) {
+		t.Fatalf("second request: %v, want success or ErrAborted", err)
+	}
+	if c.Err() != nil || c.w.Buffered() != 0 {
+		t.Errorf("connection: %v, %d bytes left unwritten", c.Err(), c.w.Buffered())
+	}
+	if id := <-begins; id != 1 {
+		t.Errorf("the application got request %d first, want 1", id)
+	}
+}
+
+// TestInputStreamNoAllocs: a long STDIN stream through the server's pipe,
+// read with Read or drained with WriteTo, allocates nothing per record once
+// its chunks are reused.
+func TestInputStreamNoAllocs(t *testing.T) {
+	rec := bytes.Repeat([]byte("s"), MaxContent)
+	small := make([]byte, 8<<10)
+	s := &inputStream{}
+	read := func() {
+		if !s.write(rec, nil) || !s.write(rec[:100], nil) {
+			t.Fatal("write refused")
+		}
+		for n := 0; n < MaxContent+100; {
+			k, err := s.Read(small)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += k
+		}
+	}
+	read()
+	if a := testing.AllocsPerRun(100, read); a != 0 {
+		t.Errorf("Read: %v allocations per record, want 0", a)
+	}
+	var sink countWriter
+	drain := func() {
+		s.write(rec, nil)
+		s.write(rec[:7], nil)
+		s.mu.Lock()
+		s.err = errPause // WriteTo returns at the end of what is buffered
+		s.mu.Unlock()
+		if _, err := s.WriteTo(&sink); err != errPause {
+			t.Fatal(err)
+		}
+		s.mu.Lock()
+		s.err = nil
+		s.mu.Unlock()
+	}
+	drain()
+	if a := testing.AllocsPerRun(100, drain); a != 0 {
+		t.Errorf("WriteTo: %v allocations per record, want 0", a)
+	}
+	if want := int64(102 * (MaxContent + 7)); sink.n != want {
+		t.Errorf("WriteTo passed on %d bytes, want %d", sink.n, want)
+	}
+	s.closeWith(io.EOF)
+	if n, err := s.Read(small); n != 0 || err != io.EOF {
+		t.Errorf("Read at the end = %d, %v", n, err)
+	}
+}
+
+var errPause = errors.New("pause")
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	w.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestInputStreamSharedChunks: the large chunks of a request's stream go
+// back to the Server's pool when the handler is done, so a POST after a
+// POST allocates none.
+func TestInputStreamSharedChunks(t *testing.T) {
+	var pool sync.Pool
+	rec := bytes.Repeat([]byte("p"), MaxContent)
+	sink := &countWriter{}
+	post := func() {
+		s := &inputStream{pool: &pool}
+		for range 5 { // all buffered before the handler reads
+			s.write(rec, nil)
+		}
+		s.closeWith(io.EOF)
+		if n, err := s.WriteTo(sink); err != nil || n != 5*MaxContent {
+			t.Fatalf("WriteTo = %d, %v", n, err)
+		}
+		s.discard() // the handler returned
+	}
+	post()
+	// Bytes rather than allocations: under -race a pool drops some of
+	// what it is given on purpose.
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const posts = 50
+	for range posts {
+		post()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / posts; per > 2*inputChunk {
+		t.Errorf("%d bytes allocated per POST of 5 large records, want the chunks reused (fewer than 2 new ones)", per)
 	}
 }

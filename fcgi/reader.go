@@ -3,7 +3,7 @@
 package fcgi
 
 import (
-	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -72,14 +72,33 @@ const DefaultMaxPairLen = 4 << 20
 //
 // The Record returned by ReadRecord, its Raw bytes and Body are valid only
 // until the next call to ReadRecord: copy what must outlive it.
+//
+// A Reader buffers what it reads in one buffer that starts at 4 KiB and
+// grows only as far as the largest record needs; records are framed in
+// place, without another copy.
 type Reader struct {
-	r      *bufio.Reader
-	buf    []byte
+	r      io.Reader
+	buf    []byte // buf[pos:end] is read and not yet returned
+	pos    int
+	end    int
 	rec    Record
 	off    int64
 	index  int
 	pairs  map[streamKey]*pairStream
 	maxLen int
+
+	// rawParams leaves PARAMS content undecoded (Body nil): the server
+	// decodes the stream whole.
+	rawParams bool
+
+	// ownBodies decodes the fixed-size bodies into the storage below,
+	// reused by the next record (a Conn and the server read them at
+	// once); other Readers allocate each, as callers may keep them.
+	ownBodies bool
+	// Storage of the decoded fixed-size bodies.
+	begin   BeginRequest
+	endBody EndRequest
+	unknown UnknownType
 
 	// Trace, when set, is called with every record read, before
 	// ReadRecord returns it.
@@ -91,13 +110,22 @@ type streamKey struct {
 	typ RecordType
 }
 
+// Read sizes of a Reader.
+const (
+	// readerInitial is the first size of the buffer.
+	readerInitial = 4 << 10
+	// readAhead is how far past the bytes it needs a Reader reads when
+	// the buffer has room: enough for many small records in one system
+	// call, little enough that the rest of a large record is read into
+	// place instead of being moved.
+	readAhead = 16 << 10
+	// readerMax is the largest record.
+	readerMax = HeaderLen + MaxContent + MaxPadding
+)
+
 // NewReader returns a Reader reading from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{
-		r:      bufio.NewReaderSize(r, 32<<10),
-		buf:    make([]byte, HeaderLen+MaxContent+MaxPadding),
-		maxLen: DefaultMaxPairLen,
-	}
+	return &Reader{r: r, maxLen: DefaultMaxPairLen}
 }
 
 // SetMaxPairLen sets the largest name-value pair the Reader will assemble
@@ -106,6 +134,47 @@ func (r *Reader) SetMaxPairLen(n int) { r.maxLen = n }
 
 // Offset returns the number of bytes consumed so far.
 func (r *Reader) Offset() int64 { return r.off }
+
+// fill reads until n bytes from pos are buffered. It returns how many are
+// buffered (at most n) and the read error that stopped it short.
+func (r *Reader) fill(n int) (int, error) {
+	if r.end-r.pos >= n {
+		return n, nil
+	}
+	if r.pos == r.end {
+		r.pos, r.end = 0, 0
+	}
+	if len(r.buf)-r.pos < n {
+		if len(r.buf) < n {
+			b := make([]byte, min(max(2*len(r.buf), n, readerInitial), max(readerMax, n)))
+			copy(b, r.buf[r.pos:r.end])
+			r.buf = b
+		} else {
+			copy(r.buf, r.buf[r.pos:r.end])
+		}
+		r.end -= r.pos
+		r.pos = 0
+	}
+	need := r.pos + n
+	for empty := 0; r.end < need; {
+		limit := min(len(r.buf), max(need, r.end+readAhead))
+		m, err := r.r.Read(r.buf[r.end:limit])
+		if m < 0 || m > limit-r.end {
+			return r.end - r.pos, io.ErrNoProgress
+		}
+		r.end += m
+		if err != nil && r.end < need {
+			return r.end - r.pos, err
+		}
+		if m > 0 {
+			empty = 0
+		} else if empty++; empty >= 100 {
+			// As bufio: a reader that keeps returning nothing is broken.
+			return r.end - r.pos, io.ErrNoProgress
+		}
+	}
+	return n, nil
+}
 
 // ReadRecord reads the next record.
 //
@@ -116,23 +185,33 @@ func (r *Reader) Offset() int64 { return r.off }
 // the stream stays in step and reading may go on.
 func (r *Reader) ReadRecord() (*Record, error) {
 	start := r.off
-	n, err := io.ReadFull(r.r, r.buf[:HeaderLen])
-	r.off += int64(n)
+	n, err := r.fill(HeaderLen)
 	if err != nil {
-		if err == io.EOF {
+		r.off += int64(n)
+		partial := r.buf[r.pos : r.pos+n]
+		r.pos += n
+		if n == 0 && err == io.EOF {
 			return nil, io.EOF
 		}
-		return nil, r.shortErr(start, nil, r.buf[:n], err)
+		return nil, r.shortErr(start, nil, partial, err)
 	}
-	h, _ := ParseHeader(r.buf)
+	h, _ := ParseHeader(r.buf[r.pos:])
 	total := h.RecordLen()
-	n, err = io.ReadFull(r.r, r.buf[HeaderLen:total])
-	r.off += int64(n)
+	n, err = r.fill(total)
 	if err != nil {
-		return nil, r.shortErr(start, &h, r.buf[:HeaderLen+n], err)
+		r.off += int64(n)
+		partial := r.buf[r.pos : r.pos+n]
+		r.pos += n
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, r.shortErr(start, &h, partial, err)
 	}
+	raw := r.buf[r.pos : r.pos+total : r.pos+total]
+	r.pos += total
+	r.off += int64(total)
 	rec := &r.rec
-	*rec = Record{Header: h, Index: r.index, Offset: start, Raw: r.buf[:total]}
+	*rec = Record{Header: h, Index: r.index, Offset: start, Raw: raw}
 	r.index++
 	var bodyErr error
 	if h.Version != Version1 {
@@ -169,7 +248,31 @@ func (r *Reader) shortErr(start int64, h *Header, partial []byte, err error) err
 }
 
 // decodeBody decodes the content of a record of a known type.
+// With ownBodies the fixed-size bodies are decoded into the Reader's own
+// storage, valid until the next ReadRecord like the rest of the Record.
 func (r *Reader) decodeBody(h Header, c []byte) (Body, error) {
+	if r.rawParams && h.Type == TypeParams {
+		return nil, nil
+	}
+	if !r.ownBodies {
+		return decodeBody(h, c, &r.pairs, r.maxLen)
+	}
+	// Valid lengths decode here, without the allocation of the Parse
+	// functions; the others go on to them for the error.
+	switch {
+	case h.Type == TypeBeginRequest && len(c) == beginRequestLen:
+		r.begin = BeginRequest{Role: Role(binary.BigEndian.Uint16(c)), Flags: Flags(c[2])}
+		copy(r.begin.Reserved[:], c[3:])
+		return &r.begin, nil
+	case h.Type == TypeEndRequest && len(c) == endRequestLen:
+		r.endBody = EndRequest{AppStatus: binary.BigEndian.Uint32(c), ProtocolStatus: ProtocolStatus(c[4])}
+		copy(r.endBody.Reserved[:], c[5:])
+		return &r.endBody, nil
+	case h.Type == TypeUnknownType && len(c) == unknownTypeLen:
+		r.unknown = UnknownType{Type: RecordType(c[0])}
+		copy(r.unknown.Reserved[:], c[1:])
+		return &r.unknown, nil
+	}
 	return decodeBody(h, c, &r.pairs, r.maxLen)
 }
 

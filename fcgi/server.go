@@ -3,15 +3,16 @@
 package fcgi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -43,7 +44,7 @@ type ServerRequest struct {
 	// other roles it is empty.
 	Data io.Reader
 
-	ctx context.Context
+	req *serverRequest
 }
 
 // Param returns the last value of the param called name, "" if none.
@@ -60,10 +61,10 @@ func (r *ServerRequest) Param(name string) string {
 // sends ABORT_REQUEST, when the connection is lost or closed, and after the
 // handler returns.
 func (r *ServerRequest) Context() context.Context {
-	if r.ctx == nil {
+	if r.req == nil {
 		return context.Background()
 	}
-	return r.ctx
+	return r.req.context()
 }
 
 // Errors a Server's requests report.
@@ -125,6 +126,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*serverConn]struct{}
+	chunks    sync.Pool     // *[inputChunk]byte for STDIN and DATA content
 	admitted  int           // connections holding one of MaxConns slots
 	active    int           // requests holding one of MaxReqs slots
 	closing   bool          // Close or Shutdown was called
@@ -379,8 +381,9 @@ type serverConn struct {
 	cancel     context.CancelCauseFunc
 	handlers   sync.WaitGroup
 
-	wmu sync.Mutex // guards w; one record per WriteRecord
-	w   *Writer
+	wmu   sync.Mutex // guards w
+	w     *Writer
+	wwait atomic.Int32 // goroutines waiting for wmu
 
 	mu      sync.Mutex
 	reqs    map[uint16]*serverRequest // active requests by id
@@ -388,22 +391,66 @@ type serverConn struct {
 	closing bool                      // no new requests; errors from here on are expected
 }
 
-// serverRequest is the connection's state of one active request.
+// serverRequest is the connection's state of one active request. It holds
+// what the handler is given, so that a request costs one allocation.
 type serverRequest struct {
-	id       uint16
-	role     Role
-	keepConn bool
-	params   []Pair
-	started  bool // PARAMS complete, handler running
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	stdin    *inputStream
-	data     *inputStream // nil unless RoleFilter
+	conn      *serverConn
+	id        uint16
+	role      Role
+	keepConn  bool
+	params    []Pair
+	rawParams string // PARAMS content so far, when the Reader leaves it undecoded
+	started   bool   // PARAMS complete, handler running
+	stdin     *inputStream
+	data      *inputStream // nil unless RoleFilter
+
+	// The context is made when the handler first asks for it.
+	ctxMu  sync.Mutex
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	cause  error // why the request was cancelled; nil while it runs
+
+	sr       ServerRequest
+	rw       ResponseWriter
+	stdinBuf inputStream
+	pendBuf  [256]byte // the ResponseWriter's first buffer
+}
+
+// context returns the request's context, made now if needed, and
+// cancelled already if the request was.
+func (req *serverRequest) context() context.Context {
+	req.ctxMu.Lock()
+	defer req.ctxMu.Unlock()
+	if req.ctx == nil {
+		req.ctx, req.cancel = context.WithCancelCause(req.conn.ctx)
+		if req.cause != nil {
+			req.cancel(req.cause)
+		}
+	}
+	return req.ctx
+}
+
+// cancelWith cancels the request's context (now, or when it is made).
+func (req *serverRequest) cancelWith(cause error) {
+	req.ctxMu.Lock()
+	if req.cause == nil {
+		req.cause = cause
+	}
+	cancel := req.cancel
+	req.ctxMu.Unlock()
+	if cancel != nil {
+		cancel(cause)
+	}
 }
 
 func (c *serverConn) serve() {
 	r := NewReader(c.nc)
 	r.Trace = c.srv.Trace
+	// Without a trace nobody needs each PARAMS record decoded on its own:
+	// the stream is decoded whole when it ends, its strings sharing one
+	// allocation.
+	r.rawParams = c.srv.Trace == nil
+	r.ownBodies = true // BEGIN_REQUEST is used before the next read
 	for {
 		rec, err := r.ReadRecord()
 		if err != nil {
@@ -444,11 +491,13 @@ func (c *serverConn) close(cause error) {
 		}
 	}
 	c.mu.Unlock()
+	// Closed first, so that nothing a handler woken by the cancel writes
+	// (its END_REQUEST) reaches the peer.
+	c.nc.Close()
 	c.cancel(cause)
 	for _, req := range reqs {
 		req.abort(cause)
 	}
-	c.nc.Close()
 }
 
 // closeGracefully ends the connection after a response: it stops taking
@@ -479,15 +528,45 @@ func (c *serverConn) closeIfIdle() {
 	idle := len(c.reqs) == 0
 	c.mu.Unlock()
 	if idle {
+		c.wmu.Lock()
+		if c.w.Buffered() > 0 {
+			c.w.Flush() // an END_REQUEST left for a writer that came after it
+		}
+		c.wmu.Unlock()
 		c.close(ErrServerClosed)
 	}
 }
 
 // write runs fn with the connection's Writer. A failed write breaks the
 // stream, so the connection is closed.
+//
+// Records fn leaves held (end does) go out with the next writer's records:
+// whoever finds nobody waiting writes everything held, so many responses
+// ending at once share a write.
 func (c *serverConn) write(fn func(w *Writer) error) error {
+	return c.writeLinger(false, fn)
+}
+
+// writeLinger is write; with linger, records fn leaves held wait while the
+// goroutine yields once (runtime.Gosched) before they are written, unless
+// another writer took them along meanwhile.
+func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
+	c.wwait.Add(1)
 	c.wmu.Lock()
+	c.wwait.Add(-1)
 	err := fn(c.w)
+	if err == nil && c.w.Buffered() > 0 && c.wwait.Load() == 0 {
+		if linger {
+			c.wmu.Unlock()
+			runtime.Gosched()
+			c.wwait.Add(1)
+			c.wmu.Lock()
+			c.wwait.Add(-1)
+		}
+		if c.w.Buffered() > 0 && c.wwait.Load() == 0 {
+			err = c.w.Flush()
+		}
+	}
 	c.wmu.Unlock()
 	if err != nil {
 		c.mu.Lock()
@@ -513,7 +592,7 @@ func (c *serverConn) handle(rec *Record) bool {
 	case TypeBeginRequest:
 		return c.handleBegin(rec)
 	case TypeParams:
-		c.handleParams(rec)
+		return c.handleParams(rec)
 	case TypeStdin, TypeData:
 		c.handleInput(rec)
 	case TypeAbortRequest:
@@ -587,47 +666,115 @@ func (c *serverConn) handleBegin(rec *Record) bool {
 	}
 	if reject != StatusRequestComplete {
 		c.ended[id] = true
+		// Judged now, before an active request can end meanwhile: while
+		// one is active, closing is its end's business (see end), and a
+		// close here could cut its END_REQUEST.
+		idle := len(c.reqs) == 0
 		c.mu.Unlock()
 		err := c.write(func(w *Writer) error { return w.WriteEndRequest(id, 0, reject) })
-		if err == nil && (!keep || c.srv.isClosing()) && reject != StatusCantMpxConn {
-			c.mu.Lock()
-			idle := len(c.reqs) == 0
-			c.mu.Unlock()
-			if idle {
-				c.closeGracefully()
-			}
+		if err == nil && (!keep || c.srv.isClosing()) && reject != StatusCantMpxConn && idle {
+			c.closeGracefully()
 		}
 		return err == nil
 	}
-	ctx, cancel := context.WithCancelCause(c.ctx)
-	req := &serverRequest{id: id, role: b.Role, keepConn: keep, ctx: ctx, cancel: cancel,
-		stdin: newInputStream()}
+	req := &serverRequest{conn: c, id: id, role: b.Role, keepConn: keep}
+	req.stdin = &req.stdinBuf
+	req.stdin.pool = &c.srv.chunks
 	if b.Role == RoleFilter {
-		req.data = newInputStream()
+		req.data = &inputStream{pool: &c.srv.chunks}
 	}
 	c.reqs[id] = req
 	c.mu.Unlock()
 	return true
 }
 
-func (c *serverConn) handleParams(rec *Record) {
+func (c *serverConn) handleParams(rec *Record) bool {
 	req := c.lookup(rec)
 	if req == nil {
-		return
+		return true
 	}
 	if req.started {
 		c.srv.logf("fcgi: server: %s: record %d: PARAMS for request %d after its PARAMS stream ended ignored",
 			c.name, rec.Index, req.id)
-		return
+		return true
 	}
 	if p, ok := rec.Body.(*Pairs); ok {
 		for _, f := range p.Fields {
 			req.params = append(req.params, f.Pair)
 		}
+	} else if content := rec.Content(); len(content) > 0 {
+		if len(req.rawParams)+len(content) > maxRawParams {
+			c.srv.logf("fcgi: server: %s: record %d: PARAMS of request %d longer than %d bytes",
+				c.name, rec.Index, req.id, maxRawParams)
+			return false
+		}
+		req.rawParams += string(content)
 	}
 	if rec.ContentLength == 0 {
+		if req.rawParams != "" {
+			params, err := parseParams(req.rawParams)
+			if err != nil {
+				c.srv.logf("fcgi: server: %s: record %d: PARAMS of request %d: %w", c.name, rec.Index, req.id, err)
+				return false
+			}
+			req.params, req.rawParams = params, ""
+		}
 		c.start(req)
 	}
+	return true
+}
+
+// maxRawParams bounds the PARAMS stream of one request.
+const maxRawParams = 4 * DefaultMaxPairLen
+
+// parseParams decodes a whole PARAMS stream; names and values are
+// substrings of s.
+func parseParams(s string) ([]Pair, error) {
+	n := 0
+	for rest := s; len(rest) > 0; n++ {
+		k := pairLenAt(rest)
+		if k == 0 {
+			return nil, fmt.Errorf("%w (%d bytes of it were sent)", ErrPairTruncated, len(rest))
+		}
+		rest = rest[k:]
+	}
+	out := make([]Pair, 0, n)
+	for len(s) > 0 {
+		nl, a := lenAt(s)
+		vl, b := lenAt(s[a:])
+		h := a + b
+		out = append(out, Pair{Name: s[h : h+nl], Value: s[h+nl : h+nl+vl]})
+		s = s[h+nl+vl:]
+	}
+	return out, nil
+}
+
+// pairLenAt returns the wire length of the pair at the start of s, or 0 if
+// s ends inside it.
+func pairLenAt(s string) int {
+	nl, a := lenAt(s)
+	if a == 0 {
+		return 0
+	}
+	vl, b := lenAt(s[a:])
+	if b == 0 || len(s)-a-b < nl || len(s)-a-b-nl < vl {
+		return 0
+	}
+	return a + b + nl + vl
+}
+
+// lenAt decodes the length field at the start of s (spec §3.4) and its
+// size, 0 if s is too short.
+func lenAt(s string) (n, size int) {
+	switch {
+	case len(s) == 0:
+		return 0, 0
+	case s[0]&0x80 == 0:
+		return int(s[0]), 1
+	case len(s) < 4:
+		return 0, 0
+	}
+	return int(s[0]&0x7f)<<24 | int(s[1])<<16 | int(s[2])<<8 | int(s[3]), 4
 }
 
 func (c *serverConn) handleInput(rec *Record) {
@@ -651,7 +798,9 @@ func (c *serverConn) handleInput(rec *Record) {
 		}
 		return
 	}
-	if !s.write(rec.Content(), req.ctx.Done()) {
+	// An abort ends the stream, which ends a wait for room; so does the
+	// connection's loss.
+	if !s.write(rec.Content(), c.ctx.Done()) {
 		c.srv.logf("fcgi: server: %s: record %d: %s for request %d after its stream ended ignored",
 			c.name, rec.Index, rec.Type, req.id)
 	}
@@ -668,7 +817,7 @@ func (c *serverConn) handleAbort(rec *Record) {
 		return
 	}
 	// No handler yet: end the request now.
-	c.end(req, 0, StatusRequestComplete)
+	c.end(req, 0, StatusRequestComplete, ending{})
 }
 
 // start runs the handler of req on its own goroutine.
@@ -685,12 +834,14 @@ func (c *serverConn) start(req *serverRequest) {
 	}
 	req.started = true
 	c.mu.Unlock()
-	sr := &ServerRequest{ID: req.id, Role: req.role, KeepConn: req.keepConn, Params: req.params,
-		Stdin: req.stdin, Data: bytes.NewReader(nil), ctx: req.ctx}
+	sr := &req.sr
+	*sr = ServerRequest{ID: req.id, Role: req.role, KeepConn: req.keepConn, Params: req.params,
+		Stdin: req.stdin, Data: eofReader{}, req: req}
 	if req.data != nil {
 		sr.Data = req.data
 	}
-	w := &ResponseWriter{c: c, req: req}
+	w := &req.rw
+	w.c, w.req, w.pending = c, req, req.pendBuf[:0]
 	h := c.srv.handler()
 	c.handlers.Add(1)
 	go func() {
@@ -704,16 +855,41 @@ func (c *serverConn) start(req *serverRequest) {
 			if req.data != nil {
 				req.data.discard()
 			}
-			req.cancel(context.Canceled)
+			req.cancelWith(context.Canceled)
 		}()
 		h.ServeFCGI(w, sr)
 	}()
 }
 
-// end makes req inactive, then writes its END_REQUEST, then closes the
-// connection if the request did not ask to keep it (or the server is
-// shutting down and nothing else runs on it).
-func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolStatus) error {
+// ending is what goes out in front of a request's END_REQUEST.
+type ending struct {
+	t           RecordType // stream of pending
+	pending     []byte     // buffered content
+	closeStdout bool       // the empty STDOUT record
+	closeStderr bool       // the empty STDERR record
+}
+
+// write writes the records of e for request id.
+func (e ending) write(w *Writer, id uint16) error {
+	if err := w.WriteStream(e.t, id, e.pending); err != nil {
+		return err
+	}
+	if e.closeStdout {
+		if err := w.CloseStream(TypeStdout, id); err != nil {
+			return err
+		}
+	}
+	if e.closeStderr {
+		return w.CloseStream(TypeStderr, id)
+	}
+	return nil
+}
+
+// end makes req inactive, then writes its last records (last) and its
+// END_REQUEST in one write, then closes the connection if the request did
+// not ask to keep it (or the server is shutting down and nothing else runs
+// on it).
+func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolStatus, last ending) error {
 	c.mu.Lock()
 	if c.reqs[req.id] != req {
 		// Already dropped with the connection.
@@ -725,8 +901,28 @@ func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolSt
 	idle := len(c.reqs) == 0
 	c.mu.Unlock()
 	c.srv.releaseReq()
-	err := c.write(func(w *Writer) error { return w.WriteEndRequest(req.id, appStatus, status) })
-	if err == nil && (!req.keepConn || (idle && c.srv.isClosing())) {
+	closeAfter := !req.keepConn || (idle && c.srv.isClosing())
+	// With other requests running on the connection, their handlers may
+	// be about to end too: the records wait while this goroutine yields
+	// once, so that those ending meanwhile share the write.
+	linger := !idle && !closeAfter
+	err := c.writeLinger(linger, func(w *Writer) error {
+		w.Hold()
+		if err := last.write(w, req.id); err != nil {
+			w.drop()
+			return err
+		}
+		if err := w.WriteEndRequest(req.id, appStatus, status); err != nil {
+			w.drop()
+			return err
+		}
+		if closeAfter {
+			return w.Flush()
+		}
+		w.release() // write leaves them for a waiting writer, or flushes
+		return nil
+	})
+	if err == nil && closeAfter {
 		c.closeGracefully()
 	}
 	return err
@@ -734,7 +930,7 @@ func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolSt
 
 // abort cancels the request and makes its input streams fail.
 func (req *serverRequest) abort(cause error) {
-	req.cancel(cause)
+	req.cancelWith(cause)
 	req.stdin.closeWith(cause)
 	if req.data != nil {
 		req.data.closeWith(cause)
@@ -742,50 +938,206 @@ func (req *serverRequest) abort(cause error) {
 }
 
 // inputStream is the STDIN or DATA stream of one request: the connection's
-// reader loop appends what arrives, the handler reads it.
+// reader loop appends what arrives, the handler reads it. Content is kept in
+// chunks that are reused once read, and WriteTo hands whole chunks to the
+// destination (io.Copy from ServerRequest.Stdin uses it), so a long stream
+// costs no allocation per record.
 type inputStream struct {
 	mu      sync.Mutex
-	buf     bytes.Buffer
-	err     error // io.EOF after the empty record, or why the stream failed
-	dropped bool  // the handler returned: input is discarded
-	changed chan struct{}
+	chunks  [][]byte // unread content in order from chunks[first][head:]
+	first   int
+	head    int
+	size    int      // unread bytes
+	spare   [][]byte // read chunks, for reuse
+	err     error    // io.EOF after the empty record, or why the stream failed
+	dropped bool     // the handler returned: input is discarded
+	// Wake-up tokens (capacity 1), made by the first to wait: readable
+	// for readers (data or the end), writable for the reader loop (room).
+	readable, writable chan struct{}
+	// pool holds the Server's large chunks (*[inputChunk]byte), shared
+	// by the requests that follow one another; nil: no sharing.
+	pool *sync.Pool
+	// First arrays of chunks and spare.
+	chunkArr [8][]byte
+	spareArr [maxSpare][]byte
 }
 
-func newInputStream() *inputStream { return &inputStream{changed: make(chan struct{})} }
+// Chunk sizes of an inputStream.
+const (
+	minInputChunk = 4 << 10  // small records share chunks of this size
+	inputChunk    = 64 << 10 // the chunk of a large record, from Server's pool
+	maxSpare      = 4        // read chunks a stream keeps for reuse
+)
 
-// signal wakes every waiter; s.mu must be held.
-func (s *inputStream) signal() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+// post leaves a wake-up token in ch, if anybody ever waited on it.
+func post(ch chan struct{}) {
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitReadable returns the readers' token channel; s.mu is held.
+func (s *inputStream) waitReadable() chan struct{} {
+	if s.readable == nil {
+		s.readable = make(chan struct{}, 1)
+	}
+	return s.readable
 }
 
 // Read reads what has arrived, waiting for more until the stream ends.
 func (s *inputStream) Read(p []byte) (int, error) {
+	s.mu.Lock()
 	for {
-		s.mu.Lock()
-		if s.buf.Len() > 0 {
-			n, _ := s.buf.Read(p)
-			s.signal()
+		if s.size > 0 && len(p) > 0 {
+			n := 0
+			for n < len(p) && s.size > 0 {
+				k := copy(p[n:], s.chunks[s.first][s.head:])
+				n += k
+				s.head += k
+				s.size -= k
+				if s.head == len(s.chunks[s.first]) {
+					s.recycle(s.popChunk())
+				}
+			}
+			if s.size > 0 {
+				post(s.readable)
+			}
+			post(s.writable)
 			s.mu.Unlock()
 			return n, nil
 		}
 		if s.err != nil || len(p) == 0 {
 			err := s.err
+			post(s.readable) // wake the next reader too
 			s.mu.Unlock()
 			return 0, err
 		}
-		ch := s.changed
+		ch := s.waitReadable()
 		s.mu.Unlock()
 		<-ch
+		s.mu.Lock()
 	}
 }
 
-// write appends p, waiting while more than maxBufferedInput bytes are
-// unread, until done is closed. It reports false if the stream had already
-// ended.
-func (s *inputStream) write(p []byte, done <-chan struct{}) bool {
+// WriteTo writes the stream to dst until it ends, handing each chunk of
+// content over as it came, without copying it. It returns nil at the end of
+// the stream (io.EOF), or the error that ended it.
+func (s *inputStream) WriteTo(dst io.Writer) (int64, error) {
+	var total int64
+	s.mu.Lock()
 	for {
+		if s.size > 0 {
+			c := s.chunks[s.first][s.head:]
+			chunk := s.popChunk()
+			s.size -= len(c)
+			post(s.writable)
+			s.mu.Unlock()
+			n, err := dst.Write(c)
+			total += int64(n)
+			if err == nil && n < len(c) {
+				err = io.ErrShortWrite
+			}
+			s.mu.Lock()
+			s.recycle(chunk)
+			if err != nil {
+				s.mu.Unlock()
+				return total, err
+			}
+			continue
+		}
+		if s.err != nil {
+			err := s.err
+			post(s.readable)
+			s.mu.Unlock()
+			if err == io.EOF {
+				err = nil
+			}
+			return total, err
+		}
+		ch := s.waitReadable()
+		s.mu.Unlock()
+		<-ch
 		s.mu.Lock()
+	}
+}
+
+// popChunk removes the first chunk and returns it; s.mu is held.
+func (s *inputStream) popChunk() []byte {
+	c := s.chunks[s.first]
+	s.chunks[s.first] = nil
+	s.first++
+	if s.first == len(s.chunks) {
+		s.chunks, s.first = s.chunks[:0], 0
+	}
+	s.head = 0
+	return c
+}
+
+// recycle keeps a read chunk for reuse; s.mu is held.
+func (s *inputStream) recycle(c []byte) {
+	if len(s.spare) < maxSpare && !s.dropped {
+		if s.spare == nil {
+			s.spare = s.spareArr[:0]
+		}
+		s.spare = append(s.spare, c[:0])
+		return
+	}
+	s.release(c)
+}
+
+// release gives a chunk of the shared size back to the Server's pool.
+func (s *inputStream) release(c []byte) {
+	if s.pool != nil && cap(c) == inputChunk {
+		s.pool.Put((*[inputChunk]byte)(c[:inputChunk]))
+	}
+}
+
+// add appends a copy of p; s.mu is held.
+func (s *inputStream) add(p []byte) {
+	if n := len(s.chunks); n > s.first {
+		if last := s.chunks[n-1]; cap(last)-len(last) >= len(p) {
+			s.chunks[n-1] = append(last, p...)
+			s.size += len(p)
+			return
+		}
+	}
+	var c []byte
+	for i := len(s.spare) - 1; i >= 0; i-- {
+		if cap(s.spare[i]) >= len(p) {
+			c = s.spare[i]
+			s.spare[i] = s.spare[len(s.spare)-1]
+			s.spare[len(s.spare)-1] = nil
+			s.spare = s.spare[:len(s.spare)-1]
+			break
+		}
+	}
+	if c == nil && len(p) > minInputChunk && s.pool != nil {
+		if a, _ := s.pool.Get().(*[inputChunk]byte); a != nil {
+			c = a[:0]
+		} else {
+			c = make([]byte, 0, inputChunk)
+		}
+	}
+	if c == nil {
+		c = make([]byte, 0, max(len(p), minInputChunk))
+	}
+	if s.chunks == nil {
+		s.chunks = s.chunkArr[:0]
+	}
+	s.chunks = append(s.chunks, append(c, p...))
+	s.size += len(p)
+}
+
+// write appends p, waiting while more than maxBufferedInput bytes are
+// unread, until the handler reads, the stream ends (the request is aborted
+// or its handler returned) or done is closed. It reports false if the
+// stream had already ended.
+func (s *inputStream) write(p []byte, done <-chan struct{}) bool {
+	s.mu.Lock()
+	for {
 		if s.dropped {
 			s.mu.Unlock()
 			return true
@@ -795,19 +1147,23 @@ func (s *inputStream) write(p []byte, done <-chan struct{}) bool {
 			s.mu.Unlock()
 			return !ended
 		}
-		if s.buf.Len() == 0 || s.buf.Len()+len(p) <= maxBufferedInput {
-			s.buf.Write(p)
-			s.signal()
+		if s.size == 0 || s.size+len(p) <= maxBufferedInput {
+			s.add(p)
+			post(s.readable)
 			s.mu.Unlock()
 			return true
 		}
-		ch := s.changed
+		if s.writable == nil {
+			s.writable = make(chan struct{}, 1)
+		}
+		ch := s.writable
 		s.mu.Unlock()
 		select {
 		case <-ch:
 		case <-done:
 			return true
 		}
+		s.mu.Lock()
 	}
 }
 
@@ -820,7 +1176,8 @@ func (s *inputStream) closeWith(err error) bool {
 		return false
 	}
 	s.err = err
-	s.signal()
+	post(s.readable)
+	post(s.writable)
 	return true
 }
 
@@ -829,12 +1186,26 @@ func (s *inputStream) discard() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropped = true
-	s.buf = bytes.Buffer{}
+	for _, c := range s.chunks[s.first:] {
+		s.release(c)
+	}
+	for _, c := range s.spare {
+		s.release(c)
+	}
+	clear(s.chunks)
+	clear(s.spare)
+	s.chunks, s.spare, s.first, s.head, s.size = nil, nil, 0, 0, 0
 	if s.err == nil {
 		s.err = io.ErrClosedPipe
 	}
-	s.signal()
+	post(s.readable)
+	post(s.writable)
 }
+
+// eofReader is the empty DATA stream of a request that has none.
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // ResponseWriter writes one request's response. Write and Stderr buffer up
 // to 65535 bytes per stream; a full buffer, Flush, a write to the other
@@ -899,9 +1270,9 @@ func (w *ResponseWriter) End(appStatus uint32, status ProtocolStatus) error {
 		return w.endedErr()
 	}
 	w.ended = true
-	ferr := w.flushLocked()
-	eerr := w.c.end(w.req, appStatus, status)
-	return errors.Join(ferr, eerr)
+	err := w.c.end(w.req, appStatus, status, ending{t: w.pendType, pending: w.pending})
+	w.pending = w.pending[:0]
+	return err
 }
 
 // WriteFault writes a deliberately malformed record on this connection (see
@@ -996,18 +1367,10 @@ func (w *ResponseWriter) finish() {
 		return
 	}
 	w.ended = true
-	id, stderr := w.req.id, w.stderrUsed
-	// A failed write closes the connection; end still releases the request.
-	if w.flushLocked() == nil {
-		w.c.write(func(wr *Writer) error {
-			if err := wr.CloseStream(TypeStdout, id); err != nil {
-				return err
-			}
-			if stderr {
-				return wr.CloseStream(TypeStderr, id)
-			}
-			return nil
-		})
-	}
-	w.c.end(w.req, w.appStatus, StatusRequestComplete)
+	// What is buffered, the empty records and END_REQUEST go out in one
+	// write. A failed write closes the connection; end still releases
+	// the request.
+	w.c.end(w.req, w.appStatus, StatusRequestComplete, ending{t: w.pendType, pending: w.pending,
+		closeStdout: true, closeStderr: w.stderrUsed})
+	w.pending = w.pending[:0]
 }

@@ -1206,3 +1206,117 @@ func TestServerWithClient(t *testing.T) {
 type writerFunc func(p []byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// countingConn counts the Write calls made on a connection.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int32
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestServerResponseOneWrite: a small response, its empty records and
+// END_REQUEST go out in one write; so does a response that ends with End.
+// A write to STDERR after STDOUT sends the STDOUT buffered so far first, as
+// documented, and the rest goes out in one more write.
+func TestServerResponseOneWrite(t *testing.T) {
+	srv := &fcgi.Server{Handler: fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
+		io.WriteString(w, "Content-Type: text/plain\r\n\r\nhello "+r.Param("N"))
+		if r.Param("N") == "stderr" {
+			io.WriteString(w.Stderr(), "a warning")
+		}
+		if r.Param("N") == "end" {
+			w.End(3, fcgi.StatusRequestComplete)
+		}
+	})}
+	l, err := net.Listen("unix", filepath.Join(shortTempDir(t), "s.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	served := make(chan struct{})
+	conns := make(chan *countingConn, 1)
+	go func() {
+		defer close(served)
+		nc, err := l.Accept()
+		if err != nil {
+			close(conns)
+			return
+		}
+		cc := &countingConn{Conn: nc}
+		conns <- cc
+		srv.ServeConn(cc)
+	}()
+	c := dial(t, endpoint{"unix", l.Addr().String()})
+	cc := <-conns
+	if cc == nil {
+		t.Fatal("no connection accepted")
+	}
+	writes := int32(0)
+	for i, n := range []string{"plain", "stderr", "end"} {
+		id := uint16(i + 1)
+		c.send(id, fcgi.RoleResponder, true, []fcgi.Pair{{Name: "N", Value: n}}, nil, nil)
+		resp := c.response(id)
+		if !strings.HasSuffix(string(resp.Stdout), "hello "+n) || resp.End == nil {
+			t.Fatalf("%s: stdout %q", n, resp.Stdout)
+		}
+		if n == "stderr" && (string(resp.Stderr) != "a warning" || len(resp.StderrRecs) != 2) {
+			t.Errorf("stderr: %q in %d records, want the warning and the empty record", resp.Stderr, len(resp.StderrRecs))
+		}
+		if n == "end" && resp.End.AppStatus != 3 {
+			t.Errorf("End: app status %d, want 3", resp.End.AppStatus)
+		}
+		want := int32(1)
+		if n == "stderr" {
+			want = 2
+		}
+		if got := cc.writes.Load() - writes; got != want {
+			t.Errorf("%s: the server made %d writes for the response, want %d", n, got, want)
+		}
+		writes += want
+	}
+	c.nc.Close()
+	<-served
+}
+
+// TestServerLargeStdin: a body of several MiB reaches the handler whole,
+// whether it drains Stdin with io.Copy (WriteTo) or reads it in small
+// pieces.
+func TestServerLargeStdin(t *testing.T) {
+	body := make([]byte, 5<<20+3)
+	for i := range body {
+		body[i] = byte(i * 31)
+	}
+	srv := &fcgi.Server{Handler: fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
+		var got bytes.Buffer
+		var err error
+		if r.Param("MODE") == "copy" {
+			_, err = io.Copy(&got, r.Stdin)
+		} else {
+			buf := make([]byte, 1000)
+			for err == nil {
+				var n int
+				n, err = r.Stdin.Read(buf)
+				got.Write(buf[:n])
+			}
+			if err == io.EOF {
+				err = nil
+			}
+		}
+		fmt.Fprintf(w, "Content-Type: text/plain\r\n\r\n%v %v", err, bytes.Equal(got.Bytes(), body))
+	})}
+	ep := serve(t, srv, "unix")
+	c := fcgi.NewClient("unix:"+ep.addr, fcgi.Options{})
+	defer c.Close()
+	for _, mode := range []string{"copy", "read"} {
+		var out bytes.Buffer
+		_, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{Name: "MODE", Value: mode}},
+			Stdin: bytes.NewReader(body), Stdout: &out})
+		if err != nil || !strings.HasSuffix(out.String(), "<nil> true") {
+			t.Errorf("%s: %v, stdout %q", mode, err, out.String())
+		}
+	}
+}

@@ -1,4 +1,4 @@
-// Writer: encodes records, one Write call per record.
+// Writer: encodes records, one write per record or one per held batch.
 
 package fcgi
 
@@ -6,28 +6,79 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 )
 
-// Writer writes records to a stream. Each record is assembled in a reused
-// buffer and handed to the underlying io.Writer in exactly one Write call, so
-// records of concurrent requests never interleave as long as callers
-// serialize their calls. A Writer is not safe for concurrent use.
+// Writer writes records to a stream. A record goes to the underlying
+// io.Writer in exactly one Write call, assembled in a buffer that grows on
+// demand, so records of concurrent requests never interleave as long as
+// callers serialize their calls. A Writer is not safe for concurrent use.
+//
+// On a *net.TCPConn or *net.UnixConn a record whose content is at least
+// 2 KiB is not copied: its header, content and padding go out in one
+// net.Buffers write (a writev system call, repeated only if the kernel
+// takes part of it, as a Write would be).
+//
+// Between Hold and Flush, records are kept in the buffer and go out
+// together, in one Write (or one writev when large content joins them), so
+// a request's head of several records costs one system call.
 type Writer struct {
-	w     io.Writer
-	buf   []byte
-	off   int64
-	index int
-	pairs map[streamKey]*pairStream
-	pbuf  []byte // encoded params, reused
+	w      io.Writer
+	vec    bool // w writes net.Buffers with one writev
+	buf    []byte
+	recs   []pendingRecord // records in buf (and the external one), not yet written
+	hold   bool
+	writes int   // writes made, for marks
+	off    int64 // bytes accepted by w
+	index  int
+	pairs  map[streamKey]*pairStream
+	pbuf   []byte // encoded params of a PARAMS stream longer than one record, reused
 
-	// Trace, when set, is called after each record is written.
+	// Large record going out with writev, set during write.
+	extContent, extPadding []byte
+	vecs                   net.Buffers
+	iov                    [3][]byte
+	scratch                []byte // a large record assembled for a trace only
+
+	// traceFirst makes the Writer call Trace before a record's bytes are
+	// handed to w (the client: no trace shows an answer before the record
+	// that caused it) instead of after.
+	traceFirst bool
+
+	// Trace, when set, is called for each record written: after it went
+	// out (before, for a client Conn's Writer).
 	Trace Trace
 }
 
+// pendingRecord is a record between being encoded and being written.
+type pendingRecord struct {
+	h     Header
+	start int // offset in buf; for the external record, of its header
+	index int
+	ext   bool // content and padding are extContent, extPadding
+}
+
+// Buffer sizes.
+const (
+	// vecContent is the content length from which a record on a
+	// connection goes out with writev instead of being copied.
+	vecContent = 2 << 10
+	// maxHeld bounds the bytes held in the buffer: a record that would
+	// grow it past this writes what is held first.
+	maxHeld = HeaderLen + MaxContent + MaxPadding
+	// minBuf is the first allocation of the buffer.
+	minBuf = 1 << 10
+)
+
 // NewWriter returns a Writer writing to w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: w, buf: make([]byte, 0, HeaderLen+MaxContent+8)}
+	wr := &Writer{w: w}
+	switch w.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		wr.vec = true
+	}
+	return wr
 }
 
 // Offset returns the number of bytes written so far.
@@ -35,6 +86,23 @@ func (w *Writer) Offset() int64 { return w.off }
 
 // ErrContentTooLong: a record's content exceeds 65535 bytes.
 var ErrContentTooLong = errors.New("fcgi: record content longer than 65535 bytes")
+
+// Hold makes the Writer keep the records written from now on until Flush,
+// which writes them together. A record that would make the held bytes
+// exceed one maximal record writes what is held first; large content on a
+// connection goes out at once with what is held (see Writer). Errors are
+// reported by the call that writes.
+func (w *Writer) Hold() { w.hold = true }
+
+// Flush writes the held records and ends holding. On failure it returns a
+// *WriteError naming the first record that was not written whole.
+func (w *Writer) Flush() error {
+	w.hold = false
+	return w.flush()
+}
+
+// Buffered returns the number of bytes held and not yet written.
+func (w *Writer) Buffered() int { return len(w.buf) }
 
 // WriteRecord writes one record of type t for request id with the given
 // content, padded to a multiple of 8 bytes.
@@ -44,37 +112,149 @@ func (w *Writer) WriteRecord(t RecordType, id uint16, content []byte) error {
 	}
 	pad := PaddingFor(len(content))
 	h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(len(content)), PaddingLength: pad}
-	b := AppendHeader(w.buf[:0], h)
-	b = append(b, content...)
-	b = append(b, zeros[:pad]...)
-	return w.emit(h, b)
+	return w.record(h, content, zeros[:pad])
 }
 
 var zeros [MaxPadding]byte
 
-// emit writes b, one record, in a single Write and traces it.
-func (w *Writer) emit(h Header, b []byte) error {
-	w.buf = b[:0]
-	n, err := w.w.Write(b)
-	start := w.off
-	w.off += int64(n)
-	idx := w.index
-	w.index++
-	if err != nil {
-		return &WriteError{Index: idx, Offset: start, Written: n, Err: err}
+// record writes, or holds, one record: header h, then content and padding
+// exactly as given.
+func (w *Writer) record(h Header, content, padding []byte) error {
+	if w.vec && len(content) >= vecContent {
+		return w.writeVec(h, content, padding)
 	}
-	if w.Trace != nil {
-		rec := &Record{Header: h, Index: idx, Offset: start, Raw: b}
-		var bodyErr error
-		if h.Version == Version1 && h.RecordLen() == len(b) {
-			rec.Body, bodyErr = decodeBody(h, rec.Content(), &w.pairs, DefaultMaxPairLen)
+	return w.small(h, content, padding)
+}
+
+// small writes, or holds, a record copied into the buffer (content does
+// not escape, so the fixed bodies stay on the caller's stack).
+func (w *Writer) small(h Header, content, padding []byte) error {
+	n := HeaderLen + len(content) + len(padding)
+	if len(w.buf) > 0 && len(w.buf)+n > maxHeld {
+		if err := w.flush(); err != nil {
+			return err
 		}
-		w.Trace(Event{Dir: Sent, Time: time.Now(), Record: rec, Err: bodyErr})
+	}
+	w.grow(n)
+	start := len(w.buf)
+	w.buf = AppendHeader(w.buf, h)
+	w.buf = append(w.buf, content...)
+	w.buf = append(w.buf, padding...)
+	w.added(h, start, false)
+	if w.hold {
+		return nil
+	}
+	return w.flush()
+}
+
+// grow makes room for n more bytes in buf.
+func (w *Writer) grow(n int) {
+	if cap(w.buf)-len(w.buf) >= n {
+		return
+	}
+	b := make([]byte, len(w.buf), max(2*cap(w.buf), len(w.buf)+n, minBuf))
+	copy(b, w.buf)
+	w.buf = b
+}
+
+// added registers the record just encoded at start and traces it if the
+// trace comes first.
+func (w *Writer) added(h Header, start int, ext bool) {
+	w.recs = append(w.recs, pendingRecord{h: h, start: start, index: w.index, ext: ext})
+	w.index++
+	if w.traceFirst && w.Trace != nil {
+		w.trace(&w.recs[len(w.recs)-1], w.off, len(w.buf))
+	}
+}
+
+// writeVec writes what is held and the record h with large content in one
+// net.Buffers write.
+func (w *Writer) writeVec(h Header, content, padding []byte) error {
+	w.grow(HeaderLen)
+	start := len(w.buf)
+	w.buf = AppendHeader(w.buf, h)
+	w.extContent, w.extPadding = content, padding
+	w.added(h, start, true)
+	w.iov = [3][]byte{w.buf, content, padding}
+	w.vecs = w.iov[:]
+	if len(padding) == 0 {
+		w.vecs = w.iov[:2]
+	}
+	n, err := w.vecs.WriteTo(w.w)
+	w.iov = [3][]byte{}
+	w.vecs = nil
+	err = w.done(int(n), err)
+	w.extContent, w.extPadding = nil, nil
+	return err
+}
+
+// flush writes the held records in one Write.
+func (w *Writer) flush() error {
+	if len(w.recs) == 0 {
+		return nil
+	}
+	n, err := w.w.Write(w.buf)
+	return w.done(n, err)
+}
+
+// done accounts for n bytes of the pending records having been written:
+// it traces the records that went out whole (unless traced before), and
+// returns a *WriteError for the first one cut by err.
+func (w *Writer) done(n int, err error) error {
+	base := w.off
+	w.off += int64(n)
+	w.writes++
+	total := len(w.buf) + len(w.extContent) + len(w.extPadding)
+	if err == nil && n < total {
+		err = io.ErrShortWrite
+	}
+	var werr *WriteError
+	for i := range w.recs {
+		r := &w.recs[i]
+		end := total
+		if i+1 < len(w.recs) {
+			end = w.recs[i+1].start
+		}
+		if end > n || (err != nil && i == len(w.recs)-1) {
+			werr = &WriteError{Index: r.index, Offset: base + int64(r.start), Written: max(n-r.start, 0), Err: err}
+			break
+		}
+		if !w.traceFirst && w.Trace != nil {
+			w.trace(r, base, end)
+		}
+	}
+	w.buf = w.buf[:0]
+	clear(w.recs)
+	w.recs = w.recs[:0]
+	if werr != nil {
+		w.hold = false
+		return werr
 	}
 	return nil
 }
 
-// WriteError reports a failed write and how many bytes of the record went out.
+// trace calls Trace for the pending record r, which ends at end in buf;
+// base is the stream offset of buf[0].
+func (w *Writer) trace(r *pendingRecord, base int64, end int) {
+	var raw []byte
+	if r.ext {
+		w.scratch = append(append(append(w.scratch[:0], w.buf[r.start:r.start+HeaderLen]...), w.extContent...), w.extPadding...)
+		raw = w.scratch
+	} else {
+		raw = w.buf[r.start:end]
+	}
+	h := r.h
+	rec := &Record{Header: h, Index: r.index, Offset: base + int64(r.start), Raw: raw}
+	var bodyErr error
+	if h.Version == Version1 && h.RecordLen() == len(raw) {
+		rec.Body, bodyErr = decodeBody(h, rec.Content(), &w.pairs, DefaultMaxPairLen)
+	}
+	w.Trace(Event{Dir: Sent, Time: time.Now(), Record: rec, Err: bodyErr})
+}
+
+// WriteError reports a failed write and how many bytes of the record went
+// out. After a failed Flush (or a held batch written on the way) it names
+// the first record not written whole; the records before it went out.
 type WriteError struct {
 	Index   int
 	Offset  int64
@@ -88,10 +268,16 @@ func (e *WriteError) Error() string {
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
+// fixed writes a record with the 8-byte body c.
+func (w *Writer) fixed(t RecordType, id uint16, c []byte) error {
+	h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(len(c))}
+	return w.small(h, c, nil)
+}
+
 // WriteBeginRequest writes a BEGIN_REQUEST record (spec §5.1).
 func (w *Writer) WriteBeginRequest(id uint16, role Role, flags Flags) error {
 	var c [beginRequestLen]byte
-	return w.WriteRecord(TypeBeginRequest, id, AppendBeginRequest(c[:0], BeginRequest{Role: role, Flags: flags}))
+	return w.fixed(TypeBeginRequest, id, AppendBeginRequest(c[:0], BeginRequest{Role: role, Flags: flags}))
 }
 
 // WriteAbortRequest writes an ABORT_REQUEST record (spec §5.4).
@@ -102,13 +288,13 @@ func (w *Writer) WriteAbortRequest(id uint16) error {
 // WriteEndRequest writes an END_REQUEST record (spec §5.5).
 func (w *Writer) WriteEndRequest(id uint16, appStatus uint32, status ProtocolStatus) error {
 	var c [endRequestLen]byte
-	return w.WriteRecord(TypeEndRequest, id, AppendEndRequest(c[:0], EndRequest{AppStatus: appStatus, ProtocolStatus: status}))
+	return w.fixed(TypeEndRequest, id, AppendEndRequest(c[:0], EndRequest{AppStatus: appStatus, ProtocolStatus: status}))
 }
 
 // WriteUnknownType writes an UNKNOWN_TYPE management record (spec §4.2).
 func (w *Writer) WriteUnknownType(t RecordType) error {
 	var c [unknownTypeLen]byte
-	return w.WriteRecord(TypeUnknownType, NullRequestID, AppendUnknownType(c[:0], UnknownType{Type: t}))
+	return w.fixed(TypeUnknownType, NullRequestID, AppendUnknownType(c[:0], UnknownType{Type: t}))
 }
 
 // WriteParams writes the whole PARAMS stream of a request: the encoded pairs
@@ -117,10 +303,19 @@ func (w *Writer) WriteUnknownType(t RecordType) error {
 // its own and drops the connection when a pair straddles two. Only a pair
 // longer than one record is split, as spec §3.4 allows.
 func (w *Writer) WriteParams(id uint16, params []Pair) error {
+	size := 0
 	for _, p := range params {
 		if len(p.Name) > maxPairLen || len(p.Value) > maxPairLen {
 			return fmt.Errorf("fcgi: param %.40q longer than 2^31-1 bytes", p.Name)
 		}
+		size += PairLen(p)
+	}
+	if size > 0 && size <= MaxContent {
+		// The usual case: one record, encoded in place.
+		if err := w.paramsInPlace(id, params, size); err != nil {
+			return err
+		}
+		return w.CloseStream(TypeParams, id)
 	}
 	b := w.pbuf[:0]
 	for _, p := range params {
@@ -145,6 +340,29 @@ func (w *Writer) WriteParams(id uint16, params []Pair) error {
 	return w.CloseStream(TypeParams, id)
 }
 
+// paramsInPlace writes params, size bytes encoded, as one PARAMS record
+// encoded straight into the buffer.
+func (w *Writer) paramsInPlace(id uint16, params []Pair, size int) error {
+	pad := PaddingFor(size)
+	n := HeaderLen + size + int(pad)
+	if len(w.buf) > 0 && len(w.buf)+n > maxHeld {
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	w.grow(n)
+	start := len(w.buf)
+	h := Header{Version: Version1, Type: TypeParams, RequestID: id, ContentLength: uint16(size), PaddingLength: pad}
+	w.buf = AppendHeader(w.buf, h)
+	w.buf = AppendPairs(w.buf, params)
+	w.buf = append(w.buf, zeros[:pad]...)
+	w.added(h, start, false)
+	if w.hold {
+		return nil
+	}
+	return w.flush()
+}
+
 // WriteStream writes p as records of type t, each at most 65535 bytes of
 // content. It writes nothing for an empty p: use CloseStream to end a stream.
 func (w *Writer) WriteStream(t RecordType, id uint16, p []byte) error {
@@ -156,6 +374,90 @@ func (w *Writer) WriteStream(t RecordType, id uint16, p []byte) error {
 		p = p[n:]
 	}
 	return nil
+}
+
+// writeFramed writes one record of type t whose content was placed at
+// rec[HeaderLen:]: the header is filled in front of it and the padding
+// after it (cap(rec) must leave room for 7 bytes), so the content is not
+// copied again.
+func (w *Writer) writeFramed(t RecordType, id uint16, rec []byte) error {
+	if w.hold || len(w.buf) > 0 {
+		return w.WriteRecord(t, id, rec[HeaderLen:])
+	}
+	size := len(rec) - HeaderLen
+	pad := PaddingFor(size)
+	h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(size), PaddingLength: pad}
+	AppendHeader(rec[:0], h)
+	rec = append(rec, zeros[:pad]...)
+	saved := w.buf
+	w.buf = rec
+	w.added(h, 0, false)
+	n, err := w.w.Write(rec)
+	err = w.done(n, err)
+	w.buf = saved[:0]
+	return err
+}
+
+// appendFrom writes the n bytes at off in r as records of type t, reading
+// each record's content straight into its place in the buffer. A read
+// error is returned as is, and the record it cut is dropped.
+func (w *Writer) appendFrom(t RecordType, id uint16, r io.ReaderAt, off int64, n int) error {
+	for n > 0 {
+		k := min(n, MaxContent)
+		pad := PaddingFor(k)
+		size := HeaderLen + k + int(pad)
+		if len(w.buf) > 0 && len(w.buf)+size > maxHeld {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		w.grow(size)
+		start := len(w.buf)
+		h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(k), PaddingLength: pad}
+		w.buf = AppendHeader(w.buf, h)
+		if m, err := r.ReadAt(w.buf[start+HeaderLen:start+HeaderLen+k], off); m < k {
+			w.buf = w.buf[:start]
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		off += int64(k)
+		w.buf = append(w.buf[:start+HeaderLen+k], zeros[:pad]...)
+		w.added(h, start, false)
+		if !w.hold {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		n -= k
+	}
+	return nil
+}
+
+// release ends holding without writing: the held records go out with the
+// next record written, or at Flush.
+func (w *Writer) release() { w.hold = false }
+
+// drop forgets the held records and ends holding.
+func (w *Writer) drop() { w.dropFrom(writerMark{}) }
+
+// writerMark is a point in the held records to go back to.
+type writerMark struct{ buf, recs, writes int }
+
+// mark returns the present point of the held records.
+func (w *Writer) mark() writerMark { return writerMark{len(w.buf), len(w.recs), w.writes} }
+
+// dropFrom forgets the records held since m (all of them if the held
+// records were written since) and ends holding.
+func (w *Writer) dropFrom(m writerMark) {
+	if m.writes != w.writes {
+		m = writerMark{}
+	}
+	w.buf = w.buf[:m.buf]
+	clear(w.recs[m.recs:])
+	w.recs = w.recs[:m.recs]
+	w.hold = false
 }
 
 // CloseStream writes the empty record that ends a stream of type t (spec §3.3).
@@ -188,11 +490,8 @@ type Fault struct {
 	Padding []byte
 }
 
-// WriteFault writes f byte for byte, in one Write. Nothing is checked: this
-// is the only way to put a malformed record on the wire.
+// WriteFault writes f byte for byte, in one Write (or one writev). Nothing
+// is checked: this is the only way to put a malformed record on the wire.
 func (w *Writer) WriteFault(f Fault) error {
-	b := AppendHeader(w.buf[:0], f.Header)
-	b = append(b, f.Content...)
-	b = append(b, f.Padding...)
-	return w.emit(f.Header, b)
+	return w.record(f.Header, f.Content, f.Padding)
 }
