@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Route is where the PHP router sends a request.
@@ -51,7 +52,9 @@ type Route struct {
 // split regexp could otherwise produce); a path holding CR or LF is refused
 // (the CVE-2019-11043 trick: a %0a stops the split regexp and php-fpm's
 // PATH_INFO arithmetic underflows; nginx itself only fails to match its
-// location), as is NUL; non-ASCII is allowed, as nginx allows it; and when
+// location), as is NUL; so are the tricks that become "..", "/" or "\\" in
+// a layer that decodes twice, folds Unicode or runs on Windows (see
+// pathTrick), while other non-ASCII is allowed, as nginx allows it; and when
 // the script exists and resolves through symlinks to a file outside the
 // document root it is refused unless AllowSymlinks.
 func RoutePHP(in HTTPInput) (Route, error) {
@@ -106,6 +109,9 @@ func routePHP(in HTTPInput, rx routerRegexps) (Route, error) {
 	if i := strings.IndexAny(uri, "\x00\r\n"); i >= 0 {
 		return Route{}, fmt.Errorf("session: router: path %q has byte %#02x at %d (CVE-2019-11043): %w", uri, uri[i], i, ErrUnsafePath)
 	}
+	if i, why := pathTrick(uri); why != "" {
+		return Route{}, fmt.Errorf("session: router: path %q at byte %d: %s: %w", uri, i, why, ErrUnsafePath)
+	}
 	r := Route{DocumentRoot: root}
 	fsRoot := filepath.Clean(root)
 	local := func(p string) string { return filepath.Join(fsRoot, filepath.FromSlash(p)) }
@@ -147,6 +153,53 @@ func routePHP(in HTTPInput, rx routerRegexps) (Route, error) {
 		}
 	}
 	return r, nil
+}
+
+// lookalikes are the code points that Unicode compatibility folding (NFKC,
+// as some file systems, PHP frameworks and WAFs apply) turns into ".", "/"
+// or "\\", or that render as a slash; a path carrying one is a traversal
+// attempt against whichever layer folds it.
+var lookalikes = map[rune]string{
+	'\u2024': "ONE DOT LEADER (folds to \".\")",
+	'\u2025': "TWO DOT LEADER (folds to \"..\")",
+	'\u2026': "HORIZONTAL ELLIPSIS (folds to \"...\")",
+	'\ufe52': "SMALL FULL STOP (folds to \".\")",
+	'\uff0e': "FULLWIDTH FULL STOP (folds to \".\")",
+	'\uff0f': "FULLWIDTH SOLIDUS (folds to \"/\")",
+	'\uff3c': "FULLWIDTH REVERSE SOLIDUS (folds to \"\\\")",
+	'\ufe68': "SMALL REVERSE SOLIDUS (folds to \"\\\")",
+	'\u2215': "DIVISION SLASH (looks like \"/\")",
+	'\u2044': "FRACTION SLASH (looks like \"/\")",
+}
+
+// pathTrick reports where the decoded, normalized path uri holds a
+// traversal trick aimed at a layer other than ours, and what it is: a
+// percent escape left after decoding (the URL was encoded twice), a
+// backslash (a separator to Windows and to some PHP code), bytes that are
+// not UTF-8 (overlong forms such as %c0%ae for "." among them), or a
+// lookalike. It returns "" when there is none.
+func pathTrick(uri string) (int, string) {
+	for i := 0; i < len(uri); {
+		c := uri[i]
+		switch {
+		case c == '%' && i+2 < len(uri) && isHex(uri[i+1]) && isHex(uri[i+2]):
+			return i, fmt.Sprintf("%q is still a percent escape after decoding (the URL was encoded twice)", uri[i:i+3])
+		case c == '\\':
+			return i, "a backslash, which Windows and some PHP code take for a path separator"
+		case c < utf8.RuneSelf:
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(uri[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i, fmt.Sprintf("byte %#02x is not UTF-8 (an overlong or broken sequence, as %%c0%%ae for \".\")", c)
+		}
+		if why, ok := lookalikes[r]; ok {
+			return i, fmt.Sprintf("U+%04X %s", r, why)
+		}
+		i += n
+	}
+	return 0, ""
 }
 
 // checkSymlinks refuses an existing file that resolves to a path outside

@@ -129,25 +129,48 @@ func TestRouterRefusesEscapes(t *testing.T) {
 		}
 	}
 
-	// Tricks that name an ordinary file inside the root on Linux, where no
-	// layer decodes twice or folds Unicode: refused, or confined.
-	for _, url := range []string{
-		"/%252e%252e/outside/secret.php",         // double-encoded ..
-		"/%252e%252e%252foutside/secret.php",     // double-encoded ../
-		"/..%5coutside%5csecret.php",             // backslash
-		"/..\\..\\outside\\secret.php",           // raw backslash
-		"/%EF%BC%8E%EF%BC%8E/outside/secret.php", // fullwidth dots U+FF0E
-		"/\uff0e\uff0e/outside/secret.php",
-		"/%c0%ae%c0%ae/outside/secret.php",           // overlong UTF-8 "."
-		"/%e0%80%ae%e0%80%ae/outside/secret.php",     // 3-byte overlong "."
-		"/%c0%ae%c0%ae%c0%afoutside%c0%afsecret.php", // overlong "/" as well
-		"/\u2025/outside/secret.php",                 // two dot leader
+	// Tricks that name an ordinary file inside the root on Linux but
+	// escape it in a layer that decodes twice, folds Unicode or takes "\\"
+	// for a separator: refused too, the error naming the trick.
+	for _, tc := range []struct{ url, says string }{
+		{"/%252e%252e/outside/secret.php", "encoded twice"},
+		{"/%252e%252e%252foutside/secret.php", "encoded twice"},
+		{"/x%252fsecret.php", "encoded twice"},
+		{"/..%5coutside%5csecret.php", "backslash"},
+		{"/..\\..\\outside\\secret.php", "backslash"},
+		{"/%EF%BC%8E%EF%BC%8E/outside/secret.php", "U+FF0E FULLWIDTH FULL STOP"},
+		{"/\uff0e\uff0e/outside/secret.php", "U+FF0E"},
+		{"/..\uff0foutside/secret.php", "U+FF0F FULLWIDTH SOLIDUS"},
+		{"/%c0%ae%c0%ae/outside/secret.php", "not UTF-8"},
+		{"/%e0%80%ae%e0%80%ae/outside/secret.php", "not UTF-8"},
+		{"/%c0%ae%c0%ae%c0%afoutside%c0%afsecret.php", "not UTF-8"},
+		{"/%ff/index.php", "not UTF-8"},
+		{"/\u2025/outside/secret.php", "U+2025 TWO DOT LEADER"},
+		{"/sub\u2215a.php", "DIVISION SLASH"},
+	} {
+		r, err := session.RoutePHP(session.HTTPInput{URL: tc.url, DocumentRoot: root})
+		if !errors.Is(err, session.ErrUnsafePath) {
+			t.Errorf("URL %q: route %+v, error %v; want ErrUnsafePath", tc.url, r, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("URL %q: error %q does not say %q", tc.url, err, tc.says)
+		}
+	}
+
+	// Ordinary non-ASCII names and a literal "%" still route, as in nginx.
+	for url, script := range map[string]string{
+		"/caf%C3%A9.php":       "/café.php",
+		"/café.php/x":          "/café.php",
+		"/%E6%97%A5.php":       "/日.php",
+		"/a%25b.php":           "/a%b.php",
+		"/100%25/x.php":        "/100%/x.php",
+		"/dots...php":          "/dots...php",
+		"/index.php/%E2%82%AC": "/index.php",
 	} {
 		r, err := session.RoutePHP(session.HTTPInput{URL: url, DocumentRoot: root})
-		if err != nil {
-			if !errors.Is(err, session.ErrPathEscapes) && !errors.Is(err, session.ErrUnsafePath) && !errors.Is(err, session.ErrBadHTTP) {
-				t.Errorf("URL %q: refused with an error of no known kind: %v", url, err)
-			}
+		if err != nil || r.ScriptName != script {
+			t.Errorf("URL %q: route %+v, error %v; want SCRIPT_NAME %q", url, r, err, script)
 			continue
 		}
 		assertConfined(t, url, root, r)
