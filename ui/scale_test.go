@@ -202,7 +202,8 @@ type scaleFixture struct {
 // in a temporary configuration directory.
 func newScaleFixture(tb testing.TB) *scaleFixture {
 	tb.Helper()
-	tb.Cleanup(func() { goleak.VerifyNone(tb, goleak.IgnoreCurrent()) })
+	before := goleak.IgnoreCurrent()
+	tb.Cleanup(func() { goleak.VerifyNone(tb, before) }) // runs last
 	tb.Setenv("HOME", tb.TempDir())
 	tb.Setenv("XDG_CONFIG_HOME", tb.TempDir())
 	a := test.NewTempApp(tb)
