@@ -101,7 +101,8 @@ type Options struct {
 	DialTimeout time.Duration
 	// IdleTimeout is the longest silence allowed while waiting for the
 	// next record of an active request, and the longest a write of one
-	// record may stall; 0 means DefaultIdleTimeout, < 0 none.
+	// record may stall (up to an eighth more: the write deadline is
+	// renewed lazily); 0 means DefaultIdleTimeout, < 0 none.
 	IdleTimeout time.Duration
 	// AbortWait is how long a cancelled request waits for END_REQUEST
 	// after ABORT_REQUEST; 0 means DefaultAbortWait, < 0 no wait.
@@ -153,8 +154,9 @@ func (o Options) abortWait() time.Duration {
 // System calls: a request's head (BEGIN_REQUEST, PARAMS and its closing
 // record, and the empty STDIN, or a body of up to 16 KiB held in a
 // *bytes.Reader or *strings.Reader) goes out in one write.
-// While other requests wait to write, a head is left for the next writer,
-// so a burst of requests shares writes. A body larger than that goes out a
+// While other requests wait to write, or requests answered meanwhile are on
+// their way out of Do (their callers may send again at once), a head is
+// left for the next writer, so a burst of requests shares writes. A body larger than that goes out a
 // record at a time; an io.WriterTo body (a *bytes.Reader) is framed without
 // being copied (header, content and padding in one writev).
 type Conn struct {
@@ -176,6 +178,19 @@ type Conn struct {
 	wsMu    sync.Mutex // guards writing
 	writing any        // the *call or *mgmtWait inside a write
 
+	// armed is the write deadline set on nc (guarded by wmu); broken
+	// tells that interrupt moved it into the past since.
+	armed  time.Time
+	broken atomic.Bool
+
+	// Heads held for returning requests (see send): returning counts the
+	// requests whose END_REQUEST arrived after their sending ended and
+	// whose Do has not returned; held tells that records may wait in the
+	// Writer; keep (guarded by wmu) stops unlockWrite from writing them.
+	returning atomic.Int32
+	held      atomic.Bool
+	keep      bool
+
 	traceMu sync.Mutex // serializes trace calls
 
 	mu    sync.Mutex
@@ -188,6 +203,10 @@ type Conn struct {
 	begun  int          // requests registered so far
 	err    *connFailure // why the connection died; nil while alive
 	dead   atomic.Bool  // err != nil, for the write path
+	// lost are the requests the connection was serving when it died: the
+	// reading goroutine reports to them what arrived of an unfinished
+	// record (see readFailed).
+	lost []*call
 
 	bufs   sync.Pool                  // *[]byte framing STDIN and DATA records read from a Request
 	timer  atomic.Pointer[time.Timer] // a stopped idle timer for the next request
@@ -206,6 +225,7 @@ type call struct {
 	err      *connFailure // set when the conn died first
 	sendDone bool         // Do stopped writing records for the id
 	reserved bool         // Do gave up waiting: the id is held until END_REQUEST
+	counted  bool         // END_REQUEST counted in Conn.returning
 
 	began  bool         // BEGIN_REQUEST went out whole; Do's goroutine only
 	wrote  bool         // some byte of the request went out; Do's goroutine only
@@ -299,6 +319,7 @@ func newConn(nc net.Conn, opts Options, network, address string) *Conn {
 		free:     1,
 	}
 	c.r.ownBodies = true
+	c.r.stamp = true
 	c.w = NewWriter(nc)
 	c.w.traceFirst = true
 	c.sentTrace = c.traceSent
@@ -344,6 +365,7 @@ func (c *Conn) fail(f *connFailure) {
 		if !cl.finished {
 			cl.finished, cl.err = true, f
 			close(cl.done)
+			c.lost = append(c.lost, cl)
 		}
 		delete(c.calls, id)
 	}
@@ -368,6 +390,12 @@ func (c *Conn) fail(f *connFailure) {
 // connection is closed, unless other requests are active on it: then the
 // id stays reserved until its END_REQUEST arrives or the connection dies,
 // so a late reply never reaches another request.
+//
+// When the connection dies before END_REQUEST (closed by either side, or
+// after an idle timeout), the bytes that arrived of an unfinished record
+// reach req.Trace before Do returns, the header's request id permitting.
+// A request whose id stays reserved on a live connection does not get them:
+// the record may yet complete, and goes to Options.Trace then.
 func (c *Conn) Do(ctx context.Context, req *Request) (*Response, error) {
 	resp, _, err := c.do(ctx, req, time.Now(), -1)
 	return resp, err
@@ -620,6 +648,14 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 		// sends this head with its own records (see unlockWrite).
 		w.release()
 		pending = true
+	case inline >= 0 && !withData && c.active.Load() > 1 && c.holdForReturning():
+		// Requests whose END_REQUEST arrived are on their way out of Do,
+		// and their callers may send again at once: this head waits for
+		// them, and the last of them to return writes what is held (see
+		// returned). Cheaper than yielding, and the writes are shared.
+		w.release()
+		pending = true
+		c.keep = true
 	case inline >= 0 && !withData && c.active.Load() > 1:
 		// Other requests run on the connection: their callers may be
 		// about to send too. This head waits while the goroutine yields
@@ -640,11 +676,7 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 		c.wwait.Add(1)
 		c.wmu.Lock()
 		c.wwait.Add(-1)
-		if idle := c.opts.idleTimeout(); idle > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(idle))
-		} else {
-			c.nc.SetWriteDeadline(time.Time{})
-		}
+		c.armWrite(time.Time{})
 	}
 	c.unlockWrite()
 	cl.wrote = written > 0 || pending
@@ -861,16 +893,13 @@ func (c *Conn) lockWrite(ctx context.Context, owner any) error {
 	case *mgmtWait:
 		o.shared = shared
 	}
-	var deadline time.Time
-	if idle := c.opts.idleTimeout(); idle > 0 {
-		deadline = time.Now().Add(idle)
-	}
-	if d, ok := ctx.Deadline(); ok && !shared && (deadline.IsZero() || d.Before(deadline)) {
-		deadline = d
+	var ctxDeadline time.Time
+	if d, ok := ctx.Deadline(); ok && !shared {
+		ctxDeadline = d
 	}
 	// Arm the deadline before publishing the owner, so that interrupt's
 	// deadline in the past cannot be overwritten.
-	c.nc.SetWriteDeadline(deadline)
+	c.armWrite(ctxDeadline)
 	if !shared {
 		c.wsMu.Lock()
 		c.writing = owner
@@ -893,14 +922,19 @@ var errConnDead = errors.New("connection is dead")
 
 // unlockWrite ends a write section. Records still pending (a request's
 // head left for the next writer) are written now if nobody waits for the
-// lock: the last writer of a burst writes for all.
+// lock, unless they are held for returning requests: the last writer of a
+// burst writes for all.
 func (c *Conn) unlockWrite() {
 	c.wsMu.Lock()
 	c.writing = nil // a flush of others' records is not the owner's to cut
 	c.wsMu.Unlock()
 	var err error
-	if c.w.Buffered() > 0 && c.wwait.Load() == 0 && !c.dead.Load() {
+	if !c.keep && c.w.Buffered() > 0 && c.wwait.Load() == 0 && !c.dead.Load() {
 		err = c.w.Flush()
+	}
+	c.keep = false
+	if c.w.Buffered() == 0 {
+		c.held.Store(false)
 	}
 	c.wcall = nil
 	c.wmu.Unlock()
@@ -913,13 +947,67 @@ func (c *Conn) unlockWrite() {
 	}
 }
 
+// holdForReturning tells whether a head may wait for requests on their way
+// out of Do (see send); the lock is held. held is set before returning is
+// read, and returned reads them the other way round, so that one of the two
+// sides sees the other and the head is never left behind.
+func (c *Conn) holdForReturning() bool {
+	c.held.Store(true)
+	return c.returning.Load() > 0
+}
+
+// returned ends the count of a request whose END_REQUEST arrived, as its
+// Do returns; the last one writes the heads held for them.
+func (c *Conn) returned() {
+	if c.returning.Add(-1) > 0 || !c.held.Load() {
+		return
+	}
+	c.wwait.Add(1)
+	c.wmu.Lock()
+	c.wwait.Add(-1)
+	if c.w.Buffered() > 0 && !c.dead.Load() {
+		c.armWrite(time.Time{})
+	}
+	c.unlockWrite()
+}
+
 // interrupt unblocks a write of owner's that the context cancelled.
 func (c *Conn) interrupt(owner any) {
 	c.wsMu.Lock()
 	if c.writing == owner {
+		c.broken.Store(true)
 		c.nc.SetWriteDeadline(time.Unix(1, 0))
 	}
 	c.wsMu.Unlock()
+}
+
+// armWrite sets the write deadline for the records written under the lock
+// (held): IdleTimeout from now, or ctxDeadline if set and sooner.
+//
+// Setting a deadline costs a runtime timer update, twice per request when
+// requests share writes; so an idle deadline armed less than IdleTimeout/8
+// ago is kept: a write may then stall for up to 9/8 of IdleTimeout.
+func (c *Conn) armWrite(ctxDeadline time.Time) {
+	var deadline time.Time
+	idle := c.opts.idleTimeout()
+	if idle > 0 {
+		now := time.Now()
+		deadline = now.Add(idle)
+		if !ctxDeadline.IsZero() && ctxDeadline.Before(deadline) {
+			deadline = ctxDeadline
+		} else {
+			if !c.broken.Load() && !c.armed.Before(deadline) && c.armed.Sub(deadline) <= idle/8 {
+				return
+			}
+			deadline = deadline.Add(idle / 8)
+		}
+	} else if !ctxDeadline.IsZero() {
+		deadline = ctxDeadline
+	}
+	if c.broken.Swap(false) || !deadline.Equal(c.armed) {
+		c.armed = deadline
+		c.nc.SetWriteDeadline(deadline)
+	}
 }
 
 // writeFailed handles a failed write of cl's. A write cut by the context
@@ -993,6 +1081,8 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 	}
 	c.mu.Lock()
 	ended := cl.finished && cl.err == nil
+	counted := cl.counted
+	cl.counted = false
 	closeConn := false
 	if !cl.finished {
 		if !cl.began {
@@ -1019,6 +1109,9 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 			"closed by the client: request %d got no END_REQUEST within %v of ABORT_REQUEST", cl.id, c.opts.abortWait())})
 	case cl.began && !isDone(cl.done):
 		detail += fmt.Sprintf("; no END_REQUEST within %v, request id %d reserved until it comes", c.opts.abortWait(), cl.id)
+	}
+	if counted {
+		c.returned()
 	}
 	c.detach(cl)
 	out.records = cl.records
@@ -1055,7 +1148,16 @@ func (c *Conn) writeAbort(cl *call) error {
 
 // detach stops all delivery to cl's writers and traces; after it, the
 // reading goroutine no longer touches cl's Response.
+//
+// Once the connection died, it first waits for the reading goroutine to
+// end: that goroutine reports what arrived of an unfinished record to the
+// requests the connection served (see readFailed), and those bytes belong
+// in cl's Trace before Do returns. It ends promptly, the connection being
+// closed.
 func (c *Conn) detach(cl *call) {
+	if c.dead.Load() {
+		<-c.readDone
+	}
 	cl.mu.Lock()
 	cl.detached = true
 	cl.mu.Unlock()
@@ -1063,6 +1165,10 @@ func (c *Conn) detach(cl *call) {
 
 // result builds Do's answer once cl finished.
 func (c *Conn) result(cl *call, resp *Response, out outcome) (*Response, outcome, error) {
+	if cl.counted { // set before cl.done was closed
+		cl.counted = false
+		c.returned()
+	}
 	c.detach(cl)
 	out.records = cl.records
 	resp.Timing.End = time.Since(cl.start)
@@ -1155,11 +1261,13 @@ func (c *Conn) readLoop() {
 	defer close(c.readDone)
 	for {
 		rec, err := c.r.ReadRecord()
-		now := time.Now()
 		if err != nil {
-			c.readFailed(rec, err, now)
+			c.readFailed(rec, err, time.Now())
 			return
 		}
+		// When the bytes that completed the record were read: one clock
+		// reading per read system call, shared by the records it brought.
+		now := c.r.readAt
 		if rec.RequestID == NullRequestID {
 			c.management(rec, now)
 		} else {
@@ -1231,6 +1339,12 @@ func (c *Conn) dispatch(rec *Record, now time.Time) {
 		c.mu.Lock()
 		if !cl.finished {
 			cl.finished = true
+			if cl.sendDone && !cl.reserved {
+				// Nothing holds Do any more (a Stdin being read could):
+				// it returns through result or abort, which end the count.
+				cl.counted = true
+				c.returning.Add(1)
+			}
 			close(cl.done)
 			if cl.sendDone && c.calls[cl.id] == cl {
 				c.freeID(cl.id)
@@ -1351,10 +1465,27 @@ func (c *Conn) readFailed(rec *Record, err error, now time.Time) {
 	if rec == nil && len(re.Partial) > 0 {
 		rec = &Record{Header: re.Header, Index: re.Index, Offset: re.Offset, Raw: re.Partial}
 	}
-	// A record the reader framed but could not decode, and a stream cut
-	// inside a record, are the peer's fault; any other read error means
-	// the connection broke (or was closed here).
-	protocol := undecoded || errors.Is(err, ErrShortRecord)
+	c.mu.Lock()
+	dead := c.err
+	c.mu.Unlock()
+	if dead != nil {
+		// The client closed the connection (an idle timeout, an abort
+		// without answer, Close, a failed write) and cut this read: what
+		// arrived of the unfinished record goes to the requests that were
+		// waiting, whose Do waits for this report (see detach).
+		if rec != nil {
+			ev := Event{Dir: Received, Time: now, Record: rec, Err: err}
+			if !undecoded && !errors.Is(err, ErrVersion) {
+				ev.Err = unfinishedErr(re, dead)
+			}
+			c.traceLost(ev)
+		}
+		return
+	}
+	// A record the reader framed but could not decode, a header of
+	// another version, and a stream cut inside a record, are the peer's
+	// fault; any other read error means the connection broke.
+	protocol := undecoded || errors.Is(err, ErrShortRecord) || errors.Is(err, ErrVersion)
 	if rec != nil {
 		c.traceFailed(Event{Dir: Received, Time: now, Record: rec, Err: err})
 	}
@@ -1363,6 +1494,49 @@ func (c *Conn) readFailed(rec *Record, err error, now time.Time) {
 		return
 	}
 	c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf("reading at byte %d", re.Offset), cause: err})
+}
+
+// unfinishedErr describes the record re whose reading the death of the
+// connection (f) cut. The stream ended inside it, so it wraps
+// ErrShortRecord, and f's sentinel, which tells why.
+func unfinishedErr(re *RecordError, f *connFailure) error {
+	e := *re
+	n := len(re.Partial)
+	if n < HeaderLen {
+		e.Err = fmt.Errorf("%w: header cut after %d of %d bytes: %w", ErrShortRecord, n, HeaderLen, f)
+	} else {
+		h := re.Header
+		e.Err = fmt.Errorf("%w: %s record with content length %d and padding %d cut after %d of %d bytes: %w",
+			ErrShortRecord, h.Type, h.ContentLength, h.PaddingLength, n, h.RecordLen(), f)
+	}
+	return &e
+}
+
+// traceLost reports ev, what arrived of a record after the connection
+// died, to Options.Trace and to the Trace of the requests it served: the
+// one its header names, or all when the header is incomplete.
+func (c *Conn) traceLost(ev Event) {
+	if c.opts.Trace != nil {
+		c.traceMu.Lock()
+		c.opts.Trace(ev)
+		c.traceMu.Unlock()
+	}
+	c.mu.Lock()
+	lost := c.lost
+	c.mu.Unlock()
+	whole := len(ev.Record.Raw) >= HeaderLen
+	for _, cl := range lost {
+		if cl.req.Trace == nil || whole && cl.id != ev.Record.RequestID {
+			continue
+		}
+		cl.mu.Lock()
+		if !cl.detached {
+			c.traceMu.Lock()
+			cl.req.Trace(ev)
+			c.traceMu.Unlock()
+		}
+		cl.mu.Unlock()
+	}
 }
 
 // traceFailed reports a record that failed to read or decode: to its

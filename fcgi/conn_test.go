@@ -109,6 +109,36 @@ func (s *rawServer) acceptLoop() {
 	}
 }
 
+// newRequestServer starts a raw application on a unix socket that reads
+// each request of a connection whole and hands it to fn, which answers it
+// with whatever bytes the test wants; the connection is closed once fn
+// returns false or reading fails.
+func newRequestServer(t testing.TB, fn func(sc *srvConn, req *srvRequest) bool) *rawServer {
+	t.Helper()
+	return newRawServer(t, "unix", func(sc *srvConn) {
+		for {
+			req, err := sc.readRequest()
+			if err != nil || !fn(sc, req) {
+				return
+			}
+		}
+	})
+}
+
+// dial connects to s without a Conn, for a test wrapping the net.Conn.
+func (s *rawServer) dial(t testing.TB) net.Conn {
+	t.Helper()
+	network, address, err := ParseAddr(s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc
+}
+
 func (s *rawServer) close() {
 	s.l.Close()
 	s.mu.Lock()
@@ -207,12 +237,22 @@ func (sc *srvConn) answer(id uint16, s string) error {
 func helloServer(sc *srvConn) {
 	for {
 		req, err := sc.readRequest()
-		if err != nil {
+		if err != nil || !hello(sc, req) {
 			return
 		}
-		if sc.answer(req.id, "Content-Type: text/plain\r\n\r\nhello") != nil || req.flags&FlagKeepConn == 0 {
-			return
-		}
+	}
+}
+
+// hello answers req with "hello" and tells whether to keep the connection.
+func hello(sc *srvConn, req *srvRequest) bool {
+	return sc.answer(req.id, "Content-Type: text/plain\r\n\r\nhello") == nil && req.flags&FlagKeepConn != 0
+}
+
+// recordRequests answers every request with ok after handing it to reqs.
+func recordRequests(reqs chan<- *srvRequest, ok string) func(sc *srvConn, req *srvRequest) bool {
+	return func(sc *srvConn, req *srvRequest) bool {
+		reqs <- req
+		return sc.answer(req.id, ok) == nil
 	}
 }
 
@@ -404,11 +444,9 @@ func TestIdleTimeout(t *testing.T) {
 func TestIdleTimeoutSeesAbort(t *testing.T) {
 	t.Parallel()
 	seen := make(chan Header, 16)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		if _, err := sc.readRequest(); err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, _ *srvRequest) bool {
 		drain(sc, seen)
+		return false
 	})
 	c := mustDial(t, srv.addr, Options{IdleTimeout: 100 * time.Millisecond, AbortWait: 50 * time.Millisecond})
 	if _, err := c.Do(t.Context(), &Request{}); !errors.Is(err, ErrTimeout) {
@@ -462,18 +500,15 @@ func TestContextDoneBeforeDo(t *testing.T) {
 // IdleTimeout but faster than it each keep the request alive.
 func TestIdleTimeoutIsSilence(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		for i := range 6 {
 			time.Sleep(80 * time.Millisecond)
 			if sc.w.WriteStream(TypeStdout, req.id, []byte{'0' + byte(i)}) != nil {
-				return
+				return false
 			}
 		}
 		_ = sc.answer(req.id, "")
+		return false
 	})
 	c := mustDial(t, srv.addr, Options{IdleTimeout: 300 * time.Millisecond})
 	var out bytes.Buffer
@@ -520,22 +555,23 @@ func TestWriteStall(t *testing.T) {
 func TestCancelSendsAbort(t *testing.T) {
 	t.Parallel()
 	aborted := make(chan uint16, 1)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil || sc.w.WriteStream(TypeStdout, req.id, []byte("partial")) != nil {
-			return
+	answered := false
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
+		if answered {
+			return hello(sc, req)
+		}
+		answered = true
+		if sc.w.WriteStream(TypeStdout, req.id, []byte("partial")) != nil {
+			return false
 		}
 		rec, err := sc.r.ReadRecord()
 		if err != nil {
-			return
+			return false
 		}
 		if rec.Type == TypeAbortRequest {
 			aborted <- rec.RequestID
 		}
-		if sc.w.WriteEndRequest(req.id, 7, StatusRequestComplete) != nil {
-			return
-		}
-		helloServer(sc)
+		return sc.w.WriteEndRequest(req.id, 7, StatusRequestComplete) == nil
 	})
 	var tl traceLog
 	c := mustDial(t, srv.addr, Options{Trace: tl.trace, AbortWait: testWait})
@@ -589,11 +625,9 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 func TestCancelWithoutEndRequest(t *testing.T) {
 	t.Parallel()
 	seen := make(chan Header, 16)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		if _, err := sc.readRequest(); err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, _ *srvRequest) bool {
 		drain(sc, seen)
+		return false
 	})
 	const abortWait = 150 * time.Millisecond
 	c := mustDial(t, srv.addr, Options{AbortWait: abortWait})
@@ -727,13 +761,10 @@ func TestAbortedIDReserved(t *testing.T) {
 func TestRequestIDInUse(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		<-release
 		_ = sc.answer(req.id, "ok")
+		return false
 	})
 	c := mustDial(t, srv.addr, Options{})
 	done := make(chan error, 1)
@@ -762,13 +793,10 @@ func TestRequestIDInUse(t *testing.T) {
 
 func TestCloseBeforeEndRequest(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("abc"))
 		_ = sc.w.WriteStream(TypeStderr, req.id, []byte("oops"))
+		return false
 	})
 	c := mustDial(t, srv.addr, Options{})
 	var out, errOut bytes.Buffer
@@ -789,13 +817,10 @@ func TestCloseBeforeEndRequest(t *testing.T) {
 func TestCloseMidRecord(t *testing.T) {
 	t.Parallel()
 	partial := []byte("only thirty bytes of a hundred")
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("hello "))
 		_ = sc.w.WriteFault(Fault{Header: Header{Version: 1, Type: TypeStdout, RequestID: req.id, ContentLength: 100}, Content: partial})
+		return false
 	})
 	var all, own traceLog
 	c := mustDial(t, srv.addr, Options{Trace: all.trace})
@@ -827,7 +852,8 @@ func TestCloseMidRecord(t *testing.T) {
 }
 
 // TestBadVersionFailsAll: a record of version 2 fails every active request
-// on the connection; the record reaches the traces.
+// on the connection; its header (the content is not read) reaches the
+// traces.
 func TestBadVersionFailsAll(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", func(sc *srvConn) {
@@ -860,8 +886,8 @@ func TestBadVersionFailsAll(t *testing.T) {
 			t.Errorf("request %d: response %+v", i+1, resps[i])
 		}
 	}
-	if evs := all.find(Received, TypeStdout); len(evs) != 1 || evs[0].Version != 2 || len(evs[0].Raw) != 16 || !errors.Is(evs[0].Err, ErrVersion) {
-		t.Errorf("Options.Trace got %+v, want the version 2 record with its 16 bytes and ErrVersion", evs)
+	if evs := all.find(Received, TypeStdout); len(evs) != 1 || evs[0].Version != 2 || len(evs[0].Raw) != HeaderLen || !errors.Is(evs[0].Err, ErrVersion) {
+		t.Errorf("Options.Trace got %+v, want the version 2 header with its 8 bytes and ErrVersion", evs)
 	}
 	// The record named request 2: its trace has it, request 1's does not.
 	if n := len(traces[1].find(Received, TypeStdout)); n != 1 {
@@ -870,6 +896,114 @@ func TestBadVersionFailsAll(t *testing.T) {
 	if n := len(traces[0].find(Received, TypeStdout)); n != 0 {
 		t.Errorf("request 1's trace has %d records of request 2", n)
 	}
+}
+
+// TestCloseKeepsUnfinishedRecord: when the client ends the connection
+// inside a record, the bytes that arrived of it reach the Trace of the
+// request its header names before Do returns, and Options.Trace, once.
+func TestCloseKeepsUnfinishedRecord(t *testing.T) {
+	t.Parallel()
+	var wire []byte
+	wire = AppendHeader(wire, Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 3, PaddingLength: 5})
+	wire = append(wire, "one\x00\x00\x00\x00\x00"...)
+	unfinished := append(AppendHeader(nil, Header{Version: 1, Type: TypeStdout, RequestID: 2, ContentLength: 100}), "half"...)
+	wire = append(wire, unfinished...)
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		if _, err := sc.readRequests(2); err != nil {
+			return
+		}
+		// One write: the unfinished record has arrived when request 1
+		// gets its content.
+		if _, err := sc.Write(wire); err != nil {
+			return
+		}
+		drain(sc, nil)
+	})
+	var all traceLog
+	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	got := make(chan struct{})
+	var once sync.Once
+	var traces [2]traceLog
+	errs := make(chan error, 2)
+	for i := range 2 {
+		req := &Request{ID: uint16(i + 1), KeepConn: true, Trace: traces[i].trace}
+		if i == 0 {
+			req.Stdout = writerFunc(func(p []byte) (int, error) { once.Do(func() { close(got) }); return len(p), nil })
+		}
+		go func() {
+			_, err := c.Do(t.Context(), req)
+			errs <- err
+		}()
+	}
+	<-got
+	c.Close()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, ErrConnClosed) {
+			t.Errorf("Do = %v, want ErrConnClosed", err)
+		}
+	}
+	// Do returned: the traces are complete.
+	own := traces[1].find(Received, TypeStdout)
+	if len(own) != 1 || !bytes.Equal(own[0].Raw, unfinished) || !errors.Is(own[0].Err, ErrShortRecord) ||
+		!errors.Is(own[0].Err, ErrConnClosed) || !strings.Contains(own[0].Err.Error(), "record 1 at byte 16") {
+		t.Errorf("request 2's trace: %+v; want the %d bytes of its unfinished record, cut by the close", own, len(unfinished))
+	}
+	if n := len(traces[0].find(Received, TypeStdout)); n != 1 {
+		t.Errorf("request 1's trace has %d STDOUT records, want its own only: %s", n, traces[0].summary())
+	}
+	if n := len(all.find(Received, TypeStdout)); n != 2 {
+		t.Errorf("Options.Trace has %d STDOUT records, want 2: %s", n, all.summary())
+	}
+}
+
+// TestHeadNotHeldForBlockedStdin: a request answered while its Stdin still
+// blocks is not on its way out of Do, so another request's head is never
+// held for it (see Conn.send).
+func TestHeadNotHeldForBlockedStdin(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		for {
+			rec, err := sc.r.ReadRecord()
+			if err != nil {
+				return
+			}
+			switch {
+			case rec.RequestID == 1 && rec.Type == TypeParams && rec.ContentLength == 0:
+				// Answered before its STDIN.
+				if sc.w.WriteEndRequest(1, 0, StatusRequestComplete) != nil {
+					return
+				}
+			case rec.RequestID == 2 && rec.Type == TypeStdin && rec.ContentLength == 0:
+				if sc.answer(2, "for 2") != nil {
+					return
+				}
+			}
+		}
+	})
+	c := mustDial(t, srv.addr, Options{IdleTimeout: 5 * time.Second})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	answered := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Do(t.Context(), &Request{ID: 1, KeepConn: true, Stdin: pr, Trace: func(ev Event) {
+			if ev.Dir == Received && ev.Record.Type == TypeEndRequest {
+				close(answered)
+			}
+		}})
+		first <- err
+	}()
+	<-answered
+	var out bytes.Buffer
+	start := time.Now()
+	if _, err := c.Do(t.Context(), &Request{ID: 2, KeepConn: true, Stdout: &out}); err != nil || out.String() != "for 2" {
+		t.Fatalf("second request: %q, %v", out.String(), err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("second request took %v: its head waited for the first", d)
+	}
+	pw.CloseWithError(errors.New("done"))
+	<-first
 }
 
 // waitActive waits until n requests are registered on c.
@@ -894,14 +1028,11 @@ func waitActive(t *testing.T, c *Conn, n int) {
 // the traces and never delivered.
 func TestStrayRecord(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		_ = sc.w.WriteStream(TypeStdout, 9, []byte("intruder"))
 		_ = sc.w.WriteEndRequest(9, 0, StatusRequestComplete)
 		_ = sc.answer(req.id, "mine")
+		return false
 	})
 	var all, own traceLog
 	c := mustDial(t, srv.addr, Options{Trace: all.trace})
@@ -933,13 +1064,10 @@ func TestStrayRecord(t *testing.T) {
 func TestEndRequestUnknownRole(t *testing.T) {
 	t.Parallel()
 	roles := make(chan Role, 1)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		roles <- req.role
 		_ = sc.w.WriteEndRequest(req.id, 3, StatusUnknownRole)
+		return false
 	})
 	c := mustDial(t, srv.addr, Options{})
 	resp, err := c.Do(t.Context(), &Request{Role: RoleAuthorizer})
@@ -959,15 +1087,12 @@ func TestEndRequestUnknownRole(t *testing.T) {
 // reports the write error once END_REQUEST came.
 func TestStdoutWriterFails(t *testing.T) {
 	t.Parallel()
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		req, err := sc.readRequest()
-		if err != nil {
-			return
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("one"))
 		_ = sc.w.WriteStream(TypeStderr, req.id, []byte("err"))
 		_ = sc.answer(req.id, "two")
 		drain(sc, nil)
+		return false
 	})
 	c := mustDial(t, srv.addr, Options{})
 	full := errors.New("sink full")
@@ -989,18 +1114,7 @@ func TestStdoutWriterFails(t *testing.T) {
 func TestStreamsOnTheWire(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan *srvRequest, 2)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		for {
-			req, err := sc.readRequest()
-			if err != nil {
-				return
-			}
-			reqs <- req
-			if sc.answer(req.id, "") != nil {
-				return
-			}
-		}
-	})
+	srv := newRequestServer(t, recordRequests(reqs, ""))
 	c := mustDial(t, srv.addr, Options{})
 	params := []Pair{{"B", "2"}, {"A", "1"}, {"B", "3"}, {"LONG", strings.Repeat("v", 70000)}, {"", ""}}
 	stdin := bytes.Repeat([]byte("0123456789"), 15000) // 150000 bytes
@@ -1236,13 +1350,8 @@ func BenchmarkConnDo(b *testing.B) {
 // in 16 records per request.
 func BenchmarkConnDoStdout1MB(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 1<<20)
-	srv := newRawServer(b, "unix", func(sc *srvConn) {
-		for {
-			req, err := sc.readRequest()
-			if err != nil || sc.w.WriteStream(TypeStdout, req.id, body) != nil || sc.w.WriteEndRequest(req.id, 0, 0) != nil {
-				return
-			}
-		}
+	srv := newRequestServer(b, func(sc *srvConn, req *srvRequest) bool {
+		return sc.w.WriteStream(TypeStdout, req.id, body) == nil && sc.w.WriteEndRequest(req.id, 0, 0) == nil
 	})
 	c := mustDial(b, srv.addr, Options{})
 	req := &Request{KeepConn: true, Stdout: io.Discard}
@@ -1523,23 +1632,8 @@ func (c *countConn) Write(p []byte) (int, error) {
 func TestConnHeadOneWrite(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan *srvRequest, 8)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		for {
-			req, err := sc.readRequest()
-			if err != nil {
-				return
-			}
-			reqs <- req
-			if sc.answer(req.id, "ok") != nil {
-				return
-			}
-		}
-	})
-	nc, err := net.Dial("unix", strings.TrimPrefix(srv.addr, "unix:"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := &countConn{Conn: nc}
+	srv := newRequestServer(t, recordRequests(reqs, "ok"))
+	cc := &countConn{Conn: srv.dial(t)}
 	var tl traceLog
 	c := NewConn(cc, Options{Trace: tl.trace})
 	defer c.Close()
@@ -1599,11 +1693,7 @@ func TestConnHeadNotWrittenBodyUnread(t *testing.T) {
 	body := bytes.NewReader([]byte("a body to send once, whole"))
 	strBody := strings.NewReader("another")
 	for _, r := range []interface{ Len() int }{body, strBody} {
-		nc, err := net.Dial("unix", strings.TrimPrefix(srv.addr, "unix:"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := NewConn(failConn{nc}, Options{})
+		c := NewConn(failConn{srv.dial(t)}, Options{})
 		_, out, err := c.do(t.Context(), &Request{Stdin: r.(io.Reader)}, time.Now(), 0)
 		c.Close()
 		if err == nil || out.wrote {
@@ -1631,18 +1721,7 @@ func (h halfReader) Read(p []byte) (int, error) { return h.r.Read(p[:max(1, len(
 func TestConnStdinSources(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan *srvRequest, 1)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		for {
-			req, err := sc.readRequest()
-			if err != nil {
-				return
-			}
-			reqs <- req
-			if sc.answer(req.id, "ok") != nil {
-				return
-			}
-		}
-	})
+	srv := newRequestServer(t, recordRequests(reqs, "ok"))
 	body := make([]byte, 200003)
 	for i := range body {
 		body[i] = byte(i * 13)
@@ -1680,17 +1759,9 @@ func TestConnStdinSources(t *testing.T) {
 func TestConnPendingHeadSent(t *testing.T) {
 	t.Parallel()
 	begins := make(chan uint16, 4)
-	srv := newRawServer(t, "unix", func(sc *srvConn) {
-		for {
-			req, err := sc.readRequest()
-			if err != nil {
-				return
-			}
-			begins <- req.id
-			if sc.answer(req.id, "ok") != nil {
-				return
-			}
-		}
+	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
+		begins <- req.id
+		return sc.answer(req.id, "ok") == nil
 	})
 	c := mustDial(t, srv.addr, Options{})
 	c.wmu.Lock() // both requests queue for the write lock

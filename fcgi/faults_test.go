@@ -493,9 +493,10 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "version/2", backend: hostileTCP(fcgitest.BadVersion(2)), want: fcgi.ErrProtocol, also: []error{fcgi.ErrVersion},
 			within: faultSlack, msg: []string{"record 0 at byte 0", "unsupported protocol version 2 (want 1)"},
 			check: func(t *testing.T, r *faultRun) {
+				// Rejected at its header: the content is not read.
 				bad := r.req.find(func(e faultEvent) bool { return e.Dir == fcgi.Received && e.Header.Version == 2 })
-				if len(bad) != 1 || !errors.Is(bad[0].Err, fcgi.ErrVersion) || len(bad[0].Raw) != 48 {
-					t.Errorf("trace lacks the 48 bytes of the version 2 record:%s", r.req.summary())
+				if len(bad) != 1 || !errors.Is(bad[0].Err, fcgi.ErrVersion) || len(bad[0].Raw) != fcgi.HeaderLen {
+					t.Errorf("trace lacks the 8 header bytes of the version 2 record:%s", r.req.summary())
 				}
 				if r.stdout.count() != 0 {
 					t.Errorf("stdout got %d bytes of a record with version 2", r.stdout.count())
@@ -523,23 +524,31 @@ func TestFaultMatrix(t *testing.T) {
 			msg: []string{"no record for 300ms (IdleTimeout)"},
 			check: func(t *testing.T, r *faultRun) {
 				// 8 + 34 bytes of the STDOUT record, then END_REQUEST's 16,
-				// swallowed as content.
+				// swallowed as content: in the request's trace when Do
+				// returns, and on the connection's.
 				const arrived = 58
-				waitEvents(t, r.conn, func(e faultEvent) bool { return e.Dir == fcgi.Received && len(e.Raw) == arrived })
-				if len(r.req.received()) == 0 {
-					t.Skipf("BUG: the %d bytes of the unfinished record reached only Options.Trace, after Do returned "+
-						"(as a read error on the closed connection), not Request.Trace: the Exchange shows nothing received. conn trace:%s",
-						arrived, r.conn.summary())
+				got := r.req.received()
+				if len(got) != 1 || len(got[0].Raw) != arrived || got[0].Header.Type != fcgi.TypeStdout ||
+					len(r.conn.find(func(e faultEvent) bool { return e.Dir == fcgi.Received && len(e.Raw) == arrived })) != 1 {
+					t.Fatalf("want the %d bytes of the unfinished STDOUT record once in each trace; request:%s\nconn:%s",
+						arrived, r.req.summary(), r.conn.summary())
 				}
+				wantUnfinished(t, got[0], "record 0 at byte 0", "cut after 58 of 74 bytes", "closed by the client")
 			}},
 		// Claiming less than is sent: the client frames the rest of the
 		// content as the next header, whose version byte is 'e' (101).
 		{name: "lying-length/claims-less", backend: hostileTCP(fcgitest.LongerThanClaimed(4)), want: fcgi.ErrProtocol,
 			also: []error{fcgi.ErrVersion}, msg: []string{"record 1 at byte 12", "unsupported protocol version 101"},
-			bug: "a STDOUT header claiming 4 of its 36 content bytes makes the client frame \"ent-Type\" as the next header " +
-				"(version 101, content length 11604); it waits for that content before checking the version, " +
-				"so the idle timeout ends the request instead of an immediate ErrProtocol wrapping ErrVersion",
-			check: func(t *testing.T, r *faultRun) { wantStdout(t, r, 4, "Cont") }},
+			within: faultSlack,
+			check: func(t *testing.T, r *faultRun) {
+				wantStdout(t, r, 4, "Cont")
+				// "ent-Type" is framed as a header of version 101 claiming
+				// 11604 content bytes: rejected at once, its 8 bytes kept.
+				bad := r.req.find(func(e faultEvent) bool { return e.Dir == fcgi.Received && e.Header.Version == 'e' })
+				if len(bad) != 1 || string(bad[0].Raw) != "ent-Type" || !errors.Is(bad[0].Err, fcgi.ErrVersion) {
+					t.Errorf("want the 8 bytes of the version 101 header in the trace:%s", r.req.summary())
+				}
+			}},
 
 		// A record of a type the spec does not define: flagged in the
 		// trace, kept out of stdout; the request completes.
@@ -588,16 +597,17 @@ func TestFaultMatrix(t *testing.T) {
 			want: fcgi.ErrTimeout, msg: []string{"no record for 300ms (IdleTimeout)"},
 			check: func(t *testing.T, r *faultRun) {
 				wantStdout(t, r, hostileBody(""), "Content-Type")
-				// The dribbled bytes that came are seen, on the connection...
+				// The dribbled bytes that came are in the request's trace
+				// when Do returns, and on the connection's.
 				dribbled := func(e faultEvent) bool {
 					return e.Dir == fcgi.Received && e.Err != nil && len(e.Raw) > 0 && len(e.Raw) < 10
 				}
-				waitEvents(t, r.conn, dribbled)
-				// ... and should be in the request's capture.
-				if len(r.req.find(dribbled)) == 0 {
-					t.Skipf("BUG: the dribbled bytes of the unfinished record reached only Options.Trace, after Do returned, "+
-						"not Request.Trace: the Exchange loses them. conn trace:%s", r.conn.summary())
+				got := r.req.find(dribbled)
+				if len(got) != 1 || len(r.conn.find(dribbled)) != 1 {
+					t.Fatalf("want the dribbled bytes of the unfinished record once in each trace; request:%s\nconn:%s",
+						r.req.summary(), r.conn.summary())
 				}
+				wantUnfinished(t, got[0], "record 1 at byte 40", "header cut after", "closed by the client")
 			}},
 		// ... and completes when the idle timeout allows a record's worth.
 		{name: "dribble/within-idle-timeout", backend: hostileTCP(fcgitest.Dribble(100*time.Millisecond, dribbleBody)),
@@ -648,17 +658,20 @@ func wantEnded(status fcgi.ProtocolStatus) func(t *testing.T, r *faultRun) {
 	}
 }
 
-// waitEvents waits until the trace has an event for which match holds (the
-// connection's reading goroutine reports the last bytes after Do returned).
-func waitEvents(t *testing.T, ft *faultTrace, match func(faultEvent) bool) {
+// wantUnfinished checks the event of a record whose reading the death of
+// the connection cut: a *RecordError with the bytes that arrived, wrapping
+// ErrShortRecord and why the connection ended, saying what arrived.
+func wantUnfinished(t *testing.T, e faultEvent, says ...string) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for len(ft.find(match)) == 0 {
-		if time.Now().After(deadline) {
-			t.Errorf("the trace never saw the bytes that arrived:%s", ft.summary())
-			return
+	var re *fcgi.RecordError
+	if !errors.As(e.Err, &re) || !bytes.Equal(re.Partial, e.Raw) || !errors.Is(e.Err, fcgi.ErrShortRecord) ||
+		!errors.Is(e.Err, fcgi.ErrConnClosed) {
+		t.Errorf("event error %v: want a *RecordError with the bytes, wrapping ErrShortRecord and ErrConnClosed", e.Err)
+	}
+	for _, s := range says {
+		if e.Err == nil || !strings.Contains(e.Err.Error(), s) {
+			t.Errorf("event error %v does not say %q", e.Err, s)
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -52,8 +52,9 @@ type RecordError struct {
 	Index  int    // index of the record (0-based)
 	Offset int64  // byte offset of the record's header in the stream
 	Header Header // the header, when it was read whole
-	// Partial holds the bytes of a record cut short by the end of the
-	// stream (a copy; nil otherwise).
+	// Partial holds the bytes read of a record cut short by the end of
+	// the stream, or the 8 bytes of a header whose version is not 1 (a
+	// copy; nil otherwise).
 	Partial []byte
 	Err     error
 }
@@ -95,6 +96,11 @@ type Reader struct {
 	// reused by the next record (a Conn and the server read them at
 	// once); other Readers allocate each, as callers may keep them.
 	ownBodies bool
+	// stamp keeps in readAt when the last read system call returned
+	// bytes (for a Conn, which times records by it).
+	stamp  bool
+	readAt time.Time
+
 	// Storage of the decoded fixed-size bodies.
 	begin   BeginRequest
 	endBody EndRequest
@@ -163,6 +169,9 @@ func (r *Reader) fill(n int) (int, error) {
 			return r.end - r.pos, io.ErrNoProgress
 		}
 		r.end += m
+		if m > 0 && r.stamp {
+			r.readAt = time.Now()
+		}
 		if err != nil && r.end < need {
 			return r.end - r.pos, err
 		}
@@ -179,10 +188,19 @@ func (r *Reader) fill(n int) (int, error) {
 // ReadRecord reads the next record.
 //
 // At a clean end of stream (between records) it returns io.EOF. Otherwise
-// every error is a *RecordError naming the record and its offset. When the
-// error concerns the record's contents (bad version, malformed body) the
-// record was read whole and is returned as well, so nothing read is lost;
-// the stream stays in step and reading may go on.
+// every error is a *RecordError naming the record and its offset.
+//
+// A header whose version is not 1 is rejected as soon as its 8 bytes are
+// read, without reading the content it claims: nothing after it can be
+// trusted, not even its length, and a peer that claims more than it sends
+// would otherwise hold the reader until the connection ends. The error
+// (wrapping ErrVersion) carries the header and its 8 bytes in Partial; the
+// Trace sees them as a Record whose Raw is the header alone. The stream is
+// out of step from there on.
+//
+// When the content does not decode (a malformed body) the record was read
+// whole and is returned with the error, so nothing read is lost; the stream
+// stays in step and reading may go on.
 func (r *Reader) ReadRecord() (*Record, error) {
 	start := r.off
 	n, err := r.fill(HeaderLen)
@@ -196,6 +214,9 @@ func (r *Reader) ReadRecord() (*Record, error) {
 		return nil, r.shortErr(start, nil, partial, err)
 	}
 	h, _ := ParseHeader(r.buf[r.pos:])
+	if h.Version != Version1 {
+		return nil, r.versionErr(start, h)
+	}
 	total := h.RecordLen()
 	n, err = r.fill(total)
 	if err != nil {
@@ -214,11 +235,7 @@ func (r *Reader) ReadRecord() (*Record, error) {
 	*rec = Record{Header: h, Index: r.index, Offset: start, Raw: raw}
 	r.index++
 	var bodyErr error
-	if h.Version != Version1 {
-		bodyErr = fmt.Errorf("%w %d (want 1)", ErrVersion, h.Version)
-	} else {
-		rec.Body, bodyErr = r.decodeBody(h, rec.Content())
-	}
+	rec.Body, bodyErr = r.decodeBody(h, rec.Content())
 	if r.Trace != nil {
 		r.Trace(Event{Dir: Received, Time: time.Now(), Record: rec, Err: bodyErr})
 	}
@@ -226,6 +243,24 @@ func (r *Reader) ReadRecord() (*Record, error) {
 		return rec, &RecordError{Index: rec.Index, Offset: start, Header: h, Err: bodyErr}
 	}
 	return rec, nil
+}
+
+// versionErr consumes the header h of a record at start whose version is
+// not 1, traces it, and returns the error.
+func (r *Reader) versionErr(start int64, h Header) error {
+	raw := r.buf[r.pos : r.pos+HeaderLen : r.pos+HeaderLen]
+	r.pos += HeaderLen
+	r.off += HeaderLen
+	e := &RecordError{Index: r.index, Offset: start, Header: h, Partial: append([]byte(nil), raw...),
+		Err: fmt.Errorf("%w %d (want 1): the %d content and %d padding bytes the header claims were not read",
+			ErrVersion, h.Version, h.ContentLength, h.PaddingLength)}
+	r.index++
+	if r.Trace != nil {
+		rec := &r.rec
+		*rec = Record{Header: h, Index: e.Index, Offset: start, Raw: raw}
+		r.Trace(Event{Dir: Received, Time: time.Now(), Record: rec, Err: e.Err})
+	}
+	return e
 }
 
 func (r *Reader) shortErr(start int64, h *Header, partial []byte, err error) error {

@@ -285,6 +285,7 @@ func (s *Server) newConn(nc net.Conn) *serverConn {
 		name:   connName(nc),
 		reqs:   make(map[uint16]*serverRequest),
 		ended:  make(map[uint16]bool),
+		work:   make(chan *serverRequest),
 	}
 	c.w.Trace = s.Trace
 	if s.MaxConns > 0 && s.admitted >= s.MaxConns {
@@ -379,11 +380,22 @@ type serverConn struct {
 	overloaded bool // over MaxConns: every request gets OVERLOADED
 	ctx        context.Context
 	cancel     context.CancelCauseFunc
-	handlers   sync.WaitGroup
+	handlers   sync.WaitGroup // the goroutines running handlers, busy or idle
+
+	// work hands a request to a handler goroutine waiting for one (see
+	// start); idle counts those waiting.
+	work chan *serverRequest
+	idle atomic.Int32
 
 	wmu   sync.Mutex // guards w
 	w     *Writer
 	wwait atomic.Int32 // goroutines waiting for wmu
+
+	// Records held for handlers about to run (see writeLinger): queued
+	// counts the requests handed to a handler goroutine that has not
+	// begun them; held tells that records may wait in the Writer.
+	queued atomic.Int32
+	held   atomic.Bool
 
 	mu      sync.Mutex
 	reqs    map[uint16]*serverRequest // active requests by id
@@ -555,7 +567,13 @@ func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
 	c.wmu.Lock()
 	c.wwait.Add(-1)
 	err := fn(c.w)
-	if err == nil && c.w.Buffered() > 0 && c.wwait.Load() == 0 {
+	switch {
+	case err != nil || c.w.Buffered() == 0 || c.wwait.Load() > 0:
+	case linger && c.holdForQueued():
+		// Handlers about to run are likely to end soon too: the records
+		// wait for them, and the last of them to begin writes what is
+		// held (see begin), cheaper than yielding.
+	default:
 		if linger {
 			c.wmu.Unlock()
 			runtime.Gosched()
@@ -566,6 +584,9 @@ func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
 		if c.w.Buffered() > 0 && c.wwait.Load() == 0 {
 			err = c.w.Flush()
 		}
+	}
+	if c.w.Buffered() == 0 {
+		c.held.Store(false)
 	}
 	c.wmu.Unlock()
 	if err != nil {
@@ -579,6 +600,23 @@ func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
 		c.close(errConnLost)
 	}
 	return err
+}
+
+// holdForQueued tells whether records may wait for the handlers about to
+// run; wmu is held. held is set before queued is read, and begin reads them
+// the other way round, so that one side sees the other and the records are
+// never left behind.
+func (c *serverConn) holdForQueued() bool {
+	c.held.Store(true)
+	return c.queued.Load() > 0
+}
+
+// begin notes that a handler goroutine begins a request handed to it; the
+// last of those queued writes the records held for them.
+func (c *serverConn) begin() {
+	if c.queued.Add(-1) == 0 && c.held.Load() {
+		c.write(func(*Writer) error { return nil })
+	}
 }
 
 // handle processes one record read from the connection; false stops the
@@ -820,7 +858,8 @@ func (c *serverConn) handleAbort(rec *Record) {
 	c.end(req, 0, StatusRequestComplete, ending{})
 }
 
-// start runs the handler of req on its own goroutine.
+// start runs the handler of req on a goroutine of its own: one that ran an
+// earlier handler of the connection and waits for work, or a new one.
 func (c *serverConn) start(req *serverRequest) {
 	c.mu.Lock()
 	if c.closing {
@@ -842,23 +881,58 @@ func (c *serverConn) start(req *serverRequest) {
 	}
 	w := &req.rw
 	w.c, w.req, w.pending = c, req, req.pendBuf[:0]
+	c.queued.Add(1)
+	select {
+	case c.work <- req:
+	default:
+		c.handlers.Add(1)
+		go c.handlerLoop(req)
+	}
+}
+
+// maxIdleHandlers bounds the goroutines of a connection that wait for a
+// request after running one.
+const maxIdleHandlers = 64
+
+// handlerLoop runs req's handler, then waits for the next request of the
+// connection, until the connection closes or enough goroutines wait.
+// Reusing the goroutine spares the creation of one per request and the
+// growth of its stack, which many concurrent requests pay for dearly.
+func (c *serverConn) handlerLoop(req *serverRequest) {
+	defer c.handlers.Done()
 	h := c.srv.handler()
-	c.handlers.Add(1)
-	go func() {
-		defer c.handlers.Done()
-		defer func() {
-			if v := recover(); v != nil {
-				c.srv.logf("fcgi: server: %s: handler of request %d panicked: %v\n%s", c.name, req.id, v, debug.Stack())
-			}
-			w.finish()
-			req.stdin.discard()
-			if req.data != nil {
-				req.data.discard()
-			}
-			req.cancelWith(context.Canceled)
-		}()
-		h.ServeFCGI(w, sr)
+	for {
+		c.serveOne(h, req)
+		if c.idle.Add(1) > maxIdleHandlers {
+			c.idle.Add(-1)
+			return
+		}
+		select {
+		case req = <-c.work:
+			c.idle.Add(-1)
+		case <-c.ctx.Done():
+			c.idle.Add(-1)
+			return
+		}
+	}
+}
+
+// serveOne runs h for req, recovering a panic, and ends the request.
+func (c *serverConn) serveOne(h Handler, req *serverRequest) {
+	c.begin()
+	w := &req.rw
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.logf("fcgi: server: %s: handler of request %d panicked: %v\n%s", c.name, req.id, v, debug.Stack())
+		}
+		w.finish()
+		req.stdin.discard()
+		if req.data != nil {
+			req.data.discard()
+		}
+		req.cancelWith(context.Canceled)
 	}()
+	h.ServeFCGI(w, &req.sr)
 }
 
 // ending is what goes out in front of a request's END_REQUEST.

@@ -1320,3 +1320,77 @@ func TestServerLargeStdin(t *testing.T) {
 		}
 	}
 }
+
+// TestServerConnClosedLoop: many callers on one multiplexed connection,
+// each sending its next request as soon as the last one returns, the way
+// both sides batch their writes: records held for requests on their way
+// out of Do (client) and for handlers about to run (server) always go out,
+// and a long-running handler holds nobody else's answer. The handler
+// goroutines are reused and end with the connection.
+func TestServerConnClosedLoop(t *testing.T) {
+	const slow = 2 * time.Second
+	srv := &fcgi.Server{MpxsConns: true, Handler: fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
+		if r.Param("SLOW") == "1" {
+			select {
+			case <-time.After(slow):
+			case <-r.Context().Done():
+			}
+		}
+		io.WriteString(w, "Content-Type: text/plain\r\n\r\n"+r.Param("N"))
+	})}
+	ep := serve(t, srv, "unix")
+	c, err := fcgi.Dial(t.Context(), "unix:"+ep.addr, fcgi.Options{IdleTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	do := func(n string, slow bool) (time.Duration, error) {
+		req := &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{Name: "N", Value: n}}}
+		if slow {
+			req.Params = append(req.Params, fcgi.Pair{Name: "SLOW", Value: "1"})
+		}
+		var out bytes.Buffer
+		req.Stdout = &out
+		start := time.Now()
+		_, err := c.Do(t.Context(), req)
+		if err == nil && !strings.HasSuffix(out.String(), "\r\n\r\n"+n) {
+			err = fmt.Errorf("request %s got %q", n, out.String())
+		}
+		return time.Since(start), err
+	}
+	slowDone := make(chan error, 1)
+	go func() {
+		_, err := do("slow", true)
+		slowDone <- err
+	}()
+	const callers, each = 32, 50
+	var wg sync.WaitGroup
+	var worst atomic.Int64
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range each {
+				d, err := do(fmt.Sprint(i, "-", j), false)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for w := worst.Load(); int64(d) > w && !worst.CompareAndSwap(w, int64(d)); w = worst.Load() {
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if d := time.Duration(worst.Load()); d >= slow/2 {
+		t.Errorf("a quick request took %v: it waited for the slow handler (%v)", d, slow)
+	}
+	if err := <-slowDone; err != nil {
+		t.Error(err)
+	}
+}

@@ -31,8 +31,10 @@ type Event struct {
 	Dir    Direction
 	Time   time.Time // when the record was written or read (monotonic)
 	Record *Record
-	// Err is set when the record could be framed but not decoded, such as a
-	// bad version or a malformed body.
+	// Err is set when the record was not read whole or not decoded: a
+	// malformed body, a header with a version other than 1 (Raw is then
+	// its 8 bytes, the claimed content is not read), or an unfinished
+	// record when the connection ended (Raw holds the bytes that arrived).
 	Err error
 }
 

@@ -301,18 +301,36 @@ func TestReaderErrors(t *testing.T) {
 			t.Errorf("message %q", err)
 		}
 	})
-	t.Run("bad version keeps record and stream", func(t *testing.T) {
+	t.Run("bad version stops at the header", func(t *testing.T) {
 		in := good()
 		in[0] = 2
-		in = append(in, good()...)
-		r := NewReader(bytes.NewReader(in))
-		rec, err := r.ReadRecord()
-		if !errors.Is(err, ErrVersion) || rec == nil || string(rec.Content()) != "hello" {
-			t.Fatalf("rec %v err %v", rec, err)
+		in[5] = 200 // claims more than follows: must not be waited for
+		pr, pw := io.Pipe()
+		// The claimed content never comes: a read past the header blocks.
+		go func() { pw.Write(in) }()
+		defer pr.Close()
+		r := NewReader(pr)
+		var traced []Event
+		r.Trace = func(ev Event) {
+			ev.Record = &Record{Header: ev.Record.Header, Raw: bytes.Clone(ev.Record.Raw)}
+			traced = append(traced, ev)
 		}
-		rec, err = r.ReadRecord()
-		if err != nil || rec.Offset != 16 || rec.Index != 1 {
-			t.Fatalf("next record: %v %v", rec, err)
+		rec, err := r.ReadRecord()
+		var re *RecordError
+		if rec != nil || !errors.Is(err, ErrVersion) || !errors.As(err, &re) {
+			t.Fatalf("rec %v err %v, want no record and a *RecordError wrapping ErrVersion", rec, err)
+		}
+		if re.Index != 0 || re.Offset != 0 || re.Header.Version != 2 || re.Header.ContentLength != 200 || !bytes.Equal(re.Partial, in[:HeaderLen]) {
+			t.Errorf("error fields %+v, want the header and its 8 bytes", re)
+		}
+		if !strings.Contains(err.Error(), "record 0 at byte 0: unsupported protocol version 2 (want 1)") {
+			t.Errorf("message %q", err)
+		}
+		if r.Offset() != HeaderLen {
+			t.Errorf("Offset %d, want %d: only the header is consumed", r.Offset(), HeaderLen)
+		}
+		if len(traced) != 1 || !bytes.Equal(traced[0].Record.Raw, in[:HeaderLen]) || !errors.Is(traced[0].Err, ErrVersion) {
+			t.Errorf("traced %+v, want the header alone with ErrVersion", traced)
 		}
 	})
 	t.Run("malformed begin request", func(t *testing.T) {

@@ -65,10 +65,13 @@ func TestFaultExchange(t *testing.T) {
 		want     error    // sentinel; nil: success
 		says     []string // ErrorText says these
 		received int      // received records kept, at least
-		partial  int      // bytes of the record marked Partial; 0: none
-		anomaly  AnomalyKind
-		end      fcgi.ProtocolStatus // wanted END_REQUEST status when one came
-		ended    bool
+		// partial: bytes of the record marked Partial; 0: none; -1: some,
+		// how many depending on timing.
+		partial int
+		anomaly AnomalyKind
+		end     fcgi.ProtocolStatus // wanted END_REQUEST status when one came
+		ended   bool
+		check   func(t *testing.T, x *Exchange)
 	}{
 		{name: "refused", backend: func(t *testing.T) string { return fcgitest.RefusedAddr(t, "tcp") },
 			want: fcgi.ErrConnect, says: []string{"cannot connect", "connection refused"}},
@@ -83,12 +86,29 @@ func TestFaultExchange(t *testing.T) {
 		{name: "wrong-request-id", backend: hostile(fcgitest.WrongID()), want: fcgi.ErrTimeout,
 			says: []string{"no record for 300ms"}, received: 3, anomaly: AnomalyInactiveID},
 		{name: "version-2", backend: hostile(fcgitest.BadVersion(2)), want: fcgi.ErrProtocol,
-			says: []string{"unsupported protocol version 2"}, received: 1, anomaly: AnomalyVersion},
+			says: []string{"unsupported protocol version 2"}, received: 1, anomaly: AnomalyVersion,
+			check: func(t *testing.T, x *Exchange) {
+				// The client stops at the header: its 8 bytes are kept,
+				// the content it claims was never read.
+				for i, ri := range x.Records() {
+					if ri.Dir == fcgi.Received && ri.Version == 2 {
+						if raw := x.RecordRaw(i); len(raw) != fcgi.HeaderLen || raw[0] != 2 || ri.Err == "" {
+							t.Errorf("version 2 record %+v kept %d bytes, want its header alone, with the error", ri, len(raw))
+						}
+						return
+					}
+				}
+				t.Errorf("no version 2 record kept: %+v", x.Records())
+			}},
 		{name: "lying-content-length/demo", backend: faultDemo, path: "/misbehave/short-content", want: fcgi.ErrProtocol,
 			says: []string{"content length 100", "cut after 18 of 112 bytes"}, received: 1, partial: 18, anomaly: AnomalyShortContent},
 		{name: "unknown-type", backend: hostile(fcgitest.UnknownType(42)), received: 4, anomaly: AnomalyUnknownType, ended: true},
+		// The idle timeout ends these with a record unfinished: what
+		// arrived of it is kept, marked Partial.
 		{name: "dribble", backend: hostile(fcgitest.Dribble(100*time.Millisecond, "ok")), want: fcgi.ErrTimeout,
-			says: []string{"no record for 300ms"}, received: 1},
+			says: []string{"no record for 300ms"}, received: 2, partial: -1},
+		{name: "lying-content-length/stays-open", backend: hostile(fcgitest.ShorterThanClaimed(0)), want: fcgi.ErrTimeout,
+			says: []string{"no record for 300ms"}, received: 1, partial: 58, anomaly: AnomalyShortContent},
 		{name: "cant-mpx-conn", backend: hostile(fcgitest.EndWith(byte(fcgi.StatusCantMpxConn))),
 			says: []string{"the application refused the request", "CANT_MPX_CONN"}, received: 1, end: fcgi.StatusCantMpxConn, ended: true},
 		{name: "overloaded", backend: hostile(fcgitest.EndWith(byte(fcgi.StatusOverloaded))),
@@ -145,6 +165,9 @@ func TestFaultExchange(t *testing.T) {
 					}
 				}
 			}
+			if tc.partial < 0 && partial > 0 {
+				partial = tc.partial
+			}
 			if received < tc.received || partial != tc.partial {
 				t.Errorf("kept %d received records, a partial one of %d bytes; want at least %d and %d", received, partial, tc.received, tc.partial)
 			}
@@ -153,6 +176,9 @@ func TestFaultExchange(t *testing.T) {
 			}
 			if end := x.End(); (end != nil) != tc.ended || end != nil && end.ProtocolStatus != tc.end {
 				t.Errorf("END_REQUEST %+v, want ended %v with %s", end, tc.ended, tc.end)
+			}
+			if tc.check != nil {
+				tc.check(t, x)
 			}
 		})
 	}

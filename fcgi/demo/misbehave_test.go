@@ -328,8 +328,8 @@ func TestMisbehaveVersion2(t *testing.T) {
 		t.Fatalf("error %v, want ErrProtocol and ErrVersion", o.err)
 	}
 	v2 := o.req.received(fcgi.TypeStdout)
-	if len(v2) != 1 || v2[0].Version != 2 {
-		t.Fatalf("received STDOUT %+v, want one record of version 2", v2)
+	if len(v2) != 1 || v2[0].Version != 2 || len(v2[0].raw) != fcgi.HeaderLen {
+		t.Fatalf("received STDOUT %+v, want the header of one record of version 2, its content unread", v2)
 	}
 	if o.resp.Ended || o.stdout.Len() != 0 {
 		t.Errorf("after the version 2 record: ended %v, stdout %q", o.resp.Ended, o.stdout.String())

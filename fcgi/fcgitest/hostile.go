@@ -754,43 +754,6 @@ func parsePairs(b []byte) ([]HostilePair, error) {
 	return out, nil
 }
 
-// Stop stops php-fpm the way a service manager does (SIGQUIT: the workers finish their requests
-// and close every connection, the master exits) and waits until it is gone. Start brings it back
-// on the same address. Together they are a restart, as seen by a client holding idle
-// connections.
-func (s *PHPFPMServer) Stop() {
-	s.proc.terminate()
-}
-
-// Start starts php-fpm again after Stop, with the same configuration and address, and waits
-// until it accepts connections; t.Cleanup stops it. The log of the previous run is kept as
-// fpm.log.prev in Dir.
-func (s *PHPFPMServer) Start(t testing.TB) {
-	t.Helper()
-	select {
-	case <-s.proc.done:
-	default:
-		t.Fatalf("fcgitest: php-fpm (pid %d) is still running; Stop it first", s.PID())
-	}
-	bin := lookBinary([]string{"php-fpm8.2", "php-fpm"}, "/usr/sbin", "/usr/local/sbin")
-	args := []string{"-F", "-n", "-p", s.Dir, "-y", filepath.Join(s.Dir, "php-fpm.conf")}
-	if isRoot() {
-		args = append(args, "-R")
-	}
-	os.Rename(s.logPath, s.logPath+".prev")
-	proc, err := startProcess(s.Dir, bin, args...)
-	if err != nil {
-		t.Fatalf("fcgitest: php-fpm restart: %v", err)
-	}
-	s.proc = proc
-	t.Cleanup(proc.terminate)
-	if err := proc.waitReady(s.Network, s.Addr, func() bool {
-		return strings.Contains(readFile(s.logPath), "ready to handle connections")
-	}); err != nil {
-		t.Fatalf("fcgitest: php-fpm restart: %v\n--- log ---\n%s", err, s.Log())
-	}
-}
-
 // NoFDLeak fails the test if file descriptors opened after the call are still open once the
 // test and the cleanups registered after the call have run (it waits up to 3 s for peers that
 // close on their own goroutines). Call it first, before starting backends and clients: their

@@ -207,6 +207,43 @@ func (s *PHPFPMServer) Log() string {
 	return log
 }
 
+// Stop stops php-fpm the way a service manager does (SIGQUIT: the workers finish their requests
+// and close every connection, the master exits) and waits until it is gone. Start brings it back
+// on the same address. Together they are a restart, as seen by a client holding idle
+// connections.
+func (s *PHPFPMServer) Stop() {
+	s.proc.terminate()
+}
+
+// Start starts php-fpm again after Stop, with the same configuration and address, and waits
+// until it accepts connections; t.Cleanup stops it. The log of the previous run is kept as
+// fpm.log.prev in Dir.
+func (s *PHPFPMServer) Start(t testing.TB) {
+	t.Helper()
+	select {
+	case <-s.proc.done:
+	default:
+		t.Fatalf("fcgitest: php-fpm (pid %d) is still running; Stop it first", s.PID())
+	}
+	bin := lookBinary([]string{"php-fpm8.2", "php-fpm"}, "/usr/sbin", "/usr/local/sbin")
+	args := []string{"-F", "-n", "-p", s.Dir, "-y", filepath.Join(s.Dir, "php-fpm.conf")}
+	if isRoot() {
+		args = append(args, "-R")
+	}
+	os.Rename(s.logPath, s.logPath+".prev")
+	proc, err := startProcess(s.Dir, bin, args...)
+	if err != nil {
+		t.Fatalf("fcgitest: php-fpm restart: %v", err)
+	}
+	s.proc = proc
+	t.Cleanup(proc.terminate)
+	if err := proc.waitReady(s.Network, s.Addr, func() bool {
+		return strings.Contains(readFile(s.logPath), "ready to handle connections")
+	}); err != nil {
+		t.Fatalf("fcgitest: php-fpm restart: %v\n--- log ---\n%s", err, s.Log())
+	}
+}
+
 // socketPath returns dir/name, or the name in a fresh short directory when dir/name would not
 // fit in sun_path (108 bytes on Linux; long test names make long temporary directories).
 func socketPath(t testing.TB, dir, name string) string {
