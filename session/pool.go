@@ -6,6 +6,8 @@ package session
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,8 +25,19 @@ var ErrPoolClosed = errors.New("session: pool closed")
 
 // PoolOptions configures a Pool.
 type PoolOptions struct {
-	// Client are the options of every client the pool creates.
+	// Client are the options of every client the pool creates. Its
+	// MaxConns is the connection limit of every backend that MaxConns (or
+	// Pool.SetMaxConns) does not give a limit of its own.
 	Client fcgi.Options
+	// MaxConns caps the connections open at once to one backend, by
+	// address (any form Acquire accepts: "127.0.0.1:9000" and
+	// "tcp://127.0.0.1:9000" are one backend); 0 means no limit, a negative
+	// value Client.MaxConns. A request
+	// that finds its backend at the limit waits, first come first served,
+	// for a connection to come free (fcgi.Options.MaxConns). Set it to
+	// php-fpm's pm.max_children: php-fpm does not answer FCGI_MAX_CONNS,
+	// and connections beyond its workers wait unserved in its listen queue.
+	MaxConns map[string]int
 	// MaxClients is the number of backends kept at once (default
 	// DefaultPoolMaxClients). Past it the least recently used backend that
 	// no request is using is closed; backends in use are never closed, so
@@ -50,19 +63,25 @@ type Pool struct {
 	opts PoolOptions
 	now  func() time.Time // replaced by tests
 
-	mu      sync.Mutex
-	entries map[string]*poolEntry
+	mu       sync.Mutex
+	entries  map[string]*poolEntry
+	maxConns map[string]int // by pool key; see PoolOptions.MaxConns
+	// retired are the clients replaced by SetMaxConns while requests were
+	// using them: the last release closes them.
+	retired map[*poolEntry]struct{}
 	closed  bool
 }
 
 type poolEntry struct {
 	key      string
 	client   *fcgi.Client
+	maxConns int // the client's fcgi.Options.MaxConns
 	refs     int
 	lastUsed time.Time
 }
 
-// NewPool returns an empty Pool.
+// NewPool returns an empty Pool. An address in opts.MaxConns that does not
+// parse is ignored: Acquire refuses it anyway.
 func NewPool(opts PoolOptions) *Pool {
 	if opts.MaxClients <= 0 {
 		opts.MaxClients = DefaultPoolMaxClients
@@ -70,7 +89,65 @@ func NewPool(opts PoolOptions) *Pool {
 	if opts.IdleExpiry <= 0 {
 		opts.IdleExpiry = DefaultPoolIdleExpiry
 	}
-	return &Pool{opts: opts, now: time.Now, entries: make(map[string]*poolEntry)}
+	p := &Pool{opts: opts, now: time.Now, entries: make(map[string]*poolEntry),
+		maxConns: make(map[string]int), retired: make(map[*poolEntry]struct{})}
+	for target, n := range opts.MaxConns {
+		if key, err := poolKey(target); err == nil && n >= 0 {
+			p.maxConns[key] = n
+		}
+	}
+	p.opts.MaxConns = nil // p.maxConns holds them
+	return p
+}
+
+// maxConnsLocked returns the connection limit of the backend key.
+func (p *Pool) maxConnsLocked(key string) int {
+	if n, ok := p.maxConns[key]; ok {
+		return n
+	}
+	return max(p.opts.Client.MaxConns, 0)
+}
+
+// MaxConns returns the connection limit of the backend at target (see
+// PoolOptions.MaxConns), 0 for none, or -1 when target does not parse.
+func (p *Pool) MaxConns(target string) int {
+	key, err := poolKey(target)
+	if err != nil {
+		return -1
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.maxConnsLocked(key)
+}
+
+// SetMaxConns sets the connection limit of the backend at target: n > 0
+// connections at most, 0 no limit, n < 0 back to PoolOptions.Client.MaxConns.
+// A client the backend already has with another limit is replaced: requests
+// using it finish on it, and it is closed when the last one ends; later
+// requests get a new client with the new limit.
+func (p *Pool) SetMaxConns(target string, n int) error {
+	key, err := poolKey(target)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if n < 0 {
+		delete(p.maxConns, key)
+	} else {
+		p.maxConns[key] = n
+	}
+	var doomed []*fcgi.Client
+	if e := p.entries[key]; e != nil && e.maxConns != p.maxConnsLocked(key) {
+		delete(p.entries, key)
+		if e.refs == 0 {
+			doomed = append(doomed, e.client)
+		} else {
+			p.retired[e] = struct{}{}
+		}
+	}
+	p.mu.Unlock()
+	closeAll(doomed)
+	return nil
 }
 
 // poolKey returns the canonical form of a target address, so that
@@ -105,14 +182,16 @@ func (p *Pool) Acquire(target string) (*fcgi.Client, func(), error) {
 	now := p.now()
 	e := p.entries[key]
 	if e == nil {
-		c := fcgi.NewClient(key, p.opts.Client)
+		copts := p.opts.Client
+		copts.MaxConns = p.maxConnsLocked(key)
+		c := fcgi.NewClient(key, copts)
 		if p.opts.MaxIdle > 0 {
 			c.SetMaxIdle(p.opts.MaxIdle)
 		}
 		if p.opts.ConnIdleExpiry > 0 {
 			c.SetIdleExpiry(p.opts.ConnIdleExpiry)
 		}
-		e = &poolEntry{key: key, client: c}
+		e = &poolEntry{key: key, client: c, maxConns: copts.MaxConns}
 		p.entries[key] = e
 	}
 	e.refs++
@@ -128,6 +207,10 @@ func (p *Pool) Acquire(target string) (*fcgi.Client, func(), error) {
 			e.refs--
 			e.lastUsed = p.now()
 			doomed := p.trimLocked(e.lastUsed)
+			if _, ok := p.retired[e]; ok && e.refs == 0 {
+				delete(p.retired, e)
+				doomed = append(doomed, e.client)
+			}
 			p.mu.Unlock()
 			closeAll(doomed)
 		})
@@ -167,7 +250,8 @@ func closeAll(cs []*fcgi.Client) {
 	}
 }
 
-// Len returns the number of backends with a client, after expiring unused ones.
+// Len returns the number of backends with a client, after expiring unused
+// ones. Clients replaced by SetMaxConns and still in use are not counted.
 func (p *Pool) Len() int {
 	p.mu.Lock()
 	doomed := p.trimLocked(p.now())
@@ -182,8 +266,10 @@ func (p *Pool) Len() int {
 func (p *Pool) Close() error {
 	p.mu.Lock()
 	p.closed = true
-	entries := p.entries
+	entries := slices.Collect(maps.Values(p.entries))
+	entries = append(entries, slices.Collect(maps.Keys(p.retired))...)
 	p.entries = make(map[string]*poolEntry)
+	clear(p.retired)
 	p.mu.Unlock()
 	var errs []error
 	for _, e := range entries {
@@ -193,3 +279,7 @@ func (p *Pool) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Pool returns the pool the engine takes its clients from, for the settings
+// that belong to a backend (SetMaxConns).
+func (e *Engine) Pool() *Pool { return e.pool }

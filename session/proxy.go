@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -35,10 +37,21 @@ const proxySubBuffer = 64
 type Proxy struct {
 	// Dir, when not empty, is a directory that receives every Exchange as
 	// an Exchange file (SaveExchangeFile: it opens in the window and loads
-	// with LoadExchangeFile), written atomically. Secret values are
-	// redacted unless RecordSecrets is set. Set both before serving.
+	// with LoadExchangeFile), written atomically (a file appears whole or
+	// not at all) but not synced to disk: the file and directory syncs of
+	// WriteFileAtomic, two per request, cut the proxy's requests per second
+	// to between a third and two thirds under load (bench/README.md, Load).
+	// Secret values are redacted unless RecordSecrets is set. Set both
+	// before serving.
 	Dir           string
 	RecordSecrets bool
+	// KeepFiles and KeepBytes bound what the proxy keeps in Dir: past
+	// either, the oldest files it recorded are deleted, so that a long run
+	// under load cannot fill the disk (files it did not write are never
+	// touched). 0 means no bound. The newest file is always kept, even
+	// alone above KeepBytes. Set them before serving.
+	KeepFiles int
+	KeepBytes int64
 	// ErrorLog receives what cannot be told to the HTTP client, such as a
 	// failure to write into Dir. Optional; set it before serving.
 	ErrorLog func(error)
@@ -51,6 +64,16 @@ type Proxy struct {
 	subs    map[chan *Exchange]struct{}
 	seq     uint64
 	dropped uint64
+
+	recMu    sync.Mutex
+	recorded []recordedFile // oldest first; only with KeepFiles or KeepBytes
+	recBytes int64          // total size of recorded
+}
+
+// recordedFile is a file the proxy wrote into Dir.
+type recordedFile struct {
+	path string
+	size int64
 }
 
 // NewProxy returns a Proxy that sends each HTTP request, turned into a
@@ -228,11 +251,62 @@ func (p *Proxy) deliver(x *Exchange) {
 	p.mu.Unlock()
 }
 
-// record writes x as an Exchange file into Dir.
+// record writes x as an Exchange file into Dir, then deletes the oldest
+// recorded files above KeepFiles and KeepBytes.
 func (p *Proxy) record(x *Exchange, seq uint64) error {
 	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), seq)
-	if err := SaveExchangeFile(filepath.Join(p.Dir, name), x, ExportOptions{Secrets: p.RecordSecrets}); err != nil {
+	path := filepath.Join(p.Dir, name)
+	b, err := encodeExchangeFile(x, p.RecordSecrets)
+	if err != nil {
 		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
+	}
+	if err := writeRecording(path, b); err != nil {
+		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
+	}
+	if p.KeepFiles <= 0 && p.KeepBytes <= 0 {
+		return nil
+	}
+	p.recMu.Lock()
+	p.recorded = append(p.recorded, recordedFile{path: path, size: int64(len(b))})
+	p.recBytes += int64(len(b))
+	var doomed []string
+	for len(p.recorded) > 1 && (p.KeepFiles > 0 && len(p.recorded) > p.KeepFiles || p.KeepBytes > 0 && p.recBytes > p.KeepBytes) {
+		old := p.recorded[0]
+		p.recorded[0] = recordedFile{}
+		p.recorded = p.recorded[1:]
+		p.recBytes -= old.size
+		doomed = append(doomed, old.path)
+	}
+	p.recMu.Unlock()
+	var errs []error
+	for _, old := range doomed {
+		if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("session: proxy: deleting the old recording %s: %w", old, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// writeRecording writes data to path through a temporary file renamed into
+// place, so that the file appears whole or not at all; unlike
+// WriteFileAtomic it does not sync (see Proxy.Dir). The temporary file's
+// name is one that listings skip.
+func writeRecording(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, tempPrefix+base+".*"+tempSuffix)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }

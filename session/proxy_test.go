@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -292,6 +293,73 @@ func TestProxyListenAddr(t *testing.T) {
 	} {
 		if got := ProxyListenAddr(in); got != want {
 			t.Errorf("ProxyListenAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestProxyRecordKeeps: with KeepFiles and KeepBytes the recording folder
+// holds the newest exchanges only, and files the proxy did not write stay.
+func TestProxyRecordKeeps(t *testing.T) {
+	addr := startDemo(t)
+	checkLeaks(t)
+	build := func(r *http.Request) (*Request, error) { return demoReq(r.URL.Path, r.URL.RawQuery), nil }
+	serve := func(p *Proxy, n int) []string {
+		t.Helper()
+		for i := range n {
+			rec := httptest.NewRecorder()
+			p.ServeHTTP(rec, httptest.NewRequest("GET", "/status?code="+strconv.Itoa(200+i), nil))
+			if rec.Code != 200+i {
+				t.Fatalf("status %d", rec.Code)
+			}
+		}
+		names, err := filepath.Glob(filepath.Join(p.Dir, "*.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return names // sorted: by start time, then sequence
+	}
+	status := func(path string) int {
+		t.Helper()
+		x, err := LoadExchangeFile(path)
+		if err != nil || x.Response() == nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		return x.Response().Status
+	}
+
+	p := NewProxy(newEngine(t, EngineOptions{}), addr, build)
+	p.Dir, p.KeepFiles = t.TempDir(), 3
+	foreign := filepath.Join(p.Dir, "00000000-mine.json")
+	if err := os.WriteFile(foreign, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	names := serve(p, 10)
+	if len(names) != 4 || names[0] != foreign {
+		t.Fatalf("KeepFiles 3 kept %q, want the foreign file and 3 recordings", names)
+	}
+	for i, name := range names[1:] {
+		if got := status(name); got != 207+i {
+			t.Errorf("kept %s with status %d, want the newest (%d)", filepath.Base(name), got, 207+i)
+		}
+	}
+
+	probe := NewProxy(newEngine(t, EngineOptions{}), addr, build)
+	probe.Dir = t.TempDir()
+	st, err := os.Stat(serve(probe, 1)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		keep int64
+		want int
+	}{
+		{2*st.Size() + st.Size()/2, 2}, // room for two files of about that size
+		{1, 1},                         // the newest is kept even above the bound
+	} {
+		q := NewProxy(newEngine(t, EngineOptions{}), addr, build)
+		q.Dir, q.KeepBytes = t.TempDir(), tt.keep
+		if names := serve(q, 5); len(names) != tt.want || status(names[len(names)-1]) != 204 {
+			t.Errorf("KeepBytes %d (files of %d bytes) kept %d files, want the newest %d", tt.keep, st.Size(), len(names), tt.want)
 		}
 	}
 }

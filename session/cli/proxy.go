@@ -23,42 +23,84 @@ import (
 // otherwise.
 const DefaultProxyTimeout = 60 * time.Second
 
+// DefaultProxyMaxConns is the proxy's limit of connections to the backend
+// at once unless --max-conns says otherwise: above the workers of a local
+// php-fpm pool (Debian's www.conf has pm.max_children = 5), so that it
+// does not slow one down, and low enough to bound the proxy's descriptors
+// and the backend's listen queue when hundreds of HTTP clients come at once.
+// Requests beyond it wait in line in the proxy, up to --timeout. The best
+// value for php-fpm is its pm.max_children: php-fpm does not answer
+// FCGI_MAX_CONNS, and connections beyond its workers wait in its listen
+// queue, where the client's idle timeout already runs.
+const DefaultProxyMaxConns = 64
+
 type proxyOpts struct {
-	listen  string
-	addr    string
-	docroot string
-	record  string
-	secrets bool
-	timeout time.Duration
+	listen     string
+	addr       string
+	docroot    string
+	record     string
+	recordKeep int
+	secrets    bool
+	timeout    time.Duration
+	maxConns   int
 }
 
 func setupProxy(fs *flag.FlagSet) func(context.Context, *env) error {
+	o := newProxyOpts(fs)
+	return func(ctx context.Context, e *env) error {
+		if err := o.check(); err != nil {
+			return err
+		}
+		return runProxy(ctx, e, o)
+	}
+}
+
+// newProxyOpts registers the proxy flags on fs.
+func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
 	o := &proxyOpts{}
 	fs.StringVar(&o.listen, "listen", session.DefaultProxyAddr, "HTTP address to listen on (host:port; :port means 127.0.0.1:port)")
 	fs.StringVar(&o.addr, "addr", "", "FastCGI backend address (required): host:port, unix:/path or /path")
 	fs.StringVar(&o.docroot, "docroot", "", "document root on the backend's side (required, absolute): SCRIPT_FILENAME = docroot + script")
 	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing)")
+	fs.IntVar(&o.recordKeep, "record-keep", 0, "keep only the newest `N` files this run recorded into --record, deleting older ones (0: keep all)")
 	fs.BoolVar(&o.secrets, "record-secrets", false, "keep Authorization, Cookie and other secret values in recorded files (redacted by default)")
 	fs.DurationVar(&o.timeout, "timeout", DefaultProxyTimeout, "give up on a forwarded request after this long")
-	return func(ctx context.Context, e *env) error {
-		switch {
-		case o.addr == "":
-			return usagef("--addr is required (the FastCGI backend, e.g. --addr 127.0.0.1:9000)")
-		case o.docroot == "":
-			return usagef("--docroot is required (the document root as the backend sees it, e.g. --docroot /var/www/html)")
-		case !path.IsAbs(o.docroot):
-			return usagef("--docroot %q must be an absolute path", o.docroot)
-		case o.timeout <= 0:
-			return usagef("--timeout must be positive")
-		}
-		if _, _, err := fcgi.ParseAddr(o.addr); err != nil {
-			return usagef("--addr: %v", err)
-		}
-		if _, _, err := net.SplitHostPort(session.ProxyListenAddr(o.listen)); err != nil {
-			return usagef("--listen %q: want host:port", o.listen)
-		}
-		return runProxy(ctx, e, o)
+	fs.IntVar(&o.maxConns, "max-conns", DefaultProxyMaxConns, "at most `N` connections to the backend at once, more requests wait in line "+
+		"(0: no limit); for php-fpm use its pm.max_children, as it does not answer FCGI_MAX_CONNS")
+	return o
+}
+
+// check validates the flags.
+func (o *proxyOpts) check() error {
+	switch {
+	case o.addr == "":
+		return usagef("--addr is required (the FastCGI backend, e.g. --addr 127.0.0.1:9000)")
+	case o.docroot == "":
+		return usagef("--docroot is required (the document root as the backend sees it, e.g. --docroot /var/www/html)")
+	case !path.IsAbs(o.docroot):
+		return usagef("--docroot %q must be an absolute path", o.docroot)
+	case o.timeout <= 0:
+		return usagef("--timeout must be positive")
+	case o.maxConns < 0:
+		return usagef("--max-conns %d: want 0 (no limit) or more", o.maxConns)
+	case o.recordKeep < 0:
+		return usagef("--record-keep %d: want 0 (keep all) or more", o.recordKeep)
+	case o.recordKeep > 0 && o.record == "":
+		return usagef("--record-keep needs --record DIR")
 	}
+	if _, _, err := fcgi.ParseAddr(o.addr); err != nil {
+		return usagef("--addr: %v", err)
+	}
+	if _, _, err := net.SplitHostPort(session.ProxyListenAddr(o.listen)); err != nil {
+		return usagef("--listen %q: want host:port", o.listen)
+	}
+	return nil
+}
+
+// poolOptions are the options of the proxy's pool: the backend's
+// connection limit, and the trace hook for log.
+func (o *proxyOpts) poolOptions(log *logrus.Logger) session.PoolOptions {
+	return session.PoolOptions{Client: fcgi.Options{Trace: traceHook(log)}, MaxConns: map[string]int{o.addr: o.maxConns}}
 }
 
 // isLoopback reports whether a listen address accepts connections from this
@@ -88,11 +130,12 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 		}
 	}
 
-	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: traceHook(e.log)}})
+	pool := session.NewPool(o.poolOptions(e.log))
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
 	p := session.NewProxy(eng, o.addr, session.HTTPBuilder(o.docroot))
 	p.Dir = o.record
+	p.KeepFiles = o.recordKeep
 	p.RecordSecrets = o.secrets
 	p.ErrorLog = func(err error) { e.log.WithError(err).Error("proxy") }
 
@@ -106,7 +149,8 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	}()
 
 	err := p.ListenAndServe(ctx, listen, func(a net.Addr) {
-		e.log.WithFields(logrus.Fields{"addr": a.String(), "backend": o.addr, "docroot": o.docroot, "record": o.record}).
+		e.log.WithFields(logrus.Fields{"addr": a.String(), "backend": o.addr, "docroot": o.docroot, "record": o.record,
+			"max_conns": o.maxConns}).
 			Info("listening: HTTP proxy to the FastCGI backend")
 		if e.Listening != nil {
 			e.Listening(a.String())

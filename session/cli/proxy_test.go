@@ -1,0 +1,137 @@
+// Tests of the proxy's connection limit (--max-conns) and bounded
+// recording (--record-keep).
+
+package cli
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"fcgiscope/fcgi"
+	"fcgiscope/session"
+)
+
+func TestProxyFlags(t *testing.T) {
+	const addr = "127.0.0.1:9000"
+	base := []string{"--addr", addr, "--docroot", "/srv"}
+	tests := []struct {
+		name     string
+		args     []string
+		maxConns int
+		keep     int
+		err      string
+	}{
+		{"defaults", nil, DefaultProxyMaxConns, 0, ""},
+		{"max-conns", []string{"--max-conns", "8"}, 8, 0, ""},
+		{"no limit", []string{"--max-conns=0"}, 0, 0, ""},
+		{"record-keep", []string{"--record", "/tmp/rec", "--record-keep", "1000"}, DefaultProxyMaxConns, 1000, ""},
+		{"negative max-conns", []string{"--max-conns", "-1"}, 0, 0, "--max-conns -1: want 0 (no limit) or more"},
+		{"not a number", []string{"--max-conns", "lots"}, 0, 0, "invalid value"},
+		{"negative record-keep", []string{"--record", "/tmp/rec", "--record-keep", "-5"}, 0, 0, "--record-keep -5"},
+		{"record-keep without record", []string{"--record-keep", "10"}, 0, 0, "--record-keep needs --record DIR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := newFlagSet("proxy", io.Discard)
+			o := newProxyOpts(fs)
+			err := parseFlags(fs, append(append([]string(nil), base...), tt.args...))
+			if err == nil {
+				err = o.check()
+			}
+			var ue *usageError
+			switch {
+			case tt.err != "":
+				if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want a usage error with %q", err, tt.err)
+				}
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			if o.maxConns != tt.maxConns || o.recordKeep != tt.keep {
+				t.Errorf("max-conns %d, record-keep %d; want %d, %d", o.maxConns, o.recordKeep, tt.maxConns, tt.keep)
+			}
+			pool := session.NewPool(o.poolOptions(logrus.New()))
+			defer pool.Close()
+			if got := pool.MaxConns("tcp://" + addr); got != tt.maxConns {
+				t.Errorf("the pool's limit for the backend is %d, want %d", got, tt.maxConns)
+			}
+		})
+	}
+	// The help shows the flag and its default.
+	r := run(t, "", "proxy", "-h")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "-max-conns N") || !strings.Contains(r.stdout, "(default "+strconv.Itoa(DefaultProxyMaxConns)+")") ||
+		!strings.Contains(r.stdout, "pm.max_children") || !strings.Contains(r.stdout, "-record-keep N") {
+		t.Errorf("proxy -h: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestProxyMaxConns: with --max-conns 2, eight HTTP clients at once reach a
+// backend over two connections at most, and every one gets its answer.
+func TestProxyMaxConns(t *testing.T) {
+	var inflight, peak atomic.Int32
+	srv := &fcgi.Server{Handler: fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for old := peak.Load(); n > old && !peak.CompareAndSwap(old, n); old = peak.Load() {
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+		_, _ = io.WriteString(w, "Content-Type: text/plain\r\n\r\nok")
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() { defer close(served); _ = srv.Serve(l) }()
+	t.Cleanup(func() { srv.Close(); <-served })
+
+	rec := filepath.Join(t.TempDir(), "rec")
+	addr, stderr, stop := runAsync(t, "proxy", "--listen", "127.0.0.1:0", "--addr", l.Addr().String(), "--docroot", "/srv",
+		"--max-conns", "2", "--record", rec, "--record-keep", "3")
+	if !strings.Contains(stderr.String(), "max_conns=2") {
+		t.Errorf("the listening line does not give the limit:\n%s", stderr)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}, Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			resp, err := client.Get("http://" + addr + "/x.php?i=" + strconv.Itoa(i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 || string(body) != "ok" {
+				t.Errorf("request %d: %d %q %v", i, resp.StatusCode, body, err)
+			}
+		})
+	}
+	wg.Wait()
+	if code := stop(); code != ExitOK {
+		t.Errorf("proxy exit %d:\n%s", code, stderr)
+	}
+	if got := peak.Load(); got != 2 {
+		t.Errorf("the backend ran %d requests at once, want --max-conns 2", got)
+	}
+	if files, err := os.ReadDir(rec); err != nil || len(files) != 3 {
+		t.Errorf("--record-keep 3 left %d files (%v)", len(files), err)
+	}
+}
