@@ -60,59 +60,56 @@ func streamSlot(t fcgi.RecordType) int {
 // So stdout, stderr and the request body exist exactly once, contiguously, and
 // Exchange.Stdout returns a view, not a copy. A stream whose length is
 // announced (the CONTENT_LENGTH param sent, the Content-Length of the CGI
-// response) is stored in one allocation of that size (see reserve): a
+// response) is stored in one allocation of that size (see place): a
 // 100 MiB response then costs its payload, not append's growth by copies
 // (five times the payload allocated, and old and new array both live while
 // the last one is copied). A stream of unknown length grows as append grows
 // it, with at most a quarter of slack.
+//
+// Locking: one writer at a time per direction, holding that direction's
+// writer lock (Exchange.writerOf), changes the capture; readers hold the
+// Exchange's lock. The writer grows frame and stream into new slices
+// without the Exchange's lock (put), so a reader never waits while 100 MiB
+// are copied, and swaps them in under it (publish).
 type capture struct {
+	// frame and stream as published: read under the Exchange's lock,
+	// replaced under it and the writer lock.
 	frame  []byte
 	stream [numSlots][]byte
 	// wire counts the bytes of every record of this direction, captured
 	// or not; it gives each record its Offset.
 	wire int64
 	// want is, per slot, the stream length announced and not yet reserved
-	// (0: none); store reserves it when the stream's first bytes arrive.
+	// (0: none); place reserves it when the stream's first bytes arrive.
 	want [numSlots]int64
 	// reserved marks the slots whose array was sized by an announcement,
-	// so that trim can give back what the stream did not use.
+	// so that trimmed can give back what the stream did not use. The
+	// writer's: touched only under the writer lock.
 	reserved [numSlots]bool
-}
-
-// reserve makes room in slot for n more bytes (n is clipped to maxReserve),
-// in one allocation, so that a stream of known length is never copied as it
-// grows. Existing bytes are copied once; views handed out keep the old array.
-func (c *capture) reserve(slot int, n int64) {
-	s := c.stream[slot]
-	n = min(n, maxReserve)
-	if n <= int64(cap(s)-len(s)) {
-		return
-	}
-	grown := make([]byte, len(s), len(s)+int(n))
-	copy(grown, s)
-	c.stream[slot] = grown
-	c.reserved[slot] = true
 }
 
 // maxReserve bounds one reservation whatever a peer announces, when the
 // exchange has no capture limit to bound it.
 const maxReserve = DefaultCaptureLimit
 
-// trim gives back the room a reservation left unused (an announced length
-// the stream did not reach, e.g. the Content-Length of a HEAD response) when
-// it is worth a copy: more than a MiB and more than a quarter of the stream.
-// Announcements not yet reserved are forgotten.
-func (c *capture) trim() {
-	c.want = [numSlots]int64{}
+// trimmed returns c's streams with the room a reservation left unused (an
+// announced length the stream did not reach, e.g. the Content-Length of a
+// HEAD response) given back when it is worth a copy: more than a MiB and
+// more than a quarter of the stream. It forgets the reservations. It copies,
+// so the caller holds the writer locks rather than the Exchange's lock, and
+// publishes the result under the latter.
+func (c *capture) trimmed() [numSlots][]byte {
+	out := c.stream
 	for slot, s := range c.stream {
 		if !c.reserved[slot] {
 			continue
 		}
 		c.reserved[slot] = false
 		if spare := cap(s) - len(s); spare > 1<<20 && spare > len(s)/4 {
-			c.stream[slot] = append([]byte(nil), s...)
+			out[slot] = append([]byte(nil), s...)
 		}
 	}
+	return out
 }
 
 // lengthHint parses an announced stream length: a decimal number of bytes,
@@ -225,42 +222,82 @@ func (r *record) whole() bool {
 		r.frameLen+r.dataLen == fcgi.HeaderLen+int(r.ContentLength)+int(r.PaddingLength)
 }
 
-// store appends raw, the bytes of one record with header h, to c and fills
-// in r's location. limit bounds captured, the bytes held across both
-// directions (<= 0: no limit): a record that does not fit keeps only its
-// header. Once content has been dropped (dropped), the content of every later
-// stream record is dropped too, so that stdout and stderr are always a
-// prefix of what was sent, never a stream with holes; small records such as
-// END_REQUEST are still kept whole while they fit. ownID is the exchange's
-// request id. It returns the bytes added to the capture.
-func (c *capture) store(r *record, h fcgi.Header, raw []byte, ownID uint16, captured, limit int64, dropped bool) int64 {
+// place decides where raw, the bytes of one record with header h, go in c,
+// and fills in r's location; put then copies them, and the Exchange
+// publishes the result (see Exchange.add). limit bounds captured, the bytes
+// held across both directions (<= 0: no limit): a record that does not fit
+// keeps only its header. Once content has been dropped (dropped), the
+// content of every later stream record is dropped too, so that stdout and
+// stderr are always a prefix of what was sent, never a stream with holes;
+// small records such as END_REQUEST are still kept whole while they fit.
+// ownID is the exchange's request id.
+//
+// It returns the bytes the record adds to the capture and, when its stream
+// has an announced length not yet reserved, the room put reserves first.
+// The caller holds the direction's writer lock and the Exchange's lock.
+func (c *capture) place(r *record, h fcgi.Header, raw []byte, ownID uint16, captured, limit int64, dropped bool) (added, reserve int64) {
 	r.frameOff, r.slot = len(c.frame), noSlot
 	c.wire += int64(len(raw))
 	over := limit > 0 && captured+int64(len(raw)) > limit
 	if len(raw) > fcgi.HeaderLen && (over || dropped && h.Type.IsStream()) {
-		c.frame = append(c.frame, raw[:fcgi.HeaderLen]...)
 		r.frameLen = fcgi.HeaderLen
 		r.Truncated = true
-		return fcgi.HeaderLen
+		return fcgi.HeaderLen, 0
 	}
 	slot := streamSlot(h.Type)
-	if slot != noSlot && h.Version == fcgi.Version1 && h.RequestID == ownID && len(raw) == h.RecordLen() {
-		end := fcgi.HeaderLen + int(h.ContentLength)
-		c.frame = append(c.frame, raw[:fcgi.HeaderLen]...)
-		c.frame = append(c.frame, raw[end:]...)
-		r.frameLen = len(c.frame) - r.frameOff
-		r.slot, r.dataOff, r.dataLen = slot, len(c.stream[slot]), int(h.ContentLength)
-		if want := c.want[slot]; want > 0 {
-			c.want[slot] = 0
-			if limit > 0 {
-				want = min(want, limit-captured)
-			}
-			c.reserve(slot, want)
-		}
-		c.stream[slot] = append(c.stream[slot], raw[fcgi.HeaderLen:end]...)
-		return int64(len(raw))
+	if slot == noSlot || h.Version != fcgi.Version1 || h.RequestID != ownID || len(raw) != h.RecordLen() {
+		r.frameLen = len(raw)
+		return int64(len(raw)), 0
 	}
-	c.frame = append(c.frame, raw...)
-	r.frameLen = len(raw)
-	return int64(len(raw))
+	r.frameLen = len(raw) - int(h.ContentLength)
+	r.slot, r.dataOff, r.dataLen = slot, len(c.stream[slot]), int(h.ContentLength)
+	if want := c.want[slot]; want > 0 {
+		c.want[slot] = 0
+		if limit > 0 {
+			want = min(want, limit-captured)
+		}
+		if s := c.stream[slot]; min(want, maxReserve) > int64(cap(s)-len(s)) {
+			reserve = min(want, maxReserve)
+			c.reserved[slot] = true
+		}
+	}
+	return int64(len(raw)), reserve
+}
+
+// put copies raw, the record placed in r, behind c's frame and stream
+// bytes and returns the slices that then hold them: the frame, and the
+// stream of r.slot (nil for noSlot). A reservation (see place) first moves
+// the stream into one array of the announced size, so that a stream of
+// known length is copied once at most as it grows.
+//
+// put needs only the direction's writer lock, not the Exchange's: bytes
+// are written past the published lengths, where no view reaches (views are
+// clipped), or into a new array while readers keep the old one, whose
+// published bytes never change.
+func (c *capture) put(r *record, raw []byte, reserve int64) (frame, stream []byte) {
+	switch {
+	case r.Truncated:
+		return append(c.frame, raw[:fcgi.HeaderLen]...), nil
+	case r.slot == noSlot:
+		return append(c.frame, raw...), nil
+	}
+	end := fcgi.HeaderLen + r.dataLen
+	frame = append(c.frame, raw[:fcgi.HeaderLen]...)
+	frame = append(frame, raw[end:]...)
+	stream = c.stream[r.slot]
+	if reserve > 0 {
+		grown := make([]byte, len(stream), len(stream)+int(reserve))
+		copy(grown, stream)
+		stream = grown
+	}
+	return frame, append(stream, raw[fcgi.HeaderLen:end]...)
+}
+
+// publish makes what put wrote part of the capture. The caller holds the
+// Exchange's lock.
+func (c *capture) publish(r *record, frame, stream []byte) {
+	c.frame = frame
+	if r.slot != noSlot {
+		c.stream[r.slot] = stream
+	}
 }

@@ -122,6 +122,14 @@ type Exchange struct {
 	// own goroutine, e.g. with fyne.Do).
 	OnRecord func(RecordInfo)
 
+	// writing holds one lock per direction (see writerOf), held by the
+	// goroutine recording a record of that direction while it copies the
+	// record's bytes into the capture, outside mu (see add). Whoever else
+	// changes a capture's slices takes both (lockWriters). Lock order:
+	// writing[0], writing[1], then mu.
+	writing [2]sync.Mutex
+	// mu guards everything below, and the capture slices as published:
+	// readers take only mu, and never wait for a capture to grow.
 	mu        sync.Mutex
 	ntf       *notifier // created when OnRecord is first called
 	target    string
@@ -230,7 +238,16 @@ func (x *Exchange) addPartial(dir fcgi.Direction, re *fcgi.RecordError, t time.D
 }
 
 // add captures one record and tells OnRecord about it.
+//
+// The record's bytes are copied into the capture outside mu, holding only
+// the direction's writer lock, so that a reader (the UI, every few
+// milliseconds) never waits while the capture grows: growing a stream of
+// 100 MiB copies it, which takes tens of milliseconds. mu is taken twice,
+// briefly: to place the record (see capture.place), then to publish it.
 func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Duration, errText string, partial bool) {
+	w := x.writerOf(dir)
+	w.Lock()
+	c := x.captureOf(dir)
 	x.mu.Lock()
 	if dir == fcgi.Sent && h.Type == fcgi.TypeBeginRequest {
 		x.begins++
@@ -238,24 +255,30 @@ func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Dur
 			x.requestID = h.RequestID
 		}
 	}
-	c := &x.recv
-	if dir == fcgi.Sent {
-		c = &x.sent
-	} else if x.timings.FirstByte == 0 {
-		x.timings.FirstByte = max(t, 1)
-	}
 	r := record{RecordInfo: RecordInfo{
-		Index: len(x.recs), Dir: dir, Type: h.Type, RequestID: h.RequestID,
+		Dir: dir, Type: h.Type, RequestID: h.RequestID,
 		ContentLength: h.ContentLength, PaddingLength: h.PaddingLength, Version: h.Version,
 		Offset: c.wire, T: t, Err: errText, Partial: partial,
 	}}
-	added := c.store(&r, h, raw, x.requestID, x.sizes.Captured, x.limit(), x.sizes.Dropped > 0)
+	added, reserve := c.place(&r, h, raw, x.requestID, x.sizes.Captured, x.limit(), x.sizes.Dropped > 0)
+	// Counted now, so that a record of the other direction placed
+	// meanwhile sees the capture limit as it will be.
 	x.sizes.Captured += added
-	if dir == fcgi.Received && r.slot == slotStdout {
-		x.sizeStdout()
-	}
 	if r.Truncated {
 		x.sizes.Dropped += int64(len(raw)) - added
+	}
+	x.mu.Unlock()
+
+	frame, stream := c.put(&r, raw, reserve)
+
+	x.mu.Lock()
+	c.publish(&r, frame, stream)
+	w.Unlock()
+	if dir == fcgi.Received && x.timings.FirstByte == 0 {
+		x.timings.FirstByte = max(t, 1)
+	}
+	if dir == fcgi.Received && r.slot == slotStdout {
+		x.sizeStdout()
 	}
 	if dir == fcgi.Sent {
 		x.sizes.Sent += int64(len(raw))
@@ -281,6 +304,7 @@ func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Dur
 			}
 		}
 	}
+	r.Index = len(x.recs)
 	x.recs = append(x.recs, r)
 	info := r.RecordInfo
 	on := x.OnRecord
@@ -297,6 +321,26 @@ func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Dur
 	if n != nil {
 		n.run(ticket, func() { on(info) })
 	}
+}
+
+// writerOf returns the lock of the writer of direction d's capture.
+func (x *Exchange) writerOf(d fcgi.Direction) *sync.Mutex {
+	if d == fcgi.Sent {
+		return &x.writing[0]
+	}
+	return &x.writing[1]
+}
+
+// lockWriters takes the writer locks of both directions, to change the
+// captures' bytes in place of add (see writing); the caller must not hold mu.
+func (x *Exchange) lockWriters() {
+	x.writing[0].Lock()
+	x.writing[1].Lock()
+}
+
+func (x *Exchange) unlockWriters() {
+	x.writing[1].Unlock()
+	x.writing[0].Unlock()
 }
 
 // sizeStdout reads the Content-Length of the CGI response once its header
@@ -763,6 +807,8 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 			Headers: v.Response.Headers, Body: view(stdout[v.Response.HeaderLen:]), HeaderLen: v.Response.HeaderLen}
 	}
 
+	x.lockWriters()
+	defer x.unlockWriters()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.Input, x.CaptureLimit = v.Input, v.CaptureLimit
@@ -885,6 +931,7 @@ type outcome struct {
 // complete closes the exchange: it records timings and the error, checks the
 // capture against the client's counts, and parses stdout as a CGI response.
 func (x *Exchange) complete(o outcome) {
+	x.lockWriters()
 	x.mu.Lock()
 	x.timings.Connect, x.timings.Total = o.connect, o.total
 	x.conn = o.conn
@@ -908,12 +955,17 @@ func (x *Exchange) complete(o outcome) {
 	if len(x.ends) > 1 {
 		ws = append(ws, fmt.Sprintf("%d END_REQUEST records for request %d", len(x.ends), x.requestID))
 	}
-	x.sent.trim()
-	x.recv.trim()
+	x.sent.want, x.recv.want = [numSlots]int64{}, [numSlots]int64{}
 	x.stdoutHdr = cgiHeaderScan{}
+	x.mu.Unlock()
+	// Trimming copies: outside mu, as add grows the capture.
+	sent, recv := x.sent.trimmed(), x.recv.trimmed()
+	x.mu.Lock()
+	x.sent.stream, x.recv.stream = sent, recv
 	stdout := view(x.recv.stream[slotStdout])
 	parse := len(stdout) > 0 || o.ended || len(x.ends) > 0
 	x.mu.Unlock()
+	x.unlockWriters()
 
 	var resp *HTTPResponse
 	if parse {

@@ -451,6 +451,120 @@ func TestExchangeConcurrentReadersAndOnRecord(t *testing.T) {
 	}
 }
 
+// TestExchangeReadersNeverWaitForGrowth: a record's bytes are copied into
+// the capture holding only its direction's writer lock (see Exchange.add),
+// never the lock readers take, so a reader (the UI) does not wait while a
+// stream of 100 MiB is copied into a bigger array. Every reader returns
+// while a writer is mid-copy (here: while the test holds that lock), and
+// what readers see while both directions grow is always a prefix of the
+// final streams.
+func TestExchangeReadersNeverWaitForGrowth(t *testing.T) {
+	x := NewExchange(Input{})
+	x.begin("t", &Request{ID: 1}, time.Now())
+	const n = 4 << 20
+	stdin := bytes.Repeat([]byte("request body. "), n/14)
+	stderr := bytes.Repeat([]byte("PHP Warning: flood\n"), n/19)
+	records := func(t fcgi.RecordType, b []byte) *bytes.Buffer {
+		var out bytes.Buffer
+		w := fcgi.NewWriter(&out)
+		for rest := b; len(rest) > 0; {
+			k := min(len(rest), 32<<10)
+			_ = w.WriteRecord(t, 1, rest[:k])
+			rest = rest[k:]
+		}
+		return &out
+	}
+	feed := func(dir fcgi.Direction, b *bytes.Buffer) {
+		rd := fcgi.NewReader(b)
+		rd.Trace = func(ev fcgi.Event) { x.add(dir, ev.Record.Header, ev.Record.Raw, time.Millisecond, "", false) }
+		for {
+			if _, err := rd.ReadRecord(); err != nil {
+				return
+			}
+		}
+	}
+	feed(fcgi.Received, records(fcgi.TypeStderr, stderr[:1000]))
+
+	// A writer mid-copy.
+	w := x.writerOf(fcgi.Received)
+	w.Lock()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		_, _, _ = x.Stderr(), x.Stdout(), x.Stdin()
+		_, _, _ = x.Records(), x.RecordRaw(0), x.Sizes()
+		_, _ = x.Decode(0)
+		_, _ = json.Marshal(x)
+		_, _ = x.CLIJSON()
+	}()
+	select {
+	case <-read:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a reader waits for the lock of a writer copying into the capture")
+	}
+	w.Unlock()
+
+	// Both directions grow while a reader looks.
+	stop := make(chan struct{})
+	var reader sync.WaitGroup
+	reader.Add(1)
+	go func() {
+		defer reader.Done()
+		for views := 0; ; views++ {
+			select {
+			case <-stop:
+				t.Logf("%d rounds of views while the streams grew", views)
+				return
+			default:
+			}
+			if in := x.Stdin(); !bytes.Equal(in, stdin[:len(in)]) {
+				t.Errorf("a view of %d stdin bytes is not a prefix of the body", len(in))
+				return
+			}
+			if e := x.Stderr(); !bytes.Equal(e, stderr[:len(e)]) {
+				t.Errorf("a view of %d stderr bytes is not a prefix of stderr", len(e))
+				return
+			}
+			for i, r := range x.Records() {
+				if r.Index != i {
+					t.Errorf("record %d has Index %d", i, r.Index)
+					return
+				}
+			}
+		}
+	}()
+	var writers sync.WaitGroup
+	for _, d := range []struct {
+		dir fcgi.Direction
+		b   *bytes.Buffer
+	}{{fcgi.Sent, records(fcgi.TypeStdin, stdin)}, {fcgi.Received, records(fcgi.TypeStderr, stderr[1000:])}} {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			feed(d.dir, d.b)
+		}()
+	}
+	writers.Wait()
+	close(stop)
+	reader.Wait()
+	x.complete(outcome{stdoutBytes: -1, stderrBytes: int64(len(stderr))})
+
+	if !bytes.Equal(x.Stdin(), stdin) || !bytes.Equal(x.Stderr(), stderr) {
+		t.Errorf("captured %d stdin and %d stderr bytes, want %d and %d, equal", len(x.Stdin()), len(x.Stderr()), len(stdin), len(stderr))
+	}
+	if ws := x.Warnings(); len(ws) > 0 {
+		t.Errorf("warnings %q", ws)
+	}
+	var offset [3]int64
+	for i, r := range x.Records() {
+		raw := x.RecordRaw(i)
+		if r.Offset != offset[r.Dir] || len(raw) != r.RecordLenForTest() {
+			t.Fatalf("record %d (%s): offset %d, %d bytes; want offset %d, %d bytes", i, r.Dir, r.Offset, len(raw), offset[r.Dir], r.RecordLenForTest())
+		}
+		offset[r.Dir] += int64(len(raw))
+	}
+}
+
 func TestCLIJSON(t *testing.T) {
 	x, _ := sampleExchange(t)
 	b, err := x.CLIJSON()
