@@ -138,6 +138,10 @@ func sender(d fcgi.Direction) string {
 // captured, raw its whole bytes for BEGIN_REQUEST and END_REQUEST (else nil).
 func (s *anomalyScan) record(i int, ri RecordInfo, hdr [fcgi.HeaderLen]byte, n int, raw []byte) {
 	who := sender(ri.Dir)
+	if n < fcgi.HeaderLen && (ri.Partial || n > 0) {
+		s.add(i, AnomalyShortContent, "the connection ended after %d of the record's 8 header bytes: its version, type, request id and lengths never arrived whole", n)
+		return
+	}
 	if ri.Version != fcgi.Version1 {
 		s.add(i, AnomalyVersion, "%s sent a record with version %d; the spec defines only version 1 (FCGI_VERSION_1), so nothing after this header can be trusted and a peer drops the connection",
 			who, ri.Version)

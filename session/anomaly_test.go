@@ -5,6 +5,7 @@ package session
 
 import (
 	"bytes"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -237,5 +238,42 @@ func TestAnomaliesOfHandMadeRecords(t *testing.T) {
 	}
 	if as := Anomalies(NewExchange(Input{})); len(as) != 0 {
 		t.Errorf("empty exchange: %+v", as)
+	}
+}
+
+// TestRecordsTheReaderStoppedAt: a header whose version is not 1 and a
+// header cut by the end of the connection are kept, decoded as far as they
+// go (Decode returns the captured bytes with the error), and flagged for
+// what they are — a cut header is not reported as "version 0".
+func TestRecordsTheReaderStoppedAt(t *testing.T) {
+	x := handMade(t, func(w *fcgi.Writer) {
+		w.WriteBeginRequest(1, fcgi.RoleResponder, 0)
+	}, func(w *fcgi.Writer) {
+		w.WriteRecord(fcgi.TypeStdout, 1, []byte("ok"))
+		w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: 1, ContentLength: 100},
+			Content: []byte("never read")})
+	})
+	if n := x.Len(); n != 3 {
+		t.Fatalf("%d records, want BEGIN_REQUEST, STDOUT and the version 2 header", n)
+	}
+	rec, err := x.Decode(2)
+	if !errors.Is(err, fcgi.ErrVersion) || rec == nil || rec.Version != 2 || len(rec.Raw) != fcgi.HeaderLen || rec.Index != 2 {
+		t.Errorf("Decode of the version 2 header: %+v, %v", rec, err)
+	}
+	if as := Anomalies(x); len(as) != 1 || as[0].Record != 2 || as[0].Kind != AnomalyVersion {
+		t.Errorf("anomalies %+v, want one version anomaly on record 2", as)
+	}
+
+	x = NewExchange(Input{})
+	x.begin("hand-made", &Request{ID: 1}, time.Now())
+	x.addPartial(fcgi.Received, &fcgi.RecordError{Partial: []byte{1, 6, 0}, Err: fcgi.ErrShortRecord}, time.Millisecond)
+	x.complete(outcome{stdoutBytes: -1, stderrBytes: -1})
+	rec, err = x.Decode(0)
+	if err == nil || rec == nil || !bytes.Equal(rec.Raw, []byte{1, 6, 0}) {
+		t.Errorf("Decode of a cut header: %+v, %v", rec, err)
+	}
+	as := Anomalies(x)
+	if len(as) != 1 || as[0].Kind != AnomalyShortContent || !strings.Contains(as[0].Text, "after 3 of the record's 8 header bytes") {
+		t.Errorf("anomalies of a cut header %+v, want one short-content anomaly naming 3 of 8 bytes", as)
 	}
 }

@@ -640,7 +640,15 @@ func (x *Exchange) Decode(i int) (*fcgi.Record, error) {
 		re.Index, re.Offset = target.Index, target.Offset
 	}
 	if rec == nil {
-		return nil, err
+		if re == nil || target.frameLen+target.dataLen == 0 {
+			return nil, err
+		}
+		// The reader stopped at this record (a header whose version is not
+		// 1, or bytes the connection cut short): show what was captured.
+		h := fcgi.Header{Version: target.Version, Type: target.Type, RequestID: target.RequestID,
+			ContentLength: target.ContentLength, PaddingLength: target.PaddingLength}
+		return &fcgi.Record{Header: h, Index: target.Index, Offset: target.Offset,
+			Raw: bytes.Clone(x.RecordRaw(i))}, err
 	}
 	out := *rec
 	out.Raw = append([]byte(nil), rec.Raw...)
