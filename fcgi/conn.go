@@ -448,6 +448,9 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 		serr, _ := sendErr.(*stdinError)
 		switch {
 		case errors.Is(sendErr, errCancelled), serr != nil && ctx.Err() != nil:
+			if ctx.Err() == nil {
+				<-ctx.Done() // its deadline passed (see writeFailed); the timer is about to fire
+			}
 			return c.abort(cl, resp, out, ctxKind(ctx.Err()), "cancelled while sending", ctx.Err())
 		case serr != nil:
 			return c.abort(cl, resp, out, ErrAborted, "reading "+serr.t.String(), serr.err)
@@ -1024,7 +1027,13 @@ func (c *Conn) writeFailed(ctx context.Context, cl *call, err error) error {
 	}
 	// A write that carried others' records was not cut by this context
 	// (see lockWrite), and their loss fails the connection.
-	cancelled := ctx.Err() != nil && !cl.shared
+	// The write deadline is the context's when that is sooner, and the
+	// socket may report it a moment before the context's own timer fires.
+	ctxDone := ctx.Err() != nil
+	if dl, ok := ctx.Deadline(); ok && !ctxDone && errors.Is(err, os.ErrDeadlineExceeded) {
+		ctxDone = !time.Now().Before(dl)
+	}
+	cancelled := ctxDone && !cl.shared
 	if cancelled && written == 0 {
 		return errCancelled
 	}
