@@ -103,7 +103,7 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	c.dataFile = newMonoEntry(keys, "file sent on FCGI_DATA")
 	c.dataFile.OnChanged = func(string) { c.check() }
 	chooseData := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), c.chooseDataFile)
-	c.dataRow = container.NewBorder(nil, nil, secondary(mutedLabel("Data file")), chooseData, c.dataFile)
+	c.dataRow = container.NewBorder(nil, nil, newMutedText("Data file"), chooseData, c.dataFile)
 
 	c.http = newHTTPForm(keys, c.check)
 	c.rawTitle = sectionTitle("Params")
@@ -137,7 +137,7 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	c.bodyClear.Importance = widget.LowImportance
 	bodyPane := container.NewBorder(
 		container.NewVBox(sectionHeader(sectionTitle("Body"), secondary(c.bodySize), load, c.bodyClear),
-			container.NewBorder(nil, nil, secondary(mutedLabel("Content type")), nil, c.ctype)),
+			container.NewBorder(nil, nil, newMutedText("Content type"), nil, c.ctype)),
 		nil, nil, nil, c.body)
 
 	c.warnBox = container.NewVBox()
@@ -344,7 +344,15 @@ func (c *ComposePanel) setProblems(errs, warns []string) {
 	c.errs, c.warns = errs, warns
 	var objs []fyne.CanvasObject
 	line := func(icon fyne.Resource, text string, imp widget.Importance) fyne.CanvasObject {
-		return container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(icon)), nil, secondary(wrapLabel(text, imp)))
+		// Secondary text; secondary() would change only a LowImportance
+		// label's colour, so the others are plain labels.
+		var msg fyne.CanvasObject = wrapLabel(text, imp)
+		if imp == widget.LowImportance {
+			t := newMutedText(text)
+			t.Wrapping = fyne.TextWrapWord
+			msg = t
+		}
+		return container.NewBorder(nil, nil, container.NewVBox(widget.NewIcon(icon)), nil, msg)
 	}
 	for _, e := range errs {
 		objs = append(objs, line(theme.NewErrorThemedResource(theme.ErrorIcon()), e, widget.DangerImportance))

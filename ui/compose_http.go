@@ -80,7 +80,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 		infoColumn{title: "Origin", width: 76, muted: true})
 
 	requestLine := container.NewBorder(nil, nil, f.method, nil, f.url)
-	label := func(s string) fyne.CanvasObject { return secondary(mutedLabel(s)) }
+	label := func(s string) fyne.CanvasObject { return newMutedText(s) }
 	settings := container.New(layout.NewFormLayout(),
 		label("Document root"), f.docRoot,
 		label("Index file"), container.NewBorder(nil, nil, withMinSize(f.index, 110, 0), nil,
@@ -93,7 +93,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	})
 	addHeader.Importance = widget.LowImportance
 	headersPane := container.NewBorder(sectionHeader(f.headerTitle, addHeader), nil, nil, nil, f.headers.Content())
-	previewPane := container.NewBorder(sectionHeader(f.previewTitle, secondary(mutedLabel("in wire order"))), nil, nil, nil, f.preview)
+	previewPane := container.NewBorder(sectionHeader(f.previewTitle, newMutedText("in wire order")), nil, nil, nil, f.preview)
 	f.splitter = container.NewVSplit(headersPane, previewPane)
 	f.splitter.Offset = 0.4
 	f.content = container.NewBorder(container.NewVBox(requestLine, settings), nil, nil, nil, f.splitter)

@@ -35,7 +35,7 @@ type kvEditor struct {
 	items    []session.RawParam
 	rows     []*kvEditRow
 	box      *fyne.Container
-	hint     *widget.Label
+	hint     *mutedText
 	syncing  bool
 	onChange func()
 
@@ -75,32 +75,37 @@ func (l kvRowLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 func newKVEditor(keys *keyHooks, opts kvEditorOptions, onChange func()) *kvEditor {
 	e := &kvEditor{opts: opts, keys: keys, onChange: onChange, box: container.NewVBox()}
-	e.hint = &widget.Label{Text: opts.empty, Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord}
+	e.hint = newMutedHint(opts.empty)
+	var header fyne.CanvasObject
+	if !opts.noHeader {
+		header = e.newHeader()
+	}
+	scroll := container.NewVScroll(container.NewVBox(e.box, keepRoom(e.hint)))
+	e.content = container.NewBorder(header, nil, nil, nil, scroll)
+	e.sync()
+	return e
+}
 
-	// The header lines up with the rows: spacers as wide as the row's
-	// leading check and trailing buttons.
+// newHeader returns the Name / Value header, lined up with the rows:
+// spacers as wide as a row's leading check and trailing buttons.
+func (e *kvEditor) newHeader() fyne.CanvasObject {
 	lead, trail := e.sideWidths()
 	spacer := func(w float32) fyne.CanvasObject {
 		r := canvas.NewRectangle(color.Transparent)
 		r.SetMinSize(fyne.NewSize(w, 1))
 		return r
 	}
-	headLabel := func(s string) *widget.Label {
-		return &widget.Label{Text: s, TextStyle: fyne.TextStyle{Bold: true}, Importance: widget.LowImportance}
+	headLabel := func(s string) fyne.CanvasObject {
+		t := newMutedText(s)
+		t.setStyle(fyne.TextStyle{Bold: true})
+		return t
 	}
 	var left fyne.CanvasObject
-	if opts.toggle {
+	if e.opts.toggle {
 		left = spacer(lead)
 	}
-	var header fyne.CanvasObject = container.NewBorder(nil, nil, left, spacer(trail),
-		secondary(container.New(kvRowLayout{0.45}, headLabel("Name"), headLabel("Value"))))
-	scroll := container.NewVScroll(container.NewVBox(e.box, secondary(e.hint)))
-	if opts.noHeader {
-		header = nil
-	}
-	e.content = container.NewBorder(header, nil, nil, nil, scroll)
-	e.sync()
-	return e
+	return container.NewBorder(nil, nil, left, spacer(trail),
+		container.New(kvRowLayout{0.45}, headLabel("Name"), headLabel("Value")))
 }
 
 // sideWidths returns the widths of a row's leading check and trailing buttons.

@@ -54,7 +54,7 @@ func newEnvironmentsPanel(win fyne.Window, do func(func())) *EnvironmentsPanel {
 	p.sel.SetSelected(NoEnvironment)
 	p.edit = widget.NewButtonWithIcon("", theme.SettingsIcon(), p.ShowEditor)
 	p.edit.Importance = widget.LowImportance
-	p.content = container.NewBorder(nil, nil, secondary(mutedLabel("Environment")), p.edit, p.sel)
+	p.content = container.NewBorder(nil, nil, newMutedText("Environment"), p.edit, p.sel)
 	return p
 }
 
@@ -286,7 +286,7 @@ func (p *EnvironmentsPanel) ShowEditor() {
 		"The selected environment's values are put in when the request is previewed and sent. "+
 		"Stored in environments.toml in the presets folder, next to the presets.", widget.LowImportance)
 	top := container.NewVBox(
-		container.NewBorder(nil, nil, secondary(mutedLabel("Environment")), container.NewHBox(newBtn, renameBtn, deleteBtn), ed.pick),
+		container.NewBorder(nil, nil, newMutedText("Environment"), container.NewHBox(newBtn, renameBtn, deleteBtn), ed.pick),
 		container.NewBorder(nil, nil, &widget.Label{Text: "Variables", TextStyle: fyne.TextStyle{Bold: true}}, addVar))
 	body := container.NewBorder(top, container.NewVBox(ed.errText, secondary(help)), nil, nil, ed.vars.Content())
 

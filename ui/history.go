@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -48,6 +49,7 @@ type HistoryPanel struct {
 	link  historyLink
 
 	hist     *session.History
+	adding   sync.WaitGroup         // entries being written (Wait)
 	entries  []session.HistoryEntry // shown, newest first
 	checked  []string               // ids ticked for Compare, oldest tick first
 	selected string
@@ -62,8 +64,8 @@ type HistoryPanel struct {
 	list     *widget.List
 	count    *widget.Label
 	problems *widget.Button
-	note     *widget.Label // why the history is unavailable, or why a send was not kept
-	hint     *widget.Label
+	note     *mutedText // why the history is unavailable, or why a send was not kept
+	hint     *mutedText
 	loadBtn  *widget.Button
 	cmpBtn   *widget.Button
 	delBtn   *widget.Button
@@ -86,9 +88,9 @@ func newHistoryPanel(a fyne.App, win fyne.Window, prefs fyne.Preferences, do fun
 	h.list.OnSelected = h.onSelected
 	h.list.OnUnselected = func(widget.ListItemID) { h.selected = ""; h.updateButtons() }
 	h.count = sectionTitle("History")
-	h.hint = &widget.Label{Text: "Every request sent is kept here", Importance: widget.LowImportance,
-		Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord}
-	h.note = &widget.Label{Importance: widget.LowImportance, Wrapping: fyne.TextWrapWord}
+	h.hint = newMutedHint("Every request sent is kept here")
+	h.note = newMutedText("")
+	h.note.Wrapping = fyne.TextWrapWord
 	h.note.Hide()
 	h.problems = widget.NewButtonWithIcon("", theme.NewWarningThemedResource(theme.WarningIcon()), h.showProblems)
 	h.problems.Importance = widget.LowImportance
@@ -105,8 +107,8 @@ func newHistoryPanel(a fyne.App, win fyne.Window, prefs fyne.Preferences, do fun
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(h.delBtn, h.clearBtn, settings), h.count)
 	actions := container.NewHBox(h.loadBtn, h.cmpBtn)
 	top := container.NewVBox(header, h.filter)
-	bottom := container.NewVBox(secondary(h.note), widget.NewSeparator(), actions, h.problems)
-	body := container.NewStack(h.list, container.NewVBox(layout.NewSpacer(), secondary(h.hint), layout.NewSpacer()))
+	bottom := container.NewVBox(keepRoom(h.note), widget.NewSeparator(), actions, h.problems)
+	body := container.NewStack(h.list, container.NewVBox(layout.NewSpacer(), keepRoom(h.hint), layout.NewSpacer()))
 	h.content = container.NewBorder(top, bottom, nil, nil, body)
 	h.updateButtons()
 	return h
@@ -181,8 +183,10 @@ func (h *HistoryPanel) Add(x *session.Exchange) {
 		return
 	}
 	h.setNote("")
+	h.adding.Add(1)
 	go func() {
 		id, err := hist.Add(x)
+		h.adding.Done()
 		h.do(func() {
 			if err != nil {
 				h.fail(err)
@@ -194,6 +198,10 @@ func (h *HistoryPanel) Add(x *session.Exchange) {
 		})
 	}()
 }
+
+// Wait returns when the entries being written have reached the disk (or
+// failed), so that closing the window loses none.
+func (h *HistoryPanel) Wait() { h.adding.Wait() }
 
 // setNote shows a note under the list ("" hides it).
 func (h *HistoryPanel) setNote(text string) {
@@ -207,7 +215,7 @@ func (h *HistoryPanel) Note() string {
 	if h.note.Hidden {
 		return ""
 	}
-	return h.note.Text
+	return h.note.Text()
 }
 
 // Refresh lists the entries matching the filter, on a worker (a long

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +71,15 @@ type sendRun struct {
 
 // NewInspector builds the main window on a. It does not show it.
 func NewInspector(a fyne.App, deps Deps) *Inspector {
+	return newInspector(a, deps, nil)
+}
+
+// newInspector builds the main window with overlay, when not nil, stacked
+// over its content (Run's first-frame mark). What the first frame does not
+// show waits: the Learn tab's sections are built when the tab is first
+// selected, the presets and history panels laid out when first shown, the
+// dialogs built when opened.
+func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 	in := &Inspector{prefs: a.Preferences(), deps: deps, do: deps.Do, keys: &keyHooks{}}
 	if in.do == nil {
 		in.do = fyne.Do
@@ -78,7 +89,7 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 	in.keys.cancel = in.Cancel
 	in.win = a.NewWindow(windowTitle)
 
-	in.target = newTargetPanel(in.ctx, in.keys, in.prefs, deps.DemoAddr, deps.DemoErr, in.getValues, in.do)
+	in.target = newTargetPanel(in.ctx, in.keys, in.prefs, deps.DemoAddr, deps.DemoErr, in.getValues, in.setMaxConns, in.do)
 	in.compose = newComposePanel(in.ctx, in.win, in.keys, in.do)
 	in.results = newResultsPanel()
 	in.response = newResponsePanel()
@@ -102,11 +113,20 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 	in.compose.Prepare = in.wb.Envs.Applier
 	in.wb.Envs.OnChange = in.compose.check
 	in.wb.Presets.OnState = in.updateTitle
-	in.win.SetContent(in.layout())
-	in.win.SetMainMenu(in.wb.Menu())
-	in.win.Resize(fyne.NewSize(
+	// Sized before its content is set, the window lays the content out
+	// once at its real size rather than at its minimum and then again;
+	// sized again after, it grows to the content's minimum as before.
+	size := fyne.NewSize(
 		float32(in.prefs.FloatWithFallback(PrefWindowWidth, defaultWindowWidth)),
-		float32(in.prefs.FloatWithFallback(PrefWindowHeight, defaultWindowHeight))))
+		float32(in.prefs.FloatWithFallback(PrefWindowHeight, defaultWindowHeight)))
+	in.win.Resize(size)
+	content := in.layout()
+	if overlay != nil {
+		content = container.NewStack(content, overlay)
+	}
+	in.win.SetContent(content)
+	in.win.SetMainMenu(in.wb.Menu())
+	in.win.Resize(size)
 	c := in.win.Canvas()
 	c.AddShortcut(sendShortcut, func(fyne.Shortcut) { in.Send() })
 	c.AddShortcut(sendShortcutKeypad, func(fyne.Shortcut) { in.Send() })
@@ -155,8 +175,9 @@ func (in *Inspector) layout() fyne.CanvasObject {
 	remember(in.results.split, PrefSplitRecords, 0.4)
 	remember(in.response.split, PrefSplitBody, 0.3)
 
-	shortcut := mutedLine("Ctrl+Enter sends · Esc cancels")
-	sendBar := container.NewBorder(nil, nil, nil, container.NewHBox(in.cancelBtn, in.sendBtn), secondary(shortcut))
+	shortcut := newMutedText("Ctrl+Enter sends · Esc cancels")
+	shortcut.Truncation = fyne.TextTruncateEllipsis
+	sendBar := container.NewBorder(nil, nil, nil, container.NewHBox(in.cancelBtn, in.sendBtn), shortcut)
 	left := container.NewPadded(container.NewBorder(
 		container.NewVBox(in.target.Content(), in.wb.Envs.Content(), widget.NewSeparator()),
 		container.NewVBox(widget.NewSeparator(), sendBar),
@@ -368,13 +389,85 @@ func failureText(err error, target string, cancelled bool) string {
 	case errors.Is(err, fcgi.ErrConnect):
 		return "Cannot connect to " + target + ": " + cause
 	case errors.Is(err, fcgi.ErrTimeout):
-		return "Timed out waiting for " + target + ": " + cause
+		return timeoutText(err, target)
 	case errors.Is(err, fcgi.ErrConnClosed):
 		return "The connection closed before END_REQUEST: " + cause
 	case errors.Is(err, fcgi.ErrProtocol):
 		return "Protocol error: " + cleanError(err)
 	}
 	return "Request failed: " + cleanError(err)
+}
+
+// timeoutText says which timeout fired: the dial's, the idle timeout while
+// waiting for a record or while writing one, or the request's time limit
+// (a context deadline, e.g. ui.Options.Timeout), e.g. "Timed out: no record
+// from 127.0.0.1:9000 for 300ms (idle timeout)". fcgi says which in the
+// words that follow ErrTimeout in its error (see timeoutWhy).
+func timeoutText(err error, target string) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return "Timed out connecting to " + target + " (dial timeout)"
+	}
+	why, _, _ := strings.Cut(timeoutWhy(err), ";")
+	if d, ok := strings.CutPrefix(why, "no record for "); ok && strings.HasSuffix(d, " (IdleTimeout)") {
+		return "Timed out: no record from " + target + " for " + strings.TrimSuffix(d, " (IdleTimeout)") + " (idle timeout)"
+	}
+	if _, d, ok := strings.Cut(why, " stalled for "); ok {
+		return "Timed out sending to " + target + ": the application read nothing for " + d + " (idle timeout)"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		switch why {
+		case "cancelled while sending":
+			return "Timed out: the request's time limit passed while sending to " + target
+		case "cancelled while waiting":
+			return "Timed out: the request's time limit passed while waiting for END_REQUEST from " + target
+		}
+		return "Timed out: the request's time limit passed before the request was sent to " + target
+	}
+	if why == "" {
+		why = rootCause(err)
+	}
+	return "Timed out waiting for " + target + ": " + why
+}
+
+// timeoutWhy returns what the error that wraps fcgi.ErrTimeout says after
+// it, without the text of the cause it may wrap too: for the idle timeout
+// "no record for 300ms (IdleTimeout); ABORT_REQUEST sent; …", for a context
+// deadline "cancelled while waiting; …", for a stalled write "writing a
+// record of request 1 stalled for 300ms"; "" when it says nothing more.
+func timeoutWhy(err error) string {
+	const kind = "timeout: " // fcgi.ErrTimeout, then what timed out
+	for err != nil {
+		var wrapped []error
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			wrapped = []error{u.Unwrap()}
+		case interface{ Unwrap() []error }:
+			wrapped = u.Unwrap()
+		}
+		var next error
+		carries := false
+		for _, e := range wrapped {
+			if e == fcgi.ErrTimeout {
+				carries = true
+			} else if e != nil {
+				next = e
+			}
+		}
+		if carries {
+			msg := err.Error()
+			if next != nil {
+				msg = strings.TrimSuffix(msg, ": "+next.Error())
+			}
+			if why, ok := strings.CutPrefix(msg, kind); ok {
+				return why
+			}
+			_, why, _ := strings.Cut(msg, ": "+kind)
+			return why
+		}
+		err = next
+	}
+	return ""
 }
 
 // rootCause returns the text of the innermost error of a chain, e.g.
@@ -462,4 +555,6 @@ func (in *Inspector) Close() {
 	in.target.CancelProbe()
 	in.teach.Close()
 	in.stop()
+	// A send that just finished may still be writing its history entry.
+	in.wb.History.Wait()
 }

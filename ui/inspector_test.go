@@ -29,7 +29,11 @@ func TestFailureText(t *testing.T) {
 		{context.Canceled, true, "Aborted: ABORT_REQUEST sent to x"},
 		{fmt.Errorf("session: %w", &fcgi.EndRequestError{AppStatus: 3, ProtocolStatus: fcgi.StatusOverloaded}), false,
 			"The application refused the request: END_REQUEST OVERLOADED, app status 3"},
-		{fmt.Errorf("session: timed out: %w: %w", fcgi.ErrTimeout, context.DeadlineExceeded), false, "Timed out waiting for x: context deadline exceeded"},
+		{fmt.Errorf("session: timed out: %w: %w", fcgi.ErrTimeout, context.DeadlineExceeded), false,
+			"Timed out: the request's time limit passed before the request was sent to x"},
+		{fmt.Errorf("session: timed out to x: %w", fmt.Errorf("fcgi: GET_VALUES on tcp x: %w: no GET_VALUES_RESULT within 300ms (IdleTimeout)", fcgi.ErrTimeout)), false,
+			"Timed out waiting for x: no GET_VALUES_RESULT within 300ms (IdleTimeout)"},
+		{fmt.Errorf("session: timed out: %w", fcgi.ErrTimeout), false, "Timed out waiting for x: timeout"},
 		{fmt.Errorf("fcgi: record 3 at byte 40: %w", fcgi.ErrProtocol), false, "Protocol error: record 3 at byte 40: protocol error"},
 		{errors.New("session: router: no document root"), false, "Request failed: no document root"},
 	}

@@ -117,7 +117,8 @@ type LearnPanel struct {
 
 	section  string
 	secBtns  map[string]*widget.Button
-	sections map[string]fyne.CanvasObject
+	sections map[string]fyne.CanvasObject // nil until build
+	stack    *fyne.Container              // the sections, under their buttons
 
 	// Lessons.
 	lessonList  *widget.List
@@ -150,6 +151,18 @@ type LearnPanel struct {
 
 // NewLearnPanel builds the panel. Cancelling base cancels a run in flight.
 func NewLearnPanel(base context.Context, deps LearnDeps) *LearnPanel {
+	l := newLearnShell(base, deps)
+	l.build()
+	return l
+}
+
+// newLearnShell returns the panel with its section buttons only: build
+// adds the sections (lists, long wrapped texts, forms), which the window
+// does when its Learn tab is first selected. Every exported method but
+// Content, Observe, Running and Close builds them first, so that the
+// panel acts the same either way. The buttons are there from the start
+// because they set the panel's minimum width.
+func newLearnShell(base context.Context, deps LearnDeps) *LearnPanel {
 	l := &LearnPanel{deps: deps, do: deps.Do, base: base, lessons: session.Lessons(), scens: session.Scenarios(),
 		state: map[string]*lessonState{}, lesson: -1, scen: -1}
 	if l.do == nil {
@@ -158,11 +171,6 @@ func NewLearnPanel(base context.Context, deps LearnDeps) *LearnPanel {
 	for _, ls := range l.lessons {
 		l.state[ls.ID] = &lessonState{}
 	}
-	l.sections = map[string]fyne.CanvasObject{
-		LearnLessons:      l.newLessonsView(),
-		LearnMisbehaviour: l.newScenariosView(),
-		LearnFPM:          l.newFPMView(),
-	}
 	l.secBtns = map[string]*widget.Button{}
 	var btns []fyne.CanvasObject
 	for _, name := range []string{LearnLessons, LearnMisbehaviour, LearnFPM} {
@@ -170,15 +178,30 @@ func NewLearnPanel(base context.Context, deps LearnDeps) *LearnPanel {
 		l.secBtns[name] = b
 		btns = append(btns, b)
 	}
-	stack := container.NewStack(l.sections[LearnLessons], l.sections[LearnMisbehaviour], l.sections[LearnFPM])
+	l.stack = container.NewStack()
 	l.content = container.NewBorder(container.NewVBox(container.NewGridWithColumns(3, btns...), widget.NewSeparator()),
-		nil, nil, nil, stack)
+		nil, nil, nil, l.stack)
+	return l
+}
+
+// build builds the sections, once, and selects the first lesson and
+// scenario.
+func (l *LearnPanel) build() {
+	if l.sections != nil {
+		return
+	}
+	l.sections = map[string]fyne.CanvasObject{
+		LearnLessons:      l.newLessonsView(),
+		LearnMisbehaviour: l.newScenariosView(),
+		LearnFPM:          l.newFPMView(),
+	}
+	l.stack.Objects = []fyne.CanvasObject{l.sections[LearnLessons], l.sections[LearnMisbehaviour], l.sections[LearnFPM]}
+	l.stack.Refresh()
 	l.ShowSection(LearnLessons)
 	l.SelectLesson(l.lessons[0].ID)
 	if len(l.scens) > 0 {
 		l.SelectScenario(l.scens[0].ID)
 	}
-	return l
 }
 
 // Content returns the panel's canvas object.
@@ -186,6 +209,7 @@ func (l *LearnPanel) Content() fyne.CanvasObject { return l.content }
 
 // ShowSection shows LearnLessons, LearnMisbehaviour or LearnFPM.
 func (l *LearnPanel) ShowSection(name string) {
+	l.build()
 	if _, ok := l.sections[name]; !ok {
 		return
 	}
@@ -210,7 +234,10 @@ func (l *LearnPanel) ShowSection(name string) {
 }
 
 // Section returns the section shown.
-func (l *LearnPanel) Section() string { return l.section }
+func (l *LearnPanel) Section() string {
+	l.build()
+	return l.section
+}
 
 // Close cancels a run in flight and removes the panel's temporary files.
 func (l *LearnPanel) Close() {
@@ -266,6 +293,7 @@ func (l *LearnPanel) newLessonsView() fyne.CanvasObject {
 // SelectLesson selects the lesson with the given id and reports whether
 // there is one.
 func (l *LearnPanel) SelectLesson(id string) bool {
+	l.build()
 	for i, ls := range l.lessons {
 		if ls.ID == id {
 			l.lessonList.Select(i)
@@ -277,6 +305,7 @@ func (l *LearnPanel) SelectLesson(id string) bool {
 
 // Lesson returns the selected lesson's id, "" if none.
 func (l *LearnPanel) Lesson() string {
+	l.build()
 	if l.lesson < 0 {
 		return ""
 	}
@@ -329,6 +358,7 @@ func (l *LearnPanel) selectLesson(i int) {
 // aimed at the demo backend. A FILTER lesson's data goes to a temporary
 // file that the form names.
 func (l *LearnPanel) LoadPreset() {
+	l.build()
 	if l.lesson < 0 {
 		return
 	}
@@ -393,6 +423,7 @@ func (l *LearnPanel) writeData(id string, data []byte) (string, error) {
 // Run runs the selected lesson's whole flow against the demo backend on
 // a worker, shows its last exchange in the window and checks them all.
 func (l *LearnPanel) Run() {
+	l.build()
 	if l.lesson < 0 || l.running {
 		return
 	}
@@ -494,7 +525,7 @@ func (l *LearnPanel) Observe(x *session.Exchange) {
 	}
 	l.clock++
 	l.recentSeq = l.clock
-	l.Check()
+	l.check() // nothing to show before the sections are built
 }
 
 // exchangesFor returns what the lesson's checks look at: its last run,
@@ -511,6 +542,11 @@ func (l *LearnPanel) exchangesFor(ls session.Lesson) []*session.Exchange {
 // Check runs the selected lesson's checks on its exchanges (off the UI
 // goroutine) and shows the results.
 func (l *LearnPanel) Check() {
+	l.build()
+	l.check()
+}
+
+func (l *LearnPanel) check() {
 	l.checkGen++
 	if l.lesson < 0 {
 		return
@@ -534,6 +570,7 @@ func (l *LearnPanel) Check() {
 
 // Checks returns the check results shown for the selected lesson.
 func (l *LearnPanel) Checks() []session.CheckResult {
+	l.build()
 	if l.lesson < 0 {
 		return nil
 	}
@@ -541,7 +578,10 @@ func (l *LearnPanel) Checks() []session.CheckResult {
 }
 
 // CheckSummary returns the line over the checks, e.g. "Checks: 5 of 5 pass".
-func (l *LearnPanel) CheckSummary() string { return l.checkTitle.Text }
+func (l *LearnPanel) CheckSummary() string {
+	l.build()
+	return l.checkTitle.Text
+}
 
 func (l *LearnPanel) showChecks(id string, rs []session.CheckResult) {
 	st := l.state[id]
@@ -589,12 +629,15 @@ func (l *LearnPanel) setRunState(text string, imp widget.Importance) {
 }
 
 // RunState returns the line under the lesson's buttons.
-func (l *LearnPanel) RunState() string { return l.runState.Text }
+func (l *LearnPanel) RunState() string {
+	l.build()
+	return l.runState.Text
+}
 
 // LoadButton, RunButton and TryButton return the panel's action buttons.
-func (l *LearnPanel) LoadButton() *widget.Button { return l.loadBtn }
-func (l *LearnPanel) RunButton() *widget.Button  { return l.runBtn }
-func (l *LearnPanel) TryButton() *widget.Button  { return l.tryBtn }
+func (l *LearnPanel) LoadButton() *widget.Button { l.build(); return l.loadBtn }
+func (l *LearnPanel) RunButton() *widget.Button  { l.build(); return l.runBtn }
+func (l *LearnPanel) TryButton() *widget.Button  { l.build(); return l.tryBtn }
 
 // lessonRow is a line of the lesson list: its state and title.
 type lessonRow struct {
@@ -686,6 +729,7 @@ func (l *LearnPanel) newScenariosView() fyne.CanvasObject {
 // SelectScenario selects the scenario with the given id (e.g. "wrong-id")
 // and reports whether there is one.
 func (l *LearnPanel) SelectScenario(id string) bool {
+	l.build()
 	for i, s := range l.scens {
 		if s.ID == id {
 			l.scenList.Select(i)
@@ -709,6 +753,7 @@ func (l *LearnPanel) selectScenario(i int) {
 // LoadScenario puts the selected scenario's request into the form, aimed
 // at the demo backend, unless the form holds it already.
 func (l *LearnPanel) LoadScenario() bool {
+	l.build()
 	if l.scen < 0 {
 		return false
 	}
@@ -728,6 +773,7 @@ func (l *LearnPanel) LoadScenario() bool {
 // runs it on a worker with session.RunScenario (every record of its
 // connection recorded, late ones included), then shows the exchange.
 func (l *LearnPanel) TryScenario() {
+	l.build()
 	if l.scen < 0 || l.running || !l.LoadScenario() {
 		return
 	}
@@ -791,7 +837,10 @@ func (l *LearnPanel) setScenResult(text string, imp widget.Importance) {
 }
 
 // ScenarioResult returns the line under the scenario's buttons.
-func (l *LearnPanel) ScenarioResult() string { return l.scenResult.Text }
+func (l *LearnPanel) ScenarioResult() string {
+	l.build()
+	return l.scenResult.Text
+}
 
 // php-fpm.
 
@@ -843,6 +892,7 @@ func (l *LearnPanel) target() string {
 
 // LoadPing puts the ping preset into the form, aimed at the current target.
 func (l *LearnPanel) LoadPing() {
+	l.build()
 	if l.deps.Load != nil {
 		l.deps.Load(FPMPingInput(l.target(), l.fpmDocRoot.Text, ""))
 	}
@@ -852,6 +902,7 @@ func (l *LearnPanel) LoadPing() {
 // LoadStatus puts the status preset into the form, aimed at the current
 // target.
 func (l *LearnPanel) LoadStatus() {
+	l.build()
 	if l.deps.Load != nil {
 		l.deps.Load(FPMStatusInput(l.target(), l.fpmDocRoot.Text, ""))
 	}
@@ -861,6 +912,7 @@ func (l *LearnPanel) LoadStatus() {
 // ShowStatus shows the window's current response as php-fpm's status
 // tables, or says why it cannot.
 func (l *LearnPanel) ShowStatus() {
+	l.build()
 	var x *session.Exchange
 	if l.deps.Exchange != nil {
 		x = l.deps.Exchange()
@@ -882,6 +934,7 @@ func (l *LearnPanel) ShowStatus() {
 
 // OpenDoctor opens the php-fpm doctor on the current target.
 func (l *LearnPanel) OpenDoctor() {
+	l.build()
 	if l.deps.Window == nil {
 		return
 	}
@@ -897,7 +950,10 @@ func (l *LearnPanel) setFPMState(text string, imp widget.Importance) {
 }
 
 // FPMState returns the line under the php-fpm buttons.
-func (l *LearnPanel) FPMState() string { return l.fpmState.Text }
+func (l *LearnPanel) FPMState() string {
+	l.build()
+	return l.fpmState.Text
+}
 
 // The window's side of teaching.
 
@@ -928,7 +984,7 @@ func attachTeaching(in *Inspector) *Teaching {
 	t.Playback = NewPlaybackPanel(in.ctx, in.do)
 	t.Playback.OnStep = t.selectRecord
 	t.Playback.OnClose = func() { t.ShowPlayback(false) }
-	t.Learn = NewLearnPanel(in.ctx, LearnDeps{
+	t.Learn = newLearnShell(in.ctx, LearnDeps{
 		Engine:   in.deps.Engine,
 		DemoAddr: in.deps.DemoAddr,
 		Do:       in.do,
@@ -959,10 +1015,16 @@ func attachTeaching(in *Inspector) *Teaching {
 	return t
 }
 
-// Tabs returns the request form and the Learn panel as tabs.
+// Tabs returns the request form and the Learn panel as tabs. The Learn
+// panel's sections are built when its tab is first selected.
 func (t *Teaching) Tabs(request fyne.CanvasObject) fyne.CanvasObject {
 	t.learnTab = container.NewTabItemWithIcon("Learn", theme.HelpIcon(), t.Learn.Content())
 	t.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Request", theme.DocumentCreateIcon(), request), t.learnTab)
+	t.tabs.OnSelected = func(it *container.TabItem) {
+		if it == t.learnTab {
+			t.Learn.build()
+		}
+	}
 	return t.tabs
 }
 

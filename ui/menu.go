@@ -169,7 +169,9 @@ func (w *Workbench) applyView() {
 		w.viewPresets.Checked, w.viewHistory.Checked = p, h
 		w.menu.Refresh()
 	}
-	w.lists.Refresh()
+	if p || h { // hidden, the panels are laid out when shown
+		w.lists.Refresh()
+	}
 }
 
 // buildMenu returns File, View and Help.

@@ -147,7 +147,7 @@ func NewPlaybackPanel(base context.Context, do func(func())) *PlaybackPanel {
 	}
 	sideRow := container.NewBorder(nil, nil, container.NewVBox(p.side, layout.NewSpacer()), nil, p.narration)
 	title := sectionHeader(sectionTitle("Step through"),
-		secondary(mutedLabel("replays the records in order, with the request's state after each")))
+		newMutedText("replays the records in order, with the request's state after each"))
 	p.content = container.NewVBox(title, bar, sideRow, grid, widget.NewSeparator())
 	p.show()
 	return p
@@ -494,29 +494,33 @@ func (p *PlaybackPanel) StateSummary() string {
 // stateCell is one part of the request's state: a title, where it stands
 // (coloured), and what it carried.
 type stateCell struct {
-	title   *widget.Label
+	title   *mutedText
 	value   *widget.Label
-	detail  *widget.Label
+	detail  *mutedText
 	content fyne.CanvasObject
 }
 
 func newStateCell(name string) *stateCell {
 	c := &stateCell{
-		title: &widget.Label{Text: name, Importance: widget.LowImportance, TextStyle: fyne.TextStyle{Bold: true},
-			Truncation: fyne.TextTruncateEllipsis, SizeName: theme.SizeNameCaptionText},
+		title:  newMutedText(name),
 		value:  &widget.Label{Truncation: fyne.TextTruncateEllipsis, TextStyle: fyne.TextStyle{Bold: true}},
-		detail: &widget.Label{Truncation: fyne.TextTruncateEllipsis, Importance: widget.LowImportance, SizeName: theme.SizeNameCaptionText},
+		detail: newMutedText(""),
 	}
-	c.content = container.New(layout.NewCustomPaddedVBoxLayout(-2.5*theme.Padding()), secondary(c.title), c.value, secondary(c.detail))
+	c.title.setStyle(fyne.TextStyle{Bold: true})
+	for _, t := range []*mutedText{c.title, c.detail} {
+		t.Truncation = fyne.TextTruncateEllipsis
+		t.setSize(theme.SizeNameCaptionText)
+	}
+	c.content = container.New(layout.NewCustomPaddedVBoxLayout(-2.5*theme.Padding()), c.title, c.value, c.detail)
 	return c
 }
 
 // text returns the value and, when there is one, the detail.
 func (c *stateCell) text() string {
-	if c.detail.Text == "" {
+	if c.detail.Text() == "" {
 		return c.value.Text
 	}
-	return c.value.Text + " · " + c.detail.Text
+	return c.value.Text + " · " + c.detail.Text()
 }
 
 func (c *stateCell) set(value, detail string, imp widget.Importance) {
@@ -524,7 +528,7 @@ func (c *stateCell) set(value, detail string, imp widget.Importance) {
 		c.value.Text, c.value.Importance = value, imp
 		c.value.Refresh()
 	}
-	if c.detail.Text != detail {
+	if c.detail.Text() != detail {
 		c.detail.SetText(detail)
 	}
 }

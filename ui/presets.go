@@ -79,9 +79,9 @@ type PresetsPanel struct {
 	guardDlg *guardDialog
 
 	search    *widget.Entry
-	hint      *widget.Label
+	hint      *mutedText
 	tree      *widget.Tree
-	folder    *widget.Label
+	folder    *mutedText
 	count     *widget.Label
 	detail    *widget.Label
 	undoLabel *widget.Label
@@ -127,7 +127,8 @@ func newPresetsPanel(win fyne.Window, prefs fyne.Preferences, do func(func()), l
 			p.selected = ""
 		}
 	}
-	p.folder = mutedLine("")
+	p.folder = newMutedText("")
+	p.folder.Truncation = fyne.TextTruncateEllipsis
 	p.count = sectionTitle("Presets")
 	p.detail = wrapLabel("", widget.LowImportance)
 	p.detail.Selectable = true
@@ -148,12 +149,11 @@ func newPresetsPanel(win fyne.Window, prefs fyne.Preferences, do func(func()), l
 	p.undoBar.Hide()
 
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(newBtn, p.saveBtn, p.moreBtn), p.count)
-	folder := container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), nil, secondary(p.folder))
+	folder := container.NewBorder(nil, nil, widget.NewIcon(theme.FolderIcon()), nil, p.folder)
 	top := container.NewVBox(header, folder, p.search)
 	bottom := container.NewVBox(p.detail, p.undoBar)
-	p.hint = &widget.Label{Text: "No presets yet: Ctrl+S saves the request", Importance: widget.LowImportance,
-		Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord}
-	body := container.NewStack(p.tree, container.NewVBox(layout.NewSpacer(), secondary(p.hint), layout.NewSpacer()))
+	p.hint = newMutedHint("No presets yet: Ctrl+S saves the request")
+	body := container.NewStack(p.tree, container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
 	p.content = container.NewBorder(top, bottom, nil, nil, body)
 	return p
 }

@@ -76,7 +76,7 @@ type ResponsePanel struct {
 	viewObjs  map[string]fyne.CanvasObject
 	views     map[string]*bodyTextView
 	image     *canvas.Image
-	imgHint   *widget.Label
+	imgHint   *mutedText
 	bodyHex   *HexView
 	stdout    *HexView
 	copyBody  *widget.Button
@@ -105,7 +105,7 @@ type ResponsePanel struct {
 // much is shown and offers Show more and Save body….
 type bodyTextView struct {
 	grid    *widget.TextGrid
-	hint    *widget.Label
+	hint    *mutedText
 	text    strings.Builder // the source bytes laid out, as text (unwrapped)
 	src     []byte          // what the view pages through
 	next    int             // bytes of src consumed by the pages shown
@@ -118,7 +118,7 @@ type bodyTextView struct {
 
 func newBodyTextView(save func()) *bodyTextView {
 	v := &bodyTextView{grid: widget.NewTextGrid(),
-		hint: &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
+		hint: newMutedHint(""),
 		more: mutedLine("")}
 	v.grid.Scroll = fyne.ScrollBoth
 	v.moreBtn = widget.NewButtonWithIcon("Show more", theme.MoreVerticalIcon(), v.showMore)
@@ -127,7 +127,7 @@ func newBodyTextView(save func()) *bodyTextView {
 	v.bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.moreBtn, v.saveBtn), secondary(v.more))
 	v.bar.Hide()
 	v.obj = container.NewBorder(nil, v.bar, nil, nil,
-		container.NewStack(insetGrid(v.grid), container.NewVBox(layout.NewSpacer(), secondary(v.hint), layout.NewSpacer())))
+		container.NewStack(insetGrid(v.grid), container.NewVBox(layout.NewSpacer(), keepRoom(v.hint), layout.NewSpacer())))
 	return v
 }
 
@@ -253,7 +253,7 @@ func newResponsePanel() *ResponsePanel {
 		hdrTitle:  sectionTitle("Headers"),
 		views:     map[string]*bodyTextView{},
 		image:     canvas.NewImageFromImage(nil),
-		imgHint:   &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
+		imgHint:   newMutedHint(""),
 		bodyHex:   NewHexView(),
 		stdout:    NewHexView(),
 		shown:     map[string]bool{},
@@ -275,7 +275,7 @@ func newResponsePanel() *ResponsePanel {
 		ViewText:  p.views[ViewText].obj,
 		ViewJSON:  p.views[ViewJSON].obj,
 		ViewHTML:  p.views[ViewHTML].obj,
-		ViewImage: container.NewStack(p.image, container.NewVBox(layout.NewSpacer(), secondary(p.imgHint), layout.NewSpacer())),
+		ViewImage: container.NewStack(p.image, container.NewVBox(layout.NewSpacer(), keepRoom(p.imgHint), layout.NewSpacer())),
 		// The dumps scroll sideways rather than widen the window.
 		ViewHex:    container.NewHScroll(p.bodyHex),
 		ViewStdout: container.NewHScroll(p.stdout),

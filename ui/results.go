@@ -25,7 +25,7 @@ type ResultsPanel struct {
 	title     *widget.Label
 	summary   *widget.Label
 	decodeErr *widget.Label
-	hint      *widget.Label
+	hint      *mutedText
 
 	x          *session.Exchange
 	n          int // records shown
@@ -58,14 +58,14 @@ func newResultsPanel() *ResultsPanel {
 		title:     sectionTitle("Records"),
 		summary:   mutedLabel(""),
 		decodeErr: wrapLabel("", widget.DangerImportance),
-		hint:      &widget.Label{Text: "Press Send (Ctrl+Enter) to see every record of the exchange, both ways", Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord},
+		hint:      newMutedHint("Press Send (Ctrl+Enter) to see every record of the exchange, both ways"),
 	}
 	r.decodeErr.Hide()
 	r.list.OnSelected = r.onSelected
 	r.tools, r.below = container.NewHBox(), container.NewVBox()
 	listPane := pane(sectionHeader(r.title, secondary(r.summary), r.tools),
 		container.NewBorder(nil, r.below, nil, nil,
-			container.NewStack(r.list, container.NewVBox(layout.NewSpacer(), secondary(r.hint), layout.NewSpacer()))))
+			container.NewStack(r.list, container.NewVBox(layout.NewSpacer(), keepRoom(r.hint), layout.NewSpacer()))))
 	detailPane := container.NewBorder(r.decodeErr, nil, nil, nil, r.detail)
 	r.split = container.NewVSplit(listPane, detailPane)
 	r.split.Offset = 0.4

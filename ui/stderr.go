@@ -24,7 +24,7 @@ type StderrPanel struct {
 	title *widget.Label
 	badge *badge
 	grid  *widget.TextGrid
-	hint  *widget.Label
+	hint  *mutedText
 	copy  *widget.Button
 
 	text     []byte // what is shown (a view the exchange keeps)
@@ -40,14 +40,15 @@ func newStderrPanel() *StderrPanel {
 		title: sectionTitle("Stderr"),
 		badge: newBadge("", theme.ColorNameWarning),
 		grid:  widget.NewTextGrid(),
-		hint:  &widget.Label{Text: "Nothing on stderr", Importance: widget.LowImportance, Alignment: fyne.TextAlignCenter},
+		hint:  newMutedText("Nothing on stderr"),
 	}
+	p.hint.setAlign(fyne.TextAlignCenter)
 	p.grid.Scroll = fyne.ScrollBoth
 	p.copy = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), p.onCopy)
 	p.copy.Importance = widget.LowImportance
 	p.copy.Disable()
 	header := sectionHeader(p.title, p.badge, p.copy)
-	body := container.NewStack(insetGrid(p.grid), container.NewVBox(layout.NewSpacer(), secondary(p.hint), layout.NewSpacer()))
+	body := container.NewStack(insetGrid(p.grid), container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
 	p.content = pane(header, body)
 	return p
 }

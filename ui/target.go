@@ -1,4 +1,4 @@
-// Target section: where requests go — an address with recent choices, the in-process demo backend, and a GET_VALUES probe.
+// Target section: where requests go — an address with recent choices, the in-process demo backend, a GET_VALUES probe, and the target's connection limit.
 
 package ui
 
@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,8 +24,28 @@ const probeTimeout = 5 * time.Second
 // DemoLabel names the in-process demo backend in the window.
 const DemoLabel = "Demo backend"
 
+// PrefTargetMaxConns stores the connection limit of each target that has
+// one, as "N target" lines, most recently set first.
+const PrefTargetMaxConns = "targets.maxconns"
+
+// maxConnsTargets bounds PrefTargetMaxConns.
+const maxConnsTargets = 32
+
+// The connection limit's explanation, beside the field and on the line under
+// it, short enough for the compose column. For php-fpm, which does not
+// answer FCGI_MAX_CONNS, the limit to type is pm.max_children: connections
+// beyond its workers would wait unserved in its listen queue.
+const (
+	maxConnsBeside = "open at once"
+	maxConnsHelp   = "Others wait in line. For php-fpm: pm.max_children."
+)
+
 // getValuesFunc asks the backend at target for its FCGI_* values.
 type getValuesFunc func(ctx context.Context, target string) ([]fcgi.Pair, error)
+
+// setMaxConnsFunc sets the connection limit of target: n > 0 connections,
+// n < 0 none of its own (see session.Pool.SetMaxConns).
+type setMaxConnsFunc func(target string, n int) error
 
 // TargetPanel is the Target section of the compose side.
 type TargetPanel struct {
@@ -32,10 +53,15 @@ type TargetPanel struct {
 	demoAddr  string
 	demoErr   error
 	getValues getValuesFunc
+	setLimit  setMaxConnsFunc
 	do        func(func())
 	base      context.Context
 
 	addr      *hookSelectEntry
+	maxConns  *hookEntry
+	limitHelp *widget.Label
+	showing   bool     // the address changed: maxConns is being filled, not typed in
+	demoLimit int      // the demo backend's limit, for this launch only
 	options   []string // the drop-down's choices
 	valuesBox fyne.CanvasObject
 	info      *widget.Label
@@ -50,14 +76,21 @@ type TargetPanel struct {
 }
 
 // newTargetPanel builds the section. demoAddr is the demo backend's address
-// ("" when it is not running, demoErr saying why).
+// ("" when it is not running, demoErr saying why). setLimit applies a
+// target's connection limit; the limits stored in prefs are applied at once.
 func newTargetPanel(base context.Context, keys *keyHooks, prefs fyne.Preferences, demoAddr string, demoErr error,
-	getValues getValuesFunc, do func(func())) *TargetPanel {
-	p := &TargetPanel{prefs: prefs, demoAddr: demoAddr, demoErr: demoErr, getValues: getValues, do: do, base: base}
+	getValues getValuesFunc, setLimit setMaxConnsFunc, do func(func())) *TargetPanel {
+	p := &TargetPanel{prefs: prefs, demoAddr: demoAddr, demoErr: demoErr, getValues: getValues, setLimit: setLimit, do: do, base: base}
+	for target, n := range storedMaxConns(prefs) {
+		_ = setLimit(target, n) // an address that no longer parses is left alone
+	}
 	p.addr = newHookSelectEntry(keys, nil)
 	p.addr.TextStyle = fyne.TextStyle{Monospace: true}
 	p.addr.PlaceHolder = "127.0.0.1:9000 or unix:/run/php/php-fpm.sock"
-	p.addr.OnChanged = func(string) { p.describe() }
+	p.addr.OnChanged = func(string) { p.describe(); p.showMaxConns() }
+	p.maxConns = newMonoEntry(keys, "no limit")
+	p.maxConns.OnChanged = p.onMaxConns
+	p.limitHelp = mutedLine(maxConnsHelp)
 	p.info = mutedLine("")
 	p.values = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Truncation: fyne.TextTruncateEllipsis, Importance: widget.LowImportance}
 	p.demo = widget.NewButtonWithIcon("Demo", theme.ComputerIcon(), p.UseDemo)
@@ -68,11 +101,130 @@ func newTargetPanel(base context.Context, keys *keyHooks, prefs fyne.Preferences
 	p.refreshOptions()
 
 	row := container.NewBorder(nil, nil, nil, container.NewHBox(p.demo, p.probe), p.addr)
+	limitRow := container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Max connections"),
+		container.NewGridWrap(fyne.NewSize(110, p.maxConns.MinSize().Height), p.maxConns)), nil, secondary(mutedLine(maxConnsBeside)))
 	p.valuesBox = secondary(p.values)
-	p.content = container.NewVBox(sectionHeader(sectionTitle("Target")), row, secondary(p.info), p.valuesBox)
+	p.content = container.NewVBox(sectionHeader(sectionTitle("Target")), row, secondary(p.info), p.valuesBox,
+		limitRow, secondary(p.limitHelp))
 	p.valuesBox.Hide()
 	p.describe()
+	p.showMaxConns()
 	return p
+}
+
+// MaxConns returns the connection limit typed for the target: 0 for none,
+// -1 when the text is not a limit.
+func (p *TargetPanel) MaxConns() int {
+	n, ok := parseMaxConns(p.maxConns.Text)
+	if !ok {
+		return -1
+	}
+	return n
+}
+
+// SetMaxConns types a connection limit for the target ("" for none).
+func (p *TargetPanel) SetMaxConns(text string) { p.maxConns.SetText(text) }
+
+// LimitHelp returns the line under the connection limit: what it does, or
+// what is wrong with what was typed.
+func (p *TargetPanel) LimitHelp() string { return p.limitHelp.Text }
+
+// parseMaxConns reads a connection limit: empty or 0 for none, else a
+// positive whole number.
+func parseMaxConns(text string) (int, bool) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(text)
+	return n, err == nil && n >= 0
+}
+
+// showMaxConns fills the limit field with the stored limit of the address
+// now typed.
+func (p *TargetPanel) showMaxConns() {
+	n := storedMaxConns(p.prefs)[p.Address()]
+	if p.IsDemo() {
+		n = p.demoLimit
+	}
+	text := ""
+	if n > 0 {
+		text = strconv.Itoa(n)
+	}
+	p.showing = true
+	p.maxConns.SetText(text)
+	p.showing = false
+	p.setLimitHelp(maxConnsHelp, widget.LowImportance)
+}
+
+// onMaxConns applies and stores a limit typed for the target. The demo
+// backend's limit is applied but not stored: its port changes every launch.
+func (p *TargetPanel) onMaxConns(text string) {
+	if p.showing {
+		return
+	}
+	n, ok := parseMaxConns(text)
+	if !ok {
+		p.setLimitHelp("Type a whole number, or nothing for no limit", widget.DangerImportance)
+		return
+	}
+	addr := p.Address()
+	if _, _, err := fcgi.ParseAddr(addr); err != nil {
+		p.setLimitHelp("Type the target's address first", widget.DangerImportance)
+		return
+	}
+	limit := n
+	if n == 0 {
+		limit = -1 // the pool's default: no limit in the window
+	}
+	if err := p.setLimit(addr, limit); err != nil {
+		p.setLimitHelp(strings.TrimPrefix(err.Error(), "session: "), widget.DangerImportance)
+		return
+	}
+	if p.IsDemo() {
+		p.demoLimit = n
+	} else {
+		storeMaxConns(p.prefs, addr, n)
+	}
+	p.setLimitHelp(maxConnsHelp, widget.LowImportance)
+}
+
+func (p *TargetPanel) setLimitHelp(text string, imp widget.Importance) {
+	if p.limitHelp.Text == text && p.limitHelp.Importance == imp {
+		return
+	}
+	p.limitHelp.Text, p.limitHelp.Importance = text, imp
+	p.limitHelp.Refresh()
+}
+
+// storedMaxConns returns the stored connection limits by target.
+func storedMaxConns(prefs fyne.Preferences) map[string]int {
+	out := make(map[string]int)
+	for _, line := range prefs.StringList(PrefTargetMaxConns) {
+		num, target, ok := strings.Cut(line, " ")
+		n, err := strconv.Atoi(num)
+		if target = strings.TrimSpace(target); ok && err == nil && n > 0 && target != "" {
+			if _, seen := out[target]; !seen {
+				out[target] = n
+			}
+		}
+	}
+	return out
+}
+
+// storeMaxConns stores target's connection limit first (n == 0 removes
+// it), keeping at most maxConnsTargets.
+func storeMaxConns(prefs fyne.Preferences, target string, n int) {
+	var lines []string
+	if n > 0 {
+		lines = append(lines, strconv.Itoa(n)+" "+target)
+	}
+	for _, line := range prefs.StringList(PrefTargetMaxConns) {
+		if _, t, _ := strings.Cut(line, " "); strings.TrimSpace(t) != target && len(lines) < maxConnsTargets {
+			lines = append(lines, line)
+		}
+	}
+	prefs.SetStringList(PrefTargetMaxConns, lines)
 }
 
 // Content returns the section's canvas object.
@@ -225,4 +377,11 @@ func formatValues(pairs []fcgi.Pair) string {
 		}
 	}
 	return strings.Join(parts, " · ")
+}
+
+// setMaxConns applies a target's connection limit to the engine's pool. It
+// runs on the UI goroutine: it waits for no request, only closes the idle
+// connections of a client the new limit replaces.
+func (in *Inspector) setMaxConns(target string, n int) error {
+	return in.deps.Engine.Pool().SetMaxConns(target, n)
 }

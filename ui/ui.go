@@ -5,6 +5,7 @@ package ui
 import (
 	"context"
 	"image"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -53,6 +54,15 @@ type Deps struct {
 // window on a and runs the app until the window closes; then it cancels
 // what is in flight and stops the backend.
 func Run(a fyne.App, opts Options) {
+	endStartup := relaxGC(startupGCPercent)
+	guard := time.AfterFunc(startupGCLimit, endStartup)
+	defer guard.Stop()
+	firstFrame := func() {
+		if opts.OnFirstFrame != nil {
+			opts.OnFirstFrame()
+		}
+		endStartup()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	deps := Deps{Target: opts.Target}
@@ -68,16 +78,35 @@ func Run(a fyne.App, opts Options) {
 	pool := session.NewPool(session.PoolOptions{Client: opts.Client})
 	defer pool.Close()
 	deps.Engine = session.NewEngine(pool, session.EngineOptions{Timeout: opts.Timeout})
-	in := NewInspector(a, deps)
-	if opts.OnFirstFrame != nil {
-		w := in.Window()
-		w.SetContent(container.NewStack(w.Content(), firstFrameMark(opts.OnFirstFrame)))
-	}
+	in := newInspector(a, deps, firstFrameMark(firstFrame))
 	// Save before the app writes its preferences out on the way down,
 	// whether the window was closed or the app told to quit.
 	a.Lifecycle().SetOnStopped(in.SavePrefs)
 	in.Window().ShowAndRun()
 	in.Close()
+}
+
+// Until the first frame, building the window allocates much short-lived
+// memory (Fyne parses its fonts to measure text and to paint it):
+// collecting at 400% rather than 100% growth runs 3 collections instead of
+// 8 and saves some 15 ms, 5% of the CPU time to the first frame
+// (scripts/startup), for 15 MB more at the peak. startupGCLimit bounds that
+// time should no frame be painted.
+const (
+	startupGCPercent = 400
+	startupGCLimit   = 10 * time.Second
+)
+
+// relaxGC sets the garbage collector's percentage to percent, unless it is
+// off or already higher (GOGC), and returns the function that sets it back,
+// which may be called more than once and from any goroutine.
+func relaxGC(percent int) (restore func()) {
+	prev := debug.SetGCPercent(percent)
+	if prev < 0 || prev >= percent {
+		debug.SetGCPercent(prev)
+		return func() {}
+	}
+	return sync.OnceFunc(func() { debug.SetGCPercent(prev) })
 }
 
 // firstFrameMark returns an invisible 1×1 raster that calls f the first
