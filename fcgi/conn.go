@@ -1407,13 +1407,19 @@ func (c *Conn) traceStray(ev Event) {
 	}
 	c.mu.Unlock()
 	for _, cl := range active {
-		cl.mu.Lock()
-		if !cl.detached {
-			c.traceMu.Lock()
-			cl.req.Trace(ev)
-			c.traceMu.Unlock()
-		}
-		cl.mu.Unlock()
+		c.traceRequest(cl, ev)
+	}
+}
+
+// traceRequest reports ev to the Trace of cl's request only, unless Do
+// has already returned for it (detached).
+func (c *Conn) traceRequest(cl *call, ev Event) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if !cl.detached {
+		c.traceMu.Lock()
+		cl.req.Trace(ev)
+		c.traceMu.Unlock()
 	}
 }
 
@@ -1538,13 +1544,7 @@ func (c *Conn) traceLost(ev Event) {
 		if cl.req.Trace == nil || whole && cl.id != ev.Record.RequestID {
 			continue
 		}
-		cl.mu.Lock()
-		if !cl.detached {
-			c.traceMu.Lock()
-			cl.req.Trace(ev)
-			c.traceMu.Unlock()
-		}
-		cl.mu.Unlock()
+		c.traceRequest(cl, ev)
 	}
 }
 

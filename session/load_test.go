@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/metrics"
 	"slices"
 	"strconv"
@@ -247,7 +246,7 @@ func TestProxyLoad(t *testing.T) {
 	if limit := flatLimit(samples[0].heap); heapGrowth > limit {
 		t.Errorf("live heap grew by %s after the warm-up (limit %s): %s", mib(heapGrowth), mib(limit), seriesText(samples, "heap"))
 	}
-	if limit := flatLimit(samples[0].rss) + 16<<20; rssGrowth > limit && !raceEnabled() {
+	if limit := flatLimit(samples[0].rss) + 16<<20; rssGrowth > limit && !fcgitest.RaceEnabled {
 		t.Errorf("RSS grew by %s after the warm-up (limit %s): %s", mib(rssGrowth), mib(limit), seriesText(samples, "rss"))
 	}
 
@@ -378,22 +377,6 @@ func growth(samples []loadSample, value func(loadSample) uint64) uint64 {
 		return 0
 	}
 	return last - first
-}
-
-// raceEnabled reports whether the test binary was built with -race, whose
-// shadow memory and goroutine histories grow the RSS with every goroutine
-// started: the RSS is then logged, not checked.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
 }
 
 // flatLimit is the growth still called flat for a value that was v after the

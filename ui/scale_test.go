@@ -24,6 +24,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -297,20 +298,6 @@ func rssMark(tb testing.TB) int64 {
 	return procStatus(tb, "VmRSS")
 }
 
-// raceEnabled reports whether the test binary was built with -race.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
 // paneTimes is how long showing each pane of a finished exchange took on
 // the UI goroutine.
 type paneTimes struct {
@@ -449,7 +436,7 @@ func TestScaleWindowLargeResponse(t *testing.T) {
 	}
 	checkObjects(t, f)
 	switch {
-	case raceEnabled():
+	case fcgitest.RaceEnabled:
 		t.Log("the race detector's shadow memory counts in RSS: the bound is not checked")
 	case w.rss >= 3:
 		t.Errorf("peak RSS grew by %.2f× the payload, want < 3", w.rss)
