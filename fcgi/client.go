@@ -111,7 +111,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	if req == nil {
 		return nil, errors.New("fcgi: Do: nil Request")
 	}
-	cn, err := c.acquire(ctx, req.KeepConn)
+	cn, err := c.acquire(ctx, req.KeepConn, start)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +174,8 @@ func (c *Client) check() error {
 
 // acquire gives the caller a connection: an idle one (for a KeepConn
 // request), or nil with a slot to dial one, waiting in line under MaxConns.
-func (c *Client) acquire(ctx context.Context, keep bool) (*Conn, error) {
+// start is when the caller's call began (TimeoutError.After).
+func (c *Client) acquire(ctx context.Context, keep bool, start time.Time) (*Conn, error) {
 	var drop []*Conn
 	defer func() {
 		for _, cn := range drop {
@@ -246,7 +247,7 @@ func (c *Client) acquire(ctx context.Context, keep bool) (*Conn, error) {
 		}
 	}
 	return nil, fmt.Errorf("fcgi: request to %s %s, not sent: waiting for a connection (MaxConns %d): %w: %w",
-		c.network, c.address, c.opts.MaxConns, ctxKind(ctx.Err()), ctx.Err())
+		c.network, c.address, c.opts.MaxConns, ctxFailure(ctx.Err(), PhaseNotSent, start), ctx.Err())
 }
 
 // underMax tells whether another connection may be dialled; c.mu is held.
@@ -404,7 +405,7 @@ func (c *Client) GetValues(ctx context.Context, names ...string) ([]Pair, error)
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	if _, err := c.acquire(ctx, false); err != nil {
+	if _, err := c.acquire(ctx, false, time.Now()); err != nil {
 		return nil, err
 	}
 	defer c.freeSlot()

@@ -251,7 +251,7 @@ type mgmtWait struct {
 
 // connFailure is why a connection died.
 type connFailure struct {
-	kind  error  // one of the sentinels
+	kind  error  // one of the sentinels, or a *TimeoutError for ErrTimeout
 	what  string // what happened and where
 	cause error  // may be nil
 }
@@ -282,6 +282,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 
 func dial(ctx context.Context, network, address string, opts Options) (*Conn, error) {
 	d := net.Dialer{Timeout: opts.dialTimeout()}
+	start := time.Now()
 	nc, err := d.DialContext(ctx, network, address)
 	if err != nil {
 		kind := ErrConnect
@@ -290,7 +291,10 @@ func dial(ctx context.Context, network, address string, opts Options) (*Conn, er
 		case errors.Is(err, context.Canceled):
 			kind = ErrAborted
 		case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-			kind = ErrTimeout
+			kind = &TimeoutError{Limit: LimitDial, Phase: PhaseDialing, After: d.Timeout}
+			if ctx.Err() != nil { // the context's deadline came first
+				kind = &TimeoutError{Limit: LimitDeadline, Phase: PhaseDialing, After: time.Since(start)}
+			}
 		}
 		return nil, fmt.Errorf("fcgi: dial %s %s: %w: %w", network, address, kind, err)
 	}
@@ -424,7 +428,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	}
 	if err := ctx.Err(); err != nil {
 		resp.Timing.End = time.Since(start)
-		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxKind(err), err)
+		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxFailure(err, PhaseNotSent, start), err)
 	}
 	cl, err := c.register(req, start, resp)
 	if err != nil {
@@ -451,7 +455,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 			if ctx.Err() == nil {
 				<-ctx.Done() // its deadline passed (see writeFailed); the timer is about to fire
 			}
-			return c.abort(cl, resp, out, ctxKind(ctx.Err()), "cancelled while sending", ctx.Err())
+			return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseSending, start), "cancelled while sending", ctx.Err())
 		case serr != nil:
 			return c.abort(cl, resp, out, ErrAborted, "reading "+serr.t.String(), serr.err)
 		}
@@ -476,7 +480,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 			if isDone(cl.done) {
 				return c.result(cl, resp, out)
 			}
-			return c.abort(cl, resp, out, ctxKind(ctx.Err()), "cancelled while waiting", ctx.Err())
+			return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseWaiting, start), "cancelled while waiting", ctx.Err())
 		case <-idleC:
 			if silent := time.Since(start) - time.Duration(cl.last.Load()); silent < idle {
 				idleT.Reset(idle - silent)
@@ -485,7 +489,8 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 			if isDone(cl.done) {
 				return c.result(cl, resp, out)
 			}
-			return c.abort(cl, resp, out, ErrTimeout, fmt.Sprintf("no record for %v (IdleTimeout)", idle), nil)
+			return c.abort(cl, resp, out, &TimeoutError{Limit: LimitIdle, Phase: PhaseWaiting, After: idle},
+				fmt.Sprintf("no record for %v (IdleTimeout)", idle), nil)
 		}
 	}
 }
@@ -527,6 +532,15 @@ func isDone(ch <-chan struct{}) bool {
 func ctxKind(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return ErrTimeout
+	}
+	return ErrAborted
+}
+
+// ctxFailure is ctxKind for a request that began at start, where a passed
+// deadline is a *TimeoutError in phase.
+func ctxFailure(err error, phase Phase, start time.Time) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &TimeoutError{Limit: LimitDeadline, Phase: phase, After: time.Since(start)}
 	}
 	return ErrAborted
 }
@@ -1042,7 +1056,7 @@ func (c *Conn) writeFailed(ctx context.Context, cl *call, err error) error {
 	case cancelled:
 		f.what = fmt.Sprintf("closed by the client: request %d was cancelled in the middle of a record", cl.id)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		f.kind = ErrTimeout
+		f.kind = &TimeoutError{Limit: LimitIdle, Phase: PhaseSending, After: c.opts.idleTimeout()}
 		f.what = fmt.Sprintf("writing a record of request %d stalled for %v", cl.id, c.opts.idleTimeout())
 	}
 	c.fail(f)

@@ -5,6 +5,7 @@ package fcgi
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors of the client. Every failure of Dial, Conn.Do,
@@ -14,7 +15,8 @@ var (
 	// ErrConnect: the dial failed (refused, no such socket, bad address).
 	ErrConnect = errors.New("cannot connect")
 	// ErrTimeout: the dial timed out, the backend stayed silent for longer
-	// than Options.IdleTimeout, or the context's deadline passed.
+	// than Options.IdleTimeout, or the context's deadline passed. Which
+	// one: see TimeoutError.
 	ErrTimeout = errors.New("timeout")
 	// ErrAborted: the request's context was cancelled; ABORT_REQUEST was
 	// sent if the request had begun.
@@ -42,4 +44,71 @@ type EndRequestError struct {
 
 func (e *EndRequestError) Error() string {
 	return fmt.Sprintf("END_REQUEST with protocol status %s (app status %d)", e.ProtocolStatus, e.AppStatus)
+}
+
+// TimeoutError says which of the client's time limits ended a request, and
+// where the request was then. It stands where ErrTimeout stands in the
+// error of Dial, Conn.Do and Client.Do: its Error is ErrTimeout's text and
+// it unwraps to ErrTimeout, so the error's text is that of a plain
+// ErrTimeout and errors.Is(err, ErrTimeout) holds. Test with errors.As.
+//
+// Conn.GetValues' own timeouts, and a stalled write of the records of
+// several requests sent together, report a plain ErrTimeout.
+type TimeoutError struct {
+	Limit Limit
+	Phase Phase
+	// After is the limit that passed for LimitDial and LimitIdle (the
+	// effective Options.DialTimeout or Options.IdleTimeout), and for
+	// LimitDeadline how long the call had run when the deadline passed.
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string { return ErrTimeout.Error() }
+
+// Unwrap returns ErrTimeout.
+func (e *TimeoutError) Unwrap() error { return ErrTimeout }
+
+// Limit is a time limit of the client, named after what its user sets.
+type Limit uint8
+
+const (
+	LimitDial     Limit = iota + 1 // Options.DialTimeout
+	LimitIdle                      // Options.IdleTimeout: no record came, or a write stalled
+	LimitDeadline                  // the context's deadline
+)
+
+func (l Limit) String() string {
+	switch l {
+	case LimitDial:
+		return "DialTimeout"
+	case LimitIdle:
+		return "IdleTimeout"
+	case LimitDeadline:
+		return "deadline"
+	}
+	return fmt.Sprintf("Limit(%d)", uint8(l))
+}
+
+// Phase is where a request was when its time limit passed.
+type Phase uint8
+
+const (
+	PhaseDialing Phase = iota + 1 // connecting
+	PhaseNotSent                  // no byte sent yet: waiting for a connection, or the deadline had passed on entry
+	PhaseSending                  // writing the request's records
+	PhaseWaiting                  // waiting for records up to END_REQUEST
+)
+
+func (p Phase) String() string {
+	switch p {
+	case PhaseDialing:
+		return "dialing"
+	case PhaseNotSent:
+		return "not sent"
+	case PhaseSending:
+		return "sending"
+	case PhaseWaiting:
+		return "waiting"
+	}
+	return fmt.Sprintf("Phase(%d)", uint8(p))
 }

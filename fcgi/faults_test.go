@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -884,4 +886,120 @@ func phpFault(fpm *fcgitest.PHPFPMServer, req *fcgi.Request, script string) *fcg
 		fcgi.Pair{Name: "CONTENT_TYPE", Value: "text/plain"})
 	req.Params[1].Value = "/" + script
 	return req
+}
+
+// TestTimeoutErrorSaysWhich: every timeout of a request carries a
+// *fcgi.TimeoutError naming the limit that passed and where the request
+// was, while its text stays that of a plain ErrTimeout.
+func TestTimeoutErrorSaysWhich(t *testing.T) {
+	faultGuard(t)
+	silent := fcgitest.StartHostile(t, "tcp", fcgitest.Silent()).Target()
+	deaf := fcgitest.StartHostile(t, "tcp", fcgitest.NeverRead()).Target()
+	hanging := hangingTarget(t)
+	idle := faultOptions()
+	patient := faultOptions()
+	patient.IdleTimeout = faultCtx
+	quickDial := faultOptions()
+	quickDial.DialTimeout = 50 * time.Millisecond
+	slowDial := faultOptions()
+	slowDial.DialTimeout = faultCtx
+	for _, tc := range []struct {
+		name   string
+		target string
+		opts   fcgi.Options
+		ctx    time.Duration // the context's deadline; 0 none, < 0 passed before Conn.Do
+		body   bool          // send a body the backend never reads
+		want   fcgi.TimeoutError
+	}{
+		{"dial timeout", hanging, quickDial, 0, false, fcgi.TimeoutError{Limit: fcgi.LimitDial, Phase: fcgi.PhaseDialing, After: 50 * time.Millisecond}},
+		{"deadline, dialing", hanging, slowDial, 50 * time.Millisecond, false,
+			fcgi.TimeoutError{Limit: fcgi.LimitDeadline, Phase: fcgi.PhaseDialing, After: 50 * time.Millisecond}},
+		{"idle, waiting", silent, idle, 0, false, fcgi.TimeoutError{Limit: fcgi.LimitIdle, Phase: fcgi.PhaseWaiting, After: faultIdle}},
+		{"idle, write stalled", deaf, idle, 0, true, fcgi.TimeoutError{Limit: fcgi.LimitIdle, Phase: fcgi.PhaseSending, After: faultIdle}},
+		{"deadline, not sent", silent, patient, -1, false, fcgi.TimeoutError{Limit: fcgi.LimitDeadline, Phase: fcgi.PhaseNotSent}},
+		{"deadline, sending", deaf, patient, faultIdle, true, fcgi.TimeoutError{Limit: fcgi.LimitDeadline, Phase: fcgi.PhaseSending, After: faultIdle}},
+		{"deadline, waiting", silent, patient, faultIdle, false, fcgi.TimeoutError{Limit: fcgi.LimitDeadline, Phase: fcgi.PhaseWaiting, After: faultIdle}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tc.ctx > 0 {
+				c, cancel := context.WithTimeout(ctx, tc.ctx)
+				defer cancel()
+				ctx = c
+			}
+			req := &fcgi.Request{Params: []fcgi.Pair{{Name: "SCRIPT_FILENAME", Value: "/srv/index.php"}}}
+			if tc.body {
+				req.Stdin = io.LimitReader(zeros{}, 64<<20)
+			}
+			var err error
+			if tc.ctx < 0 {
+				cn, derr := fcgi.Dial(ctx, tc.target, tc.opts)
+				if derr != nil {
+					t.Fatal(derr)
+				}
+				defer cn.Close()
+				c, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+				defer cancel()
+				_, err = cn.Do(c, req)
+			} else {
+				c := fcgi.NewClient(tc.target, tc.opts)
+				defer c.Close()
+				_, err = c.Do(ctx, req)
+			}
+			if tc.target == hanging && !errors.Is(err, fcgi.ErrTimeout) {
+				t.Skipf("a dial to a full accept queue does not hang here: %v", err)
+			}
+			var te *fcgi.TimeoutError
+			if !errors.As(err, &te) {
+				t.Fatalf("error %v (%T), want a *fcgi.TimeoutError", err, err)
+			}
+			if !errors.Is(err, fcgi.ErrTimeout) || strings.Contains(err.Error(), "TimeoutError") {
+				t.Errorf("error %q: want it to wrap ErrTimeout with ErrTimeout's text", err)
+			}
+			if te.Limit != tc.want.Limit || te.Phase != tc.want.Phase {
+				t.Errorf("limit %v, phase %v, want %v, %v (error %q)", te.Limit, te.Phase, tc.want.Limit, tc.want.Phase, err)
+			}
+			switch te.Limit {
+			case fcgi.LimitDeadline: // how long the call ran: at least the deadline's distance
+				if te.After < tc.want.After || te.After > tc.want.After+faultSlack {
+					t.Errorf("After = %v, want %v to %v", te.After, tc.want.After, tc.want.After+faultSlack)
+				}
+			default:
+				if te.After != tc.want.After {
+					t.Errorf("After = %v, want the limit %v", te.After, tc.want.After)
+				}
+			}
+		})
+	}
+}
+
+// hangingTarget returns the address of a listener whose accept queue is
+// full (backlog 0, never accepted), so that Linux drops further SYNs and a
+// dial to it hangs until its time limit.
+func hangingTarget(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	for range 4 { // fill the queue
+		nc, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			break
+		}
+		t.Cleanup(func() { nc.Close() })
+	}
+	return addr
 }

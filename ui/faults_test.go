@@ -711,11 +711,11 @@ func cmpStr(s, def string) string {
 }
 
 // TestFailureTextTimeouts: the window names which timeout fired, read from
-// the error each kind really produces through the Engine: the dial's (cut
-// here by a time limit already passed, which net reports as a dial timeout
-// too), the idle timeout while waiting for a record or while writing one,
-// and the request's time limit while sending, while waiting, or while
-// waiting for a free connection.
+// the error each kind really produces through the Engine: the idle timeout
+// while waiting for a record or while writing one, and the request's time
+// limit while connecting, sending, waiting, or waiting for a free
+// connection. (The dial timeout itself needs a listener that never accepts:
+// fcgi's TestTimeoutErrorSaysWhich; its text is in TestFailureText.)
 func TestFailureTextTimeouts(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs last
@@ -742,7 +742,7 @@ func TestFailureTextTimeouts(t *testing.T) {
 		body   bool          // send a body the backend never reads
 		want   string        // %s: the target
 	}{
-		{"dial", silent, idle, time.Nanosecond, false, "Timed out connecting to %s (dial timeout)"},
+		{"time limit, connecting", silent, idle, time.Nanosecond, false, "Timed out: the request's time limit passed while connecting to %s"},
 		{"idle", silent, idle, 0, false, "Timed out: no record from %s for 300ms (idle timeout)"},
 		{"idle, writing", deaf, idle, 0, true, "Timed out sending to %s: the application read nothing for 300ms (idle timeout)"},
 		{"time limit, waiting", silent, patient, limit, false,

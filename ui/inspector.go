@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -398,43 +397,45 @@ func failureText(err error, target string, cancelled bool) string {
 	return "Request failed: " + cleanError(err)
 }
 
-// timeoutText says which timeout fired: the dial's, the idle timeout while
-// waiting for a record or while writing one, or the request's time limit
-// (a context deadline, e.g. ui.Options.Timeout), e.g. "Timed out: no record
-// from 127.0.0.1:9000 for 300ms (idle timeout)". fcgi says which in the
-// words that follow ErrTimeout in its error (see timeoutWhy).
+// timeoutText says which timeout fired, from the *fcgi.TimeoutError in err:
+// the dial's, the idle timeout while waiting for a record or while writing
+// one, or the request's time limit (a context deadline, e.g.
+// ui.Options.Timeout), e.g. "Timed out: no record from 127.0.0.1:9000 for
+// 300ms (idle timeout)". A timeout without one (GET_VALUES, or an error
+// built outside fcgi) is told by what its error says (see timeoutWhy).
 func timeoutText(err error, target string) string {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return "Timed out connecting to " + target + " (dial timeout)"
-	}
-	why, _, _ := strings.Cut(timeoutWhy(err), ";")
-	if d, ok := strings.CutPrefix(why, "no record for "); ok && strings.HasSuffix(d, " (IdleTimeout)") {
-		return "Timed out: no record from " + target + " for " + strings.TrimSuffix(d, " (IdleTimeout)") + " (idle timeout)"
-	}
-	if _, d, ok := strings.Cut(why, " stalled for "); ok {
-		return "Timed out sending to " + target + ": the application read nothing for " + d + " (idle timeout)"
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		switch why {
-		case "cancelled while sending":
+	var te *fcgi.TimeoutError
+	if errors.As(err, &te) {
+		switch {
+		case te.Limit == fcgi.LimitDial:
+			return "Timed out connecting to " + target + ": no answer within " + te.After.String() + " (dial timeout)"
+		case te.Phase == fcgi.PhaseDialing:
+			return "Timed out: the request's time limit passed while connecting to " + target
+		case te.Limit == fcgi.LimitIdle && te.Phase == fcgi.PhaseSending:
+			return "Timed out sending to " + target + ": the application read nothing for " + te.After.String() + " (idle timeout)"
+		case te.Limit == fcgi.LimitIdle:
+			return "Timed out: no record from " + target + " for " + te.After.String() + " (idle timeout)"
+		case te.Phase == fcgi.PhaseSending:
 			return "Timed out: the request's time limit passed while sending to " + target
-		case "cancelled while waiting":
+		case te.Phase == fcgi.PhaseWaiting:
 			return "Timed out: the request's time limit passed while waiting for END_REQUEST from " + target
 		}
 		return "Timed out: the request's time limit passed before the request was sent to " + target
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "Timed out: the request's time limit passed before the request was sent to " + target
+	}
+	why := timeoutWhy(err)
 	if why == "" {
 		why = rootCause(err)
 	}
 	return "Timed out waiting for " + target + ": " + why
 }
 
-// timeoutWhy returns what the error that wraps fcgi.ErrTimeout says after
-// it, without the text of the cause it may wrap too: for the idle timeout
-// "no record for 300ms (IdleTimeout); ABORT_REQUEST sent; …", for a context
-// deadline "cancelled while waiting; …", for a stalled write "writing a
-// record of request 1 stalled for 300ms"; "" when it says nothing more.
+// timeoutWhy returns what the error that wraps fcgi.ErrTimeout itself (no
+// *fcgi.TimeoutError) says after it, without the text of the cause it may
+// wrap too, e.g. "no GET_VALUES_RESULT within 300ms (IdleTimeout)"; "" when
+// it says nothing more. It reads no particular words of fcgi's.
 func timeoutWhy(err error) string {
 	const kind = "timeout: " // fcgi.ErrTimeout, then what timed out
 	for err != nil {
@@ -480,7 +481,8 @@ func rootCause(err error) string {
 				return true
 			}
 		}
-		return false
+		_, timeout := e.(*fcgi.TimeoutError) // stands for fcgi.ErrTimeout
+		return timeout
 	}
 	for {
 		var next error

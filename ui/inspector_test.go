@@ -10,6 +10,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -34,6 +35,10 @@ func TestFailureText(t *testing.T) {
 		{fmt.Errorf("session: timed out to x: %w", fmt.Errorf("fcgi: GET_VALUES on tcp x: %w: no GET_VALUES_RESULT within 300ms (IdleTimeout)", fcgi.ErrTimeout)), false,
 			"Timed out waiting for x: no GET_VALUES_RESULT within 300ms (IdleTimeout)"},
 		{fmt.Errorf("session: timed out: %w", fcgi.ErrTimeout), false, "Timed out waiting for x: timeout"},
+		{fmt.Errorf("session: timed out to x: %w", fmt.Errorf("fcgi: dial tcp x: %w: %w",
+			&fcgi.TimeoutError{Limit: fcgi.LimitDial, Phase: fcgi.PhaseDialing, After: 300 * time.Millisecond},
+			&net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded})), false,
+			"Timed out connecting to x: no answer within 300ms (dial timeout)"},
 		{fmt.Errorf("fcgi: record 3 at byte 40: %w", fcgi.ErrProtocol), false, "Protocol error: record 3 at byte 40: protocol error"},
 		{errors.New("session: router: no document root"), false, "Request failed: no document root"},
 	}
