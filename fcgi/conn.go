@@ -292,7 +292,9 @@ func dial(ctx context.Context, network, address string, opts Options) (*Conn, er
 			kind = ErrAborted
 		case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 			kind = &TimeoutError{Limit: LimitDial, Phase: PhaseDialing, After: d.Timeout}
-			if ctx.Err() != nil { // the context's deadline came first
+			// The context's deadline came first if it was the sooner of the
+			// two (its timer may not have fired yet when the dial returns).
+			if dl, ok := ctx.Deadline(); ok && (d.Timeout <= 0 || dl.Before(start.Add(d.Timeout))) {
 				kind = &TimeoutError{Limit: LimitDeadline, Phase: PhaseDialing, After: time.Since(start)}
 			}
 		}
