@@ -168,13 +168,7 @@ func (hs *cgiHeaderScan) next(out []byte) (end int) {
 // it has exactly one value.
 func contentLength(block []byte) (n int64, ok bool) {
 	seen := false
-	for len(block) > 0 {
-		line := block
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			block = nil
-		}
+	for line := range bytes.Lines(block) {
 		name, value, found := bytes.Cut(line, []byte(":"))
 		if !found || !strings.EqualFold(string(bytes.TrimSpace(name)), "Content-Length") {
 			continue

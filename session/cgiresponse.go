@@ -102,15 +102,9 @@ func ParseCGIResponse(stdout []byte) (*HTTPResponse, []string) {
 	resp := &HTTPResponse{Body: stdout[end:], HeaderLen: end}
 	statusLine, statusSeen := "", false
 	lineNo := 0
-	for len(block) > 0 {
+	for line := range bytes.Lines(block) {
 		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			line, block = block, nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 		if len(line) == 0 {
 			break // the blank line
 		}

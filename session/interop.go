@@ -207,19 +207,13 @@ func pairLen(b []byte) (n, size int, ok bool) {
 // maskHeaderBlock overwrites with '*' the values of secret header lines in a
 // CGI header block.
 func maskHeaderBlock(block []byte) {
-	for len(block) > 0 {
-		line := block
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			block = nil
-		}
+	for line := range bytes.Lines(block) {
 		name, _, ok := bytes.Cut(line, []byte(":"))
 		if !ok || !IsSecretHeader(string(name)) {
 			continue
 		}
 		value := line[len(name)+1:]
-		value = bytes.TrimRight(value, "\r")
+		value = bytes.TrimRight(value, "\r\n")
 		start := len(value) - len(bytes.TrimLeft(value, " \t"))
 		for i := start; i < len(value); i++ {
 			value[i] = '*'
