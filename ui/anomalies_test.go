@@ -35,7 +35,7 @@ func TestAnomalyPanelListsTheScenariosAnomalies(t *testing.T) {
 			want := session.Anomalies(x)
 			before := changed
 			p.Update(x)
-			k.q.waitFor(t, "the anomalies", func() bool { return changed > before })
+			k.q.waitFor(t, "the anomalies", teachWait, func() bool { return changed > before })
 			if p.Exchange() != x || len(p.Anomalies()) != len(want) {
 				t.Fatalf("%d anomalies shown, want %d", len(p.Anomalies()), len(want))
 			}
@@ -218,12 +218,12 @@ func TestMisbehaviourScenariosInTheWindow(t *testing.T) {
 			if in, _ := w.in.Compose().Snapshot(); rawParam(in, "SCRIPT_NAME") != s.Path || w.in.Target().Address() != w.demo {
 				t.Errorf("Try it did not load the request: SCRIPT_NAME %q, target %q", rawParam(in, "SCRIPT_NAME"), w.in.Target().Address())
 			}
-			w.q.waitFor(t, "the scenario", func() bool { return !l.Running() })
+			w.q.waitFor(t, "the scenario", teachWait, func() bool { return !l.Running() })
 			x := w.in.Exchange()
 			if x == nil || x == before {
 				t.Fatal("the window does not show the scenario's exchange")
 			}
-			w.q.waitFor(t, "the anomalies", func() bool { return w.teach.Anomalies.Exchange() == x })
+			w.q.waitFor(t, "the anomalies", teachWait, func() bool { return w.teach.Anomalies.Exchange() == x })
 			probe.end()
 			w.q.pump()
 			// While the scenario ran, the UI goroutine answered at once.
@@ -299,8 +299,8 @@ func TestTryItLoadsTheRequestAndMarksTheRecords(t *testing.T) {
 	if in.Mode != session.ModeRaw || rawParam(in, "SCRIPT_NAME") != "/misbehave/wrong-id" || w.in.Target().Address() != w.demo {
 		t.Fatalf("Try it loaded mode %q, SCRIPT_NAME %q, target %q", in.Mode, rawParam(in, "SCRIPT_NAME"), w.in.Target().Address())
 	}
-	w.q.waitFor(t, "the scenario", func() bool { return !l.Running() })
-	w.q.waitFor(t, "the anomalies", func() bool { return w.teach.Anomalies.Exchange() == w.in.Exchange() })
+	w.q.waitFor(t, "the scenario", teachWait, func() bool { return !l.Running() })
+	w.q.waitFor(t, "the anomalies", teachWait, func() bool { return w.teach.Anomalies.Exchange() == w.in.Exchange() })
 	as := w.teach.Anomalies.Anomalies()
 	if len(as) != 1 || as[0].Kind != session.AnomalyInactiveID {
 		t.Fatalf("anomalies %+v", as)
@@ -316,8 +316,8 @@ func TestTryItLoadsTheRequestAndMarksTheRecords(t *testing.T) {
 	// Sending it again through the form: the pooled send sees the stray
 	// record too, and the anomalies follow the new exchange.
 	test.Tap(w.in.SendButton())
-	w.q.waitFor(t, "the send", func() bool { return !w.in.Busy() })
-	w.q.waitFor(t, "the anomalies", func() bool { return w.teach.Anomalies.Exchange() == w.in.Exchange() })
+	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
+	w.q.waitFor(t, "the anomalies", teachWait, func() bool { return w.teach.Anomalies.Exchange() == w.in.Exchange() })
 	if as := w.teach.Anomalies.Anomalies(); len(as) != 1 || as[0].Kind != session.AnomalyInactiveID {
 		t.Errorf("after Send: anomalies %+v", as)
 	}

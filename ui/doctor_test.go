@@ -31,7 +31,7 @@ func TestDoctorDialogAgainstPHPFPM(t *testing.T) {
 	if !d.Running() || !d.progress.Visible() || !d.runBtn.Disabled() || d.cancelBtn.Disabled() {
 		t.Fatalf("Run did not start: running %v, progress %v", d.Running(), d.progress.Visible())
 	}
-	k.q.waitFor(t, "the doctor", func() bool { return !d.Running() })
+	k.q.waitFor(t, "the doctor", teachWait, func() bool { return !d.Running() })
 
 	rep := d.Report()
 	if rep == nil || rep.Target != fpm.Pass() || len(rep.Findings) < 6 {
@@ -100,7 +100,7 @@ func TestDoctorCancelAndRefusedFields(t *testing.T) {
 	if !d.Cancel() {
 		t.Fatal("Cancel found nothing to cancel")
 	}
-	k.q.waitFor(t, "the cancelled run", func() bool { return !d.Running() })
+	k.q.waitFor(t, "the cancelled run", teachWait, func() bool { return !d.Running() })
 	if !strings.HasPrefix(d.State(), "Cancelled") || len(d.FindingTitles()) != 2 ||
 		d.FindingTitles()[0] != "warning: no answer to GET_VALUES" {
 		t.Errorf("after Cancel: %q, %q", d.State(), d.FindingTitles())
@@ -128,7 +128,7 @@ func TestDoctorOnAClosedPortSaysWhy(t *testing.T) {
 	w := test.NewWindow(d.Content())
 	defer w.Close()
 	d.Run()
-	k.q.waitFor(t, "the doctor", func() bool { return !d.Running() })
+	k.q.waitFor(t, "the doctor", teachWait, func() bool { return !d.Running() })
 	if got := d.FindingTitles(); len(got) != 1 || got[0] != "error: cannot connect" || !strings.HasPrefix(d.State(), "Broken") {
 		t.Errorf("findings %q, state %q", got, d.State())
 	}

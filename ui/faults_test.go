@@ -11,12 +11,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"go.uber.org/goleak"
 
@@ -72,9 +70,7 @@ func uiBlockLimit() time.Duration {
 // if it is over again: a loaded machine can delay the hand-off of a lock
 // between threads, and a real block repeats.
 type faultQueue struct {
-	mu     sync.Mutex
-	fns    []faultQueued
-	signal chan struct{}
+	*queue
 
 	// Touched by the pumping goroutine only.
 	maxRun, maxGap     time.Duration
@@ -85,12 +81,18 @@ type faultQueue struct {
 	phase              string        // what the test is doing, for the report
 }
 
-type faultQueued struct {
-	f  func()
-	at time.Time
+// newFaultQueue returns a queue whose pump measures each drain's gap and
+// each function's run (see measure); the caller of pump locks its OS
+// thread.
+func newFaultQueue() *faultQueue {
+	q := &faultQueue{queue: newQueue(), phase: "setup"}
+	q.before = q.gap
+	q.each = func(f func(), i, n int) {
+		q.measure(fmt.Sprintf("%s, queued function %d of %d", q.phase, i+1, n), f)
+	}
+	q.after = func() { q.prevEnd, q.prevEndDelay = time.Now(), runQueueDelay() }
+	return q
 }
-
-func newFaultQueue() *faultQueue { return &faultQueue{signal: make(chan struct{}, 1), phase: "setup"} }
 
 // runQueueDelay returns how long the calling thread has waited for a CPU
 // while runnable, or 0 where the kernel does not say.
@@ -115,41 +117,19 @@ func threadSched() (onCPU, delay time.Duration, ok bool) {
 	return time.Duration(cpu), time.Duration(ns), err1 == nil && err2 == nil
 }
 
-// Do queues f; safe from any goroutine.
-func (q *faultQueue) Do(f func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, faultQueued{f: f, at: time.Now()})
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
+// gap notes how long the batch about to be drained, whose first function
+// was queued at first, waited for the drain.
+func (q *faultQueue) gap(first time.Time) {
+	if q.prevEnd.IsZero() {
+		return
 	}
-}
-
-// pump runs what is queued, measuring it, and returns how many ran. The
-// caller locks its OS thread.
-func (q *faultQueue) pump() int {
-	q.mu.Lock()
-	fns := q.fns
-	q.fns = nil
-	q.mu.Unlock()
-	if len(fns) == 0 {
-		return 0
+	from := q.prevEnd
+	if first.After(from) {
+		from = first
 	}
-	if !q.prevEnd.IsZero() {
-		from := q.prevEnd
-		if fns[0].at.After(from) {
-			from = fns[0].at
-		}
-		if gap := time.Since(from) - (runQueueDelay() - q.prevEndDelay); gap > q.maxGap {
-			q.maxGap, q.maxGapAt = gap, q.phase
-		}
+	if gap := time.Since(from) - (runQueueDelay() - q.prevEndDelay); gap > q.maxGap {
+		q.maxGap, q.maxGapAt = gap, q.phase
 	}
-	for i, fn := range fns {
-		q.measure(fmt.Sprintf("%s, queued function %d of %d", q.phase, i+1, len(fns)), fn.f)
-	}
-	q.prevEnd, q.prevEndDelay = time.Now(), runQueueDelay()
-	return len(fns)
 }
 
 // measure runs f and records how long it held the UI goroutine: its time
@@ -269,40 +249,23 @@ func (q *faultQueue) reset(phase string) {
 	q.phase = phase
 }
 
-// waitFor pumps until cond holds, failing the test after timeout.
-func (q *faultQueue) waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+// waitFor pumps, locked to its OS thread, until cond holds, failing the
+// test after timeout. The wait before its first drain is not a gap.
+func (q *faultQueue) waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	q.prevEnd = time.Time{}
-	deadline := time.After(timeout)
-	for {
-		q.pump()
-		if cond() {
-			return
-		}
-		select {
-		case <-q.signal:
-		case <-time.After(10 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-	}
+	q.queue.waitFor(t, what, timeout, cond)
 }
 
-// settle pumps until nothing has been queued for a little while.
+// settle pumps, locked to its OS thread, until nothing has been queued for
+// a little while. The wait before its first drain is not a gap.
 func (q *faultQueue) settle() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	q.prevEnd = time.Time{}
-	for quiet := 0; quiet < 5; {
-		if q.pump() == 0 {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	q.queue.settle()
 }
 
 // report says how long the UI goroutine was held, and returns problems
@@ -323,8 +286,8 @@ func (q *faultQueue) report(t *testing.T) []string {
 
 // faultWindow is an inspector window whose targets are misbehaving backends.
 type faultWindow struct {
-	in *Inspector
-	q  *faultQueue
+	*window
+	q *faultQueue
 }
 
 // newFaultWindow builds the real window, with the fault suite's short
@@ -332,23 +295,13 @@ type faultWindow struct {
 // than most faults.
 func newFaultWindow(t *testing.T, opts fcgi.Options) *faultWindow {
 	t.Helper()
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	a := test.NewTempApp(t)
-	pool := session.NewPool(session.PoolOptions{Client: opts})
 	q := newFaultQueue()
-	in := NewInspector(a, Deps{Engine: session.NewEngine(pool, session.EngineOptions{Timeout: winFaultEngine}), Do: q.Do})
-	in.Window().Resize(fyne.NewSize(1600, 1000))
-	in.Window().Show()
-	t.Cleanup(func() {
-		if slices.Contains(a.Driver().AllWindows(), in.Window()) {
-			in.Window().Close()
-		}
-		q.settle()
-		pool.Close()
+	w := openWindow(t, q, windowOptions{
+		pool:   session.PoolOptions{Client: opts},
+		engine: session.EngineOptions{Timeout: winFaultEngine},
+		noDemo: true,
 	})
-	q.settle()
-	return &faultWindow{in: in, q: q}
+	return &faultWindow{window: w, q: q}
 }
 
 // aim points the window at target with url as the request's URL.
@@ -402,15 +355,6 @@ func (w *faultWindow) errorShown() string {
 		return ""
 	}
 	return r.errText.Text + "\n" + r.errDetail.Text
-}
-
-// listedTypes returns the types of the records the list shows.
-func listedTypes(r *ResultsPanel) []string {
-	out := make([]string, r.Len())
-	for i := range out {
-		out[i] = r.row(i).Type.String()
-	}
-	return out
 }
 
 // windowFault is one row of the window's matrix.
@@ -661,7 +605,7 @@ func checkFaultWindow(t *testing.T, w *faultWindow, x *session.Exchange, tc wind
 		t.Errorf("exchange error %q, error box %q; want both exactly when the request failed", x.ErrorText(), shown)
 	}
 	// Every record captured is listed.
-	listed := listedTypes(in.Results())
+	listed := recordTypes(in.Results())
 	if len(listed) != x.Len() {
 		t.Errorf("the list shows %d records, the exchange holds %d", len(listed), x.Len())
 	}

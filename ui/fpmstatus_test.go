@@ -223,7 +223,7 @@ func TestLearnPanelPHPFPMHelpers(t *testing.T) {
 
 	l.LoadPing()
 	test.Tap(w.in.SendButton())
-	w.q.waitFor(t, "the ping", func() bool { return !w.in.Busy() })
+	w.q.waitFor(t, "the ping", teachWait, func() bool { return !w.in.Busy() })
 	if r := w.in.Exchange().Response(); r == nil || strings.TrimSpace(string(r.Body)) != "pong" {
 		t.Fatalf("ping through the window: %+v (%s)", r, w.in.State())
 	}
@@ -233,7 +233,7 @@ func TestLearnPanelPHPFPMHelpers(t *testing.T) {
 		t.Fatalf("status preset: %+v", in.Params)
 	}
 	test.Tap(w.in.SendButton())
-	w.q.waitFor(t, "the status page", func() bool { return !w.in.Busy() })
+	w.q.waitFor(t, "the status page", teachWait, func() bool { return !w.in.Busy() })
 	l.ShowStatus()
 	overlay := w.in.Window().Canvas().Overlays().Top()
 	if overlay == nil || !strings.Contains(strings.Join(labelTexts(overlay), "\n"), "Pool fcgitest · static") {

@@ -105,7 +105,7 @@ func TestHistoryKeepsEverySend(t *testing.T) {
 // XDG_CONFIG_HOME as the first (set by newInspFixture with t.Setenv).
 func newInspFixtureSameConfig(t *testing.T) *inspFixture {
 	t.Helper()
-	q := newInspQueue()
+	q := newQueue()
 	pool := session.NewPool(session.PoolOptions{})
 	in := NewInspector(fyne.CurrentApp(), Deps{Engine: session.NewEngine(pool, session.EngineOptions{}), Do: q.Do})
 	t.Cleanup(func() {
@@ -113,7 +113,7 @@ func newInspFixtureSameConfig(t *testing.T) *inspFixture {
 		q.settle()
 		pool.Close()
 	})
-	return &inspFixture{in: in, q: q, app: fyne.CurrentApp()}
+	return &inspFixture{window: &window{in: in, app: fyne.CurrentApp()}, q: q}
 }
 
 func TestHistoryCompareAndLimits(t *testing.T) {

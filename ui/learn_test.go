@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,14 +24,11 @@ import (
 // milliseconds to a few seconds, the bound only stops a broken test.
 const teachWait = 20 * time.Second
 
-// uiQueue stands in for fyne.Do: workers queue functions and the test
-// goroutine, playing the UI goroutine, runs them in pump, so widgets are
-// touched by one goroutine only, as in the app.
+// uiQueue is the queue of the teaching tests; it notes the functions the
+// UI goroutine took long to run.
 type uiQueue struct {
-	mu     sync.Mutex
-	fns    []func()
-	signal chan struct{}
-	slow   []slowCall // UI goroutine only: functions that ran long
+	*queue
+	slow []slowCall // UI goroutine only: functions that ran long
 }
 
 // slowCall is a function the UI goroutine took long to run.
@@ -45,33 +41,19 @@ type slowCall struct {
 // slowCallTime is how long a queued function runs before slowCalls notes it.
 const slowCallTime = 20 * time.Millisecond
 
-func newUIQueue() *uiQueue { return &uiQueue{signal: make(chan struct{}, 1)} }
-
-// Do queues f; safe from any goroutine.
-func (q *uiQueue) Do(f func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, f)
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
+func newUIQueue() *uiQueue {
+	q := &uiQueue{queue: newQueue()}
+	q.each = q.run
+	return q
 }
 
-// pump runs what is queued and returns how many functions ran.
-func (q *uiQueue) pump() int {
-	q.mu.Lock()
-	fns := q.fns
-	q.fns = nil
-	q.mu.Unlock()
-	for _, f := range fns {
-		start := time.Now()
-		f()
-		if took := time.Since(start); took > slowCallTime {
-			q.slow = append(q.slow, slowCall{runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name(), start, took})
-		}
+// run runs f, noting it when it is slow.
+func (q *uiQueue) run(f func(), _, _ int) {
+	start := time.Now()
+	f()
+	if took := time.Since(start); took > slowCallTime {
+		q.slow = append(q.slow, slowCall{runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name(), start, took})
 	}
-	return len(fns)
 }
 
 // slowSince describes the slow functions that started at or after from.
@@ -83,36 +65,6 @@ func (q *uiQueue) slowSince(from time.Time) string {
 		}
 	}
 	return b.String()
-}
-
-// waitFor pumps until cond holds, failing the test after teachWait.
-func (q *uiQueue) waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.After(teachWait)
-	for {
-		q.pump()
-		if cond() {
-			return
-		}
-		select {
-		case <-q.signal:
-		case <-time.After(10 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("timed out after %v waiting for %s", teachWait, what)
-		}
-	}
-}
-
-// settle pumps until nothing has been queued for a little while.
-func (q *uiQueue) settle() {
-	for quiet := 0; quiet < 5; {
-		if q.pump() == 0 {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // teachKit is what the panel tests share: a headless app, the demo
@@ -233,7 +185,7 @@ func TestLessonsPassThroughTheLearnPanel(t *testing.T) {
 				if !l.Running() || !l.RunButton().Disabled() {
 					t.Fatal("Run did not start a run")
 				}
-				w.q.waitFor(t, "the lesson's run", func() bool { return !l.Running() })
+				w.q.waitFor(t, "the lesson's run", teachWait, func() bool { return !l.Running() })
 				if x := w.in.Exchange(); x == nil || x.Len() == 0 || w.in.Results().Len() != x.Len() {
 					t.Errorf("the window does not show the run's exchange: %v", x)
 				}
@@ -251,7 +203,7 @@ func TestLessonsPassThroughTheLearnPanel(t *testing.T) {
 					t.Fatal("the FILTER lesson's data file is not named")
 				}
 				test.Tap(w.in.SendButton())
-				w.q.waitFor(t, "the send", func() bool { return !w.in.Busy() })
+				w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
 			}
 			w.waitPassed(t)
 			if st := w.teach.Learn.state[ls.ID]; !st.checked {
@@ -270,15 +222,15 @@ func TestLessonChecksFollowTheLatestExchange(t *testing.T) {
 	l.SelectLesson(session.LessonNoBody)
 	test.Tap(l.LoadButton())
 	test.Tap(w.in.SendButton())
-	w.q.waitFor(t, "the send", func() bool { return !w.in.Busy() })
+	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
 	w.waitPassed(t)
 
 	// A POST with a body, sent by hand, is not what the lesson shows.
 	w.in.Compose().SetBody("a body")
 	w.in.Compose().FillContentParams()
 	test.Tap(w.in.SendButton())
-	w.q.waitFor(t, "the send", func() bool { return !w.in.Busy() })
-	w.q.waitFor(t, "the checks of the new exchange", func() bool {
+	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
+	w.q.waitFor(t, "the checks of the new exchange", teachWait, func() bool {
 		return len(l.Checks()) > 0 && !session.Passed(l.Checks())
 	})
 	if !strings.Contains(l.CheckSummary(), "not there yet") {
@@ -287,7 +239,7 @@ func TestLessonChecksFollowTheLatestExchange(t *testing.T) {
 
 	// Selecting a two-request lesson looks at the last two exchanges.
 	l.SelectLesson(session.LessonKeepConn)
-	w.q.waitFor(t, "the keep-conn checks", func() bool { return len(l.Checks()) > 0 })
+	w.q.waitFor(t, "the keep-conn checks", teachWait, func() bool { return len(l.Checks()) > 0 })
 	if session.Passed(l.Checks()) {
 		t.Errorf("keep-conn passes on requests without KEEP_CONN: %+v", l.Checks())
 	}

@@ -24,7 +24,7 @@ func newTestPlayback(t *testing.T, k *teachKit, x *session.Exchange) *PlaybackPa
 	if p.Loaded() {
 		t.Fatal("the replay was built on the UI goroutine")
 	}
-	k.q.waitFor(t, "the replay", p.Loaded)
+	k.q.waitFor(t, "the replay", teachWait, p.Loaded)
 	return p
 }
 
@@ -154,7 +154,7 @@ func TestPlaybackPlaysAndStops(t *testing.T) {
 	if p.Position() != -1 {
 		t.Fatalf("Play moved on the UI goroutine at once, to %d", p.Position())
 	}
-	k.q.waitFor(t, "two steps", func() bool { return p.Position() >= 1 })
+	k.q.waitFor(t, "two steps", teachWait, func() bool { return p.Position() >= 1 })
 	test.Tap(p.play) // Pause
 	if p.Playing() || p.play.Text != "Play" {
 		t.Fatalf("Pause did not stop: playing %v, button %q", p.Playing(), p.play.Text)
@@ -167,7 +167,7 @@ func TestPlaybackPlaysAndStops(t *testing.T) {
 
 	// Playing on reaches the last record and stops by itself.
 	p.Play()
-	k.q.waitFor(t, "the end of the replay", func() bool { return !p.Playing() })
+	k.q.waitFor(t, "the end of the replay", teachWait, func() bool { return !p.Playing() })
 	if p.Position() != x.Len()-1 {
 		t.Errorf("playing stopped at %d of %d", p.Position(), x.Len())
 	}
@@ -214,7 +214,7 @@ func containsFold(s, sub string) bool {
 func TestStepThroughInTheWindowSelectsRecords(t *testing.T) {
 	w := newLearnWindow(t)
 	test.Tap(w.in.SendButton())
-	w.q.waitFor(t, "the send", func() bool { return !w.in.Busy() })
+	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
 	x := w.in.Exchange()
 	tc := w.teach
 	if tc.PlaybackShown() || tc.Playback.Loaded() {
@@ -224,7 +224,7 @@ func TestStepThroughInTheWindowSelectsRecords(t *testing.T) {
 	if !tc.PlaybackShown() {
 		t.Fatal("Step through did not open the strip")
 	}
-	w.q.waitFor(t, "the replay", tc.Playback.Loaded)
+	w.q.waitFor(t, "the replay", teachWait, tc.Playback.Loaded)
 	if tc.Playback.Exchange() != x || tc.Playback.Len() != x.Len() {
 		t.Fatalf("replaying %d records of %v, the window shows %d", tc.Playback.Len(), tc.Playback.Exchange(), x.Len())
 	}
@@ -255,7 +255,7 @@ func TestStepThroughInTheWindowSelectsRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.in.wbShowExchange(&fromFile, "a file")
-	w.q.waitFor(t, "the replay of the file", func() bool { return tc.Playback.Exchange() == &fromFile && tc.Playback.Loaded() })
+	w.q.waitFor(t, "the replay of the file", teachWait, func() bool { return tc.Playback.Exchange() == &fromFile && tc.Playback.Loaded() })
 	if tc.Playback.Position() != -1 || tc.Playback.Len() != fromFile.Len() {
 		t.Errorf("the file's replay: position %d, %d records", tc.Playback.Position(), tc.Playback.Len())
 	}

@@ -3,7 +3,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"reflect"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,10 +18,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
-	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
@@ -52,43 +48,20 @@ type uiCall struct {
 	cpu  time.Duration
 }
 
-// scaleQueue stands in for fyne.Do, as inspQueue does, and times every
-// function it runs on the test goroutine, which plays the UI goroutine;
-// the test's own actions on the window (a tap, a selection) are timed
-// through run. So the longest time the UI goroutine was blocked is known.
+// scaleQueue is the queue of the scale tests: it times every function it
+// runs on the test goroutine, which plays the UI goroutine, and counts what
+// workers queue; the test's own actions on the window (a tap, a selection)
+// are timed through run. So the longest time the UI goroutine was blocked
+// is known.
 type scaleQueue struct {
-	mu     sync.Mutex
-	fns    []func()
-	queued int // functions queued since the last reset
-	signal chan struct{}
-
+	*queue
 	calls []uiCall // UI goroutine only
 }
 
-func newScaleQueue() *scaleQueue { return &scaleQueue{signal: make(chan struct{}, 1)} }
-
-// Do queues f; safe from any goroutine.
-func (q *scaleQueue) Do(f func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, f)
-	q.queued++
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-// pump runs, timing each, what is queued, and returns how many ran.
-func (q *scaleQueue) pump() int {
-	q.mu.Lock()
-	fns := q.fns
-	q.fns = nil
-	q.mu.Unlock()
-	for _, f := range fns {
-		q.run(funcName(f), f)
-	}
-	return len(fns)
+func newScaleQueue() *scaleQueue {
+	q := &scaleQueue{queue: newQueue()}
+	q.each = func(f func(), _, _ int) { q.run(funcName(f), f) }
+	return q
 }
 
 // run runs f as UI goroutine work, timed under name.
@@ -122,12 +95,10 @@ func lockUIThread(tb testing.TB) {
 	tb.Cleanup(runtime.UnlockOSThread)
 }
 
-// reset forgets the calls timed so far.
+// reset forgets the calls timed and the functions queued so far.
 func (q *scaleQueue) reset() {
 	q.calls = nil
-	q.mu.Lock()
-	q.queued = 0
-	q.mu.Unlock()
+	q.resetCount()
 }
 
 // longest returns the longest call since the last reset, and the call
@@ -144,43 +115,6 @@ func (q *scaleQueue) longest() (wall, cpu uiCall) {
 	return wall, cpu
 }
 
-// queuedCount returns how many functions workers queued since the last reset.
-func (q *scaleQueue) queuedCount() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.queued
-}
-
-// waitFor pumps until cond holds, failing after timeout.
-func (q *scaleQueue) waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.After(scaleWait)
-	for {
-		q.pump()
-		if cond() {
-			return
-		}
-		select {
-		case <-q.signal:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			tb.Fatalf("timed out after %v waiting for %s", scaleWait, what)
-		}
-	}
-}
-
-// settle pumps until nothing has been queued for a little while.
-func (q *scaleQueue) settle() {
-	for quiet := 0; quiet < 5; {
-		if q.pump() == 0 {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // funcName names a queued function by where it was written, e.g.
 // "(*Inspector).Send.func3.1".
 func funcName(f func()) string {
@@ -194,39 +128,16 @@ func funcName(f func()) string {
 // scaleFixture is the window wired to the demo backend, its functions
 // queued through a scaleQueue.
 type scaleFixture struct {
-	in   *Inspector
-	q    *scaleQueue
-	demo *demo.Backend
+	*window
+	q *scaleQueue
 }
 
 // newScaleFixture opens the window as it ships, its presets and history
 // in a temporary configuration directory.
 func newScaleFixture(tb testing.TB) *scaleFixture {
 	tb.Helper()
-	before := goleak.IgnoreCurrent()
-	tb.Cleanup(func() { goleak.VerifyNone(tb, before) }) // runs last
-	tb.Setenv("HOME", tb.TempDir())
-	tb.Setenv("XDG_CONFIG_HOME", tb.TempDir())
-	a := test.NewTempApp(tb)
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	pool := session.NewPool(session.PoolOptions{})
 	q := newScaleQueue()
-	in := NewInspector(a, Deps{Engine: session.NewEngine(pool, session.EngineOptions{}), DemoAddr: b.Addr(), Do: q.Do})
-	in.Window().Resize(fyne.NewSize(1600, 1000))
-	in.Window().Show()
-	tb.Cleanup(func() {
-		if slices.Contains(a.Driver().AllWindows(), in.Window()) {
-			in.Window().Close()
-		}
-		q.settle()
-		pool.Close()
-		b.Close()
-	})
-	q.settle()
-	return &scaleFixture{in: in, q: q, demo: b}
+	return &scaleFixture{window: openWindow(tb, q, windowOptions{}), q: q}
 }
 
 // setURL types the request target into the URL entry.
@@ -249,7 +160,7 @@ func (f *scaleFixture) send(tb testing.TB) *session.Exchange {
 	if !f.in.Busy() {
 		tb.Fatalf("Send did not start a request; state %q", f.in.State())
 	}
-	f.q.waitFor(tb, "the request to finish", func() bool { return !f.in.Busy() })
+	f.q.waitFor(tb, "the request to finish", scaleWait, func() bool { return !f.in.Busy() })
 	return f.in.Exchange()
 }
 

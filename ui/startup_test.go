@@ -32,7 +32,7 @@ func TestLearnTabIsBuiltWhenFirstSelected(t *testing.T) {
 	in.Target, in.Params = w.demo, slices.Clone(in.Params)
 	w.in.wbSetInput(in)
 	test.Tap(w.in.SendButton())
-	w.q.waitFor(t, "the send", func() bool { return !w.in.Busy() })
+	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
 	w.q.settle()
 	if l.sections != nil {
 		t.Fatal("sending a request built the Learn panel")
@@ -65,7 +65,7 @@ func TestLearnTabIsBuiltWhenFirstSelected(t *testing.T) {
 	l.ShowSection(LearnMisbehaviour)
 	before := w.in.Exchange()
 	test.Tap(l.TryButton())
-	w.q.waitFor(t, "the scenario", func() bool { return !l.Running() })
+	w.q.waitFor(t, "the scenario", teachWait, func() bool { return !l.Running() })
 	if x := w.in.Exchange(); x == nil || x == before || l.ScenarioResult() == "" {
 		t.Errorf("Try it: exchange %v, result %q", x, l.ScenarioResult())
 	}

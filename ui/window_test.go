@@ -8,14 +8,12 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
@@ -26,107 +24,16 @@ import (
 // milliseconds, the bound only stops a broken test.
 const inspWait = 10 * time.Second
 
-// inspQueue stands in for fyne.Do: workers queue functions, and the test
-// goroutine, which plays the UI goroutine, runs them in pump. So widgets are
-// only ever touched by one goroutine, as in the app.
-type inspQueue struct {
-	mu     sync.Mutex
-	fns    []func()
-	signal chan struct{}
-}
-
-func newInspQueue() *inspQueue { return &inspQueue{signal: make(chan struct{}, 1)} }
-
-// Do queues f; safe from any goroutine.
-func (q *inspQueue) Do(f func()) {
-	q.mu.Lock()
-	q.fns = append(q.fns, f)
-	q.mu.Unlock()
-	select {
-	case q.signal <- struct{}{}:
-	default:
-	}
-}
-
-// pump runs what is queued and returns how many functions ran.
-func (q *inspQueue) pump() int {
-	q.mu.Lock()
-	fns := q.fns
-	q.fns = nil
-	q.mu.Unlock()
-	for _, f := range fns {
-		f()
-	}
-	return len(fns)
-}
-
-// waitFor pumps until cond holds, failing the test after timeout.
-func (q *inspQueue) waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		q.pump()
-		if cond() {
-			return
-		}
-		select {
-		case <-q.signal:
-		case <-time.After(20 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-	}
-}
-
-// settle pumps until nothing has been queued for a little while.
-func (q *inspQueue) settle() {
-	quiet := 0
-	for quiet < 5 {
-		if q.pump() == 0 {
-			quiet++
-		} else {
-			quiet = 0
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // inspFixture is a window wired to a demo backend on loopback.
 type inspFixture struct {
-	in   *Inspector
-	q    *inspQueue
-	demo *demo.Backend
-	app  fyne.App
+	*window
+	q *queue
 }
 
 func newInspFixture(t *testing.T) *inspFixture {
 	t.Helper()
-	// Registered first, so it runs after every other cleanup; goroutines
-	// that were running before the fixture are not its leaks.
-	before := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, before) })
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	a := test.NewTempApp(t)
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := session.NewPool(session.PoolOptions{})
-	q := newInspQueue()
-	in := NewInspector(a, Deps{Engine: session.NewEngine(pool, session.EngineOptions{}), DemoAddr: b.Addr(), Do: q.Do})
-	in.Window().Resize(fyne.NewSize(1600, 1000))
-	in.Window().Show()
-	t.Cleanup(func() {
-		if slices.Contains(a.Driver().AllWindows(), in.Window()) {
-			in.Window().Close()
-		}
-		q.settle()
-		pool.Close()
-		b.Close()
-	})
-	q.settle()
-	return &inspFixture{in: in, q: q, demo: b, app: a}
+	q := newQueue()
+	return &inspFixture{window: openWindow(t, q, windowOptions{}), q: q}
 }
 
 // send taps Send and waits for the exchange to finish.
