@@ -208,9 +208,13 @@ type Conn struct {
 	// record (see readFailed).
 	lost []*call
 
-	bufs   sync.Pool                  // *[]byte framing STDIN and DATA records read from a Request
-	timer  atomic.Pointer[time.Timer] // a stopped idle timer for the next request
-	timers sync.Pool                  // more of them, when requests run at once
+	// The idle watch (see watchIdle): one timer for every request waiting
+	// for its answer, due when the first of them falls silent for
+	// IdleTimeout. watchAt is when it fires, zero when it is not armed.
+	watch   *time.Timer
+	watchAt time.Time
+
+	bufs sync.Pool // *[]byte framing STDIN and DATA records read from a Request
 }
 
 // call is one request in flight on a Conn.
@@ -218,10 +222,15 @@ type call struct {
 	id    uint16
 	req   *Request
 	start time.Time
-	done  chan struct{} // closed when finished
+	// done wakes Do: it gets a token when the request finishes and when it
+	// falls silent for IdleTimeout (see checkIdle); Do then reads which.
+	done chan struct{}
+	over atomic.Bool // finished, readable without Conn.mu
 
 	// Guarded by Conn.mu.
 	finished bool         // END_REQUEST arrived or the conn died
+	waiting  bool         // Do waits for END_REQUEST under the idle watch
+	silent   bool         // the idle watch found it silent for IdleTimeout
 	err      *connFailure // set when the conn died first
 	sendDone bool         // Do stopped writing records for the id
 	reserved bool         // Do gave up waiting: the id is held until END_REQUEST
@@ -369,13 +378,17 @@ func (c *Conn) fail(f *connFailure) {
 	c.free = 1
 	for id, cl := range c.calls {
 		if !cl.finished {
-			cl.finished, cl.err = true, f
-			close(cl.done)
+			cl.err = f
+			cl.finish()
 			c.lost = append(c.lost, cl)
 		}
 		delete(c.calls, id)
 	}
 	c.active.Store(0)
+	if c.watch != nil {
+		c.watch.Stop()
+		c.watchAt = time.Time{}
+	}
 	mgmt := c.mgmt
 	c.mgmt = nil
 	c.mu.Unlock()
@@ -448,7 +461,8 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	} else {
 		sendErr = c.send(ctx, cl)
 	}
-	c.sendFinished(cl)
+	idle := c.opts.idleTimeout()
+	c.sendFinished(cl, sendErr == nil && idle > 0)
 	out := outcome{wrote: cl.wrote}
 	if sendErr != nil {
 		serr, _ := sendErr.(*stdinError)
@@ -463,69 +477,100 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 		}
 	}
 
-	// Wait for END_REQUEST. The idle timer runs from the end of sending and
-	// restarts with every record received for the request.
-	idle := c.opts.idleTimeout()
-	var idleC <-chan time.Time
-	var idleT *time.Timer
-	if idle > 0 {
-		cl.last.Store(int64(time.Since(start)))
-		idleT = c.idleTimer(idle)
-		defer c.putIdleTimer(idleT)
-		idleC = idleT.C
-	}
+	// Wait for END_REQUEST, under the idle watch (see sendFinished): the
+	// silence is counted from the end of sending and from every record
+	// received for the request.
 	for {
-		select {
-		case <-cl.done:
+		if ctx.Done() == nil {
+			<-cl.done
+		} else {
+			select {
+			case <-cl.done:
+			case <-ctx.Done():
+				if cl.isFinished() {
+					return c.result(cl, resp, out)
+				}
+				return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseWaiting, start), "cancelled while waiting", ctx.Err())
+			}
+		}
+		if cl.isFinished() {
 			return c.result(cl, resp, out)
-		case <-ctx.Done():
-			if isDone(cl.done) {
-				return c.result(cl, resp, out)
-			}
-			return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseWaiting, start), "cancelled while waiting", ctx.Err())
-		case <-idleC:
-			if silent := time.Since(start) - time.Duration(cl.last.Load()); silent < idle {
-				idleT.Reset(idle - silent)
-				continue
-			}
-			if isDone(cl.done) {
-				return c.result(cl, resp, out)
-			}
+		}
+		c.mu.Lock()
+		silent := cl.silent
+		c.mu.Unlock()
+		if silent {
 			return c.abort(cl, resp, out, &TimeoutError{Limit: LimitIdle, Phase: PhaseWaiting, After: idle},
 				fmt.Sprintf("no record for %v (IdleTimeout)", idle), nil)
 		}
 	}
 }
 
-// idleTimer returns a timer running for d: a spare one of the Conn's, or
-// a new one.
-func (c *Conn) idleTimer(d time.Duration) *time.Timer {
-	t := c.timer.Swap(nil)
-	if t == nil && c.active.Load() > 1 {
-		t, _ = c.timers.Get().(*time.Timer) // (a first Get allocates)
-	}
-	if t != nil {
-		t.Reset(d)
-		return t
-	}
-	return time.NewTimer(d)
+// finish marks cl finished and wakes its Do; Conn.mu is held.
+func (cl *call) finish() {
+	cl.finished = true
+	cl.over.Store(true)
+	cl.wake()
 }
 
-// putIdleTimer stops t and keeps it for a later request. Since Go 1.23 a
-// stopped timer delivers no stale tick after Reset.
-func (c *Conn) putIdleTimer(t *time.Timer) {
-	t.Stop()
-	if !c.timer.CompareAndSwap(nil, t) {
-		c.timers.Put(t)
-	}
-}
-
-func isDone(ch <-chan struct{}) bool {
+// wake gives cl's Do a token, unless one is already waiting for it.
+func (cl *call) wake() {
 	select {
-	case <-ch:
-		return true
+	case cl.done <- struct{}{}:
 	default:
-		return false
+	}
+}
+
+// isFinished tells whether END_REQUEST arrived or the connection died.
+func (cl *call) isFinished() bool { return cl.over.Load() }
+
+// watchIdle puts cl, whose Do now waits for END_REQUEST, under the idle
+// watch; Conn.mu is held. One timer serves every waiting request of the
+// connection: it is armed for the earliest moment a request can have been
+// silent for IdleTimeout, so that a request costs no timer of its own (a
+// Reset and a Stop each, plus a timer channel in its select).
+func (c *Conn) watchIdle(cl *call, now time.Time, idle time.Duration) {
+	cl.waiting = true
+	cl.last.Store(int64(now.Sub(cl.start)))
+	due := now.Add(idle)
+	switch {
+	case c.watch == nil:
+		c.watch = time.AfterFunc(idle, c.checkIdle)
+	case c.watchAt.IsZero() || c.watchAt.After(due):
+		c.watch.Reset(idle)
+	default:
+		return // armed for an earlier moment, when it looks again
+	}
+	c.watchAt = due
+}
+
+// checkIdle runs when the idle watch fires: every waiting request silent
+// for IdleTimeout is woken to give up, and the watch is armed again for
+// the earliest moment another one can be.
+func (c *Conn) checkIdle() {
+	idle := c.opts.idleTimeout()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return
+	}
+	now := time.Now()
+	var next time.Time
+	for _, cl := range c.calls {
+		if !cl.waiting || cl.finished || cl.reserved || cl.silent {
+			continue
+		}
+		due := cl.start.Add(time.Duration(cl.last.Load()) + idle)
+		if !now.Before(due) {
+			cl.silent = true
+			cl.wake()
+		} else if next.IsZero() || due.Before(next) {
+			next = due
+		}
+	}
+	c.watchAt = next
+	if !next.IsZero() {
+		c.watch.Reset(next.Sub(now))
 	}
 }
 
@@ -570,7 +615,7 @@ func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, e
 	} else if c.calls[id] != nil {
 		return nil, fmt.Errorf("fcgi: request on %s: request id %d is in use", c.where, id)
 	}
-	cl := &call{id: id, req: req, start: start, done: make(chan struct{}), resp: resp}
+	cl := &call{id: id, req: req, start: start, done: make(chan struct{}, 1), resp: resp}
 	c.calls[id] = cl
 	c.active.Store(int32(len(c.calls)))
 	resp.ID = id
@@ -580,12 +625,20 @@ func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, e
 }
 
 // sendFinished records that Do writes no more records for cl; a finished
-// request's id becomes free.
-func (c *Conn) sendFinished(cl *call) {
+// request's id becomes free. With watch, an unfinished cl goes under the
+// idle watch.
+func (c *Conn) sendFinished(cl *call, watch bool) {
+	var now time.Time
+	if watch {
+		now = time.Now()
+	}
 	c.mu.Lock()
 	cl.sendDone = true
-	if cl.finished && c.calls[cl.id] == cl {
+	switch {
+	case cl.finished && c.calls[cl.id] == cl:
 		c.freeID(cl.id)
+	case watch && !cl.finished:
+		c.watchIdle(cl, now, c.opts.idleTimeout())
 	}
 	c.mu.Unlock()
 }
@@ -771,7 +824,7 @@ func (c *Conn) sendStream(ctx context.Context, cl *call, t RecordType, r io.Read
 			return &stdinError{t: t, err: err}
 		}
 	}
-	if isDone(cl.done) {
+	if cl.isFinished() {
 		return nil
 	}
 	if err := c.lockWrite(ctx, cl); err != nil {
@@ -834,7 +887,7 @@ func (s *streamWriter) WriteString(str string) (int, error) {
 func (s *streamWriter) readFrom(r io.Reader) error {
 	b := s.buffer()
 	for {
-		if isDone(s.cl.done) {
+		if s.cl.isFinished() {
 			s.err = errRequestDone
 			return nil
 		}
@@ -868,7 +921,7 @@ func (s *streamWriter) record(fn func(w *Writer) error) error {
 	if s.err != nil {
 		return s.err
 	}
-	if isDone(s.cl.done) {
+	if s.cl.isFinished() {
 		s.err = errRequestDone
 		return s.err
 	}
@@ -1087,16 +1140,20 @@ func (c *Conn) traceSent(ev Event) {
 // the connection if none came and no other request is active on it.
 func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why string, cause error) (*Response, outcome, error) {
 	detail := why
-	if cl.began && !isDone(cl.done) {
+	if cl.began && !cl.isFinished() {
 		abortErr := c.writeAbort(cl)
 		switch {
 		case abortErr != nil:
 			detail += "; ABORT_REQUEST not sent"
 		case c.opts.abortWait() > 0:
 			t := time.NewTimer(c.opts.abortWait())
-			select {
-			case <-cl.done:
-			case <-t.C:
+		wait:
+			for !cl.isFinished() {
+				select {
+				case <-cl.done: // a token may be stale (see call.done)
+				case <-t.C:
+					break wait
+				}
 			}
 			t.Stop()
 			detail += "; ABORT_REQUEST sent"
@@ -1132,7 +1189,7 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 		detail += fmt.Sprintf("; no END_REQUEST within %v, connection closed", c.opts.abortWait())
 		c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf(
 			"closed by the client: request %d got no END_REQUEST within %v of ABORT_REQUEST", cl.id, c.opts.abortWait())})
-	case cl.began && !isDone(cl.done):
+	case cl.began && !cl.isFinished():
 		detail += fmt.Sprintf("; no END_REQUEST within %v, request id %d reserved until it comes", c.opts.abortWait(), cl.id)
 	}
 	if counted {
@@ -1190,7 +1247,7 @@ func (c *Conn) detach(cl *call) {
 
 // result builds Do's answer once cl finished.
 func (c *Conn) result(cl *call, resp *Response, out outcome) (*Response, outcome, error) {
-	if cl.counted { // set before cl.done was closed
+	if cl.counted { // set before cl was finished
 		cl.counted = false
 		c.returned()
 	}
@@ -1310,8 +1367,7 @@ func (c *Conn) dispatch(rec *Record, now time.Time) {
 		if cl.reserved && rec.Type == TypeEndRequest {
 			// The aborted request's late END_REQUEST frees its id.
 			c.freeID(cl.id)
-			cl.finished = true
-			close(cl.done)
+			cl.finish()
 		}
 		cl = nil
 	}
@@ -1363,14 +1419,13 @@ func (c *Conn) dispatch(rec *Record, now time.Time) {
 	if end != nil {
 		c.mu.Lock()
 		if !cl.finished {
-			cl.finished = true
 			if cl.sendDone && !cl.reserved {
 				// Nothing holds Do any more (a Stdin being read could):
 				// it returns through result or abort, which end the count.
 				cl.counted = true
 				c.returning.Add(1)
 			}
-			close(cl.done)
+			cl.finish()
 			if cl.sendDone && c.calls[cl.id] == cl {
 				c.freeID(cl.id)
 			}

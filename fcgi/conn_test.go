@@ -517,6 +517,107 @@ func TestIdleTimeoutIsSilence(t *testing.T) {
 	}
 }
 
+// TestIdleWatchPerRequest: one idle watch serves every request waiting on
+// a connection, and each request is judged on its own silence: a silent
+// request times out IdleTimeout after it was sent, not when another one
+// sent earlier does; a request whose records keep coming outlives several
+// IdleTimeouts; an answered one is not disturbed.
+func TestIdleWatchPerRequest(t *testing.T) {
+	t.Parallel()
+	const idle, abortWait = 300 * time.Millisecond, 100 * time.Millisecond
+	srv := newRawServer(t, "unix", func(sc *srvConn) {
+		var mu sync.Mutex // guards sc.w
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		params := map[uint16][]byte{}
+		for {
+			rec, err := sc.r.ReadRecord()
+			if err != nil {
+				return
+			}
+			id := rec.RequestID
+			switch {
+			case rec.Type == TypeParams:
+				params[id] = append(params[id], rec.Content()...)
+			case rec.Type == TypeAbortRequest:
+				mu.Lock()
+				sc.w.WriteEndRequest(id, 0, StatusRequestComplete)
+				mu.Unlock()
+			case rec.Type == TypeStdin && rec.ContentLength == 0:
+				pairs, _ := ParsePairs(params[id])
+				mode := ""
+				for _, p := range pairs {
+					if p.Name == "MODE" {
+						mode = p.Value
+					}
+				}
+				wg.Go(func() {
+					switch mode {
+					case "answer":
+						mu.Lock()
+						sc.answer(id, "answered")
+						mu.Unlock()
+					case "trickle":
+						for i := range 5 {
+							time.Sleep(idle * 2 / 5)
+							mu.Lock()
+							sc.w.WriteStream(TypeStdout, id, []byte{'0' + byte(i)})
+							mu.Unlock()
+						}
+						mu.Lock()
+						sc.answer(id, "")
+						mu.Unlock()
+					}
+				})
+			}
+		}
+	})
+	c := mustDial(t, srv.addr, Options{IdleTimeout: idle, AbortWait: abortWait})
+	type result struct {
+		out     string
+		err     error
+		elapsed time.Duration
+	}
+	run := func(mode string, after time.Duration) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			time.Sleep(after)
+			var out syncBuffer
+			start := time.Now()
+			_, err := c.Do(t.Context(), &Request{KeepConn: true, Params: []Pair{{Name: "MODE", Value: mode}}, Stdout: &out})
+			ch <- result{out.String(), err, time.Since(start)}
+		}()
+		return ch
+	}
+	trickle, silentFirst, answered := run("trickle", 0), run("silent", 0), run("answer", 0)
+	silentLater := run("silent", idle/2)
+
+	if r := <-answered; r.err != nil || r.out != "answered" {
+		t.Errorf("answered request: %q, %v", r.out, r.err)
+	}
+	for _, s := range []struct {
+		name string
+		ch   <-chan result
+	}{{"first silent request", silentFirst}, {"silent request sent IdleTimeout/2 later", silentLater}} {
+		r := <-s.ch
+		var te *TimeoutError
+		if !errors.As(r.err, &te) || te.Limit != LimitIdle || te.Phase != PhaseWaiting {
+			t.Errorf("%s: %v, want an idle TimeoutError while waiting", s.name, r.err)
+		}
+		elapsedWithin(t, s.name, r.elapsed, idle, idle+abortWait+2*time.Second)
+	}
+	r := <-trickle
+	if r.err != nil || r.out != "01234" {
+		t.Errorf("trickling request: %q, %v; want its five records and no timeout", r.out, r.err)
+	}
+	elapsedWithin(t, "trickling request", r.elapsed, 2*idle, testWait)
+	// The connection outlived the timeouts: the aborted requests got their
+	// END_REQUEST while the trickling one was active.
+	if r := <-run("answer", 0); r.err != nil {
+		t.Errorf("a request after the timeouts: %v", r.err)
+	}
+}
+
 // TestWriteStall: an application that never reads a large STDIN stalls
 // the write; IdleTimeout bounds it, and cancelling unblocks it at once.
 func TestWriteStall(t *testing.T) {
