@@ -194,7 +194,7 @@ type Conn struct {
 	traceMu sync.Mutex // serializes trace calls
 
 	mu    sync.Mutex
-	calls map[uint16]*call // active and reserved request ids
+	calls idMap[*call] // active and reserved request ids
 	// active is len(calls), read without mu to tell whether other
 	// requests run on the connection.
 	active atomic.Int32
@@ -330,7 +330,6 @@ func newConn(nc net.Conn, opts Options, network, address string) *Conn {
 		where:    network + " " + address,
 		r:        NewReader(nc),
 		readDone: make(chan struct{}),
-		calls:    make(map[uint16]*call),
 		free:     1,
 	}
 	c.r.ownBodies = true
@@ -376,13 +375,13 @@ func (c *Conn) fail(f *connFailure) {
 	c.err = f
 	c.dead.Store(true)
 	c.free = 1
-	for id, cl := range c.calls {
+	for id, cl := range c.calls.all() {
 		if !cl.finished {
 			cl.err = f
 			cl.finish()
 			c.lost = append(c.lost, cl)
 		}
-		delete(c.calls, id)
+		c.calls.delete(id)
 	}
 	c.active.Store(0)
 	if c.watch != nil {
@@ -556,7 +555,7 @@ func (c *Conn) checkIdle() {
 	}
 	now := time.Now()
 	var next time.Time
-	for _, cl := range c.calls {
+	for _, cl := range c.calls.all() {
 		if !cl.waiting || cl.finished || cl.reserved || cl.silent {
 			continue
 		}
@@ -602,7 +601,7 @@ func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, e
 	id := req.ID
 	if id == 0 {
 		// c.free is a lower bound of the lowest free id.
-		for id = max(c.free, 1); c.calls[id] != nil; id++ {
+		for id = max(c.free, 1); c.calls.get(id) != nil; id++ {
 			if id == 65535 {
 				c.free = 65535
 				return nil, fmt.Errorf("fcgi: request on %s: all 65535 request ids are in use", c.where)
@@ -612,12 +611,12 @@ func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, e
 		if id == 65535 {
 			c.free = 65535
 		}
-	} else if c.calls[id] != nil {
+	} else if c.calls.get(id) != nil {
 		return nil, fmt.Errorf("fcgi: request on %s: request id %d is in use", c.where, id)
 	}
 	cl := &call{id: id, req: req, start: start, done: make(chan struct{}, 1), resp: resp}
-	c.calls[id] = cl
-	c.active.Store(int32(len(c.calls)))
+	c.calls.set(id, cl)
+	c.active.Store(int32(c.calls.len()))
 	resp.ID = id
 	resp.Conn.Reused = c.begun > 0
 	c.begun++
@@ -635,7 +634,7 @@ func (c *Conn) sendFinished(cl *call, watch bool) {
 	c.mu.Lock()
 	cl.sendDone = true
 	switch {
-	case cl.finished && c.calls[cl.id] == cl:
+	case cl.finished && c.calls.get(cl.id) == cl:
 		c.freeID(cl.id)
 	case watch && !cl.finished:
 		c.watchIdle(cl, now, c.opts.idleTimeout())
@@ -645,9 +644,9 @@ func (c *Conn) sendFinished(cl *call, watch bool) {
 
 // freeID makes id free again; c.mu is held.
 func (c *Conn) freeID(id uint16) {
-	delete(c.calls, id)
+	c.calls.delete(id)
 	c.free = min(c.free, id)
-	c.active.Store(int32(len(c.calls)))
+	c.active.Store(int32(c.calls.len()))
 }
 
 // Internal results of send.
@@ -1173,7 +1172,7 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 		} else {
 			cl.reserved = true
 			closeConn = true
-			for _, o := range c.calls {
+			for _, o := range c.calls.all() {
 				if o != cl && !o.finished && !o.reserved {
 					closeConn = false
 					break
@@ -1362,7 +1361,7 @@ func (c *Conn) readLoop() {
 // dispatch hands an application record to its request.
 func (c *Conn) dispatch(rec *Record, now time.Time) {
 	c.mu.Lock()
-	cl := c.calls[rec.RequestID]
+	cl := c.calls.get(rec.RequestID)
 	if cl != nil && (cl.finished || cl.reserved) {
 		if cl.reserved && rec.Type == TypeEndRequest {
 			// The aborted request's late END_REQUEST frees its id.
@@ -1426,7 +1425,7 @@ func (c *Conn) dispatch(rec *Record, now time.Time) {
 				c.returning.Add(1)
 			}
 			cl.finish()
-			if cl.sendDone && c.calls[cl.id] == cl {
+			if cl.sendDone && c.calls.get(cl.id) == cl {
 				c.freeID(cl.id)
 			}
 		}
@@ -1471,7 +1470,7 @@ func (c *Conn) traceStray(ev Event) {
 	}
 	var active []*call
 	c.mu.Lock()
-	for _, cl := range c.calls {
+	for _, cl := range c.calls.all() {
 		if !cl.finished && !cl.reserved && cl.req.Trace != nil {
 			active = append(active, cl)
 		}
@@ -1625,7 +1624,7 @@ func (c *Conn) traceFailed(ev Event) {
 	var cl *call
 	if len(ev.Record.Raw) >= HeaderLen {
 		c.mu.Lock()
-		cl = c.calls[ev.Record.RequestID]
+		cl = c.calls.get(ev.Record.RequestID)
 		if cl != nil && (cl.finished || cl.reserved) {
 			cl = nil
 		}

@@ -851,7 +851,7 @@ func TestAbortedIDReserved(t *testing.T) {
 	}
 	// A's late END_REQUEST (sent before C's) freed id 1.
 	c.mu.Lock()
-	_, held := c.calls[1]
+	held := c.calls.get(1) != nil
 	c.mu.Unlock()
 	if held {
 		t.Error("id 1 still held after its END_REQUEST")
@@ -876,7 +876,7 @@ func TestRequestIDInUse(t *testing.T) {
 	deadline := time.Now().Add(testWait)
 	for {
 		c.mu.Lock()
-		active := c.calls[5] != nil
+		active := c.calls.get(5) != nil
 		c.mu.Unlock()
 		if active || time.Now().After(deadline) {
 			break
@@ -1113,7 +1113,7 @@ func waitActive(t *testing.T, c *Conn, n int) {
 	deadline := time.Now().Add(testWait)
 	for {
 		c.mu.Lock()
-		k := len(c.calls)
+		k := c.calls.len()
 		c.mu.Unlock()
 		if k >= n {
 			return

@@ -283,8 +283,6 @@ func (s *Server) newConn(nc net.Conn) *serverConn {
 		ctx:    ctx,
 		cancel: cancel,
 		name:   connName(nc),
-		reqs:   make(map[uint16]*serverRequest),
-		ended:  make(map[uint16]bool),
 		work:   make(chan *serverRequest),
 	}
 	c.w.Trace = s.Trace
@@ -398,9 +396,9 @@ type serverConn struct {
 	held   atomic.Bool
 
 	mu      sync.Mutex
-	reqs    map[uint16]*serverRequest // active requests by id
-	ended   map[uint16]bool           // ids we ended whose late records are dropped silently
-	closing bool                      // no new requests; errors from here on are expected
+	reqs    idMap[*serverRequest] // active requests by id
+	ended   idMap[bool]           // ids we ended whose late records are dropped silently
+	closing bool                  // no new requests; errors from here on are expected
 }
 
 // serverRequest is the connection's state of one active request. It holds
@@ -470,7 +468,7 @@ func (c *serverConn) serve() {
 			// A peer may close or reset a connection between requests
 			// (nginx resets one whose trailing records it did not read).
 			expected := c.closing || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
-				(len(c.reqs) == 0 && errors.Is(err, syscall.ECONNRESET))
+				(c.reqs.len() == 0 && errors.Is(err, syscall.ECONNRESET))
 			c.mu.Unlock()
 			if !expected {
 				c.srv.logf("fcgi: server: %s: %w", c.name, err)
@@ -491,14 +489,14 @@ func (c *serverConn) serve() {
 func (c *serverConn) close(cause error) {
 	c.mu.Lock()
 	c.closing = true
-	reqs := make([]*serverRequest, 0, len(c.reqs))
-	for _, req := range c.reqs {
+	reqs := make([]*serverRequest, 0, c.reqs.len())
+	for _, req := range c.reqs.all() {
 		reqs = append(reqs, req)
 	}
-	for id, req := range c.reqs {
+	for id, req := range c.reqs.all() {
 		if !req.started {
 			// No handler will end it: release it here.
-			delete(c.reqs, id)
+			c.reqs.delete(id)
 			c.srv.releaseReq()
 		}
 	}
@@ -519,8 +517,8 @@ func (c *serverConn) close(cause error) {
 func (c *serverConn) closeGracefully() {
 	c.mu.Lock()
 	c.closing = true
-	doomed := make([]*serverRequest, 0, len(c.reqs))
-	for _, req := range c.reqs {
+	doomed := make([]*serverRequest, 0, c.reqs.len())
+	for _, req := range c.reqs.all() {
 		doomed = append(doomed, req)
 	}
 	c.mu.Unlock()
@@ -537,7 +535,7 @@ func (c *serverConn) closeGracefully() {
 // closeIfIdle closes the connection if no request is active (Shutdown).
 func (c *serverConn) closeIfIdle() {
 	c.mu.Lock()
-	idle := len(c.reqs) == 0
+	idle := c.reqs.len() == 0
 	c.mu.Unlock()
 	if idle {
 		c.wmu.Lock()
@@ -660,8 +658,8 @@ func (c *serverConn) handleManagement(rec *Record) bool {
 // expected).
 func (c *serverConn) lookup(rec *Record) *serverRequest {
 	c.mu.Lock()
-	req := c.reqs[rec.RequestID]
-	ended := c.ended[rec.RequestID]
+	req := c.reqs.get(rec.RequestID)
+	ended := req == nil && c.ended.get(rec.RequestID)
 	c.mu.Unlock()
 	if req == nil && !ended {
 		c.srv.logf("fcgi: server: %s: record %d: %s for request %d ignored: %w",
@@ -686,28 +684,28 @@ func (c *serverConn) handleBegin(rec *Record) bool {
 			c.name, rec.Index, id)
 		return true
 	}
-	if c.reqs[id] != nil {
+	if c.reqs.get(id) != nil {
 		c.mu.Unlock()
 		c.srv.logf("fcgi: server: %s: record %d: BEGIN_REQUEST for request %d, which is already active, ignored",
 			c.name, rec.Index, id)
 		return true
 	}
-	delete(c.ended, id)
+	c.ended.delete(id)
 	var reject ProtocolStatus
 	switch {
 	case b.Role != RoleResponder && b.Role != RoleAuthorizer && b.Role != RoleFilter:
 		reject = StatusUnknownRole
-	case !c.srv.MpxsConns && len(c.reqs) > 0:
+	case !c.srv.MpxsConns && c.reqs.len() > 0:
 		reject = StatusCantMpxConn
 	case c.overloaded || !c.srv.acquireReq():
 		reject = StatusOverloaded
 	}
 	if reject != StatusRequestComplete {
-		c.ended[id] = true
+		c.ended.set(id, true)
 		// Judged now, before an active request can end meanwhile: while
 		// one is active, closing is its end's business (see end), and a
 		// close here could cut its END_REQUEST.
-		idle := len(c.reqs) == 0
+		idle := c.reqs.len() == 0
 		c.mu.Unlock()
 		err := c.write(func(w *Writer) error { return w.WriteEndRequest(id, 0, reject) })
 		if err == nil && (!keep || c.srv.isClosing()) && reject != StatusCantMpxConn && idle {
@@ -721,7 +719,7 @@ func (c *serverConn) handleBegin(rec *Record) bool {
 	if b.Role == RoleFilter {
 		req.data = &inputStream{pool: &c.srv.chunks}
 	}
-	c.reqs[id] = req
+	c.reqs.set(id, req)
 	c.mu.Unlock()
 	return true
 }
@@ -864,8 +862,8 @@ func (c *serverConn) start(req *serverRequest) {
 	c.mu.Lock()
 	if c.closing {
 		// The connection is going away: nobody could read the answer.
-		if c.reqs[req.id] == req {
-			delete(c.reqs, req.id)
+		if c.reqs.get(req.id) == req {
+			c.reqs.delete(req.id)
 			c.srv.releaseReq()
 		}
 		c.mu.Unlock()
@@ -965,14 +963,14 @@ func (e ending) write(w *Writer, id uint16) error {
 // on it).
 func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolStatus, last ending) error {
 	c.mu.Lock()
-	if c.reqs[req.id] != req {
+	if c.reqs.get(req.id) != req {
 		// Already dropped with the connection.
 		c.mu.Unlock()
 		return fmt.Errorf("fcgi: server: %s: request %d: %w", c.name, req.id, errConnLost)
 	}
-	delete(c.reqs, req.id)
-	c.ended[req.id] = true
-	idle := len(c.reqs) == 0
+	c.reqs.delete(req.id)
+	c.ended.set(req.id, true)
+	idle := c.reqs.len() == 0
 	c.mu.Unlock()
 	c.srv.releaseReq()
 	closeAfter := !req.keepConn || (idle && c.srv.isClosing())
