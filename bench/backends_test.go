@@ -58,12 +58,18 @@ const recordChunk = 16
 func smallHandler() fcgi.Handler {
 	big := make([]byte, 64<<10)
 	return fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
-		q, _ := url.ParseQuery(r.Param("QUERY_STRING"))
+		// The query is parsed only by the routes that take one: the tiny
+		// GET's handler does no more than php-fpm's hello.php.
+		query := func(name string) int {
+			q, _ := url.ParseQuery(r.Param("QUERY_STRING"))
+			n, _ := strconv.Atoi(q.Get(name))
+			return n
+		}
 		switch r.Param("SCRIPT_NAME") {
 		case pathHello:
 			io.WriteString(w, "Content-Type: text/plain\r\n\r\n"+tinyBody)
 		case pathRecords:
-			n, _ := strconv.Atoi(q.Get("n"))
+			n := query("n")
 			chunk := bytes.Repeat([]byte("r"), recordChunk)
 			io.WriteString(w, "Content-Type: text/plain\r\n\r\n")
 			for range max(n, 1) {
@@ -77,7 +83,7 @@ func smallHandler() fcgi.Handler {
 			}
 			fmt.Fprintf(w, "Content-Type: text/plain\r\n\r\n%d", n)
 		case pathBig:
-			n, _ := strconv.Atoi(q.Get("bytes"))
+			n := query("bytes")
 			io.WriteString(w, "Content-Type: application/octet-stream\r\n\r\n")
 			for n > 0 {
 				k := min(n, len(big))
