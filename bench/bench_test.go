@@ -139,8 +139,17 @@ func BenchmarkMux(b *testing.B) {
 			newOp := func() op {
 				return fcgiOp(peerConn, conn.Do, &fcgi.Request{KeepConn: true, Params: params}, tinyBody)
 			}
-			b.Run("one-at-a-time", func(b *testing.B) { runOp(b, newOp()) })
-			b.Run(fmt.Sprintf("concurrent-%d", concurrency), func(b *testing.B) { runConcurrent(b, newOp) })
+			// cpus: how much of the machine each keeps busy.
+			b.Run("one-at-a-time", func(b *testing.B) {
+				m := startCPU()
+				runOp(b, newOp())
+				m.report(b)
+			})
+			b.Run(fmt.Sprintf("concurrent-%d", concurrency), func(b *testing.B) {
+				m := startCPU()
+				runConcurrent(b, newOp)
+				m.report(b)
+			})
 		})
 	}
 }

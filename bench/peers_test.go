@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -441,6 +442,31 @@ func runConcurrent(b *testing.B, newOp func() op) {
 	b.ReportMetric(float64(percentile(all, 999).Nanoseconds()), "p99.9-ns")
 	b.ReportMetric(float64(all[len(all)-1].Nanoseconds()), "max-ns")
 	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
+}
+
+// cpuMeter measures how many CPUs the whole process kept busy, on
+// average, between start and report: user and system time over wall time.
+// With the server in this process, that is client and server together.
+type cpuMeter struct {
+	cpu  time.Duration
+	wall time.Time
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuMeter { return cpuMeter{processCPU(), time.Now()} }
+
+// report adds the "cpus" metric to b.
+func (m cpuMeter) report(b *testing.B) {
+	if wall := time.Since(m.wall); wall > 0 {
+		b.ReportMetric(float64(processCPU()-m.cpu)/float64(wall), "cpus")
+	}
 }
 
 // percentile returns the p-th percentile of sorted (nearest rank); p is in

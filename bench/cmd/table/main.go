@@ -277,6 +277,7 @@ var goals = []goal{
 	{"64 MiB POST body", "Caddy MB/s vs plain io.Copy", metric{"BenchmarkPOST64MiB/caddy", "MB/s"}, metric{"BenchmarkPOST64MiB/iocopy", "MB/s"}, "", 0},
 	{"64 MiB POST body", "wire (writev) MB/s vs plain io.Copy", metric{"BenchmarkPOST64MiB/wire", "MB/s"}, metric{"BenchmarkPOST64MiB/iocopy", "MB/s"}, "", 0},
 	{"64 MiB POST body, to fcgi.Server", "MB/s vs plain io.Copy", metric{"BenchmarkPOST64MiB/fcgiscope-conn-server", "MB/s"}, metric{"BenchmarkPOST64MiB/iocopy", "MB/s"}, "", 0},
+	{"multiplexed, 64 on 1 conn, in-process server", "CPUs busy vs one at a time", metric{"BenchmarkMux/inproc/concurrent-64", "cpus"}, metric{"BenchmarkMux/inproc/one-at-a-time", "cpus"}, "", 0},
 	{"multiplexed, 64 on 1 conn, server in a child", "req/s vs one at a time", metric{"BenchmarkMux/child/concurrent-64", "req/s"}, metric{"BenchmarkMux/child/one-at-a-time", "req/s"}, "", 0},
 	{"single request, new conn, fcgi.Server", "latency vs cgi-fcgi", metric{"BenchmarkSingleRequest/server/fcgiscope-dial", "ns/op"}, metric{"BenchmarkSingleRequest/server/cgi-fcgi", "ns/op"}, "", 0},
 	{"single request, new conn, fcgi.Server", "latency vs Caddy", metric{"BenchmarkSingleRequest/server/fcgiscope-dial", "ns/op"}, metric{"BenchmarkSingleRequest/server/caddy", "ns/op"}, "", 0},
@@ -385,7 +386,7 @@ func unitOf(f figure) string {
 }
 
 // format renders v in unit for the table: durations in µs or ms, rates
-// rounded, counts as integers.
+// rounded, counts as integers, CPUs busy with two decimals.
 func format(v float64, unit string) string {
 	switch unit {
 	case "ns/op", "p50-ns", "p99-ns", "p99.9-ns", "max-ns":
@@ -398,6 +399,8 @@ func format(v float64, unit string) string {
 		return fmt.Sprintf("%.0f ns", v)
 	case "req/s", "MB/s", "B/op":
 		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+	case "cpus":
+		return fmt.Sprintf("%.2f", v)
 	case "allocs/op":
 		if v == math.Trunc(v) {
 			return strconv.FormatFloat(v, 'f', -1, 64)
