@@ -177,6 +177,14 @@ type Conn struct {
 
 	wsMu    sync.Mutex // guards writing
 	writing any        // the *call or *mgmtWait inside a write
+	// published tells that the current write section set writing: only
+	// an owner whose context can be cancelled is interrupted (guarded by
+	// wmu).
+	published bool
+
+	// opened is when the connection was made; now derives the time from
+	// it (see Conn.now).
+	opened time.Time
 
 	// armed is the write deadline set on nc (guarded by wmu); broken
 	// tells that interrupt moved it into the past since.
@@ -334,6 +342,8 @@ func newConn(nc net.Conn, opts Options, network, address string) *Conn {
 	}
 	c.r.ownBodies = true
 	c.r.stamp = true
+	c.opened = time.Now()
+	c.r.clock = c.opened
 	c.w = NewWriter(nc)
 	c.w.traceFirst = true
 	c.sentTrace = c.traceSent
@@ -344,6 +354,11 @@ func newConn(nc net.Conn, opts Options, network, address string) *Conn {
 	go c.readLoop()
 	return c
 }
+
+// now returns the current time as the opening time plus the monotonic time
+// elapsed since: one clock reading, where time.Now takes two, for the
+// timestamps and deadlines of the request path.
+func (c *Conn) now() time.Time { return c.opened.Add(time.Since(c.opened)) }
 
 // Err returns why the connection died, or nil while it is alive.
 func (c *Conn) Err() error {
@@ -415,7 +430,7 @@ func (c *Conn) fail(f *connFailure) {
 // A request whose id stays reserved on a live connection does not get them:
 // the record may yet complete, and goes to Options.Trace then.
 func (c *Conn) Do(ctx context.Context, req *Request) (*Response, error) {
-	resp, _, err := c.do(ctx, req, time.Now(), -1)
+	resp, _, err := c.do(ctx, req, c.now(), -1)
 	return resp, err
 }
 
@@ -427,7 +442,9 @@ type outcome struct {
 
 // do runs Do. connected is Timing.Connected, or < 0 to measure it now.
 func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected time.Duration) (*Response, outcome, error) {
-	resp := &Response{Conn: c.info, Timing: Timing{Start: start}}
+	cr := new(callResponse)
+	resp := &cr.resp
+	resp.Conn, resp.Timing.Start = c.info, start
 	if connected < 0 {
 		connected = time.Since(start)
 	}
@@ -444,7 +461,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxFailure(err, PhaseNotSent, start), err)
 	}
-	cl, err := c.register(req, start, resp)
+	cl, err := c.register(&cr.call, req, start, resp)
 	if err != nil {
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, err
@@ -591,8 +608,16 @@ func ctxFailure(err error, phase Phase, start time.Time) error {
 	return ErrAborted
 }
 
-// register picks the request id and makes the request active.
-func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, error) {
+// callResponse is a request's call and the Response its Do returns, made
+// in one allocation.
+type callResponse struct {
+	call call
+	resp Response
+}
+
+// register picks the request id and makes cl, not yet used, the active
+// request for it.
+func (c *Conn) register(cl *call, req *Request, start time.Time, resp *Response) (*call, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
@@ -614,7 +639,7 @@ func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, e
 	} else if c.calls.get(id) != nil {
 		return nil, fmt.Errorf("fcgi: request on %s: request id %d is in use", c.where, id)
 	}
-	cl := &call{id: id, req: req, start: start, done: make(chan struct{}, 1), resp: resp}
+	cl.id, cl.req, cl.start, cl.done, cl.resp = id, req, start, make(chan struct{}, 1), resp
 	c.calls.set(id, cl)
 	c.active.Store(int32(c.calls.len()))
 	resp.ID = id
@@ -629,7 +654,7 @@ func (c *Conn) register(req *Request, start time.Time, resp *Response) (*call, e
 func (c *Conn) sendFinished(cl *call, watch bool) {
 	var now time.Time
 	if watch {
-		now = time.Now()
+		now = c.now()
 	}
 	c.mu.Lock()
 	cl.sendDone = true
@@ -738,9 +763,7 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 	}
 	written := max(w.Offset()-start, 0)
 	if linger {
-		c.wsMu.Lock()
-		c.writing = nil
-		c.wsMu.Unlock()
+		c.unpublish()
 		c.wcall = nil
 		c.wmu.Unlock()
 		runtime.Gosched()
@@ -971,10 +994,11 @@ func (c *Conn) lockWrite(ctx context.Context, owner any) error {
 	// Arm the deadline before publishing the owner, so that interrupt's
 	// deadline in the past cannot be overwritten.
 	c.armWrite(ctxDeadline)
-	if !shared {
+	if !shared && ctx.Done() != nil {
 		c.wsMu.Lock()
 		c.writing = owner
 		c.wsMu.Unlock()
+		c.published = true
 	}
 	if ctx.Err() != nil {
 		c.unlockWrite()
@@ -996,9 +1020,7 @@ var errConnDead = errors.New("connection is dead")
 // lock, unless they are held for returning requests: the last writer of a
 // burst writes for all.
 func (c *Conn) unlockWrite() {
-	c.wsMu.Lock()
-	c.writing = nil // a flush of others' records is not the owner's to cut
-	c.wsMu.Unlock()
+	c.unpublish() // a flush of others' records is not the owner's to cut
 	var err error
 	if !c.keep && c.w.Buffered() > 0 && c.wwait.Load() == 0 && !c.dead.Load() {
 		err = c.w.Flush()
@@ -1015,6 +1037,16 @@ func (c *Conn) unlockWrite() {
 			f.kind = ErrTimeout
 		}
 		c.fail(f)
+	}
+}
+
+// unpublish ends what lockWrite published for interrupt; wmu is held.
+func (c *Conn) unpublish() {
+	if c.published {
+		c.wsMu.Lock()
+		c.writing = nil
+		c.wsMu.Unlock()
+		c.published = false
 	}
 }
 
@@ -1062,7 +1094,7 @@ func (c *Conn) armWrite(ctxDeadline time.Time) {
 	var deadline time.Time
 	idle := c.opts.idleTimeout()
 	if idle > 0 {
-		now := time.Now()
+		now := c.now()
 		deadline = now.Add(idle)
 		if !ctxDeadline.IsZero() && ctxDeadline.Before(deadline) {
 			deadline = ctxDeadline
@@ -1253,9 +1285,7 @@ func (c *Conn) result(cl *call, resp *Response, out outcome) (*Response, outcome
 	c.detach(cl)
 	out.records = cl.records
 	resp.Timing.End = time.Since(cl.start)
-	c.mu.Lock()
-	f := cl.err
-	c.mu.Unlock()
+	f := cl.err // set before cl was finished, like counted
 	switch {
 	case f != nil:
 		return resp, out, fmt.Errorf("fcgi: request %d on %s, before END_REQUEST: %w", cl.id, c.where, f)

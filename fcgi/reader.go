@@ -97,8 +97,11 @@ type Reader struct {
 	// once); other Readers allocate each, as callers may keep them.
 	ownBodies bool
 	// stamp keeps in readAt when the last read system call returned
-	// bytes (for a Conn, which times records by it).
+	// bytes (for a Conn, which times records by it). The time is
+	// clock.Add of the monotonic time elapsed since clock: one clock
+	// reading where time.Now takes two (wall and monotonic).
 	stamp  bool
+	clock  time.Time
 	readAt time.Time
 
 	// Storage of the decoded fixed-size bodies.
@@ -170,7 +173,7 @@ func (r *Reader) fill(n int) (int, error) {
 		}
 		r.end += m
 		if m > 0 && r.stamp {
-			r.readAt = time.Now()
+			r.readAt = r.clock.Add(time.Since(r.clock))
 		}
 		if err != nil && r.end < need {
 			return r.end - r.pos, err
