@@ -410,6 +410,46 @@ func (wl *wireLoop) readToEnd() (int, error) {
 	}
 }
 
+// wireReader is the wire loop with the reading done by a goroutine of its
+// own, which hands each answer to the caller over a channel, as a client
+// that reads a connection for every request on it must: the wire limit of
+// that design, to set the client's hand-off apart from its other costs.
+type wireReader struct {
+	c       net.Conn
+	req     []byte
+	answers chan wireAnswer
+}
+
+type wireAnswer struct {
+	stdout int
+	err    error
+}
+
+func dialWireReader(tb testing.TB, network, addr string, req []byte) *wireReader {
+	tb.Helper()
+	wl := dialWireLoop(tb, network, addr, req)
+	wr := &wireReader{c: wl.c, req: req, answers: make(chan wireAnswer, 1)}
+	go func() {
+		for {
+			n, err := wl.readToEnd()
+			wr.answers <- wireAnswer{n, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return wr
+}
+
+// do sends the request and waits for the reading goroutine's answer.
+func (wr *wireReader) do() (int, error) {
+	if _, err := wr.c.Write(wr.req); err != nil {
+		return 0, err
+	}
+	a := <-wr.answers
+	return a.stdout, a.err
+}
+
 // rawServer is the plain-socket baseline's peer. For each 8-byte request
 // header it reads: {'R', size} answers size raw bytes of payload in one
 // Write; {'W', size} reads size bytes (64 KiB buffer, like the wire

@@ -6,10 +6,12 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"testing"
+	"time"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
@@ -46,6 +48,52 @@ func runOps(b *testing.B, ops []op) {
 // keep-alive); wire is the limit of one keep-alive connection.
 func BenchmarkTinyGET(b *testing.B) {
 	runOps(b, tinyOps(b, startServer(b, false), false))
+}
+
+// BenchmarkTinyGETPaired: fcgiscope-conn and the wire loop of
+// BenchmarkTinyGET against the same server, in turns of pairBlock requests
+// within one benchmark, so that both are timed in the same seconds: on a
+// machine whose speed drifts from one minute to the next, their ratio is
+// steadier than between two benchmarks run apart. Each peer's rate is
+// reported as a metric of its own.
+func BenchmarkTinyGETPaired(b *testing.B) {
+	const pairBlock = 100
+	path := startServer(b, false)
+	params := caddyParams(b, "/srv", http.MethodGet, pathHello, 0)
+	conn := dialConn(b, "unix:"+path, fcgi.Options{})
+	wl := dialWireLoop(b, "unix", path, encodeRequest(params, true))
+	peers := []op{
+		fcgiOp(peerConn, conn.Do, &fcgi.Request{KeepConn: true, Params: params}, tinyBody),
+		{peerWire, func() error {
+			n, err := wl.do()
+			if err == nil && n == 0 {
+				err = errors.New("wire: no stdout")
+			}
+			return err
+		}},
+	}
+	var spent [2]time.Duration
+	var done [2]int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += pairBlock {
+		k := (i / pairBlock) % 2
+		n := min(pairBlock, b.N-i)
+		start := time.Now()
+		for range n {
+			if err := peers[k].do(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		spent[k] += time.Since(start)
+		done[k] += n
+	}
+	b.StopTimer()
+	for k, o := range peers {
+		if spent[k] > 0 {
+			b.ReportMetric(float64(done[k])/spent[k].Seconds(), o.name+"-req/s")
+		}
+	}
 }
 
 // BenchmarkTinyGETAllocs: the same against fcgi.Server in a child process,

@@ -28,7 +28,7 @@ func runAll(t *testing.T, ops []op, times int) {
 
 func TestPeersTiny(t *testing.T) {
 	ops := tinyOps(t, startServer(t, false), true)
-	want := []string{peerCaddy, peerClient, peerConn, peerConnTrace, peerDial, peerWire}
+	want := []string{peerCaddy, peerClient, peerConn, peerConnTrace, peerDial, peerWire, peerWireRead}
 	if got := sortedNames(ops); !slices.Equal(got, want) {
 		t.Fatalf("peers %v, want %v", got, want)
 	}

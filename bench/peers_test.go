@@ -40,6 +40,7 @@ const (
 	peerDial      = "fcgiscope-dial"       // fcgi.Client without KEEP_CONN: a connection per request
 	peerCaddy     = "caddy"                // Caddy's fastcgi.Transport.RoundTrip (a connection per request)
 	peerWire      = "wire"                 // pre-encoded request bytes, read until END_REQUEST
+	peerWireRead  = "wire-reader"          // the same, read by a goroutine of its own that hands each answer over
 	peerCGIFCGI   = "cgi-fcgi"             // libfcgi's cgi-fcgi, a process per request
 	peerIOCopy    = "iocopy"               // plain io.Copy of the payload over a unix socket
 	peerRead64K   = "read64k"              // the same with a 64 KiB read buffer
@@ -102,6 +103,7 @@ func tinyOps(tb testing.TB, path string, trace bool) []op {
 	client := newClient(tb, addr)
 	cp := newCaddy(tb, "/srv")
 	wl := dialWireLoop(tb, "unix", path, encodeRequest(params, true))
+	wr := dialWireReader(tb, "unix", path, encodeRequest(params, true))
 	ops := []op{
 		fcgiOp(peerConn, conn.Do, &fcgi.Request{KeepConn: true, Params: params}, tinyBody),
 		fcgiOp(peerClient, client.Do, &fcgi.Request{KeepConn: true, Params: params}, tinyBody),
@@ -111,6 +113,13 @@ func tinyOps(tb testing.TB, path string, trace bool) []op {
 			n, err := wl.do()
 			if err == nil && n == 0 {
 				err = errors.New("wire: no stdout")
+			}
+			return err
+		}},
+		{peerWireRead, func() error {
+			n, err := wr.do()
+			if err == nil && n == 0 {
+				err = errors.New("wire-reader: no stdout")
 			}
 			return err
 		}},
