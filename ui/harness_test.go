@@ -153,42 +153,72 @@ type windowOptions struct {
 	noDemo bool // no demo backend: the test brings its own targets
 }
 
-// openWindow opens the inspector window, 1600×1000, its fyne.Do played by
-// loop, its presets and history in a temporary configuration directory,
-// and checks for leaked goroutines when the test ends.
-func openWindow(tb testing.TB, loop uiLoop, o windowOptions) *window {
+// testEnv is what the window tests stand on: a headless app with its
+// configuration in temporary directories, the demo backend on loopback
+// (unless noDemo), a pool and an engine; and a check for leaked goroutines
+// when the test ends.
+type testEnv struct {
+	app    fyne.App
+	demo   *demo.Backend // nil with windowOptions.noDemo
+	engine *session.Engine
+}
+
+func newTestEnv(tb testing.TB, loop uiLoop, o windowOptions) *testEnv {
 	tb.Helper()
 	// Registered first, so it runs after every other cleanup; goroutines
-	// that were running before the window are not its leaks.
+	// that were running before the test are not its leaks.
 	before := goleak.IgnoreCurrent()
 	tb.Cleanup(func() { goleak.VerifyNone(tb, before) })
 	tb.Setenv("HOME", tb.TempDir())
 	tb.Setenv("XDG_CONFIG_HOME", tb.TempDir())
-	a := test.NewTempApp(tb)
-	w := &window{app: a}
-	deps := Deps{Do: loop.Do}
+	e := &testEnv{app: test.NewTempApp(tb)}
 	if !o.noDemo {
 		b, err := demo.Start(context.Background(), "127.0.0.1:0")
 		if err != nil {
 			tb.Fatal(err)
 		}
-		w.demo, deps.DemoAddr = b, b.Addr()
+		e.demo = b
 	}
 	pool := session.NewPool(o.pool)
-	deps.Engine = session.NewEngine(pool, o.engine)
-	w.in = NewInspector(a, deps)
-	w.in.Window().Resize(fyne.NewSize(1600, 1000))
-	w.in.Window().Show()
+	e.engine = session.NewEngine(pool, o.engine)
 	tb.Cleanup(func() {
-		if slices.Contains(a.Driver().AllWindows(), w.in.Window()) {
-			w.in.Window().Close()
-		}
 		loop.settle()
 		pool.Close()
-		if w.demo != nil {
-			w.demo.Close()
+		if e.demo != nil {
+			e.demo.Close()
 		}
 	})
+	return e
+}
+
+// demoAddr is the demo backend's address, "" without one.
+func (e *testEnv) demoAddr() string {
+	if e.demo == nil {
+		return ""
+	}
+	return e.demo.Addr()
+}
+
+// open shows the inspector window, 1600×1000, its fyne.Do played by loop;
+// it is closed when the test ends, before the environment goes.
+func (e *testEnv) open(tb testing.TB, loop uiLoop) *Inspector {
+	tb.Helper()
+	in := NewInspector(e.app, Deps{Engine: e.engine, DemoAddr: e.demoAddr(), Do: loop.Do})
+	in.Window().Resize(fyne.NewSize(1600, 1000))
+	in.Window().Show()
+	tb.Cleanup(func() {
+		if slices.Contains(e.app.Driver().AllWindows(), in.Window()) {
+			in.Window().Close()
+		}
+		loop.settle()
+	})
 	loop.settle()
-	return w
+	return in
+}
+
+// openWindow opens the inspector window on a fresh testEnv.
+func openWindow(tb testing.TB, loop uiLoop, o windowOptions) *window {
+	tb.Helper()
+	e := newTestEnv(tb, loop, o)
+	return &window{in: e.open(tb, loop), app: e.app, demo: e.demo}
 }

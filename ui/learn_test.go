@@ -7,16 +7,13 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"go.uber.org/goleak"
 
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
 )
 
@@ -70,6 +67,7 @@ func (q *uiQueue) slowSince(from time.Time) string {
 // teachKit is what the panel tests share: a headless app, the demo
 // backend on loopback, an engine and the queue.
 type teachKit struct {
+	env    *testEnv
 	app    fyne.App
 	demo   string
 	engine *session.Engine
@@ -79,25 +77,11 @@ type teachKit struct {
 
 func newTeachKit(t *testing.T) *teachKit {
 	t.Helper()
-	before := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, before) }) // runs last
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	a := test.NewTempApp(t)
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := session.NewPool(session.PoolOptions{})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*teachWait)
 	q := newUIQueue()
-	t.Cleanup(func() {
-		cancel()
-		q.settle()
-		pool.Close()
-		b.Close()
-	})
-	return &teachKit{app: a, demo: b.Addr(), engine: session.NewEngine(pool, session.EngineOptions{}), q: q, ctx: ctx}
+	e := newTestEnv(t, q, windowOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*teachWait)
+	t.Cleanup(cancel) // before the environment's: the flows stop first
+	return &teachKit{env: e, app: e.app, demo: e.demoAddr(), engine: e.engine, q: q, ctx: ctx}
 }
 
 // lessonExchanges runs lesson id's own flow and returns its exchanges.
@@ -125,16 +109,7 @@ type learnWindow struct {
 func newLearnWindow(t *testing.T) *learnWindow {
 	t.Helper()
 	k := newTeachKit(t)
-	in := NewInspector(k.app, Deps{Engine: k.engine, DemoAddr: k.demo, Do: k.q.Do})
-	in.Window().Resize(fyne.NewSize(1600, 1000))
-	in.Window().Show()
-	t.Cleanup(func() { // before the kit's: the window goes first
-		if slices.Contains(k.app.Driver().AllWindows(), in.Window()) {
-			in.Window().Close()
-		}
-		k.q.settle()
-	})
-	k.q.settle()
+	in := k.env.open(t, k.q)
 	return &learnWindow{teachKit: k, in: in, teach: in.teach}
 }
 
