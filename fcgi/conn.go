@@ -452,11 +452,6 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	if req == nil {
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s: nil Request", c.where)
 	}
-	for _, p := range req.Params {
-		if len(p.Name) > maxPairLen || len(p.Value) > maxPairLen {
-			return resp, outcome{}, fmt.Errorf("fcgi: request on %s: param %.40q longer than 2^31-1 bytes", c.where, p.Name)
-		}
-	}
 	if err := ctx.Err(); err != nil {
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxFailure(err, PhaseNotSent, start), err)
@@ -480,6 +475,18 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	idle := c.opts.idleTimeout()
 	c.sendFinished(cl, sendErr == nil && idle > 0)
 	out := outcome{wrote: cl.wrote}
+	if pe, ok := sendErr.(*pairTooLongError); ok {
+		// WriteParams checked the params before writing: nothing went
+		// out, and the id is free again.
+		c.mu.Lock()
+		if c.calls.get(cl.id) == cl {
+			c.freeID(cl.id)
+		}
+		c.mu.Unlock()
+		c.detach(cl)
+		resp.Timing.End = time.Since(start)
+		return resp, out, fmt.Errorf("fcgi: request on %s: param %.40q longer than 2^31-1 bytes", c.where, pe.name)
+	}
 	if sendErr != nil {
 		serr, _ := sendErr.(*stdinError)
 		switch {
@@ -782,6 +789,9 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 	}
 	if serr, ok := err.(*stdinError); ok {
 		return serr
+	}
+	if pe, ok := err.(*pairTooLongError); ok {
+		return pe // nothing of the request was written (see WriteParams)
 	}
 	if err != nil {
 		return c.writeFailed(ctx, cl, err)

@@ -306,7 +306,7 @@ func (w *Writer) WriteParams(id uint16, params []Pair) error {
 	size := 0
 	for _, p := range params {
 		if len(p.Name) > maxPairLen || len(p.Value) > maxPairLen {
-			return fmt.Errorf("fcgi: param %.40q longer than 2^31-1 bytes", p.Name)
+			return &pairTooLongError{p.Name}
 		}
 		size += PairLen(p)
 	}
@@ -338,6 +338,15 @@ func (w *Writer) WriteParams(id uint16, params []Pair) error {
 		return err
 	}
 	return w.CloseStream(TypeParams, id)
+}
+
+// pairTooLongError: a param cannot be encoded, its name or value being
+// longer than a length field holds. WriteParams returns it before writing
+// anything.
+type pairTooLongError struct{ name string }
+
+func (e *pairTooLongError) Error() string {
+	return fmt.Sprintf("fcgi: param %.40q longer than 2^31-1 bytes", e.name)
 }
 
 // paramsInPlace writes params, size bytes encoded, as one PARAMS record
