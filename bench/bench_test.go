@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,6 +202,46 @@ func BenchmarkMux(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkChanPipeline is the reference for Mux's cpus: 64 goroutines
+// each hand a request to one server goroutine over a channel and wait for
+// its answer, with work on both sides and no socket in between. It shows
+// how busy the Go scheduler keeps the cores when nothing waits on the
+// network.
+func BenchmarkChanPipeline(b *testing.B) {
+	type request struct{ answer chan uint64 }
+	in := make(chan request, concurrency)
+	go func() {
+		for r := range in {
+			r.answer <- spin(600)
+		}
+	}()
+	defer close(in)
+	var sink atomic.Uint64
+	m := startCPU()
+	procs := runtime.GOMAXPROCS(0)
+	b.SetParallelism((concurrency + procs - 1) / procs)
+	b.RunParallel(func(pb *testing.PB) {
+		answer := make(chan uint64, 1)
+		var sum uint64
+		for pb.Next() {
+			sum += spin(1200)
+			in <- request{answer}
+			sum += <-answer
+		}
+		sink.Add(sum)
+	})
+	m.report(b)
+}
+
+// spin is n steps of arithmetic, for work that cannot be optimized away.
+func spin(n int) uint64 {
+	x := uint64(n)
+	for i := range n {
+		x = x*6364136223846793005 + uint64(i)
+	}
+	return x
 }
 
 // BenchmarkSingleRequest: the latency of one request on a fresh connection,

@@ -173,14 +173,6 @@ func cgiFCGIOp(tb testing.TB, bin, path string, params []fcgi.Pair, want string)
 	}}
 }
 
-// countWriter counts what it is given.
-type countWriter struct{ n int64 }
-
-func (w *countWriter) Write(p []byte) (int, error) {
-	w.n += int64(len(p))
-	return len(p), nil
-}
-
 // okResponse is the wire backend's answer to a POST.
 const okResponse = "Content-Type: text/plain\r\n\r\nok"
 

@@ -261,7 +261,8 @@ var goals = []goal{
 
 	{"tiny GET, 1 keep-alive conn, in-process server", "req/s vs wire limit, run apart", metric{"BenchmarkTinyGET/fcgiscope-conn", "req/s"}, metric{"BenchmarkTinyGET/wire", "req/s"}, "", 0},
 	{"tiny GET, 1 keep-alive conn, in-process server", "req/s vs wire limit with a reading goroutine", metric{"BenchmarkTinyGET/fcgiscope-conn", "req/s"}, metric{"BenchmarkTinyGET/wire-reader", "req/s"}, "", 0},
-	{"tiny GET, wire limit with a reading goroutine", "req/s vs wire limit", metric{"BenchmarkTinyGET/wire-reader", "req/s"}, metric{"BenchmarkTinyGET/wire", "req/s"}, "", 0},
+	{"tiny GET, 1 keep-alive conn, in-process server", "wire limit with a reading goroutine vs wire limit", metric{"BenchmarkTinyGET/wire-reader", "req/s"}, metric{"BenchmarkTinyGET/wire", "req/s"}, "", 0},
+	{"tiny GET, server in a child process", "wire limit with a reading goroutine vs wire limit", metric{"BenchmarkTinyGETAllocs/wire-reader", "req/s"}, metric{"BenchmarkTinyGETAllocs/wire", "req/s"}, "", 0},
 	{"tiny GET, a connection per request", "req/s vs Caddy", metric{"BenchmarkTinyGET/fcgiscope-dial", "req/s"}, metric{"BenchmarkTinyGET/caddy", "req/s"}, "", 0},
 	{"tiny GET, server in a child process", "req/s vs wire limit", metric{"BenchmarkTinyGETAllocs/fcgiscope-conn", "req/s"}, metric{"BenchmarkTinyGETAllocs/wire", "req/s"}, "", 0},
 	{"tiny GET, a connection per request", "B/op vs Caddy", metric{"BenchmarkTinyGETAllocs/fcgiscope-dial", "B/op"}, metric{"BenchmarkTinyGETAllocs/caddy", "B/op"}, "", 0},
@@ -281,6 +282,7 @@ var goals = []goal{
 	{"64 MiB POST body", "wire (writev) MB/s vs plain io.Copy", metric{"BenchmarkPOST64MiB/wire", "MB/s"}, metric{"BenchmarkPOST64MiB/iocopy", "MB/s"}, "", 0},
 	{"64 MiB POST body, to fcgi.Server", "MB/s vs plain io.Copy", metric{"BenchmarkPOST64MiB/fcgiscope-conn-server", "MB/s"}, metric{"BenchmarkPOST64MiB/iocopy", "MB/s"}, "", 0},
 	{"multiplexed, 64 on 1 conn, in-process server", "CPUs busy vs one at a time", metric{"BenchmarkMux/inproc/concurrent-64", "cpus"}, metric{"BenchmarkMux/inproc/one-at-a-time", "cpus"}, "", 0},
+	{"64 goroutines and a server goroutine over channels, no socket", "CPUs busy", metric{"BenchmarkChanPipeline", "cpus"}, nil, "", 0},
 	{"multiplexed, 64 on 1 conn, server in a child", "req/s vs one at a time", metric{"BenchmarkMux/child/concurrent-64", "req/s"}, metric{"BenchmarkMux/child/one-at-a-time", "req/s"}, "", 0},
 	{"single request, new conn, fcgi.Server", "latency vs cgi-fcgi", metric{"BenchmarkSingleRequest/server/fcgiscope-dial", "ns/op"}, metric{"BenchmarkSingleRequest/server/cgi-fcgi", "ns/op"}, "", 0},
 	{"single request, new conn, fcgi.Server", "latency vs Caddy", metric{"BenchmarkSingleRequest/server/fcgiscope-dial", "ns/op"}, metric{"BenchmarkSingleRequest/server/caddy", "ns/op"}, "", 0},
