@@ -1240,10 +1240,15 @@ func (s *inputStream) write(p []byte, done <-chan struct{}) bool {
 }
 
 // closeWith ends the stream with err (io.EOF for the empty record); false
-// if it had already ended.
+// if it had already ended, unless the handler returned: then what still
+// arrives is dropped without complaint, as write does (the reader may have
+// looked the request up just before its handler returned).
 func (s *inputStream) closeWith(err error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.dropped {
+		return true
+	}
 	if s.err != nil {
 		return false
 	}
