@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -233,6 +234,41 @@ func BenchmarkChanPipeline(b *testing.B) {
 		sink.Add(sum)
 	})
 	m.report(b)
+}
+
+// BenchmarkIdleWake: how long a goroutine readied while this P is busy
+// waits before the other P, idle, runs it: the wake-up of an idle core,
+// which the Mux benchmark pays whenever both sides wait on the socket at
+// once. Each iteration lets the other P go idle (0.5 ms), readies the
+// goroutine, and keeps this P busy for 2 ms; p50-ns, p90-ns and p99-ns are
+// the waits.
+func BenchmarkIdleWake(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs two Ps")
+	}
+	ready := make(chan time.Time)
+	waited := make(chan time.Duration)
+	go func() {
+		for t0 := range ready {
+			waited <- time.Since(t0)
+		}
+	}()
+	defer close(ready)
+	var all []time.Duration
+	for b.Loop() {
+		time.Sleep(500 * time.Microsecond)
+		got := make(chan time.Duration, 1)
+		go func() { got <- <-waited }()
+		t0 := time.Now()
+		ready <- t0
+		for time.Since(t0) < 2*time.Millisecond {
+		}
+		all = append(all, <-got)
+	}
+	slices.Sort(all)
+	b.ReportMetric(float64(percentile(all, 50).Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(percentile(all, 90).Nanoseconds()), "p90-ns")
+	b.ReportMetric(float64(percentile(all, 99).Nanoseconds()), "p99-ns")
 }
 
 // spin is n steps of arithmetic, for work that cannot be optimized away.

@@ -283,6 +283,8 @@ var goals = []goal{
 	{"64 MiB POST body, to fcgi.Server", "MB/s vs plain io.Copy", metric{"BenchmarkPOST64MiB/fcgiscope-conn-server", "MB/s"}, metric{"BenchmarkPOST64MiB/iocopy", "MB/s"}, "", 0},
 	{"multiplexed, 64 on 1 conn, in-process server", "CPUs busy vs one at a time", metric{"BenchmarkMux/inproc/concurrent-64", "cpus"}, metric{"BenchmarkMux/inproc/one-at-a-time", "cpus"}, "", 0},
 	{"64 goroutines and a server goroutine over channels, no socket", "CPUs busy", metric{"BenchmarkChanPipeline", "cpus"}, nil, "", 0},
+	{"a goroutine readied while its P is busy, the other P idle", "wait until it runs, p50", metric{"BenchmarkIdleWake", "p50-ns"}, nil, "", 0},
+	{"a goroutine readied while its P is busy, the other P idle", "wait until it runs, p99", metric{"BenchmarkIdleWake", "p99-ns"}, nil, "", 0},
 	{"multiplexed, 64 on 1 conn, server in a child", "req/s vs one at a time", metric{"BenchmarkMux/child/concurrent-64", "req/s"}, metric{"BenchmarkMux/child/one-at-a-time", "req/s"}, "", 0},
 	{"single request, new conn, fcgi.Server", "latency vs cgi-fcgi", metric{"BenchmarkSingleRequest/server/fcgiscope-dial", "ns/op"}, metric{"BenchmarkSingleRequest/server/cgi-fcgi", "ns/op"}, "", 0},
 	{"single request, new conn, fcgi.Server", "latency vs Caddy", metric{"BenchmarkSingleRequest/server/fcgiscope-dial", "ns/op"}, metric{"BenchmarkSingleRequest/server/caddy", "ns/op"}, "", 0},
