@@ -129,15 +129,10 @@ func (w *Writer) record(h Header, content, padding []byte) error {
 // small writes, or holds, a record copied into the buffer (content does
 // not escape, so the fixed bodies stay on the caller's stack).
 func (w *Writer) small(h Header, content, padding []byte) error {
-	n := HeaderLen + len(content) + len(padding)
-	if len(w.buf) > 0 && len(w.buf)+n > maxHeld {
-		if err := w.flush(); err != nil {
-			return err
-		}
+	start, err := w.place(h, HeaderLen+len(content)+len(padding))
+	if err != nil {
+		return err
 	}
-	w.grow(n)
-	start := len(w.buf)
-	w.buf = AppendHeader(w.buf, h)
 	w.buf = append(w.buf, content...)
 	w.buf = append(w.buf, padding...)
 	w.added(h, start, false)
@@ -145,6 +140,22 @@ func (w *Writer) small(h Header, content, padding []byte) error {
 		return nil
 	}
 	return w.flush()
+}
+
+// place starts the record h, n bytes long in all, in the buffer: it writes
+// what is held first if the record would take the buffer past maxHeld,
+// makes room for the whole record, appends its header and returns where the
+// record starts. (n is given apart because WriteFault's header may lie.)
+func (w *Writer) place(h Header, n int) (start int, err error) {
+	if len(w.buf) > 0 && len(w.buf)+n > maxHeld {
+		if err := w.flush(); err != nil {
+			return 0, err
+		}
+	}
+	w.grow(n)
+	start = len(w.buf)
+	w.buf = AppendHeader(w.buf, h)
+	return start, nil
 }
 
 // grow makes room for n more bytes in buf.
@@ -353,16 +364,11 @@ func (e *pairTooLongError) Error() string {
 // encoded straight into the buffer.
 func (w *Writer) paramsInPlace(id uint16, params []Pair, size int) error {
 	pad := PaddingFor(size)
-	n := HeaderLen + size + int(pad)
-	if len(w.buf) > 0 && len(w.buf)+n > maxHeld {
-		if err := w.flush(); err != nil {
-			return err
-		}
-	}
-	w.grow(n)
-	start := len(w.buf)
 	h := Header{Version: Version1, Type: TypeParams, RequestID: id, ContentLength: uint16(size), PaddingLength: pad}
-	w.buf = AppendHeader(w.buf, h)
+	start, err := w.place(h, h.RecordLen())
+	if err != nil {
+		return err
+	}
 	w.buf = AppendPairs(w.buf, params)
 	w.buf = append(w.buf, zeros[:pad]...)
 	w.added(h, start, false)
@@ -414,16 +420,11 @@ func (w *Writer) appendFrom(t RecordType, id uint16, r io.ReaderAt, off int64, n
 	for n > 0 {
 		k := min(n, MaxContent)
 		pad := PaddingFor(k)
-		size := HeaderLen + k + int(pad)
-		if len(w.buf) > 0 && len(w.buf)+size > maxHeld {
-			if err := w.flush(); err != nil {
-				return err
-			}
-		}
-		w.grow(size)
-		start := len(w.buf)
 		h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(k), PaddingLength: pad}
-		w.buf = AppendHeader(w.buf, h)
+		start, err := w.place(h, h.RecordLen())
+		if err != nil {
+			return err
+		}
 		if m, err := r.ReadAt(w.buf[start+HeaderLen:start+HeaderLen+k], off); m < k {
 			w.buf = w.buf[:start]
 			if err == nil || err == io.EOF {
