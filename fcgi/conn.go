@@ -456,8 +456,8 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxFailure(err, PhaseNotSent, start), err)
 	}
-	cl, err := c.register(&cr.call, req, start, resp)
-	if err != nil {
+	cl := &cr.call
+	if err := c.register(cl, req, start, resp); err != nil {
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, err
 	}
@@ -624,11 +624,11 @@ type callResponse struct {
 
 // register picks the request id and makes cl, not yet used, the active
 // request for it.
-func (c *Conn) register(cl *call, req *Request, start time.Time, resp *Response) (*call, error) {
+func (c *Conn) register(cl *call, req *Request, start time.Time, resp *Response) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {
-		return nil, fmt.Errorf("fcgi: request on %s, not sent: %w", c.where, c.err)
+		return fmt.Errorf("fcgi: request on %s, not sent: %w", c.where, c.err)
 	}
 	id := req.ID
 	if id == 0 {
@@ -636,7 +636,7 @@ func (c *Conn) register(cl *call, req *Request, start time.Time, resp *Response)
 		for id = max(c.free, 1); c.calls.get(id) != nil; id++ {
 			if id == 65535 {
 				c.free = 65535
-				return nil, fmt.Errorf("fcgi: request on %s: all 65535 request ids are in use", c.where)
+				return fmt.Errorf("fcgi: request on %s: all 65535 request ids are in use", c.where)
 			}
 		}
 		c.free = id + 1
@@ -644,7 +644,7 @@ func (c *Conn) register(cl *call, req *Request, start time.Time, resp *Response)
 			c.free = 65535
 		}
 	} else if c.calls.get(id) != nil {
-		return nil, fmt.Errorf("fcgi: request on %s: request id %d is in use", c.where, id)
+		return fmt.Errorf("fcgi: request on %s: request id %d is in use", c.where, id)
 	}
 	cl.id, cl.req, cl.start, cl.done, cl.resp = id, req, start, make(chan struct{}, 1), resp
 	c.calls.set(id, cl)
@@ -652,7 +652,7 @@ func (c *Conn) register(cl *call, req *Request, start time.Time, resp *Response)
 	resp.ID = id
 	resp.Conn.Reused = c.begun > 0
 	c.begun++
-	return cl, nil
+	return nil
 }
 
 // sendFinished records that Do writes no more records for cl; a finished
