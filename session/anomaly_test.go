@@ -148,6 +148,12 @@ func TestAnomaliesOfPHPFPM(t *testing.T) {
 		as := Anomalies(x)
 		var streams []string
 		for _, a := range as {
+			if a.Kind == AnomalyReserved && a.Record == x.Len()-1 && strings.HasPrefix(a.Text, "the END_REQUEST body's") {
+				// php-fpm does not clear END_REQUEST's reserved bytes
+				// (fcgi_flush in main/fastcgi.c): now and then they hold
+				// earlier output, which the inspector rightly shows.
+				continue
+			}
 			if a.Kind != AnomalyUnclosedStream || a.Record != x.Len()-1 {
 				t.Errorf("%s: %+v", script, a)
 			}
