@@ -174,21 +174,21 @@ func handMade(t *testing.T, sent, received func(w *fcgi.Writer)) *Exchange {
 	t.Helper()
 	x := NewExchange(Input{})
 	start := time.Now()
-	x.begin("hand-made", &Request{ID: 1}, start)
+	x.Begin("hand-made", &Request{ID: 1}, start)
 	var out bytes.Buffer
 	w := fcgi.NewWriter(&out)
-	w.Trace = x.trace(start)
+	w.Trace = x.Trace(start)
 	sent(w)
 	var in bytes.Buffer
 	received(fcgi.NewWriter(&in))
 	r := fcgi.NewReader(&in)
-	r.Trace = x.trace(start)
+	r.Trace = x.Trace(start)
 	for {
 		if _, err := r.ReadRecord(); err != nil {
 			break
 		}
 	}
-	x.complete(outcome{stdoutBytes: -1, stderrBytes: -1})
+	x.Complete(Outcome{})
 	return x
 }
 
@@ -271,9 +271,9 @@ func TestRecordsTheReaderStoppedAt(t *testing.T) {
 	}
 
 	x = NewExchange(Input{})
-	x.begin("hand-made", &Request{ID: 1}, time.Now())
+	x.Begin("hand-made", &Request{ID: 1}, time.Now())
 	x.addPartial(fcgi.Received, &fcgi.RecordError{Partial: []byte{1, 6, 0}, Err: fcgi.ErrShortRecord}, time.Millisecond)
-	x.complete(outcome{stdoutBytes: -1, stderrBytes: -1})
+	x.Complete(Outcome{})
 	rec, err = x.Decode(0)
 	if err == nil || rec == nil || !bytes.Equal(rec.Raw, []byte{1, 6, 0}) {
 		t.Errorf("Decode of a cut header: %+v, %v", rec, err)

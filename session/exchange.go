@@ -171,12 +171,27 @@ func ExchangeFromContext(ctx context.Context) *Exchange {
 	return x
 }
 
-// begin records what is about to be sent. start is the monotonic start time
-// that record times are measured from.
-func (x *Exchange) begin(target string, req *Request, start time.Time) {
+// Recording a request.
+//
+// Engine.Send and SendOn record a request into an Exchange in three steps:
+// Begin, then every record through Trace, then Complete. Code that sends by
+// other means (a connection traced as a whole, management records only)
+// takes the same three steps itself.
+
+// Begin records what is about to be sent to target: req's params, role,
+// KEEP_CONN and request id. A nil req means no request, only management
+// records (GET_VALUES): no role, request id 0. start is the time that
+// record times are measured from; it should carry a monotonic reading. Call
+// Begin once, before the first record.
+func (x *Exchange) Begin(target string, req *Request, start time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.target = target
+	x.start = start.Round(0).UTC()
+	x.stdoutHdr.start()
+	if req == nil {
+		return
+	}
 	x.params = append(Params(nil), req.Params...)
 	x.role = req.Role
 	if x.role == 0 {
@@ -184,9 +199,7 @@ func (x *Exchange) begin(target string, req *Request, start time.Time) {
 	}
 	x.keepConn = req.KeepConn
 	x.requestID = req.ID
-	x.start = start.Round(0).UTC()
 	// Announced lengths size the captured streams (see capture).
-	x.stdoutHdr.start()
 	if v, ok := req.Params.Get("CONTENT_LENGTH"); ok {
 		x.sent.want[slotStdin], _ = lengthHint(v)
 	}
@@ -206,9 +219,11 @@ func (x *Exchange) limit() int64 {
 	return x.CaptureLimit
 }
 
-// trace returns the fcgi.Trace that records into x, measuring times from
-// start (which should carry a monotonic reading).
-func (x *Exchange) trace(start time.Time) fcgi.Trace {
+// Trace returns the fcgi.Trace that records into x, measuring times from
+// start (the time given to Begin). Set on an fcgi.Request, it records that
+// request's records; set in the fcgi.Options of a connection, every record
+// of the connection, whatever its request id.
+func (x *Exchange) Trace(start time.Time) fcgi.Trace {
 	return func(ev fcgi.Event) {
 		if ev.Record == nil {
 			return
@@ -924,38 +939,47 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// outcome is what the sender learned when the request ended.
-type outcome struct {
-	connect time.Duration // 0: unknown
-	total   time.Duration
-	err     error
-	// ended: END_REQUEST arrived (per the client).
-	ended bool
-	// stdoutBytes and stderrBytes as counted by the client, -1 if unknown.
-	stdoutBytes, stderrBytes int64
-	conn                     fcgi.ConnInfo
+// Outcome is what the sender of a request learned when it ended, which
+// Complete records.
+type Outcome struct {
+	// Connect is when the connection was ready, since start; 0: unknown.
+	Connect time.Duration
+	// Total is how long the request took, since start.
+	Total time.Duration
+	// Err ended the request; nil if it succeeded.
+	Err error
+	// Ended: END_REQUEST arrived, per the client.
+	Ended bool
+	// Counted: the client counted the STDOUT and STDERR content bytes of
+	// the request (StdoutBytes, StderrBytes), which Complete checks against
+	// the capture.
+	Counted                  bool
+	StdoutBytes, StderrBytes int64
+	// Conn is the connection the request went over.
+	Conn fcgi.ConnInfo
 }
 
-// complete closes the exchange: it records timings and the error, checks the
+// Complete closes the exchange: it records timings and the error, checks the
 // capture against the client's counts, and parses stdout as a CGI response.
-func (x *Exchange) complete(o outcome) {
+// Call it once, when no more records will come.
+func (x *Exchange) Complete(o Outcome) {
 	x.lockWriters()
 	x.mu.Lock()
-	x.timings.Connect, x.timings.Total = o.connect, o.total
-	x.conn = o.conn
-	if o.err != nil {
-		x.errText = o.err.Error()
+	x.timings.Connect, x.timings.Total = o.Connect, o.Total
+	x.conn = o.Conn
+	if o.Err != nil {
+		x.errText = o.Err.Error()
 	}
 	var ws []string
 	if x.sizes.Dropped > 0 {
 		ws = append(ws, fmt.Sprintf("capture limit of %d bytes reached: %d bytes of record content were not kept; stdout and stderr are incomplete",
 			x.limit(), x.sizes.Dropped))
 	}
-	if o.stdoutBytes >= 0 && o.stdoutBytes != x.sizes.Stdout {
-		ws = append(ws, fmt.Sprintf("the client counted %d stdout bytes, the trace %d", o.stdoutBytes, x.sizes.Stdout))
+	if o.Counted && o.StdoutBytes != x.sizes.Stdout {
+		ws = append(ws, fmt.Sprintf("the client counted %d stdout bytes, the trace %d", o.StdoutBytes, x.sizes.Stdout))
 	}
-	if o.stderrBytes >= 0 && o.stderrBytes != x.sizes.Stderr {
-		ws = append(ws, fmt.Sprintf("the client counted %d stderr bytes, the trace %d", o.stderrBytes, x.sizes.Stderr))
+	if o.Counted && o.StderrBytes != x.sizes.Stderr {
+		ws = append(ws, fmt.Sprintf("the client counted %d stderr bytes, the trace %d", o.StderrBytes, x.sizes.Stderr))
 	}
 	if x.begins > 1 {
 		ws = append(ws, fmt.Sprintf("BEGIN_REQUEST was sent %d times: the client retried on a fresh connection after the reused one turned out dead", x.begins))
@@ -971,7 +995,7 @@ func (x *Exchange) complete(o outcome) {
 	x.mu.Lock()
 	x.sent.stream, x.recv.stream = sent, recv
 	stdout := view(x.recv.stream[slotStdout])
-	parse := len(stdout) > 0 || o.ended || len(x.ends) > 0
+	parse := len(stdout) > 0 || o.Ended || len(x.ends) > 0
 	x.mu.Unlock()
 	x.unlockWriters()
 
@@ -979,7 +1003,7 @@ func (x *Exchange) complete(o outcome) {
 	if parse {
 		var pw []string
 		resp, pw = ParseCGIResponse(stdout)
-		if o.err != nil && len(stdout) > 0 {
+		if o.Err != nil && len(stdout) > 0 {
 			ws = append(ws, "the request failed: the response below is what arrived before the failure")
 		}
 		ws = append(ws, pw...)

@@ -35,9 +35,9 @@ type wire struct {
 func newWire(t *testing.T, x *Exchange, req *Request) *wire {
 	t.Helper()
 	wr := &wire{t: t, x: x, start: time.Now()}
-	x.begin("127.0.0.1:9000", req, wr.start)
+	x.Begin("127.0.0.1:9000", req, wr.start)
 	wr.w = fcgi.NewWriter(&wr.out)
-	wr.w.Trace = x.trace(wr.start)
+	wr.w.Trace = x.Trace(wr.start)
 	return wr
 }
 
@@ -49,7 +49,7 @@ func (wr *wire) receive(f func(w *fcgi.Writer)) {
 	f(fcgi.NewWriter(&b))
 	wr.in.Write(b.Bytes())
 	rd := fcgi.NewReader(&b)
-	rd.Trace = wr.x.trace(wr.start)
+	rd.Trace = wr.x.Trace(wr.start)
 	for {
 		rec, err := rd.ReadRecord()
 		if err == io.EOF {
@@ -102,8 +102,7 @@ func sampleExchange(t *testing.T) (*Exchange, *wire) {
 		must(t, p.WriteStream(fcgi.TypeStdout, 1, []byte("lo")))
 		must(t, p.WriteEndRequest(1, 3, fcgi.StatusRequestComplete))
 	})
-	x.complete(outcome{connect: time.Millisecond, total: 5 * time.Millisecond, ended: true,
-		stdoutBytes: -1, stderrBytes: -1})
+	x.Complete(Outcome{Connect: time.Millisecond, Total: 5 * time.Millisecond, Ended: true})
 	return x, wr
 }
 
@@ -248,9 +247,8 @@ func TestExchangeJSONRoundTrip(t *testing.T) {
 
 	// An exchange that failed before any record round-trips too.
 	z := NewExchange(Input{Mode: ModeHTTP})
-	z.begin("unix:/nowhere", &Request{}, time.Now())
-	z.complete(outcome{total: time.Second, err: errors.New("fcgi: dial unix /nowhere: no such file"),
-		stdoutBytes: -1, stderrBytes: -1})
+	z.Begin("unix:/nowhere", &Request{}, time.Now())
+	z.Complete(Outcome{Total: time.Second, Err: errors.New("fcgi: dial unix /nowhere: no such file")})
 	b, _ = json.Marshal(z)
 	var z2 Exchange
 	must(t, json.Unmarshal(b, &z2))
@@ -296,7 +294,7 @@ func TestExchangeCaptureLimit(t *testing.T) {
 		}
 		must(t, p.WriteEndRequest(1, 0, fcgi.StatusRequestComplete))
 	})
-	x.complete(outcome{ended: true, stdoutBytes: 28 + 5000, stderrBytes: -1})
+	x.Complete(Outcome{Ended: true, Counted: true, StdoutBytes: 28 + 5000})
 
 	recs := x.Records()
 	if len(recs) != 13 {
@@ -365,7 +363,7 @@ func TestExchangePartialRecord(t *testing.T) {
 		must(t, p.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: 1,
 			ContentLength: 100}, Content: []byte("short")}))
 	})
-	x.complete(outcome{err: errors.New("fcgi: connection closed"), stdoutBytes: -1, stderrBytes: -1})
+	x.Complete(Outcome{Err: errors.New("fcgi: connection closed")})
 	recs := x.Records()
 	last := recs[len(recs)-1]
 	if !last.Partial || !strings.Contains(last.Err, "stream ended inside a record") {
@@ -431,7 +429,7 @@ func TestExchangeConcurrentReadersAndOnRecord(t *testing.T) {
 				_ = w.WriteStream(fcgi.TypeStdout, 1, []byte{byte('a' + g)})
 			}
 			rd := fcgi.NewReader(&b)
-			rd.Trace = x.trace(wr.start)
+			rd.Trace = x.Trace(wr.start)
 			for {
 				if _, err := rd.ReadRecord(); err != nil {
 					return
@@ -460,7 +458,7 @@ func TestExchangeConcurrentReadersAndOnRecord(t *testing.T) {
 // final streams.
 func TestExchangeReadersNeverWaitForGrowth(t *testing.T) {
 	x := NewExchange(Input{})
-	x.begin("t", &Request{ID: 1}, time.Now())
+	x.Begin("t", &Request{ID: 1}, time.Now())
 	const n = 4 << 20
 	stdin := bytes.Repeat([]byte("request body. "), n/14)
 	stderr := bytes.Repeat([]byte("PHP Warning: flood\n"), n/19)
@@ -547,7 +545,7 @@ func TestExchangeReadersNeverWaitForGrowth(t *testing.T) {
 	writers.Wait()
 	close(stop)
 	reader.Wait()
-	x.complete(outcome{stdoutBytes: -1, stderrBytes: int64(len(stderr))})
+	x.Complete(Outcome{Counted: true, StderrBytes: int64(len(stderr))})
 
 	if !bytes.Equal(x.Stdin(), stdin) || !bytes.Equal(x.Stderr(), stderr) {
 		t.Errorf("captured %d stdin and %d stderr bytes, want %d and %d, equal", len(x.Stdin()), len(x.Stderr()), len(stdin), len(stderr))
@@ -611,8 +609,8 @@ func TestCLIJSON(t *testing.T) {
 
 	// A failed exchange: error set, end_request and response null, lists empty not null.
 	z := NewExchange(Input{})
-	z.begin("127.0.0.1:1", &Request{}, time.Now())
-	z.complete(outcome{err: errors.New("fcgi: connect refused"), stdoutBytes: -1, stderrBytes: -1})
+	z.Begin("127.0.0.1:1", &Request{}, time.Now())
+	z.Complete(Outcome{Err: errors.New("fcgi: connect refused")})
 	b, _ = z.CLIJSON()
 	for _, want := range []string{`"error":"fcgi: connect refused"`, `"end_request":null`, `"response":null`,
 		`"warnings":[]`, `"records":[]`, `"params":[]`, `"stdout_b64":""`} {
@@ -661,19 +659,19 @@ func TestExchangeLargeStdoutHeapCost(t *testing.T) {
 	}
 	const payload = 64 << 20
 	x := NewExchange(Input{})
-	x.begin("t", &Request{ID: 1}, time.Now())
+	x.Begin("t", &Request{ID: 1}, time.Now())
 
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	rd := fcgi.NewReader(&recordSource{left: payload, chunk: bytes.Repeat([]byte("0123456789abcdef"), 65528/16)})
-	rd.Trace = x.trace(time.Now())
+	rd.Trace = x.Trace(time.Now())
 	for {
 		if _, err := rd.ReadRecord(); err != nil {
 			break
 		}
 	}
-	x.complete(outcome{ended: true, stdoutBytes: payload, stderrBytes: -1})
+	x.Complete(Outcome{Ended: true, Counted: true, StdoutBytes: payload})
 	rd = nil
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -724,7 +722,7 @@ func fixedExchange(t *testing.T) *Exchange {
 	x := NewExchange(Input{Mode: ModeRaw, Target: "127.0.0.1:9000", Role: fcgi.RoleResponder,
 		Params: []RawParam{{"SCRIPT_FILENAME", "/srv/www/index.php", true}}})
 	start := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
-	x.begin("127.0.0.1:9000", &Request{Params: Params{{Name: "SCRIPT_FILENAME", Value: "/srv/www/index.php", Origin: "user"}}}, start)
+	x.Begin("127.0.0.1:9000", &Request{Params: Params{{Name: "SCRIPT_FILENAME", Value: "/srv/www/index.php", Origin: "user"}}}, start)
 	var sent, recv bytes.Buffer
 	w := fcgi.NewWriter(&sent)
 	must(t, w.WriteBeginRequest(1, fcgi.RoleResponder, 0))
@@ -749,8 +747,8 @@ func fixedExchange(t *testing.T) *Exchange {
 	}
 	feed(fcgi.Sent, &sent)
 	feed(fcgi.Received, &recv)
-	x.complete(outcome{connect: 100 * time.Microsecond, total: 3 * time.Millisecond, ended: true,
-		stdoutBytes: -1, stderrBytes: -1, conn: fcgi.ConnInfo{Network: "tcp", Addr: "127.0.0.1:9000"}})
+	x.Complete(Outcome{Connect: 100 * time.Microsecond, Total: 3 * time.Millisecond, Ended: true,
+		Conn: fcgi.ConnInfo{Network: "tcp", Addr: "127.0.0.1:9000"}})
 	x.timings.FirstByte = 1500 * time.Microsecond
 	return x
 }

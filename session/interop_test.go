@@ -831,10 +831,10 @@ func TestRedactStraddlingPair(t *testing.T) {
 	params := Params{{Name: "A", Value: "plain"}, {Name: "API_KEY", Value: strings.Repeat("k", 200)}, {Name: "Z", Value: "zz"}}
 	x := NewExchange(Input{Mode: ModeRaw, Target: "127.0.0.1:9000"})
 	start := time.Now()
-	x.begin("127.0.0.1:9000", &Request{Params: params}, start)
+	x.Begin("127.0.0.1:9000", &Request{Params: params}, start)
 	var out bytes.Buffer
 	w := fcgi.NewWriter(&out)
-	w.Trace = x.trace(start)
+	w.Trace = x.Trace(start)
 	pairs := fcgi.AppendPairs(nil, params.Pairs())
 	cut := len(pairs) - 100 // inside API_KEY's value
 	for _, err := range []error{
@@ -847,7 +847,7 @@ func TestRedactStraddlingPair(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x.complete(outcome{stdoutBytes: -1, stderrBytes: -1})
+	x.Complete(Outcome{})
 
 	b, err := encodeExchangeFile(x, false)
 	if err != nil {

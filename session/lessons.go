@@ -782,7 +782,8 @@ func connOptions(e *Engine) (fcgi.Options, time.Duration, int64) {
 	if e == nil {
 		return fcgi.Options{}, 0, 0
 	}
-	return e.pool.opts.Client, e.opts.Timeout, e.opts.CaptureLimit
+	o := e.Options()
+	return e.ClientOptions(), o.Timeout, o.CaptureLimit
 }
 
 // chainTrace returns a Trace calling both a and b (either may be nil).
@@ -794,45 +795,6 @@ func chainTrace(a, b fcgi.Trace) fcgi.Trace {
 		return a
 	}
 	return func(ev fcgi.Event) { a(ev); b(ev) }
-}
-
-// sendOnConn sends req on conn and records it into x, as Engine.Send does
-// with a pooled client.
-func sendOnConn(ctx context.Context, conn *fcgi.Conn, target string, req *Request, x *Exchange, start time.Time) error {
-	o := doOnConn(ctx, conn, target, req, x, start, false)
-	x.complete(o)
-	return o.err
-}
-
-// doOnConn sends req on conn, recording into x, and returns the outcome
-// for x.complete. When traced is true, conn's own Trace already records
-// into x (set up with start), so the request's Trace is not set.
-func doOnConn(ctx context.Context, conn *fcgi.Conn, target string, req *Request, x *Exchange, start time.Time, traced bool) outcome {
-	x.begin(target, req, start)
-	freq := &fcgi.Request{ID: req.ID, Role: req.Role, KeepConn: req.KeepConn, Params: req.Params.Pairs(),
-		Stdin: req.Body, Data: req.Data}
-	if !traced {
-		freq.Trace = x.trace(start)
-	}
-	resp, doErr := conn.Do(ctx, freq)
-	o := outcome{total: time.Since(start), stdoutBytes: -1, stderrBytes: -1}
-	if resp != nil {
-		o.ended = resp.Ended
-		o.stdoutBytes, o.stderrBytes = resp.StdoutBytes, resp.StderrBytes
-		o.conn = resp.Conn
-		if resp.Timing.Connected > 0 {
-			o.connect = resp.Timing.Start.Sub(start) + resp.Timing.Connected
-		}
-		if traced {
-			// Records of other ids and late ones are in x too: the
-			// client's counts are for the request alone.
-			o.stdoutBytes, o.stderrBytes = -1, -1
-		}
-	}
-	if doErr != nil {
-		o.err = fmt.Errorf("session: %s to %s: %w", describe(doErr), target, doErr)
-	}
-	return o
 }
 
 // RunMultiplexDemo sends /slow?ms=300&chunks=1 and then, while it runs,
@@ -859,10 +821,10 @@ func RunMultiplexDemo(ctx context.Context, e *Engine, target string) ([]*Exchang
 	}
 	conn, err := fcgi.Dial(ctx, target, opts)
 	if err != nil {
-		err = fmt.Errorf("session: multiplex demo: %s to %s: %w", describe(err), target, err)
+		err = fmt.Errorf("session: multiplex demo: %s to %s: %w", Describe(err), target, err)
 		for _, x := range xs {
-			x.begin(target, lessonRequest(x.Input, nil), time.Now())
-			x.complete(outcome{err: err, stdoutBytes: -1, stderrBytes: -1})
+			x.Begin(target, lessonRequest(x.Input, nil), time.Now())
+			x.Complete(Outcome{Err: err})
 		}
 		return xs, err
 	}
@@ -880,13 +842,13 @@ func RunMultiplexDemo(ctx context.Context, e *Engine, target string) ([]*Exchang
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		errs[0] = sendOnConn(ctx, conn, target, lessonRequest(ins[0], nil), xs[0], time.Now())
+		errs[0] = SendOn(ctx, conn, target, lessonRequest(ins[0], nil), xs[0])
 	}()
 	select {
 	case <-sent:
 	case <-done:
 	}
-	errs[1] = sendOnConn(ctx, conn, target, lessonRequest(ins[1], nil), xs[1], time.Now())
+	errs[1] = SendOn(ctx, conn, target, lessonRequest(ins[1], nil), xs[1])
 	<-done
 	return xs, errors.Join(errs...)
 }
@@ -906,24 +868,21 @@ func RunGetValues(ctx context.Context, e *Engine, target string) (*Exchange, err
 	x := NewExchange(Input{Mode: ModeRaw, Target: target})
 	x.CaptureLimit = limit
 	start := time.Now()
-	x.begin(target, &Request{}, start)
-	x.mu.Lock()
-	x.role = 0 // no request, no role
-	x.mu.Unlock()
-	opts.Trace = chainTrace(opts.Trace, x.trace(start))
-	o := outcome{stdoutBytes: -1, stderrBytes: -1}
+	x.Begin(target, nil, start) // no request, no role
+	opts.Trace = chainTrace(opts.Trace, x.Trace(start))
+	var o Outcome
 	conn, err := fcgi.Dial(ctx, target, opts)
 	if err == nil {
-		o.connect = time.Since(start)
+		o.Connect = time.Since(start)
 		_, err = conn.GetValues(ctx)
 		conn.Close()
 	}
-	o.total = time.Since(start)
+	o.Total = time.Since(start)
 	if err != nil {
-		o.err = fmt.Errorf("session: GET_VALUES %s to %s: %w", describe(err), target, err)
+		o.Err = fmt.Errorf("session: GET_VALUES %s to %s: %w", Describe(err), target, err)
 	}
-	x.complete(o)
-	return x, o.err
+	x.Complete(o)
+	return x, o.Err
 }
 
 // Scenario is one of the demo backend's misbehaviours, ready to send.
@@ -994,15 +953,20 @@ func RunScenario(ctx context.Context, e *Engine, target string, s Scenario, ling
 	x.CaptureLimit = limit
 	start := time.Now()
 	req := lessonRequest(in, nil)
-	opts.Trace = chainTrace(opts.Trace, x.trace(start))
+	opts.Trace = chainTrace(opts.Trace, x.Trace(start))
 	conn, err := fcgi.Dial(ctx, target, opts)
+	x.Begin(target, req, start)
 	if err != nil {
-		x.begin(target, req, start)
-		err = fmt.Errorf("session: %s to %s: %w", describe(err), target, err)
-		x.complete(outcome{total: time.Since(start), err: err, stdoutBytes: -1, stderrBytes: -1})
-		return x, err
+		o := OutcomeOf(target, start, nil, err)
+		x.Complete(o)
+		return x, o.Err
 	}
-	o := doOnConn(ctx, conn, target, req, x, start, true)
+	// The connection's trace records into x: the request needs none.
+	resp, doErr := conn.Do(ctx, req.FCGI())
+	o := OutcomeOf(target, start, resp, doErr)
+	// Records of other ids and late ones are in x too: the client's
+	// counts are for the request alone.
+	o.Counted = false
 	// Late records: keep reading until the backend closes the connection,
 	// linger passes or ctx ends.
 	t := time.NewTimer(linger)
@@ -1020,6 +984,6 @@ wait:
 	t.Stop()
 	tick.Stop()
 	conn.Close()
-	x.complete(o)
-	return x, o.err
+	x.Complete(o)
+	return x, o.Err
 }

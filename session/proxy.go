@@ -172,8 +172,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	req, buildErr := p.build(r)
 	if buildErr != nil {
-		x.begin(p.target, &Request{}, time.Now())
-		x.complete(outcome{err: buildErr, stdoutBytes: -1, stderrBytes: -1})
+		x.Begin(p.target, &Request{}, time.Now())
+		x.Complete(Outcome{Err: buildErr})
 		p.deliver(x)
 		http.Error(w, "fcgiscope: "+buildErr.Error(), buildStatus(buildErr))
 		return

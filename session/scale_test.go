@@ -232,7 +232,7 @@ func feedStdout(t *testing.T, x *Exchange, out []byte, piece int) {
 		}
 		x.add(fcgi.Received, rec.Header, rec.Raw, time.Millisecond, "", false)
 	}
-	x.complete(outcome{ended: true, stdoutBytes: -1, stderrBytes: -1})
+	x.Complete(Outcome{Ended: true})
 }
 
 // TestCaptureReservesAnnouncedLength: the Content-Length of the CGI
@@ -269,7 +269,7 @@ func TestCaptureReservesAnnouncedLength(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			x := NewExchange(Input{})
 			x.CaptureLimit = tt.limit
-			x.begin("t", &Request{ID: 1}, time.Now())
+			x.Begin("t", &Request{ID: 1}, time.Now())
 			out := append([]byte(tt.header), tt.body...)
 			feedStdout(t, x, out, tt.piece)
 			s := x.recv.stream[slotStdout]
@@ -288,7 +288,7 @@ func TestCaptureReservesAnnouncedLength(t *testing.T) {
 // stored after it land in the reserved array without moving it again.
 func TestCaptureReserveKeepsViews(t *testing.T) {
 	x := NewExchange(Input{})
-	x.begin("t", &Request{ID: 1}, time.Now())
+	x.Begin("t", &Request{ID: 1}, time.Now())
 	hdr := "Content-Length: 200000\r\n\r\n"
 	var recv bytes.Buffer
 	w := fcgi.NewWriter(&recv)

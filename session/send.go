@@ -23,6 +23,10 @@ type EngineOptions struct {
 	// CaptureLimit is given to exchanges whose CaptureLimit is 0; 0 means
 	// DefaultCaptureLimit, a negative value no limit.
 	CaptureLimit int64
+	// OnExchange, when set, is called with every Exchange that Send
+	// completed (answered or failed), on the goroutine that sent it: a hook
+	// for logging. It must not block.
+	OnExchange func(*Exchange)
 }
 
 // Engine sends requests to FastCGI backends and records them. Its clients
@@ -37,6 +41,13 @@ func NewEngine(pool *Pool, opts EngineOptions) *Engine {
 	return &Engine{pool: pool, opts: opts}
 }
 
+// Options returns the options the engine was made with.
+func (e *Engine) Options() EngineOptions { return e.opts }
+
+// ClientOptions returns the options of the engine's FastCGI clients
+// (PoolOptions.Client), for a connection dialled outside the pool.
+func (e *Engine) ClientOptions() fcgi.Options { return e.pool.opts.Client }
+
 // Send sends req to the backend at target and records everything into x:
 // params, every record both ways with its bytes, stdout, stderr,
 // END_REQUEST, timings, the parsed CGI response and the error. The capture
@@ -50,11 +61,11 @@ func (e *Engine) Send(ctx context.Context, target string, req *Request, x *Excha
 	if x.CaptureLimit == 0 {
 		x.CaptureLimit = e.opts.CaptureLimit
 	}
-	x.begin(target, req, start)
+	x.Begin(target, req, start)
 
 	client, release, err := e.pool.Acquire(target)
 	if err != nil {
-		x.complete(outcome{total: time.Since(start), err: err, stdoutBytes: -1, stderrBytes: -1})
+		e.complete(x, Outcome{Total: time.Since(start), Err: err})
 		return err
 	}
 	defer release()
@@ -63,35 +74,73 @@ func (e *Engine) Send(ctx context.Context, target string, req *Request, x *Excha
 		ctx, cancel = context.WithTimeout(ctx, e.opts.Timeout)
 		defer cancel()
 	}
-	freq := &fcgi.Request{
+	freq := req.FCGI()
+	// Stdout and Stderr stay nil: the trace captures their content, once,
+	// in the exchange.
+	freq.Trace = x.Trace(start)
+	resp, doErr := client.Do(ctx, freq)
+	closeBody(req.Body)
+	closeBody(req.Data)
+	o := OutcomeOf(target, start, resp, doErr)
+	e.complete(x, o)
+	return o.Err
+}
+
+// complete completes x and tells OnExchange.
+func (e *Engine) complete(x *Exchange, o Outcome) {
+	x.Complete(o)
+	if e.opts.OnExchange != nil {
+		e.opts.OnExchange(x)
+	}
+}
+
+// SendOn sends req on conn, a connection of the caller's own (fcgi.Dial:
+// to multiplex requests on it, which the pool's clients never do), and
+// records it into x as Engine.Send does with a pooled client. Record times
+// are measured from the call; x.CaptureLimit is used as it is. The caller
+// bounds the request with ctx, and closes conn.
+func SendOn(ctx context.Context, conn *fcgi.Conn, target string, req *Request, x *Exchange) error {
+	start := time.Now()
+	x.Begin(target, req, start)
+	freq := req.FCGI()
+	freq.Trace = x.Trace(start)
+	resp, doErr := conn.Do(ctx, freq)
+	o := OutcomeOf(target, start, resp, doErr)
+	x.Complete(o)
+	return o.Err
+}
+
+// FCGI returns req as package fcgi sends it: the params as pairs, Body on
+// STDIN, Data on DATA; no Trace.
+func (req *Request) FCGI() *fcgi.Request {
+	return &fcgi.Request{
 		ID:       req.ID,
 		Role:     req.Role,
 		KeepConn: req.KeepConn,
 		Params:   req.Params.Pairs(),
 		Stdin:    req.Body,
 		Data:     req.Data,
-		// Stdout and Stderr stay nil: the trace captures their content,
-		// once, in the exchange.
-		Trace: x.trace(start),
 	}
-	resp, doErr := client.Do(ctx, freq)
-	closeBody(req.Body)
-	closeBody(req.Data)
+}
 
-	o := outcome{total: time.Since(start), stdoutBytes: -1, stderrBytes: -1}
+// OutcomeOf returns the Outcome of a request to target begun at start that
+// package fcgi answered with resp and err (either may be nil): the client's
+// counts and timings, and err wrapped as "session: <what failed> to
+// <target>: err" (see Describe).
+func OutcomeOf(target string, start time.Time, resp *fcgi.Response, err error) Outcome {
+	o := Outcome{Total: time.Since(start)}
 	if resp != nil {
-		o.ended = resp.Ended
-		o.stdoutBytes, o.stderrBytes = resp.StdoutBytes, resp.StderrBytes
-		o.conn = resp.Conn
+		o.Ended = resp.Ended
+		o.Counted, o.StdoutBytes, o.StderrBytes = true, resp.StdoutBytes, resp.StderrBytes
+		o.Conn = resp.Conn
 		if resp.Timing.Connected > 0 {
-			o.connect = resp.Timing.Start.Sub(start) + resp.Timing.Connected
+			o.Connect = resp.Timing.Start.Sub(start) + resp.Timing.Connected
 		}
 	}
-	if doErr != nil {
-		o.err = fmt.Errorf("session: %s to %s: %w", describe(doErr), target, doErr)
+	if err != nil {
+		o.Err = fmt.Errorf("session: %s to %s: %w", Describe(err), target, err)
 	}
-	x.complete(o)
-	return o.err
+	return o
 }
 
 // closeBody closes a request stream that can be closed, once it was sent
@@ -102,8 +151,9 @@ func closeBody(r io.Reader) {
 	}
 }
 
-// describe names the kind of failure in words a user reads first.
-func describe(err error) string {
+// Describe names the kind of a failure of package fcgi in the words a user
+// reads first: "cannot connect", "timed out", "aborted", …
+func Describe(err error) string {
 	var ere *fcgi.EndRequestError
 	switch {
 	case errors.As(err, &ere):
@@ -201,7 +251,7 @@ func (e *Engine) GetValues(ctx context.Context, target string, names ...string) 
 	}
 	vals, err := client.GetValues(ctx, names...)
 	if err != nil {
-		return vals, fmt.Errorf("session: GET_VALUES %s to %s: %w", describe(err), target, err)
+		return vals, fmt.Errorf("session: GET_VALUES %s to %s: %w", Describe(err), target, err)
 	}
 	return vals, nil
 }
