@@ -21,9 +21,10 @@ const (
 	tempSuffix = ".tmp"
 )
 
-// isTempName reports whether a directory entry is a temporary file of
-// WriteFileAtomic (or any other hidden file, which listings skip as well).
-func isTempName(name string) bool {
+// IsTempName reports whether a directory entry is a temporary file of
+// WriteFileAtomic or WriteFileNoSync (or any other hidden file, which
+// listings skip as well).
+func IsTempName(name string) bool {
 	return strings.HasPrefix(name, tempPrefix) || strings.HasSuffix(name, tempSuffix)
 }
 
@@ -63,16 +64,16 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("session: writing %s: rename: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		return fmt.Errorf("session: writing %s: %w", path, err)
 	}
 	return nil
 }
 
-// syncDir makes a rename or a removal in dir durable. Systems that cannot
+// SyncDir makes a rename or a removal in dir durable. Systems that cannot
 // sync a directory (it fails with EINVAL or a permission error there) are
 // let through: the rename itself is still atomic.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
@@ -84,9 +85,9 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// renameDurable renames oldpath to newpath and syncs both directories. It
+// RenameDurable renames oldpath to newpath and syncs both directories. It
 // refuses to replace an existing newpath.
-func renameDurable(oldpath, newpath string) error {
+func RenameDurable(oldpath, newpath string) error {
 	if _, err := os.Lstat(newpath); err == nil {
 		return fmt.Errorf("session: rename %s to %s: %w", oldpath, newpath, os.ErrExist)
 	} else if !errors.Is(err, os.ErrNotExist) {
@@ -95,13 +96,38 @@ func renameDurable(oldpath, newpath string) error {
 	if err := os.Rename(oldpath, newpath); err != nil {
 		return fmt.Errorf("session: rename: %w", err)
 	}
-	if err := syncDir(filepath.Dir(newpath)); err != nil {
+	if err := SyncDir(filepath.Dir(newpath)); err != nil {
 		return fmt.Errorf("session: rename %s: %w", newpath, err)
 	}
 	if od := filepath.Dir(oldpath); od != filepath.Dir(newpath) {
-		if err := syncDir(od); err != nil {
+		if err := SyncDir(od); err != nil {
 			return fmt.Errorf("session: rename %s: %w", oldpath, err)
 		}
+	}
+	return nil
+}
+
+// WriteFileNoSync writes data to path through a temporary file renamed into
+// place, so that the file appears whole or not at all; unlike
+// WriteFileAtomic it syncs nothing, which is much faster but lets a crash
+// of the system lose the file (see Proxy.Dir). The temporary file's name is
+// one that listings skip (IsTempName).
+func WriteFileNoSync(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, tempPrefix+base+".*"+tempSuffix)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
 }

@@ -65,13 +65,13 @@ func TestWriteFileAtomic(t *testing.T) {
 	if b, _ := os.ReadFile(path); !bytes.Equal(b, []byte("two")) {
 		t.Errorf("content %q", b)
 	}
-	// renameDurable never replaces.
+	// RenameDurable never replaces.
 	other := filepath.Join(dir, "other")
 	if err := os.WriteFile(other, []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := renameDurable(path, other); err == nil {
-		t.Error("renameDurable replaced a file")
+	if err := RenameDurable(path, other); err == nil {
+		t.Error("RenameDurable replaced a file")
 	}
 	if b, _ := os.ReadFile(other); string(b) != "keep" {
 		t.Errorf("other = %q", b)

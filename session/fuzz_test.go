@@ -269,7 +269,7 @@ func checkExchangeFile(t *testing.T, in []byte) {
 		t.Fatalf("marshalling is not stable (%v):\n%s\n---\n%s", err, m1, m2)
 	}
 	for _, secrets := range []bool{true, false} {
-		file, err := encodeExchangeFile(x, secrets)
+		file, err := EncodeExchangeFile(x, secrets)
 		if err != nil {
 			t.Fatalf("saving a loaded exchange (secrets %v): %v", secrets, err)
 		}
@@ -306,7 +306,7 @@ func exchangeFileSeeds(tb testing.TB) [][]byte {
 		x := NewExchange(Input{Mode: ModeRaw, Target: b.Addr()})
 		_ = eng.Send(context.Background(), b.Addr(), req, x)
 		for _, secrets := range []bool{true, false} {
-			file, err := encodeExchangeFile(x, secrets)
+			file, err := EncodeExchangeFile(x, secrets)
 			if err != nil {
 				tb.Fatal(err)
 			}

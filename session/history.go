@@ -199,7 +199,7 @@ func (h *History) load() error {
 	for _, de := range des {
 		name := de.Name()
 		id, ok := strings.CutSuffix(name, historyFileExt)
-		if !ok || name == historyIndexName || isTempName(name) || !de.Type().IsRegular() || !validHistoryID(id) {
+		if !ok || name == historyIndexName || IsTempName(name) || !de.Type().IsRegular() || !validHistoryID(id) {
 			continue
 		}
 		info, err := de.Info()
@@ -309,7 +309,7 @@ func (h *History) path(id string) string { return filepath.Join(h.dir, id+histor
 // written but the index could not be, the id comes back with the error: the
 // entry is stored and the next OpenHistory indexes it.
 func (h *History) Add(x *Exchange) (string, error) {
-	data, err := encodeExchangeFile(x, true)
+	data, err := EncodeExchangeFile(x, true)
 	if err != nil {
 		return "", fmt.Errorf("session: history: %w", err)
 	}
@@ -506,7 +506,7 @@ func (h *History) Delete(id string) error {
 		return fmt.Errorf("session: history: %w", err)
 	}
 	h.items = slices.Delete(h.items, i, i+1)
-	if err := syncDir(h.dir); err != nil {
+	if err := SyncDir(h.dir); err != nil {
 		return fmt.Errorf("session: history: %w", err)
 	}
 	return h.writeIndexLocked()

@@ -321,7 +321,7 @@ func TestHistoryCrashAndCorruption(t *testing.T) {
 
 	// An entry written just before a crash, the index not yet updated.
 	late := send("/status", "code=203")
-	lateData, err := encodeExchangeFile(late, true)
+	lateData, err := EncodeExchangeFile(late, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -849,7 +849,7 @@ func TestRedactStraddlingPair(t *testing.T) {
 	}
 	x.Complete(Outcome{})
 
-	b, err := encodeExchangeFile(x, false)
+	b, err := EncodeExchangeFile(x, false)
 	if err != nil {
 		t.Fatal(err)
 	}

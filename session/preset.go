@@ -802,7 +802,7 @@ func (s *PresetStore) List() ([]PresetEntry, []error) {
 			}
 			return nil
 		}
-		if isTempName(name) || !strings.HasSuffix(name, PresetExt) || !de.Type().IsRegular() {
+		if IsTempName(name) || !strings.HasSuffix(name, PresetExt) || !de.Type().IsRegular() {
 			return nil
 		}
 		rel, err := filepath.Rel(s.dir, path)
@@ -952,10 +952,10 @@ func (s *PresetStore) Rename(oldName, newName string) error {
 			if err := os.Remove(oldPath); err != nil {
 				return fmt.Errorf("session: preset: %w", err)
 			}
-			return syncDir(filepath.Dir(oldPath))
+			return SyncDir(filepath.Dir(oldPath))
 		}
 	}
-	return renameDurable(oldPath, newPath)
+	return RenameDurable(oldPath, newPath)
 }
 
 // hasRelativePaths reports whether p, as decoded without a folder, holds a
@@ -1018,7 +1018,7 @@ func (s *PresetStore) Delete(name string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("session: preset: %w", err)
 	}
-	return renameDurable(src, dst)
+	return RenameDurable(src, dst)
 }
 
 // trashSeqs returns the numbered folders of the trash, in increasing order.
@@ -1083,7 +1083,7 @@ func (s *PresetStore) Undelete(name string) error {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return fmt.Errorf("session: preset: %w", err)
 		}
-		if err := renameDurable(src, dst); err != nil {
+		if err := RenameDurable(src, dst); err != nil {
 			return err
 		}
 		removeEmptyDirs(filepath.Dir(src), filepath.Dir(base))

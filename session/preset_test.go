@@ -604,7 +604,7 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	// No temporary file is left by the saves above.
 	des, _ := os.ReadDir(s.Dir())
 	for _, de := range des {
-		if isTempName(de.Name()) && filepath.Join(s.Dir(), de.Name()) != stray && de.Name() != ".trash" {
+		if IsTempName(de.Name()) && filepath.Join(s.Dir(), de.Name()) != stray && de.Name() != ".trash" {
 			t.Errorf("left behind: %s", de.Name())
 		}
 	}

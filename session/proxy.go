@@ -256,11 +256,11 @@ func (p *Proxy) deliver(x *Exchange) {
 func (p *Proxy) record(x *Exchange, seq uint64) error {
 	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), seq)
 	path := filepath.Join(p.Dir, name)
-	b, err := encodeExchangeFile(x, p.RecordSecrets)
+	b, err := EncodeExchangeFile(x, p.RecordSecrets)
 	if err != nil {
 		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
 	}
-	if err := writeRecording(path, b); err != nil {
+	if err := WriteFileNoSync(path, b); err != nil {
 		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
 	}
 	if p.KeepFiles <= 0 && p.KeepBytes <= 0 {
@@ -285,30 +285,6 @@ func (p *Proxy) record(x *Exchange, seq uint64) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// writeRecording writes data to path through a temporary file renamed into
-// place, so that the file appears whole or not at all; unlike
-// WriteFileAtomic it does not sync (see Proxy.Dir). The temporary file's
-// name is one that listings skip.
-func writeRecording(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, tempPrefix+base+".*"+tempSuffix)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // Subscribe returns a channel receiving every Exchange the proxy finishes,
