@@ -26,6 +26,10 @@ const (
 	DefaultServerSoftware = "fcgiscope"
 )
 
+// DefaultDocumentRoot is the document root a new request starts with, and
+// the one assumed for php-fpm's own pages: Debian's nginx root.
+const DefaultDocumentRoot = "/var/www/html"
+
 // NginxServerSoftware is SERVER_SOFTWARE as Debian's nginx 1.22 sends it
 // ("nginx/$nginx_version").
 const NginxServerSoftware = "nginx/1.22.1"

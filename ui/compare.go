@@ -116,7 +116,7 @@ func exchangeCard(side string, x *session.Exchange) fyne.CanvasObject {
 		&widget.Label{Text: status, Importance: imp, TextStyle: fyne.TextStyle{Bold: true}})
 	meta := mutedLine(fmt.Sprintf("%s · %s · %s · %s · %d records",
 		x.Start().Local().Format("2006-01-02 15:04:05"), x.Target(), roleLabel(x.Role()),
-		formatDuration(x.Timings().Total), x.Len()))
+		session.FormatDuration(x.Timings().Total), x.Len()))
 	return panelBackground(container.NewPadded(container.NewVBox(head, secondary(meta))))
 }
 

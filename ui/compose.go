@@ -250,7 +250,7 @@ func (c *ComposePanel) onBody() {
 	}
 	switch {
 	case c.bodyBin != nil:
-		c.bodySize.SetText(fmt.Sprintf("%s from %s", formatBytes(int64(n)), c.bodyName))
+		c.bodySize.SetText(fmt.Sprintf("%s from %s", session.FormatBytes(int64(n)), c.bodyName))
 	case n == 0:
 		c.bodySize.SetText("empty")
 	case n == 1:
@@ -461,13 +461,13 @@ func (c *ComposePanel) applyBodyFile(name string, data []byte, err error) {
 		dialog.ShowError(fmt.Errorf("cannot read %s: %w", name, err), c.win)
 		c.onBody()
 	case len(data) > maxBodyFile:
-		dialog.ShowError(fmt.Errorf("%s is larger than %s", name, formatBytes(maxBodyFile)), c.win)
+		dialog.ShowError(fmt.Errorf("%s is larger than %s", name, session.FormatBytes(maxBodyFile)), c.win)
 		c.onBody()
 	case len(data) <= maxBodyEdit && utf8.Valid(data):
 		c.SetBody(string(data))
 	default:
 		c.bodyBin, c.bodyName = data, name
-		c.body.SetText(fmt.Sprintf("%s: %s of binary or large content, sent as is.\nClear to type a body instead.", name, formatBytes(int64(len(data)))))
+		c.body.SetText(fmt.Sprintf("%s: %s of binary or large content, sent as is.\nClear to type a body instead.", name, session.FormatBytes(int64(len(data)))))
 		c.body.Disable()
 		c.onBody()
 	}

@@ -15,11 +15,9 @@ import (
 	"fcgiscope/session"
 )
 
-// Defaults of a new compose form: a request that shows off the demo backend.
-const (
-	DefaultURL          = "/echo?hello=world"
-	DefaultDocumentRoot = "/var/www/html"
-)
+// DefaultURL is the URL of a new compose form: a request that shows off the
+// demo backend (its document root is session.DefaultDocumentRoot).
+const DefaultURL = "/echo?hello=world"
 
 // defaultHeaders are the header lines of a new compose form.
 func defaultHeaders() []session.RawParam {
@@ -63,7 +61,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	f.method = widget.NewSelect(httpMethods, changed)
 	f.method.SetSelected("GET")
 	f.url.SetText(DefaultURL)
-	f.docRoot.SetText(DefaultDocumentRoot)
+	f.docRoot.SetText(session.DefaultDocumentRoot)
 	f.index.SetText(session.DefaultIndex)
 	f.split.SetText(session.DefaultSplitPath)
 	for _, e := range []*hookEntry{f.url, f.docRoot, f.index, f.split} {

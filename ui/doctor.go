@@ -17,6 +17,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/doctor"
 )
 
 // Preference keys of the doctor's fields, remembered between runs.
@@ -27,8 +28,8 @@ const (
 	PrefDoctorStatus  = "doctor.status"
 )
 
-// DoctorFunc runs the doctor: session.Doctor, or a stand-in in tests.
-type DoctorFunc func(ctx context.Context, target string, opts session.DoctorOptions) session.Report
+// DoctorFunc runs the doctor: doctor.Run, or a stand-in in tests.
+type DoctorFunc func(ctx context.Context, target string, opts doctor.Options) doctor.Report
 
 // DoctorPanel is the php-fpm doctor: the target and where the pool's
 // files are, a Run button that probes off the UI goroutine (with a
@@ -51,7 +52,7 @@ type DoctorPanel struct {
 
 	cancel context.CancelFunc // the run in flight, nil when idle
 	runID  int
-	report *session.Report
+	report *doctor.Report
 
 	content fyne.CanvasObject
 }
@@ -63,7 +64,7 @@ func NewDoctorPanel(base context.Context, target string, prefs fyne.Preferences,
 	if do == nil {
 		do = fyne.Do
 	}
-	d := &DoctorPanel{do: do, base: base, prefs: prefs, doctor: session.Doctor}
+	d := &DoctorPanel{do: do, base: base, prefs: prefs, doctor: doctor.Run}
 	entry := func(placeholder, value string) *widget.Entry {
 		e := widget.NewEntry()
 		e.PlaceHolder = placeholder
@@ -79,10 +80,10 @@ func NewDoctorPanel(base context.Context, target string, prefs fyne.Preferences,
 		return prefs.StringWithFallback(key, def)
 	}
 	d.target = entry("127.0.0.1:9000 or unix:/run/php/php-fpm.sock", target)
-	d.docRoot = entry("/var/www/html", pref(PrefDoctorDocRoot, DefaultDocumentRoot))
+	d.docRoot = entry("/var/www/html", pref(PrefDoctorDocRoot, session.DefaultDocumentRoot))
 	d.script = entry("index.php", pref(PrefDoctorScript, "index.php"))
-	d.ping = entry("empty: skip", pref(PrefDoctorPing, FPMPingPath))
-	d.status = entry("empty: skip", pref(PrefDoctorStatus, FPMStatusPath))
+	d.ping = entry("empty: skip", pref(PrefDoctorPing, doctor.PingPath))
+	d.status = entry("empty: skip", pref(PrefDoctorStatus, doctor.StatusPath))
 
 	d.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), d.Run)
 	d.runBtn.Importance = widget.HighImportance
@@ -129,7 +130,7 @@ func (d *DoctorPanel) Fields(target, docRoot, script string) {
 func (d *DoctorPanel) Running() bool { return d.cancel != nil }
 
 // Report returns the last report, nil before the first run ends.
-func (d *DoctorPanel) Report() *session.Report { return d.report }
+func (d *DoctorPanel) Report() *doctor.Report { return d.report }
 
 // State returns the status line under the form.
 func (d *DoctorPanel) State() string { return d.state.Text }
@@ -150,7 +151,7 @@ func (d *DoctorPanel) Run() {
 		d.setState("Cannot run: the document root must be an absolute path, as php-fpm sees it", widget.DangerImportance)
 		return
 	}
-	opts := session.DoctorOptions{
+	opts := doctor.Options{
 		DocRoot:    docRoot,
 		Script:     strings.TrimSpace(d.script.Text),
 		PingPath:   strings.TrimSpace(d.ping.Text),
@@ -205,7 +206,7 @@ func (d *DoctorPanel) Close() {
 }
 
 // finish shows the report of run id.
-func (d *DoctorPanel) finish(id int, rep session.Report, cancelled bool) {
+func (d *DoctorPanel) finish(id int, rep doctor.Report, cancelled bool) {
 	if id != d.runID {
 		return
 	}
@@ -217,25 +218,25 @@ func (d *DoctorPanel) finish(id int, rep session.Report, cancelled bool) {
 	d.progress.Hide()
 	d.showFindings(rep.Findings)
 
-	counts := map[session.Severity]int{}
+	counts := map[doctor.Severity]int{}
 	for _, f := range rep.Findings {
 		counts[f.Severity]++
 	}
 	var parts []string
-	for _, s := range []session.Severity{session.SeverityError, session.SeverityWarning, session.SeverityInfo, session.SeverityOK} {
+	for _, s := range []doctor.Severity{doctor.SeverityError, doctor.SeverityWarning, doctor.SeverityInfo, doctor.SeverityOK} {
 		if n := counts[s]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
 	}
-	summary := fmt.Sprintf("%s in %s", strings.Join(parts, " · "), formatDuration(rep.Duration.Round(time.Millisecond)))
+	summary := fmt.Sprintf("%s in %s", strings.Join(parts, " · "), session.FormatDuration(rep.Duration.Round(time.Millisecond)))
 	switch {
 	case cancelled:
 		d.setState("Cancelled: the findings made before are shown ("+summary+")", widget.WarningImportance)
 	case len(rep.Findings) == 0:
 		d.setState("No findings", widget.MediumImportance)
-	case rep.Worst() == session.SeverityError:
+	case rep.Worst() == doctor.SeverityError:
 		d.setState("Broken: "+summary, widget.DangerImportance)
-	case rep.Worst() == session.SeverityWarning:
+	case rep.Worst() == doctor.SeverityWarning:
 		d.setState("Works, with traps to fix: "+summary, widget.WarningImportance)
 	default:
 		d.setState("Healthy: "+summary, widget.SuccessImportance)
@@ -243,9 +244,9 @@ func (d *DoctorPanel) finish(id int, rep session.Report, cancelled bool) {
 }
 
 // showFindings lists fs, the most severe first (in probe order otherwise).
-func (d *DoctorPanel) showFindings(fs []session.Finding) {
+func (d *DoctorPanel) showFindings(fs []doctor.Finding) {
 	d.findings.RemoveAll()
-	for _, sev := range []session.Severity{session.SeverityError, session.SeverityWarning, session.SeverityInfo, session.SeverityOK} {
+	for _, sev := range []doctor.Severity{doctor.SeverityError, doctor.SeverityWarning, doctor.SeverityInfo, doctor.SeverityOK} {
 		for _, f := range fs {
 			if f.Severity == sev {
 				d.findings.Add(newFindingView(f))
@@ -273,26 +274,26 @@ func (d *DoctorPanel) setState(text string, imp widget.Importance) {
 }
 
 // severityIcon returns the icon of a severity, coloured by the theme.
-func severityIcon(s session.Severity) fyne.Resource {
+func severityIcon(s doctor.Severity) fyne.Resource {
 	switch s {
-	case session.SeverityOK:
+	case doctor.SeverityOK:
 		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
-	case session.SeverityInfo:
+	case doctor.SeverityInfo:
 		return theme.NewPrimaryThemedResource(theme.InfoIcon())
-	case session.SeverityWarning:
+	case doctor.SeverityWarning:
 		return theme.NewWarningThemedResource(theme.WarningIcon())
 	}
 	return theme.NewErrorThemedResource(theme.ErrorIcon())
 }
 
 // severityColor is the badge colour of a severity.
-func severityColor(s session.Severity) fyne.ThemeColorName {
+func severityColor(s doctor.Severity) fyne.ThemeColorName {
 	switch s {
-	case session.SeverityOK:
+	case doctor.SeverityOK:
 		return theme.ColorNameSuccess
-	case session.SeverityInfo:
+	case doctor.SeverityInfo:
 		return theme.ColorNamePrimary
-	case session.SeverityWarning:
+	case doctor.SeverityWarning:
 		return theme.ColorNameWarning
 	}
 	return theme.ColorNameError
@@ -320,11 +321,11 @@ func codeSegments(text string) []widget.RichTextSegment {
 // `code` rendered as code) and evidence.
 type findingView struct {
 	widget.BaseWidget
-	finding session.Finding
+	finding doctor.Finding
 	box     fyne.CanvasObject
 }
 
-func newFindingView(f session.Finding) *findingView {
+func newFindingView(f doctor.Finding) *findingView {
 	v := &findingView{finding: f}
 	title := &widget.Label{Text: upperFirst(f.Title), TextStyle: fyne.TextStyle{Bold: true}, Wrapping: fyne.TextWrapWord}
 	head := container.NewBorder(nil, nil,

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/fcgi/fcgitest"
-	"fcgiscope/session"
+	"fcgiscope/session/doctor"
 )
 
 func TestDoctorDialogAgainstPHPFPM(t *testing.T) {
@@ -48,8 +48,8 @@ func TestDoctorDialogAgainstPHPFPM(t *testing.T) {
 		}
 	}
 	// The most severe come first, and each shows its explanation and evidence.
-	sev := func(s string) session.Severity {
-		for _, x := range []session.Severity{session.SeverityOK, session.SeverityInfo, session.SeverityWarning, session.SeverityError} {
+	sev := func(s string) doctor.Severity {
+		for _, x := range []doctor.Severity{doctor.SeverityOK, doctor.SeverityInfo, doctor.SeverityWarning, doctor.SeverityError} {
 			if strings.HasPrefix(s, x.String()+":") {
 				return x
 			}
@@ -68,7 +68,7 @@ func TestDoctorDialogAgainstPHPFPM(t *testing.T) {
 			t.Errorf("the evidence of %q is not shown: %q", f.Title, f.Evidence)
 		}
 	}
-	if f, ok := rep.Finding(session.CheckScript); !ok || f.Severity != session.SeverityOK {
+	if f, ok := rep.Finding(doctor.CheckScript); !ok || f.Severity != doctor.SeverityOK {
 		t.Errorf("script finding %+v", f)
 	}
 	if !strings.Contains(d.State(), " in ") || d.progress.Visible() || d.runBtn.Disabled() {
@@ -87,12 +87,12 @@ func TestDoctorCancelAndRefusedFields(t *testing.T) {
 	defer w.Close()
 
 	started := make(chan struct{})
-	d.SetDoctor(func(ctx context.Context, target string, opts session.DoctorOptions) session.Report {
+	d.SetDoctor(func(ctx context.Context, target string, opts doctor.Options) doctor.Report {
 		close(started)
 		<-ctx.Done() // a pool that never answers
-		return session.Report{Target: target, Findings: []session.Finding{
-			{Check: session.CheckConnect, Severity: session.SeverityOK, Title: "the backend accepts connections", Evidence: "connected"},
-			{Check: session.CheckGetValues, Severity: session.SeverityWarning, Title: "no answer to GET_VALUES", Evidence: ctx.Err().Error()},
+		return doctor.Report{Target: target, Findings: []doctor.Finding{
+			{Check: doctor.CheckConnect, Severity: doctor.SeverityOK, Title: "the backend accepts connections", Evidence: "connected"},
+			{Check: doctor.CheckGetValues, Severity: doctor.SeverityWarning, Title: "no answer to GET_VALUES", Evidence: ctx.Err().Error()},
 		}}
 	})
 	d.Run()

@@ -16,6 +16,7 @@ import (
 
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
+	"fcgiscope/session/doctor"
 )
 
 // sendInput sends a composed input as the window does and returns the
@@ -48,12 +49,12 @@ func TestFPMPresetsAndStatusTableAgainstPHPFPM(t *testing.T) {
 	k := newTeachKit(t)
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{MaxChildren: 3})
 
-	ping := sendInput(t, k.ctx, k.engine, FPMPingInput(fpm.Pass(), fpm.DocRoot, ""))
+	ping := sendInput(t, k.ctx, k.engine, doctor.PingInput(fpm.Pass(), fpm.DocRoot, ""))
 	if r := ping.Response(); r == nil || r.Status != 200 || strings.TrimSpace(string(r.Body)) != "pong" {
 		t.Fatalf("ping: %+v, stderr %q", r, ping.Stderr())
 	}
 
-	in := FPMStatusInput(fpm.Pass(), fpm.DocRoot, "")
+	in := doctor.StatusInput(fpm.Pass(), fpm.DocRoot, "")
 	if v := rawParam(in, "SCRIPT_FILENAME"); v != fpm.DocRoot+"/status" {
 		t.Fatalf("SCRIPT_FILENAME %q", v)
 	}
@@ -62,16 +63,16 @@ func TestFPMPresetsAndStatusTableAgainstPHPFPM(t *testing.T) {
 	var (
 		x    *session.Exchange
 		resp *session.HTTPResponse
-		st   *FPMStatus
+		st   *doctor.StatusPage
 	)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		x = sendInput(t, k.ctx, k.engine, in)
 		resp = x.Response()
-		if !IsFPMStatus(resp) {
+		if !doctor.IsStatusPage(resp) {
 			t.Fatalf("not recognised as php-fpm's status: %+v\n%s", resp, x.Stdout())
 		}
 		var err error
-		if st, err = ParseFPMStatus(resp.Body); err != nil {
+		if st, err = doctor.ParseStatusPage(resp.Body); err != nil {
 			t.Fatal(err)
 		}
 		if n, _ := st.Field("total processes"); n == "3" || time.Now().After(deadline) {
@@ -162,51 +163,6 @@ func rawParam(in session.Input, name string) string {
 	return ""
 }
 
-func TestParseFPMStatus(t *testing.T) {
-	body := `{"pool":"www","process manager":"dynamic","start time":1700000000,"start since":3725,"accepted conn":12,` +
-		`"processes":[{"pid":7,"state":"Idle","request duration":1500,"last request cpu":12.5,"last request memory":2097152},` +
-		`{"pid":8,"state":"Running","extra":"x"}]}`
-	st, err := ParseFPMStatus([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, f := range st.Pool {
-		names = append(names, f.Name)
-	}
-	if strings.Join(names, ",") != "pool,process manager,start time,start since,accepted conn" {
-		t.Errorf("pool fields %q", names)
-	}
-	if v, _ := st.Field("start since"); v != "1h2m5s" {
-		t.Errorf("start since %q", v)
-	}
-	if st.Pool[2].Raw != "1700000000" || !strings.HasPrefix(st.Pool[2].Value, "2023-11-1") {
-		t.Errorf("start time %+v", st.Pool[2])
-	}
-	wantCols := []string{"pid", "state", "request duration", "last request cpu", "last request memory", "extra"}
-	if !slices.Equal(st.Columns, wantCols) {
-		t.Fatalf("columns %q", st.Columns)
-	}
-	if got := st.Processes[0]; got[3] != "12.50 %" || got[4] != "2.0 MiB" || got[5] != "" {
-		t.Errorf("process 1 %q", got)
-	}
-	if got := st.Processes[1]; got[0] != "8" || got[1] != "Running" || got[2] != "" || got[5] != "x" {
-		t.Errorf("process 2 %q", got)
-	}
-
-	for _, bad := range []string{``, `[]`, `{"pool":"www"}`, `{"pool":"www","process manager":"static","processes":{}}`, `{"pool":`} {
-		if _, err := ParseFPMStatus([]byte(bad)); err == nil || !strings.HasPrefix(err.Error(), "ui: php-fpm status") {
-			t.Errorf("ParseFPMStatus(%q) = %v", bad, err)
-		}
-	}
-	if IsFPMStatus(&session.HTTPResponse{Headers: []session.Header{{Name: "Content-Type", Value: "text/plain"}}, Body: []byte(body)}) {
-		t.Error("a text/plain body taken for the status JSON")
-	}
-	if !IsFPMStatus(&session.HTTPResponse{Headers: []session.Header{{Name: "content-type", Value: "application/json; charset=utf-8"}}, Body: []byte(body)}) {
-		t.Error("the status JSON not recognised")
-	}
-}
-
 func TestLearnPanelPHPFPMHelpers(t *testing.T) {
 	w := newLearnWindow(t)
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{})
@@ -229,7 +185,7 @@ func TestLearnPanelPHPFPMHelpers(t *testing.T) {
 	}
 
 	l.LoadStatus()
-	if in, _ := w.in.Compose().Snapshot(); rawParam(in, "SCRIPT_FILENAME") != fpm.DocRoot+"/status" || rawParam(in, "QUERY_STRING") != FPMStatusQuery {
+	if in, _ := w.in.Compose().Snapshot(); rawParam(in, "SCRIPT_FILENAME") != fpm.DocRoot+"/status" || rawParam(in, "QUERY_STRING") != doctor.StatusQuery {
 		t.Fatalf("status preset: %+v", in.Params)
 	}
 	test.Tap(w.in.SendButton())

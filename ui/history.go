@@ -179,7 +179,7 @@ func (h *HistoryPanel) Add(x *session.Exchange) {
 	}
 	if n := x.Sizes().Captured; n > limit {
 		h.setNote(fmt.Sprintf("Not kept: %s holds %s, over the %s a history entry may hold (File ▸ Export ▸ Exchange file saves it).",
-			exchangeTitle(x), formatBytes(n), formatBytes(limit)))
+			exchangeTitle(x), session.FormatBytes(n), session.FormatBytes(limit)))
 		return
 	}
 	h.setNote("")
@@ -357,7 +357,7 @@ func historyRowText(e session.HistoryEntry, now time.Time) (title, status string
 	if role == 0 {
 		role = fcgi.RoleResponder
 	}
-	parts := []string{when, e.Target, roleLabel(role), formatDuration(e.Duration), formatBytes(e.Size)}
+	parts := []string{when, e.Target, roleLabel(role), session.FormatDuration(e.Duration), session.FormatBytes(e.Size)}
 	if e.Error != "" {
 		parts = append(parts, e.Error)
 	}

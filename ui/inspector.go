@@ -327,7 +327,7 @@ func (in *Inspector) syncLive(x *session.Exchange) {
 func (in *Inspector) showStats(x *session.Exchange, elapsed time.Duration) {
 	s := x.Sizes()
 	in.stats.SetText(fmt.Sprintf("→ %s sent · ← %s received · %d records · %s",
-		formatBytes(s.Sent), formatBytes(s.Received), in.results.Len(), formatDuration(elapsed)))
+		session.FormatBytes(s.Sent), session.FormatBytes(s.Received), in.results.Len(), session.FormatDuration(elapsed)))
 }
 
 // finish shows the outcome of run.
@@ -362,7 +362,7 @@ func (in *Inspector) finish(run *sendRun, err error) {
 		if r := x.Response(); r != nil {
 			status = fmt.Sprintf("%d %s", r.Status, r.Reason)
 		}
-		in.setState("Done: "+status+" in "+formatDuration(total), widget.SuccessImportance)
+		in.setState("Done: "+status+" in "+session.FormatDuration(total), widget.SuccessImportance)
 	case errors.Is(err, fcgi.ErrAborted) || run.cancelled:
 		in.setState(msg+" — the records that arrived are kept", widget.WarningImportance)
 	default:

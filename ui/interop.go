@@ -249,7 +249,7 @@ func cgiSummary(res session.CommandImport) (result, details string, imp widget.I
 	case res.BodyFile != "":
 		result += " · body from " + res.BodyFile
 	case len(res.Body) > 0:
-		result += " · " + formatBytes(int64(len(res.Body))) + " body"
+		result += " · " + session.FormatBytes(int64(len(res.Body))) + " body"
 	}
 	lines := append([]string(nil), res.Warnings...)
 	if !res.ClearEnv {
@@ -295,7 +295,7 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %s", path, formatBytes(limit))
+		return nil, fmt.Errorf("%s is larger than %s", path, session.FormatBytes(limit))
 	}
 	return b, nil
 }
@@ -368,7 +368,7 @@ func (o *Interop) readInto(e *widget.Entry) {
 			defer rc.Close()
 			b, err := io.ReadAll(io.LimitReader(rc, maxImportFile+1))
 			if err == nil && len(b) > maxImportFile {
-				err = fmt.Errorf("%s is larger than %s", rc.URI().Name(), formatBytes(maxImportFile))
+				err = fmt.Errorf("%s is larger than %s", rc.URI().Name(), session.FormatBytes(maxImportFile))
 			}
 			o.do(func() {
 				if err != nil {
@@ -566,7 +566,7 @@ func exportComposed(ctx context.Context, format string, in session.Input, apply 
 			return nil, fmt.Errorf("reading the body: %w", err)
 		}
 		if len(b) > maxExportBody {
-			return nil, fmt.Errorf("the body is larger than %s", formatBytes(maxExportBody))
+			return nil, fmt.Errorf("the body is larger than %s", session.FormatBytes(maxExportBody))
 		}
 		w.Body = b
 	}
@@ -601,7 +601,7 @@ func (d *exportDialog) show(res exportResult) {
 	case FormatExchange:
 		s := res.x.Sizes()
 		d.preview.SetText(fmt.Sprintf("%s\n\n%d records · %s sent · %s received\nEverything the exchange holds, raw bytes included, as JSON: open it again with File ▸ Open Exchange file….",
-			exchangeTitle(res.x), res.x.Len(), formatBytes(s.Sent), formatBytes(s.Received)))
+			exchangeTitle(res.x), res.x.Len(), session.FormatBytes(s.Sent), session.FormatBytes(s.Received)))
 		d.status.SetText("Save it to a file." + redacted)
 	case FormatHAR:
 		text := string(res.text)
@@ -609,7 +609,7 @@ func (d *exportDialog) show(res exportResult) {
 			text = text[:maxExportPreview] + "\n…"
 		}
 		d.preview.SetText(text)
-		d.status.SetText(fmt.Sprintf("HAR 1.2, %s: save it, or copy it.%s", formatBytes(int64(len(res.text))), redacted))
+		d.status.SetText(fmt.Sprintf("HAR 1.2, %s: save it, or copy it.%s", session.FormatBytes(int64(len(res.text))), redacted))
 	default:
 		d.preview.SetText(string(res.text))
 		d.status.SetText("A shell command: copy it, or save it as a script." + redacted)

@@ -53,7 +53,7 @@ func TestImportNginxParams(t *testing.T) {
 	if got["QUERY_STRING"].Value != "hello=world" || got["REQUEST_METHOD"].Value != "GET" {
 		t.Errorf("variables not resolved from the HTTP request: %+v", got)
 	}
-	if got["SCRIPT_FILENAME"].Value != DefaultDocumentRoot+"/echo" {
+	if got["SCRIPT_FILENAME"].Value != session.DefaultDocumentRoot+"/echo" {
 		t.Errorf("SCRIPT_FILENAME = %q", got["SCRIPT_FILENAME"].Value)
 	}
 	if got["APP_ENV"].Value != "$app_env" {

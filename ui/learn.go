@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
+	"fcgiscope/session/doctor"
 )
 
 // Learn panel sections.
@@ -845,9 +846,9 @@ func (l *LearnPanel) ScenarioResult() string {
 // php-fpm.
 
 func (l *LearnPanel) newFPMView() fyne.CanvasObject {
-	docRoot := DefaultDocumentRoot
+	docRoot := session.DefaultDocumentRoot
 	if l.deps.Prefs != nil {
-		docRoot = l.deps.Prefs.StringWithFallback(PrefDoctorDocRoot, DefaultDocumentRoot)
+		docRoot = l.deps.Prefs.StringWithFallback(PrefDoctorDocRoot, session.DefaultDocumentRoot)
 	}
 	l.fpmDocRoot = newPlainMonoEntry("/var/www/html", docRoot)
 	l.fpmState = wrapLabel("", widget.LowImportance)
@@ -894,7 +895,7 @@ func (l *LearnPanel) target() string {
 func (l *LearnPanel) LoadPing() {
 	l.build()
 	if l.deps.Load != nil {
-		l.deps.Load(FPMPingInput(l.target(), l.fpmDocRoot.Text, ""))
+		l.deps.Load(doctor.PingInput(l.target(), l.fpmDocRoot.Text, ""))
 	}
 	l.setFPMState("Ping preset loaded: Send it; php-fpm answers \"pong\".", widget.MediumImportance)
 }
@@ -904,7 +905,7 @@ func (l *LearnPanel) LoadPing() {
 func (l *LearnPanel) LoadStatus() {
 	l.build()
 	if l.deps.Load != nil {
-		l.deps.Load(FPMStatusInput(l.target(), l.fpmDocRoot.Text, ""))
+		l.deps.Load(doctor.StatusInput(l.target(), l.fpmDocRoot.Text, ""))
 	}
 	l.setFPMState("Status preset loaded: Send it, then show the answer as a table.", widget.MediumImportance)
 }
@@ -921,7 +922,7 @@ func (l *LearnPanel) ShowStatus() {
 	if x != nil {
 		resp = x.Response()
 	}
-	if !IsFPMStatus(resp) {
+	if !doctor.IsStatusPage(resp) {
 		l.setFPMState("The response shown is not php-fpm's status page as JSON: load the status preset and Send it first.",
 			widget.WarningImportance)
 		return

@@ -463,7 +463,7 @@ func (p *PlaybackPanel) setCells(st session.State, loaded bool) {
 // and what it carried so far. ended: END_REQUEST came, which ends an
 // output stream left open.
 func streamText(s session.StreamState, ended bool) (value, detail string, imp widget.Importance) {
-	detail = fmt.Sprintf("%d %s · %s", s.Records, pluralWord(s.Records, "record", "records"), formatBytes(s.Bytes))
+	detail = fmt.Sprintf("%d %s · %s", s.Records, pluralWord(s.Records, "record", "records"), session.FormatBytes(s.Bytes))
 	switch {
 	case !s.Begun:
 		return "not begun", "", widget.LowImportance

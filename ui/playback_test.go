@@ -85,7 +85,7 @@ func TestPlaybackStepsThroughABodySplitAcrossRecords(t *testing.T) {
 				t.Errorf("after a STDIN record: STDIN %q", p.Cell(cellStdin))
 			}
 		case ri.Type == fcgi.TypeStdin:
-			if !strings.HasPrefix(p.Cell(cellStdin), "complete") || !strings.Contains(p.Cell(cellStdin), formatBytes(x.Sizes().Stdin)) {
+			if !strings.HasPrefix(p.Cell(cellStdin), "complete") || !strings.Contains(p.Cell(cellStdin), session.FormatBytes(x.Sizes().Stdin)) {
 				t.Errorf("after the empty STDIN record: STDIN %q", p.Cell(cellStdin))
 			}
 		case ri.Type == fcgi.TypeEndRequest:

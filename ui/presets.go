@@ -753,7 +753,7 @@ func (p *PresetsPanel) NewRequest() {
 
 // newRequestInput is the request a new compose form starts with.
 func newRequestInput() session.Input {
-	h := session.HTTPInput{Method: "GET", URL: DefaultURL, DocumentRoot: DefaultDocumentRoot,
+	h := session.HTTPInput{Method: "GET", URL: DefaultURL, DocumentRoot: session.DefaultDocumentRoot,
 		Index: session.DefaultIndex, SplitPath: session.DefaultSplitPath}
 	for _, hd := range defaultHeaders() {
 		h.Headers = append(h.Headers, session.Header{Name: hd.Name, Value: hd.Value})

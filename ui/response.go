@@ -13,7 +13,6 @@ import (
 	"mime"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
@@ -171,10 +170,10 @@ func (v *bodyTextView) addPage() {
 		v.bar.Hide()
 		return
 	}
-	v.more.SetText(fmt.Sprintf("Showing the first %s of %s", formatBytes(int64(v.next)), formatBytes(int64(len(v.src)))))
+	v.more.SetText(fmt.Sprintf("Showing the first %s of %s", session.FormatBytes(int64(v.next)), session.FormatBytes(int64(len(v.src)))))
 	if v.next >= maxTextTotal {
 		v.more.SetText(fmt.Sprintf("Showing the first %s of %s: save the body to read the rest, or see the Hex view",
-			formatBytes(int64(v.next)), formatBytes(int64(len(v.src)))))
+			session.FormatBytes(int64(v.next)), session.FormatBytes(int64(len(v.src)))))
 		v.moreBtn.Disable()
 	} else {
 		v.moreBtn.Enable()
@@ -364,7 +363,7 @@ func (p *ResponsePanel) ShowStdout(stdout []byte, spans []Span) {
 	if p.View() == ViewStdout {
 		p.applyStdout()
 	}
-	p.size.SetText(fmt.Sprintf("stdout %s so far", formatBytes(int64(len(stdout)))))
+	p.size.SetText(fmt.Sprintf("stdout %s so far", session.FormatBytes(int64(len(stdout)))))
 }
 
 // applyStdout gives the raw view what ShowStdout received since it last
@@ -441,7 +440,7 @@ func (p *ResponsePanel) SaveBody() {
 
 // sizeNote writes a note after the body's size.
 func (p *ResponsePanel) sizeNote(note string) {
-	p.size.SetText(fmt.Sprintf("body %s · %s", formatBytes(int64(len(p.body))), note))
+	p.size.SetText(fmt.Sprintf("body %s · %s", session.FormatBytes(int64(len(p.body))), note))
 }
 
 // bodyFileName proposes a file name for a body by its content type.
@@ -494,8 +493,8 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	}
 	p.end.Refresh()
 	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s · sent %s · received %s · stderr %s",
-		formatDuration(t.Connect), formatDuration(t.FirstByte), formatDuration(t.Total),
-		formatBytes(sizes.Sent), formatBytes(sizes.Received), formatBytes(sizes.Stderr)))
+		session.FormatDuration(t.Connect), session.FormatDuration(t.FirstByte), session.FormatDuration(t.Total),
+		session.FormatBytes(sizes.Sent), session.FormatBytes(sizes.Received), session.FormatBytes(sizes.Stderr)))
 	p.setWarnings(x.Warnings())
 
 	var rows [][]string
@@ -511,7 +510,7 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	p.hdrTitle.SetText(fmt.Sprintf("Headers (%d)", len(rows)))
 	p.ctype.SetText(p.ctVal)
 	if resp != nil {
-		p.size.SetText(fmt.Sprintf("body %s", formatBytes(int64(len(p.body)))))
+		p.size.SetText(fmt.Sprintf("body %s", session.FormatBytes(int64(len(p.body)))))
 	} else {
 		p.size.SetText("")
 	}
@@ -612,7 +611,7 @@ func (p *ResponsePanel) render(view string) {
 		case len(p.body) == 0:
 			p.views[ViewJSON].set(nil, "No body")
 		case len(p.body) > maxJSON:
-			p.views[ViewJSON].set(nil, fmt.Sprintf("The body is larger than %s: see the Text or Hex view", formatBytes(maxJSON)))
+			p.views[ViewJSON].set(nil, fmt.Sprintf("The body is larger than %s: see the Text or Hex view", session.FormatBytes(maxJSON)))
 		default:
 			var out bytes.Buffer
 			if err := json.Indent(&out, p.body, "", "  "); err != nil {
@@ -670,7 +669,7 @@ func (p *ResponsePanel) renderImage() {
 		p.setImage(decode())
 		return
 	}
-	p.setImage(nil, fmt.Sprintf("Decoding %s…", formatBytes(int64(len(body)))))
+	p.setImage(nil, fmt.Sprintf("Decoding %s…", session.FormatBytes(int64(len(body)))))
 	go func() {
 		img, hint := decode()
 		p.runOnUI(func() {
@@ -757,31 +756,4 @@ func orNone(ct string) string {
 		return "no Content-Type"
 	}
 	return ct
-}
-
-// formatBytes writes a byte count for people: "512 B", "1.5 KiB", "3.2 MiB".
-func formatBytes(n int64) string {
-	switch {
-	case n < 1024:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%.1f KiB", float64(n)/1024)
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-}
-
-// formatDuration writes a duration with a precision that suits it; "–"
-// for a time that was not reached.
-func formatDuration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "–"
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
 }

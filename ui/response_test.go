@@ -5,6 +5,8 @@ package ui
 import (
 	"testing"
 	"time"
+
+	"fcgiscope/session"
 )
 
 func TestBodyView(t *testing.T) {
@@ -32,14 +34,14 @@ func TestBodyView(t *testing.T) {
 
 func TestFormatBytesAndDurations(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1536: "1.5 KiB", 3 << 20: "3.0 MiB", 5 << 30: "5.00 GiB"} {
-		if got := formatBytes(n); got != want {
-			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		if got := session.FormatBytes(n); got != want {
+			t.Errorf("session.FormatBytes(%d) = %q, want %q", n, got, want)
 		}
 	}
 	for d, want := range map[time.Duration]string{0: "–", 250 * time.Microsecond: "0.250 ms",
 		12300 * time.Microsecond: "12.3 ms", 1500 * time.Millisecond: "1.50 s"} {
-		if got := formatDuration(d); got != want {
-			t.Errorf("formatDuration(%v) = %q, want %q", d, got, want)
+		if got := session.FormatDuration(d); got != want {
+			t.Errorf("session.FormatDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -1,7 +1,7 @@
-// Doctor: probes a php-fpm pool for the classic configuration traps and
-// explains each finding with the line that fixes it.
-
-package session
+// Package doctor probes a php-fpm pool for the classic configuration traps
+// and explains each finding with the line that fixes it; it also reads
+// php-fpm's own ping and status pages.
+package doctor
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"fcgiscope/session"
 
 	"fcgiscope/fcgi"
 )
@@ -44,7 +46,7 @@ func (s Severity) String() string {
 	return fmt.Sprintf("severity(%d)", int(s))
 }
 
-// Doctor check names (Finding.Check).
+// Check names (Finding.Check).
 const (
 	CheckConnect         = "connect"
 	CheckAllowedClients  = "allowed-clients"
@@ -98,8 +100,8 @@ func (r Report) Finding(check string) (Finding, bool) {
 	return Finding{}, false
 }
 
-// DoctorOptions says where the pool's files are and what to probe.
-type DoctorOptions struct {
+// Options says where the pool's files are and what to probe.
+type Options struct {
 	// DocRoot is the document root as php-fpm sees it (an absolute path on
 	// php-fpm's machine or container).
 	DocRoot string
@@ -115,20 +117,20 @@ type DoctorOptions struct {
 	// PingPath and StatusPath are the pool's ping.path and pm.status_path
 	// to try (e.g. "/ping", "/status"); empty skips the probe.
 	PingPath, StatusPath string
-	// Timeout bounds each probe; default DefaultDoctorTimeout.
+	// Timeout bounds each probe; default DefaultTimeout.
 	Timeout time.Duration
 	// HangTimeout bounds the probe that sends a body without
-	// CONTENT_LENGTH, which may hang; default DefaultDoctorHangTimeout.
+	// CONTENT_LENGTH, which may hang; default DefaultHangTimeout.
 	HangTimeout time.Duration
 	// Client are the options of the doctor's client (dial timeout, trace);
 	// its IdleTimeout is capped by Timeout.
 	Client fcgi.Options
 }
 
-// Doctor defaults.
+// Defaults of Options.
 const (
-	DefaultDoctorTimeout     = 5 * time.Second
-	DefaultDoctorHangTimeout = 2 * time.Second
+	DefaultTimeout     = 5 * time.Second
+	DefaultHangTimeout = 2 * time.Second
 )
 
 // Messages php-fpm writes on FastCGI stderr.
@@ -144,7 +146,7 @@ type probe struct {
 	err    error
 	stdout []byte
 	stderr []byte
-	http   *HTTPResponse
+	http   *session.HTTPResponse
 }
 
 // status returns the HTTP status of the answer, 0 without one.
@@ -195,10 +197,10 @@ func clipText(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// doctor runs the probes of one Doctor call.
+// doctor runs the probes of one Run call.
 type doctor struct {
 	target string
-	opts   DoctorOptions
+	opts   Options
 	client *fcgi.Client
 	rep    *Report
 }
@@ -210,13 +212,13 @@ func (d *doctor) add(f Finding) { d.rep.Findings = append(d.rep.Findings, f) }
 func (d *doctor) params(method, scriptName, filename string) []fcgi.Pair {
 	ps := []fcgi.Pair{
 		{Name: "GATEWAY_INTERFACE", Value: "CGI/1.1"},
-		{Name: "SERVER_SOFTWARE", Value: DefaultServerSoftware},
-		{Name: "SERVER_PROTOCOL", Value: DefaultServerProtocol},
-		{Name: "SERVER_NAME", Value: DefaultServerName},
-		{Name: "SERVER_ADDR", Value: DefaultServerAddr},
+		{Name: "SERVER_SOFTWARE", Value: session.DefaultServerSoftware},
+		{Name: "SERVER_PROTOCOL", Value: session.DefaultServerProtocol},
+		{Name: "SERVER_NAME", Value: session.DefaultServerName},
+		{Name: "SERVER_ADDR", Value: session.DefaultServerAddr},
 		{Name: "SERVER_PORT", Value: "80"},
-		{Name: "REMOTE_ADDR", Value: DefaultRemoteAddr},
-		{Name: "REMOTE_PORT", Value: strconv.Itoa(DefaultRemotePort)},
+		{Name: "REMOTE_ADDR", Value: session.DefaultRemoteAddr},
+		{Name: "REMOTE_PORT", Value: strconv.Itoa(session.DefaultRemotePort)},
 		{Name: "REQUEST_METHOD", Value: method},
 		{Name: "REQUEST_URI", Value: scriptName},
 		{Name: "DOCUMENT_URI", Value: scriptName},
@@ -244,7 +246,7 @@ func (d *doctor) send(ctx context.Context, timeout time.Duration, params []fcgi.
 	p.resp, p.err = d.client.Do(ctx, req)
 	p.stdout, p.stderr = stdout.Bytes(), stderr.Bytes()
 	if len(p.stdout) > 0 {
-		p.http, _ = ParseCGIResponse(p.stdout)
+		p.http, _ = session.ParseCGIResponse(p.stdout)
 	}
 	return p
 }
@@ -259,20 +261,20 @@ func (d *doctor) scriptPath(name string) (scriptName, filename string) {
 	return rel, strings.TrimSuffix(d.opts.DocRoot, "/") + rel
 }
 
-// Doctor probes the FastCGI backend at target, which should be php-fpm,
+// Run probes the FastCGI backend at target, which should be php-fpm,
 // for the classic configuration traps: nothing listening, a client address
 // the pool refuses (listen.allowed_clients), what GET_VALUES answers, a
 // script php-fpm cannot find or will not run (SCRIPT_FILENAME,
 // security.limit_extensions), how it treats a missing script and a
 // relative SCRIPT_FILENAME, a body without CONTENT_LENGTH (bounded, as it
 // can hang), and the ping and status pages. Every probe is bounded by the
-// options' timeouts and ctx; Doctor never fails, it reports.
-func Doctor(ctx context.Context, target string, opts DoctorOptions) Report {
+// options' timeouts and ctx; Run never fails, it reports.
+func Run(ctx context.Context, target string, opts Options) Report {
 	if opts.Timeout <= 0 {
-		opts.Timeout = DefaultDoctorTimeout
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.HangTimeout <= 0 {
-		opts.HangTimeout = DefaultDoctorHangTimeout
+		opts.HangTimeout = DefaultHangTimeout
 	}
 	if opts.Script == "" {
 		opts.Script = "index.php"
@@ -372,7 +374,10 @@ func (d *doctor) getValues(ctx context.Context) bool {
 		got[p.Name] = p.Value
 		list = append(list, p.Name+"="+p.Value)
 	}
-	evidence := "GET_VALUES_RESULT: " + orNothing(strings.Join(list, ", "))
+	evidence := "GET_VALUES_RESULT: nothing"
+	if len(list) > 0 {
+		evidence = "GET_VALUES_RESULT: " + strings.Join(list, ", ")
+	}
 	mpxs, hasMpxs := got[fcgi.ValueMpxsConns]
 	_, hasConns := got[fcgi.ValueMaxConns]
 	_, hasReqs := got[fcgi.ValueMaxReqs]

@@ -1,7 +1,7 @@
 // Doctor tests: a healthy php-fpm pool and deliberately broken ones, the
 // demo backend, a closed port and a backend that never answers.
 
-package session
+package doctor
 
 import (
 	"context"
@@ -12,8 +12,50 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
+	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
+
+// noLeaks fails the test if goroutines started after the call outlive the
+// cleanups registered after it.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	current := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, current) })
+}
+
+// testCtx bounds a test's doctor run.
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// startDemo starts the demo backend on loopback, stopped at the end.
+func startDemo(t *testing.T) string {
+	t.Helper()
+	b, err := demo.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b.Addr()
+}
+
+// closedAddr returns an address where nothing listens any more.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	b, err := demo.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addr()
+	b.Close()
+	return addr
+}
 
 // severities maps each check of a report to its severity.
 func severities(t *testing.T, rep Report) map[string]Severity {
@@ -62,8 +104,8 @@ func doctorPHPFPM(t *testing.T, kind fcgitest.ListenKind, extra string) (*fcgite
 
 func TestDoctorHealthyPool(t *testing.T) {
 	fpm, target := doctorPHPFPM(t, fcgitest.ListenUnix, "")
-	teachNoLeaks(t)
-	rep := Doctor(teachCtx(t), target, DoctorOptions{DocRoot: fpm.DocRoot, Script: "hello.php",
+	noLeaks(t)
+	rep := Run(testCtx(t), target, Options{DocRoot: fpm.DocRoot, Script: "hello.php",
 		PingPath: "/ping", StatusPath: "/status"})
 	checkSeverities(t, rep, map[string]Severity{
 		CheckConnect:         SeverityOK,
@@ -97,7 +139,7 @@ func TestDoctorHealthyPool(t *testing.T) {
 
 	// Pages the pool does not serve, a script that is not there, and no
 	// static file: the findings say so.
-	rep = Doctor(teachCtx(t), target, DoctorOptions{DocRoot: fpm.DocRoot, Script: "/nope.php",
+	rep = Run(testCtx(t), target, Options{DocRoot: fpm.DocRoot, Script: "/nope.php",
 		StaticFile: "missing.txt", PingPath: "/healthz"})
 	checkSeverities(t, rep, map[string]Severity{
 		CheckConnect:         SeverityOK,
@@ -147,8 +189,8 @@ func TestDoctorBrokenPools(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fpm, target := doctorPHPFPM(t, fcgitest.ListenTCP, tc.extra)
-			teachNoLeaks(t)
-			rep := Doctor(teachCtx(t), target, DoctorOptions{DocRoot: fpm.DocRoot, Script: "hello.php"})
+			noLeaks(t)
+			rep := Run(testCtx(t), target, Options{DocRoot: fpm.DocRoot, Script: "hello.php"})
 			checkSeverities(t, rep, tc.want)
 			f, _ := rep.Finding(tc.check)
 			if !strings.Contains(f.Explanation, tc.words) {
@@ -159,17 +201,17 @@ func TestDoctorBrokenPools(t *testing.T) {
 }
 
 func TestDoctorOtherBackends(t *testing.T) {
-	addr := teachDemo(t)
+	addr := startDemo(t)
 	closed := closedAddr(t)
-	teachNoLeaks(t)
+	noLeaks(t)
 
-	rep := Doctor(teachCtx(t), closed, DoctorOptions{})
+	rep := Run(testCtx(t), closed, Options{})
 	checkSeverities(t, rep, map[string]Severity{CheckConnect: SeverityError})
 	if rep.Worst() != SeverityError {
 		t.Errorf("worst %v", rep.Worst())
 	}
 
-	rep = Doctor(teachCtx(t), addr, DoctorOptions{DocRoot: "/srv/www"})
+	rep = Run(testCtx(t), addr, Options{DocRoot: "/srv/www"})
 	if f, _ := rep.Finding(CheckGetValues); !strings.Contains(f.Title, "not php-fpm") {
 		t.Errorf("demo GET_VALUES: %+v", f)
 	}
@@ -222,10 +264,10 @@ func silentBackend(t *testing.T) string {
 // gives up within its bound.
 func TestDoctorNeverHangs(t *testing.T) {
 	addr := silentBackend(t)
-	teachNoLeaks(t)
+	noLeaks(t)
 	const bound = 300 * time.Millisecond
 	start := time.Now()
-	rep := Doctor(context.Background(), addr, DoctorOptions{DocRoot: "/srv", Timeout: bound, HangTimeout: bound,
+	rep := Run(context.Background(), addr, Options{DocRoot: "/srv", Timeout: bound, HangTimeout: bound,
 		PingPath: "/ping"})
 	if took := time.Since(start); took > 15*time.Second { // the default timeouts would take longer
 		t.Errorf("the doctor took %v", took)
@@ -248,7 +290,7 @@ func TestDoctorNeverHangs(t *testing.T) {
 	// A cancelled context ends the doctor at once.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep = Doctor(ctx, addr, DoctorOptions{})
+	rep = Run(ctx, addr, Options{})
 	if rep.Worst() != SeverityError || len(rep.Findings) != 1 {
 		t.Errorf("cancelled: %+v", rep.Findings)
 	}
