@@ -129,7 +129,7 @@ func ParseCGIResponse(stdout []byte) (*HTTPResponse, []string) {
 			warnf("line %d: header line with an empty name, skipped: %q", lineNo, clip(line))
 			continue
 		}
-		if !validFieldName(name) {
+		if !ValidFieldName(name) {
 			warnf("line %d: header name %q is not a valid HTTP token", lineNo, name)
 		}
 		if strings.EqualFold(name, "Status") {
@@ -199,7 +199,7 @@ func looksLikeHeaders(b []byte) bool {
 			continue
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !validFieldName(string(line[:colon])) {
+		if colon <= 0 || !ValidFieldName(string(line[:colon])) {
 			return false
 		}
 	}
@@ -223,8 +223,8 @@ func noBodyStatus(code int) bool {
 	return code < 200 || code == http.StatusNoContent || code == http.StatusNotModified
 }
 
-// validFieldName reports whether s is an HTTP token (RFC 9110 §5.1).
-func validFieldName(s string) bool {
+// ValidFieldName reports whether s is an HTTP field name: a token (RFC 9110 §5.1).
+func ValidFieldName(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -244,9 +244,9 @@ func isTokenChar(c byte) bool {
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// validFieldValue reports whether s may be sent as an HTTP field value: no
+// ValidFieldValue reports whether s may be sent as an HTTP field value: no
 // control characters other than tab (RFC 9110 §5.5).
-func validFieldValue(s string) bool {
+func ValidFieldValue(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
 			return false

@@ -15,15 +15,12 @@ import (
 	"go/token"
 	"io/fs"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,7 +28,6 @@ import (
 
 	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
-	"fcgiscope/session/cli"
 )
 
 // noLeaks fails the test if goroutines it started outlive it (checked
@@ -266,90 +262,6 @@ func TestRouterSymlinks(t *testing.T) {
 	if r, err := session.RoutePHP(session.HTTPInput{URL: "/link.php", DocumentRoot: root, FrontController: true}); !errors.Is(err, session.ErrPathEscapes) {
 		t.Errorf("front controller and an outside symlink: %+v, %v", r, err)
 	}
-}
-
-// TestProxyListensOnLoopback: the recording proxy listens on loopback
-// unless a non-loopback address is named explicitly, and then the command
-// line warns loudly.
-func TestProxyListensOnLoopback(t *testing.T) {
-	noLeaks(t)
-	for in, want := range map[string]string{"": session.DefaultProxyAddr, ":0": "127.0.0.1:0", ":8080": "127.0.0.1:8080"} {
-		if got := session.ProxyListenAddr(in); got != want {
-			t.Errorf("ProxyListenAddr(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if host, _, _ := net.SplitHostPort(session.DefaultProxyAddr); !net.ParseIP(host).IsLoopback() {
-		t.Errorf("DefaultProxyAddr %q is not loopback", session.DefaultProxyAddr)
-	}
-
-	// The proxy itself, started with a port only.
-	p := session.NewProxy(nil, "127.0.0.1:1", func(*http.Request) (*session.Request, error) { return nil, errors.New("unused") })
-	ctx, cancel := context.WithCancel(context.Background())
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- p.ListenAndServe(ctx, ":0", func(a net.Addr) { addrs <- a }) }()
-	select {
-	case a := <-addrs:
-		if ip := a.(*net.TCPAddr).IP; !ip.IsLoopback() {
-			t.Errorf("proxy listening on %v, not loopback", a)
-		}
-	case err := <-done:
-		t.Fatalf("proxy: %v", err)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("proxy stop: %v", err)
-	}
-
-	// The command line: --listen :0 is loopback, without a warning; a
-	// non-loopback address is warned about before listening. 192.0.2.1
-	// (TEST-NET-1) is not on this machine, so nothing binds to it.
-	out, listen := runCLIProxy(t, "--listen", ":0")
-	if host, _, _ := net.SplitHostPort(listen); !net.ParseIP(host).IsLoopback() {
-		t.Errorf("cli proxy --listen :0 listened on %q", listen)
-	}
-	if strings.Contains(out, "non-loopback") {
-		t.Errorf("loopback listen warned:\n%s", out)
-	}
-	out, listen = runCLIProxy(t, "--listen", "192.0.2.1:0")
-	if listen != "" || !strings.Contains(out, "non-loopback") {
-		t.Errorf("--listen 192.0.2.1:0: listened on %q; log:\n%s", listen, out)
-	}
-}
-
-// runCLIProxy runs `fcgiscope proxy` with args until it listens (or
-// fails), stops it, and returns its log and the address it listened on.
-func runCLIProxy(t *testing.T, args ...string) (log, listen string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var stdout, stderr syncBuffer
-	var mu sync.Mutex
-	r := &cli.Runner{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
-		Listening: func(a string) { mu.Lock(); listen = a; mu.Unlock(); cancel() }}
-	full := append([]string{"proxy", "--addr", "127.0.0.1:1", "--docroot", "/srv/www"}, args...)
-	r.Run(ctx, full)
-	mu.Lock()
-	defer mu.Unlock()
-	return stderr.String(), listen
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // hostileAlphabet is what a shell would interpret if quoting failed.
@@ -630,41 +542,6 @@ func exchangeText(x *session.Exchange) []byte {
 	}
 	b.WriteString(strings.Join(x.Warnings(), "\n"))
 	return b.Bytes()
-}
-
-// TestLogsRedactSecrets runs `fcgiscope send` at debug level, where every
-// header and param is logged: the secrets must not reach the log unless
-// --log-secrets is given.
-func TestLogsRedactSecrets(t *testing.T) {
-	noLeaks(t)
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	args := []string{"send", "--addr", b.Addr(), "--url", "/status?code=200", "--docroot", "/srv/www",
-		"--header", "Authorization: " + secretValues[0], "--header", "Cookie: " + secretValues[1],
-		"--header", "X-Api-Key: " + secretValues[3], "--param", "DB_PASSWORD=" + secretValues[2], "--log-level", "debug"}
-	for _, format := range []string{"text", "json"} {
-		var stdout, stderr syncBuffer
-		r := &cli.Runner{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
-		if code := r.Run(context.Background(), append(args, "--log-format", format)); code != cli.ExitOK {
-			t.Fatalf("send exited %d:\n%s", code, stderr.String())
-		}
-		log := stderr.String()
-		if !strings.Contains(log, "HTTP_AUTHORIZATION") || !strings.Contains(log, session.Redacted) {
-			t.Fatalf("%s: the debug log does not show the params redacted:\n%s", format, log)
-		}
-		assertNoSecret(t, format+" log", []byte(log))
-
-		stderr = syncBuffer{}
-		if code := r.Run(context.Background(), append(args, "--log-format", format, "--log-secrets")); code != cli.ExitOK {
-			t.Fatalf("send --log-secrets exited %d:\n%s", code, stderr.String())
-		}
-		for _, s := range secretValues {
-			assertSecret(t, format+" log with --log-secrets", []byte(stderr.String()), strings.TrimPrefix(s, "Bearer "))
-		}
-	}
 }
 
 // TestNoCodeRunsPrograms: no non-test Go file of the module imports os/exec

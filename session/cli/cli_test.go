@@ -862,3 +862,42 @@ func TestLogLevelFromEnvironment(t *testing.T) {
 		t.Errorf("--log-level error should win over the environment:\n%s", errOut.String())
 	}
 }
+
+// TestLogsRedactSecrets runs `fcgiscope send` at debug level, where every
+// header and param is logged: the secrets must not reach the log unless
+// --log-secrets is given.
+func TestLogsRedactSecrets(t *testing.T) {
+	addr := startDemo(t)
+	secrets := []string{"Bearer tok-AUTH-1234", "sid=COOKIE-5678", "PW-9012", "APIKEY-3456"}
+	args := []string{"send", "--addr", addr, "--url", "/status?code=200", "--docroot", "/srv/www",
+		"--header", "Authorization: " + secrets[0], "--header", "Cookie: " + secrets[1],
+		"--header", "X-Api-Key: " + secrets[3], "--param", "DB_PASSWORD=" + secrets[2], "--log-level", "debug"}
+	for _, format := range []string{"text", "json"} {
+		var stdout, stderr syncBuffer
+		r := &Runner{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+		if code := r.Run(context.Background(), append(args, "--log-format", format)); code != ExitOK {
+			t.Fatalf("send exited %d:\n%s", code, stderr.String())
+		}
+		log := stderr.String()
+		if !strings.Contains(log, "HTTP_AUTHORIZATION") || !strings.Contains(log, session.Redacted) {
+			t.Fatalf("%s: the debug log does not show the params redacted:\n%s", format, log)
+		}
+		for _, s := range secrets {
+			for _, form := range []string{s, base64.StdEncoding.EncodeToString([]byte(s))} {
+				if strings.Contains(log, form) {
+					t.Errorf("%s log holds the secret %q", format, form)
+				}
+			}
+		}
+
+		stderr = syncBuffer{}
+		if code := r.Run(context.Background(), append(args, "--log-format", format, "--log-secrets")); code != ExitOK {
+			t.Fatalf("send --log-secrets exited %d:\n%s", code, stderr.String())
+		}
+		for _, s := range secrets {
+			if s = strings.TrimPrefix(s, "Bearer "); !strings.Contains(stderr.String(), s) {
+				t.Errorf("%s log with --log-secrets lacks %q, which was asked for", format, s)
+			}
+		}
+	}
+}

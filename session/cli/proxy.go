@@ -17,6 +17,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/proxy"
 )
 
 // DefaultProxyTimeout bounds each forwarded request unless --timeout says
@@ -58,7 +59,7 @@ func setupProxy(fs *flag.FlagSet) func(context.Context, *env) error {
 // newProxyOpts registers the proxy flags on fs.
 func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
 	o := &proxyOpts{}
-	fs.StringVar(&o.listen, "listen", session.DefaultProxyAddr, "HTTP address to listen on (host:port; :port means 127.0.0.1:port)")
+	fs.StringVar(&o.listen, "listen", proxy.DefaultAddr, "HTTP address to listen on (host:port; :port means 127.0.0.1:port)")
 	fs.StringVar(&o.addr, "addr", "", "FastCGI backend address (required): host:port, unix:/path or /path")
 	fs.StringVar(&o.docroot, "docroot", "", "document root on the backend's side (required, absolute): SCRIPT_FILENAME = docroot + script")
 	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing)")
@@ -91,7 +92,7 @@ func (o *proxyOpts) check() error {
 	if _, _, err := fcgi.ParseAddr(o.addr); err != nil {
 		return usagef("--addr: %v", err)
 	}
-	if _, _, err := net.SplitHostPort(session.ProxyListenAddr(o.listen)); err != nil {
+	if _, _, err := net.SplitHostPort(proxy.ListenAddr(o.listen)); err != nil {
 		return usagef("--listen %q: want host:port", o.listen)
 	}
 	return nil
@@ -118,7 +119,7 @@ func isLoopback(listen string) bool {
 }
 
 func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
-	listen := session.ProxyListenAddr(o.listen)
+	listen := proxy.ListenAddr(o.listen)
 	if !isLoopback(listen) {
 		e.log.WithField("listen", listen).Warn("!!! the proxy listens on a non-loopback address: anyone who can reach " +
 			listen + " can run requests on the FastCGI backend " + o.addr + " (and read its answers). " +
@@ -133,7 +134,7 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	pool := session.NewPool(o.poolOptions(e.log))
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
-	p := session.NewProxy(eng, o.addr, session.HTTPBuilder(o.docroot))
+	p := proxy.New(eng, o.addr, proxy.HTTPBuilder(o.docroot))
 	p.Dir = o.record
 	p.KeepFiles = o.recordKeep
 	p.RecordSecrets = o.secrets

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -134,4 +135,38 @@ func TestProxyMaxConns(t *testing.T) {
 	if files, err := os.ReadDir(rec); err != nil || len(files) != 3 {
 		t.Errorf("--record-keep 3 left %d files (%v)", len(files), err)
 	}
+}
+
+// TestProxyCommandListensOnLoopback: --listen :0 is loopback, without a
+// warning; a non-loopback address is warned about before listening.
+// 192.0.2.1 (TEST-NET-1) is not on this machine, so nothing binds to it.
+func TestProxyCommandListensOnLoopback(t *testing.T) {
+	out, listen := runProxyUntilListening(t, "--listen", ":0")
+	if host, _, _ := net.SplitHostPort(listen); !net.ParseIP(host).IsLoopback() {
+		t.Errorf("proxy --listen :0 listened on %q", listen)
+	}
+	if strings.Contains(out, "non-loopback") {
+		t.Errorf("loopback listen warned:\n%s", out)
+	}
+	out, listen = runProxyUntilListening(t, "--listen", "192.0.2.1:0")
+	if listen != "" || !strings.Contains(out, "non-loopback") {
+		t.Errorf("--listen 192.0.2.1:0: listened on %q; log:\n%s", listen, out)
+	}
+}
+
+// runProxyUntilListening runs `fcgiscope proxy` with args until it listens
+// (or fails), stops it, and returns its log and the address it listened on.
+func runProxyUntilListening(t *testing.T, args ...string) (log, listen string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var stdout, stderr syncBuffer
+	var mu sync.Mutex
+	r := &Runner{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
+		Listening: func(a string) { mu.Lock(); listen = a; mu.Unlock(); cancel() }}
+	full := append([]string{"proxy", "--addr", "127.0.0.1:1", "--docroot", "/srv/www"}, args...)
+	r.Run(ctx, full)
+	mu.Lock()
+	defer mu.Unlock()
+	return stderr.String(), listen
 }

@@ -1,7 +1,7 @@
 // Load test of the recording proxy against real php-fpm: errors, memory,
 // leaked connections, throughput and latency under many HTTP clients.
 
-package session
+package proxy
 
 import (
 	"bufio"
@@ -23,6 +23,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"fcgiscope/session"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
@@ -87,9 +89,9 @@ func TestProxyLoad(t *testing.T) {
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: loadWorkers})
 	checkLeaks(t)
 
-	pool := NewPool(PoolOptions{MaxConns: map[string]int{fpm.Addr: loadWorkers}})
+	pool := session.NewPool(session.PoolOptions{MaxConns: map[string]int{fpm.Addr: loadWorkers}})
 	t.Cleanup(func() { pool.Close() })
-	p := NewProxy(NewEngine(pool, EngineOptions{Timeout: loadRequestWait}), fpm.Addr, HTTPBuilder(fpm.DocRoot))
+	p := New(session.NewEngine(pool, session.EngineOptions{Timeout: loadRequestWait}), fpm.Addr, HTTPBuilder(fpm.DocRoot))
 	p.Dir, p.KeepFiles = t.TempDir(), loadKeepFiles
 	var recordErrs atomic.Int64
 	var firstRecordErr atomic.Value
@@ -236,7 +238,7 @@ func TestProxyLoad(t *testing.T) {
 	}
 	if want := min(total, loadKeepFiles); int64(len(files)) != want {
 		t.Errorf("%d files in the recording folder, want %d (of %d exchanges)", len(files), want, total)
-	} else if x, err := LoadExchangeFile(filepath.Join(p.Dir, files[len(files)-1].Name())); err != nil || x.Response() == nil {
+	} else if x, err := session.LoadExchangeFile(filepath.Join(p.Dir, files[len(files)-1].Name())); err != nil || x.Response() == nil {
 		t.Errorf("the newest recording does not load with a response: %v", err)
 	}
 

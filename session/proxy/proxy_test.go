@@ -1,8 +1,9 @@
-package session
+package proxy
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"fcgiscope/session"
+
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 )
@@ -21,8 +24,8 @@ import (
 func TestProxyPHPFPM(t *testing.T) {
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{})
 	checkLeaks(t)
-	e := newEngine(t, EngineOptions{})
-	p := NewProxy(e, fpm.Addr, HTTPBuilder(fpm.DocRoot))
+	e := newEngine(t, session.EngineOptions{})
+	p := New(e, fpm.Addr, HTTPBuilder(fpm.DocRoot))
 	p.Dir = t.TempDir()
 	p.RecordSecrets = true // compare the recorded bytes exactly; redaction is TestProxyRecordRedacts'
 	var logged []error
@@ -103,12 +106,12 @@ func TestProxyPHPFPM(t *testing.T) {
 	// Subscribers saw every exchange, in order, with the composed input.
 	wantURLs := []string{"/hello.php", "/status.php?code=404", "/post.php", "/redirect.php", "/echo.php/extra?q=1",
 		"/missing.php", "/no/such/dir/"}
-	var got []*Exchange
+	var got []*session.Exchange
 	for range wantURLs {
 		got = append(got, <-sub)
 	}
 	for i, x := range got {
-		if x.Input.HTTP == nil || x.Input.HTTP.URL != wantURLs[i] || x.Input.Mode != ModeHTTP {
+		if x.Input.HTTP == nil || x.Input.HTTP.URL != wantURLs[i] || x.Input.Mode != session.ModeHTTP {
 			t.Errorf("exchange %d: input %+v, want URL %s", i, x.Input.HTTP, wantURLs[i])
 		}
 		if i < 6 && (x.Response() == nil || x.Len() == 0) {
@@ -135,7 +138,7 @@ func TestProxyPHPFPM(t *testing.T) {
 			t.Errorf("unexpected file %s", ent.Name())
 			continue
 		}
-		x, err := LoadExchangeFile(filepath.Join(p.Dir, ent.Name()))
+		x, err := session.LoadExchangeFile(filepath.Join(p.Dir, ent.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,8 +152,8 @@ func TestProxyPHPFPM(t *testing.T) {
 // authorization value, and still loads.
 func TestProxyRecordRedacts(t *testing.T) {
 	addr := startDemo(t)
-	e := newEngine(t, EngineOptions{})
-	p := NewProxy(e, addr, HTTPBuilder("/srv"))
+	e := newEngine(t, session.EngineOptions{})
+	p := New(e, addr, HTTPBuilder("/srv"))
 	p.Dir = t.TempDir()
 	srv := httptest.NewServer(p)
 	defer srv.Close()
@@ -174,7 +177,7 @@ func TestProxyRecordRedacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := LoadExchangeFile(files[0])
+	x, err := session.LoadExchangeFile(files[0])
 	if err != nil {
 		t.Fatalf("redacted recording does not load: %v", err)
 	}
@@ -209,7 +212,7 @@ func TestProxyBackendDown(t *testing.T) {
 	}
 	dead := l.Addr().String()
 	l.Close()
-	p := NewProxy(newEngine(t, EngineOptions{}), dead, HTTPBuilder(t.TempDir()))
+	p := New(newEngine(t, session.EngineOptions{}), dead, HTTPBuilder(t.TempDir()))
 	sub, unsubscribe := p.Subscribe()
 	rec := httptest.NewRecorder()
 	p.ServeHTTP(rec, httptest.NewRequest("GET", "/index.php", nil))
@@ -231,12 +234,12 @@ func TestProxyBackendDown(t *testing.T) {
 func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
 	addr := startDemo(t)
 	checkLeaks(t)
-	p := NewProxy(newEngine(t, EngineOptions{}), addr, func(r *http.Request) (*Request, error) {
+	p := New(newEngine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
 	})
 	_, unsubscribe := p.Subscribe() // never read
 	defer unsubscribe()
-	for range proxySubBuffer + 3 {
+	for range subBuffer + 3 {
 		rec := httptest.NewRecorder()
 		p.ServeHTTP(rec, httptest.NewRequest("GET", "/status?code=201", nil))
 		if rec.Code != 201 {
@@ -251,7 +254,7 @@ func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
 func TestProxyListenAndServe(t *testing.T) {
 	addr := startDemo(t)
 	checkLeaks(t)
-	p := NewProxy(newEngine(t, EngineOptions{}), addr, func(r *http.Request) (*Request, error) {
+	p := New(newEngine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -285,14 +288,14 @@ func TestProxyListenAndServe(t *testing.T) {
 
 func TestProxyListenAddr(t *testing.T) {
 	for in, want := range map[string]string{
-		"":               DefaultProxyAddr,
+		"":               DefaultAddr,
 		":9000":          "127.0.0.1:9000",
 		"0.0.0.0:80":     "0.0.0.0:80",
 		"[::1]:8080":     "[::1]:8080",
 		"localhost:8081": "localhost:8081",
 	} {
-		if got := ProxyListenAddr(in); got != want {
-			t.Errorf("ProxyListenAddr(%q) = %q, want %q", in, got, want)
+		if got := ListenAddr(in); got != want {
+			t.Errorf("ListenAddr(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -302,8 +305,8 @@ func TestProxyListenAddr(t *testing.T) {
 func TestProxyRecordKeeps(t *testing.T) {
 	addr := startDemo(t)
 	checkLeaks(t)
-	build := func(r *http.Request) (*Request, error) { return demoReq(r.URL.Path, r.URL.RawQuery), nil }
-	serve := func(p *Proxy, n int) []string {
+	build := func(r *http.Request) (*session.Request, error) { return demoReq(r.URL.Path, r.URL.RawQuery), nil }
+	serve := func(p *Server, n int) []string {
 		t.Helper()
 		for i := range n {
 			rec := httptest.NewRecorder()
@@ -320,14 +323,14 @@ func TestProxyRecordKeeps(t *testing.T) {
 	}
 	status := func(path string) int {
 		t.Helper()
-		x, err := LoadExchangeFile(path)
+		x, err := session.LoadExchangeFile(path)
 		if err != nil || x.Response() == nil {
 			t.Fatalf("%s: %v", path, err)
 		}
 		return x.Response().Status
 	}
 
-	p := NewProxy(newEngine(t, EngineOptions{}), addr, build)
+	p := New(newEngine(t, session.EngineOptions{}), addr, build)
 	p.Dir, p.KeepFiles = t.TempDir(), 3
 	foreign := filepath.Join(p.Dir, "00000000-mine.json")
 	if err := os.WriteFile(foreign, []byte("{}"), 0o600); err != nil {
@@ -343,7 +346,7 @@ func TestProxyRecordKeeps(t *testing.T) {
 		}
 	}
 
-	probe := NewProxy(newEngine(t, EngineOptions{}), addr, build)
+	probe := New(newEngine(t, session.EngineOptions{}), addr, build)
 	probe.Dir = t.TempDir()
 	st, err := os.Stat(serve(probe, 1)[0])
 	if err != nil {
@@ -356,10 +359,44 @@ func TestProxyRecordKeeps(t *testing.T) {
 		{2*st.Size() + st.Size()/2, 2}, // room for two files of about that size
 		{1, 1},                         // the newest is kept even above the bound
 	} {
-		q := NewProxy(newEngine(t, EngineOptions{}), addr, build)
+		q := New(newEngine(t, session.EngineOptions{}), addr, build)
 		q.Dir, q.KeepBytes = t.TempDir(), tt.keep
 		if names := serve(q, 5); len(names) != tt.want || status(names[len(names)-1]) != 204 {
 			t.Errorf("KeepBytes %d (files of %d bytes) kept %d files, want the newest %d", tt.keep, st.Size(), len(names), tt.want)
 		}
+	}
+}
+
+// TestListensOnLoopback: the recording proxy listens on loopback unless a
+// non-loopback address is named explicitly (the command line's side is
+// ui/cli's TestProxyCommandListensOnLoopback).
+func TestListensOnLoopback(t *testing.T) {
+	checkLeaks(t)
+	for in, want := range map[string]string{"": DefaultAddr, ":0": "127.0.0.1:0", ":8080": "127.0.0.1:8080"} {
+		if got := ListenAddr(in); got != want {
+			t.Errorf("ListenAddr(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if host, _, _ := net.SplitHostPort(DefaultAddr); !net.ParseIP(host).IsLoopback() {
+		t.Errorf("DefaultAddr %q is not loopback", DefaultAddr)
+	}
+
+	// The proxy itself, started with a port only.
+	p := New(nil, "127.0.0.1:1", func(*http.Request) (*session.Request, error) { return nil, errors.New("unused") })
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- p.ListenAndServe(ctx, ":0", func(a net.Addr) { addrs <- a }) }()
+	select {
+	case a := <-addrs:
+		if ip := a.(*net.TCPAddr).IP; !ip.IsLoopback() {
+			t.Errorf("proxy listening on %v, not loopback", a)
+		}
+	case err := <-done:
+		t.Fatalf("proxy: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("proxy stop: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
-// Proxy: an http.Handler that serves a FastCGI application over HTTP and
-// records every request it forwards as an Exchange.
-
-package session
+// Package proxy serves a FastCGI application over HTTP, as a web server's
+// fastcgi_pass does, and records every request it forwards as an Exchange.
+package proxy
 
 import (
 	"context"
@@ -18,23 +17,25 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"fcgiscope/session"
 )
 
-// DefaultProxyAddr is where a Proxy listens when no address is given: the
+// DefaultAddr is where a Server listens when no address is given: the
 // loopback interface only, since it serves whatever the backend serves.
-const DefaultProxyAddr = "127.0.0.1:8080"
+const DefaultAddr = "127.0.0.1:8080"
 
-// MaxProxyBody bounds the request body the default builder reads into memory.
-const MaxProxyBody = 64 << 20
+// MaxBody bounds the request body the default builder reads into memory.
+const MaxBody = 64 << 20
 
-// proxySubBuffer is the channel capacity of a subscription.
-const proxySubBuffer = 64
+// subBuffer is the channel capacity of a subscription.
+const subBuffer = 64
 
-// Proxy forwards HTTP requests to a FastCGI application and writes back its
+// Server forwards HTTP requests to a FastCGI application and writes back its
 // parsed CGI response, like a web server's fastcgi_pass. Every Exchange is
 // published to subscribers and, when Dir is set, written there as a JSON
 // file.
-type Proxy struct {
+type Server struct {
 	// Dir, when not empty, is a directory that receives every Exchange as
 	// an Exchange file (SaveExchangeFile: it opens in the window and loads
 	// with LoadExchangeFile), written atomically (a file appears whole or
@@ -56,12 +57,12 @@ type Proxy struct {
 	// failure to write into Dir. Optional; set it before serving.
 	ErrorLog func(error)
 
-	engine *Engine
+	engine *session.Engine
 	target string
-	build  func(*http.Request) (*Request, error)
+	build  func(*http.Request) (*session.Request, error)
 
 	mu      sync.Mutex
-	subs    map[chan *Exchange]struct{}
+	subs    map[chan *session.Exchange]struct{}
 	seq     uint64
 	dropped uint64
 
@@ -76,40 +77,40 @@ type recordedFile struct {
 	size int64
 }
 
-// NewProxy returns a Proxy that sends each HTTP request, turned into a
+// New returns a Server that sends each HTTP request, turned into a
 // Request by build, to the FastCGI application at target through engine.
 //
 // build may record the composed input: the http.Request's context carries
 // the Exchange (ExchangeFromContext), whose Input it may set. HTTPBuilder
 // gives the usual php-fpm mapping.
-func NewProxy(engine *Engine, target string, build func(*http.Request) (*Request, error)) *Proxy {
-	return &Proxy{engine: engine, target: target, build: build, subs: make(map[chan *Exchange]struct{})}
+func New(engine *session.Engine, target string, build func(*http.Request) (*session.Request, error)) *Server {
+	return &Server{engine: engine, target: target, build: build, subs: make(map[chan *session.Exchange]struct{})}
 }
 
-// HTTPBuilder returns a build function for NewProxy that maps requests the
+// HTTPBuilder returns a build function for New that maps requests the
 // way nginx with php-fpm does (HTTPInputFromRequest, then BuildHTTP) for a
 // site whose document root is docRoot. It records the HTTPInput as the
 // Exchange's Input.
-func HTTPBuilder(docRoot string) func(*http.Request) (*Request, error) {
-	return func(r *http.Request) (*Request, error) {
+func HTTPBuilder(docRoot string) func(*http.Request) (*session.Request, error) {
+	return func(r *http.Request) (*session.Request, error) {
 		in, err := HTTPInputFromRequest(r, docRoot)
 		if err != nil {
 			return nil, err
 		}
-		if x := ExchangeFromContext(r.Context()); x != nil {
-			x.Input.Mode, x.Input.HTTP = ModeHTTP, &in
+		if x := session.ExchangeFromContext(r.Context()); x != nil {
+			x.Input.Mode, x.Input.HTTP = session.ModeHTTP, &in
 		}
-		return BuildHTTP(in)
+		return session.BuildHTTP(in)
 	}
 }
 
 // HTTPInputFromRequest describes an incoming HTTP request as an HTTPInput:
 // method, request target, header lines, body (read whole, at most
-// MaxProxyBody bytes), the connection's addresses and TLS. Go does not keep
+// MaxBody bytes), the connection's addresses and TLS. Go does not keep
 // the order of header lines: they come sorted by name, Host first, each
 // name's lines in their order.
-func HTTPInputFromRequest(r *http.Request, docRoot string) (HTTPInput, error) {
-	in := HTTPInput{
+func HTTPInputFromRequest(r *http.Request, docRoot string) (session.HTTPInput, error) {
+	in := session.HTTPInput{
 		Method:         r.Method,
 		URL:            r.RequestURI,
 		DocumentRoot:   docRoot,
@@ -120,7 +121,7 @@ func HTTPInputFromRequest(r *http.Request, docRoot string) (HTTPInput, error) {
 		in.URL = r.URL.RequestURI() // absolute-form or HTTP/2
 	}
 	if r.Host != "" {
-		in.Headers = append(in.Headers, Header{Name: "Host", Value: r.Host})
+		in.Headers = append(in.Headers, session.Header{Name: "Host", Value: r.Host})
 	}
 	names := make([]string, 0, len(r.Header))
 	for name := range r.Header {
@@ -132,16 +133,16 @@ func HTTPInputFromRequest(r *http.Request, docRoot string) (HTTPInput, error) {
 			continue
 		}
 		for _, v := range r.Header[name] {
-			in.Headers = append(in.Headers, Header{Name: name, Value: v})
+			in.Headers = append(in.Headers, session.Header{Name: name, Value: v})
 		}
 	}
 	if r.Body != nil && r.Body != http.NoBody {
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxProxyBody+1))
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 		if err != nil {
 			return in, fmt.Errorf("session: proxy: reading the request body: %w", err)
 		}
-		if len(body) > MaxProxyBody {
-			return in, fmt.Errorf("session: proxy: request body over %d bytes: %w", MaxProxyBody, errBodyTooLarge)
+		if len(body) > MaxBody {
+			return in, fmt.Errorf("session: proxy: request body over %d bytes: %w", MaxBody, errBodyTooLarge)
 		}
 		if len(body) > 0 {
 			in.Body = body
@@ -166,14 +167,14 @@ var errBodyTooLarge = errors.New("request body too large")
 // built gets 400, 404 or 413 (see buildStatus); a
 // request the application did not answer gets 502 Bad Gateway with the
 // error. Otherwise the CGI response's status, headers and body are written.
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	x := NewExchange(Input{Mode: ModeHTTP, Target: p.target})
-	r = r.WithContext(ContextWithExchange(r.Context(), x))
+func (p *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	x := session.NewExchange(session.Input{Mode: session.ModeHTTP, Target: p.target})
+	r = r.WithContext(session.ContextWithExchange(r.Context(), x))
 
 	req, buildErr := p.build(r)
 	if buildErr != nil {
-		x.Begin(p.target, &Request{}, time.Now())
-		x.Complete(Outcome{Err: buildErr})
+		x.Begin(p.target, &session.Request{}, time.Now())
+		x.Complete(session.Outcome{Err: buildErr})
 		p.deliver(x)
 		http.Error(w, "fcgiscope: "+buildErr.Error(), buildStatus(buildErr))
 		return
@@ -193,7 +194,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	for _, f := range resp.Headers {
-		if !validFieldName(f.Name) || !validFieldValue(f.Value) || hopByHop(f.Name) {
+		if !session.ValidFieldName(f.Name) || !session.ValidFieldValue(f.Value) || hopByHop(f.Name) {
 			continue
 		}
 		if strings.EqualFold(f.Name, "Content-Length") && f.Value != strconv.Itoa(len(resp.Body)) {
@@ -213,7 +214,7 @@ func buildStatus(err error) int {
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrNoIndex), errors.Is(err, ErrPathEscapes):
+	case errors.Is(err, session.ErrNoIndex), errors.Is(err, session.ErrPathEscapes):
 		return http.StatusNotFound
 	}
 	return http.StatusBadRequest
@@ -230,7 +231,7 @@ func hopByHop(name string) bool {
 }
 
 // deliver records x into Dir and publishes it.
-func (p *Proxy) deliver(x *Exchange) {
+func (p *Server) deliver(x *session.Exchange) {
 	p.mu.Lock()
 	p.seq++
 	seq := p.seq
@@ -253,14 +254,14 @@ func (p *Proxy) deliver(x *Exchange) {
 
 // record writes x as an Exchange file into Dir, then deletes the oldest
 // recorded files above KeepFiles and KeepBytes.
-func (p *Proxy) record(x *Exchange, seq uint64) error {
+func (p *Server) record(x *session.Exchange, seq uint64) error {
 	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), seq)
 	path := filepath.Join(p.Dir, name)
-	b, err := EncodeExchangeFile(x, p.RecordSecrets)
+	b, err := session.EncodeExchangeFile(x, p.RecordSecrets)
 	if err != nil {
 		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
 	}
-	if err := WriteFileNoSync(path, b); err != nil {
+	if err := session.WriteFileNoSync(path, b); err != nil {
 		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
 	}
 	if p.KeepFiles <= 0 && p.KeepBytes <= 0 {
@@ -292,8 +293,8 @@ func (p *Proxy) record(x *Exchange, seq uint64) error {
 // channel is buffered; when a subscriber falls behind by more than its
 // buffer, exchanges are not delivered to it and Dropped counts them, so that
 // a slow reader never holds up HTTP clients.
-func (p *Proxy) Subscribe() (<-chan *Exchange, func()) {
-	ch := make(chan *Exchange, proxySubBuffer)
+func (p *Server) Subscribe() (<-chan *session.Exchange, func()) {
+	ch := make(chan *session.Exchange, subBuffer)
 	p.mu.Lock()
 	p.subs[ch] = struct{}{}
 	p.mu.Unlock()
@@ -309,17 +310,17 @@ func (p *Proxy) Subscribe() (<-chan *Exchange, func()) {
 }
 
 // Dropped returns the number of exchanges not delivered to slow subscribers.
-func (p *Proxy) Dropped() uint64 {
+func (p *Server) Dropped() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.dropped
 }
 
-// ProxyListenAddr completes a listen address: empty means DefaultProxyAddr,
+// ListenAddr completes a listen address: empty means DefaultAddr,
 // and a missing host (":8080") means 127.0.0.1, never all interfaces.
-func ProxyListenAddr(addr string) string {
+func ListenAddr(addr string) string {
 	if addr == "" {
-		return DefaultProxyAddr
+		return DefaultAddr
 	}
 	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
 		return net.JoinHostPort("127.0.0.1", port)
@@ -327,13 +328,13 @@ func ProxyListenAddr(addr string) string {
 	return addr
 }
 
-// ListenAndServe serves the proxy on addr (see ProxyListenAddr) until ctx
+// ListenAndServe serves the proxy on addr (see ListenAddr) until ctx
 // is done, then shuts down gracefully (waiting up to 5 seconds for
 // requests in flight). ready, when not nil, is called with the listening
 // address once connections are accepted.
-func (p *Proxy) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+func (p *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
 	var lc net.ListenConfig
-	l, err := lc.Listen(ctx, "tcp", ProxyListenAddr(addr))
+	l, err := lc.Listen(ctx, "tcp", ListenAddr(addr))
 	if err != nil {
 		return fmt.Errorf("session: proxy: %w", err)
 	}
