@@ -11,6 +11,11 @@ import (
 	"strings"
 )
 
+// AppDirName is the folder of fcgiscope's files under the user's
+// configuration directory (os.UserConfigDir()/fcgiscope): the history and
+// the presets.
+const AppDirName = "fcgiscope"
+
 // tempPrefix and tempSuffix frame the names of the temporary files that
 // WriteFileAtomic creates next to their target. Listings skip such names: a
 // stray one left by a crash is ignored, never taken for a preset or an

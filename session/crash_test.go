@@ -2,7 +2,7 @@
 // killed with SIGKILL at random moments; whatever it had finished must be on
 // disk, whole, and nothing may be broken or lost.
 
-package session
+package session_test
 
 import (
 	"bufio"
@@ -21,6 +21,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"fcgiscope/session"
+	"fcgiscope/session/history"
 
 	"go.uber.org/goleak"
 
@@ -56,11 +59,11 @@ func TestCrashChild(t *testing.T) {
 		fmt.Printf("error %v\n", err)
 		os.Exit(3)
 	}
-	store, err := OpenPresetStore(filepath.Join(dir, "presets"))
+	store, err := session.OpenPresetStore(filepath.Join(dir, "presets"))
 	if err != nil {
 		fail(err)
 	}
-	hist, err := OpenHistory(filepath.Join(dir, "history"), HistoryLimits{MaxEntries: -1, MaxBytes: -1})
+	hist, err := history.Open(filepath.Join(dir, "history"), history.Limits{MaxEntries: -1, MaxBytes: -1})
 	if err != nil {
 		fail(err)
 	}
@@ -76,21 +79,21 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		fail(err)
 	}
-	eng := NewEngine(NewPool(PoolOptions{}), EngineOptions{})
+	eng := session.NewEngine(session.NewPool(session.PoolOptions{}), session.EngineOptions{})
 	fmt.Println("ready")
 	body := bytes.Repeat([]byte("preset body line\n"), 2000) // a write that takes a while
 	for i := 0; ; i++ {
 		name := crashPresetNames[i%len(crashPresetNames)]
 		seqs[name]++
-		p := Preset{Mode: ModeRaw, Target: b.Addr(), Params: []RawParam{{Name: "SEQ", Value: strconv.Itoa(seqs[name]), Enabled: true}},
+		p := session.Preset{Mode: session.ModeRaw, Target: b.Addr(), Params: []session.RawParam{{Name: "SEQ", Value: strconv.Itoa(seqs[name]), Enabled: true}},
 			Body: body[:len(body)-i%1000]}
 		if err := store.Save(p, name); err != nil {
 			fail(err)
 		}
 		fmt.Printf("preset %s %d\n", name, seqs[name])
 
-		req := &Request{Params: Params{{Name: "SCRIPT_NAME", Value: "/echo"}, {Name: "ITER", Value: strconv.Itoa(i)}}}
-		x := NewExchange(Input{Mode: ModeRaw, Target: b.Addr()})
+		req := &session.Request{Params: session.Params{{Name: "SCRIPT_NAME", Value: "/echo"}, {Name: "ITER", Value: strconv.Itoa(i)}}}
+		x := session.NewExchange(session.Input{Mode: session.ModeRaw, Target: b.Addr()})
 		if err := eng.Send(context.Background(), b.Addr(), req, x); err != nil {
 			fail(err)
 		}
@@ -124,15 +127,15 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	good, err := EncodePreset(Preset{Mode: ModeRaw, Target: "127.0.0.1:9000", Body: []byte("a body long enough to cut")})
+	good, err := session.EncodePreset(session.Preset{Mode: session.ModeRaw, Target: "127.0.0.1:9000", Body: []byte("a body long enough to cut")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	planted := map[string][]byte{
-		filepath.Join(presetDir, corruptPresetName+PresetExt):   []byte("format = 1\nmode = [not toml\n"),
-		filepath.Join(presetDir, truncPresetName+PresetExt):     good[:len(good)-12],
-		filepath.Join(histDir, corruptHistoryID+historyFileExt): []byte("{\"kind\":\"fcgiscope-exchange\",\"format\":1,\"exch"),
-		filepath.Join(histDir, truncatedHistoryID+historyFileExt): []byte(`{"kind":"fcgiscope-exchange","format":1,` +
+		filepath.Join(presetDir, corruptPresetName+session.PresetExt): []byte("format = 1\nmode = [not toml\n"),
+		filepath.Join(presetDir, truncPresetName+session.PresetExt):   good[:len(good)-12],
+		filepath.Join(histDir, corruptHistoryID+".json"):              []byte("{\"kind\":\"fcgiscope-exchange\",\"format\":1,\"exch"),
+		filepath.Join(histDir, truncatedHistoryID+".json"): []byte(`{"kind":"fcgiscope-exchange","format":1,` +
 			`"exchange":{"records":[{"dir":"sent","frame_off":0,"frame_len":99}]}}`),
 	}
 	for path, b := range planted {
@@ -176,7 +179,7 @@ func TestCrashSafety(t *testing.T) {
 }
 
 // presetSeq returns the sequence number a child's preset holds, -1 if none.
-func presetSeq(p Preset) int {
+func presetSeq(p session.Preset) int {
 	if len(p.Params) != 1 || p.Params[0].Name != "SEQ" {
 		return -1
 	}
@@ -247,7 +250,7 @@ func runAndKill(t *testing.T, dir string, d time.Duration) []string {
 // fcgiscope would and checks them (see TestCrashSafety).
 func checkAfterCrash(t *testing.T, kill int, presetDir, histDir string, lastSeq map[string]int, added []string, planted map[string][]byte) {
 	t.Helper()
-	store, err := OpenPresetStore(presetDir)
+	store, err := session.OpenPresetStore(presetDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,13 +258,13 @@ func checkAfterCrash(t *testing.T, kill int, presetDir, histDir string, lastSeq 
 	var reported []string
 	for _, e := range errs {
 		switch {
-		case strings.Contains(e.Error(), corruptPresetName+PresetExt), strings.Contains(e.Error(), truncPresetName+PresetExt):
+		case strings.Contains(e.Error(), corruptPresetName+session.PresetExt), strings.Contains(e.Error(), truncPresetName+session.PresetExt):
 			reported = append(reported, e.Error())
 		default:
 			t.Fatalf("kill %d: a preset is broken: %v", kill, e)
 		}
 	}
-	if len(reported) != 2 || !errors.Is(errs[0], ErrPresetCorrupt) || !errors.Is(errs[1], ErrPresetCorrupt) {
+	if len(reported) != 2 || !errors.Is(errs[0], session.ErrPresetCorrupt) || !errors.Is(errs[1], session.ErrPresetCorrupt) {
 		t.Fatalf("kill %d: the two planted presets are not both reported as corrupt: %v", kill, errs)
 	}
 	listed := map[string]bool{}
@@ -284,11 +287,11 @@ func checkAfterCrash(t *testing.T, kill int, presetDir, histDir string, lastSeq 
 			t.Fatalf("kill %d: preset %s was saved, and is gone", kill, name)
 		}
 	}
-	if err := store.Save(Preset{}, corruptPresetName); err == nil {
+	if err := store.Save(session.Preset{}, corruptPresetName); err == nil {
 		t.Fatalf("kill %d: Save overwrote a corrupt preset", kill)
 	}
 
-	h, err := OpenHistory(histDir, HistoryLimits{MaxEntries: -1, MaxBytes: -1})
+	h, err := history.Open(histDir, history.Limits{MaxEntries: -1, MaxBytes: -1})
 	if err != nil {
 		t.Fatalf("kill %d: %v", kill, err)
 	}

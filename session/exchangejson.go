@@ -232,8 +232,9 @@ func EncodeExchangeFile(x *Exchange, secrets bool) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// decodeExchangeFile parses the bytes of an Exchange file.
-func decodeExchangeFile(b []byte) (*Exchange, error) {
+// DecodeExchangeFile parses the bytes of an Exchange file (see
+// LoadExchangeFile).
+func DecodeExchangeFile(b []byte) (*Exchange, error) {
 	var f exchangeFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("not an exchange file: %w", err)
@@ -279,7 +280,7 @@ func LoadExchangeFile(path string) (*Exchange, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session: exchange file: %w", err)
 	}
-	x, err := decodeExchangeFile(b)
+	x, err := DecodeExchangeFile(b)
 	if err != nil {
 		return nil, fmt.Errorf("session: exchange file %s: %w", path, err)
 	}

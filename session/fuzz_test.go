@@ -5,7 +5,6 @@ package session
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,8 +13,6 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
-
-	"fcgiscope/fcgi/demo"
 )
 
 // FuzzParseCGIResponse parses arbitrary stdout. It must never panic; the
@@ -209,113 +206,6 @@ func normPreset(p Preset) Preset {
 	return p
 }
 
-// FuzzLoadExchange decodes arbitrary bytes as an Exchange file. The result
-// is an error, or an Exchange whose every accessor and export works without
-// panicking, that marshals to JSON which unmarshals and marshals again to
-// the same bytes, and that survives a save with redaction.
-func FuzzLoadExchange(f *testing.F) {
-	for _, b := range exchangeFileSeeds(f) {
-		f.Add(b)
-	}
-	for _, s := range []string{
-		`{"kind":"fcgiscope-exchange","format":1,"exchange":{}}`,
-		`{"kind":"fcgiscope-exchange","format":1,"exchange":{"records":[{"dir":"sent","frame_off":0,"frame_len":9}]}}`,
-		`{"kind":"fcgiscope-exchange","format":1,"exchange":{"response":{"header_len":5}}}`,
-		`{"kind":"fcgiscope-exchange","format":2,"exchange":{}}`,
-		`{"kind":"other","format":1}`, `null`, `[]`, `{"exchange":null}`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		checkExchangeFile(t, in)
-	})
-}
-
-func checkExchangeFile(t *testing.T, in []byte) {
-	t.Helper()
-	x, err := decodeExchangeFile(in)
-	if err != nil {
-		return
-	}
-	// Every accessor, as the inspector and the history call them.
-	recs := x.Records()
-	for i := range min(len(recs), 64) {
-		_, _ = x.Decode(i)
-		_ = x.RecordRaw(i)
-		_, _ = x.Record(i)
-	}
-	_, _ = x.Decode(-1)
-	_, _ = x.Decode(len(recs))
-	_, _, _, _ = x.Stdout(), x.Stderr(), x.Stdin(), x.Data()
-	_, _, _, _ = x.End(), x.Ends(), x.Response(), x.Warnings()
-	_, _ = x.CLIJSON()
-	_ = newHistoryItem("id", x, 0)
-	w := WireRequestOf(x)
-	_, _ = ExportCGIFCGI(w, ExportOptions{})
-	_, _ = ExportSendCommand(w, ExportOptions{})
-	_, _ = ExportHAR(x, ExportOptions{})
-	_ = Compare(x, x)
-
-	m1, err := x.MarshalJSON()
-	if err != nil {
-		t.Fatalf("a loaded exchange does not marshal: %v", err)
-	}
-	y := &Exchange{}
-	if err := y.UnmarshalJSON(m1); err != nil {
-		t.Fatalf("marshalled exchange does not unmarshal: %v\n%s", err, m1)
-	}
-	m2, err := y.MarshalJSON()
-	if err != nil || !bytes.Equal(m1, m2) {
-		t.Fatalf("marshalling is not stable (%v):\n%s\n---\n%s", err, m1, m2)
-	}
-	for _, secrets := range []bool{true, false} {
-		file, err := EncodeExchangeFile(x, secrets)
-		if err != nil {
-			t.Fatalf("saving a loaded exchange (secrets %v): %v", secrets, err)
-		}
-		z, err := decodeExchangeFile(file)
-		if err != nil {
-			t.Fatalf("a saved exchange (secrets %v) does not load: %v", secrets, err)
-		}
-		if z.Len() != x.Len() || !bytes.Equal(z.Stdout(), x.Stdout()) || !bytes.Equal(z.Stdin(), x.Stdin()) {
-			t.Fatalf("saving (secrets %v) changed records or bodies", secrets)
-		}
-	}
-}
-
-// exchangeFileSeeds records real exchanges with the demo backend and
-// returns them as Exchange files.
-func exchangeFileSeeds(tb testing.TB) [][]byte {
-	tb.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer b.Close()
-	pool := NewPool(PoolOptions{})
-	defer pool.Close()
-	eng := NewEngine(pool, EngineOptions{})
-	var out [][]byte
-	for _, req := range []*Request{
-		{Params: Params{{Name: "SCRIPT_NAME", Value: "/echo"}, {Name: "HTTP_COOKIE", Value: "sid=secret"},
-			{Name: "CONTENT_LENGTH", Value: "5"}}, Body: strings.NewReader("hello"), BodyLen: 5},
-		{Params: Params{{Name: "SCRIPT_NAME", Value: "/stderr"}}},
-		{Params: Params{{Name: "SCRIPT_NAME", Value: "/redirect"}}},
-		{Params: Params{{Name: "SCRIPT_NAME", Value: "/status"}, {Name: "QUERY_STRING", Value: "code=503"}}},
-	} {
-		x := NewExchange(Input{Mode: ModeRaw, Target: b.Addr()})
-		_ = eng.Send(context.Background(), b.Addr(), req, x)
-		for _, secrets := range []bool{true, false} {
-			file, err := EncodeExchangeFile(x, secrets)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			out = append(out, file)
-		}
-	}
-	return out
-}
-
 // TestFuzzSeedsHold runs the fuzz checks on hand-made inputs that hit the
 // corners each parser must handle, so that a plain go test proves them
 // too (the committed corpora under testdata/fuzz run with the targets).
@@ -327,8 +217,5 @@ func TestFuzzSeedsHold(t *testing.T) {
 	}
 	for _, in := range []string{"format = 1\n", "format = 1\n[http]\nmethod = \"GET\"\n"} {
 		checkPresetRoundTrip(t, []byte(in))
-	}
-	for _, in := range exchangeFileSeeds(t) {
-		checkExchangeFile(t, in)
 	}
 }

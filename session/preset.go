@@ -675,7 +675,7 @@ func DefaultPresetDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("session: presets folder: %w", err)
 	}
-	return filepath.Join(d, AppDirName, PresetsDirName), nil
+	return filepath.Join(d, AppDirName, "presets"), nil
 }
 
 // PresetEntry is one preset of a PresetStore.

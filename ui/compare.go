@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
+	"fcgiscope/session/history"
 )
 
 // Compare sections, in tab order.
@@ -29,7 +30,7 @@ const (
 // compareWindow is an open comparison.
 type compareWindow struct {
 	win   fyne.Window
-	diff  session.Diff
+	diff  history.Diff
 	tabs  *container.AppTabs
 	views map[string]*diffView
 	only  *widget.Check
@@ -37,13 +38,13 @@ type compareWindow struct {
 
 // showCompare opens a window comparing a (left) with b (right).
 func showCompare(a fyne.App, xa, xb *session.Exchange) *compareWindow {
-	d := session.Compare(xa, xb)
+	d := history.Compare(xa, xb)
 	cw := &compareWindow{diff: d, views: map[string]*diffView{}}
 	cw.win = a.NewWindow("Compare — " + exchangeTitle(xa) + " ↔ " + exchangeTitle(xb))
 
 	sections := []struct {
 		name string
-		rows []session.DiffRow
+		rows []history.DiffRow
 		note string
 	}{
 		{CompareParams, d.Params, "The params sent, in wire order"},
@@ -134,10 +135,10 @@ func boldLabel(text string) *widget.Label {
 }
 
 // countDiffs counts the rows that differ.
-func countDiffs(rows []session.DiffRow) int {
+func countDiffs(rows []history.DiffRow) int {
 	n := 0
 	for _, r := range rows {
-		if r.Kind != session.DiffSame {
+		if r.Kind != history.DiffSame {
 			n++
 		}
 	}
@@ -145,7 +146,7 @@ func countDiffs(rows []session.DiffRow) int {
 }
 
 // diffCountText says how many rows differ, "same" when none do.
-func diffCountText(rows []session.DiffRow) string {
+func diffCountText(rows []history.DiffRow) string {
 	if n := countDiffs(rows); n > 0 {
 		return strconv.Itoa(n)
 	}
@@ -161,7 +162,7 @@ func diffTint(c fyne.ThemeColorName) color.Color {
 
 // diffView is one section: a list of side-by-side rows.
 type diffView struct {
-	all, rows []session.DiffRow
+	all, rows []history.DiffRow
 	list      *widget.List
 	empty     *widget.Label
 	content   fyne.CanvasObject
@@ -203,7 +204,7 @@ func (c *diffCell) set(line int, text, mark string, tint fyne.ThemeColorName) {
 	c.bg.Refresh()
 }
 
-func newDiffView(rows []session.DiffRow, note string) *diffView {
+func newDiffView(rows []history.DiffRow, note string) *diffView {
 	v := &diffView{all: rows, rows: rows}
 	cells := map[*fyne.Container][2]*diffCell{}
 	v.list = widget.NewList(func() int { return len(v.rows) },
@@ -220,16 +221,16 @@ func newDiffView(rows []session.DiffRow, note string) *diffView {
 			c := cells[o.(*fyne.Container)]
 			d := v.rows[i]
 			switch d.Kind {
-			case session.DiffSame:
+			case history.DiffSame:
 				c[0].set(d.LeftLine, d.Left, " ", "")
 				c[1].set(d.RightLine, d.Right, " ", "")
-			case session.DiffChanged:
+			case history.DiffChanged:
 				c[0].set(d.LeftLine, d.Left, "~", theme.ColorNameWarning)
 				c[1].set(d.RightLine, d.Right, "~", theme.ColorNameWarning)
-			case session.DiffRemoved:
+			case history.DiffRemoved:
 				c[0].set(d.LeftLine, d.Left, "−", theme.ColorNameError)
 				c[1].set(0, "", " ", "")
-			case session.DiffAdded:
+			case history.DiffAdded:
 				c[0].set(0, "", " ", "")
 				c[1].set(d.RightLine, d.Right, "+", theme.ColorNameSuccess)
 			}
@@ -250,7 +251,7 @@ func (v *diffView) setOnlyDiffs(on bool) {
 	if on {
 		v.rows = nil
 		for _, r := range v.all {
-			if r.Kind != session.DiffSame {
+			if r.Kind != history.DiffSame {
 				v.rows = append(v.rows, r)
 			}
 		}

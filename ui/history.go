@@ -18,12 +18,13 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/history"
 )
 
 // History limits in the preferences.
 const (
-	PrefHistoryMaxEntries = "history.max_entries" // 0: session.DefaultHistoryEntries
-	PrefHistoryMaxMB      = "history.max_mb"      // 0: session.DefaultHistoryBytes
+	PrefHistoryMaxEntries = "history.max_entries" // 0: history.DefaultEntries
+	PrefHistoryMaxMB      = "history.max_mb"      // 0: history.DefaultBytes
 )
 
 // maxHistoryEntry bounds the bytes an exchange may hold (the capture of
@@ -48,10 +49,10 @@ type HistoryPanel struct {
 	do    func(func())
 	link  historyLink
 
-	hist     *session.History
-	adding   sync.WaitGroup         // entries being written (Wait)
-	entries  []session.HistoryEntry // shown, newest first
-	checked  []string               // ids ticked for Compare, oldest tick first
+	hist     *history.Store
+	adding   sync.WaitGroup  // entries being written (Wait)
+	entries  []history.Entry // shown, newest first
+	checked  []string        // ids ticked for Compare, oldest tick first
 	selected string
 	shown    string // the entry shown in the result panes
 	listGen  int
@@ -118,10 +119,10 @@ func newHistoryPanel(a fyne.App, win fyne.Window, prefs fyne.Preferences, do fun
 func (h *HistoryPanel) Content() fyne.CanvasObject { return h.content }
 
 // History returns the history in use, nil before it is open.
-func (h *HistoryPanel) History() *session.History { return h.hist }
+func (h *HistoryPanel) History() *history.Store { return h.hist }
 
 // Entries returns the entries listed, newest first.
-func (h *HistoryPanel) Entries() []session.HistoryEntry { return h.entries }
+func (h *HistoryPanel) Entries() []history.Entry { return h.entries }
 
 // Filter returns the filter entry.
 func (h *HistoryPanel) Filter() *widget.Entry { return h.filter }
@@ -135,8 +136,8 @@ func (h *HistoryPanel) fail(err error) {
 }
 
 // limits returns the limits set in the preferences.
-func (h *HistoryPanel) limits() session.HistoryLimits {
-	l := session.HistoryLimits{MaxEntries: h.prefs.Int(PrefHistoryMaxEntries)}
+func (h *HistoryPanel) limits() history.Limits {
+	l := history.Limits{MaxEntries: h.prefs.Int(PrefHistoryMaxEntries)}
 	if mb := h.prefs.Int(PrefHistoryMaxMB); mb > 0 {
 		l.MaxBytes = int64(mb) << 20
 	}
@@ -148,7 +149,7 @@ func (h *HistoryPanel) Open(dir string) {
 	limits := h.limits()
 	h.setCount("opening…")
 	go func() {
-		hist, err := session.OpenHistory(dir, limits)
+		hist, err := history.Open(dir, limits)
 		h.do(func() {
 			if err != nil {
 				// Shown in place: a read-only home is no reason for a dialog.
@@ -240,7 +241,7 @@ func (h *HistoryPanel) Refresh() {
 	}()
 }
 
-func (h *HistoryPanel) setEntries(entries []session.HistoryEntry, total int, filter string) {
+func (h *HistoryPanel) setEntries(entries []history.Entry, total int, filter string) {
 	h.entries = entries
 	keep := h.checked[:0]
 	for _, id := range h.checked {
@@ -334,7 +335,7 @@ func (h *HistoryPanel) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 
 // historyRowText writes an entry as its row shows it: what (method and
 // URL) and the status, then when, target, role, duration and size.
-func historyRowText(e session.HistoryEntry, now time.Time) (title, status string, imp widget.Importance, meta string) {
+func historyRowText(e history.Entry, now time.Time) (title, status string, imp widget.Importance, meta string) {
 	t := e.Time.Local()
 	when := t.Format("15:04:05")
 	if y, m, d := now.Date(); t.Year() != y || t.Month() != m || t.Day() != d {
@@ -590,11 +591,11 @@ func (h *HistoryPanel) ShowSettings() {
 	}
 	n := l.MaxEntries
 	if n == 0 {
-		n = session.DefaultHistoryEntries
+		n = history.DefaultEntries
 	}
 	mb := l.MaxBytes >> 20
 	if l.MaxBytes == 0 {
-		mb = session.DefaultHistoryBytes >> 20
+		mb = history.DefaultBytes >> 20
 	}
 	s := &historySettings{entries: widget.NewEntry(), megas: widget.NewEntry()}
 	s.entries.SetText(strconv.Itoa(n))

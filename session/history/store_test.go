@@ -1,4 +1,4 @@
-package session
+package history
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"fcgiscope/session"
+
 	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
@@ -24,13 +26,13 @@ import (
 type histServer struct {
 	t    *testing.T
 	addr string
-	eng  *Engine
+	eng  *session.Engine
 }
 
 // histBackend starts the demo backend and returns a function that sends a
 // responder request for a demo path to it and returns the finished
 // Exchange.
-func histBackend(t *testing.T) func(path, query string, extra ...Param) *Exchange {
+func histBackend(t *testing.T) func(path, query string, extra ...session.Param) *session.Exchange {
 	return newHistServer(t).send
 }
 
@@ -45,36 +47,45 @@ func newHistServer(t *testing.T) *histServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	pool := NewPool(PoolOptions{})
+	pool := session.NewPool(session.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
-	return &histServer{t: t, addr: b.Addr(), eng: NewEngine(pool, EngineOptions{Timeout: 10 * time.Second})}
+	return &histServer{t: t, addr: b.Addr(), eng: session.NewEngine(pool, session.EngineOptions{Timeout: 10 * time.Second})}
 }
 
 // send sends a request for a demo path, the params recorded as the input.
-func (s *histServer) send(path, query string, extra ...Param) *Exchange {
+func (s *histServer) send(path, query string, extra ...session.Param) *session.Exchange {
 	s.t.Helper()
-	ps := Params{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: path},
+	ps := session.Params{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: path},
 		{Name: "QUERY_STRING", Value: query}, {Name: "REQUEST_URI", Value: path + "?" + query}}
 	ps = append(ps, extra...)
-	in := Input{Mode: ModeRaw, Role: fcgi.RoleResponder}
+	in := session.Input{Mode: session.ModeRaw, Role: fcgi.RoleResponder}
 	for _, p := range ps {
-		in.Params = append(in.Params, RawParam{Name: p.Name, Value: p.Value, Enabled: true})
+		in.Params = append(in.Params, session.RawParam{Name: p.Name, Value: p.Value, Enabled: true})
 	}
-	return s.do(&Request{Params: ps}, in)
+	return s.do(&session.Request{Params: ps}, in)
 }
 
 // do sends req, recording in as the input.
-func (s *histServer) do(req *Request, in Input) *Exchange {
+func (s *histServer) do(req *session.Request, in session.Input) *session.Exchange {
 	s.t.Helper()
 	in.Target = s.addr
-	x := NewExchange(in)
+	x := session.NewExchange(in)
 	if err := s.eng.Send(context.Background(), s.addr, req, x); err != nil {
 		s.t.Fatalf("send: %v", err)
 	}
 	return x
 }
 
-func exchangeJSONOf(t *testing.T, x *Exchange) string {
+// isolateConfig points the user's configuration folders at a temporary
+// home, so that the default history folder is the test's own.
+func isolateConfig(t *testing.T) (home string) {
+	home = t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	return home
+}
+
+func exchangeJSONOf(t *testing.T, x *session.Exchange) string {
 	t.Helper()
 	b, err := x.MarshalJSON()
 	if err != nil {
@@ -83,7 +94,7 @@ func exchangeJSONOf(t *testing.T, x *Exchange) string {
 	return string(b)
 }
 
-func historyIDs(es []HistoryEntry) []string {
+func historyIDs(es []Entry) []string {
 	var out []string
 	for _, e := range es {
 		out = append(out, e.ID)
@@ -94,7 +105,7 @@ func historyIDs(es []HistoryEntry) []string {
 func TestHistoryAddListLoadRestart(t *testing.T) {
 	home := isolateConfig(t)
 	send := histBackend(t)
-	h, err := OpenHistory("", HistoryLimits{})
+	h, err := Open("", Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +114,9 @@ func TestHistoryAddListLoadRestart(t *testing.T) {
 	}
 	x1 := send("/status", "code=404")
 	x2 := send("/stderr", "lines=2")
-	x3 := send("/echo", "a=1", Param{Name: "HTTP_X_MARKER", Value: "needle-in-params"})
+	x3 := send("/echo", "a=1", session.Param{Name: "HTTP_X_MARKER", Value: "needle-in-params"})
 	var ids []string
-	for _, x := range []*Exchange{x1, x2, x3} {
+	for _, x := range []*session.Exchange{x1, x2, x3} {
 		id, err := h.Add(x)
 		if err != nil {
 			t.Fatal(err)
@@ -136,7 +147,7 @@ func TestHistoryAddListLoadRestart(t *testing.T) {
 	}
 
 	// A new History on the same folder (the app restarted) sees the same.
-	h2, err := OpenHistory(h.Dir(), HistoryLimits{})
+	h2, err := Open(h.Dir(), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +161,7 @@ func TestHistoryAddListLoadRestart(t *testing.T) {
 	if err := os.Remove(filepath.Join(h.Dir(), "index.json")); err != nil {
 		t.Fatal(err)
 	}
-	h3, err := OpenHistory(h.Dir(), HistoryLimits{})
+	h3, err := Open(h.Dir(), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +182,7 @@ func TestHistoryAddListLoadRestart(t *testing.T) {
 	if err := h3.Delete(ids[1]); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("second delete: %v", err)
 	}
-	if h4, _ := OpenHistory(h.Dir(), HistoryLimits{}); h4.Len() != 2 {
+	if h4, _ := Open(h.Dir(), Limits{}); h4.Len() != 2 {
 		t.Errorf("after delete, a reopened history has %d entries", h4.Len())
 	}
 	if err := h3.Clear(); err != nil {
@@ -180,7 +191,7 @@ func TestHistoryAddListLoadRestart(t *testing.T) {
 	if h3.Len() != 0 {
 		t.Error("Clear left entries")
 	}
-	if h5, _ := OpenHistory(h.Dir(), HistoryLimits{}); h5.Len() != 0 {
+	if h5, _ := Open(h.Dir(), Limits{}); h5.Len() != 0 {
 		t.Errorf("after Clear, a reopened history has %d entries", h5.Len())
 	}
 	for _, bad := range []string{"../x", "", "a/b", ".index"} {
@@ -193,11 +204,11 @@ func TestHistoryAddListLoadRestart(t *testing.T) {
 func TestHistoryFilter(t *testing.T) {
 	isolateConfig(t)
 	send := histBackend(t)
-	h, err := OpenHistory(t.TempDir(), HistoryLimits{})
+	h, err := Open(t.TempDir(), Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	add := func(x *Exchange) string {
+	add := func(x *session.Exchange) string {
 		id, err := h.Add(x)
 		if err != nil {
 			t.Fatal(err)
@@ -206,7 +217,7 @@ func TestHistoryFilter(t *testing.T) {
 	}
 	notFound := add(send("/status", "code=404"))
 	teapot := add(send("/status", "code=418"))
-	marked := add(send("/echo", "", Param{Name: "HTTP_X_MARKER", Value: "Needle-In-Params"}))
+	marked := add(send("/echo", "", session.Param{Name: "HTTP_X_MARKER", Value: "Needle-In-Params"}))
 	stderr := add(send("/stderr", "lines=3"))
 	// Over 16 KiB of stderr: the index keeps only its start, the end is
 	// searched in the file.
@@ -245,7 +256,7 @@ func TestHistoryLimits(t *testing.T) {
 	isolateConfig(t)
 	send := histBackend(t)
 	dir := t.TempDir()
-	h, err := OpenHistory(dir, HistoryLimits{MaxEntries: 3})
+	h, err := Open(dir, Limits{MaxEntries: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,14 +279,14 @@ func TestHistoryLimits(t *testing.T) {
 
 	// By size: room for about two entries.
 	size := h.List("")[0].Size
-	if err := h.SetLimits(HistoryLimits{MaxEntries: -1, MaxBytes: 2*size + size/2}); err != nil {
+	if err := h.SetLimits(Limits{MaxEntries: -1, MaxBytes: 2*size + size/2}); err != nil {
 		t.Fatal(err)
 	}
 	if got := historyIDs(h.List("")); !slices.Equal(got, []string{ids[4], ids[3]}) {
 		t.Errorf("by size: %v", got)
 	}
 	// A reopened history applies its own limits.
-	h2, err := OpenHistory(dir, HistoryLimits{MaxEntries: 1})
+	h2, err := Open(dir, Limits{MaxEntries: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +294,7 @@ func TestHistoryLimits(t *testing.T) {
 		t.Errorf("reopened with 1: %v", got)
 	}
 	// The newest entry is kept even alone above the size limit.
-	if err := h2.SetLimits(HistoryLimits{MaxBytes: 1}); err != nil {
+	if err := h2.SetLimits(Limits{MaxBytes: 1}); err != nil {
 		t.Fatal(err)
 	}
 	id, err := h2.Add(send("/large", "bytes=100000"))
@@ -305,7 +316,7 @@ func TestHistoryCrashAndCorruption(t *testing.T) {
 	isolateConfig(t)
 	send := histBackend(t)
 	dir := t.TempDir()
-	h, err := OpenHistory(dir, HistoryLimits{})
+	h, err := Open(dir, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,11 +332,11 @@ func TestHistoryCrashAndCorruption(t *testing.T) {
 
 	// An entry written just before a crash, the index not yet updated.
 	late := send("/status", "code=203")
-	lateData, err := EncodeExchangeFile(late, true)
+	lateData, err := session.EncodeExchangeFile(late, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lateID := historyID(late.Start())
+	lateID := newID(late.Start())
 	if err := os.WriteFile(filepath.Join(dir, lateID+".json"), lateData, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +364,7 @@ func TestHistoryCrashAndCorruption(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h2, err := OpenHistory(dir, HistoryLimits{})
+	h2, err := Open(dir, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +403,8 @@ func TestHistoryCrashAndCorruption(t *testing.T) {
 func TestCompare(t *testing.T) {
 	isolateConfig(t)
 	send := histBackend(t)
-	a := send("/echo", "x=1", Param{Name: "HTTP_X_A", Value: "1"}, Param{Name: "HTTP_X_SAME", Value: "s"})
-	b := send("/echo", "x=2", Param{Name: "HTTP_X_SAME", Value: "s"}, Param{Name: "HTTP_X_B", Value: "2"})
+	a := send("/echo", "x=1", session.Param{Name: "HTTP_X_A", Value: "1"}, session.Param{Name: "HTTP_X_SAME", Value: "s"})
+	b := send("/echo", "x=2", session.Param{Name: "HTTP_X_SAME", Value: "s"}, session.Param{Name: "HTTP_X_B", Value: "2"})
 	d := Compare(a, b)
 	if d.Equal() {
 		t.Fatal("different exchanges compare equal")
@@ -444,7 +455,7 @@ func TestCompare(t *testing.T) {
 		t.Errorf("body diff: %q", changed)
 	}
 	// An exchange equals itself, and a copy from its JSON.
-	var c Exchange
+	var c session.Exchange
 	if err := json.Unmarshal([]byte(exchangeJSONOf(t, a)), &c); err != nil {
 		t.Fatal(err)
 	}
