@@ -16,6 +16,7 @@ import (
 	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
 	"fcgiscope/session/history"
+	"fcgiscope/session/interop"
 )
 
 // FuzzLoadExchange decodes arbitrary bytes as an Exchange file. The result
@@ -59,10 +60,10 @@ func checkExchangeFile(t *testing.T, in []byte) {
 	_, _, _, _ = x.End(), x.Ends(), x.Response(), x.Warnings()
 	_, _ = x.CLIJSON()
 	_ = history.Summarize(x)
-	w := session.WireRequestOf(x)
-	_, _ = session.ExportCGIFCGI(w, session.ExportOptions{})
-	_, _ = session.ExportSendCommand(w, session.ExportOptions{})
-	_, _ = session.ExportHAR(x, session.ExportOptions{})
+	w := interop.WireRequestOf(x)
+	_, _ = interop.ExportCGIFCGI(w, session.ExportOptions{})
+	_, _ = interop.ExportSendCommand(w, session.ExportOptions{})
+	_, _ = interop.ExportHAR(x, session.ExportOptions{})
 	_ = history.Compare(x, x)
 
 	m1, err := x.MarshalJSON()

@@ -171,14 +171,14 @@ func (in HTTPInput) WithDefaults() HTTPInput {
 // BuildHTTP maps in to a FastCGI responder request through HTTPChain: the
 // params nginx 1.22 would send, and the body on STDIN.
 func BuildHTTP(in HTTPInput) (*Request, error) {
-	return runChain(context.Background(), HTTPChain(in))
+	return Build(context.Background(), HTTPChain(in))
 }
 
 // PreviewHTTP runs HTTPChain(in) and then extra, in order, to a terminal
 // handler that only keeps the request, and returns its params: what would be
 // sent, without sending it. It opens no file.
 func PreviewHTTP(ctx context.Context, in HTTPInput, extra ...Middleware) (Params, error) {
-	req, err := runChain(ctx, Chain(append([]Middleware{HTTPChain(in)}, extra...)...))
+	req, err := Build(ctx, Chain(append([]Middleware{HTTPChain(in)}, extra...)...))
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +192,10 @@ func HTTPChain(in HTTPInput) Middleware {
 	return Chain(CGIBasics(in), Remote(in), Headers(in), PHPRouter(in))
 }
 
-// runChain runs mw to a terminal handler that keeps the request.
-func runChain(ctx context.Context, mw Middleware) (*Request, error) {
+// Build runs mw on an empty request to a terminal handler that only keeps
+// it, and returns the request as it arrived there: what would be sent,
+// without sending it.
+func Build(ctx context.Context, mw Middleware) (*Request, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("session: http: %w", err)
 	}

@@ -398,7 +398,7 @@ func TestBuildHTTPOrderIndependent(t *testing.T) {
 		for _, i := range order {
 			chain = append(chain, mws[i])
 		}
-		req, err := runChain(context.Background(), Chain(chain...))
+		req, err := Build(context.Background(), Chain(chain...))
 		if err != nil {
 			t.Fatal(err)
 		}

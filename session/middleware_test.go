@@ -18,7 +18,7 @@ import (
 // run runs mws to a terminal that keeps the request.
 func run(t *testing.T, mws ...Middleware) *Request {
 	t.Helper()
-	req, err := runChain(context.Background(), Chain(mws...))
+	req, err := Build(context.Background(), Chain(mws...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestFileEndpoint(t *testing.T) {
 		t.Errorf("order:\n%s", dumpParams(req.Params))
 	}
 	for _, bad := range []string{"front.php", "/srv/a\nb.php"} {
-		if _, err := runChain(context.Background(), FileEndpoint(bad)); err == nil || !strings.HasPrefix(err.Error(), "session: file endpoint: ") {
+		if _, err := Build(context.Background(), FileEndpoint(bad)); err == nil || !strings.HasPrefix(err.Error(), "session: file endpoint: ") {
 			t.Errorf("FileEndpoint(%q): err = %v", bad, err)
 		}
 	}
@@ -111,10 +111,10 @@ func TestFilterFile(t *testing.T) {
 	if err != nil || string(data) != content {
 		t.Errorf("DATA %q, %v", data, err)
 	}
-	if _, err := runChain(context.Background(), FilterFile(filepath.Join(t.TempDir(), "none"))); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Build(context.Background(), FilterFile(filepath.Join(t.TempDir(), "none"))); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := runChain(context.Background(), FilterFile(t.TempDir())); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := Build(context.Background(), FilterFile(t.TempDir())); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("directory: %v", err)
 	}
 }

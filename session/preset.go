@@ -294,7 +294,7 @@ func encodePreset(p Preset, paths pathMapper) ([]byte, error) {
 	w.str("target", p.Target, false)
 	switch p.Role {
 	case fcgi.RoleResponder, fcgi.RoleAuthorizer, fcgi.RoleFilter:
-		w.str("role", roleName(p.Role), false)
+		w.str("role", RoleName(p.Role), false)
 	default:
 		w.int("role", int64(p.Role))
 	}
@@ -543,7 +543,7 @@ func decodePreset(data []byte, paths pathMapper) (Preset, error) {
 	switch r := m["role"].(type) {
 	case nil:
 	case string:
-		role, ok := parseRoleName(r)
+		role, ok := ParseRole(r)
 		if !ok {
 			d.fail("role: %q is not responder, authorizer, filter or a number", r)
 		}
@@ -612,20 +612,6 @@ func decodeHTTP(d *presetDecoder, m map[string]any, paths pathMapper) *HTTPInput
 	}
 	d.unknown("http: ", m, known...)
 	return h
-}
-
-// parseRoleName reads a role name or number.
-func parseRoleName(s string) (fcgi.Role, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "responder":
-		return fcgi.RoleResponder, true
-	case "authorizer":
-		return fcgi.RoleAuthorizer, true
-	case "filter":
-		return fcgi.RoleFilter, true
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 16)
-	return fcgi.Role(n), err == nil
 }
 
 // ReadPresetFile reads the preset file at path: relative paths are resolved

@@ -4,7 +4,10 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"fcgiscope/fcgi"
 )
@@ -108,4 +111,34 @@ func Chain(mws ...Middleware) Middleware {
 		}
 		return h
 	}
+}
+
+// RoleName returns the lower-case name of a role as the command line and
+// preset files write it ("responder", "authorizer", "filter"), or its
+// number.
+func RoleName(r fcgi.Role) string {
+	switch r {
+	case fcgi.RoleResponder:
+		return "responder"
+	case fcgi.RoleAuthorizer:
+		return "authorizer"
+	case fcgi.RoleFilter:
+		return "filter"
+	}
+	return fmt.Sprint(uint16(r))
+}
+
+// ParseRole reads a role as RoleName writes it, in any case, or a number
+// from 0 to 65535.
+func ParseRole(s string) (fcgi.Role, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "responder":
+		return fcgi.RoleResponder, true
+	case "authorizer":
+		return fcgi.RoleAuthorizer, true
+	case "filter":
+		return fcgi.RoleFilter, true
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 16)
+	return fcgi.Role(n), err == nil
 }

@@ -22,6 +22,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/interop"
 )
 
 // Export formats, as the export dialog names them.
@@ -138,7 +139,7 @@ func (o *Interop) ImportNginx() {
 			}
 			from = &h
 		}
-		res, err := session.ImportNginxParams(d.text.Text, from)
+		res, err := interop.ImportNginxParams(d.text.Text, from)
 		d.show(nginxSummary(res, err))
 		d.ok = err == nil && len(res.Params) > 0
 		if d.ok {
@@ -153,7 +154,7 @@ func (o *Interop) ImportNginx() {
 }
 
 // nginxSummary says what an nginx import found.
-func nginxSummary(res session.NginxImport, err error) (result, details string, imp widget.Importance) {
+func nginxSummary(res interop.NginxImport, err error) (result, details string, imp widget.Importance) {
 	if err != nil {
 		return cleanError(err), "", widget.DangerImportance
 	}
@@ -181,7 +182,7 @@ func nginxSummary(res session.NginxImport, err error) (result, details string, i
 
 // nginxImportInput is base in Raw mode with the imported params, and the
 // fastcgi_pass target when it is an address.
-func nginxImportInput(base session.Input, res session.NginxImport) session.Input {
+func nginxImportInput(base session.Input, res interop.NginxImport) session.Input {
 	in := base
 	in.Mode = session.ModeRaw
 	in.Params = append([]session.RawParam(nil), res.Params...)
@@ -201,10 +202,10 @@ func (o *Interop) ImportCGIFCGI() {
 	}
 	d := o.newImportDialog("Import cgi-fcgi command",
 		"env -i REQUEST_METHOD=GET SCRIPT_FILENAME=/var/www/html/index.php \\\n  cgi-fcgi -bind -connect 127.0.0.1:9000\n\nPaste the command: nothing is run.")
-	var res session.CommandImport
+	var res interop.CommandImport
 	update := func() {
 		var err error
-		res, err = session.ImportCGIFCGI(d.text.Text)
+		res, err = interop.ImportCGIFCGI(d.text.Text)
 		d.ok = err == nil
 		if err != nil {
 			d.show(cleanError(err), "", widget.DangerImportance)
@@ -243,7 +244,7 @@ func (o *Interop) ImportCGIFCGI() {
 }
 
 // cgiSummary says what a cgi-fcgi import found.
-func cgiSummary(res session.CommandImport) (result, details string, imp widget.Importance) {
+func cgiSummary(res interop.CommandImport) (result, details string, imp widget.Importance) {
 	result = fmt.Sprintf("target %s · %d params", orDash(res.Target), len(res.Params))
 	switch {
 	case res.BodyFile != "":
@@ -264,7 +265,7 @@ func cgiSummary(res session.CommandImport) (result, details string, imp widget.I
 
 // cgiImportInput is base in Raw mode with the command's target, params
 // and body.
-func cgiImportInput(base session.Input, res session.CommandImport, body []byte) session.Input {
+func cgiImportInput(base session.Input, res interop.CommandImport, body []byte) session.Input {
 	in := base
 	in.Mode = session.ModeRaw
 	in.Params = append([]session.RawParam(nil), res.Params...)
@@ -513,18 +514,18 @@ func (o *Interop) updateExport(d *exportDialog) {
 func exportExchange(format string, x *session.Exchange, opts session.ExportOptions) ([]byte, error) {
 	switch format {
 	case FormatCGIFCGI:
-		s, err := session.ExportCGIFCGI(session.WireRequestOf(x), opts)
+		s, err := interop.ExportCGIFCGI(interop.WireRequestOf(x), opts)
 		return []byte(s), err
 	case FormatSend:
-		s, err := session.ExportSendCommand(session.WireRequestOf(x), opts)
+		s, err := interop.ExportSendCommand(interop.WireRequestOf(x), opts)
 		return []byte(s), err
 	case FormatSendHTTP:
 		in := x.Input
 		in.Target = x.Target()
-		s, err := session.ExportSendHTTPCommand(in, opts)
+		s, err := interop.ExportSendHTTPCommand(in, opts)
 		return []byte(s), err
 	case FormatHAR:
-		return session.ExportHAR(x, opts)
+		return interop.ExportHAR(x, opts)
 	case FormatExchange:
 		return nil, nil // written by SaveExchangeFile
 	}
@@ -547,14 +548,14 @@ func exportComposed(ctx context.Context, format string, in session.Input, apply 
 			h.Body = in.Body
 		}
 		in.HTTP = &h
-		s, err := session.ExportSendHTTPCommand(in, opts)
+		s, err := interop.ExportSendHTTPCommand(in, opts)
 		return []byte(s), err
 	}
 	req, err := buildRequest(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	w := session.WireRequest{Target: in.Target, Role: req.Role, KeepConn: req.KeepConn, Params: req.Params, DataFile: in.DataFile}
+	w := interop.WireRequest{Target: in.Target, Role: req.Role, KeepConn: req.KeepConn, Params: req.Params, DataFile: in.DataFile}
 	for _, r := range []io.Reader{req.Body, req.Data} {
 		if c, ok := r.(io.Closer); ok {
 			defer c.Close()
@@ -572,10 +573,10 @@ func exportComposed(ctx context.Context, format string, in session.Input, apply 
 	}
 	switch format {
 	case FormatCGIFCGI:
-		s, err := session.ExportCGIFCGI(w, opts)
+		s, err := interop.ExportCGIFCGI(w, opts)
 		return []byte(s), err
 	case FormatSend:
-		s, err := session.ExportSendCommand(w, opts)
+		s, err := interop.ExportSendCommand(w, opts)
 		return []byte(s), err
 	}
 	return nil, fmt.Errorf("%s is not available for a request that was not sent", format)
@@ -774,9 +775,9 @@ func CopyText(x *session.Exchange, what string) (string, error) {
 	case CopyStderr:
 		b.Write(x.Stderr())
 	case CopyCGIFCGI:
-		return session.ExportCGIFCGI(session.WireRequestOf(x), session.ExportOptions{})
+		return interop.ExportCGIFCGI(interop.WireRequestOf(x), session.ExportOptions{})
 	case CopySend:
-		return session.ExportSendCommand(session.WireRequestOf(x), session.ExportOptions{})
+		return interop.ExportSendCommand(interop.WireRequestOf(x), session.ExportOptions{})
 	default:
 		return "", fmt.Errorf("unknown copy %q", what)
 	}

@@ -178,19 +178,11 @@ func countStdin(files ...string) int {
 
 // parseRole reads --role: a name or a number from 1 to 65535.
 func parseRole(s string) (fcgi.Role, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "responder":
-		return fcgi.RoleResponder, nil
-	case "authorizer":
-		return fcgi.RoleAuthorizer, nil
-	case "filter":
-		return fcgi.RoleFilter, nil
-	}
-	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 16)
-	if err != nil || n == 0 {
+	r, ok := session.ParseRole(s)
+	if !ok || r == 0 {
 		return 0, usagef("--role %q: want responder, authorizer, filter or a number from 1 to 65535", s)
 	}
-	return fcgi.Role(n), nil
+	return r, nil
 }
 
 // readInput reads a file named on the command line; "-" is Stdin.

@@ -1,4 +1,4 @@
-package session
+package interop
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fcgiscope/session"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
@@ -53,18 +55,18 @@ fastcgi_param PATH_INFO $fastcgi_path_info;
 `
 	root := phpSite(t)
 	for _, https := range []bool{false, true} {
-		in := HTTPInput{
+		in := session.HTTPInput{
 			Method: "POST", URL: "/index.php/extra/path?x=1&y=%20two", DocumentRoot: root, HTTPS: https,
-			Headers: []Header{
+			Headers: []session.Header{
 				{Name: "Host", Value: "Example.TEST:8080"},
 				{Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
 				{Name: "Authorization", Value: "Basic YWRhOnNlY3JldA=="}, // ada:secret
 				{Name: "Cookie", Value: "a=1"},
 			},
 			Body: []byte("hello=world"), ServerName: "example.test", RemoteAddr: "192.0.2.9", RemotePort: 51000,
-			ServerSoftware: NginxServerSoftware,
+			ServerSoftware: session.NginxServerSoftware,
 		}
-		want, err := PreviewHTTP(context.Background(), in)
+		want, err := session.PreviewHTTP(context.Background(), in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,26 +77,26 @@ fastcgi_param PATH_INFO $fastcgi_path_info;
 		if len(res.Unresolved) != 0 || len(res.Warnings) != 0 {
 			t.Errorf("https=%v: unresolved %v, warnings %v", https, res.Unresolved, res.Warnings)
 		}
-		var got Params
+		var got session.Params
 		for _, p := range res.Params {
 			if p.Enabled {
-				got = append(got, Param{Name: p.Name, Value: p.Value})
+				got = append(got, session.Param{Name: p.Name, Value: p.Value})
 			}
 		}
 		// nginx adds the request headers after the configured params
 		// (fastcgi_pass_request_headers); the import gives what the lines say.
-		var wantPlain Params
+		var wantPlain session.Params
 		for _, p := range want {
 			if strings.HasPrefix(p.Name, "HTTP_") && p.Name != "HTTP_HOST" {
 				continue
 			}
-			wantPlain = append(wantPlain, Param{Name: p.Name, Value: p.Value})
+			wantPlain = append(wantPlain, session.Param{Name: p.Name, Value: p.Value})
 		}
 		if !reflect.DeepEqual(got, wantPlain) {
 			t.Errorf("https=%v: imported params differ from HTTP mode's:\n got %v\nwant %v", https, got, wantPlain)
 		}
 		// HTTPS is if_not_empty: kept, disabled, when the request is plain HTTP.
-		i := slices.IndexFunc(res.Params, func(p RawParam) bool { return p.Name == "HTTPS" })
+		i := slices.IndexFunc(res.Params, func(p session.RawParam) bool { return p.Name == "HTTPS" })
 		if i < 0 || res.Params[i].Enabled != https {
 			t.Errorf("https=%v: HTTPS param %+v", https, res.Params[i])
 		}
@@ -111,7 +113,7 @@ fastcgi_param PATH_INFO $fastcgi_path_info;
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Params) != 23 || res.Params[0] != (RawParam{"QUERY_STRING", "$query_string", true}) {
+	if len(res.Params) != 23 || res.Params[0] != (session.RawParam{Name: "QUERY_STRING", Value: "$query_string", Enabled: true}) {
 		t.Errorf("params = %v", res.Params)
 	}
 	for _, v := range []string{"$query_string", "$fastcgi_script_name", "$host", "$nginx_version", "$document_root"} {
@@ -145,23 +147,23 @@ location ~ \.php$ {
         "line";
 }
 `
-	in := HTTPInput{Method: "PUT", URL: "/", Headers: []Header{{Name: "X-Forwarded-For", Value: "10.0.0.1"}, {Name: "x-forwarded-for", Value: "10.0.0.2"}}}
+	in := session.HTTPInput{Method: "PUT", URL: "/", Headers: []session.Header{{Name: "X-Forwarded-For", Value: "10.0.0.1"}, {Name: "x-forwarded-for", Value: "10.0.0.2"}}}
 	res, err := ImportNginxParams(conf, &in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []RawParam{
-		{"QUOTED", "a b;c # not a comment", true},
-		{"SINGLE", "it's", true},
-		{"ESCAPES", "tab\there\nnew \"dq\" back\\slash \\x", true},
-		{"UNQUOTED", `a\ b`, true}, // nginx keeps a backslash it does not know
-		{"BRACED", "PUTxPUT", true},
-		{"UNKNOWN", "$request_id-$1-$Unknown_Var", true},
-		{"LONE", "50$ and $", true},
-		{"HTTP_X", "10.0.0.1, 10.0.0.2", true},
-		{"EMPTY", "", false},
-		{"EMPTY2", "", true},
-		{"MULTI", "line", true},
+	want := []session.RawParam{
+		{Name: "QUOTED", Value: "a b;c # not a comment", Enabled: true},
+		{Name: "SINGLE", Value: "it's", Enabled: true},
+		{Name: "ESCAPES", Value: "tab\there\nnew \"dq\" back\\slash \\x", Enabled: true},
+		{Name: "UNQUOTED", Value: `a\ b`, Enabled: true}, // nginx keeps a backslash it does not know
+		{Name: "BRACED", Value: "PUTxPUT", Enabled: true},
+		{Name: "UNKNOWN", Value: "$request_id-$1-$Unknown_Var", Enabled: true},
+		{Name: "LONE", Value: "50$ and $", Enabled: true},
+		{Name: "HTTP_X", Value: "10.0.0.1, 10.0.0.2", Enabled: true},
+		{Name: "EMPTY", Value: "", Enabled: false},
+		{Name: "EMPTY2", Value: "", Enabled: true},
+		{Name: "MULTI", Value: "line", Enabled: true},
 	}
 	if !reflect.DeepEqual(res.Params, want) {
 		t.Errorf("params:\n got %+v\nwant %+v", res.Params, want)
@@ -193,8 +195,8 @@ location ~ \.php$ {
 
 // hostileParams are values a shell would misread if they were not quoted
 // right.
-func hostileParams() Params {
-	return Params{
+func hostileParams() session.Params {
+	return session.Params{
 		{Name: "REQUEST_METHOD", Value: "POST"},
 		{Name: "SCRIPT_FILENAME", Value: "/srv/www/index.php"},
 		{Name: "CONTENT_LENGTH", Value: "0"},
@@ -249,7 +251,7 @@ func TestCGIFCGIExportQuotesEverything(t *testing.T) {
 	body := []byte("body with 'quotes' and \"dq\" and $(touch pwned-body) `touch pwned-body2`\nsecond line\n")
 	params.Set("CONTENT_LENGTH", strconv.Itoa(len(body)), "")
 	r := WireRequest{Target: "127.0.0.1:9000", Params: params, Body: body}
-	cmd, err := ExportCGIFCGI(r, ExportOptions{Secrets: true})
+	cmd, err := ExportCGIFCGI(r, session.ExportOptions{Secrets: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,10 +265,10 @@ func TestCGIFCGIExportQuotesEverything(t *testing.T) {
 	// would get, exactly.
 	out := runShell(t, dir, strings.Replace(cmd, tail, "/usr/bin/env -0\n", 1))
 	env := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-	var got Params
+	var got session.Params
 	for _, kv := range env {
 		name, value, _ := strings.Cut(kv, "=")
-		got = append(got, Param{Name: name, Value: value})
+		got = append(got, session.Param{Name: name, Value: value})
 	}
 	if !reflect.DeepEqual(got, params) {
 		t.Errorf("environment differs:\n got %q\nwant %q", got, params)
@@ -278,7 +280,7 @@ func TestCGIFCGIExportQuotesEverything(t *testing.T) {
 	noPwned(t, dir)
 
 	// From a body file instead.
-	cmd, err = ExportCGIFCGI(r, ExportOptions{BodyFile: "my body's file.txt"})
+	cmd, err = ExportCGIFCGI(r, session.ExportOptions{BodyFile: "my body's file.txt"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,24 +294,24 @@ func TestCGIFCGIExportQuotesEverything(t *testing.T) {
 
 	for name, r := range map[string]WireRequest{
 		"role":           {Target: "127.0.0.1:9000", Role: fcgi.RoleFilter},
-		"nul in value":   {Target: "127.0.0.1:9000", Params: Params{{Name: "A", Value: "a\x00b"}}},
-		"= in name":      {Target: "127.0.0.1:9000", Params: Params{{Name: "A=B", Value: "1"}}},
-		"dash name":      {Target: "127.0.0.1:9000", Params: Params{{Name: "-i", Value: "1"}}},
+		"nul in value":   {Target: "127.0.0.1:9000", Params: session.Params{{Name: "A", Value: "a\x00b"}}},
+		"= in name":      {Target: "127.0.0.1:9000", Params: session.Params{{Name: "A=B", Value: "1"}}},
+		"dash name":      {Target: "127.0.0.1:9000", Params: session.Params{{Name: "-i", Value: "1"}}},
 		"ipv6":           {Target: "[::1]:9000"},
 		"colon in path":  {Target: "unix:/run/a:b.sock"},
-		"nul in body":    {Target: "127.0.0.1:9000", Params: Params{{Name: "CONTENT_LENGTH", Value: "3"}}, Body: []byte("a\x00b")},
+		"nul in body":    {Target: "127.0.0.1:9000", Params: session.Params{{Name: "CONTENT_LENGTH", Value: "3"}}, Body: []byte("a\x00b")},
 		"no length":      {Target: "127.0.0.1:9000", Body: []byte("body")},
 		"bad target":     {Target: "nowhere"},
-		"empty name":     {Target: "127.0.0.1:9000", Params: Params{{Name: "", Value: "1"}}},
+		"empty name":     {Target: "127.0.0.1:9000", Params: session.Params{{Name: "", Value: "1"}}},
 		"unix path okay": {},
 	} {
 		if name == "unix path okay" {
-			if c, err := ExportCGIFCGI(WireRequest{Target: "unix:///run/php.sock"}, ExportOptions{}); err != nil || !strings.Contains(c, "-connect '/run/php.sock'") {
+			if c, err := ExportCGIFCGI(WireRequest{Target: "unix:///run/php.sock"}, session.ExportOptions{}); err != nil || !strings.Contains(c, "-connect '/run/php.sock'") {
 				t.Errorf("unix socket: %v\n%s", err, c)
 			}
 			continue
 		}
-		if _, err := ExportCGIFCGI(r, ExportOptions{Secrets: true}); err == nil {
+		if _, err := ExportCGIFCGI(r, session.ExportOptions{Secrets: true}); err == nil {
 			t.Errorf("%s: exported", name)
 		}
 	}
@@ -327,7 +329,7 @@ func TestCGIFCGIExportAgainstPHPFPM(t *testing.T) {
 	params.Set("CONTENT_LENGTH", strconv.Itoa(len(body)), "")
 	params.Add("CONTENT_TYPE", "application/octet-stream", "")
 	params.Del("with space") // php-fpm would still take it; PHP mangles the name
-	cmd, err := ExportCGIFCGI(WireRequest{Target: srv.Addr, Params: params, Body: body}, ExportOptions{Secrets: true})
+	cmd, err := ExportCGIFCGI(WireRequest{Target: srv.Addr, Params: params, Body: body}, session.ExportOptions{Secrets: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +359,7 @@ func TestCGIFCGIImport(t *testing.T) {
 	params := hostileParams()
 	body := []byte("it's a body\nwith `ticks` and $(x)\n")
 	params.Set("CONTENT_LENGTH", strconv.Itoa(len(body)), "")
-	cmd, err := ExportCGIFCGI(WireRequest{Target: "10.1.2.3:9001", Params: params, Body: body}, ExportOptions{Secrets: true})
+	cmd, err := ExportCGIFCGI(WireRequest{Target: "10.1.2.3:9001", Params: params, Body: body}, session.ExportOptions{Secrets: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,12 +367,12 @@ func TestCGIFCGIImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got Params
+	var got session.Params
 	for _, p := range res.Params {
 		if !p.Enabled {
 			t.Errorf("%s imported disabled", p.Name)
 		}
-		got = append(got, Param{Name: p.Name, Value: p.Value})
+		got = append(got, session.Param{Name: p.Name, Value: p.Value})
 	}
 	if res.Target != "10.1.2.3:9001" || !reflect.DeepEqual(got, params) || !bytes.Equal(res.Body, body) || !res.ClearEnv {
 		t.Errorf("round trip:\ntarget %q\nparams %q\nbody %q\nclear %v", res.Target, got, res.Body, res.ClearEnv)
@@ -473,7 +475,7 @@ func TestSendExport(t *testing.T) {
 	body := []byte("raw 'stdin' $(touch pwned)\n")
 	r := WireRequest{Target: "unix:/run/php/php-fpm.sock", Role: fcgi.RoleFilter, KeepConn: true,
 		Params: params, Body: body, DataFile: "/tmp/data file's.txt"}
-	cmd, err := ExportSendCommand(r, ExportOptions{})
+	cmd, err := ExportSendCommand(r, session.ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +486,7 @@ func TestSendExport(t *testing.T) {
 	runShell(t, dir, strings.Replace(cmd, "fcgiscope send", "'"+prog+"' send", 1))
 	noPwned(t, dir)
 	want := []string{"send", "--addr", r.Target, "--role", "filter", "--keep-conn"}
-	for _, p := range Redact(params) {
+	for _, p := range session.Redact(params) {
 		want = append(want, "--param", p.Name+"="+p.Value)
 	}
 	want = append(want, "--stdin-file", "-", "--data-file", r.DataFile)
@@ -496,11 +498,11 @@ func TestSendExport(t *testing.T) {
 	}
 
 	// HTTP mode: the composed input as flags.
-	in := Input{Mode: ModeHTTP, Target: "127.0.0.1:9000", Params: []RawParam{{"APP_ENV", "it's dev", true}, {"OFF", "x", false}},
-		HTTP: &HTTPInput{URL: "/index.php?q='a b'&r=$(x)", Headers: []Header{{Name: "X-Quote", Value: `"dq" 'sq'`},
+	in := session.Input{Mode: session.ModeHTTP, Target: "127.0.0.1:9000", Params: []session.RawParam{{Name: "APP_ENV", Value: "it's dev", Enabled: true}, {Name: "OFF", Value: "x", Enabled: false}},
+		HTTP: &session.HTTPInput{URL: "/index.php?q='a b'&r=$(x)", Headers: []session.Header{{Name: "X-Quote", Value: `"dq" 'sq'`},
 			{Name: "Authorization", Value: "Basic c2VjcmV0"}}, Body: []byte("a=1&b='2'"),
 			DocumentRoot: "/srv/www", ServerName: "example.test", ServerPort: 8080, RemotePort: 40000, HTTPS: true}}
-	cmd, err = ExportSendHTTPCommand(in, ExportOptions{Secrets: true})
+	cmd, err = ExportSendHTTPCommand(in, session.ExportOptions{Secrets: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,15 +518,15 @@ func TestSendExport(t *testing.T) {
 	if got, _ := os.ReadFile(stdinOut); string(got) != "a=1&b='2'" {
 		t.Errorf("HTTP stdin = %q", got)
 	}
-	redacted, _ := ExportSendHTTPCommand(in, ExportOptions{})
+	redacted, _ := ExportSendHTTPCommand(in, session.ExportOptions{})
 	if strings.Contains(redacted, "c2VjcmV0") || !strings.Contains(redacted, "'Authorization: [redacted]'") {
 		t.Errorf("not redacted:\n%s", redacted)
 	}
 	in.HTTP.FrontController, in.HTTP.ServerAddr = true, "10.0.0.1"
-	if _, err := ExportSendHTTPCommand(in, ExportOptions{}); err == nil || !strings.Contains(err.Error(), "front_controller, server_addr") {
+	if _, err := ExportSendHTTPCommand(in, session.ExportOptions{}); err == nil || !strings.Contains(err.Error(), "front_controller, server_addr") {
 		t.Errorf("fields without a flag: %v", err)
 	}
-	if _, err := ExportSendHTTPCommand(Input{Target: "127.0.0.1:9000"}, ExportOptions{}); err == nil {
+	if _, err := ExportSendHTTPCommand(session.Input{Target: "127.0.0.1:9000"}, session.ExportOptions{}); err == nil {
 		t.Error("raw input exported in HTTP mode")
 	}
 }
@@ -618,11 +620,11 @@ func validateHAR(t *testing.T, b []byte) map[string]any {
 func TestHARExport(t *testing.T) {
 	checkLeaks(t)
 	addr := startDemo(t)
-	eng := newEngine(t, EngineOptions{})
-	do := func(req *Request, in Input) *Exchange {
+	eng := newEngine(t)
+	do := func(req *session.Request, in session.Input) *session.Exchange {
 		t.Helper()
 		in.Target = addr
-		x := NewExchange(in)
+		x := session.NewExchange(in)
 		if err := eng.Send(context.Background(), addr, req, x); err != nil {
 			t.Fatalf("send: %v", err)
 		}
@@ -630,16 +632,16 @@ func TestHARExport(t *testing.T) {
 	}
 	// An exchange composed in HTTP mode, mapped by the HTTP middlewares
 	// (the demo backend routes by DOCUMENT_URI).
-	hin := HTTPInput{Method: "POST", URL: "/echo?x=1&name=a%20b", Body: []byte("k=v&secret=no"),
-		Headers: []Header{{Name: "Host", Value: "example.test:8080"}, {Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
+	hin := session.HTTPInput{Method: "POST", URL: "/echo?x=1&name=a%20b", Body: []byte("k=v&secret=no"),
+		Headers: []session.Header{{Name: "Host", Value: "example.test:8080"}, {Name: "Content-Type", Value: "application/x-www-form-urlencoded"},
 			{Name: "Cookie", Value: "sid=abc; theme=dark"}, {Name: "Authorization", Value: "Bearer hunter2"}}}
-	req, err := runChain(context.Background(), Chain(CGIBasics(hin), Remote(hin), Headers(hin)))
+	req, err := session.Build(context.Background(), session.Chain(session.CGIBasics(hin), session.Remote(hin), session.Headers(hin)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := do(req, Input{Mode: ModeHTTP, HTTP: &hin})
+	x := do(req, session.Input{Mode: session.ModeHTTP, HTTP: &hin})
 
-	b, err := ExportHAR(x, ExportOptions{})
+	b, err := ExportHAR(x, session.ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -663,11 +665,11 @@ func TestHARExport(t *testing.T) {
 	if r.PostData == nil || r.PostData.Text != "k=v&secret=no" || r.PostData.MimeType != "application/x-www-form-urlencoded" || r.BodySize != 13 {
 		t.Errorf("postData = %+v", r.PostData)
 	}
-	if !slices.Contains(r.Headers, harNV{"Authorization", Redacted}) || !slices.Contains(r.Cookies, harNV{"sid", Redacted}) {
+	if !slices.Contains(r.Headers, harNV{"Authorization", session.Redacted}) || !slices.Contains(r.Cookies, harNV{"sid", session.Redacted}) {
 		t.Errorf("secrets not redacted: %v %v", r.Headers, r.Cookies)
 	}
 	for _, p := range he.FastCGI.Params {
-		if p.Name == "HTTP_AUTHORIZATION" && p.Value != Redacted || p.Name == "HTTP_COOKIE" && p.Value != Redacted {
+		if p.Name == "HTTP_AUTHORIZATION" && p.Value != session.Redacted || p.Name == "HTTP_COOKIE" && p.Value != session.Redacted {
 			t.Errorf("_fastcgi param %s = %q", p.Name, p.Value)
 		}
 	}
@@ -683,15 +685,16 @@ func TestHARExport(t *testing.T) {
 		t.Errorf("serverIPAddress = %v", e["serverIPAddress"])
 	}
 	// With secrets.
-	b, _ = ExportHAR(x, ExportOptions{Secrets: true})
+	b, _ = ExportHAR(x, session.ExportOptions{Secrets: true})
 	if !strings.Contains(string(b), "Bearer hunter2") {
 		t.Error("secrets not kept when asked")
 	}
 
 	// A raw exchange: the HTTP view comes from the params.
-	raw := do(demoReq("/cookie", "", Param{Name: "HTTP_HOST", Value: "raw.test"}, Param{Name: "HTTPS", Value: "on"},
-		Param{Name: "SERVER_PORT", Value: "443"}, Param{Name: "HTTP_X_FORWARDED_FOR", Value: "10.0.0.1"}), Input{Mode: ModeRaw})
-	b, err = ExportHAR(raw, ExportOptions{})
+	raw := do(&session.Request{Params: session.Params{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: "/cookie"},
+		{Name: "HTTP_HOST", Value: "raw.test"}, {Name: "HTTPS", Value: "on"}, {Name: "SERVER_PORT", Value: "443"},
+		{Name: "HTTP_X_FORWARDED_FOR", Value: "10.0.0.1"}}}, session.Input{Mode: session.ModeRaw})
+	b, err = ExportHAR(raw, session.ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -704,18 +707,18 @@ func TestHARExport(t *testing.T) {
 	if !slices.Contains(he.Request.Headers, harNV{"X-Forwarded-For", "10.0.0.1"}) {
 		t.Errorf("raw headers = %v", he.Request.Headers)
 	}
-	if len(he.Response.Cookies) != 2 || he.Response.Cookies[0] != (harNV{"demo_session", Redacted}) {
+	if len(he.Response.Cookies) != 2 || he.Response.Cookies[0] != (harNV{"demo_session", session.Redacted}) {
 		t.Errorf("response cookies = %v", he.Response.Cookies)
 	}
 
 	// A failed exchange still gives a valid HAR.
-	pool := NewPool(PoolOptions{})
+	pool := session.NewPool(session.PoolOptions{})
 	defer pool.Close()
-	failed := NewExchange(Input{Mode: ModeRaw, Target: "127.0.0.1:1"})
-	if err := NewEngine(pool, EngineOptions{}).Send(context.Background(), "127.0.0.1:1", &Request{}, failed); err == nil {
+	failed := session.NewExchange(session.Input{Mode: session.ModeRaw, Target: "127.0.0.1:1"})
+	if err := session.NewEngine(pool, session.EngineOptions{}).Send(context.Background(), "127.0.0.1:1", &session.Request{}, failed); err == nil {
 		t.Fatal("send to port 1 worked")
 	}
-	b, err = ExportHAR(failed, ExportOptions{})
+	b, err = ExportHAR(failed, session.ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
