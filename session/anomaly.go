@@ -104,28 +104,6 @@ func Anomalies(x *Exchange) []Anomaly {
 	return s.out
 }
 
-// recordShape returns the captured header bytes of record i (zero past
-// what was captured) and how many bytes of the record were captured,
-// without copying its content.
-func (x *Exchange) recordShape(i int) (hdr [fcgi.HeaderLen]byte, n int) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if i < 0 || i >= len(x.recs) {
-		return hdr, 0
-	}
-	r := &x.recs[i]
-	c := x.captureOf(r.Dir)
-	copy(hdr[:], c.frame[r.frameOff:r.frameOff+min(fcgi.HeaderLen, r.frameLen)])
-	return hdr, r.frameLen + r.dataLen
-}
-
-// shortRecord reports whether record ri lost bytes to the end of the
-// connection: marked Partial, or fewer bytes captured than its header
-// announces (a record whose content the capture limit dropped is not short).
-func shortRecord(ri RecordInfo, captured int) bool {
-	return ri.Partial || !ri.Truncated && captured < fcgi.HeaderLen+int(ri.ContentLength)+int(ri.PaddingLength)
-}
-
 // sender names who sent a record in the words of the anomaly texts.
 func sender(d fcgi.Direction) string {
 	if d == fcgi.Sent {
@@ -147,7 +125,7 @@ func (s *anomalyScan) record(i int, ri RecordInfo, hdr [fcgi.HeaderLen]byte, n i
 			who, ri.Version)
 		return
 	}
-	if shortRecord(ri, n) {
+	if ri.CutShort(n) {
 		s.add(i, AnomalyShortContent, "the header announces %d content bytes and %d of padding, but only %d bytes followed it before the connection ended: the content length lies, or the connection broke inside the record",
 			ri.ContentLength, ri.PaddingLength, max(n-fcgi.HeaderLen, 0))
 	}

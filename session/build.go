@@ -38,9 +38,10 @@ func InputMiddlewares(in Input) []Middleware {
 	return mws
 }
 
-// rawRequest returns the request of a Raw-mode input: the enabled params in
-// order with origin, the body on STDIN.
-func rawRequest(in Input, origin string) *Request {
+// RawRequest returns the request of a raw-mode input: the enabled params in
+// order, each with origin, and the body on STDIN. Nothing else runs: no
+// middleware, no file is opened (BuildInput is what the window sends).
+func RawRequest(in Input, origin string) *Request {
 	req := &Request{Role: in.Role, KeepConn: in.KeepConn, ID: in.RequestID}
 	for _, p := range in.Params {
 		if p.Enabled && p.Name != "" {
@@ -63,7 +64,7 @@ func BuildInput(ctx context.Context, in Input) (*Request, error) {
 	var req *Request
 	switch {
 	case in.Mode != ModeHTTP:
-		req = rawRequest(in, OriginUser)
+		req = RawRequest(in, OriginUser)
 	case in.HTTP == nil:
 		return nil, errors.New("session: HTTP mode without an HTTP request")
 	default:

@@ -253,6 +253,37 @@ func (x *Exchange) RecordRaw(i int) []byte {
 	return r.raw(x.captureOf(r.Dir))
 }
 
+// recordShape returns the captured header bytes of record i (zero past
+// what was captured) and how many bytes of the record were captured,
+// without copying its content.
+func (x *Exchange) recordShape(i int) (hdr [fcgi.HeaderLen]byte, n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if i < 0 || i >= len(x.recs) {
+		return hdr, 0
+	}
+	r := &x.recs[i]
+	c := x.captureOf(r.Dir)
+	copy(hdr[:], c.frame[r.frameOff:r.frameOff+min(fcgi.HeaderLen, r.frameLen)])
+	return hdr, r.frameLen + r.dataLen
+}
+
+// Captured returns how many bytes of record i the capture holds — header,
+// content and padding as they arrived — without copying them; 0 if i is out
+// of range.
+func (x *Exchange) Captured(i int) int {
+	_, n := x.recordShape(i)
+	return n
+}
+
+// CutShort reports whether record ri, of which captured bytes were captured
+// (Exchange.Captured), lost bytes to the end of the connection: marked
+// Partial, or fewer bytes captured than its header announces. A record whose
+// content the capture limit dropped is not cut short.
+func (ri RecordInfo) CutShort(captured int) bool {
+	return ri.Partial || !ri.Truncated && captured < fcgi.HeaderLen+int(ri.ContentLength)+int(ri.PaddingLength)
+}
+
 func (x *Exchange) captureOf(d fcgi.Direction) *capture {
 	if d == fcgi.Sent {
 		return &x.sent

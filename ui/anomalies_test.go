@@ -13,6 +13,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 )
 
 func TestAnomalyPanelListsTheScenariosAnomalies(t *testing.T) {
@@ -26,12 +27,12 @@ func TestAnomalyPanelListsTheScenariosAnomalies(t *testing.T) {
 	changed := 0
 	p.OnChanged = func() { changed++ }
 
-	for _, s := range session.Scenarios() {
+	for _, s := range teach.Scenarios() {
 		if s.ID == "slow-first-byte" || s.ID == "huge-stderr" {
 			continue // slow or large, and no anomaly: the window tests cover them
 		}
 		t.Run(s.ID, func(t *testing.T) {
-			x, _ := session.RunScenario(k.ctx, k.engine, k.demo, s, 0)
+			x, _ := teach.RunScenario(k.ctx, k.engine, k.demo, s, 0)
 			want := session.Anomalies(x)
 			before := changed
 			p.Update(x)
@@ -184,7 +185,7 @@ func TestMisbehaviourScenariosInTheWindow(t *testing.T) {
 	l := w.teach.Learn
 	l.ShowSection(LearnMisbehaviour)
 	measured := 0 // round trips made while scenarios ran, all together
-	for _, s := range session.Scenarios() {
+	for _, s := range teach.Scenarios() {
 		t.Run(s.ID, func(t *testing.T) {
 			shows, ok := scenarioShows[s.ID]
 			if !ok {

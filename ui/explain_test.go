@@ -15,6 +15,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 )
 
 // checkExplained fails unless the spans of rec partition its bytes, each
@@ -120,13 +121,13 @@ func handMadeRecords(t *testing.T) []*fcgi.Record {
 func TestEveryFieldIsExplained(t *testing.T) {
 	k := newTeachKit(t)
 	var xs []*session.Exchange
-	for _, ls := range session.Lessons() {
+	for _, ls := range teach.Lessons() {
 		got, _ := ls.Run(k.ctx, k.engine, k.demo)
 		xs = append(xs, got...)
 	}
-	for _, s := range session.Scenarios() {
+	for _, s := range teach.Scenarios() {
 		if s.ID == "odd-padding" || s.ID == "unknown-type" || s.ID == "version2" {
-			x, _ := session.RunScenario(k.ctx, k.engine, k.demo, s, 0)
+			x, _ := teach.RunScenario(k.ctx, k.engine, k.demo, s, 0)
 			xs = append(xs, x)
 		}
 	}

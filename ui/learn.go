@@ -21,6 +21,7 @@ import (
 
 	"fcgiscope/session"
 	"fcgiscope/session/doctor"
+	"fcgiscope/session/teach"
 )
 
 // Learn panel sections.
@@ -34,7 +35,7 @@ const (
 // lesson id look at when its requests were sent by hand.
 func lessonNeeds(id string) int {
 	switch id {
-	case session.LessonMultiplex, session.LessonKeepConn, session.LessonAuthorizer:
+	case teach.LessonMultiplex, teach.LessonKeepConn, teach.LessonAuthorizer:
 		return 2
 	}
 	return 1
@@ -44,10 +45,10 @@ func lessonNeeds(id string) int {
 // id, if it cannot: such lessons are Run only.
 func formCannot(id string) (why string, ok bool) {
 	switch id {
-	case session.LessonGetValues:
+	case teach.LessonGetValues:
 		return "GET_VALUES is a management record, not a request: Run sends it on a connection of its own " +
 			"(the GET_VALUES button by the target asks too, without recording).", true
-	case session.LessonUnknownRole:
+	case teach.LessonUnknownRole:
 		return "The form offers the three roles the spec defines; Run sends BEGIN_REQUEST with role 7.", true
 	}
 	return "", false
@@ -87,7 +88,7 @@ type LearnDeps struct {
 type lessonState struct {
 	run     []*session.Exchange // from the last Run
 	runSeq  int                 // when it ran, on the panel's clock
-	checks  []session.CheckResult
+	checks  []teach.CheckResult
 	checked bool
 }
 
@@ -100,8 +101,8 @@ type LearnPanel struct {
 	deps    LearnDeps
 	do      func(func())
 	base    context.Context
-	lessons []session.Lesson
-	scens   []session.Scenario
+	lessons []teach.Lesson
+	scens   []teach.Scenario
 	state   map[string]*lessonState
 	lesson  int // selected lesson, -1 none
 	scen    int // selected scenario, -1 none
@@ -164,7 +165,7 @@ func NewLearnPanel(base context.Context, deps LearnDeps) *LearnPanel {
 // panel acts the same either way. The buttons are there from the start
 // because they set the panel's minimum width.
 func newLearnShell(base context.Context, deps LearnDeps) *LearnPanel {
-	l := &LearnPanel{deps: deps, do: deps.Do, base: base, lessons: session.Lessons(), scens: session.Scenarios(),
+	l := &LearnPanel{deps: deps, do: deps.Do, base: base, lessons: teach.Lessons(), scens: teach.Scenarios(),
 		state: map[string]*lessonState{}, lesson: -1, scen: -1}
 	if l.do == nil {
 		l.do = fyne.Do
@@ -264,7 +265,7 @@ func (l *LearnPanel) newLessonsView() fyne.CanvasObject {
 			if id < len(l.lessons) {
 				ls := l.lessons[id]
 				st := l.state[ls.ID]
-				o.(*lessonRow).set(id+1, ls.Title, st.checked, session.Passed(st.checks))
+				o.(*lessonRow).set(id+1, ls.Title, st.checked, teach.Passed(st.checks))
 			}
 		})
 	l.lessonList.OnSelected = func(id widget.ListItemID) { l.selectLesson(id) }
@@ -338,7 +339,7 @@ func (l *LearnPanel) selectLesson(i int) {
 	case runOnly:
 		l.runBtn.Importance = widget.HighImportance
 		l.setRunState(why, widget.LowImportance)
-	case lessonNeeds(ls.ID) > 1 || ls.ID == session.LessonAbort:
+	case lessonNeeds(ls.ID) > 1 || ls.ID == teach.LessonAbort:
 		l.runBtn.Importance, l.loadBtn.Importance = widget.HighImportance, widget.MediumImportance
 		l.setRunState("Run sends the whole flow to the demo backend; the checks below look at what it recorded.",
 			widget.LowImportance)
@@ -531,7 +532,7 @@ func (l *LearnPanel) Observe(x *session.Exchange) {
 
 // exchangesFor returns what the lesson's checks look at: its last run,
 // unless exchanges were sent by hand since, then the latest of those.
-func (l *LearnPanel) exchangesFor(ls session.Lesson) []*session.Exchange {
+func (l *LearnPanel) exchangesFor(ls teach.Lesson) []*session.Exchange {
 	st := l.state[ls.ID]
 	if st.runSeq > l.recentSeq {
 		return st.run
@@ -570,7 +571,7 @@ func (l *LearnPanel) check() {
 }
 
 // Checks returns the check results shown for the selected lesson.
-func (l *LearnPanel) Checks() []session.CheckResult {
+func (l *LearnPanel) Checks() []teach.CheckResult {
 	l.build()
 	if l.lesson < 0 {
 		return nil
@@ -584,7 +585,7 @@ func (l *LearnPanel) CheckSummary() string {
 	return l.checkTitle.Text
 }
 
-func (l *LearnPanel) showChecks(id string, rs []session.CheckResult) {
+func (l *LearnPanel) showChecks(id string, rs []teach.CheckResult) {
 	st := l.state[id]
 	st.checks, st.checked = rs, len(rs) > 0
 	l.lessonList.Refresh()
@@ -683,7 +684,7 @@ func (r *lessonRow) CreateRenderer() fyne.WidgetRenderer {
 }
 
 // newCheckRow shows one check: pass or fail, what is expected, what was seen.
-func newCheckRow(r session.CheckResult) fyne.CanvasObject {
+func newCheckRow(r teach.CheckResult) fyne.CanvasObject {
 	var icon fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
 	if !r.Pass {
 		icon = theme.NewErrorThemedResource(theme.CancelIcon())
@@ -771,7 +772,7 @@ func (l *LearnPanel) LoadScenario() bool {
 }
 
 // TryScenario loads the selected scenario's request into the form and
-// runs it on a worker with session.RunScenario (every record of its
+// runs it on a worker with teach.RunScenario (every record of its
 // connection recorded, late ones included), then shows the exchange.
 func (l *LearnPanel) TryScenario() {
 	l.build()
@@ -788,13 +789,13 @@ func (l *LearnPanel) TryScenario() {
 	engine, target, do := l.deps.Engine, l.deps.DemoAddr, l.do
 	go func() {
 		defer cancel()
-		x, err := session.RunScenario(ctx, engine, target, s, 0)
+		x, err := teach.RunScenario(ctx, engine, target, s, 0)
 		as := session.Anomalies(x)
 		do(func() { l.finishScenario(gen, s, x, as, err) })
 	}()
 }
 
-func (l *LearnPanel) finishScenario(gen int, s session.Scenario, x *session.Exchange, as []session.Anomaly, err error) {
+func (l *LearnPanel) finishScenario(gen int, s teach.Scenario, x *session.Exchange, as []session.Anomaly, err error) {
 	if gen != l.runGen {
 		return
 	}

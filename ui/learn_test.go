@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 )
 
 // teachWait bounds every wait in the teaching tests; the flows take
@@ -87,7 +88,7 @@ func newTeachKit(t *testing.T) *teachKit {
 // lessonExchanges runs lesson id's own flow and returns its exchanges.
 func (k *teachKit) lessonExchanges(t *testing.T, id string) []*session.Exchange {
 	t.Helper()
-	ls, ok := session.LessonByID(id)
+	ls, ok := teach.LessonByID(id)
 	if !ok {
 		t.Fatalf("no lesson %q", id)
 	}
@@ -119,7 +120,7 @@ func (w *learnWindow) waitPassed(t *testing.T) {
 	t.Helper()
 	l := w.teach.Learn
 	deadline := time.Now().Add(teachWait)
-	for !session.Passed(l.Checks()) {
+	for !teach.Passed(l.Checks()) {
 		if time.Now().After(deadline) {
 			var failed []string
 			for _, r := range l.Checks() {
@@ -139,9 +140,9 @@ func TestLessonsPassThroughTheLearnPanel(t *testing.T) {
 	l := w.teach.Learn
 	// The 70 KB body lesson goes last: once the response pane has shown
 	// its echo, every later show costs the pane far more.
-	lessons := session.Lessons()
+	lessons := teach.Lessons()
 	for i, ls := range lessons {
-		if ls.ID == session.LessonSplitBody {
+		if ls.ID == teach.LessonSplitBody {
 			lessons = append(append(lessons[:i:i], lessons[i+1:]...), ls)
 			break
 		}
@@ -155,7 +156,7 @@ func TestLessonsPassThroughTheLearnPanel(t *testing.T) {
 			if runOnly == l.LoadButton().Visible() {
 				t.Errorf("Load preset shown %v for a lesson the form cannot hold: %v", l.LoadButton().Visible(), runOnly)
 			}
-			if runOnly || lessonNeeds(ls.ID) > 1 || ls.ID == session.LessonAbort {
+			if runOnly || lessonNeeds(ls.ID) > 1 || ls.ID == teach.LessonAbort {
 				test.Tap(l.RunButton())
 				if !l.Running() || !l.RunButton().Disabled() {
 					t.Fatal("Run did not start a run")
@@ -194,7 +195,7 @@ func TestLessonsPassThroughTheLearnPanel(t *testing.T) {
 func TestLessonChecksFollowTheLatestExchange(t *testing.T) {
 	w := newLearnWindow(t)
 	l := w.teach.Learn
-	l.SelectLesson(session.LessonNoBody)
+	l.SelectLesson(teach.LessonNoBody)
 	test.Tap(l.LoadButton())
 	test.Tap(w.in.SendButton())
 	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
@@ -206,16 +207,16 @@ func TestLessonChecksFollowTheLatestExchange(t *testing.T) {
 	test.Tap(w.in.SendButton())
 	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
 	w.q.waitFor(t, "the checks of the new exchange", teachWait, func() bool {
-		return len(l.Checks()) > 0 && !session.Passed(l.Checks())
+		return len(l.Checks()) > 0 && !teach.Passed(l.Checks())
 	})
 	if !strings.Contains(l.CheckSummary(), "not there yet") {
 		t.Errorf("summary %q", l.CheckSummary())
 	}
 
 	// Selecting a two-request lesson looks at the last two exchanges.
-	l.SelectLesson(session.LessonKeepConn)
+	l.SelectLesson(teach.LessonKeepConn)
 	w.q.waitFor(t, "the keep-conn checks", teachWait, func() bool { return len(l.Checks()) > 0 })
-	if session.Passed(l.Checks()) {
+	if teach.Passed(l.Checks()) {
 		t.Errorf("keep-conn passes on requests without KEEP_CONN: %+v", l.Checks())
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 )
 
 // playbackSpeed is how long each record stays on screen while playing.
@@ -59,7 +60,7 @@ type PlaybackPanel struct {
 	do       func(func())
 	base     context.Context
 	x        *session.Exchange
-	pb       *session.Playback
+	pb       *teach.Playback
 	sent     []int // sent[i]: records sent among records 0..i
 	pos      int   // index of the record shown, -1 before the first
 	loadGen  int
@@ -170,7 +171,7 @@ func (p *PlaybackPanel) SetExchange(x *session.Exchange) {
 	}
 	p.narration.SetText("Loading the records…")
 	go func() {
-		pb := session.NewPlayback(x)
+		pb := teach.NewPlayback(x)
 		sent := make([]int, pb.Len())
 		n := 0
 		for i := range sent {
@@ -207,9 +208,9 @@ func (p *PlaybackPanel) Len() int {
 func (p *PlaybackPanel) Position() int { return p.pos }
 
 // State returns the state of the request after the record shown.
-func (p *PlaybackPanel) State() session.State {
+func (p *PlaybackPanel) State() teach.State {
 	if p.pb == nil {
-		return session.State{Index: -1}
+		return teach.State{Index: -1}
 	}
 	return p.pb.Step(p.pos)
 }
@@ -384,7 +385,7 @@ func (p *PlaybackPanel) show() {
 		if p.x == nil {
 			p.narration.SetText("Send a request, then step through its records one by one.")
 		}
-		p.setCells(session.State{Index: -1}, false)
+		p.setCells(teach.State{Index: -1}, false)
 		return
 	}
 	st := p.pb.Step(p.pos)
@@ -396,7 +397,7 @@ func (p *PlaybackPanel) show() {
 	switch {
 	case p.pos < 0:
 		p.side.Set("", theme.ColorNameDisabled)
-	case st.Side == session.SideWebServer:
+	case st.Side == teach.SideWebServer:
 		p.side.Set(SideLabelSent, theme.ColorNamePrimary)
 	default:
 		p.side.Set(SideLabelReceived, theme.ColorNameSuccess)
@@ -412,7 +413,7 @@ func (p *PlaybackPanel) show() {
 }
 
 // setCells fills the state cells from st.
-func (p *PlaybackPanel) setCells(st session.State, loaded bool) {
+func (p *PlaybackPanel) setCells(st teach.State, loaded bool) {
 	if !loaded {
 		for _, c := range p.cells {
 			c.set("–", "", widget.LowImportance)
@@ -462,7 +463,7 @@ func (p *PlaybackPanel) setCells(st session.State, loaded bool) {
 // streamText says where a stream stands (not begun, open or complete)
 // and what it carried so far. ended: END_REQUEST came, which ends an
 // output stream left open.
-func streamText(s session.StreamState, ended bool) (value, detail string, imp widget.Importance) {
+func streamText(s teach.StreamState, ended bool) (value, detail string, imp widget.Importance) {
 	detail = fmt.Sprintf("%d %s · %s", s.Records, pluralWord(s.Records, "record", "records"), session.FormatBytes(s.Bytes))
 	switch {
 	case !s.Begun:

@@ -11,6 +11,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 )
 
 // newTestPlayback returns a panel on screen replaying x, loaded.
@@ -30,7 +31,7 @@ func newTestPlayback(t *testing.T, k *teachKit, x *session.Exchange) *PlaybackPa
 
 func TestPlaybackStepsThroughABodySplitAcrossRecords(t *testing.T) {
 	k := newTeachKit(t)
-	x := k.lessonExchanges(t, session.LessonSplitBody)[0]
+	x := k.lessonExchanges(t, teach.LessonSplitBody)[0]
 	p := newTestPlayback(t, k, x)
 	var stepped []int
 	p.OnStep = func(i int) { stepped = append(stepped, i) }
@@ -41,7 +42,7 @@ func TestPlaybackStepsThroughABodySplitAcrossRecords(t *testing.T) {
 	if p.Len() != x.Len() || p.Len() < 8 {
 		t.Fatalf("replay of %d records, exchange has %d", p.Len(), x.Len())
 	}
-	want := session.NewPlayback(x)
+	want := teach.NewPlayback(x)
 	seenStdinOpen, seenParamsDone := false, false
 	for i := 0; i < x.Len(); i++ {
 		if !p.Next() {
@@ -125,7 +126,7 @@ func TestPlaybackStepsThroughABodySplitAcrossRecords(t *testing.T) {
 
 func TestPlaybackShowsStderrAndAppStatus(t *testing.T) {
 	k := newTeachKit(t)
-	x := k.lessonExchanges(t, session.LessonStderr)[0]
+	x := k.lessonExchanges(t, teach.LessonStderr)[0]
 	p := newTestPlayback(t, k, x)
 	p.Step(x.Len() - 1)
 	if c := p.Cell(cellStderr); !strings.HasPrefix(c, "complete · ") && !strings.HasPrefix(c, "ended by END_REQUEST · ") {
@@ -141,7 +142,7 @@ func TestPlaybackShowsStderrAndAppStatus(t *testing.T) {
 
 func TestPlaybackPlaysAndStops(t *testing.T) {
 	k := newTeachKit(t)
-	x := k.lessonExchanges(t, session.LessonNoBody)[0]
+	x := k.lessonExchanges(t, teach.LessonNoBody)[0]
 	p := newTestPlayback(t, k, x)
 	p.speed.SetSelected(playbackSpeeds()[0].label)
 	var stepped []int
@@ -186,7 +187,7 @@ func TestPlaybackPlaysAndStops(t *testing.T) {
 
 func TestPlaybackOfAnExchangeFromAFile(t *testing.T) {
 	k := newTeachKit(t)
-	live := k.lessonExchanges(t, session.LessonNoBody)[0]
+	live := k.lessonExchanges(t, teach.LessonNoBody)[0]
 	data, err := live.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)

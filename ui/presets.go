@@ -22,6 +22,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 )
 
 // PrefPresetDir remembers the presets folder opened with "Open folder…";
@@ -30,7 +31,7 @@ const PrefPresetDir = "presets.dir"
 
 // PresetDemoTarget is the target a preset holds for the in-process demo
 // backend, whose port changes at every launch.
-const PresetDemoTarget = session.LessonTarget
+const PresetDemoTarget = teach.LessonTarget
 
 // Tree node ids: a prefix, then the group path, the preset's full name, or
 // the index of an unreadable file.

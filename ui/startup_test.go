@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 )
 
 func TestLearnTabIsBuiltWhenFirstSelected(t *testing.T) {
@@ -27,7 +28,7 @@ func TestLearnTabIsBuiltWhenFirstSelected(t *testing.T) {
 
 	// A request sent before the tab is first selected is one the lesson's
 	// checks look at, as when the panel is built up front.
-	ls := session.Lessons()[0]
+	ls := teach.Lessons()[0]
 	in := ls.Input
 	in.Target, in.Params = w.demo, slices.Clone(in.Params)
 	w.in.wbSetInput(in)
@@ -90,7 +91,7 @@ func TestLearnPanelBuildsOnFirstUse(t *testing.T) {
 	if got := l.RunState(); l.sections == nil || got == "" {
 		t.Fatalf("RunState %q: the panel was not built on first use", got)
 	}
-	if l.Lesson() != session.Lessons()[0].ID || l.Section() != LearnLessons {
+	if l.Lesson() != teach.Lessons()[0].ID || l.Section() != LearnLessons {
 		t.Errorf("after building: lesson %q, section %q", l.Lesson(), l.Section())
 	}
 	k.q.settle()

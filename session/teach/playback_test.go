@@ -1,11 +1,13 @@
 // Playback tests: stepping through real exchanges with the demo backend.
 
-package session
+package teach
 
 import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"fcgiscope/session"
 
 	"fcgiscope/fcgi"
 )
@@ -15,7 +17,7 @@ func TestPlaybackOfABodyAndAStraddlingParam(t *testing.T) {
 	teachNoLeaks(t)
 	e := teachEngine(t)
 	body := strings.Repeat("b", 70000)
-	in := demoInput("POST", "/echo", "", []byte(body), RawParam{"LONG", strings.Repeat("L", 70000), true})
+	in := demoInput("POST", "/echo", "", []byte(body), session.RawParam{Name: "LONG", Value: strings.Repeat("L", 70000), Enabled: true})
 	x, err := sendInput(teachCtx(t), e, addr, in, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
 // Playback: an Exchange replayed record by record, with the state of the
 // request after each one and a sentence saying what the record does.
 
-package session
+package teach
 
 import (
 	"fmt"
 	"strings"
+
+	"fcgiscope/session"
 
 	"fcgiscope/fcgi"
 )
@@ -34,7 +36,7 @@ type State struct {
 	// Index is the record just played, -1 before the first.
 	Index int
 	// Record is that record's summary (zero before the first).
-	Record RecordInfo
+	Record session.RecordInfo
 	// Side is who sent it: SideWebServer or SideApplication ("" before the
 	// first record).
 	Side string
@@ -45,7 +47,7 @@ type State struct {
 	// Ended: END_REQUEST came back.
 	Active, Ended bool
 	// End is the first END_REQUEST's status, once Ended.
-	End *EndStatus
+	End *session.EndStatus
 	// Aborted: the web server sent ABORT_REQUEST.
 	Aborted bool
 	// The request's streams: PARAMS, STDIN and DATA from the web server,
@@ -75,7 +77,7 @@ type Playback struct {
 }
 
 // NewPlayback replays the records x holds now.
-func NewPlayback(x *Exchange) *Playback {
+func NewPlayback(x *session.Exchange) *Playback {
 	p := &Playback{initial: State{Index: -1, RequestID: x.RequestID(),
 		Narration: "nothing has been sent yet"}}
 	st := p.initial
@@ -121,7 +123,7 @@ func (s *State) stream(t fcgi.RecordType) *StreamState {
 }
 
 // step applies record i to st.
-func step(x *Exchange, st State, i int, ri RecordInfo) State {
+func step(x *session.Exchange, st State, i int, ri session.RecordInfo) State {
 	st.Index, st.Record = i, ri
 	if st.End != nil {
 		e := *st.End
@@ -141,13 +143,13 @@ func step(x *Exchange, st State, i int, ri RecordInfo) State {
 }
 
 // narrate updates st for record i and returns the sentence describing it.
-func narrate(x *Exchange, st *State, i int, ri RecordInfo, who string) string {
+func narrate(x *session.Exchange, st *State, i int, ri session.RecordInfo, who string) string {
 	the := "the " + who
-	_, captured := x.recordShape(i)
+	captured := x.Captured(i)
 	switch {
 	case ri.Version != fcgi.Version1:
 		return fmt.Sprintf("%s sends a record with version %d: the spec knows only version 1, so the connection cannot be trusted from here on", the, ri.Version)
-	case shortRecord(ri, captured):
+	case ri.CutShort(captured):
 		return fmt.Sprintf("%s starts a %s record announcing %d content bytes, but the connection ends after %d of them",
 			the, ri.Type, ri.ContentLength, max(captured-fcgi.HeaderLen, 0))
 	case !ri.Type.Known():
@@ -239,7 +241,7 @@ func streamName(t fcgi.RecordType) string {
 	return t.String()
 }
 
-func narrateParams(x *Exchange, st *State, i int, ri RecordInfo, the string) string {
+func narrateParams(x *session.Exchange, st *State, i int, ri session.RecordInfo, the string) string {
 	if ri.ContentLength == 0 {
 		st.Params.Closed = true
 		return fmt.Sprintf("%s sends an empty PARAMS record: the params are complete (%d pairs, %d bytes); the application can start the request",
@@ -263,11 +265,11 @@ func narrateParams(x *Exchange, st *State, i int, ri RecordInfo, the string) str
 		the, pairs, plural(pairs, "pair", "pairs"), ri.ContentLength, more)
 }
 
-func narrateEnd(x *Exchange, st *State, i int, ri RecordInfo, the string) string {
-	var end *EndStatus
+func narrateEnd(x *session.Exchange, st *State, i int, ri session.RecordInfo, the string) string {
+	var end *session.EndStatus
 	if rec, err := x.Decode(i); err == nil {
 		if e, ok := rec.Body.(*fcgi.EndRequest); ok {
-			end = &EndStatus{AppStatus: e.AppStatus, ProtocolStatus: e.ProtocolStatus}
+			end = &session.EndStatus{AppStatus: e.AppStatus, ProtocolStatus: e.ProtocolStatus}
 		}
 	}
 	wasActive := st.Active
@@ -304,7 +306,7 @@ func narrateEnd(x *Exchange, st *State, i int, ri RecordInfo, the string) string
 	return b.String()
 }
 
-func narrateManagement(x *Exchange, i int, ri RecordInfo, the string) string {
+func narrateManagement(x *session.Exchange, i int, ri session.RecordInfo, the string) string {
 	var pairs []fcgi.Pair
 	var unknown *fcgi.UnknownType
 	if rec, err := x.Decode(i); err == nil {

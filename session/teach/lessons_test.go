@@ -1,7 +1,7 @@
 // Lesson tests: every lesson runs headless against the in-process demo
 // backend and passes its checks; the checks fail on the wrong exchanges.
 
-package session
+package teach
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"fcgiscope/session"
 
 	"go.uber.org/goleak"
 
@@ -41,11 +43,11 @@ func teachNoLeaks(t *testing.T) {
 }
 
 // teachEngine returns an Engine with its own pool, closed at the end.
-func teachEngine(t *testing.T) *Engine {
+func teachEngine(t *testing.T) *session.Engine {
 	t.Helper()
-	pool := NewPool(PoolOptions{})
+	pool := session.NewPool(session.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
-	return NewEngine(pool, EngineOptions{})
+	return session.NewEngine(pool, session.EngineOptions{})
 }
 
 func teachCtx(t *testing.T) context.Context {
@@ -83,7 +85,7 @@ func TestLessonsPassAgainstTheDemo(t *testing.T) {
 		t.Fatalf("lessons %q, want %q", ids, wantIDs)
 	}
 
-	runs := map[string][]*Exchange{}
+	runs := map[string][]*session.Exchange{}
 	for _, l := range ls {
 		t.Run(l.ID, func(t *testing.T) {
 			if l.Title == "" || len(l.Text) < 100 || l.Input.Target != LessonTarget || l.Run == nil || l.Check == nil {
@@ -126,7 +128,7 @@ func TestLessonsPassAgainstTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong := map[string][]*Exchange{
+	wrong := map[string][]*session.Exchange{
 		LessonNoBody:      runs[LessonSplitBody],
 		LessonSplitBody:   runs[LessonNoBody],
 		LessonStderr:      runs[LessonNoBody],
@@ -169,7 +171,7 @@ func TestLessonInputsByHand(t *testing.T) {
 			t.Fatalf("no lesson %s", id)
 		}
 		x, _ := sendInput(ctx, e, addr, l.Input, l.Data)
-		if f := failures(l.Check([]*Exchange{x})); len(f) > 0 {
+		if f := failures(l.Check([]*session.Exchange{x})); len(f) > 0 {
 			t.Errorf("%s sent by hand: %q", id, f)
 		}
 	}
@@ -181,7 +183,7 @@ func TestLessonInputsByHand(t *testing.T) {
 // TestLessonAndScenarioInputsArePresets: every ready input survives a
 // round trip through the preset format.
 func TestLessonAndScenarioInputsArePresets(t *testing.T) {
-	var ins []Input
+	var ins []session.Input
 	for _, l := range Lessons() {
 		ins = append(ins, l.Input)
 	}
@@ -189,11 +191,11 @@ func TestLessonAndScenarioInputsArePresets(t *testing.T) {
 		ins = append(ins, s.Input)
 	}
 	for _, in := range ins {
-		b, err := EncodePreset(PresetFromInput(in))
+		b, err := session.EncodePreset(session.PresetFromInput(in))
 		if err != nil {
 			t.Fatalf("EncodePreset: %v", err)
 		}
-		p, err := DecodePreset(b)
+		p, err := session.DecodePreset(b)
 		if err != nil {
 			t.Fatalf("DecodePreset: %v\n%s", err, b)
 		}
@@ -221,7 +223,7 @@ func TestScenariosDocumentTheMisbehaviours(t *testing.T) {
 	}
 }
 
-func paramOf(in Input, name string) (string, bool) {
+func paramOf(in session.Input, name string) (string, bool) {
 	for _, p := range in.Params {
 		if p.Name == name && p.Enabled {
 			return p.Value, true
