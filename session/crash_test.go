@@ -24,6 +24,7 @@ import (
 
 	"fcgiscope/session"
 	"fcgiscope/session/history"
+	"fcgiscope/session/preset"
 
 	"go.uber.org/goleak"
 
@@ -59,7 +60,7 @@ func TestCrashChild(t *testing.T) {
 		fmt.Printf("error %v\n", err)
 		os.Exit(3)
 	}
-	store, err := session.OpenPresetStore(filepath.Join(dir, "presets"))
+	store, err := preset.Open(filepath.Join(dir, "presets"))
 	if err != nil {
 		fail(err)
 	}
@@ -85,7 +86,7 @@ func TestCrashChild(t *testing.T) {
 	for i := 0; ; i++ {
 		name := crashPresetNames[i%len(crashPresetNames)]
 		seqs[name]++
-		p := session.Preset{Mode: session.ModeRaw, Target: b.Addr(), Params: []session.RawParam{{Name: "SEQ", Value: strconv.Itoa(seqs[name]), Enabled: true}},
+		p := preset.Preset{Mode: session.ModeRaw, Target: b.Addr(), Params: []session.RawParam{{Name: "SEQ", Value: strconv.Itoa(seqs[name]), Enabled: true}},
 			Body: body[:len(body)-i%1000]}
 		if err := store.Save(p, name); err != nil {
 			fail(err)
@@ -127,14 +128,14 @@ func TestCrashSafety(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	good, err := session.EncodePreset(session.Preset{Mode: session.ModeRaw, Target: "127.0.0.1:9000", Body: []byte("a body long enough to cut")})
+	good, err := preset.Encode(preset.Preset{Mode: session.ModeRaw, Target: "127.0.0.1:9000", Body: []byte("a body long enough to cut")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	planted := map[string][]byte{
-		filepath.Join(presetDir, corruptPresetName+session.PresetExt): []byte("format = 1\nmode = [not toml\n"),
-		filepath.Join(presetDir, truncPresetName+session.PresetExt):   good[:len(good)-12],
-		filepath.Join(histDir, corruptHistoryID+".json"):              []byte("{\"kind\":\"fcgiscope-exchange\",\"format\":1,\"exch"),
+		filepath.Join(presetDir, corruptPresetName+preset.Ext): []byte("format = 1\nmode = [not toml\n"),
+		filepath.Join(presetDir, truncPresetName+preset.Ext):   good[:len(good)-12],
+		filepath.Join(histDir, corruptHistoryID+".json"):       []byte("{\"kind\":\"fcgiscope-exchange\",\"format\":1,\"exch"),
 		filepath.Join(histDir, truncatedHistoryID+".json"): []byte(`{"kind":"fcgiscope-exchange","format":1,` +
 			`"exchange":{"records":[{"dir":"sent","frame_off":0,"frame_len":99}]}}`),
 	}
@@ -179,7 +180,7 @@ func TestCrashSafety(t *testing.T) {
 }
 
 // presetSeq returns the sequence number a child's preset holds, -1 if none.
-func presetSeq(p session.Preset) int {
+func presetSeq(p preset.Preset) int {
 	if len(p.Params) != 1 || p.Params[0].Name != "SEQ" {
 		return -1
 	}
@@ -250,7 +251,7 @@ func runAndKill(t *testing.T, dir string, d time.Duration) []string {
 // fcgiscope would and checks them (see TestCrashSafety).
 func checkAfterCrash(t *testing.T, kill int, presetDir, histDir string, lastSeq map[string]int, added []string, planted map[string][]byte) {
 	t.Helper()
-	store, err := session.OpenPresetStore(presetDir)
+	store, err := preset.Open(presetDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,13 +259,13 @@ func checkAfterCrash(t *testing.T, kill int, presetDir, histDir string, lastSeq 
 	var reported []string
 	for _, e := range errs {
 		switch {
-		case strings.Contains(e.Error(), corruptPresetName+session.PresetExt), strings.Contains(e.Error(), truncPresetName+session.PresetExt):
+		case strings.Contains(e.Error(), corruptPresetName+preset.Ext), strings.Contains(e.Error(), truncPresetName+preset.Ext):
 			reported = append(reported, e.Error())
 		default:
 			t.Fatalf("kill %d: a preset is broken: %v", kill, e)
 		}
 	}
-	if len(reported) != 2 || !errors.Is(errs[0], session.ErrPresetCorrupt) || !errors.Is(errs[1], session.ErrPresetCorrupt) {
+	if len(reported) != 2 || !errors.Is(errs[0], preset.ErrCorrupt) || !errors.Is(errs[1], preset.ErrCorrupt) {
 		t.Fatalf("kill %d: the two planted presets are not both reported as corrupt: %v", kill, errs)
 	}
 	listed := map[string]bool{}
@@ -287,7 +288,7 @@ func checkAfterCrash(t *testing.T, kill int, presetDir, histDir string, lastSeq 
 			t.Fatalf("kill %d: preset %s was saved, and is gone", kill, name)
 		}
 	}
-	if err := store.Save(session.Preset{}, corruptPresetName); err == nil {
+	if err := store.Save(preset.Preset{}, corruptPresetName); err == nil {
 		t.Fatalf("kill %d: Save overwrote a corrupt preset", kill)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -39,6 +40,16 @@ type Input struct {
 	HTTP      *HTTPInput `json:"http,omitempty"`
 	Body      []byte     `json:"body"`
 	DataFile  string     `json:"data_file,omitempty"` // FILTER role: the file sent on DATA
+}
+
+// Clone returns a deep copy of in.
+func (in Input) Clone() Input {
+	in.Params = slices.Clone(in.Params)
+	in.Body = bytes.Clone(in.Body)
+	if in.HTTP != nil {
+		in.HTTP = in.HTTP.Clone()
+	}
+	return in
 }
 
 // RecordInfo is the summary of one record of an Exchange, small enough to

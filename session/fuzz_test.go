@@ -1,13 +1,11 @@
-// Fuzz targets for the parsers that read what others wrote: the CGI response
-// on stdout, preset files and Exchange files.
+// Fuzz target for the parser that reads what others wrote: the CGI response
+// on stdout (FuzzLoadExchange is in fuzz_exchange_test.go, FuzzLoadPreset in
+// package preset).
 
 package session
 
 import (
 	"bytes"
-	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -128,84 +126,6 @@ func isToken(s string) bool {
 	return true
 }
 
-// FuzzLoadPreset decodes arbitrary bytes as a preset file. The result is an
-// error wrapping ErrPresetCorrupt or ErrPresetFormat, or a Preset that
-// encodes, decodes to an equal Preset and encodes again to the same bytes.
-func FuzzLoadPreset(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join("testdata", "presets", "rich.toml")); err == nil {
-		f.Add(b)
-	}
-	for _, p := range []Preset{
-		{},
-		{Mode: ModeRaw, Target: "127.0.0.1:9000", Params: []RawParam{{"A", "it's \"q\"\n", true}, {"\xff", "\x00", false}},
-			Body: []byte("x\r\ny'''")},
-		{Mode: ModeHTTP, Target: "unix:/run/php.sock", Role: 77, HTTP: &HTTPInput{Method: "POST", URL: "/a.php/b",
-			Headers: []Header{{"Cookie", "a=1"}}, Body: []byte{0, 1, 2}, ServerPort: -1}},
-	} {
-		if b, err := EncodePreset(p); err == nil {
-			f.Add(b)
-		}
-	}
-	for _, s := range []string{
-		"format = 2\n", "format = 1\nrole = \"filter\"\n", "format = 1\nbody_base64 = \"!!\"\n",
-		"format = 1\nunknown = 1\n", "format = 1\n[http]\nheaders = 3\n", "format = 1\nparams = [1]\n",
-		"format = 1\nrequest_id = 70000\n", "format = \"1\"\n", "format = 1\nbody = 'a'\nbody_file = 'b'\n",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		checkPresetRoundTrip(t, in)
-	})
-}
-
-func checkPresetRoundTrip(t *testing.T, in []byte) {
-	t.Helper()
-	p, err := DecodePreset(in)
-	if err != nil {
-		if !errors.Is(err, ErrPresetCorrupt) && !errors.Is(err, ErrPresetFormat) {
-			t.Fatalf("error %v wraps neither ErrPresetCorrupt nor ErrPresetFormat", err)
-		}
-		return
-	}
-	enc, err := EncodePreset(p)
-	if err != nil {
-		t.Fatalf("a decoded preset does not encode: %v\npreset %+v", err, p)
-	}
-	q, err := DecodePreset(enc)
-	if err != nil {
-		t.Fatalf("an encoded preset does not decode: %v\n%s", err, enc)
-	}
-	if !p.Equal(q) || !reflect.DeepEqual(normPreset(p), normPreset(q)) {
-		t.Fatalf("round trip changed the preset:\n%+v\n%+v\nfile:\n%s", p, q, enc)
-	}
-	enc2, err := EncodePreset(q)
-	if err != nil || !bytes.Equal(enc, enc2) {
-		t.Fatalf("encoding is not stable (%v):\n%s\n---\n%s", err, enc, enc2)
-	}
-}
-
-// normPreset makes empty and nil slices alike, as a preset file cannot tell
-// them apart.
-func normPreset(p Preset) Preset {
-	if len(p.Body) == 0 {
-		p.Body = nil
-	}
-	if len(p.Params) == 0 {
-		p.Params = nil
-	}
-	if p.HTTP != nil {
-		h := cloneHTTPInput(p.HTTP)
-		if len(h.Body) == 0 {
-			h.Body = nil
-		}
-		if len(h.Headers) == 0 {
-			h.Headers = nil
-		}
-		p.HTTP = h
-	}
-	return p
-}
-
 // TestFuzzSeedsHold runs the fuzz checks on hand-made inputs that hit the
 // corners each parser must handle, so that a plain go test proves them
 // too (the committed corpora under testdata/fuzz run with the targets).
@@ -214,8 +134,5 @@ func TestFuzzSeedsHold(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, current) })
 	for _, in := range []string{"", "\n", "a", "Status: 200\n", "x:y\r\n\r\n", strings.Repeat("h: v\n", 500) + "\n"} {
 		checkCGIResponse(t, []byte(in))
-	}
-	for _, in := range []string{"format = 1\n", "format = 1\n[http]\nmethod = \"GET\"\n"} {
-		checkPresetRoundTrip(t, []byte(in))
 	}
 }

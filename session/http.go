@@ -4,11 +4,13 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -166,6 +168,14 @@ func (in HTTPInput) WithDefaults() HTTPInput {
 		in.ServerSoftware = DefaultServerSoftware
 	}
 	return in
+}
+
+// Clone returns a deep copy of h.
+func (h *HTTPInput) Clone() *HTTPInput {
+	c := *h
+	c.Headers = slices.Clone(h.Headers)
+	c.Body = bytes.Clone(h.Body)
+	return &c
 }
 
 // BuildHTTP maps in to a FastCGI responder request through HTTPChain: the

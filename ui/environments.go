@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
+	"fcgiscope/session/preset"
 )
 
 // NoEnvironment is the selector's choice for no environment.
@@ -28,8 +29,8 @@ type EnvironmentsPanel struct {
 	win fyne.Window
 	do  func(func())
 
-	store   *session.PresetStore
-	envs    session.Environments
+	store   *preset.Store
+	envs    preset.Environments
 	loadErr error // environments.toml could not be read: editing is refused
 	gen     int
 
@@ -62,12 +63,12 @@ func newEnvironmentsPanel(win fyne.Window, do func(func())) *EnvironmentsPanel {
 func (p *EnvironmentsPanel) Content() fyne.CanvasObject { return p.content }
 
 // Environments returns the environments and the active one's name.
-func (p *EnvironmentsPanel) Environments() session.Environments { return p.envs }
+func (p *EnvironmentsPanel) Environments() preset.Environments { return p.envs }
 
 // Active returns the environment in use; ok is false for none.
-func (p *EnvironmentsPanel) Active() (env session.Environment, ok bool) {
+func (p *EnvironmentsPanel) Active() (env preset.Environment, ok bool) {
 	if p.envs.Active == "" {
-		return session.Environment{}, false
+		return preset.Environment{}, false
 	}
 	return p.envs.Get(p.envs.Active)
 }
@@ -84,7 +85,7 @@ func (p *EnvironmentsPanel) fail(err error) {
 }
 
 // SetStore reads the environments of a presets folder on a worker.
-func (p *EnvironmentsPanel) SetStore(store *session.PresetStore) {
+func (p *EnvironmentsPanel) SetStore(store *preset.Store) {
 	p.store = store
 	p.gen++
 	gen := p.gen
@@ -96,7 +97,7 @@ func (p *EnvironmentsPanel) SetStore(store *session.PresetStore) {
 			}
 			p.loadErr = err
 			if err != nil {
-				envs = session.Environments{}
+				envs = preset.Environments{}
 				p.fail(fmt.Errorf("the environments cannot be used until %s is fixed: %w", shortPath(store.EnvironmentsPath()), err))
 			}
 			if _, ok := envs.Get(envs.Active); !ok {
@@ -151,7 +152,7 @@ func (p *EnvironmentsPanel) onSelect(choice string) {
 }
 
 // save writes envs on a worker; then runs once written.
-func (p *EnvironmentsPanel) save(envs session.Environments, then func()) {
+func (p *EnvironmentsPanel) save(envs preset.Environments, then func()) {
 	store := p.store
 	if store == nil || p.loadErr != nil {
 		if then != nil && store == nil {
@@ -193,9 +194,9 @@ func cloneVars(m map[string]string) map[string]string {
 // applyEnvironment substitutes env's variables in in (any {{name}} is an
 // error when no environment is selected) and says what is unknown in
 // words fit for the window.
-func applyEnvironment(env session.Environment, selected bool, in session.Input) (session.Input, error) {
+func applyEnvironment(env preset.Environment, selected bool, in session.Input) (session.Input, error) {
 	out, err := env.Apply(in)
-	var uv *session.UnknownVariablesError
+	var uv *preset.UnknownVariablesError
 	if !errors.As(err, &uv) {
 		return out, err
 	}
@@ -217,18 +218,18 @@ func applyEnvironment(env session.Environment, selected bool, in session.Input) 
 }
 
 // variablesError says which variables are unknown; errors.Is(err,
-// session.ErrUnknownVariable) holds.
+// preset.ErrUnknownVariable) holds.
 type variablesError struct{ msg string }
 
 func (e *variablesError) Error() string { return e.msg }
 
-func (e *variablesError) Unwrap() error { return session.ErrUnknownVariable }
+func (e *variablesError) Unwrap() error { return preset.ErrUnknownVariable }
 
 // envEditor is the open editor dialog, for tests.
 type envEditor struct {
 	dlg     *dialog.CustomDialog
-	work    session.Environments // being edited
-	name    string               // the environment shown
+	work    preset.Environments // being edited
+	name    string              // the environment shown
 	pick    *widget.Select
 	vars    *kvEditor
 	errText *widget.Label
@@ -316,10 +317,10 @@ func (p *EnvironmentsPanel) ShowEditor() {
 	ed.dlg.Show()
 }
 
-func cloneEnvironments(es session.Environments) session.Environments {
-	out := session.Environments{Active: es.Active, List: make([]session.Environment, len(es.List))}
+func cloneEnvironments(es preset.Environments) preset.Environments {
+	out := preset.Environments{Active: es.Active, List: make([]preset.Environment, len(es.List))}
 	for i, e := range es.List {
-		out.List[i] = session.Environment{Name: e.Name, Vars: cloneVars(e.Vars)}
+		out.List[i] = preset.Environment{Name: e.Name, Vars: cloneVars(e.Vars)}
 	}
 	return out
 }
@@ -365,7 +366,7 @@ func (ed *envEditor) store() {
 			vars[n] = it.Value
 		}
 	}
-	ed.work.Set(session.Environment{Name: ed.name, Vars: vars})
+	ed.work.Set(preset.Environment{Name: ed.name, Vars: vars})
 }
 
 // validate checks the variable names of the environment shown and
@@ -379,7 +380,7 @@ func (ed *envEditor) validate() bool {
 		case n == "" && it.Value == "":
 		case n == "":
 			problems = append(problems, "a variable has a value but no name")
-		case !session.IsVariableName(n):
+		case !preset.IsVariableName(n):
 			problems = append(problems, fmt.Sprintf("%q is not a variable name: letters, digits, _ . - and no digit first", n))
 		case seen[n]:
 			problems = append(problems, fmt.Sprintf("%q is defined twice", n))
@@ -403,7 +404,7 @@ func (ed *envEditor) validate() bool {
 func (ed *envEditor) create(name string) {
 	ed.store()
 	if _, ok := ed.work.Get(name); !ok {
-		ed.work.Set(session.Environment{Name: name, Vars: map[string]string{}})
+		ed.work.Set(preset.Environment{Name: name, Vars: map[string]string{}})
 	}
 	ed.name = name
 	ed.show()
@@ -455,7 +456,7 @@ func (p *EnvironmentsPanel) askEnvName(ed *envEditor, title, initial string, the
 		switch {
 		case s == "":
 			return errors.New("a name is needed")
-		case s != initial && slices.ContainsFunc(ed.work.List, func(env session.Environment) bool { return env.Name == s }):
+		case s != initial && slices.ContainsFunc(ed.work.List, func(env preset.Environment) bool { return env.Name == s }):
 			return errors.New("that name is taken")
 		}
 		return nil

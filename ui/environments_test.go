@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"fcgiscope/session"
+	"fcgiscope/session/preset"
 )
 
 // previewValue returns the value of a param in the HTTP preview.
@@ -94,9 +95,9 @@ func TestEnvironmentSubstitution(t *testing.T) {
 func TestApplyEnvironmentMessages(t *testing.T) {
 	in := session.Input{Mode: session.ModeRaw, Target: "{{host}}:9000",
 		Params: []session.RawParam{{Name: "A", Value: "{{a}}", Enabled: true}, {Name: "B", Value: "{{b}}", Enabled: false}}}
-	env := session.Environment{Name: "staging", Vars: map[string]string{"host": "10.0.0.1"}}
+	env := preset.Environment{Name: "staging", Vars: map[string]string{"host": "10.0.0.1"}}
 	_, err := applyEnvironment(env, true, in)
-	if err == nil || err.Error() != "Unknown variable {{a}} in param A value — environment “staging” does not define it" || !errors.Is(err, session.ErrUnknownVariable) {
+	if err == nil || err.Error() != "Unknown variable {{a}} in param A value — environment “staging” does not define it" || !errors.Is(err, preset.ErrUnknownVariable) {
 		t.Errorf("error %v", err)
 	}
 	env.Vars["a"] = "x"

@@ -22,11 +22,12 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/preset"
 	"fcgiscope/session/teach"
 )
 
 // PrefPresetDir remembers the presets folder opened with "Open folder…";
-// empty means session.DefaultPresetDir.
+// empty means preset.DefaultDir.
 const PrefPresetDir = "presets.dir"
 
 // PresetDemoTarget is the target a preset holds for the in-process demo
@@ -65,15 +66,15 @@ type PresetsPanel struct {
 	do    func(func())
 	link  composeLink
 
-	store    *session.PresetStore
-	entries  []session.PresetEntry
+	store    *preset.Store
+	entries  []preset.Entry
 	problems []presetProblem
 	general  []string            // errors not tied to one file
 	kids     map[string][]string // tree children by node id
 	listGen  int
 
-	current  string         // full name of the open preset, "" for a new request
-	loaded   session.Preset // the open preset as saved (or the new request as started)
+	current  string        // full name of the open preset, "" for a new request
+	loaded   preset.Preset // the open preset as saved (or the new request as started)
 	dirty    bool
 	deleted  string // the last deleted preset, for Undo
 	wasOpen  bool   // the last deleted preset was the open one
@@ -95,7 +96,7 @@ type PresetsPanel struct {
 
 	// OnStore is called when a presets folder has been opened (its
 	// environments live in it).
-	OnStore func(*session.PresetStore)
+	OnStore func(*preset.Store)
 	// OnState is called when the open preset or its unsaved state changes.
 	OnState func()
 	// OnError shows an error; nil means an error dialog.
@@ -115,7 +116,7 @@ type guardDialog struct {
 func newPresetsPanel(win fyne.Window, prefs fyne.Preferences, do func(func()), link composeLink) *PresetsPanel {
 	p := &PresetsPanel{win: win, prefs: prefs, do: do, link: link, kids: map[string][]string{}}
 	if in, err := link.get(); err == nil {
-		p.loaded = session.PresetFromInput(in)
+		p.loaded = preset.FromInput(in)
 	}
 	p.search = widget.NewEntry()
 	p.search.PlaceHolder = "Search presets"
@@ -163,7 +164,7 @@ func newPresetsPanel(win fyne.Window, prefs fyne.Preferences, do func(func()), l
 func (p *PresetsPanel) Content() fyne.CanvasObject { return p.content }
 
 // Store returns the presets folder in use, nil before it is open.
-func (p *PresetsPanel) Store() *session.PresetStore { return p.store }
+func (p *PresetsPanel) Store() *preset.Store { return p.store }
 
 // Current returns the full name of the open preset, "" for a new request.
 func (p *PresetsPanel) Current() string { return p.current }
@@ -173,7 +174,7 @@ func (p *PresetsPanel) Current() string { return p.current }
 func (p *PresetsPanel) Dirty() bool { return p.dirty }
 
 // Entries returns the presets listed, in tree order.
-func (p *PresetsPanel) Entries() []session.PresetEntry { return p.entries }
+func (p *PresetsPanel) Entries() []preset.Entry { return p.entries }
 
 // Problems returns the preset files that could not be read, as "path: error".
 func (p *PresetsPanel) Problems() []string {
@@ -227,7 +228,7 @@ func (p *PresetsPanel) Open(dir string) {
 	}
 	p.folder.SetText("Opening…")
 	go func() {
-		store, err := session.OpenPresetStore(dir)
+		store, err := preset.Open(dir)
 		p.do(func() {
 			if err != nil {
 				// Shown in place: a read-only home is no reason for a dialog.
@@ -242,7 +243,7 @@ func (p *PresetsPanel) Open(dir string) {
 	}()
 }
 
-func (p *PresetsPanel) setStore(store *session.PresetStore) {
+func (p *PresetsPanel) setStore(store *preset.Store) {
 	p.store = store
 	p.folder.SetText(shortPath(store.Dir()))
 	p.current = "" // the open preset belonged to the previous folder
@@ -320,7 +321,7 @@ func (p *PresetsPanel) Reload() {
 
 // presetProblems matches List's errors with the files they are about, so
 // that every unreadable preset file is shown under its name.
-func presetProblems(dir string, entries []session.PresetEntry, errs []error) ([]presetProblem, []string) {
+func presetProblems(dir string, entries []preset.Entry, errs []error) ([]presetProblem, []string) {
 	if len(errs) == 0 {
 		return nil, nil
 	}
@@ -339,7 +340,7 @@ func presetProblems(dir string, entries []session.PresetEntry, errs []error) ([]
 			}
 			return nil
 		}
-		if strings.HasSuffix(path, session.PresetExt) && !listed[path] {
+		if strings.HasSuffix(path, preset.Ext) && !listed[path] {
 			files = append(files, path)
 		}
 		return nil
@@ -359,8 +360,8 @@ func presetProblems(dir string, entries []session.PresetEntry, errs []error) ([]
 		files = slices.Delete(files, i, i+1)
 		pr := presetProblem{path: path, err: presetErrorText(text, path)}
 		if rel, err := filepath.Rel(dir, path); err == nil {
-			name := strings.TrimSuffix(filepath.ToSlash(rel), session.PresetExt)
-			if session.ValidatePresetName(name) == nil {
+			name := strings.TrimSuffix(filepath.ToSlash(rel), preset.Ext)
+			if preset.ValidateName(name) == nil {
 				pr.name = name
 			}
 		}
@@ -681,9 +682,9 @@ func (p *PresetsPanel) Changed() {
 	}
 }
 
-// presetsEqual is session.Preset.Equal, comparing bodies first so that a
+// presetsEqual is preset.Preset.Equal, comparing bodies first so that a
 // large body is not encoded at every keystroke.
-func presetsEqual(a, b session.Preset) bool {
+func presetsEqual(a, b preset.Preset) bool {
 	if string(a.Body) != string(b.Body) {
 		return false
 	}
@@ -712,16 +713,16 @@ func presetsEqual(a, b session.Preset) bool {
 }
 
 // snapshot returns the open preset updated with the compose form.
-func (p *PresetsPanel) snapshot() (session.Preset, error) {
+func (p *PresetsPanel) snapshot() (preset.Preset, error) {
 	in, err := p.link.get()
 	if err != nil {
-		return session.Preset{}, err
+		return preset.Preset{}, err
 	}
 	return p.loaded.WithInput(in), nil
 }
 
 // setOpen makes name (with its content as saved) the open preset.
-func (p *PresetsPanel) setOpen(name string, saved session.Preset) {
+func (p *PresetsPanel) setOpen(name string, saved preset.Preset) {
 	p.current, p.loaded = name, saved
 	p.dirty = false
 	p.Changed()
@@ -738,7 +739,7 @@ func (p *PresetsPanel) NewRequestWith(in session.Input) {
 		if cur, err := p.link.get(); err == nil {
 			in = cur
 		}
-		p.setOpen("", session.PresetFromInput(in))
+		p.setOpen("", preset.FromInput(in))
 	})
 }
 
@@ -828,7 +829,7 @@ func (p *PresetsPanel) save(then func()) {
 }
 
 // write saves pr as name on a worker: Save (replacing) or SaveAs (new).
-func (p *PresetsPanel) write(pr session.Preset, name string, asNew bool, then func()) {
+func (p *PresetsPanel) write(pr preset.Preset, name string, asNew bool, then func()) {
 	store := p.store
 	if store == nil {
 		p.fail(errors.New("no presets folder is open"))
@@ -916,10 +917,10 @@ func (p *PresetsPanel) askName(title, confirm, initial string, then func(string)
 	e.SetText(initial)
 	e.PlaceHolder = "name, or group/name"
 	e.Validator = func(s string) error {
-		if err := session.ValidatePresetName(strings.TrimSpace(s)); err != nil {
+		if err := preset.ValidateName(strings.TrimSpace(s)); err != nil {
 			_, why, _ := strings.Cut(err.Error(), ": ")
 			_, why, _ = strings.Cut(why, ": ")
-			return errors.New(strings.TrimSuffix(why, ": "+session.ErrPresetName.Error()))
+			return errors.New(strings.TrimSuffix(why, ": "+preset.ErrName.Error()))
 		}
 		return nil
 	}

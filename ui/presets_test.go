@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"fcgiscope/session"
+	"fcgiscope/session/preset"
 )
 
 // wbFixture is the window with its workbench, folders open.
@@ -97,7 +98,7 @@ func TestPresetSaveMarkSwitchReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !presetsEqual(disk, session.PresetFromInput(saved)) {
+	if !presetsEqual(disk, preset.FromInput(saved)) {
 		t.Errorf("the file holds\n%+v\nwant the compose form\n%+v", disk.Input(), saved)
 	}
 
@@ -273,7 +274,7 @@ func TestPresetFolderIsRemembered(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := session.WritePresetFile(filepath.Join(dir, "shared.toml"), session.PresetFromInput(newRequestInput())); err != nil {
+	if err := preset.WriteFile(filepath.Join(dir, "shared.toml"), preset.FromInput(newRequestInput())); err != nil {
 		t.Fatal(err)
 	}
 	p.OpenFolder(dir)
@@ -292,7 +293,7 @@ func TestPresetKeepsFieldsTheFormDoesNotShow(t *testing.T) {
 	h.ServerName, h.ServerPort, h.HTTPS, h.RemoteAddr = "shop.example", 8443, true, "203.0.113.9"
 	in.HTTP = &h
 	in.Role, in.KeepConn = 1, true
-	if err := p.Store().Save(session.PresetFromInput(in), "tls"); err != nil {
+	if err := p.Store().Save(preset.FromInput(in), "tls"); err != nil {
 		t.Fatal(err)
 	}
 	p.Reload()

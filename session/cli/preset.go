@@ -15,18 +15,19 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"fcgiscope/session"
+	"fcgiscope/session/preset"
 )
 
 // loadPreset reads a preset file; any error (missing file, corrupt TOML, a
 // format newer than this fcgiscope reads) is a usage error naming the file.
-func loadPreset(path string) (session.Preset, error) {
-	p, err := session.ReadPresetFile(path)
+func loadPreset(path string) (preset.Preset, error) {
+	p, err := preset.ReadFile(path)
 	if err != nil {
 		msg := err.Error()
 		if !strings.Contains(msg, path) {
 			msg = fmt.Sprintf("preset %s: %s", path, msg)
 		}
-		return session.Preset{}, usagef("%s", msg)
+		return preset.Preset{}, usagef("%s", msg)
 	}
 	return p, nil
 }
@@ -40,7 +41,7 @@ func findEnvironmentsFile(presetPath string) string {
 		return ""
 	}
 	for {
-		p := filepath.Join(dir, session.EnvironmentsFile)
+		p := filepath.Join(dir, preset.EnvironmentsFile)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p
 		}
@@ -63,7 +64,7 @@ func environmentsFile(o *sendOpts) (string, error) {
 			return "", usagef("--env-file: %v", err)
 		}
 		if fi.IsDir() {
-			return "", usagef("--env-file %s is a folder (give its %s)", o.envFile, session.EnvironmentsFile)
+			return "", usagef("--env-file %s is a folder (give its %s)", o.envFile, preset.EnvironmentsFile)
 		}
 		return o.envFile, nil
 	case o.preset != "":
@@ -71,21 +72,21 @@ func environmentsFile(o *sendOpts) (string, error) {
 			return p, nil
 		}
 		return "", usagef("--env %s: no %s next to the preset %s or in a parent folder: give --env-file FILE",
-			o.envName, session.EnvironmentsFile, o.preset)
+			o.envName, preset.EnvironmentsFile, o.preset)
 	}
-	dir, err := session.DefaultPresetDir()
+	dir, err := preset.DefaultDir()
 	if err != nil {
 		return "", usagef("--env %s: %v: give --env-file FILE", o.envName, err)
 	}
-	p := filepath.Join(dir, session.EnvironmentsFile)
+	p := filepath.Join(dir, preset.EnvironmentsFile)
 	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-		return "", usagef("--env %s: no %s in the presets folder %s: give --env-file FILE", o.envName, session.EnvironmentsFile, dir)
+		return "", usagef("--env %s: no %s in the presets folder %s: give --env-file FILE", o.envName, preset.EnvironmentsFile, dir)
 	}
 	return p, nil
 }
 
 // environmentNames lists the names of es for a message.
-func environmentNames(es session.Environments) string {
+func environmentNames(es preset.Environments) string {
 	if len(es.List) == 0 {
 		return "none"
 	}
@@ -109,8 +110,8 @@ func (e *env) substitute(o *sendOpts, in session.Input, user []session.RawParam)
 		}
 		// An empty environment knows no variable: Apply names every one
 		// that would be substituted (those of disabled params aside).
-		_, err := session.Environment{}.Apply(all)
-		var uv *session.UnknownVariablesError
+		_, err := preset.Environment{}.Apply(all)
+		var uv *preset.UnknownVariablesError
 		if !errors.As(err, &uv) {
 			return in, user, nil
 		}
@@ -120,7 +121,7 @@ func (e *env) substitute(o *sendOpts, in session.Input, user []session.RawParam)
 		}
 		hint := ""
 		if path := findEnvironmentsFile(o.preset); path != "" {
-			if es, err := session.LoadEnvironments(path); err == nil {
+			if es, err := preset.LoadEnvironments(path); err == nil {
 				hint = fmt.Sprintf(" (environments in %s: %s)", path, environmentNames(es))
 			}
 		}
@@ -132,7 +133,7 @@ func (e *env) substitute(o *sendOpts, in session.Input, user []session.RawParam)
 	if err != nil {
 		return in, user, err
 	}
-	es, err := session.LoadEnvironments(path)
+	es, err := preset.LoadEnvironments(path)
 	if err != nil {
 		return in, user, usagef("--env: %v", err)
 	}

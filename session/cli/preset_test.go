@@ -20,28 +20,29 @@ import (
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
+	"fcgiscope/session/preset"
 )
 
 // writePreset writes p to path (folders created) as the window would.
-func writePreset(t *testing.T, path string, p session.Preset) string {
+func writePreset(t *testing.T, path string, p preset.Preset) string {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := session.WritePresetFile(path, p); err != nil {
+	if err := preset.WriteFile(path, p); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
 // writeEnvironments writes an environments file at path.
-func writeEnvironments(t *testing.T, path string, envs ...session.Environment) {
+func writeEnvironments(t *testing.T, path string, envs ...preset.Environment) {
 	t.Helper()
-	var es session.Environments
+	var es preset.Environments
 	for _, e := range envs {
 		es.Set(e)
 	}
-	if err := session.SaveEnvironments(path, es); err != nil {
+	if err := preset.SaveEnvironments(path, es); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -119,7 +120,7 @@ func countingListener(t *testing.T) (addr string, accepts func() int64) {
 
 func TestSendPresetRaw(t *testing.T) {
 	addr := startDemo(t)
-	path := writePreset(t, filepath.Join(t.TempDir(), "raw.toml"), session.Preset{
+	path := writePreset(t, filepath.Join(t.TempDir(), "raw.toml"), preset.Preset{
 		Mode: session.ModeRaw, Target: addr, Role: fcgi.RoleResponder,
 		Params: []session.RawParam{
 			{Name: "SCRIPT_NAME", Value: "/echo", Enabled: true},
@@ -155,7 +156,7 @@ func TestSendPresetRaw(t *testing.T) {
 
 func TestSendPresetHTTPToPHPFPM(t *testing.T) {
 	srv := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{})
-	path := writePreset(t, filepath.Join(t.TempDir(), "php", "echo.toml"), session.Preset{
+	path := writePreset(t, filepath.Join(t.TempDir(), "php", "echo.toml"), preset.Preset{
 		Mode: session.ModeHTTP, Target: srv.Addr, Role: fcgi.RoleResponder,
 		HTTP: &session.HTTPInput{Method: "POST", URL: "/echo.php?q=1", DocumentRoot: srv.DocRoot,
 			ServerName: "preset.test", Headers: []session.Header{
@@ -211,7 +212,7 @@ func TestSendPresetHTTPToPHPFPM(t *testing.T) {
 func TestSendPresetOverrides(t *testing.T) {
 	addr := startDemo(t)
 	docroot := t.TempDir()
-	path := writePreset(t, filepath.Join(t.TempDir(), "http.toml"), session.Preset{
+	path := writePreset(t, filepath.Join(t.TempDir(), "http.toml"), preset.Preset{
 		Mode: session.ModeHTTP, Target: refusedAddr(t), Role: fcgi.RoleResponder, KeepConn: true,
 		HTTP: &session.HTTPInput{Method: "PUT", URL: "/nowhere", DocumentRoot: docroot, Headers: []session.Header{
 			{Name: "X-A", Value: "1"}, {Name: "X-B", Value: "1"}, {Name: "x-a", Value: "2"},
@@ -266,7 +267,7 @@ func TestSendPresetOverrides(t *testing.T) {
 
 func TestSendRawPresetModeSwitch(t *testing.T) {
 	addr := startDemo(t)
-	path := writePreset(t, filepath.Join(t.TempDir(), "raw.toml"), session.Preset{
+	path := writePreset(t, filepath.Join(t.TempDir(), "raw.toml"), preset.Preset{
 		Mode: session.ModeRaw, Target: addr,
 		Params: []session.RawParam{{Name: "SCRIPT_NAME", Value: "/echo", Enabled: true}, {Name: "FOO", Value: "bar", Enabled: true}},
 	})
@@ -292,7 +293,7 @@ func TestSendPresetFilter(t *testing.T) {
 	if err := os.WriteFile(data, []byte("0123456789"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	path := writePreset(t, filepath.Join(dir, "filter.toml"), session.Preset{
+	path := writePreset(t, filepath.Join(dir, "filter.toml"), preset.Preset{
 		Mode: session.ModeRaw, Target: addr, Role: fcgi.RoleFilter, DataFile: data,
 		Params: []session.RawParam{{Name: "SCRIPT_NAME", Value: "/echo", Enabled: true}},
 	})
@@ -318,8 +319,8 @@ func TestSendPresetFilter(t *testing.T) {
 
 // envPreset is an HTTP preset using variables in the target, URL, a
 // header and the body.
-func envPreset(docroot string) session.Preset {
-	return session.Preset{
+func envPreset(docroot string) preset.Preset {
+	return preset.Preset{
 		Mode: session.ModeHTTP, Target: "{{addr}}",
 		HTTP: &session.HTTPInput{URL: "{{path}}?who={{who}}", DocumentRoot: docroot,
 			Headers: []session.Header{{Name: "X-Token", Value: "Bearer {{tok}}"}}},
@@ -331,9 +332,9 @@ func TestSendPresetEnvironment(t *testing.T) {
 	addr := startDemo(t)
 	root := t.TempDir()
 	// Two folders up from the preset.
-	writeEnvironments(t, filepath.Join(root, session.EnvironmentsFile),
-		session.Environment{Name: "local", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "s3cret", "who": "far"}},
-		session.Environment{Name: "staging", Vars: map[string]string{"addr": "192.0.2.1:9000"}})
+	writeEnvironments(t, filepath.Join(root, preset.EnvironmentsFile),
+		preset.Environment{Name: "local", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "s3cret", "who": "far"}},
+		preset.Environment{Name: "staging", Vars: map[string]string{"addr": "192.0.2.1:9000"}})
 	path := writePreset(t, filepath.Join(root, "team", "api", "hello.toml"), envPreset(root))
 
 	out, echo := sendEcho(t, "", "--preset", path, "--env", "local", "--param", "P={{who}}")
@@ -351,8 +352,8 @@ func TestSendPresetEnvironment(t *testing.T) {
 	}
 
 	// The nearest environments file wins.
-	writeEnvironments(t, filepath.Join(root, "team", session.EnvironmentsFile),
-		session.Environment{Name: "local", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "t", "who": "near"}})
+	writeEnvironments(t, filepath.Join(root, "team", preset.EnvironmentsFile),
+		preset.Environment{Name: "local", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "t", "who": "near"}})
 	_, echo = sendEcho(t, "", "--preset", path, "--env", "local")
 	if echo.Stdin == nil || *echo.Stdin != "hello near" {
 		t.Errorf("nearest environments file: stdin %v", echo.Stdin)
@@ -360,7 +361,7 @@ func TestSendPresetEnvironment(t *testing.T) {
 	// --env-file names another.
 	other := filepath.Join(t.TempDir(), "envs.toml")
 	writeEnvironments(t, other,
-		session.Environment{Name: "ci", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "t", "who": "ci"}})
+		preset.Environment{Name: "ci", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "t", "who": "ci"}})
 	_, echo = sendEcho(t, "", "--preset", path, "--env", "ci", "--env-file", other)
 	if echo.Stdin == nil || *echo.Stdin != "hello ci" {
 		t.Errorf("--env-file: stdin %v", echo.Stdin)
@@ -368,7 +369,7 @@ func TestSendPresetEnvironment(t *testing.T) {
 
 	// An unknown environment lists the known ones.
 	r := run(t, "", "send", "--preset", path, "--env", "prod")
-	if r.code != ExitUsage || !strings.Contains(r.stderr, `--env "prod": no such environment in `+filepath.Join(root, "team", session.EnvironmentsFile)+" (known: local)") {
+	if r.code != ExitUsage || !strings.Contains(r.stderr, `--env "prod": no such environment in `+filepath.Join(root, "team", preset.EnvironmentsFile)+" (known: local)") {
 		t.Errorf("unknown environment: exit %d\n%s", r.code, r.stderr)
 	}
 }
@@ -376,9 +377,9 @@ func TestSendPresetEnvironment(t *testing.T) {
 func TestSendPresetUnknownVariableSendsNothing(t *testing.T) {
 	addr, accepts := countingListener(t)
 	dir := t.TempDir()
-	writeEnvironments(t, filepath.Join(dir, session.EnvironmentsFile),
-		session.Environment{Name: "local", Vars: map[string]string{"addr": addr, "path": "/echo"}},
-		session.Environment{Name: "full", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "t", "who": "w", "q": "1"}})
+	writeEnvironments(t, filepath.Join(dir, preset.EnvironmentsFile),
+		preset.Environment{Name: "local", Vars: map[string]string{"addr": addr, "path": "/echo"}},
+		preset.Environment{Name: "full", Vars: map[string]string{"addr": addr, "path": "/echo", "tok": "t", "who": "w", "q": "1"}})
 	path := writePreset(t, filepath.Join(dir, "p.toml"), envPreset(dir))
 
 	r := run(t, "", "send", "--preset", path, "--env", "local", "--param", "Q={{q}}")
@@ -396,7 +397,7 @@ func TestSendPresetUnknownVariableSendsNothing(t *testing.T) {
 	// Without --env: the variables are named, and the environments found.
 	r = run(t, "", "send", "--preset", path)
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "{{addr}} in target, {{who}} in body, {{path}} in URL") ||
-		!strings.Contains(r.stderr, "pass --env NAME") || !strings.Contains(r.stderr, "(environments in "+filepath.Join(dir, session.EnvironmentsFile)+": full, local)") {
+		!strings.Contains(r.stderr, "pass --env NAME") || !strings.Contains(r.stderr, "(environments in "+filepath.Join(dir, preset.EnvironmentsFile)+": full, local)") {
 		t.Errorf("without --env: exit %d\n%s", r.code, r.stderr)
 	}
 	if n := accepts(); n != 0 {
@@ -414,7 +415,7 @@ func TestSendPresetUnknownVariableSendsNothing(t *testing.T) {
 func TestSendEnvironmentWithoutPreset(t *testing.T) {
 	addr := startDemo(t)
 	envFile := filepath.Join(t.TempDir(), "e.toml")
-	writeEnvironments(t, envFile, session.Environment{Name: "dev", Vars: map[string]string{"addr": addr, "script": "/echo"}})
+	writeEnvironments(t, envFile, preset.Environment{Name: "dev", Vars: map[string]string{"addr": addr, "script": "/echo"}})
 	_, echo := sendEcho(t, "", "--addr", "{{addr}}", "--env", "dev", "--env-file", envFile,
 		"--param", "SCRIPT_NAME={{script}}", "--param", "LITERAL={{ not a var }}")
 	if !equalPairs(echo.Params, []pair{{"SCRIPT_NAME", "/echo"}, {"LITERAL", "{{ not a var }}"}}) {
@@ -430,15 +431,15 @@ func TestSendEnvironmentWithoutPreset(t *testing.T) {
 	// The window's presets folder.
 	cfg := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", cfg)
-	dir, err := session.DefaultPresetDir()
+	dir, err := preset.DefaultDir()
 	if err != nil || !strings.HasPrefix(dir, cfg) {
 		t.Fatalf("DefaultPresetDir = %q, %v", dir, err)
 	}
 	r := run(t, "", "send", "--addr", "{{addr}}", "--env", "dev")
-	if r.code != ExitUsage || !strings.Contains(r.stderr, "no "+session.EnvironmentsFile+" in the presets folder "+dir+": give --env-file") {
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "no "+preset.EnvironmentsFile+" in the presets folder "+dir+": give --env-file") {
 		t.Errorf("no environments file: exit %d\n%s", r.code, r.stderr)
 	}
-	writeEnvironments(t, filepath.Join(dir, session.EnvironmentsFile), session.Environment{Name: "dev", Vars: map[string]string{"addr": addr}})
+	writeEnvironments(t, filepath.Join(dir, preset.EnvironmentsFile), preset.Environment{Name: "dev", Vars: map[string]string{"addr": addr}})
 	_, echo = sendEcho(t, "", "--addr", "{{addr}}", "--env", "dev", "--param", "SCRIPT_NAME=/echo")
 	if !slices.Equal(echo.param("SCRIPT_NAME"), []string{"/echo"}) {
 		t.Errorf("presets folder: %v", echo.Params)
@@ -470,13 +471,13 @@ func TestSendPresetBadFiles(t *testing.T) {
 		}
 	}
 
-	good := writePreset(t, filepath.Join(dir, "sub", "good.toml"), session.Preset{Mode: session.ModeRaw, Target: "127.0.0.1:1"})
-	envs := write(session.EnvironmentsFile, "format = 1\n[environments.local\n")
+	good := writePreset(t, filepath.Join(dir, "sub", "good.toml"), preset.Preset{Mode: session.ModeRaw, Target: "127.0.0.1:1"})
+	envs := write(preset.EnvironmentsFile, "format = 1\n[environments.local\n")
 	r := run(t, "", "send", "--preset", good, "--env", "local")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, envs) || !strings.Contains(r.stderr, "corrupt") {
 		t.Errorf("corrupt environments file: exit %d\n%s", r.code, r.stderr)
 	}
-	noTarget := writePreset(t, filepath.Join(dir, "notarget.toml"), session.Preset{Mode: session.ModeRaw})
+	noTarget := writePreset(t, filepath.Join(dir, "notarget.toml"), preset.Preset{Mode: session.ModeRaw})
 	r = run(t, "", "send", "--preset", noTarget)
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "has no target: give --addr") {
 		t.Errorf("no target: exit %d\n%s", r.code, r.stderr)
@@ -491,8 +492,8 @@ func TestSendPresetBadFiles(t *testing.T) {
 // the flags and the environment, --param values at the end of its table.
 func TestPlanSendFinalInput(t *testing.T) {
 	dir := t.TempDir()
-	writeEnvironments(t, filepath.Join(dir, session.EnvironmentsFile),
-		session.Environment{Name: "local", Vars: map[string]string{"addr": "127.0.0.1:9", "path": "/echo", "tok": "s", "who": "w"}})
+	writeEnvironments(t, filepath.Join(dir, preset.EnvironmentsFile),
+		preset.Environment{Name: "local", Vars: map[string]string{"addr": "127.0.0.1:9", "path": "/echo", "tok": "s", "who": "w"}})
 	p := envPreset(dir)
 	p.Params = []session.RawParam{{Name: "KEPT", Value: "{{who}}", Enabled: true}}
 	path := writePreset(t, filepath.Join(dir, "p.toml"), p)

@@ -18,6 +18,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/preset"
 )
 
 // DefaultSendTimeout bounds a whole request unless --timeout says otherwise.
@@ -97,7 +98,7 @@ func newSendOpts(fs *flag.FlagSet) *sendOpts {
 
 // wantHTTP reports whether the request is composed as HTTP: a preset in
 // HTTP mode, or --url; without a preset --docroot too.
-func (o *sendOpts) wantHTTP(p *session.Preset) bool {
+func (o *sendOpts) wantHTTP(p *preset.Preset) bool {
 	if p != nil {
 		return p.Mode == session.ModeHTTP || o.set["url"]
 	}
@@ -107,7 +108,7 @@ func (o *sendOpts) wantHTTP(p *session.Preset) bool {
 // check validates the flags that need no I/O. p is the preset, nil without
 // one. The role is nil when neither --role nor (without a preset) its
 // default applies.
-func (o *sendOpts) check(p *session.Preset) (*fcgi.Role, []session.RawParam, error) {
+func (o *sendOpts) check(p *preset.Preset) (*fcgi.Role, []session.RawParam, error) {
 	if o.addr == "" && o.set["addr"] || o.addr == "" && p == nil {
 		return nil, nil, usagef("--addr is required (e.g. --addr 127.0.0.1:9000 or --addr unix:/run/php/php-fpm.sock), or --preset FILE")
 	}
@@ -208,7 +209,7 @@ func (e *env) readInput(flagName, name string) ([]byte, error) {
 // without one, an empty raw-mode responder request) with every flag given
 // laid over the matching field. --param is not part of it (see
 // applyUserParams); --url is kept as given until resolveURL.
-func (e *env) compose(o *sendOpts, p *session.Preset, role *fcgi.Role) (session.Input, error) {
+func (e *env) compose(o *sendOpts, p *preset.Preset, role *fcgi.Role) (session.Input, error) {
 	in := session.Input{Mode: session.ModeRaw, Role: fcgi.RoleResponder}
 	if p != nil {
 		in = p.Input()
@@ -284,7 +285,7 @@ type sendPlan struct {
 // planSend reads the preset, lays the flags over it, substitutes the
 // environment and builds the request. Nothing is sent.
 func (e *env) planSend(ctx context.Context, o *sendOpts) (*sendPlan, error) {
-	var preset *session.Preset
+	var preset *preset.Preset
 	if o.preset != "" {
 		p, err := loadPreset(o.preset)
 		if err != nil {

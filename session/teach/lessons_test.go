@@ -4,9 +4,7 @@
 package teach
 
 import (
-	"bytes"
 	"context"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -177,33 +175,6 @@ func TestLessonInputsByHand(t *testing.T) {
 	}
 	if _, ok := LessonByID("nope"); ok {
 		t.Error("LessonByID found a lesson that does not exist")
-	}
-}
-
-// TestLessonAndScenarioInputsArePresets: every ready input survives a
-// round trip through the preset format.
-func TestLessonAndScenarioInputsArePresets(t *testing.T) {
-	var ins []session.Input
-	for _, l := range Lessons() {
-		ins = append(ins, l.Input)
-	}
-	for _, s := range Scenarios() {
-		ins = append(ins, s.Input)
-	}
-	for _, in := range ins {
-		b, err := session.EncodePreset(session.PresetFromInput(in))
-		if err != nil {
-			t.Fatalf("EncodePreset: %v", err)
-		}
-		p, err := session.DecodePreset(b)
-		if err != nil {
-			t.Fatalf("DecodePreset: %v\n%s", err, b)
-		}
-		got := p.Input()
-		if got.Mode != in.Mode || got.Role != in.Role || got.KeepConn != in.KeepConn || got.Target != in.Target ||
-			!bytes.Equal(got.Body, in.Body) || !reflect.DeepEqual(got.Params, in.Params) {
-			t.Errorf("preset round trip changed the input:\n got %+v\nwant %+v", got, in)
-		}
 	}
 }
 

@@ -1,20 +1,22 @@
 // Environments: named sets of variables ({{name}}) substituted into a
 // composed request at send time, kept in environments.toml.
 
-package session
+package preset
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"fcgiscope/session"
 
 	"github.com/BurntSushi/toml"
 )
@@ -22,8 +24,16 @@ import (
 // EnvironmentsFormat is the version written in environments.toml.
 const EnvironmentsFormat = 1
 
-// ErrUnknownVariable is wrapped by *UnknownVariablesError (errors.Is).
-var ErrUnknownVariable = errors.New("unknown variable")
+// Errors the environments wrap (errors.Is).
+var (
+	// ErrUnknownVariable is wrapped by *UnknownVariablesError.
+	ErrUnknownVariable = errors.New("unknown variable")
+	// ErrEnvironmentsFormat: the environments file was written by a newer
+	// fcgiscope.
+	ErrEnvironmentsFormat = errors.New("environments format not supported")
+	// ErrEnvironmentsCorrupt: the environments file is not valid.
+	ErrEnvironmentsCorrupt = errors.New("corrupt environments file")
+)
 
 // Environment is a named set of variables, such as "local" or "staging".
 //
@@ -191,7 +201,7 @@ func (e *UnknownVariablesError) Unwrap() error { return ErrUnknownVariable }
 // inputFields calls f on every text of in that variables may appear in,
 // with where it is; f returns the new text. Disabled params are visited
 // with enabled false.
-func inputFields(in *Input, f func(where string, s []byte, enabled bool) []byte) {
+func inputFields(in *session.Input, f func(where string, s []byte, enabled bool) []byte) {
 	str := func(where string, s *string, enabled bool) {
 		*s = string(f(where, []byte(*s), enabled))
 	}
@@ -210,44 +220,37 @@ func inputFields(in *Input, f func(where string, s []byte, enabled bool) []byte)
 	if h == nil {
 		return
 	}
-	v := reflect.ValueOf(h).Elem()
-	for _, fd := range httpFields() {
-		fv := v.Field(fd.index)
-		switch {
-		case fv.Kind() == reflect.String:
-			where := "HTTP " + strings.ReplaceAll(fd.key, "_", " ")
-			if fd.key == "url" {
-				where = "URL"
-			}
-			fv.SetString(string(f(where, []byte(fv.String()), true)))
-		case fv.Type() == byteSliceType && fv.Len() > 0:
-			fv.SetBytes(f("HTTP body", fv.Bytes(), true))
-		case fv.Type() == headerSliceType:
-			for i := range h.Headers {
-				hd := &h.Headers[i]
-				name := hd.Name
-				str(fmt.Sprintf("header %d name", i+1), &hd.Name, true)
-				str(fmt.Sprintf("header %s value", name), &hd.Value, true)
-			}
-		}
+	// HTTPInput's texts in its field order; TestApplyReachesEveryHTTPText
+	// fails when a text field is added to HTTPInput and not here.
+	str("HTTP method", &h.Method, true)
+	str("URL", &h.URL, true)
+	for i := range h.Headers {
+		hd := &h.Headers[i]
+		name := hd.Name
+		str(fmt.Sprintf("header %d name", i+1), &hd.Name, true)
+		str(fmt.Sprintf("header %s value", name), &hd.Value, true)
 	}
-}
-
-// cloneInput returns a deep copy of in.
-func cloneInput(in Input) Input {
-	in.Params = slices.Clone(in.Params)
-	in.Body = bytes.Clone(in.Body)
-	if in.HTTP != nil {
-		in.HTTP = cloneHTTPInput(in.HTTP)
+	if len(h.Body) > 0 {
+		h.Body = f("HTTP body", h.Body, true)
 	}
-	return in
+	for _, t := range []struct {
+		where string
+		s     *string
+	}{
+		{"HTTP body file", &h.BodyFile}, {"HTTP document root", &h.DocumentRoot}, {"HTTP index", &h.Index},
+		{"HTTP split path", &h.SplitPath}, {"HTTP location", &h.Location}, {"HTTP server name", &h.ServerName},
+		{"HTTP server addr", &h.ServerAddr}, {"HTTP remote addr", &h.RemoteAddr},
+		{"HTTP server protocol", &h.ServerProtocol}, {"HTTP server software", &h.ServerSoftware},
+	} {
+		str(t.where, t.s, true)
+	}
 }
 
 // Variables returns every variable in uses — in the target, params (names
 // and values), body, data file, URL, headers and the other HTTP fields —
 // with where it is.
-func Variables(in Input) []VariableRef {
-	in = cloneInput(in)
+func Variables(in session.Input) []VariableRef {
+	in = in.Clone()
 	var out []VariableRef
 	inputFields(&in, func(where string, s []byte, _ bool) []byte {
 		scanVars(s, func(_, _ int, name string) { out = append(out, VariableRef{Name: name, Where: where}) })
@@ -261,8 +264,8 @@ func Variables(in Input) []VariableRef {
 // and the other HTTP fields. An unknown variable is an error
 // (*UnknownVariablesError) listing every unknown name and where it was
 // found; in a disabled param it is left as it is.
-func (e Environment) Apply(in Input) (Input, error) {
-	out := cloneInput(in)
+func (e Environment) Apply(in session.Input) (session.Input, error) {
+	out := in.Clone()
 	var unknown []VariableRef
 	inputFields(&out, func(where string, s []byte, enabled bool) []byte {
 		r, names := e.expand(s)
@@ -325,45 +328,50 @@ func EncodeEnvironments(es Environments) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// DecodeEnvironments parses environments.toml.
+// environmentsFile is environments.toml.
+type environmentsFile struct {
+	Format       any                          `toml:"format"`
+	Active       string                       `toml:"active"`
+	Environments map[string]map[string]string `toml:"environments"`
+}
+
+// DecodeEnvironments parses environments.toml. A file with a format newer
+// than EnvironmentsFormat gives ErrEnvironmentsFormat; anything else wrong
+// gives ErrEnvironmentsCorrupt.
 func DecodeEnvironments(data []byte) (Environments, error) {
-	var m map[string]any
-	if _, err := toml.Decode(string(data), &m); err != nil {
-		return Environments{}, fmt.Errorf("%w: %v", ErrPresetCorrupt, err)
+	if err := checkFormat(data, "format", EnvironmentsFormat, ErrEnvironmentsCorrupt, ErrEnvironmentsFormat, false); err != nil {
+		return Environments{}, err
 	}
-	d := &presetDecoder{}
-	format := d.int(m, "format", 0, 1<<31)
-	if d.err == nil && format > EnvironmentsFormat {
-		return Environments{}, fmt.Errorf("%w: format %d was written by a newer fcgiscope (this one reads format %d); update fcgiscope",
-			ErrPresetFormat, format, EnvironmentsFormat)
+	var f environmentsFile
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		return Environments{}, fmt.Errorf("%w: %v", ErrEnvironmentsCorrupt, err)
 	}
-	d.unknown("", m, "format", "active", "environments")
-	es := Environments{Active: d.str(m, "active")}
-	if ev, ok := m["environments"]; ok {
-		em, ok := ev.(map[string]any)
-		if !ok {
-			d.fail("environments: want a table, have %T", ev)
+	if bad := unknownKeys(md, 1); len(bad) > 0 {
+		return Environments{}, fmt.Errorf("%w: %sunknown key %s", ErrEnvironmentsCorrupt, bad[0].where, strings.Join(bad[0].keys, ", "))
+	}
+	// toml.Decode leaves a map empty, without an error, for a value that
+	// is not a table.
+	if t := md.Type("environments"); t != "" && t != "Hash" {
+		return Environments{}, fmt.Errorf("%w: environments: want a table, have %s", ErrEnvironmentsCorrupt, t)
+	}
+	es := Environments{Active: f.Active}
+	for _, name := range slices.Sorted(maps.Keys(f.Environments)) {
+		if t := md.Type("environments", name); t != "Hash" {
+			return Environments{}, fmt.Errorf("%w: environments.%s: want a table, have %s", ErrEnvironmentsCorrupt, name, t)
 		}
-		for name, vv := range em {
-			vm, ok := vv.(map[string]any)
-			if !ok {
-				d.fail("environments.%s: want a table, have %T", name, vv)
-				continue
-			}
-			e := Environment{Name: name, Vars: make(map[string]string, len(vm))}
-			for k := range vm {
-				if !IsVariableName(k) {
-					d.fail("environments.%s: %q is not a variable name ([A-Za-z_][A-Za-z0-9_.-]*)", name, k)
-				}
-				e.Vars[k] = d.str(vm, k)
-			}
-			es.List = append(es.List, e)
+		vars := f.Environments[name]
+		if vars == nil {
+			vars = map[string]string{}
 		}
+		for _, k := range slices.Sorted(maps.Keys(vars)) {
+			if !IsVariableName(k) {
+				return Environments{}, fmt.Errorf("%w: environments.%s: %q is not a variable name ([A-Za-z_][A-Za-z0-9_.-]*)",
+					ErrEnvironmentsCorrupt, name, k)
+			}
+		}
+		es.List = append(es.List, Environment{Name: name, Vars: vars})
 	}
-	if d.err != nil {
-		return Environments{}, fmt.Errorf("%w: %v", ErrPresetCorrupt, d.err)
-	}
-	sort.Slice(es.List, func(i, j int) bool { return es.List[i].Name < es.List[j].Name })
 	return es, nil
 }
 
@@ -400,18 +408,18 @@ func SaveEnvironments(path string, es Environments) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("session: environments: %w", err)
 	}
-	return WriteFileAtomic(path, data, 0o600) // it may hold tokens
+	return session.WriteFileAtomic(path, data, 0o600) // it may hold tokens
 }
 
 // EnvironmentsPath returns the store's environments file.
-func (s *PresetStore) EnvironmentsPath() string { return filepath.Join(s.dir, EnvironmentsFile) }
+func (s *Store) EnvironmentsPath() string { return filepath.Join(s.dir, EnvironmentsFile) }
 
 // Environments reads the store's environments.
-func (s *PresetStore) Environments() (Environments, error) {
+func (s *Store) Environments() (Environments, error) {
 	return LoadEnvironments(s.EnvironmentsPath())
 }
 
 // SaveEnvironments writes the store's environments.
-func (s *PresetStore) SaveEnvironments(es Environments) error {
+func (s *Store) SaveEnvironments(es Environments) error {
 	return SaveEnvironments(s.EnvironmentsPath(), es)
 }

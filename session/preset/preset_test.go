@@ -1,4 +1,4 @@
-package session
+package preset
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"fcgiscope/session"
 
 	"fcgiscope/fcgi"
 )
@@ -40,11 +42,11 @@ func isolateConfig(t *testing.T) string {
 }
 
 // richInput exercises every kind of field a preset holds.
-func richInput() Input {
-	return Input{
-		Mode: ModeHTTP, Target: "unix:/run/php/php8.2-fpm.sock", Role: fcgi.RoleAuthorizer,
+func richInput() session.Input {
+	return session.Input{
+		Mode: session.ModeHTTP, Target: "unix:/run/php/php8.2-fpm.sock", Role: fcgi.RoleAuthorizer,
 		KeepConn: true, RequestID: 7,
-		Params: []RawParam{
+		Params: []session.RawParam{
 			{Name: "APP_ENV", Value: "staging", Enabled: true},
 			{Name: "DEBUG", Value: "1", Enabled: false},
 			{Name: "QUOTES", Value: `it's "quoted" \ back`, Enabled: true},
@@ -54,9 +56,9 @@ func richInput() Input {
 			{Name: "APP_ENV", Value: "dup keeps order", Enabled: true},
 			{Name: "EMPTY", Value: "", Enabled: true},
 		},
-		HTTP: &HTTPInput{
+		HTTP: &session.HTTPInput{
 			Method: "POST", URL: "/index.php/users/42?expand=1&q=a%20b",
-			Headers: []Header{
+			Headers: []session.Header{
 				{Name: "Content-Type", Value: "application/json"},
 				{Name: "X-Trace", Value: "a"}, {Name: "X-Trace", Value: "b"},
 			},
@@ -64,7 +66,7 @@ func richInput() Input {
 			DocumentRoot: "/srv/www", Index: "app.php", SplitPath: `^(.+\.php)(/.*)$`,
 			ServerName: "example.test", ServerPort: 8443, ServerAddr: "10.0.0.1",
 			RemoteAddr: "192.0.2.7", RemotePort: 40000, HTTPS: true,
-			ServerProtocol: "HTTP/2.0", ServerSoftware: NginxServerSoftware,
+			ServerProtocol: "HTTP/2.0", ServerSoftware: session.NginxServerSoftware,
 			FrontController: true, AllowSymlinks: true, CombineHeaders: true,
 		},
 		Body:     []byte("{\n  \"user\": \"ada\",\n  \"note\": \"it's\"\n}\n"),
@@ -76,8 +78,8 @@ func TestPresetGoldenRoundTrip(t *testing.T) {
 	in := richInput()
 	in.HTTP.BodyFile = "/var/tmp/outside.bin" // outside the store: stays absolute
 	paths := pathMapper{dir: "/srv/presets/shop", root: "/srv/presets"}
-	p := PresetFromInput(in)
-	data, err := encodePreset(p, paths)
+	p := FromInput(in)
+	data, err := encode(p, paths)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func TestPresetGoldenRoundTrip(t *testing.T) {
 		t.Errorf("preset file differs from %s (run with -update if the change is intended):\n%s", golden, data)
 	}
 	// Stable: encoding again gives the same bytes.
-	again, err := encodePreset(PresetFromInput(in), paths)
+	again, err := encode(FromInput(in), paths)
 	if err != nil || !bytes.Equal(again, data) {
 		t.Errorf("encoding is not stable")
 	}
@@ -109,7 +111,7 @@ func TestPresetGoldenRoundTrip(t *testing.T) {
 		}
 	}
 
-	back, err := decodePreset(want, paths)
+	back, err := decode(want, paths)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +123,12 @@ func TestPresetGoldenRoundTrip(t *testing.T) {
 	}
 }
 
+// The field types of session.HTTPInput that fillValue knows.
+var (
+	headerSliceType = reflect.TypeFor[[]session.Header]()
+	byteSliceType   = reflect.TypeFor[[]byte]()
+)
+
 // fillValue sets every field of v to a value that is not its zero value.
 func fillValue(t *testing.T, v reflect.Value, seed int) {
 	for i := range v.NumField() {
@@ -130,7 +138,7 @@ func fillValue(t *testing.T, v reflect.Value, seed int) {
 		}
 		switch {
 		case f.Type() == headerSliceType:
-			f.Set(reflect.ValueOf([]Header{{Name: "X-F", Value: "v" + strings.Repeat("x", seed)}}))
+			f.Set(reflect.ValueOf([]session.Header{{Name: "X-F", Value: "v" + strings.Repeat("x", seed)}}))
 		case f.Type() == byteSliceType:
 			f.SetBytes([]byte("bytes\nof field " + v.Type().Field(i).Name))
 		case f.Kind() == reflect.String:
@@ -149,14 +157,14 @@ func fillValue(t *testing.T, v reflect.Value, seed int) {
 // fields added after this test was written, and checks that a preset keeps
 // them all.
 func TestPresetKeepsEveryHTTPField(t *testing.T) {
-	var h HTTPInput
+	var h session.HTTPInput
 	fillValue(t, reflect.ValueOf(&h).Elem(), 3)
-	in := Input{Mode: ModeHTTP, Target: "127.0.0.1:9000", HTTP: &h}
-	data, err := EncodePreset(PresetFromInput(in))
+	in := session.Input{Mode: session.ModeHTTP, Target: "127.0.0.1:9000", HTTP: &h}
+	data, err := Encode(FromInput(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := DecodePreset(data)
+	back, err := Decode(data)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
 	}
@@ -172,13 +180,13 @@ func TestPresetBodies(t *testing.T) {
 		"ünïcödé 😀", strings.Repeat("long line ", 1000),
 	}
 	for _, b := range bodies {
-		in := Input{Mode: ModeRaw, Target: "127.0.0.1:9000", Body: []byte(b),
-			HTTP: &HTTPInput{URL: "/", Body: []byte(b)}}
-		data, err := EncodePreset(PresetFromInput(in))
+		in := session.Input{Mode: session.ModeRaw, Target: "127.0.0.1:9000", Body: []byte(b),
+			HTTP: &session.HTTPInput{URL: "/", Body: []byte(b)}}
+		data, err := Encode(FromInput(in))
 		if err != nil {
 			t.Fatalf("%q: %v", b, err)
 		}
-		back, err := DecodePreset(data)
+		back, err := Decode(data)
 		if err != nil {
 			t.Fatalf("%q: %v\n%s", b, err, data)
 		}
@@ -194,65 +202,65 @@ func TestPresetDecodeErrors(t *testing.T) {
 		is         error
 		msg        string
 	}{
-		{"newer format", "format = 2\ntarget = \"x\"\nfuture_key = 1\n", ErrPresetFormat, "format 2 was written by a newer fcgiscope"},
-		{"no format", "target = \"x\"\n", ErrPresetCorrupt, "no format key"},
-		{"syntax", "format = 1\ntarget = \"unterminated\n", ErrPresetCorrupt, "line 2"},
-		{"unknown key", "format = 1\ntarget = \"x\"\ntagret = \"y\"\n", ErrPresetCorrupt, "unknown key tagret"},
-		{"unknown param key", "format = 1\n[[params]]\nname = \"A\"\nvalu = \"1\"\n", ErrPresetCorrupt, "params 1: unknown key valu"},
-		{"unknown http key", "format = 1\n[http]\nurl = \"/\"\nmethd = \"GET\"\n", ErrPresetCorrupt, "http: unknown key methd"},
-		{"wrong type", "format = 1\nkeep_conn = \"yes\"\n", ErrPresetCorrupt, "keep_conn: want true or false"},
-		{"bad role", "format = 1\nrole = \"boss\"\n", ErrPresetCorrupt, `role: "boss"`},
-		{"bad mode", "format = 1\nmode = \"ftp\"\n", ErrPresetCorrupt, `mode: "ftp"`},
-		{"request id range", "format = 1\nrequest_id = 70000\n", ErrPresetCorrupt, "request_id: 70000"},
-		{"body twice", "format = 1\nbody = \"a\"\nbody_file = \"b\"\n", ErrPresetCorrupt, "both body and body_file"},
-		{"bad base64", "format = 1\nbody_base64 = \"***\"\n", ErrPresetCorrupt, "body_base64"},
-		{"empty file", "", ErrPresetCorrupt, "no format key"},
+		{"newer format", "format = 2\ntarget = \"x\"\nfuture_key = 1\n", ErrFormat, "format 2 was written by a newer fcgiscope"},
+		{"no format", "target = \"x\"\n", ErrCorrupt, "no format key"},
+		{"syntax", "format = 1\ntarget = \"unterminated\n", ErrCorrupt, "line 2"},
+		{"unknown key", "format = 1\ntarget = \"x\"\ntagret = \"y\"\n", ErrCorrupt, "unknown key tagret"},
+		{"unknown param key", "format = 1\n[[params]]\nname = \"A\"\nvalu = \"1\"\n", ErrCorrupt, "params 1: unknown key valu"},
+		{"unknown http key", "format = 1\n[http]\nurl = \"/\"\nmethd = \"GET\"\n", ErrCorrupt, "http: unknown key methd"},
+		{"wrong type", "format = 1\nkeep_conn = \"yes\"\n", ErrCorrupt, `line 2 (last key "keep_conn"): incompatible types`},
+		{"bad role", "format = 1\nrole = \"boss\"\n", ErrCorrupt, `role: "boss"`},
+		{"bad mode", "format = 1\nmode = \"ftp\"\n", ErrCorrupt, `mode: "ftp"`},
+		{"request id range", "format = 1\nrequest_id = 70000\n", ErrCorrupt, "request_id: 70000"},
+		{"body twice", "format = 1\nbody = \"a\"\nbody_file = \"b\"\n", ErrCorrupt, "both body and body_file"},
+		{"bad base64", "format = 1\nbody_base64 = \"***\"\n", ErrCorrupt, "body_base64"},
+		{"empty file", "", ErrCorrupt, "no format key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := DecodePreset([]byte(tc.file))
+			_, err := Decode([]byte(tc.file))
 			if !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("err = %v, want %v mentioning %q", err, tc.is, tc.msg)
 			}
 		})
 	}
 	// A role may also be a number, for roles the spec does not name.
-	p, err := DecodePreset([]byte("format = 1\nrole = 9\n"))
+	p, err := Decode([]byte("format = 1\nrole = 9\n"))
 	if err != nil || p.Role != 9 {
 		t.Errorf("role = 9: %v, %v", p.Role, err)
 	}
-	data, _ := EncodePreset(p)
+	data, _ := Encode(p)
 	if !strings.Contains(string(data), "role = 9\n") {
 		t.Errorf("unknown role not written as a number:\n%s", data)
 	}
 }
 
 func TestPresetEqualTracksChanges(t *testing.T) {
-	base := PresetFromInput(richInput())
-	if !base.Equal(PresetFromInput(richInput())) {
+	base := FromInput(richInput())
+	if !base.Equal(FromInput(richInput())) {
 		t.Fatal("equal presets differ")
 	}
-	changes := map[string]func(*Input){
-		"target":        func(in *Input) { in.Target = "127.0.0.1:9001" },
-		"param value":   func(in *Input) { in.Params[0].Value = "prod" },
-		"param enabled": func(in *Input) { in.Params[1].Enabled = true },
-		"param order":   func(in *Input) { in.Params[0], in.Params[2] = in.Params[2], in.Params[0] },
-		"header":        func(in *Input) { in.HTTP.Headers[1].Value = "c" },
-		"body":          func(in *Input) { in.Body = append(in.Body, ' ') },
-		"http body":     func(in *Input) { in.HTTP.Body = nil },
-		"keep conn":     func(in *Input) { in.KeepConn = false },
-		"no http":       func(in *Input) { in.HTTP = nil },
+	changes := map[string]func(*session.Input){
+		"target":        func(in *session.Input) { in.Target = "127.0.0.1:9001" },
+		"param value":   func(in *session.Input) { in.Params[0].Value = "prod" },
+		"param enabled": func(in *session.Input) { in.Params[1].Enabled = true },
+		"param order":   func(in *session.Input) { in.Params[0], in.Params[2] = in.Params[2], in.Params[0] },
+		"header":        func(in *session.Input) { in.HTTP.Headers[1].Value = "c" },
+		"body":          func(in *session.Input) { in.Body = append(in.Body, ' ') },
+		"http body":     func(in *session.Input) { in.HTTP.Body = nil },
+		"keep conn":     func(in *session.Input) { in.KeepConn = false },
+		"no http":       func(in *session.Input) { in.HTTP = nil },
 	}
 	for name, change := range changes {
 		in := richInput()
 		change(&in)
-		if base.Equal(PresetFromInput(in)) {
+		if base.Equal(FromInput(in)) {
 			t.Errorf("%s: change not detected", name)
 		}
 	}
 	// nil and empty lists are the same preset.
-	a := Preset{Mode: ModeRaw, Params: nil}
-	b := Preset{Mode: ModeRaw, Params: []RawParam{}}
+	a := Preset{Mode: session.ModeRaw, Params: nil}
+	b := Preset{Mode: session.ModeRaw, Params: []session.RawParam{}}
 	if !a.Equal(b) {
 		t.Error("nil and empty params differ")
 	}
@@ -260,11 +268,11 @@ func TestPresetEqualTracksChanges(t *testing.T) {
 
 func TestPresetStoreOperations(t *testing.T) {
 	home := isolateConfig(t)
-	def, err := DefaultPresetDir()
+	def, err := DefaultDir()
 	if err != nil || !strings.HasPrefix(def, home) || !strings.HasSuffix(def, filepath.Join("fcgiscope", "presets")) {
-		t.Fatalf("DefaultPresetDir = %q, %v; want it under %s", def, err, home)
+		t.Fatalf("DefaultDir = %q, %v; want it under %s", def, err, home)
 	}
-	s, err := OpenPresetStore("")
+	s, err := Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +281,7 @@ func TestPresetStoreOperations(t *testing.T) {
 	}
 	in := richInput()
 	in.DataFile = ""
-	p := PresetFromInput(in)
+	p := FromInput(in)
 	for _, name := range []string{"login", "shop/cart/add", "shop/checkout", "Admin Panel"} {
 		if err := s.Save(p, name); err != nil {
 			t.Fatal(err)
@@ -286,7 +294,7 @@ func TestPresetStoreOperations(t *testing.T) {
 	var got []string
 	for _, e := range list {
 		got = append(got, e.Group+"|"+e.Name)
-		if e.Target != in.Target || e.Mode != ModeHTTP {
+		if e.Target != in.Target || e.Mode != session.ModeHTTP {
 			t.Errorf("%s: summary %q %q", e.FullName(), e.Mode, e.Target)
 		}
 	}
@@ -304,7 +312,7 @@ func TestPresetStoreOperations(t *testing.T) {
 	}
 
 	// Search: case-insensitive substring of the full name.
-	names := func(es []PresetEntry) []string {
+	names := func(es []Entry) []string {
 		var out []string
 		for _, e := range es {
 			out = append(out, e.FullName())
@@ -411,24 +419,24 @@ func TestPresetStoreOperations(t *testing.T) {
 }
 
 func TestPresetNames(t *testing.T) {
-	s, err := OpenPresetStore(t.TempDir())
+	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ok := range []string{"a", "Login form", "shop/cart add", "ünï/名前", "v1.2-x"} {
-		if err := ValidatePresetName(ok); err != nil {
+		if err := ValidateName(ok); err != nil {
 			t.Errorf("%q refused: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"", "..", "../escape", "a/../../b", "/abs", "a//b", "a/", ".hidden", "g/.x",
 		`back\slash`, "a:b", "nul\x00", "trail.", "trail ", "environments", "Environments", "caf\xe9"} {
-		if err := ValidatePresetName(bad); !errors.Is(err, ErrPresetName) {
+		if err := ValidateName(bad); !errors.Is(err, ErrName) {
 			t.Errorf("%q accepted (%v)", bad, err)
 		}
-		if err := s.Save(Preset{}, bad); !errors.Is(err, ErrPresetName) {
+		if err := s.Save(Preset{}, bad); !errors.Is(err, ErrName) {
 			t.Errorf("Save(%q) = %v", bad, err)
 		}
-		if _, err := s.Load(bad); !errors.Is(err, ErrPresetName) {
+		if _, err := s.Load(bad); !errors.Is(err, ErrName) {
 			t.Errorf("Load(%q) = %v", bad, err)
 		}
 	}
@@ -437,13 +445,13 @@ func TestPresetNames(t *testing.T) {
 		t.Error("a preset escaped the folder")
 	}
 	// A sub-folder of the environments name is fine.
-	if err := ValidatePresetName("g/environments"); err != nil {
+	if err := ValidateName("g/environments"); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestPresetBodyFileRelative(t *testing.T) {
-	s, err := OpenPresetStore(t.TempDir())
+	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,11 +539,11 @@ func TestPresetBodyFileRelative(t *testing.T) {
 // file from an interrupted save, a truncated preset, a file of a newer
 // format, a save that fails.
 func TestPresetNeverLosesAFile(t *testing.T) {
-	s, err := OpenPresetStore(t.TempDir())
+	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := PresetFromInput(richInput())
+	good := FromInput(richInput())
 	good.DataFile = ""
 	if err := s.Save(good, "good"); err != nil {
 		t.Fatal(err)
@@ -571,10 +579,10 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	if !strings.Contains(joined, broken) || !strings.Contains(joined, future) || !strings.Contains(joined, "newer fcgiscope") {
 		t.Errorf("errors do not name the files: %v", joined)
 	}
-	if _, err := s.Load("broken"); !errors.Is(err, ErrPresetCorrupt) || !strings.Contains(err.Error(), broken) {
+	if _, err := s.Load("broken"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), broken) {
 		t.Errorf("Load(broken) = %v", err)
 	}
-	if _, err := s.Load("future"); !errors.Is(err, ErrPresetFormat) {
+	if _, err := s.Load("future"); !errors.Is(err, ErrFormat) {
 		t.Errorf("Load(future) = %v", err)
 	}
 
@@ -604,7 +612,7 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	// No temporary file is left by the saves above.
 	des, _ := os.ReadDir(s.Dir())
 	for _, de := range des {
-		if IsTempName(de.Name()) && filepath.Join(s.Dir(), de.Name()) != stray && de.Name() != ".trash" {
+		if session.IsTempName(de.Name()) && filepath.Join(s.Dir(), de.Name()) != stray && de.Name() != ".trash" {
 			t.Errorf("left behind: %s", de.Name())
 		}
 	}

@@ -1,4 +1,4 @@
-package session
+package preset
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"fcgiscope/session"
 )
 
 func TestEnvironmentApply(t *testing.T) {
@@ -14,22 +16,22 @@ func TestEnvironmentApply(t *testing.T) {
 		"host": "10.0.0.5", "port": "9000", "root": "/srv/www", "user.name": "ada",
 		"token-1": "s3cr3t", "lb": "{{", "self": "{{host}}", "hdr": "X-Env",
 	}}
-	in := Input{
-		Mode: ModeHTTP, Target: "{{host}}:{{port}}",
-		Params: []RawParam{
+	in := session.Input{
+		Mode: session.ModeHTTP, Target: "{{host}}:{{port}}",
+		Params: []session.RawParam{
 			{Name: "APP_{{hdr}}", Value: "user={{user.name}}", Enabled: true},
 			{Name: "OFF", Value: "{{missing_but_disabled}}", Enabled: false},
 			{Name: "LITERAL", Value: "{{lb}}host}} {{ host }} {{1bad}} {{ {{{host}}} {{self}}", Enabled: true},
 		},
 		Body:     []byte(`{"token":"{{token-1}}"}`),
 		DataFile: "{{root}}/data.txt",
-		HTTP: &HTTPInput{
+		HTTP: &session.HTTPInput{
 			Method: "POST", URL: "/api?host={{host}}", DocumentRoot: "{{root}}",
-			Headers: []Header{{Name: "{{hdr}}", Value: "Bearer {{token-1}}"}},
+			Headers: []session.Header{{Name: "{{hdr}}", Value: "Bearer {{token-1}}"}},
 			Body:    []byte("{{user.name}}\n"),
 		},
 	}
-	orig := cloneInput(in)
+	orig := in.Clone()
 	out, err := env.Apply(in)
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +63,8 @@ func TestEnvironmentApply(t *testing.T) {
 
 func TestEnvironmentUnknownVariables(t *testing.T) {
 	env := Environment{Name: "local", Vars: map[string]string{"port": "9000"}}
-	in := Input{Target: "{{host}}:{{port}}", HTTP: &HTTPInput{URL: "/{{path}}", Headers: []Header{{Name: "Host", Value: "{{host}}"}}},
-		Params: []RawParam{{Name: "A", Value: "{{a}}{{a}}", Enabled: true}}, Body: []byte("{{body_var}}")}
+	in := session.Input{Target: "{{host}}:{{port}}", HTTP: &session.HTTPInput{URL: "/{{path}}", Headers: []session.Header{{Name: "Host", Value: "{{host}}"}}},
+		Params: []session.RawParam{{Name: "A", Value: "{{a}}{{a}}", Enabled: true}}, Body: []byte("{{body_var}}")}
 	_, err := env.Apply(in)
 	var uv *UnknownVariablesError
 	if !errors.As(err, &uv) || !errors.Is(err, ErrUnknownVariable) {
@@ -80,7 +82,7 @@ func TestEnvironmentUnknownVariables(t *testing.T) {
 		}
 	}
 	// One unknown variable, no environment name: the message of the issue.
-	_, err = Environment{}.Apply(Input{HTTP: &HTTPInput{URL: "http://{{host}}/"}})
+	_, err = Environment{}.Apply(session.Input{HTTP: &session.HTTPInput{URL: "http://{{host}}/"}})
 	if err == nil || err.Error() != "session: unknown variable {{host}} in URL" {
 		t.Errorf("err = %v", err)
 	}
@@ -115,7 +117,7 @@ func TestEnvironmentSyntax(t *testing.T) {
 
 func TestEnvironmentsFile(t *testing.T) {
 	isolateConfig(t)
-	s, err := OpenPresetStore(t.TempDir())
+	s, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +158,7 @@ func TestEnvironmentsFile(t *testing.T) {
 	if !ok {
 		t.Fatal("no staging")
 	}
-	if out, err := staging.Apply(Input{Target: "{{host}}:9000"}); err != nil || out.Target != "10.0.0.5:9000" {
+	if out, err := staging.Apply(session.Input{Target: "{{host}}:9000"}); err != nil || out.Target != "10.0.0.5:9000" {
 		t.Errorf("Apply: %v %v", out.Target, err)
 	}
 	back.Remove("local")
@@ -173,7 +175,7 @@ func TestEnvironmentsFile(t *testing.T) {
 	if err := os.WriteFile(s.EnvironmentsPath(), damaged, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Environments(); !errors.Is(err, ErrPresetCorrupt) || !strings.Contains(err.Error(), s.EnvironmentsPath()) {
+	if _, err := s.Environments(); !errors.Is(err, ErrEnvironmentsCorrupt) || !strings.Contains(err.Error(), s.EnvironmentsPath()) {
 		t.Errorf("damaged file: %v", err)
 	}
 	if err := s.SaveEnvironments(es); err == nil {
@@ -182,10 +184,10 @@ func TestEnvironmentsFile(t *testing.T) {
 	if b, _ := os.ReadFile(s.EnvironmentsPath()); string(b) != string(damaged) {
 		t.Error("damaged file changed")
 	}
-	if _, err := DecodeEnvironments([]byte("format = 2\n")); !errors.Is(err, ErrPresetFormat) {
+	if _, err := DecodeEnvironments([]byte("format = 2\n")); !errors.Is(err, ErrEnvironmentsFormat) {
 		t.Errorf("newer format: %v", err)
 	}
-	if _, err := DecodeEnvironments([]byte("format = 1\n[environments.x]\nport = 9000\n")); !errors.Is(err, ErrPresetCorrupt) {
+	if _, err := DecodeEnvironments([]byte("format = 1\n[environments.x]\nport = 9000\n")); !errors.Is(err, ErrEnvironmentsCorrupt) {
 		t.Errorf("number value: %v", err)
 	}
 }
