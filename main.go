@@ -13,8 +13,11 @@ import (
 	"fyne.io/fyne/v2/app"
 	"github.com/sirupsen/logrus"
 
-	"fcgiscope/session/cli"
+	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/demo"
+	"fcgiscope/session"
 	"fcgiscope/ui"
+	"fcgiscope/ui/cli"
 )
 
 // appID matches FyneApp.toml; preferences are stored under it.
@@ -28,8 +31,13 @@ func main() {
 		stop()
 		os.Exit(code)
 	}
+	log := windowLogger()
+	os.Exit(runWindow(ctx, log))
+}
 
-	// The window: only the global log flags (and their environment variables).
+// windowLogger builds the window's logger from the global log flags and
+// their environment variables; a bad flag exits with the usage.
+func windowLogger() *logrus.Logger {
 	fs := flag.NewFlagSet("fcgiscope", flag.ExitOnError)
 	var lf cli.LogFlags
 	lf.Register(fs, "info", os.Getenv)
@@ -43,16 +51,30 @@ func main() {
 		fmt.Fprintf(os.Stderr, "fcgiscope: %v\n", err)
 		os.Exit(cli.ExitUsage)
 	}
-	os.Exit(runGUI(ctx, log))
+	return log
 }
 
-// runGUI opens the inspector window and runs it until it is closed or ctx
-// is cancelled (Ctrl+C in the terminal).
-func runGUI(ctx context.Context, log *logrus.Logger) int {
+// runWindow starts the demo backend and the engine, logging every record and
+// exchange at debug level, and runs the window until it is closed or ctx is
+// cancelled (Ctrl+C in the terminal).
+func runWindow(ctx context.Context, log *logrus.Logger) int {
 	a := app.NewWithID(appID)
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
 	log.WithField("version", a.Metadata().Version).Info("fcgiscope window starting")
-	ui.Run(a, ui.Options{OnFirstFrame: func() { log.Info("first frame") }})
+
+	deps := ui.Deps{}
+	// The backend outlives ctx: it stops once the window is gone.
+	if backend, err := demo.Start(context.Background(), "127.0.0.1:0"); err != nil {
+		deps.DemoErr = err
+	} else {
+		defer backend.Close()
+		deps.DemoAddr = backend.Addr()
+	}
+	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: cli.TraceLogger(log)}})
+	defer pool.Close()
+	deps.Engine = session.NewEngine(pool, session.EngineOptions{OnExchange: cli.ExchangeLogger(log)})
+
+	ui.Run(a, deps, ui.Options{OnFirstFrame: func() { log.Info("first frame") }})
 	return 0
 }

@@ -400,8 +400,8 @@ func failureText(err error, target string, cancelled bool) string {
 // timeoutText says which timeout fired, from the *fcgi.TimeoutError in err:
 // the dial's, the idle timeout while waiting for a record or while writing
 // one, or the request's time limit (a context deadline, e.g.
-// ui.Options.Timeout), e.g. "Timed out: no record from 127.0.0.1:9000 for
-// 300ms (idle timeout)". A timeout without one (GET_VALUES, or an error
+// session.EngineOptions.Timeout), e.g. "Timed out: no record from
+// 127.0.0.1:9000 for 300ms (idle timeout)". A timeout without one (GET_VALUES, or an error
 // built outside fcgi) is told by what its error says (see timeoutWhy).
 func timeoutText(err error, target string) string {
 	var te *fcgi.TimeoutError

@@ -1,9 +1,8 @@
-// Entry point of the window: Run starts the demo backend and the engine, then shows the inspector until it is closed.
+// Entry point of the window: Run shows the inspector on the engine and demo backend main.go made, until it is closed.
 
 package ui
 
 import (
-	"context"
 	"image"
 	"runtime/debug"
 	"sync"
@@ -13,23 +12,11 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 
-	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
 )
 
 // Options configures Run.
 type Options struct {
-	// Target is the address selected at start. Empty: the target of the
-	// last send, or the demo backend on first launch.
-	Target string
-	// NoDemo: do not start the in-process demo backend.
-	NoDemo bool
-	// Timeout bounds a whole request (0: only the client's idle timeout
-	// and the Cancel button).
-	Timeout time.Duration
-	// Client configures the FastCGI clients (dial and idle timeouts).
-	Client fcgi.Options
 	// OnFirstFrame, when set, is called once, on the UI goroutine, as the
 	// window's first frame is painted (scripts/startup times it).
 	OnFirstFrame func()
@@ -43,17 +30,18 @@ type Deps struct {
 	// running; DemoErr says why it did not start.
 	DemoAddr string
 	DemoErr  error
-	// Target is the address selected at start (see Options.Target).
+	// Target is the address selected at start. Empty: the target of the
+	// last send, or the demo backend on first launch.
 	Target string
 	// Do runs f on the UI goroutine; nil means fyne.Do. Workers hand
 	// their results to the widgets through it.
 	Do func(f func())
 }
 
-// Run starts the demo backend on a loopback port, builds the inspector
-// window on a and runs the app until the window closes; then it cancels
-// what is in flight and stops the backend.
-func Run(a fyne.App, opts Options) {
+// Run builds the inspector window on a with deps and runs the app until the
+// window closes; then it cancels what is in flight. The caller owns the
+// engine and the demo backend and closes them after Run returns.
+func Run(a fyne.App, deps Deps, opts Options) {
 	endStartup := relaxGC(startupGCPercent)
 	guard := time.AfterFunc(startupGCLimit, endStartup)
 	defer guard.Stop()
@@ -63,21 +51,6 @@ func Run(a fyne.App, opts Options) {
 		}
 		endStartup()
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	deps := Deps{Target: opts.Target}
-	if !opts.NoDemo {
-		b, err := demo.Start(ctx, "127.0.0.1:0")
-		if err != nil {
-			deps.DemoErr = err
-		} else {
-			defer b.Close()
-			deps.DemoAddr = b.Addr()
-		}
-	}
-	pool := session.NewPool(session.PoolOptions{Client: opts.Client})
-	defer pool.Close()
-	deps.Engine = session.NewEngine(pool, session.EngineOptions{Timeout: opts.Timeout})
 	in := newInspector(a, deps, firstFrameMark(firstFrame))
 	// Save before the app writes its preferences out on the way down,
 	// whether the window was closed or the app told to quit.

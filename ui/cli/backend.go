@@ -37,7 +37,7 @@ func runBackend(ctx context.Context, e *env, listen string) error {
 		MaxConns:  demo.DefaultMaxConns,
 		MaxReqs:   demo.DefaultMaxReqs,
 		MpxsConns: demo.DefaultMpxsConns,
-		Trace:     traceHook(e.log),
+		Trace:     TraceLogger(e.log),
 		ErrorLog:  func(err error) { e.log.WithError(err).Warn("backend") },
 	}
 	done := make(chan error, 1)

@@ -1,5 +1,5 @@
-// Logging: the logrus logger built from the global flags, secret redaction and
-// the record trace hook.
+// Logging: the logrus logger built from the global flags, secret redaction,
+// and the hooks that log every record and every exchange at debug level.
 
 package cli
 
@@ -62,10 +62,10 @@ func (r redactor) param(name, value string) string {
 	return value
 }
 
-// traceHook returns an fcgi.Trace that logs every record at debug level
+// TraceLogger returns an fcgi.Trace that logs every record at debug level
 // (direction, type, request id, content length), or nil when debug is off so
 // that nothing is traced in vain.
-func traceHook(log *logrus.Logger) fcgi.Trace {
+func TraceLogger(log *logrus.Logger) fcgi.Trace {
 	if !log.IsLevelEnabled(logrus.DebugLevel) {
 		return nil
 	}
@@ -84,5 +84,37 @@ func traceHook(log *logrus.Logger) fcgi.Trace {
 			e = e.WithError(ev.Err)
 		}
 		e.Debug("record")
+	}
+}
+
+// ExchangeLogger returns a session.EngineOptions.OnExchange hook that logs
+// every exchange the engine completed at debug level (target, role, request
+// id, records, HTTP status, bytes, time, error), or nil when debug is off.
+// It logs no param or header, so no secret.
+func ExchangeLogger(log *logrus.Logger) func(*session.Exchange) {
+	if !log.IsLevelEnabled(logrus.DebugLevel) {
+		return nil
+	}
+	return func(x *session.Exchange) {
+		sz := x.Sizes()
+		e := log.WithFields(logrus.Fields{
+			"target":   x.Target(),
+			"role":     x.Role().String(),
+			"id":       x.RequestID(),
+			"records":  x.Len(),
+			"sent":     sz.Sent,
+			"received": sz.Received,
+			"total":    x.Timings().Total,
+		})
+		if r := x.Response(); r != nil {
+			e = e.WithField("status", r.Status)
+		}
+		if end := x.End(); end != nil {
+			e = e.WithField("end", end.ProtocolStatus.String())
+		}
+		if msg := x.ErrorText(); msg != "" {
+			e = e.WithField("error", msg)
+		}
+		e.Debug("exchange")
 	}
 }
