@@ -113,8 +113,8 @@ type index struct {
 	Entries []item `json:"entries"`
 }
 
-// History is the list of sent exchanges, kept in a folder: one Exchange file
-// (see SaveExchangeFile) per exchange, named after its id, and index.json,
+// Store is the list of sent exchanges, kept in a folder: one Exchange file
+// (see session.SaveExchangeFile) per exchange, named after its id, and index.json,
 // which only speeds up listing: when it is missing, corrupt or out of date it
 // is rebuilt from the files. A corrupt Exchange file is reported (Problems)
 // and skipped, never deleted or overwritten. It is safe for concurrent use.

@@ -116,7 +116,7 @@ func cgiFCGIAddr(target string) (string, error) {
 // libfcgi): `env -i NAME='value' … cgi-fcgi -bind -connect ADDR`, the params
 // in order, every value single-quoted so that the shell passes it unchanged
 // (quotes, $(…), backticks and newlines included). The body is piped in with
-// printf, or read from opts.BodyFile. Secret values are Redacted unless
+// printf, or read from opts.BodyFile. Secret values become session.Redacted unless
 // opts.Secrets is set.
 //
 // cgi-fcgi sends only RESPONDER requests without FCGI_KEEP_CONN, one env
@@ -164,7 +164,7 @@ const SendProgram = "fcgiscope"
 // raw mode, every param with --param in order (so the backend gets exactly
 // the same params), the body on --stdin-file (piped in with printf, or from
 // opts.BodyFile), role, keep-conn and data file. Values are single-quoted;
-// secret values are Redacted unless opts.Secrets is set.
+// secret values become session.Redacted unless opts.Secrets is set.
 func ExportSendCommand(r WireRequest, opts session.ExportOptions) (string, error) {
 	if _, _, err := fcgi.ParseAddr(r.Target); err != nil {
 		return "", fmt.Errorf("session: send export: %w", err)
@@ -212,7 +212,7 @@ func ExportSendCommand(r WireRequest, opts session.ExportOptions) (string, error
 // input without HTTP fields, or with fields the command line has no flag
 // for (index, split_path, server_addr, server_protocol, server_software,
 // front_controller, allow_symlinks, combine_headers): ExportSendCommand
-// reproduces any request in raw mode. Secret values are Redacted unless
+// reproduces any request in raw mode. Secret values become session.Redacted unless
 // opts.Secrets is set.
 func ExportSendHTTPCommand(in session.Input, opts session.ExportOptions) (string, error) {
 	h := in.HTTP

@@ -124,7 +124,7 @@ type harFastCGI struct {
 // parsed CGI response; timings are connect, wait (to the first record) and
 // receive. A "_fastcgi" field adds target, role, params, END_REQUEST,
 // stderr, warnings and error. Secret header, cookie and param values are
-// Redacted unless opts.Secrets is set.
+// replaced by session.Redacted unless opts.Secrets is set.
 func ExportHAR(x *session.Exchange, opts session.ExportOptions) ([]byte, error) {
 	params := x.Params()
 	sentBody := x.Stdin()

@@ -2,6 +2,7 @@ package preset
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -189,5 +190,45 @@ func TestEnvironmentsFile(t *testing.T) {
 	}
 	if _, err := DecodeEnvironments([]byte("format = 1\n[environments.x]\nport = 9000\n")); !errors.Is(err, ErrEnvironmentsCorrupt) {
 		t.Errorf("number value: %v", err)
+	}
+}
+
+// TestApplyReachesEveryHTTPText fills every text field of HTTPInput,
+// including fields added after this test was written, with a variable, and
+// checks that Apply substitutes each one and Variables finds each one.
+func TestApplyReachesEveryHTTPText(t *testing.T) {
+	var h session.HTTPInput
+	v := reflect.ValueOf(&h).Elem()
+	texts := 0
+	for i := range v.NumField() {
+		switch f := v.Field(i); {
+		case f.Kind() == reflect.String:
+			f.SetString("{{v}}")
+			texts++
+		case f.Type() == byteSliceType:
+			f.SetBytes([]byte("{{v}}"))
+			texts++
+		case f.Type() == headerSliceType:
+			f.Set(reflect.ValueOf([]session.Header{{Name: "{{v}}", Value: "{{v}}"}}))
+			texts += 2
+		}
+	}
+	in := session.Input{Mode: session.ModeHTTP, HTTP: &h}
+	if got := len(Variables(in)); got != texts {
+		t.Errorf("Variables found %d uses of {{v}} in HTTPInput, want %d", got, texts)
+	}
+	out, err := Environment{Name: "e", Vars: map[string]string{"v": "x"}}.Apply(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := reflect.ValueOf(out.HTTP).Elem()
+	for i := range o.NumField() {
+		text := fmt.Sprint(o.Field(i).Interface())
+		if b, ok := o.Field(i).Interface().([]byte); ok {
+			text = string(b)
+		}
+		if strings.Contains(text, "{{v}}") {
+			t.Errorf("Apply left HTTPInput.%s unsubstituted: %s", o.Type().Field(i).Name, text)
+		}
 	}
 }

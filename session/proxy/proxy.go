@@ -37,11 +37,12 @@ const subBuffer = 64
 // file.
 type Server struct {
 	// Dir, when not empty, is a directory that receives every Exchange as
-	// an Exchange file (SaveExchangeFile: it opens in the window and loads
-	// with LoadExchangeFile), written atomically (a file appears whole or
-	// not at all) but not synced to disk: the file and directory syncs of
-	// WriteFileAtomic, two per request, cut the proxy's requests per second
-	// to between a third and two thirds under load (bench/README.md, Load).
+	// an Exchange file (session.SaveExchangeFile: it opens in the window
+	// and loads with session.LoadExchangeFile), written atomically (a file
+	// appears whole or not at all) but not synced to disk: the file and
+	// directory syncs of session.WriteFileAtomic, two per request, cut the
+	// proxy's requests per second to between a third and two thirds under
+	// load (bench/README.md, Load).
 	// Secret values are redacted unless RecordSecrets is set. Set both
 	// before serving.
 	Dir           string
@@ -81,14 +82,14 @@ type recordedFile struct {
 // Request by build, to the FastCGI application at target through engine.
 //
 // build may record the composed input: the http.Request's context carries
-// the Exchange (ExchangeFromContext), whose Input it may set. HTTPBuilder
+// the Exchange (session.ExchangeFromContext), whose Input it may set. HTTPBuilder
 // gives the usual php-fpm mapping.
 func New(engine *session.Engine, target string, build func(*http.Request) (*session.Request, error)) *Server {
 	return &Server{engine: engine, target: target, build: build, subs: make(map[chan *session.Exchange]struct{})}
 }
 
 // HTTPBuilder returns a build function for New that maps requests the
-// way nginx with php-fpm does (HTTPInputFromRequest, then BuildHTTP) for a
+// way nginx with php-fpm does (HTTPInputFromRequest, then session.BuildHTTP) for a
 // site whose document root is docRoot. It records the HTTPInput as the
 // Exchange's Input.
 func HTTPBuilder(docRoot string) func(*http.Request) (*session.Request, error) {

@@ -433,7 +433,7 @@ func TestSendEnvironmentWithoutPreset(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", cfg)
 	dir, err := preset.DefaultDir()
 	if err != nil || !strings.HasPrefix(dir, cfg) {
-		t.Fatalf("DefaultPresetDir = %q, %v", dir, err)
+		t.Fatalf("preset.DefaultDir = %q, %v", dir, err)
 	}
 	r := run(t, "", "send", "--addr", "{{addr}}", "--env", "dev")
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "no "+preset.EnvironmentsFile+" in the presets folder "+dir+": give --env-file") {
