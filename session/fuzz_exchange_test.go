@@ -11,12 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
 	"fcgiscope/session/history"
 	"fcgiscope/session/interop"
+	"fcgiscope/session/sessiontest"
 )
 
 // FuzzLoadExchange decodes arbitrary bytes as an Exchange file. The result
@@ -130,8 +129,7 @@ func exchangeFileSeeds(tb testing.TB) [][]byte {
 // exchanges recorded from the demo backend, so that a plain go test proves
 // them too.
 func TestFuzzExchangeSeedsHold(t *testing.T) {
-	current := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, current) })
+	sessiontest.NoLeaks(t)
 	for _, in := range exchangeFileSeeds(t) {
 		checkExchangeFile(t, in)
 	}

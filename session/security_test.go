@@ -17,18 +17,8 @@ import (
 	"strings"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"fcgiscope/session"
 )
-
-// noLeaks fails the test if goroutines it started outlive it (checked
-// after every cleanup registered later).
-func noLeaks(t *testing.T) {
-	t.Helper()
-	current := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, current) })
-}
 
 // docroot builds a document root with real files, a sibling folder whose
 // name extends the root's (www-evil), a folder outside it, and symlinks

@@ -5,6 +5,7 @@ package doctor
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -12,19 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
+	"fcgiscope/session/sessiontest"
 )
-
-// noLeaks fails the test if goroutines started after the call outlive the
-// cleanups registered after it.
-func noLeaks(t *testing.T) {
-	t.Helper()
-	current := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, current) })
-}
 
 // testCtx bounds a test's doctor run.
 func testCtx(t *testing.T) context.Context {
@@ -32,29 +24,6 @@ func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// startDemo starts the demo backend on loopback, stopped at the end.
-func startDemo(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr()
-}
-
-// closedAddr returns an address where nothing listens any more.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := b.Addr()
-	b.Close()
-	return addr
 }
 
 // severities maps each check of a report to its severity.
@@ -104,7 +73,7 @@ func doctorPHPFPM(t *testing.T, kind fcgitest.ListenKind, extra string) (*fcgite
 
 func TestDoctorHealthyPool(t *testing.T) {
 	fpm, target := doctorPHPFPM(t, fcgitest.ListenUnix, "")
-	noLeaks(t)
+	sessiontest.NoLeaks(t)
 	rep := Run(testCtx(t), target, Options{DocRoot: fpm.DocRoot, Script: "hello.php",
 		PingPath: "/ping", StatusPath: "/status"})
 	checkSeverities(t, rep, map[string]Severity{
@@ -189,7 +158,7 @@ func TestDoctorBrokenPools(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fpm, target := doctorPHPFPM(t, fcgitest.ListenTCP, tc.extra)
-			noLeaks(t)
+			sessiontest.NoLeaks(t)
 			rep := Run(testCtx(t), target, Options{DocRoot: fpm.DocRoot, Script: "hello.php"})
 			checkSeverities(t, rep, tc.want)
 			f, _ := rep.Finding(tc.check)
@@ -201,9 +170,14 @@ func TestDoctorBrokenPools(t *testing.T) {
 }
 
 func TestDoctorOtherBackends(t *testing.T) {
-	addr := startDemo(t)
-	closed := closedAddr(t)
-	noLeaks(t)
+	b, err := demo.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	addr := b.Addr()
+	closed := fmt.Sprintf("127.0.0.1:%d", fcgitest.FreePort(t)) // nothing listens there
+	sessiontest.NoLeaks(t)
 
 	rep := Run(testCtx(t), closed, Options{})
 	checkSeverities(t, rep, map[string]Severity{CheckConnect: SeverityError})
@@ -264,7 +238,7 @@ func silentBackend(t *testing.T) string {
 // gives up within its bound.
 func TestDoctorNeverHangs(t *testing.T) {
 	addr := silentBackend(t)
-	noLeaks(t)
+	sessiontest.NoLeaks(t)
 	const bound = 300 * time.Millisecond
 	start := time.Now()
 	rep := Run(context.Background(), addr, Options{DocRoot: "/srv", Timeout: bound, HangTimeout: bound,

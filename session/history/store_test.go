@@ -15,8 +15,7 @@ import (
 	"time"
 
 	"fcgiscope/session"
-
-	"go.uber.org/goleak"
+	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
@@ -40,16 +39,13 @@ func newHistServer(t *testing.T) *histServer {
 	t.Helper()
 	// Registered first, so checked last: after the backend and the pool
 	// are closed, no goroutine they started may remain.
-	current := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, current) })
+	sessiontest.NoLeaks(t)
 	b, err := demo.Start(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	pool := session.NewPool(session.PoolOptions{})
-	t.Cleanup(func() { pool.Close() })
-	return &histServer{t: t, addr: b.Addr(), eng: session.NewEngine(pool, session.EngineOptions{Timeout: 10 * time.Second})}
+	return &histServer{t: t, addr: b.Addr(), eng: sessiontest.Engine(t, session.EngineOptions{Timeout: 10 * time.Second})}
 }
 
 // send sends a request for a demo path, the params recorded as the input.

@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"fcgiscope/session"
+	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -26,8 +28,8 @@ func debianFastCGIParams(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile("/etc/nginx/fastcgi_params")
 	if err != nil {
-		t.Logf("using testdata/interop/fastcgi_params: %v", err)
-		if b, err = os.ReadFile(filepath.Join("testdata", "interop", "fastcgi_params")); err != nil {
+		t.Logf("using testdata/fastcgi_params: %v", err)
+		if b, err = os.ReadFile(filepath.Join("testdata", "fastcgi_params")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -618,9 +620,14 @@ func validateHAR(t *testing.T, b []byte) map[string]any {
 }
 
 func TestHARExport(t *testing.T) {
-	checkLeaks(t)
-	addr := startDemo(t)
-	eng := newEngine(t)
+	sessiontest.NoLeaks(t)
+	backend, err := demo.Start(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer backend.Close()
+	addr := backend.Addr()
+	eng := sessiontest.Engine(t, session.EngineOptions{})
 	do := func(req *session.Request, in session.Input) *session.Exchange {
 		t.Helper()
 		in.Target = addr

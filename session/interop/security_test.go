@@ -19,20 +19,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
 	"fcgiscope/session/interop"
+	"fcgiscope/session/sessiontest"
 )
-
-// noLeaks fails the test if goroutines started after the call outlive the
-// cleanups registered after it.
-func noLeaks(t *testing.T) {
-	t.Helper()
-	current := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, current) })
-}
 
 // hostileAlphabet is what a shell would interpret if quoting failed.
 var hostileAlphabet = []string{"'", `"`, "$", "$(", ")", "`", `\`, "\n", "\t", " ", "!", "*", "?", "~", "#",
@@ -210,7 +201,7 @@ func secretExchange(t *testing.T, pad int) *session.Exchange {
 // also when the secret pair straddles two PARAMS records — and keeps them
 // when asked (Secrets).
 func TestExportsRedactSecrets(t *testing.T) {
-	noLeaks(t)
+	sessiontest.NoLeaks(t)
 	for _, pad := range []int{0, 70000} {
 		t.Run(fmt.Sprintf("pad %d", pad), func(t *testing.T) { checkExportsRedact(t, secretExchange(t, pad)) })
 	}

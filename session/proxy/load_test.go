@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"fcgiscope/session"
+	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
@@ -87,7 +88,7 @@ func TestProxyLoad(t *testing.T) {
 	duration, clients := loadConfig(t)
 	fcgitest.NoFDLeak(t)
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: loadWorkers})
-	checkLeaks(t)
+	sessiontest.NoLeaks(t)
 
 	pool := session.NewPool(session.PoolOptions{MaxConns: map[string]int{fpm.Addr: loadWorkers}})
 	t.Cleanup(func() { pool.Close() })

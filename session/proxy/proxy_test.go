@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"fcgiscope/session"
+	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
@@ -23,8 +24,8 @@ import (
 
 func TestProxyPHPFPM(t *testing.T) {
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{})
-	checkLeaks(t)
-	e := newEngine(t, session.EngineOptions{})
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	p := New(e, fpm.Addr, HTTPBuilder(fpm.DocRoot))
 	p.Dir = t.TempDir()
 	p.RecordSecrets = true // compare the recorded bytes exactly; redaction is TestProxyRecordRedacts'
@@ -152,7 +153,7 @@ func TestProxyPHPFPM(t *testing.T) {
 // authorization value, and still loads.
 func TestProxyRecordRedacts(t *testing.T) {
 	addr := startDemo(t)
-	e := newEngine(t, session.EngineOptions{})
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	p := New(e, addr, HTTPBuilder("/srv"))
 	p.Dir = t.TempDir()
 	srv := httptest.NewServer(p)
@@ -205,14 +206,14 @@ func TestProxyRecordRedacts(t *testing.T) {
 }
 
 func TestProxyBackendDown(t *testing.T) {
-	checkLeaks(t)
+	sessiontest.NoLeaks(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dead := l.Addr().String()
 	l.Close()
-	p := New(newEngine(t, session.EngineOptions{}), dead, HTTPBuilder(t.TempDir()))
+	p := New(sessiontest.Engine(t, session.EngineOptions{}), dead, HTTPBuilder(t.TempDir()))
 	sub, unsubscribe := p.Subscribe()
 	rec := httptest.NewRecorder()
 	p.ServeHTTP(rec, httptest.NewRequest("GET", "/index.php", nil))
@@ -233,8 +234,8 @@ func TestProxyBackendDown(t *testing.T) {
 
 func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
 	addr := startDemo(t)
-	checkLeaks(t)
-	p := New(newEngine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
+	sessiontest.NoLeaks(t)
+	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
 	})
 	_, unsubscribe := p.Subscribe() // never read
@@ -253,8 +254,8 @@ func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
 
 func TestProxyListenAndServe(t *testing.T) {
 	addr := startDemo(t)
-	checkLeaks(t)
-	p := New(newEngine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
+	sessiontest.NoLeaks(t)
+	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -304,7 +305,7 @@ func TestProxyListenAddr(t *testing.T) {
 // holds the newest exchanges only, and files the proxy did not write stay.
 func TestProxyRecordKeeps(t *testing.T) {
 	addr := startDemo(t)
-	checkLeaks(t)
+	sessiontest.NoLeaks(t)
 	build := func(r *http.Request) (*session.Request, error) { return demoReq(r.URL.Path, r.URL.RawQuery), nil }
 	serve := func(p *Server, n int) []string {
 		t.Helper()
@@ -330,7 +331,7 @@ func TestProxyRecordKeeps(t *testing.T) {
 		return x.Response().Status
 	}
 
-	p := New(newEngine(t, session.EngineOptions{}), addr, build)
+	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, build)
 	p.Dir, p.KeepFiles = t.TempDir(), 3
 	foreign := filepath.Join(p.Dir, "00000000-mine.json")
 	if err := os.WriteFile(foreign, []byte("{}"), 0o600); err != nil {
@@ -346,7 +347,7 @@ func TestProxyRecordKeeps(t *testing.T) {
 		}
 	}
 
-	probe := New(newEngine(t, session.EngineOptions{}), addr, build)
+	probe := New(sessiontest.Engine(t, session.EngineOptions{}), addr, build)
 	probe.Dir = t.TempDir()
 	st, err := os.Stat(serve(probe, 1)[0])
 	if err != nil {
@@ -359,7 +360,7 @@ func TestProxyRecordKeeps(t *testing.T) {
 		{2*st.Size() + st.Size()/2, 2}, // room for two files of about that size
 		{1, 1},                         // the newest is kept even above the bound
 	} {
-		q := New(newEngine(t, session.EngineOptions{}), addr, build)
+		q := New(sessiontest.Engine(t, session.EngineOptions{}), addr, build)
 		q.Dir, q.KeepBytes = t.TempDir(), tt.keep
 		if names := serve(q, 5); len(names) != tt.want || status(names[len(names)-1]) != 204 {
 			t.Errorf("KeepBytes %d (files of %d bytes) kept %d files, want the newest %d", tt.keep, st.Size(), len(names), tt.want)
@@ -371,7 +372,7 @@ func TestProxyRecordKeeps(t *testing.T) {
 // non-loopback address is named explicitly (the command line's side is
 // ui/cli's TestProxyCommandListensOnLoopback).
 func TestListensOnLoopback(t *testing.T) {
-	checkLeaks(t)
+	sessiontest.NoLeaks(t)
 	for in, want := range map[string]string{"": DefaultAddr, ":0": "127.0.0.1:0", ":8080": "127.0.0.1:8080"} {
 		if got := ListenAddr(in); got != want {
 			t.Errorf("ListenAddr(%q) = %q, want %q", in, got, want)

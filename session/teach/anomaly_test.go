@@ -12,6 +12,7 @@ import (
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
+	"fcgiscope/session/sessiontest"
 )
 
 // kinds returns the anomaly kinds in order, without repeats.
@@ -39,8 +40,8 @@ func withQuery(in session.Input, q string) session.Input {
 
 func TestAnomaliesOfTheMisbehavingDemo(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
 
 	want := map[string][]session.AnomalyKind{
@@ -91,8 +92,8 @@ func TestAnomaliesOfTheMisbehavingDemo(t *testing.T) {
 // need more than a kind.
 func TestAnomalyDetails(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
 	byID := map[string]Scenario{}
 	for _, s := range Scenarios() {
@@ -135,8 +136,8 @@ func TestAnomalyDetails(t *testing.T) {
 // empty record, and that is all that is unusual about it.
 func TestAnomaliesOfPHPFPM(t *testing.T) {
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{})
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
 	for script, want := range map[string][]string{"hello.php": {"STDOUT"}, "stderr.php": {"STDOUT", "STDERR"}} {
 		in := demoInput("GET", "/"+script, "", nil, session.RawParam{Name: "SCRIPT_FILENAME", Value: fpm.Script(script), Enabled: true})

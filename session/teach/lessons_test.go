@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"fcgiscope/session"
-
-	"go.uber.org/goleak"
+	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
@@ -30,22 +29,6 @@ func teachDemo(t *testing.T) string {
 	}
 	t.Cleanup(func() { b.Close() })
 	return b.Addr()
-}
-
-// teachNoLeaks fails the test if goroutines started after the call outlive
-// the cleanups registered after it.
-func teachNoLeaks(t *testing.T) {
-	t.Helper()
-	current := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, current) })
-}
-
-// teachEngine returns an Engine with its own pool, closed at the end.
-func teachEngine(t *testing.T) *session.Engine {
-	t.Helper()
-	pool := session.NewPool(session.PoolOptions{})
-	t.Cleanup(func() { pool.Close() })
-	return session.NewEngine(pool, session.EngineOptions{})
 }
 
 func teachCtx(t *testing.T) context.Context {
@@ -68,8 +51,8 @@ func failures(rs []CheckResult) []string {
 
 func TestLessonsPassAgainstTheDemo(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
 
 	ls := Lessons()
@@ -160,8 +143,8 @@ func TestLessonsPassAgainstTheDemo(t *testing.T) {
 // checks it: the preset is enough.
 func TestLessonInputsByHand(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
 	for _, id := range []string{LessonNoBody, LessonSplitBody, LessonStderr, LessonFilter, LessonUnknownRole} {
 		l, ok := LessonByID(id)
@@ -207,7 +190,7 @@ func paramOf(in session.Input, name string) (string, bool) {
 // connection, ids 1 and 2, the echo's records all before the slow one's END_REQUEST.
 func TestRunMultiplexDemo(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
+	sessiontest.NoLeaks(t)
 	xs, err := RunMultiplexDemo(teachCtx(t), nil, addr)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +235,7 @@ func closedAddr(t *testing.T) string {
 
 func TestRunGetValues(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
+	sessiontest.NoLeaks(t)
 	x, err := RunGetValues(teachCtx(t), nil, addr)
 	if err != nil {
 		t.Fatal(err)

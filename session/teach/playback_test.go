@@ -8,14 +8,15 @@ import (
 	"testing"
 
 	"fcgiscope/session"
+	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
 )
 
 func TestPlaybackOfABodyAndAStraddlingParam(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	body := strings.Repeat("b", 70000)
 	in := demoInput("POST", "/echo", "", []byte(body), session.RawParam{Name: "LONG", Value: strings.Repeat("L", 70000), Enabled: true})
 	x, err := sendInput(teachCtx(t), e, addr, in, nil)
@@ -99,8 +100,8 @@ func TestPlaybackOfABodyAndAStraddlingParam(t *testing.T) {
 
 func TestPlaybackOfMisbehaviours(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
 	byID := map[string]Scenario{}
 	for _, s := range Scenarios() {
@@ -156,8 +157,8 @@ func TestPlaybackOfMisbehaviours(t *testing.T) {
 
 func TestPlaybackOfLessons(t *testing.T) {
 	addr := teachDemo(t)
-	teachNoLeaks(t)
-	e := teachEngine(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
 
 	abort, _ := LessonByID(LessonAbort)
