@@ -118,29 +118,43 @@ func ParsePairs(b []byte) ([]Pair, error) {
 }
 
 // parsePair decodes one pair at the start of b and returns it with its wire
-// length n and the sizes of its two length fields as read (a peer may use
-// the 4-byte form for a short length). n is 0 when b holds only the
-// beginning of a pair.
+// length n and the sizes of its two length fields as read. n is 0 when b
+// holds only the beginning of a pair.
 func parsePair(b []byte) (p Pair, n, nameLenSize, valueLenSize int) {
-	nl, s1, ok := parseLen(b)
-	if !ok {
+	name, value, n, s1, s2 := splitPair(b)
+	if n == 0 {
 		return p, 0, 0, 0
 	}
-	vl, s2, ok := parseLen(b[s1:])
+	return Pair{Name: string(name), Value: string(value)}, n, s1, s2
+}
+
+// splitPair finds the pair at the start of b: its name and value (sub-slices
+// or substrings of b), its wire length n and the sizes of its two length
+// fields as read (a peer may use the 4-byte form for a short length). n is
+// 0 when b holds only the beginning of a pair.
+func splitPair[B ~[]byte | ~string](b B) (name, value B, n, nameLenSize, valueLenSize int) {
+	nl, s1, ok := ParsePairLen(b)
 	if !ok {
-		return p, 0, 0, 0
+		return name, value, 0, 0, 0
+	}
+	vl, s2, ok := ParsePairLen(b[s1:])
+	if !ok {
+		return name, value, 0, 0, 0
 	}
 	hdr := s1 + s2
 	if len(b)-hdr < nl || len(b)-hdr-nl < vl {
-		return p, 0, 0, 0
+		return name, value, 0, 0, 0
 	}
-	p.Name = string(b[hdr : hdr+nl])
-	p.Value = string(b[hdr+nl : hdr+nl+vl])
-	return p, hdr + nl + vl, s1, s2
+	return b[hdr : hdr+nl], b[hdr+nl : hdr+nl+vl], hdr + nl + vl, s1, s2
 }
 
-// parseLen decodes one length field (spec §3.4). ok is false when b is too short.
-func parseLen(b []byte) (n, size int, ok bool) {
+// ParsePairLen decodes the length field at the start of b: the name length
+// or the value length that open a name-value pair (spec §3.4). A length
+// below 128 takes one byte; a longer one four, big-endian, with the top bit
+// of the first byte set. size is the field's width as read (1 or 4: a peer
+// may use the 4-byte form for a short length); ok is false when b is too
+// short to hold the field. b is a byte slice or a string.
+func ParsePairLen[B ~[]byte | ~string](b B) (n, size int, ok bool) {
 	if len(b) == 0 {
 		return 0, 0, false
 	}

@@ -768,7 +768,7 @@ const maxRawParams = 4 * DefaultMaxPairLen
 func parseParams(s string) ([]Pair, error) {
 	n := 0
 	for rest := s; len(rest) > 0; n++ {
-		k := pairLenAt(rest)
+		_, _, k, _, _ := splitPair(rest)
 		if k == 0 {
 			return nil, fmt.Errorf("%w (%d bytes of it were sent)", ErrPairTruncated, len(rest))
 		}
@@ -776,41 +776,11 @@ func parseParams(s string) ([]Pair, error) {
 	}
 	out := make([]Pair, 0, n)
 	for len(s) > 0 {
-		nl, a := lenAt(s)
-		vl, b := lenAt(s[a:])
-		h := a + b
-		out = append(out, Pair{Name: s[h : h+nl], Value: s[h+nl : h+nl+vl]})
-		s = s[h+nl+vl:]
+		name, value, k, _, _ := splitPair(s)
+		out = append(out, Pair{Name: name, Value: value})
+		s = s[k:]
 	}
 	return out, nil
-}
-
-// pairLenAt returns the wire length of the pair at the start of s, or 0 if
-// s ends inside it.
-func pairLenAt(s string) int {
-	nl, a := lenAt(s)
-	if a == 0 {
-		return 0
-	}
-	vl, b := lenAt(s[a:])
-	if b == 0 || len(s)-a-b < nl || len(s)-a-b-nl < vl {
-		return 0
-	}
-	return a + b + nl + vl
-}
-
-// lenAt decodes the length field at the start of s (spec §3.4) and its
-// size, 0 if s is too short.
-func lenAt(s string) (n, size int) {
-	switch {
-	case len(s) == 0:
-		return 0, 0
-	case s[0]&0x80 == 0:
-		return int(s[0]), 1
-	case len(s) < 4:
-		return 0, 0
-	}
-	return int(s[0]&0x7f)<<24 | int(s[1])<<16 | int(s[2])<<8 | int(s[3]), 4
 }
 
 func (c *serverConn) handleInput(rec *Record) {
