@@ -208,10 +208,16 @@ func ParseHeader(b []byte) (Header, error) {
 // as the spec recommends (spec §3.3).
 func PaddingFor(n int) uint8 { return uint8(-n & 7) }
 
-// Body is the decoded content of a record: one of *BeginRequest, *EndRequest,
-// *UnknownType, Pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT), or nil for
-// stream data and ABORT_REQUEST, whose content is the bytes themselves.
-type Body any
+// Body is the decoded content of a record: *BeginRequest, *EndRequest,
+// *UnknownType or *Pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT). Records
+// of the other types have none (a nil Body): their content is the bytes
+// themselves. Only the types of this package implement Body.
+type Body interface{ body() }
+
+func (*BeginRequest) body() {}
+func (*EndRequest) body()   {}
+func (*UnknownType) body()  {}
+func (*Pairs) body()        {}
 
 // BeginRequest is the body of a BEGIN_REQUEST record (spec §5.1).
 type BeginRequest struct {
