@@ -232,7 +232,7 @@ func BenchmarkConnDoStdin(b *testing.B) {
 // BenchmarkClientDial: a tiny GET on a connection of its own (no
 // KEEP_CONN): B/op shows what setting up a connection costs.
 func BenchmarkClientDial(b *testing.B) {
-	cl := fcgi.NewClient(startPreencoded(b, tinyResponse), fcgi.Options{})
+	cl := fcgi.NewClient(startPreencoded(b, tinyResponse), fcgi.ClientOptions{})
 	b.Cleanup(func() { cl.Close() })
 	req := &fcgi.Request{Params: benchParams, Stdout: io.Discard}
 	ctx := context.Background()

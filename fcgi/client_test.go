@@ -38,7 +38,7 @@ func (c *Client) idleCount() int {
 	return len(c.idle)
 }
 
-func newTestClient(t *testing.T, addr string, opts Options) *Client {
+func newTestClient(t *testing.T, addr string, opts ClientOptions) *Client {
 	c := NewClient(addr, opts)
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -51,7 +51,7 @@ func getRequest(keep bool) *Request {
 func TestClientReusesKeepConn(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, Options{})
+	c := newTestClient(t, srv.addr, ClientOptions{})
 	for i := range 5 {
 		var out bytes.Buffer
 		req := getRequest(true)
@@ -91,7 +91,7 @@ func closeAfterEndServer(sc *srvConn) {
 func TestClientIdleClosedByServer(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", closeAfterEndServer)
-	c := newTestClient(t, srv.addr, Options{})
+	c := newTestClient(t, srv.addr, ClientOptions{})
 	for i := range 3 {
 		if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 			t.Fatal(err)
@@ -152,7 +152,7 @@ func TestClientRetry(t *testing.T) {
 			t.Parallel()
 			var begins atomic.Int32
 			srv := newRawServer(t, "unix", dropSecondServer(&begins))
-			c := newTestClient(t, srv.addr, Options{})
+			c := newTestClient(t, srv.addr, ClientOptions{})
 			if _, err := c.Do(t.Context(), tc.req()); err != nil {
 				t.Fatal(err)
 			}
@@ -204,8 +204,7 @@ func TestClientMaxIdle(t *testing.T) {
 		}
 		helloServer(sc)
 	})
-	c := newTestClient(t, srv.addr, Options{})
-	c.SetMaxIdle(1)
+	c := newTestClient(t, srv.addr, ClientOptions{MaxIdle: 1})
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -221,16 +220,17 @@ func TestClientMaxIdle(t *testing.T) {
 		t.Errorf("%d idle connections, want 1", k)
 	}
 	waitUntil(t, "the surplus connections to close", func() bool { return srv.finished.Load() == n-1 })
-	c.SetMaxIdle(0)
-	if k := c.idleCount(); k != 0 {
-		t.Errorf("%d idle connections after SetMaxIdle(0)", k)
-	}
-	waitUntil(t, "the last idle connection to close", func() bool { return srv.finished.Load() == n })
-	// No pooling now: each KEEP_CONN request dials.
-	for range 2 {
-		if resp, err := c.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
+	// MaxIdle < 0: no pooling, each KEEP_CONN request dials and its
+	// connection is closed after it.
+	none := newTestClient(t, srv.addr, ClientOptions{MaxIdle: -1})
+	for i := range 2 {
+		if resp, err := none.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
 			t.Fatalf("Do = %+v, %v", resp, err)
 		}
+		if k := none.idleCount(); k != 0 {
+			t.Errorf("%d idle connections with MaxIdle -1", k)
+		}
+		waitUntil(t, "the unpooled connection to close", func() bool { return srv.finished.Load() == int32(n+i) })
 	}
 	if got := srv.accepted.Load(); got != n+2 {
 		t.Errorf("%d connections, want %d", got, n+2)
@@ -240,8 +240,7 @@ func TestClientMaxIdle(t *testing.T) {
 func TestClientIdleExpiry(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, Options{})
-	c.SetIdleExpiry(100 * time.Millisecond)
+	c := newTestClient(t, srv.addr, ClientOptions{IdleExpiry: 100 * time.Millisecond})
 	start := time.Now()
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
@@ -253,21 +252,29 @@ func TestClientIdleExpiry(t *testing.T) {
 	if k := c.idleCount(); k != 0 {
 		t.Errorf("%d idle connections after expiry", k)
 	}
-	// An expired connection taken from the pool is not used either.
-	c.SetIdleExpiry(0)
-	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+	// An expired connection is not reused, whether the sweep or the next
+	// request finds it first.
+	quick := newTestClient(t, srv.addr, ClientOptions{IdleExpiry: time.Nanosecond})
+	for range 2 {
+		if resp, err := quick.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
+			t.Fatalf("Do = %+v, %v; want a fresh connection", resp, err)
+		}
+	}
+	waitUntil(t, "the expired connections to close", func() bool { return quick.idleCount() == 0 && srv.finished.Load() == 3 })
+	// IdleExpiry < 0: kept until the application closes it.
+	kept := newTestClient(t, srv.addr, ClientOptions{IdleExpiry: -1})
+	if _, err := kept.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
-	c.SetIdleExpiry(time.Nanosecond)
-	if k := c.idleCount(); k != 0 {
-		t.Errorf("SetIdleExpiry kept %d expired connections", k)
+	if resp, err := kept.Do(t.Context(), getRequest(true)); err != nil || !resp.Conn.Reused {
+		t.Fatalf("Do = %+v, %v; want the pooled connection", resp, err)
 	}
 }
 
 func TestClientClose(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := NewClient(srv.addr, Options{})
+	c := NewClient(srv.addr, ClientOptions{})
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
@@ -290,14 +297,14 @@ func TestClientTrace(t *testing.T) {
 	srv := newRawServer(t, "unix", helloServer)
 	var inside atomic.Int32
 	var count atomic.Int32
-	c := newTestClient(t, srv.addr, Options{Trace: func(Event) {
+	c := newTestClient(t, srv.addr, ClientOptions{Options: Options{Trace: func(Event) {
 		if inside.Add(1) != 1 {
 			t.Error("Options.Trace called concurrently")
 		}
 		time.Sleep(100 * time.Microsecond)
 		count.Add(1)
 		inside.Add(-1)
-	}})
+	}}})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -429,7 +436,7 @@ func TestGoFCGICancel(t *testing.T) {
 		handlerErr <- err
 	}))
 	var tl traceLog
-	c := newTestClient(t, addr, Options{Trace: tl.trace})
+	c := newTestClient(t, addr, ClientOptions{Options: Options{Trace: tl.trace}})
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		<-started
@@ -452,7 +459,7 @@ func TestGoFCGICancel(t *testing.T) {
 
 func BenchmarkClientDoKeepConn(b *testing.B) {
 	srv := newRawServer(b, "unix", helloServer)
-	c := NewClient(srv.addr, Options{})
+	c := NewClient(srv.addr, ClientOptions{})
 	defer c.Close()
 	req := &Request{KeepConn: true, Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
 	ctx := b.Context()
@@ -466,7 +473,7 @@ func BenchmarkClientDoKeepConn(b *testing.B) {
 
 func BenchmarkClientDoNewConn(b *testing.B) {
 	srv := newRawServer(b, "unix", helloServer)
-	c := NewClient(srv.addr, Options{})
+	c := NewClient(srv.addr, ClientOptions{})
 	defer c.Close()
 	req := &Request{Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
 	ctx := b.Context()
@@ -515,7 +522,7 @@ func TestClientMaxConns(t *testing.T) {
 	t.Parallel()
 	var ot openTracker
 	srv := newRawServer(t, "unix", ot.wrap(helloServer))
-	c := newTestClient(t, srv.addr, Options{MaxConns: 2})
+	c := newTestClient(t, srv.addr, ClientOptions{MaxConns: 2})
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)
@@ -572,7 +579,7 @@ func TestClientMaxConnsFIFO(t *testing.T) {
 			}
 		}
 	})
-	c := newTestClient(t, srv.addr, Options{MaxConns: 1})
+	c := newTestClient(t, srv.addr, ClientOptions{MaxConns: 1})
 	do := func(n string, wg *sync.WaitGroup) {
 		defer wg.Done()
 		req := getRequest(true)
@@ -617,7 +624,7 @@ func TestClientMaxConnsWait(t *testing.T) {
 		}
 		helloServer(sc)
 	})
-	c := NewClient(srv.addr, Options{MaxConns: 1})
+	c := NewClient(srv.addr, ClientOptions{MaxConns: 1})
 	defer c.Close()
 	held := make(chan error, 1)
 	go func() {
@@ -665,7 +672,7 @@ func TestClientMaxConnsWait(t *testing.T) {
 		<-unblock
 		sc.answer(req.id, "late")
 	})
-	c2 := NewClient(stall.addr, Options{MaxConns: 1})
+	c2 := NewClient(stall.addr, ClientOptions{MaxConns: 1})
 	holding := make(chan struct{})
 	go func() {
 		defer close(holding)
@@ -692,7 +699,7 @@ func TestClientMaxConnsWait(t *testing.T) {
 func TestClientMaxConnsOwnConn(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, Options{MaxConns: 1})
+	c := newTestClient(t, srv.addr, ClientOptions{MaxConns: 1})
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
@@ -707,7 +714,7 @@ func TestClientMaxConnsOwnConn(t *testing.T) {
 
 	l, addr := testListener(t, "unix")
 	l.Close() // nothing listens: every dial is refused
-	c = newTestClient(t, addr, Options{MaxConns: 1})
+	c = newTestClient(t, addr, ClientOptions{MaxConns: 1})
 	for range 3 {
 		if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, ErrConnect) {
 			t.Fatalf("Do = %v, want ErrConnect", err)
@@ -726,7 +733,7 @@ func TestClientPHPFPMMaxConns(t *testing.T) {
 	t.Parallel()
 	const workers, callers = 2, 16
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: workers, Listen: fcgitest.ListenUnix})
-	c := newTestClient(t, "unix:"+fpm.Addr, Options{MaxConns: workers, IdleTimeout: time.Second})
+	c := newTestClient(t, "unix:"+fpm.Addr, ClientOptions{Options: Options{IdleTimeout: time.Second}, MaxConns: workers})
 	deadline := time.Now().Add(2 * time.Second)
 	var wg sync.WaitGroup
 	var done, failed atomic.Int32

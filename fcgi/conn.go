@@ -20,9 +20,9 @@ import (
 
 // Defaults for the zero fields of Options.
 const (
-	DefaultDialTimeout = 5 * time.Second
-	DefaultIdleTimeout = 30 * time.Second
-	DefaultAbortWait   = 2 * time.Second
+	defaultDialTimeout = 5 * time.Second
+	defaultIdleTimeout = 30 * time.Second
+	defaultAbortWait   = 2 * time.Second
 )
 
 // Request is one FastCGI request as the client sends it.
@@ -95,29 +95,20 @@ type Timing struct {
 	End time.Duration
 }
 
-// Options configure a Conn or a Client. The zero value uses the defaults.
+// Options configure a connection: a Conn, and each connection of a Client.
+// The zero value uses the defaults.
 type Options struct {
-	// DialTimeout bounds the dial; 0 means DefaultDialTimeout.
+	// DialTimeout bounds the dial; 0 means 5 s.
 	DialTimeout time.Duration
 	// IdleTimeout is the longest silence allowed while waiting for the
 	// next record of an active request, and the longest a write of one
 	// record may stall (up to an eighth more: the write deadline is
-	// renewed lazily); 0 means DefaultIdleTimeout, < 0 none.
+	// renewed lazily); 0 means 30 s, < 0 none.
 	IdleTimeout time.Duration
 	// AbortWait is how long a cancelled request waits for END_REQUEST
-	// after ABORT_REQUEST; 0 means DefaultAbortWait, < 0 no wait.
+	// after ABORT_REQUEST; 0 means 2 s, < 0 no wait.
 	AbortWait time.Duration
-	// MaxConns caps the connections a Client has open at once, in use,
-	// idle or being dialled; 0 means no limit (a Conn ignores it). A
-	// request that finds none free waits in line for one (see Client).
-	// Against a backend that gives each KEEP_CONN connection a worker of
-	// its own for as long as the connection lives, such as php-fpm (which
-	// does not answer FCGI_MAX_CONNS), set it to at most the number of
-	// workers (pm.max_children): connections beyond them would wait
-	// unserved in the backend's listen queue while the pooled ones are
-	// reused, for as long as the load lasts.
-	MaxConns int
-	// Trace sees every record on every connection, sent and received, in
+	// Trace sees every record on the connection, sent and received, in
 	// addition to Request.Trace. Sent records are traced on the goroutine
 	// calling Do, received ones on the connection's reading goroutine; a
 	// Conn (and a Client for all its connections) never makes two trace
@@ -127,21 +118,21 @@ type Options struct {
 
 func (o Options) dialTimeout() time.Duration {
 	if o.DialTimeout == 0 {
-		return DefaultDialTimeout
+		return defaultDialTimeout
 	}
 	return o.DialTimeout
 }
 
 func (o Options) idleTimeout() time.Duration {
 	if o.IdleTimeout == 0 {
-		return DefaultIdleTimeout
+		return defaultIdleTimeout
 	}
 	return max(o.IdleTimeout, 0)
 }
 
 func (o Options) abortWait() time.Duration {
 	if o.AbortWait == 0 {
-		return DefaultAbortWait
+		return defaultAbortWait
 	}
 	return max(o.AbortWait, 0)
 }

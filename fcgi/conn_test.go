@@ -401,7 +401,7 @@ func TestDialRefused(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "fcgi: dial") {
 			t.Errorf("Dial(%s) error %q does not say it was the dial", a, err)
 		}
-		cl := NewClient(a, Options{})
+		cl := NewClient(a, ClientOptions{})
 		resp, err := cl.Do(t.Context(), &Request{})
 		if resp != nil || !errors.Is(err, ErrConnect) {
 			t.Errorf("Client.Do(%s) = %v, %v, want nil, ErrConnect", a, resp, err)

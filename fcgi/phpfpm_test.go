@@ -69,7 +69,7 @@ func TestPHPFPM(t *testing.T) {
 			if fpm.Network == "unix" {
 				addr = "unix:" + fpm.Addr
 			}
-			c := newTestClient(t, addr, Options{})
+			c := newTestClient(t, addr, ClientOptions{})
 
 			t.Run("hello", func(t *testing.T) {
 				// php-fpm sends END_REQUEST without closing STDOUT by an
@@ -155,7 +155,7 @@ func TestPHPFPMKeepConnRecycled(t *testing.T) {
 		t.Run(fmt.Sprint("max_requests=", maxReqs), func(t *testing.T) {
 			t.Parallel()
 			fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{Listen: fcgitest.ListenUnix, MaxRequests: maxReqs})
-			c := newTestClient(t, "unix:"+fpm.Addr, Options{})
+			c := newTestClient(t, "unix:"+fpm.Addr, ClientOptions{})
 			reused := 0
 			for i := range 30 {
 				req := phpRequest(fpm, "GET", "hello.php", "", nil)
@@ -208,7 +208,7 @@ func TestPHPFPMCancel(t *testing.T) {
 	t.Parallel()
 	// Three workers: the two cancelled scripts keep theirs busy.
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{Listen: fcgitest.ListenUnix, MaxChildren: 3})
-	c := newTestClient(t, "unix:"+fpm.Addr, Options{AbortWait: 200 * time.Millisecond})
+	c := newTestClient(t, "unix:"+fpm.Addr, ClientOptions{Options: Options{AbortWait: 200 * time.Millisecond}})
 
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)

@@ -1142,7 +1142,7 @@ func TestServerWithClient(t *testing.T) {
 	ep := serve(t, srv, "tcp")
 	ctx := context.Background()
 
-	cl := fcgi.NewClient(ep.addr, fcgi.Options{})
+	cl := fcgi.NewClient(ep.addr, fcgi.ClientOptions{})
 	defer cl.Close()
 	if v, err := cl.GetValues(ctx); err != nil || len(v) != 3 {
 		t.Errorf("GetValues: %v, %v", v, err)
@@ -1309,7 +1309,7 @@ func TestServerLargeStdin(t *testing.T) {
 		fmt.Fprintf(w, "Content-Type: text/plain\r\n\r\n%v %v", err, bytes.Equal(got.Bytes(), body))
 	})}
 	ep := serve(t, srv, "unix")
-	c := fcgi.NewClient("unix:"+ep.addr, fcgi.Options{})
+	c := fcgi.NewClient("unix:"+ep.addr, fcgi.ClientOptions{})
 	defer c.Close()
 	for _, mode := range []string{"copy", "read"} {
 		var out bytes.Buffer

@@ -782,7 +782,7 @@ func connOptions(e *Engine) (fcgi.Options, time.Duration, int64) {
 	if e == nil {
 		return fcgi.Options{}, 0, 0
 	}
-	return e.pool.opts.Client, e.opts.Timeout, e.opts.CaptureLimit
+	return e.pool.opts.Client.Options, e.opts.Timeout, e.opts.CaptureLimit
 }
 
 // chainTrace returns a Trace calling both a and b (either may be nil).

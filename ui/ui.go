@@ -75,7 +75,7 @@ func Run(a fyne.App, opts Options) {
 			deps.DemoAddr = b.Addr()
 		}
 	}
-	pool := session.NewPool(session.PoolOptions{Client: opts.Client})
+	pool := session.NewPool(session.PoolOptions{Client: fcgi.ClientOptions{Options: opts.Client}})
 	defer pool.Close()
 	deps.Engine = session.NewEngine(pool, session.EngineOptions{Timeout: opts.Timeout})
 	in := newInspector(a, deps, firstFrameMark(firstFrame))

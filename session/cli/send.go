@@ -348,7 +348,7 @@ func runSend(ctx context.Context, e *env, o *sendOpts) error {
 	in, hints := plan.in, plan.hints
 	e.logRequest(in, plan.req, hints)
 
-	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: traceHook(e.log)}})
+	pool := session.NewPool(session.PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{Trace: traceHook(e.log)}}})
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
 	x := session.NewExchange(in)
