@@ -920,7 +920,8 @@ func TestCloseMidRecord(t *testing.T) {
 	partial := []byte("only thirty bytes of a hundred")
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("hello "))
-		_ = sc.w.WriteFault(Fault{Header: Header{Version: 1, Type: TypeStdout, RequestID: req.id, ContentLength: 100}, Content: partial})
+		sc.w.AllowIllegalWrites = true
+		_ = sc.w.WriteRaw(Header{Version: 1, Type: TypeStdout, RequestID: req.id, ContentLength: 100}, partial, nil)
 		return false
 	})
 	var all, own traceLog
@@ -961,8 +962,9 @@ func TestBadVersionFailsAll(t *testing.T) {
 		if _, err := sc.readRequests(2); err != nil {
 			return
 		}
-		_ = sc.w.WriteFault(Fault{Header: Header{Version: 2, Type: TypeStdout, RequestID: 2, ContentLength: 3, PaddingLength: 5},
-			Content: []byte("abc"), Padding: make([]byte, 5)})
+		sc.w.AllowIllegalWrites = true
+		_ = sc.w.WriteRaw(Header{Version: 2, Type: TypeStdout, RequestID: 2, ContentLength: 3, PaddingLength: 5},
+			[]byte("abc"), make([]byte, 5))
 		drain(sc, nil)
 	})
 	var all traceLog
@@ -1673,8 +1675,8 @@ func TestReaderSmallReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := w.WriteFault(Fault{Header: Header{Version: 1, Type: TypeStderr, RequestID: 9, ContentLength: 2, PaddingLength: 255},
-		Content: []byte("ab"), Padding: make([]byte, 255)}); err != nil {
+	if err := w.WriteRaw(Header{Version: 1, Type: TypeStderr, RequestID: 9, ContentLength: 2, PaddingLength: 255},
+		[]byte("ab"), make([]byte, 255)); err != nil {
 		t.Fatal(err)
 	}
 	for name, src := range map[string]io.Reader{

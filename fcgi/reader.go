@@ -26,7 +26,8 @@ type Record struct {
 }
 
 // Content returns the record's content bytes (a sub-slice of Raw). For a
-// record whose header lies about its length (see Fault), it returns what Raw
+// record whose header lies about its length (see Writer.AllowIllegalWrites),
+// it returns what Raw
 // holds after the header, up to the claimed length.
 func (r *Record) Content() []byte {
 	return r.Raw[min(HeaderLen, len(r.Raw)):min(HeaderLen+int(r.ContentLength), len(r.Raw))]

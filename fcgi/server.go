@@ -1256,7 +1256,7 @@ func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 // ResponseWriter writes one request's response. Write and Stderr buffer up
 // to 65535 bytes per stream; a full buffer, Flush, a write to the other
-// stream, WriteRecord and the end of the request send what is buffered, so
+// stream, Misbehave and the end of the request send what is buffered, so
 // records go out in the order the handler wrote them.
 //
 // When the handler returns without End, the ResponseWriter flushes, writes
@@ -1307,7 +1307,7 @@ func (w *ResponseWriter) SetAppStatus(s uint32) {
 
 // End ends the request now: it sends what is buffered and END_REQUEST with
 // appStatus and status, without closing STDOUT or STDERR with empty records
-// (as php-fpm does; write them with WriteRecord first if wanted). Later
+// (as php-fpm does; write them with Misbehave first if wanted). Later
 // writes to the streams fail. If the request did not ask for KEEP_CONN the
 // connection is then closed.
 func (w *ResponseWriter) End(appStatus uint32, status ProtocolStatus) error {
@@ -1322,34 +1322,44 @@ func (w *ResponseWriter) End(appStatus uint32, status ProtocolStatus) error {
 	return err
 }
 
-// WriteFault writes a deliberately malformed record on this connection (see
-// Fault), after what is buffered. It works after End too.
-func (w *ResponseWriter) WriteFault(f Fault) error {
+// ErrDropConn, returned by the function given to ResponseWriter.Misbehave,
+// drops the connection.
+var ErrDropConn = errors.New("fcgi: server: connection dropped on purpose")
+
+// Misbehave is the escape hatch for deliberate protocol violations. It
+// exists to test how clients cope with a broken application (the demo
+// backend's /misbehave/ routes use it); a handler meant to answer correctly
+// never calls it.
+//
+// It sends what is buffered, then calls fn with the connection's Writer,
+// whose AllowIllegalWrites is set, while no other request of the connection
+// writes: fn may write any record for any request id, closing a stream or
+// not, with a header that lies, before or after End. A failed write closes
+// the connection. When fn returns ErrDropConn the connection is closed at
+// once, as if the application died: no END_REQUEST follows for this request
+// or the others on the connection, whose contexts are cancelled; Misbehave
+// then returns nil.
+func (w *ResponseWriter) Misbehave(fn func(*Writer) error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.flushLocked(); err != nil {
 		return err
 	}
-	return w.c.write(func(wr *Writer) error { return wr.WriteFault(f) })
-}
-
-// WriteRecord writes one record of any type for any request id on this
-// connection (e.g. a wrong id on purpose), after what is buffered. It works
-// after End too.
-func (w *ResponseWriter) WriteRecord(t RecordType, id uint16, content []byte) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.flushLocked(); err != nil {
+	drop := false
+	err := w.c.write(func(wr *Writer) error {
+		wr.AllowIllegalWrites = true
+		err := fn(wr)
+		wr.AllowIllegalWrites = false
+		if errors.Is(err, ErrDropConn) {
+			drop = true
+			return wr.flush() // nothing fn wrote is left behind
+		}
 		return err
+	})
+	if err == nil && drop {
+		w.c.close(errConnLost)
 	}
-	return w.c.write(func(wr *Writer) error { return wr.WriteRecord(t, id, content) })
-}
-
-// CloseConn drops the connection now, before END_REQUEST: every request on
-// it is cancelled and later writes fail.
-func (w *ResponseWriter) CloseConn() error {
-	w.c.close(errConnLost)
-	return nil
+	return err
 }
 
 func (w *ResponseWriter) endedErr() error {

@@ -732,12 +732,14 @@ func TestServerEndAndAppStatus(t *testing.T) {
 				panic("Write after End succeeded")
 			}
 		case "wrongid":
-			w.WriteRecord(fcgi.TypeStdout, r.ID+100, []byte("stray"))
+			w.Misbehave(func(wr *fcgi.Writer) error { return wr.WriteRecord(fcgi.TypeStdout, r.ID+100, []byte("stray")) })
 			io.WriteString(w, "body")
 		case "fault":
 			io.WriteString(w, "body")
 			w.Flush()
-			w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: r.ID, ContentLength: 3}, Content: []byte("bad")})
+			w.Misbehave(func(wr *fcgi.Writer) error {
+				return wr.WriteRaw(fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: r.ID, ContentLength: 3}, []byte("bad"), nil)
+			})
 		case "panic":
 			io.WriteString(w, "before panic")
 			panic("boom")
@@ -808,15 +810,15 @@ func TestServerInactiveAndProtocolErrors(t *testing.T) {
 	log.mu.Unlock()
 
 	// A record with a bad version closes the connection and is reported.
-	c.must(c.w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 9, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 8},
-		Content: make([]byte, 8)}))
+	c.w.AllowIllegalWrites = true
+	c.must(c.w.WriteRaw(fcgi.Header{Version: 9, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 8}, make([]byte, 8), nil))
 	c.expectEOF()
 	waitFor(t, "the version error report", func() bool { return strings.Contains(log.String(), "unsupported protocol version") })
 
 	// A stream cut inside a record: reported, the connection is closed.
 	c = dial(t, ep)
-	c.must(c.w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 1, Type: fcgi.TypeStdin, RequestID: 1, ContentLength: 100},
-		Content: []byte("short")}))
+	c.w.AllowIllegalWrites = true
+	c.must(c.w.WriteRaw(fcgi.Header{Version: 1, Type: fcgi.TypeStdin, RequestID: 1, ContentLength: 100}, []byte("short"), nil))
 	c.nc.(*net.TCPConn).CloseWrite()
 	c.expectEOF()
 	waitFor(t, "the short record report", func() bool { return strings.Contains(log.String(), "stream ended inside a record") })

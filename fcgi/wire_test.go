@@ -60,13 +60,14 @@ func TestWriterBytes(t *testing.T) {
 			[]any{1, 10, 0, 0, 0, 18, 6, 0, 15, 1, "FCGI_MPXS_CONNS", "1", 0, 0, 0, 0, 0, 0}},
 		{"unknown type", func(w *Writer) error { return w.WriteUnknownType(42) },
 			[]any{1, 11, 0, 0, 0, 8, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0}},
-		{"fault: version 2, lying length, odd padding", func(w *Writer) error {
-			return w.WriteFault(Fault{Header: Header{Version: 2, Type: TypeStdout, RequestID: 1, ContentLength: 100, PaddingLength: 3},
-				Content: []byte("hi"), Padding: []byte{9}})
+		{"illegal: version 2, lying length, odd padding", func(w *Writer) error {
+			w.AllowIllegalWrites = true
+			return w.WriteRaw(Header{Version: 2, Type: TypeStdout, RequestID: 1, ContentLength: 100, PaddingLength: 3},
+				[]byte("hi"), []byte{9})
 		}, []any{2, 6, 0, 1, 0, 100, 3, 0, "hi", 9}},
-		{"fault: unknown type 200", func(w *Writer) error {
-			return w.WriteFault(Fault{Header: Header{Version: 1, Type: 200, RequestID: 1}})
-		}, []any{1, 200, 0, 1, 0, 0, 0, 0}},
+		{"raw: unknown type 200, odd padding", func(w *Writer) error {
+			return w.WriteRaw(Header{Version: 1, Type: 200, RequestID: 1, ContentLength: 1, PaddingLength: 2}, []byte{7}, []byte{0, 0})
+		}, []any{1, 200, 0, 1, 0, 1, 2, 0, 7, 0, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +225,36 @@ func TestStreamSplit(t *testing.T) {
 	}
 	if err := w.WriteRecord(TypeStdout, 1, make([]byte, MaxContent+1)); !errors.Is(err, ErrContentTooLong) {
 		t.Errorf("oversize record: %v", err)
+	}
+}
+
+// TestWriteRawNeedsAllowIllegalWrites: without AllowIllegalWrites WriteRaw
+// writes nothing for a header that does not describe its record, and says
+// which field does not match; a legal one with odd padding goes out.
+func TestWriteRawNeedsAllowIllegalWrites(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for _, tc := range []struct {
+		h            Header
+		content, pad []byte
+		want         string
+	}{
+		{Header{Version: 2, Type: TypeStdout, RequestID: 1, ContentLength: 2}, []byte("hi"), nil, "version 2, want 1"},
+		{Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 100}, []byte("hi"), nil, "claims 100 content and 0 padding bytes, 2 and 0 follow"},
+		{Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 2, PaddingLength: 1}, []byte("hi"), nil, "claims 2 content and 1 padding bytes, 2 and 0 follow"},
+	} {
+		if err := w.WriteRaw(tc.h, tc.content, tc.pad); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("WriteRaw(%+v) = %v, want an error saying %q", tc.h, err, tc.want)
+		}
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("refused records wrote %d bytes", buf.Len())
+	}
+	if err := w.WriteRaw(Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 2, PaddingLength: 3}, []byte("hi"), make([]byte, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.Bytes(), []byte{1, 6, 0, 1, 0, 2, 3, 0, 'h', 'i', 0, 0, 0}; !bytes.Equal(got, want) {
+		t.Errorf("odd padding: % x, want % x", got, want)
 	}
 }
 

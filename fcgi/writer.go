@@ -49,6 +49,15 @@ type Writer struct {
 	// Trace, when set, is called for each record written: after it went
 	// out (before, for a client Conn's Writer).
 	Trace Trace
+
+	// AllowIllegalWrites lets WriteRaw put a header on the wire that does
+	// not describe what follows it: a version other than 1, a content or
+	// padding length other than the bytes sent. Such a record throws the
+	// reader out of step, so nothing meant to speak FastCGI sets it: it
+	// exists to test how other implementations cope with a broken peer
+	// (the demo backend's /misbehave/ routes, fcgitest's hostile
+	// backends, ResponseWriter.Misbehave).
+	AllowIllegalWrites bool
 }
 
 // pendingRecord is a record between being encoded and being written.
@@ -145,7 +154,7 @@ func (w *Writer) small(h Header, content, padding []byte) error {
 // place starts the record h, n bytes long in all, in the buffer: it writes
 // what is held first if the record would take the buffer past maxHeld,
 // makes room for the whole record, appends its header and returns where the
-// record starts. (n is given apart because WriteFault's header may lie.)
+// record starts. (n is given apart because WriteRaw's header may lie.)
 func (w *Writer) place(h Header, n int) (start int, err error) {
 	if len(w.buf) > 0 && len(w.buf)+n > maxHeld {
 		if err := w.flush(); err != nil {
@@ -490,18 +499,24 @@ func (w *Writer) WriteGetValuesResult(values []Pair) error {
 	return w.WriteRecord(TypeGetValuesResult, NullRequestID, AppendPairs(nil, values))
 }
 
-// Fault is a deliberately wrong record, for teaching and for testing how
-// peers cope. Its header is written exactly as given, whatever Content and
-// Padding really hold: a lying ContentLength, a version other than 1, an
-// unknown type or padding that does not align to 8 go out unchanged.
-type Fault struct {
-	Header  Header
-	Content []byte
-	Padding []byte
-}
-
-// WriteFault writes f byte for byte, in one Write (or one writev). Nothing
-// is checked: this is the only way to put a malformed record on the wire.
-func (w *Writer) WriteFault(f Fault) error {
-	return w.record(f.Header, f.Content, f.Padding)
+// WriteRaw writes one record exactly as given: the header h, then content
+// and padding, in one Write (or one writev). The padding may take any
+// length up to 255: the spec only recommends aligning records to 8 bytes
+// (spec §3.3).
+//
+// Unless AllowIllegalWrites is set, h must describe the record: version
+// 1, ContentLength len(content) and PaddingLength len(padding); otherwise
+// WriteRaw writes nothing and says which field does not match. With
+// AllowIllegalWrites the header is written as it is, whatever follows it.
+func (w *Writer) WriteRaw(h Header, content, padding []byte) error {
+	if !w.AllowIllegalWrites {
+		switch {
+		case h.Version != Version1:
+			return fmt.Errorf("fcgi: WriteRaw: version %d, want 1 (set AllowIllegalWrites to write it)", h.Version)
+		case int(h.ContentLength) != len(content) || int(h.PaddingLength) != len(padding):
+			return fmt.Errorf("fcgi: WriteRaw: the header claims %d content and %d padding bytes, %d and %d follow (set AllowIllegalWrites to write it)",
+				h.ContentLength, h.PaddingLength, len(content), len(padding))
+		}
+	}
+	return w.record(h, content, padding)
 }
