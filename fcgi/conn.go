@@ -311,9 +311,9 @@ func dial(ctx context.Context, network, address string, opts Options) (*Conn, er
 	return newConn(nc, opts, network, address), nil
 }
 
-// NewConn runs the client side of FastCGI over an open connection. The Conn
+// newConnOn runs the client side of FastCGI over an open connection. The Conn
 // owns nc from now on and closes it.
-func NewConn(nc net.Conn, opts Options) *Conn {
+func newConnOn(nc net.Conn, opts Options) *Conn {
 	network, address := "", ""
 	if ra := nc.RemoteAddr(); ra != nil {
 		network, address = ra.Network(), ra.String()
@@ -709,9 +709,9 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 	}
 	w := c.w
 	// Records of others may be pending: this head starts after them.
-	start := w.Offset() + int64(w.Buffered())
+	start := w.offset() + int64(w.buffered())
 	mark := w.mark()
-	w.Hold()
+	w.hold()
 	err := w.WriteBeginRequest(cl.id, role, flags)
 	if err == nil {
 		err = w.WriteParams(cl.id, req.Params)
@@ -719,7 +719,7 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 	if err == nil && inline >= 0 {
 		if body != nil {
 			if err = w.appendFrom(TypeStdin, cl.id, body, off, inline); err != nil {
-				var we *WriteError
+				var we *writeError
 				if !errors.As(err, &we) {
 					err = &stdinError{t: TypeStdin, err: err}
 				}
@@ -757,9 +757,9 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 		w.release()
 		pending, linger = true, true
 	default:
-		err = w.Flush()
+		err = w.endHold()
 	}
-	written := max(w.Offset()-start, 0)
+	written := max(w.offset()-start, 0)
 	if linger {
 		c.unpublish()
 		c.wcall = nil
@@ -981,7 +981,7 @@ func (c *Conn) lockWrite(ctx context.Context, owner any) error {
 		c.wmu.Unlock()
 		return errConnDead
 	}
-	shared := c.w.Buffered() > 0
+	shared := c.w.buffered() > 0
 	switch o := owner.(type) {
 	case *call:
 		o.shared = shared
@@ -1023,11 +1023,11 @@ var errConnDead = errors.New("connection is dead")
 func (c *Conn) unlockWrite() {
 	c.unpublish() // a flush of others' records is not the owner's to cut
 	var err error
-	if !c.keep && c.w.Buffered() > 0 && c.wwait.Load() == 0 && !c.dead.Load() {
-		err = c.w.Flush()
+	if !c.keep && c.w.buffered() > 0 && c.wwait.Load() == 0 && !c.dead.Load() {
+		err = c.w.endHold()
 	}
 	c.keep = false
-	if c.w.Buffered() == 0 {
+	if c.w.buffered() == 0 {
 		c.held.Store(false)
 	}
 	c.wcall = nil
@@ -1069,7 +1069,7 @@ func (c *Conn) returned() {
 	c.wwait.Add(1)
 	c.wmu.Lock()
 	c.wwait.Add(-1)
-	if c.w.Buffered() > 0 && !c.dead.Load() {
+	if c.w.buffered() > 0 && !c.dead.Load() {
 		c.armWrite(time.Time{})
 	}
 	c.unlockWrite()
@@ -1121,7 +1121,7 @@ func (c *Conn) writeFailed(ctx context.Context, cl *call, err error) error {
 	if errors.Is(err, errConnDead) || errors.Is(err, errCancelled) {
 		return err
 	}
-	var we *WriteError
+	var we *writeError
 	written := 0
 	if errors.As(err, &we) {
 		written = we.Written
@@ -1323,7 +1323,7 @@ func (c *Conn) GetValues(ctx context.Context, names ...string) ([]Pair, error) {
 	}
 	stop()
 	if err != nil {
-		var we *WriteError
+		var we *writeError
 		written := errors.As(err, &we) && we.Written > 0
 		switch {
 		case errors.Is(err, errConnDead):
@@ -1569,7 +1569,7 @@ func (c *Conn) management(rec *Record, now time.Time) {
 func (c *Conn) readFailed(rec *Record, err error, now time.Time) {
 	if err == io.EOF {
 		c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf(
-			"closed by the application at byte %d, after %d records", c.r.Offset(), c.r.index)})
+			"closed by the application at byte %d, after %d records", c.r.offset(), c.r.index)})
 		return
 	}
 	var re *RecordError

@@ -214,7 +214,7 @@ func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
 			req.data = append(req.data, c...)
 		}
 		if len(st.open) == 0 {
-			if req.params, err = ParsePairs(st.params); err != nil {
+			if req.params, err = parsePairs(st.params); err != nil {
 				return done, err
 			}
 			delete(reading, req.id)
@@ -544,7 +544,7 @@ func TestIdleWatchPerRequest(t *testing.T) {
 				sc.w.WriteEndRequest(id, 0, StatusRequestComplete)
 				mu.Unlock()
 			case rec.Type == TypeStdin && rec.ContentLength == 0:
-				pairs, _ := ParsePairs(params[id])
+				pairs, _ := parsePairs(params[id])
 				mode := ""
 				for _, p := range pairs {
 					if p.Name == "MODE" {
@@ -1514,15 +1514,15 @@ func TestWriterHold(t *testing.T) {
 		tl.trace(ev)
 		offsets = append(offsets, ev.Record.Offset)
 	}
-	w.Hold()
+	w.hold()
 	if err := headRecords(w); err != nil {
 		t.Fatal(err)
 	}
-	if len(wl.calls) != 0 || w.Buffered() != want.Len() || len(tl.list()) != 0 {
+	if len(wl.calls) != 0 || w.buffered() != want.Len() || len(tl.list()) != 0 {
 		t.Fatalf("%d writes, %d bytes held, %d traced before Flush; want 0, %d, 0",
-			len(wl.calls), w.Buffered(), len(tl.list()), want.Len())
+			len(wl.calls), w.buffered(), len(tl.list()), want.Len())
 	}
-	if err := w.Flush(); err != nil {
+	if err := w.endHold(); err != nil {
 		t.Fatal(err)
 	}
 	if len(wl.calls) != 1 || !bytes.Equal(wl.calls[0], want.Bytes()) {
@@ -1538,8 +1538,8 @@ func TestWriterHold(t *testing.T) {
 		}
 		joined = append(joined, ev.Raw...)
 	}
-	if !bytes.Equal(joined, want.Bytes()) || w.Offset() != int64(want.Len()) || w.Buffered() != 0 {
-		t.Errorf("traced bytes differ from the wire, or offset %d / buffered %d wrong", w.Offset(), w.Buffered())
+	if !bytes.Equal(joined, want.Bytes()) || w.offset() != int64(want.Len()) || w.buffered() != 0 {
+		t.Errorf("traced bytes differ from the wire, or offset %d / buffered %d wrong", w.offset(), w.buffered())
 	}
 	// Not holding any more: the next record goes out at once.
 	if err := w.WriteAbortRequest(1); err != nil || len(wl.calls) != 2 {
@@ -1564,19 +1564,19 @@ func TestWriterHoldWriteError(t *testing.T) {
 		w := NewWriter(wl)
 		traced := 0
 		w.Trace = func(Event) { traced++ }
-		w.Hold()
+		w.hold()
 		if err := headRecords(w); err != nil {
 			t.Fatal(err)
 		}
-		err := w.Flush()
-		var we *WriteError
+		err := w.endHold()
+		var we *writeError
 		if !errors.As(err, &we) || !errors.Is(err, boom) || we.Index != tc.index || we.Written != tc.written ||
 			we.Offset != int64(16*tc.index) {
 			t.Errorf("accepted %d: Flush = %#v, want record %d with %d bytes written", tc.accepted, we, tc.index, tc.written)
 			continue
 		}
-		if traced != tc.traced || w.Offset() != int64(tc.accepted) || w.Buffered() != 0 {
-			t.Errorf("accepted %d: %d traced, offset %d, %d held", tc.accepted, traced, w.Offset(), w.Buffered())
+		if traced != tc.traced || w.offset() != int64(tc.accepted) || w.buffered() != 0 {
+			t.Errorf("accepted %d: %d traced, offset %d, %d held", tc.accepted, traced, w.offset(), w.buffered())
 		}
 	}
 }
@@ -1621,7 +1621,7 @@ func TestWriterVectored(t *testing.T) {
 	var raws [][]byte
 	w.Trace = func(ev Event) { raws = append(raws, bytes.Clone(ev.Record.Raw)) }
 	for _, wr := range []*Writer{ref, w} {
-		wr.Hold()
+		wr.hold()
 		if err := headRecords(wr); err != nil {
 			t.Fatal(err)
 		}
@@ -1634,7 +1634,7 @@ func TestWriterVectored(t *testing.T) {
 		if err := wr.WriteEndRequest(1, 0, StatusRequestComplete); err != nil {
 			t.Fatal(err)
 		}
-		if err := wr.Flush(); err != nil {
+		if err := wr.endHold(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1704,8 +1704,8 @@ func TestReaderSmallReads(t *testing.T) {
 				t.Errorf("%s: buffer of %d bytes after small records, want %d", name, len(r.buf), readerInitial)
 			}
 		}
-		if _, err := r.ReadRecord(); err != io.EOF || r.Offset() != int64(wire.Len()) {
-			t.Errorf("%s: at the end: %v, offset %d of %d", name, err, r.Offset(), wire.Len())
+		if _, err := r.ReadRecord(); err != io.EOF || r.offset() != int64(wire.Len()) {
+			t.Errorf("%s: at the end: %v, offset %d of %d", name, err, r.offset(), wire.Len())
 		}
 	}
 	// A reader that returns nothing, forever, is an error, not a hang.
@@ -1738,7 +1738,7 @@ func TestConnHeadOneWrite(t *testing.T) {
 	srv := newRequestServer(t, recordRequests(reqs, "ok"))
 	cc := &countConn{Conn: srv.dial(t)}
 	var tl traceLog
-	c := NewConn(cc, Options{Trace: tl.trace})
+	c := newConnOn(cc, Options{Trace: tl.trace})
 	defer c.Close()
 	body := bytes.Repeat([]byte("b"), 3000)
 	for _, tc := range []struct {
@@ -1777,8 +1777,8 @@ func TestConnHeadOneWrite(t *testing.T) {
 		}
 		off += int64(len(ev.Raw))
 	}
-	if off != c.w.Offset() {
-		t.Errorf("traced records add up to %d bytes, %d were written", off, c.w.Offset())
+	if off != c.w.offset() {
+		t.Errorf("traced records add up to %d bytes, %d were written", off, c.w.offset())
 	}
 }
 
@@ -1796,7 +1796,7 @@ func TestConnHeadNotWrittenBodyUnread(t *testing.T) {
 	body := bytes.NewReader([]byte("a body to send once, whole"))
 	strBody := strings.NewReader("another")
 	for _, r := range []interface{ Len() int }{body, strBody} {
-		c := NewConn(failConn{srv.dial(t)}, Options{})
+		c := newConnOn(failConn{srv.dial(t)}, Options{})
 		_, out, err := c.do(t.Context(), &Request{Stdin: r.(io.Reader)}, time.Now(), 0)
 		c.Close()
 		if err == nil || out.wrote {
@@ -1889,8 +1889,8 @@ func TestConnPendingHeadSent(t *testing.T) {
 	if err := <-second; err != nil && !errors.Is(err, ErrAborted) {
 		t.Fatalf("second request: %v, want success or ErrAborted", err)
 	}
-	if c.Err() != nil || c.w.Buffered() != 0 {
-		t.Errorf("connection: %v, %d bytes left unwritten", c.Err(), c.w.Buffered())
+	if c.Err() != nil || c.w.buffered() != 0 {
+		t.Errorf("connection: %v, %d bytes left unwritten", c.Err(), c.w.buffered())
 	}
 	if id := <-begins; id != 1 {
 		t.Errorf("the application got request %d first, want 1", id)

@@ -36,14 +36,14 @@ func appendLen(b []byte, n int) []byte {
 }
 
 // PairLen returns the number of bytes p takes on the wire.
-func PairLen(p Pair) int {
+func pairLen(p Pair) int {
 	return lenSize(len(p.Name)) + lenSize(len(p.Value)) + len(p.Name) + len(p.Value)
 }
 
 // AppendPair appends the wire form of p to b: name length, value length, name,
 // value. It panics only if a length exceeds 2^31-1, which no Go string on a
 // real machine reaches in practice; use ValidatePairs to check first.
-func AppendPair(b []byte, p Pair) []byte {
+func appendPair(b []byte, p Pair) []byte {
 	b = appendLen(b, len(p.Name))
 	b = appendLen(b, len(p.Value))
 	b = append(b, p.Name...)
@@ -53,7 +53,7 @@ func AppendPair(b []byte, p Pair) []byte {
 // AppendPairs appends the wire form of every pair in order.
 func AppendPairs(b []byte, ps []Pair) []byte {
 	for _, p := range ps {
-		b = AppendPair(b, p)
+		b = appendPair(b, p)
 	}
 	return b
 }
@@ -99,17 +99,17 @@ func (p *Pairs) List() []Pair {
 }
 
 // ErrPairTruncated reports a pair stream that ended inside a pair.
-var ErrPairTruncated = errors.New("stream ended inside a name-value pair")
+var errPairTruncated = errors.New("stream ended inside a name-value pair")
 
 // ParsePairs decodes a complete, self-contained run of name-value pairs, such
 // as the content of a single GET_VALUES record or the whole PARAMS stream
 // joined together.
-func ParsePairs(b []byte) ([]Pair, error) {
+func parsePairs(b []byte) ([]Pair, error) {
 	var out []Pair
 	for len(b) > 0 {
 		p, n, _, _ := parsePair(b)
 		if n == 0 {
-			return out, fmt.Errorf("fcgi: %w (%d bytes left)", ErrPairTruncated, len(b))
+			return out, fmt.Errorf("fcgi: %w (%d bytes left)", errPairTruncated, len(b))
 		}
 		out = append(out, p)
 		b = b[n:]
@@ -219,7 +219,7 @@ func (s *pairStream) end() error {
 	n := len(s.carry)
 	s.carry = nil
 	if n > 0 {
-		return fmt.Errorf("%w (%d bytes of it were sent)", ErrPairTruncated, n)
+		return fmt.Errorf("%w (%d bytes of it were sent)", errPairTruncated, n)
 	}
 	return nil
 }

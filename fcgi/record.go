@@ -19,7 +19,7 @@ const HeaderLen = 8
 const MaxContent = 65535
 
 // MaxPadding is the largest padding length (spec §3.3: paddingLength is one byte).
-const MaxPadding = 255
+const maxPadding = 255
 
 // NullRequestID is the request id of management records (spec §3.3,
 // FCGI_NULL_REQUEST_ID).
@@ -230,7 +230,7 @@ type BeginRequest struct {
 const beginRequestLen = 8
 
 // AppendBeginRequest appends the 8 content bytes of b.
-func AppendBeginRequest(dst []byte, b BeginRequest) []byte {
+func appendBeginRequest(dst []byte, b BeginRequest) []byte {
 	dst = append(dst, byte(b.Role>>8), byte(b.Role), byte(b.Flags))
 	return append(dst, b.Reserved[:]...)
 }
@@ -255,7 +255,7 @@ type EndRequest struct {
 const endRequestLen = 8
 
 // AppendEndRequest appends the 8 content bytes of e.
-func AppendEndRequest(dst []byte, e EndRequest) []byte {
+func appendEndRequest(dst []byte, e EndRequest) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, e.AppStatus)
 	dst = append(dst, byte(e.ProtocolStatus))
 	return append(dst, e.Reserved[:]...)
@@ -280,7 +280,7 @@ type UnknownType struct {
 const unknownTypeLen = 8
 
 // AppendUnknownType appends the 8 content bytes of u.
-func AppendUnknownType(dst []byte, u UnknownType) []byte {
+func appendUnknownType(dst []byte, u UnknownType) []byte {
 	dst = append(dst, byte(u.Type))
 	return append(dst, u.Reserved[:]...)
 }

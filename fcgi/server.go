@@ -170,9 +170,9 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
-// ServeConn serves one connection until it closes, then waits for its
+// serveConn serves one connection until it closes, then waits for its
 // handlers to return. It closes nc.
-func (s *Server) ServeConn(nc net.Conn) {
+func (s *Server) serveConn(nc net.Conn) {
 	if c := s.newConn(nc); c != nil {
 		c.serve()
 	}
@@ -539,8 +539,8 @@ func (c *serverConn) closeIfIdle() {
 	c.mu.Unlock()
 	if idle {
 		c.wmu.Lock()
-		if c.w.Buffered() > 0 {
-			c.w.Flush() // an END_REQUEST left for a writer that came after it
+		if c.w.buffered() > 0 {
+			c.w.endHold() // an END_REQUEST left for a writer that came after it
 		}
 		c.wmu.Unlock()
 		c.close(ErrServerClosed)
@@ -566,7 +566,7 @@ func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
 	c.wwait.Add(-1)
 	err := fn(c.w)
 	switch {
-	case err != nil || c.w.Buffered() == 0 || c.wwait.Load() > 0:
+	case err != nil || c.w.buffered() == 0 || c.wwait.Load() > 0:
 	case linger && c.holdForQueued():
 		// Handlers about to run are likely to end soon too: the records
 		// wait for them, and the last of them to begin writes what is
@@ -579,11 +579,11 @@ func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
 			c.wmu.Lock()
 			c.wwait.Add(-1)
 		}
-		if c.w.Buffered() > 0 && c.wwait.Load() == 0 {
-			err = c.w.Flush()
+		if c.w.buffered() > 0 && c.wwait.Load() == 0 {
+			err = c.w.endHold()
 		}
 	}
-	if c.w.Buffered() == 0 {
+	if c.w.buffered() == 0 {
 		c.held.Store(false)
 	}
 	c.wmu.Unlock()
@@ -761,7 +761,7 @@ func (c *serverConn) handleParams(rec *Record) bool {
 }
 
 // maxRawParams bounds the PARAMS stream of one request.
-const maxRawParams = 4 * DefaultMaxPairLen
+const maxRawParams = 4 * defaultMaxPairLen
 
 // parseParams decodes a whole PARAMS stream; names and values are
 // substrings of s.
@@ -770,7 +770,7 @@ func parseParams(s string) ([]Pair, error) {
 	for rest := s; len(rest) > 0; n++ {
 		_, _, k, _, _ := splitPair(rest)
 		if k == 0 {
-			return nil, fmt.Errorf("%w (%d bytes of it were sent)", ErrPairTruncated, len(rest))
+			return nil, fmt.Errorf("%w (%d bytes of it were sent)", errPairTruncated, len(rest))
 		}
 		rest = rest[k:]
 	}
@@ -949,7 +949,7 @@ func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolSt
 	// once, so that those ending meanwhile share the write.
 	linger := !idle && !closeAfter
 	err := c.writeLinger(linger, func(w *Writer) error {
-		w.Hold()
+		w.hold()
 		if err := last.write(w, req.id); err != nil {
 			w.drop()
 			return err
@@ -959,7 +959,7 @@ func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolSt
 			return err
 		}
 		if closeAfter {
-			return w.Flush()
+			return w.endHold()
 		}
 		w.release() // write leaves them for a waiting writer, or flushes
 		return nil

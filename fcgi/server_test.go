@@ -375,10 +375,10 @@ func TestServerUnknownManagementType(t *testing.T) {
 	for _, typ := range []fcgi.RecordType{42, fcgi.TypeStdin, fcgi.TypeBeginRequest, fcgi.TypeGetValuesResult, 255} {
 		content := []byte("x")
 		if typ == fcgi.TypeBeginRequest {
-			content = fcgi.AppendBeginRequest(nil, fcgi.BeginRequest{Role: fcgi.RoleResponder})
+			content = []byte{0, byte(fcgi.RoleResponder), 0, 0, 0, 0, 0, 0}
 		}
 		if typ == fcgi.TypeGetValuesResult {
-			content = fcgi.AppendPair(nil, fcgi.Pair{Name: "A", Value: "B"})
+			content = fcgi.AppendPairs(nil, []fcgi.Pair{{Name: "A", Value: "B"}})
 		}
 		c.must(c.w.WriteRecord(typ, 0, content))
 		r := c.mustRead()
@@ -572,7 +572,7 @@ func TestServerAbortBeforeParamsEnd(t *testing.T) {
 	})}
 	c := dial(t, serve(t, srv, "tcp"))
 	c.must(c.w.WriteBeginRequest(1, fcgi.RoleResponder, fcgi.FlagKeepConn))
-	c.must(c.w.WriteRecord(fcgi.TypeParams, 1, fcgi.AppendPair(nil, fcgi.Pair{Name: "A", Value: "1"})))
+	c.must(c.w.WriteRecord(fcgi.TypeParams, 1, fcgi.AppendPairs(nil, []fcgi.Pair{{Name: "A", Value: "1"}})))
 	c.must(c.w.WriteAbortRequest(1))
 	resp := c.response(1)
 	if resp.End.ProtocolStatus != fcgi.StatusRequestComplete || len(resp.StdoutRecs) != 0 {
@@ -1220,6 +1220,23 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// countingListener hands every connection it accepts to conns as a
+// countingConn.
+type countingListener struct {
+	net.Listener
+	conns chan<- *countingConn
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	cc := &countingConn{Conn: nc}
+	l.conns <- cc
+	return cc, nil
+}
+
 // TestServerResponseOneWrite: a small response, its empty records and
 // END_REQUEST go out in one write; so does a response that ends with End.
 // A write to STDERR after STDOUT sends the STDOUT buffered so far first, as
@@ -1243,20 +1260,10 @@ func TestServerResponseOneWrite(t *testing.T) {
 	conns := make(chan *countingConn, 1)
 	go func() {
 		defer close(served)
-		nc, err := l.Accept()
-		if err != nil {
-			close(conns)
-			return
-		}
-		cc := &countingConn{Conn: nc}
-		conns <- cc
-		srv.ServeConn(cc)
+		srv.Serve(countingListener{Listener: l, conns: conns})
 	}()
 	c := dial(t, endpoint{"unix", l.Addr().String()})
 	cc := <-conns
-	if cc == nil {
-		t.Fatal("no connection accepted")
-	}
 	writes := int32(0)
 	for i, n := range []string{"plain", "stderr", "end"} {
 		id := uint16(i + 1)
@@ -1281,6 +1288,7 @@ func TestServerResponseOneWrite(t *testing.T) {
 		writes += want
 	}
 	c.nc.Close()
+	srv.Close()
 	<-served
 }
 
