@@ -175,9 +175,8 @@ func (sc *srvConn) readRequest() (*srvRequest, error) {
 // returns them in the order they completed.
 func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
 	type state struct {
-		req    *srvRequest
-		open   map[RecordType]bool
-		params []byte
+		req  *srvRequest
+		open map[RecordType]bool
 	}
 	var done []*srvRequest
 	reading := map[uint16]*state{}
@@ -205,16 +204,13 @@ func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
 		case len(c) == 0:
 			delete(st.open, rec.Type)
 		case rec.Type == TypeParams:
-			st.params = append(st.params, c...)
+			req.params = append(req.params, rec.Body.(*Pairs).List()...)
 		case rec.Type == TypeStdin:
 			req.stdin = append(req.stdin, c...)
 		case rec.Type == TypeData:
 			req.data = append(req.data, c...)
 		}
 		if len(st.open) == 0 {
-			if req.params, err = parsePairs(st.params); err != nil {
-				return done, err
-			}
 			delete(reading, req.id)
 			done = append(done, req)
 		}
@@ -527,7 +523,7 @@ func TestIdleWatchPerRequest(t *testing.T) {
 		var mu sync.Mutex // guards sc.w
 		var wg sync.WaitGroup
 		defer wg.Wait()
-		params := map[uint16][]byte{}
+		params := map[uint16][]Pair{}
 		for {
 			rec, err := sc.r.ReadRecord()
 			if err != nil {
@@ -536,15 +532,14 @@ func TestIdleWatchPerRequest(t *testing.T) {
 			id := rec.RequestID
 			switch {
 			case rec.Type == TypeParams:
-				params[id] = append(params[id], rec.Content()...)
+				params[id] = append(params[id], rec.Body.(*Pairs).List()...)
 			case rec.Type == TypeAbortRequest:
 				mu.Lock()
 				sc.w.WriteEndRequest(id, 0, StatusRequestComplete)
 				mu.Unlock()
 			case rec.Type == TypeStdin && rec.ContentLength == 0:
-				pairs, _ := parsePairs(params[id])
 				mode := ""
-				for _, p := range pairs {
+				for _, p := range params[id] {
 					if p.Name == "MODE" {
 						mode = p.Value
 					}
