@@ -11,14 +11,13 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // benchParams are the params of a typical GET, as a web server sends them.
@@ -92,50 +91,9 @@ func (p *preencoded) serve(c net.Conn) {
 // address for fcgi.Dial.
 func startPreencoded(b *testing.B, records ...[]byte) string {
 	b.Helper()
-	dir, err := os.MkdirTemp("", "fcgibench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, "s.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		b.Fatal(err)
-	}
 	p := &preencoded{records: records, byID: map[uint16][]byte{}}
 	p.response(1) // encoded before the timer starts
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p.serve(c)
-				c.Close()
-			}()
-		}
-	}()
-	b.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-		os.RemoveAll(dir)
-	})
-	return "unix:" + path
+	return fcgitest.StartRaw(b, "unix", p.serve).Target()
 }
 
 func dialBench(b *testing.B, addr string, opts fcgi.Options) *fcgi.Conn {

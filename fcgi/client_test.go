@@ -46,7 +46,7 @@ func getRequest(keep bool) *fcgi.Request {
 func TestClientReusesKeepConn(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{})
 	for i := range 5 {
 		var out bytes.Buffer
 		req := getRequest(true)
@@ -59,7 +59,7 @@ func TestClientReusesKeepConn(t *testing.T) {
 			t.Errorf("request %d: reused %v, stdout %q", i, resp.Conn.Reused, out.String())
 		}
 	}
-	if n := srv.accepted.Load(); n != 1 {
+	if n := srv.Accepted(); n != 1 {
 		t.Errorf("%d connections for 5 KEEP_CONN requests, want 1", n)
 	}
 	// Without KEEP_CONN every request dials.
@@ -69,10 +69,10 @@ func TestClientReusesKeepConn(t *testing.T) {
 			t.Fatalf("Do = %+v, %v", resp, err)
 		}
 	}
-	if n := srv.accepted.Load(); n != 4 {
+	if n := srv.Accepted(); n != 4 {
 		t.Errorf("%d connections, want 4", n)
 	}
-	waitUntil(t, "closed connections", func() bool { return srv.finished.Load() == 3 })
+	waitUntil(t, "closed connections", func() bool { return srv.Finished() == 3 })
 }
 
 // closeAfterEndServer closes the connection after END_REQUEST even when
@@ -86,14 +86,14 @@ func closeAfterEndServer(sc *srvConn) {
 func TestClientIdleClosedByServer(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", closeAfterEndServer)
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{})
 	for i := range 3 {
 		if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 			t.Fatal(err)
 		}
 		// The idle connection's reading goroutine notices the close.
 		waitUntil(t, "the pooled connection to die", c.IdleGone)
-		if n := srv.accepted.Load(); n != int32(i+1) {
+		if n := srv.Accepted(); n != i+1 {
 			t.Fatalf("after request %d: %d connections", i+1, n)
 		}
 	}
@@ -143,7 +143,7 @@ func TestClientRetry(t *testing.T) {
 			t.Parallel()
 			var begins atomic.Int32
 			srv := newRawServer(t, "unix", dropSecondServer(&begins))
-			c := newTestClient(t, srv.addr, fcgi.ClientOptions{})
+			c := newTestClient(t, srv.Target(), fcgi.ClientOptions{})
 			if _, err := c.Do(t.Context(), tc.req()); err != nil {
 				t.Fatal(err)
 			}
@@ -155,14 +155,14 @@ func TestClientRetry(t *testing.T) {
 				if err != nil || out.String() != "first" || resp.Conn.Reused {
 					t.Fatalf("Do = %+v, %v, stdout %q; want the answer from a fresh connection", resp, err, out.String())
 				}
-				if n := srv.accepted.Load(); n != 2 {
+				if n := srv.Accepted(); n != 2 {
 					t.Errorf("%d connections, want 2", n)
 				}
 			} else {
 				if !errors.Is(err, fcgi.ErrConnClosed) || resp == nil || !resp.Conn.Reused {
 					t.Fatalf("Do = %+v, %v; want ErrConnClosed on the reused connection, no retry", resp, err)
 				}
-				if n := srv.accepted.Load(); n != 1 {
+				if n := srv.Accepted(); n != 1 {
 					t.Errorf("%d connections, want 1: the request was retried", n)
 				}
 			}
@@ -195,7 +195,7 @@ func TestClientMaxIdle(t *testing.T) {
 		}
 		helloServer(sc)
 	})
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{MaxIdle: 1})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxIdle: 1})
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -210,10 +210,10 @@ func TestClientMaxIdle(t *testing.T) {
 	if k := c.IdleCount(); k != 1 {
 		t.Errorf("%d idle connections, want 1", k)
 	}
-	waitUntil(t, "the surplus connections to close", func() bool { return srv.finished.Load() == n-1 })
+	waitUntil(t, "the surplus connections to close", func() bool { return srv.Finished() == n-1 })
 	// MaxIdle < 0: no pooling, each KEEP_CONN request dials and its
 	// connection is closed after it.
-	none := newTestClient(t, srv.addr, fcgi.ClientOptions{MaxIdle: -1})
+	none := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxIdle: -1})
 	for i := range 2 {
 		if resp, err := none.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
 			t.Fatalf("Do = %+v, %v", resp, err)
@@ -221,9 +221,9 @@ func TestClientMaxIdle(t *testing.T) {
 		if k := none.IdleCount(); k != 0 {
 			t.Errorf("%d idle connections with MaxIdle -1", k)
 		}
-		waitUntil(t, "the unpooled connection to close", func() bool { return srv.finished.Load() == int32(n+i) })
+		waitUntil(t, "the unpooled connection to close", func() bool { return srv.Finished() == n+i })
 	}
-	if got := srv.accepted.Load(); got != n+2 {
+	if got := srv.Accepted(); got != n+2 {
 		t.Errorf("%d connections, want %d", got, n+2)
 	}
 }
@@ -231,12 +231,12 @@ func TestClientMaxIdle(t *testing.T) {
 func TestClientIdleExpiry(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{IdleExpiry: 100 * time.Millisecond})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{IdleExpiry: 100 * time.Millisecond})
 	start := time.Now()
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the idle connection to expire", func() bool { return srv.finished.Load() == 1 })
+	waitUntil(t, "the idle connection to expire", func() bool { return srv.Finished() == 1 })
 	if d := time.Since(start); d < 100*time.Millisecond {
 		t.Errorf("idle connection closed after %v, before its expiry", d)
 	}
@@ -245,15 +245,15 @@ func TestClientIdleExpiry(t *testing.T) {
 	}
 	// An expired connection is not reused, whether the sweep or the next
 	// request finds it first.
-	quick := newTestClient(t, srv.addr, fcgi.ClientOptions{IdleExpiry: time.Nanosecond})
+	quick := newTestClient(t, srv.Target(), fcgi.ClientOptions{IdleExpiry: time.Nanosecond})
 	for range 2 {
 		if resp, err := quick.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
 			t.Fatalf("Do = %+v, %v; want a fresh connection", resp, err)
 		}
 	}
-	waitUntil(t, "the expired connections to close", func() bool { return quick.IdleCount() == 0 && srv.finished.Load() == 3 })
+	waitUntil(t, "the expired connections to close", func() bool { return quick.IdleCount() == 0 && srv.Finished() == 3 })
 	// IdleExpiry < 0: kept until the application closes it.
-	kept := newTestClient(t, srv.addr, fcgi.ClientOptions{IdleExpiry: -1})
+	kept := newTestClient(t, srv.Target(), fcgi.ClientOptions{IdleExpiry: -1})
 	if _, err := kept.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
@@ -265,14 +265,14 @@ func TestClientIdleExpiry(t *testing.T) {
 func TestClientClose(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := fcgi.NewClient(srv.addr, fcgi.ClientOptions{})
+	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{})
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the idle connection to close", func() bool { return srv.finished.Load() == 1 })
+	waitUntil(t, "the idle connection to close", func() bool { return srv.Finished() == 1 })
 	if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, fcgi.ErrConnClosed) {
 		t.Fatalf("Do after Close = %v, want ErrConnClosed", err)
 	}
@@ -288,7 +288,7 @@ func TestClientTrace(t *testing.T) {
 	srv := newRawServer(t, "unix", helloServer)
 	var inside atomic.Int32
 	var count atomic.Int32
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{Options: fcgi.Options{Trace: func(fcgi.Event) {
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{Options: fcgi.Options{Trace: func(fcgi.Event) {
 		if inside.Add(1) != 1 {
 			t.Error("Options.Trace called concurrently")
 		}
@@ -323,7 +323,7 @@ func TestClientTrace(t *testing.T) {
 
 // goFCGI serves handler with Go's net/http/fcgi on a fresh listener.
 func goFCGI(t *testing.T, network string, handler http.Handler) string {
-	l, addr := testListener(t, network)
+	l, addr := fcgitest.Listen(t, network)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -450,7 +450,7 @@ func TestGoFCGICancel(t *testing.T) {
 
 func BenchmarkClientDoKeepConn(b *testing.B) {
 	srv := newRawServer(b, "unix", helloServer)
-	c := fcgi.NewClient(srv.addr, fcgi.ClientOptions{})
+	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{})
 	defer c.Close()
 	req := &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
 	ctx := b.Context()
@@ -464,7 +464,7 @@ func BenchmarkClientDoKeepConn(b *testing.B) {
 
 func BenchmarkClientDoNewConn(b *testing.B) {
 	srv := newRawServer(b, "unix", helloServer)
-	c := fcgi.NewClient(srv.addr, fcgi.ClientOptions{})
+	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{})
 	defer c.Close()
 	req := &fcgi.Request{Params: []fcgi.Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
 	ctx := b.Context()
@@ -501,7 +501,7 @@ func TestClientMaxConns(t *testing.T) {
 	t.Parallel()
 	var ot openTracker
 	srv := newRawServer(t, "unix", ot.wrap(helloServer))
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{MaxConns: 2})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxConns: 2})
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)
@@ -519,14 +519,14 @@ func TestClientMaxConns(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := srv.accepted.Load(); got > 2 {
+	if got := srv.Accepted(); got > 2 {
 		t.Errorf("%d connections dialled, want at most MaxConns 2", got)
 	}
 	if p := ot.peak.Load(); p > 2 {
 		t.Errorf("%d connections open at once, want at most 2", p)
 	}
-	if n := c.ConnCount(); n != int(srv.accepted.Load()) || c.WaitingCount() != 0 {
-		t.Errorf("client counts %d connections and %d waiters; %d were dialled", n, c.WaitingCount(), srv.accepted.Load())
+	if n := c.ConnCount(); n != int(srv.Accepted()) || c.WaitingCount() != 0 {
+		t.Errorf("client counts %d connections and %d waiters; %d were dialled", n, c.WaitingCount(), srv.Accepted())
 	}
 }
 
@@ -558,7 +558,7 @@ func TestClientMaxConnsFIFO(t *testing.T) {
 			}
 		}
 	})
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{MaxConns: 1})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxConns: 1})
 	do := func(n string, wg *sync.WaitGroup) {
 		defer wg.Done()
 		req := getRequest(true)
@@ -570,7 +570,7 @@ func TestClientMaxConnsFIFO(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go do("first", &wg)
-	waitUntil(t, "the first request to hold the connection", func() bool { return srv.accepted.Load() == 1 })
+	waitUntil(t, "the first request to hold the connection", func() bool { return srv.Accepted() == 1 })
 	for i, n := range []string{"w1", "w2", "w3", "w4"} {
 		wg.Add(1)
 		go do(n, &wg)
@@ -581,7 +581,7 @@ func TestClientMaxConnsFIFO(t *testing.T) {
 	if got := strings.Join(order, " "); got != "first w1 w2 w3 w4" {
 		t.Errorf("served in the order %q, want first come first served", got)
 	}
-	if got := srv.accepted.Load(); got != 1 {
+	if got := srv.Accepted(); got != 1 {
 		t.Errorf("%d connections dialled, want 1", got)
 	}
 }
@@ -603,14 +603,14 @@ func TestClientMaxConnsWait(t *testing.T) {
 		}
 		helloServer(sc)
 	})
-	c := fcgi.NewClient(srv.addr, fcgi.ClientOptions{MaxConns: 1})
+	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{MaxConns: 1})
 	defer c.Close()
 	held := make(chan error, 1)
 	go func() {
 		_, err := c.Do(t.Context(), getRequest(true))
 		held <- err
 	}()
-	waitUntil(t, "the first request to hold the connection", func() bool { return srv.accepted.Load() == 1 })
+	waitUntil(t, "the first request to hold the connection", func() bool { return srv.Accepted() == 1 })
 
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
@@ -637,7 +637,7 @@ func TestClientMaxConnsWait(t *testing.T) {
 			t.Fatalf("Do after the waits = %+v, %v; want the pooled connection", resp, err)
 		}
 	}
-	if got := srv.accepted.Load(); got != 1 {
+	if got := srv.Accepted(); got != 1 {
 		t.Errorf("%d connections dialled, want 1: a waiter that gave up leaked or took a slot", got)
 	}
 
@@ -651,13 +651,13 @@ func TestClientMaxConnsWait(t *testing.T) {
 		<-unblock
 		sc.answer(req.id, "late")
 	})
-	c2 := fcgi.NewClient(stall.addr, fcgi.ClientOptions{MaxConns: 1})
+	c2 := fcgi.NewClient(stall.Target(), fcgi.ClientOptions{MaxConns: 1})
 	holding := make(chan struct{})
 	go func() {
 		defer close(holding)
 		c2.Do(t.Context(), getRequest(true))
 	}()
-	waitUntil(t, "the connection to be taken", func() bool { return stall.accepted.Load() == 1 })
+	waitUntil(t, "the connection to be taken", func() bool { return stall.Accepted() == 1 })
 	waiting := make(chan error, 1)
 	go func() {
 		_, err := c2.Do(t.Context(), getRequest(true))
@@ -678,7 +678,7 @@ func TestClientMaxConnsWait(t *testing.T) {
 func TestClientMaxConnsOwnConn(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, fcgi.ClientOptions{MaxConns: 1})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxConns: 1})
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
@@ -686,12 +686,12 @@ func TestClientMaxConnsOwnConn(t *testing.T) {
 	if err != nil || resp.Conn.Reused {
 		t.Fatalf("Do without KEEP_CONN = %+v, %v; want a connection of its own", resp, err)
 	}
-	waitUntil(t, "both connections to close", func() bool { return srv.finished.Load() == 2 })
+	waitUntil(t, "both connections to close", func() bool { return srv.Finished() == 2 })
 	if n := c.ConnCount(); n != 0 {
 		t.Errorf("client counts %d connections, want 0", n)
 	}
 
-	l, addr := testListener(t, "unix")
+	l, addr := fcgitest.Listen(t, "unix")
 	l.Close() // nothing listens: every dial is refused
 	c = newTestClient(t, addr, fcgi.ClientOptions{MaxConns: 1})
 	for range 3 {

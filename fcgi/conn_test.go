@@ -9,10 +9,10 @@ import (
 	"context"
 	"errors"
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,94 +25,29 @@ import (
 // hanging.
 const testWait = 10 * time.Second
 
-// rawServer is a FastCGI application written record by record, so a test
-// controls every byte it sends. serve runs on its own goroutine for every
-// accepted connection; the connection is closed when it returns.
-type rawServer struct {
-	l      net.Listener
-	addr   string // for Dial and NewClient
-	serve  func(sc *srvConn)
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  []net.Conn
-	closed bool
-
-	accepted atomic.Int32
-	finished atomic.Int32 // serve calls that returned
-}
-
-// srvConn is one accepted connection with its Reader and Writer.
+// srvConn is one accepted connection of a raw application, with its
+// Reader and Writer.
 type srvConn struct {
 	net.Conn
 	r *fcgi.Reader
 	w *fcgi.Writer
 }
 
-// testListener listens on 127.0.0.1 or on a unix socket in a short
-// temporary directory, and returns the address in ParseAddr form.
-func testListener(t testing.TB, network string) (net.Listener, string) {
+// newRawServer starts a FastCGI application written record by record, so
+// a test controls every byte it sends: serve runs for every accepted
+// connection, which is closed when it returns.
+func newRawServer(t testing.TB, network string, serve func(sc *srvConn)) *fcgitest.RawServer {
 	t.Helper()
-	if network == "unix" {
-		dir, err := os.MkdirTemp("", "fcgic")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		p := filepath.Join(dir, "s.sock")
-		l, err := net.Listen("unix", p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l, "unix:" + p
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, l.Addr().String()
-}
-
-func newRawServer(t testing.TB, network string, serve func(sc *srvConn)) *rawServer {
-	t.Helper()
-	s := &rawServer{serve: serve}
-	s.l, s.addr = testListener(t, network)
-	s.wg.Add(1)
-	go s.acceptLoop()
-	t.Cleanup(s.close)
-	return s
-}
-
-func (s *rawServer) acceptLoop() {
-	defer s.wg.Done()
-	for {
-		nc, err := s.l.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			nc.Close()
-			return
-		}
-		s.conns = append(s.conns, nc)
-		s.accepted.Add(1)
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			defer nc.Close()
-			defer s.finished.Add(1)
-			s.serve(&srvConn{Conn: nc, r: fcgi.NewReader(nc), w: fcgi.NewWriter(nc)})
-		}()
-	}
+	return fcgitest.StartRaw(t, network, func(nc net.Conn) {
+		serve(&srvConn{Conn: nc, r: fcgi.NewReader(nc), w: fcgi.NewWriter(nc)})
+	})
 }
 
 // newRequestServer starts a raw application on a unix socket that reads
 // each request of a connection whole and hands it to fn, which answers it
 // with whatever bytes the test wants; the connection is closed once fn
 // returns false or reading fails.
-func newRequestServer(t testing.TB, fn func(sc *srvConn, req *srvRequest) bool) *rawServer {
+func newRequestServer(t testing.TB, fn func(sc *srvConn, req *srvRequest) bool) *fcgitest.RawServer {
 	t.Helper()
 	return newRawServer(t, "unix", func(sc *srvConn) {
 		for {
@@ -122,31 +57,6 @@ func newRequestServer(t testing.TB, fn func(sc *srvConn, req *srvRequest) bool) 
 			}
 		}
 	})
-}
-
-// dial connects to s without a Conn, for a test wrapping the net.Conn.
-func (s *rawServer) dial(t testing.TB) net.Conn {
-	t.Helper()
-	network, address, err := fcgi.ParseAddr(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := net.Dial(network, address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc
-}
-
-func (s *rawServer) close() {
-	s.l.Close()
-	s.mu.Lock()
-	s.closed = true
-	for _, nc := range s.conns {
-		nc.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
 }
 
 // srvRequest is a request as the raw application read it.
@@ -316,24 +226,6 @@ func (l *traceLog) summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 func mustDial(t testing.TB, addr string, opts fcgi.Options) *fcgi.Conn {
 	t.Helper()
 	c, err := fcgi.Dial(t.Context(), addr, opts)
@@ -357,7 +249,7 @@ func TestConnDoHello(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
 			srv := newRawServer(t, network, helloServer)
-			c := mustDial(t, srv.addr, fcgi.Options{})
+			c := mustDial(t, srv.Target(), fcgi.Options{})
 			var out bytes.Buffer
 			resp, err := c.Do(t.Context(), &fcgi.Request{Params: []fcgi.Pair{{"SCRIPT_NAME", "/x"}}, Stdout: &out})
 			if err != nil {
@@ -408,8 +300,7 @@ func TestDialRefused(t *testing.T) {
 // silentListener accepts at the kernel level (the backlog) but its owner
 // never calls Accept: the backend never answers.
 func silentListener(t *testing.T) string {
-	l, addr := testListener(t, "tcp")
-	t.Cleanup(func() { l.Close() })
+	_, addr := fcgitest.Listen(t, "tcp")
 	return addr
 }
 
@@ -443,7 +334,7 @@ func TestIdleTimeoutSeesAbort(t *testing.T) {
 		drain(sc, seen)
 		return false
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{IdleTimeout: 100 * time.Millisecond, AbortWait: 50 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 100 * time.Millisecond, AbortWait: 50 * time.Millisecond})
 	if _, err := c.Do(t.Context(), &fcgi.Request{}); !errors.Is(err, fcgi.ErrTimeout) {
 		t.Fatalf("Do = %v, want ErrTimeout", err)
 	}
@@ -478,7 +369,7 @@ func TestContextDeadline(t *testing.T) {
 func TestContextDoneBeforeDo(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	resp, err := c.Do(ctx, &fcgi.Request{})
@@ -505,7 +396,7 @@ func TestIdleTimeoutIsSilence(t *testing.T) {
 		_ = sc.answer(req.id, "")
 		return false
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{IdleTimeout: 300 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 300 * time.Millisecond})
 	var out bytes.Buffer
 	if _, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out}); err != nil || out.String() != "012345" {
 		t.Fatalf("Do = %q, %v; want all six records", out.String(), err)
@@ -566,7 +457,7 @@ func TestIdleWatchPerRequest(t *testing.T) {
 			}
 		}
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{IdleTimeout: idle, AbortWait: abortWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: idle, AbortWait: abortWait})
 	type result struct {
 		out     string
 		err     error
@@ -576,7 +467,7 @@ func TestIdleWatchPerRequest(t *testing.T) {
 		ch := make(chan result, 1)
 		go func() {
 			time.Sleep(after)
-			var out syncBuffer
+			var out fcgitest.SyncBuffer
 			start := time.Now()
 			_, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{Name: "MODE", Value: mode}}, Stdout: &out})
 			ch <- result{out.String(), err, time.Since(start)}
@@ -669,7 +560,7 @@ func TestCancelSendsAbort(t *testing.T) {
 		return sc.w.WriteEndRequest(req.id, 7, fcgi.StatusRequestComplete) == nil
 	})
 	var tl traceLog
-	c := mustDial(t, srv.addr, fcgi.Options{Trace: tl.trace, AbortWait: testWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: tl.trace, AbortWait: testWait})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var out bytes.Buffer
@@ -721,7 +612,7 @@ func TestCancelWithoutEndRequest(t *testing.T) {
 		return false
 	})
 	const abortWait = 150 * time.Millisecond
-	c := mustDial(t, srv.addr, fcgi.Options{AbortWait: abortWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{AbortWait: abortWait})
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
@@ -777,7 +668,7 @@ func TestAbortedIDReserved(t *testing.T) {
 		_ = sc.answer(2, "for B")
 		drain(sc, nil)
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{AbortWait: 100 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{AbortWait: 100 * time.Millisecond})
 
 	type result struct {
 		resp *fcgi.Response
@@ -787,7 +678,7 @@ func TestAbortedIDReserved(t *testing.T) {
 	do := func(ctx context.Context, tr fcgi.Trace) <-chan result {
 		ch := make(chan result, 1)
 		go func() {
-			var out syncBuffer
+			var out fcgitest.SyncBuffer
 			resp, err := c.Do(ctx, &fcgi.Request{KeepConn: true, Stdout: &out, Trace: tr})
 			ch <- result{resp, err, out.String()}
 		}()
@@ -854,7 +745,7 @@ func TestRequestIDInUse(t *testing.T) {
 		_ = sc.answer(req.id, "ok")
 		return false
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Do(t.Context(), &fcgi.Request{ID: 5})
@@ -883,7 +774,7 @@ func TestCloseBeforeEndRequest(t *testing.T) {
 		_ = sc.w.WriteStream(fcgi.TypeStderr, req.id, []byte("oops"))
 		return false
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	var out, errOut bytes.Buffer
 	resp, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out, Stderr: &errOut})
 	if !errors.Is(err, fcgi.ErrConnClosed) || errors.Is(err, fcgi.ErrProtocol) {
@@ -909,7 +800,7 @@ func TestCloseMidRecord(t *testing.T) {
 		return false
 	})
 	var all, own traceLog
-	c := mustDial(t, srv.addr, fcgi.Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var out bytes.Buffer
 	resp, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out, Trace: own.trace})
 	var re *fcgi.RecordError
@@ -952,7 +843,7 @@ func TestBadVersionFailsAll(t *testing.T) {
 		drain(sc, nil)
 	})
 	var all traceLog
-	c := mustDial(t, srv.addr, fcgi.Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	resps := make([]*fcgi.Response, 2)
@@ -1007,7 +898,7 @@ func TestCloseKeepsUnfinishedRecord(t *testing.T) {
 		drain(sc, nil)
 	})
 	var all traceLog
-	c := mustDial(t, srv.addr, fcgi.Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	got := make(chan struct{})
 	var once sync.Once
 	var traces [2]traceLog
@@ -1067,7 +958,7 @@ func TestHeadNotHeldForBlockedStdin(t *testing.T) {
 			}
 		}
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{IdleTimeout: 5 * time.Second})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 5 * time.Second})
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	answered := make(chan struct{})
@@ -1120,7 +1011,7 @@ func TestStrayRecord(t *testing.T) {
 		return false
 	})
 	var all, own traceLog
-	c := mustDial(t, srv.addr, fcgi.Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var out bytes.Buffer
 	resp, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out, Trace: own.trace})
 	if err != nil {
@@ -1154,7 +1045,7 @@ func TestEndRequestUnknownRole(t *testing.T) {
 		_ = sc.w.WriteEndRequest(req.id, 3, fcgi.StatusUnknownRole)
 		return false
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	resp, err := c.Do(t.Context(), &fcgi.Request{Role: fcgi.RoleAuthorizer})
 	var ee *fcgi.EndRequestError
 	if !errors.As(err, &ee) || ee.ProtocolStatus != fcgi.StatusUnknownRole || ee.AppStatus != 3 {
@@ -1179,7 +1070,7 @@ func TestStdoutWriterFails(t *testing.T) {
 		drain(sc, nil)
 		return false
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	full := errors.New("sink full")
 	var errOut bytes.Buffer
 	resp, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Stdout: writerFunc(func([]byte) (int, error) { return 0, full }), Stderr: &errOut})
@@ -1200,7 +1091,7 @@ func TestStreamsOnTheWire(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan *srvRequest, 2)
 	srv := newRequestServer(t, recordRequests(reqs, ""))
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	params := []fcgi.Pair{{"B", "2"}, {"A", "1"}, {"B", "3"}, {"LONG", strings.Repeat("v", 70000)}, {"", ""}}
 	stdin := bytes.Repeat([]byte("0123456789"), 15000) // 150000 bytes
 	data := bytes.Repeat([]byte("d"), 70000)
@@ -1245,7 +1136,7 @@ func TestStdinReadError(t *testing.T) {
 	t.Parallel()
 	seen := make(chan fcgi.Header, 16)
 	srv := newRawServer(t, "unix", func(sc *srvConn) { drain(sc, seen) })
-	c := mustDial(t, srv.addr, fcgi.Options{AbortWait: 50 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{AbortWait: 50 * time.Millisecond})
 	boom := errors.New("disk on fire")
 	_, err := c.Do(t.Context(), &fcgi.Request{Stdin: io.MultiReader(strings.NewReader("abc"), errReader{boom})})
 	if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, boom) || !strings.Contains(err.Error(), "reading STDIN") {
@@ -1296,7 +1187,7 @@ func TestAnswerBeforeStdin(t *testing.T) {
 		}
 		_ = sc.answer(id, fmt.Sprintf("|%d", n))
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{IdleTimeout: testWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: testWait})
 	var out bytes.Buffer
 	resp, err := c.Do(t.Context(), &fcgi.Request{Stdin: bytes.NewReader(body), Stdout: &out})
 	if err != nil {
@@ -1313,7 +1204,7 @@ func TestTraceSeesRecords(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
 	var all traceLog
-	c := mustDial(t, srv.addr, fcgi.Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var own [2]traceLog
 	for i := range own {
 		if _, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"N", "v"}}, Trace: own[i].trace}); err != nil {
@@ -1361,7 +1252,7 @@ func TestGetValuesRaw(t *testing.T) {
 			_ = sc.w.WriteUnknownType(fcgi.TypeGetValues)
 		}
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := c.GetValues(ctx); !errors.Is(err, fcgi.ErrTimeout) {
@@ -1380,7 +1271,7 @@ func TestGetValuesRaw(t *testing.T) {
 func TestConnClosed(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -1400,7 +1291,7 @@ func TestConnClosed(t *testing.T) {
 func TestCloseFailsActive(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", func(sc *srvConn) { drain(sc, nil) })
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.Do(t.Context(), &fcgi.Request{})
@@ -1420,7 +1311,7 @@ func TestCloseFailsActive(t *testing.T) {
 
 func BenchmarkConnDo(b *testing.B) {
 	srv := newRawServer(b, "unix", helloServer)
-	c := mustDial(b, srv.addr, fcgi.Options{})
+	c := mustDial(b, srv.Target(), fcgi.Options{})
 	req := &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
 	ctx := b.Context()
 	b.ReportAllocs()
@@ -1438,7 +1329,7 @@ func BenchmarkConnDoStdout1MB(b *testing.B) {
 	srv := newRequestServer(b, func(sc *srvConn, req *srvRequest) bool {
 		return sc.w.WriteStream(fcgi.TypeStdout, req.id, body) == nil && sc.w.WriteEndRequest(req.id, 0, 0) == nil
 	})
-	c := mustDial(b, srv.addr, fcgi.Options{})
+	c := mustDial(b, srv.Target(), fcgi.Options{})
 	req := &fcgi.Request{KeepConn: true, Stdout: io.Discard}
 	ctx := b.Context()
 	b.SetBytes(int64(len(body)))
@@ -1468,7 +1359,7 @@ func TestConnHeadOneWrite(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan *srvRequest, 8)
 	srv := newRequestServer(t, recordRequests(reqs, "ok"))
-	cc := &countConn{Conn: srv.dial(t)}
+	cc := &countConn{Conn: srv.Dial(t)}
 	var tl traceLog
 	c := fcgi.NewConnOn(cc, fcgi.Options{Trace: tl.trace})
 	defer c.Close()
@@ -1528,7 +1419,7 @@ func TestConnHeadNotWrittenBodyUnread(t *testing.T) {
 	body := bytes.NewReader([]byte("a body to send once, whole"))
 	strBody := strings.NewReader("another")
 	for _, r := range []interface{ Len() int }{body, strBody} {
-		c := fcgi.NewConnOn(failConn{srv.dial(t)}, fcgi.Options{})
+		c := fcgi.NewConnOn(failConn{srv.Dial(t)}, fcgi.Options{})
 		wrote, err := c.DoWrote(t.Context(), &fcgi.Request{Stdin: r.(io.Reader)})
 		c.Close()
 		if err == nil || wrote {
@@ -1538,7 +1429,7 @@ func TestConnHeadNotWrittenBodyUnread(t *testing.T) {
 			t.Errorf("the body of a request never written was read")
 		}
 	}
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	if _, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Stdin: body}); err != nil || body.Len() != 0 {
 		t.Errorf("Do = %v with %d bytes of the body left; want it read to the end", err, body.Len())
 	}
@@ -1562,7 +1453,7 @@ func TestConnStdinSources(t *testing.T) {
 		body[i] = byte(i * 13)
 	}
 	var tl traceLog
-	c := mustDial(t, srv.addr, fcgi.Options{Trace: tl.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: tl.trace})
 	for name, stdin := range map[string]func() io.Reader{
 		"bytes.Reader":   func() io.Reader { return bytes.NewReader(body) },
 		"plain reader":   func() io.Reader { return halfReader{bytes.NewReader(body)} },
@@ -1598,7 +1489,7 @@ func TestConnPendingHeadSent(t *testing.T) {
 		begins <- req.id
 		return sc.answer(req.id, "ok") == nil
 	})
-	c := mustDial(t, srv.addr, fcgi.Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	c.LockWrites() // both requests queue for the write lock
 	first := make(chan error, 1)
 	go func() {

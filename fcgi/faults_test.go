@@ -20,7 +20,6 @@ import (
 	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -171,12 +170,7 @@ func hostileTCP(b fcgitest.Behaviour) faultBackend { return hostileOn("tcp", b) 
 // demoBackend is the demo backend, whose /misbehave/ routes misbehave on
 // purpose.
 func demoBackend(t *testing.T) (string, *fcgitest.Hostile) {
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr(), nil
+	return fcgitest.StartDemo(t), nil
 }
 
 // refusedOn is an address where nothing listens.

@@ -55,6 +55,24 @@ func ServeRaw(tb testing.TB, l net.Listener, serve func(nc net.Conn)) *RawServer
 	return s
 }
 
+// Listen listens on network ("tcp": 127.0.0.1 with a free port; "unix": a
+// socket in a short temporary directory) until the end of the test, and
+// returns the listener and its address in the form package fcgi's
+// ParseAddr takes.
+func Listen(tb testing.TB, network string) (l net.Listener, target string) {
+	tb.Helper()
+	l, err := listen(network)
+	if err != nil {
+		tb.Fatalf("fcgitest: %v", err)
+	}
+	tb.Cleanup(func() { l.Close() })
+	target = l.Addr().String()
+	if network == "unix" {
+		target = "unix:" + target
+	}
+	return l, target
+}
+
 // listen listens on 127.0.0.1 with a free port, or on a socket in a short
 // temporary directory that goes when the listener is closed.
 func listen(network string) (net.Listener, error) {
