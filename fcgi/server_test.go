@@ -11,9 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,30 +62,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// shortTempDir returns a directory whose path is short enough for a unix
-// socket name.
-func shortTempDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "fcgis")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // serve starts srv on a fresh listener ("tcp" on 127.0.0.1:0 or "unix" in
 // a temporary directory) and returns the network and address. Cleanup
 // closes the server and checks that Serve returned ErrServerClosed.
 func serve(t *testing.T, srv *fcgi.Server, network string) endpoint {
 	t.Helper()
-	addr := "127.0.0.1:0"
-	if network == "unix" {
-		addr = filepath.Join(shortTempDir(t), "s.sock")
-	}
-	l, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _ := fcgitest.Listen(t, network)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	t.Cleanup(func() {
@@ -1251,11 +1231,7 @@ func TestServerResponseOneWrite(t *testing.T) {
 			w.End(3, fcgi.StatusRequestComplete)
 		}
 	})}
-	l, err := net.Listen("unix", filepath.Join(shortTempDir(t), "s.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l, _ := fcgitest.Listen(t, "unix")
 	served := make(chan struct{})
 	conns := make(chan *countingConn, 1)
 	go func() {
