@@ -448,34 +448,6 @@ func TestGoFCGICancel(t *testing.T) {
 	}
 }
 
-func BenchmarkClientDoKeepConn(b *testing.B) {
-	srv := newRawServer(b, "unix", helloServer)
-	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{})
-	defer c.Close()
-	req := &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Do(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkClientDoNewConn(b *testing.B) {
-	srv := newRawServer(b, "unix", helloServer)
-	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{})
-	defer c.Close()
-	req := &fcgi.Request{Params: []fcgi.Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Do(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // openTracker counts the connections a raw application has open at once.
 type openTracker struct {
 	open, peak atomic.Int32

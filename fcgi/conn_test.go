@@ -1309,19 +1309,6 @@ func TestCloseFailsActive(t *testing.T) {
 	}
 }
 
-func BenchmarkConnDo(b *testing.B) {
-	srv := newRawServer(b, "unix", helloServer)
-	c := mustDial(b, srv.Target(), fcgi.Options{})
-	req := &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Do(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkConnDoStdout1MB: the receive path with no trace, 1 MiB of STDOUT
 // in 16 records per request.
 func BenchmarkConnDoStdout1MB(b *testing.B) {

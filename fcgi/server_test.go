@@ -23,10 +23,6 @@ import (
 	"fcgiscope/fcgi/fcgitest"
 )
 
-// ioTimeout bounds every read of the raw client, so a broken server fails
-// the test instead of hanging it.
-const ioTimeout = 10 * time.Second
-
 // errLog collects what a Server reports.
 type errLog struct {
 	mu   sync.Mutex
@@ -48,18 +44,6 @@ func (l *errLog) String() string {
 		b.WriteString("\n")
 	}
 	return b.String()
-}
-
-// waitFor polls cond until it holds or ioTimeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // serve starts srv on a fresh listener ("tcp" on 127.0.0.1:0 or "unix" in
@@ -108,7 +92,7 @@ type rawClient struct {
 
 func dial(t *testing.T, ep endpoint) *rawClient {
 	t.Helper()
-	nc, err := net.DialTimeout(ep.network, ep.addr, ioTimeout)
+	nc, err := net.DialTimeout(ep.network, ep.addr, testWait)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +138,7 @@ func (c *rawClient) send(id uint16, role fcgi.Role, keep bool, params []fcgi.Pai
 // read reads one record, checking that it is padded to 8 as the Writer
 // promises.
 func (c *rawClient) read() (rec, error) {
-	c.nc.SetReadDeadline(time.Now().Add(ioTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(testWait))
 	r, err := c.r.ReadRecord()
 	if err != nil {
 		return rec{}, err
@@ -756,7 +740,7 @@ func TestServerEndAndAppStatus(t *testing.T) {
 	c.send(4, fcgi.RoleResponder, true, []fcgi.Pair{{"MODE", "panic"}}, nil, nil)
 	resp = c.response(4)
 	checkComplete(t, resp, 0)
-	waitFor(t, "the panic report", func() bool { return strings.Contains(log.String(), "panicked: boom") })
+	waitUntil(t, "the panic report", func() bool { return strings.Contains(log.String(), "panicked: boom") })
 
 	c.send(5, fcgi.RoleResponder, true, []fcgi.Pair{{"MODE", "fault"}}, nil, nil)
 	if r := c.mustRead(); r.Type != fcgi.TypeStdout || string(r.Content) != "body" {
@@ -793,7 +777,7 @@ func TestServerInactiveAndProtocolErrors(t *testing.T) {
 	c.w.AllowIllegalWrites = true
 	c.must(c.w.WriteRaw(fcgi.Header{Version: 9, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 8}, make([]byte, 8), nil))
 	c.expectEOF()
-	waitFor(t, "the version error report", func() bool { return strings.Contains(log.String(), "unsupported protocol version") })
+	waitUntil(t, "the version error report", func() bool { return strings.Contains(log.String(), "unsupported protocol version") })
 
 	// A stream cut inside a record: reported, the connection is closed.
 	c = dial(t, ep)
@@ -801,7 +785,7 @@ func TestServerInactiveAndProtocolErrors(t *testing.T) {
 	c.must(c.w.WriteRaw(fcgi.Header{Version: 1, Type: fcgi.TypeStdin, RequestID: 1, ContentLength: 100}, []byte("short"), nil))
 	c.nc.(*net.TCPConn).CloseWrite()
 	c.expectEOF()
-	waitFor(t, "the short record report", func() bool { return strings.Contains(log.String(), "stream ended inside a record") })
+	waitUntil(t, "the short record report", func() bool { return strings.Contains(log.String(), "stream ended inside a record") })
 }
 
 func TestServerLimits(t *testing.T) {
@@ -847,7 +831,7 @@ func TestServerLimits(t *testing.T) {
 		// Once the first connection is gone a new one is served.
 		c1.nc.Close()
 		c2.nc.Close()
-		waitFor(t, "a connection slot", func() bool {
+		waitUntil(t, "a connection slot", func() bool {
 			c3 := dial(t, ep)
 			defer c3.nc.Close()
 			c3.send(1, fcgi.RoleResponder, true, nil, nil, nil)
@@ -964,7 +948,7 @@ func TestServerTrace(t *testing.T) {
 	c.expectEOF()
 	want := []string{"received BEGIN_REQUEST 1", "received PARAMS 1", "received STDIN 1",
 		"sent STDOUT 1", "sent STDOUT 1", "sent END_REQUEST 1"}
-	waitFor(t, "the trace", func() bool {
+	waitUntil(t, "the trace", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(events) >= len(want)
@@ -1053,7 +1037,7 @@ func TestServerNginx(t *testing.T) {
 		FastCGIPass: "127.0.0.1:1", // the .php location is not used
 		ExtraServer: "location / { include /etc/nginx/fastcgi_params; fastcgi_keep_conn on; fastcgi_pass " + ep.addr + "; }",
 	})
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: ioTimeout,
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: testWait,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(method, path, body string) (*http.Response, []byte) {
 		t.Helper()
@@ -1108,7 +1092,7 @@ func TestServerNginx(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Errorf("GET /nope: %s", resp.Status)
 	}
-	waitFor(t, "nginx to log our stderr", func() bool {
+	waitUntil(t, "nginx to log our stderr", func() bool {
 		return strings.Contains(ngx.Log(), "FastCGI sent in stderr") && strings.Contains(ngx.Log(), "unknown path")
 	})
 	if s := log.String(); s != "" {
