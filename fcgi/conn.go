@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,12 +143,9 @@ func (o Options) abortWait() time.Duration {
 //
 // System calls: a request's head (BEGIN_REQUEST, PARAMS and its closing
 // record, and the empty STDIN, or a body of up to 16 KiB held in a
-// *bytes.Reader or *strings.Reader) goes out in one write.
-// While other requests wait to write, or requests answered meanwhile are on
-// their way out of Do (their callers may send again at once), a head is
-// left for the next writer, so a burst of requests shares writes. A body larger than that goes out a
-// record at a time; an io.WriterTo body (a *bytes.Reader) is framed without
-// being copied (header, content and padding in one writev).
+// *bytes.Reader or *strings.Reader) goes out in one write. A larger body
+// goes out a record at a time; an io.WriterTo body (a *bytes.Reader) is
+// framed without being copied (header, content and padding in one writev).
 type Conn struct {
 	nc    net.Conn
 	opts  Options
@@ -160,11 +156,10 @@ type Conn struct {
 	readDone chan struct{}
 	lastGVR  bool // readLoop: the last record was a non-empty GET_VALUES_RESULT
 
-	wmu       sync.Mutex   // serializes writes; guards w and wcall
-	w         *Writer      // traces each record before its bytes go out
-	wcall     *call        // the request whose records are being written
-	wwait     atomic.Int32 // goroutines waiting for wmu
-	sentTrace Trace        // c.traceSent, the Writer's Trace when one is wanted
+	wmu       sync.Mutex // serializes writes; guards w and wcall
+	w         *Writer    // traces each record before its bytes go out
+	wcall     *call      // the request whose records are being written
+	sentTrace Trace      // c.traceSent, the Writer's Trace when one is wanted
 
 	wsMu    sync.Mutex // guards writing
 	writing any        // the *call or *mgmtWait inside a write
@@ -182,26 +177,15 @@ type Conn struct {
 	armed  time.Time
 	broken atomic.Bool
 
-	// Heads held for returning requests (see send): returning counts the
-	// requests whose END_REQUEST arrived after their sending ended and
-	// whose Do has not returned; held tells that records may wait in the
-	// Writer; keep (guarded by wmu) stops unlockWrite from writing them.
-	returning atomic.Int32
-	held      atomic.Bool
-	keep      bool
-
 	traceMu sync.Mutex // serializes trace calls
 
 	mu    sync.Mutex
 	calls idMap[*call] // active and reserved request ids
-	// active is len(calls), read without mu to tell whether other
-	// requests run on the connection.
-	active atomic.Int32
-	free   uint16       // no id below it is free (ids >= 1), for register
-	mgmt   []*mgmtWait  // GET_VALUES waiting for their answer, in order
-	begun  int          // requests registered so far
-	err    *connFailure // why the connection died; nil while alive
-	dead   atomic.Bool  // err != nil, for the write path
+	free  uint16       // no id below it is free (ids >= 1), for register
+	mgmt  []*mgmtWait  // GET_VALUES waiting for their answer, in order
+	begun int          // requests registered so far
+	err   *connFailure // why the connection died; nil while alive
+	dead  atomic.Bool  // err != nil, for the write path
 	// lost are the requests the connection was serving when it died: the
 	// reading goroutine reports to them what arrived of an unfinished
 	// record (see readFailed).
@@ -233,12 +217,10 @@ type call struct {
 	err      *connFailure // set when the conn died first
 	sendDone bool         // Do stopped writing records for the id
 	reserved bool         // Do gave up waiting: the id is held until END_REQUEST
-	counted  bool         // END_REQUEST counted in Conn.returning
 
-	began  bool         // BEGIN_REQUEST went out whole; Do's goroutine only
-	wrote  bool         // some byte of the request went out; Do's goroutine only
-	shared bool         // the last write section began with others' records pending
-	last   atomic.Int64 // offset from start of the last record, for the idle timeout
+	began bool         // BEGIN_REQUEST went out whole; Do's goroutine only
+	wrote bool         // some byte of the request went out; Do's goroutine only
+	last  atomic.Int64 // offset from start of the last record, for the idle timeout
 
 	mu        sync.Mutex // guards delivery and the fields below
 	detached  bool       // Do returned or is returning: deliver nothing more
@@ -251,10 +233,9 @@ type call struct {
 
 // mgmtWait is a GET_VALUES waiting for its GET_VALUES_RESULT.
 type mgmtWait struct {
-	done   chan struct{}
-	pairs  []Pair
-	err    error // UNKNOWN_TYPE answer or conn failure
-	shared bool  // its write section began with others' records pending
+	done  chan struct{}
+	pairs []Pair
+	err   error // UNKNOWN_TYPE answer or conn failure
 }
 
 // connFailure is why a connection died.
@@ -389,7 +370,6 @@ func (c *Conn) fail(f *connFailure) {
 		}
 		c.calls.delete(id)
 	}
-	c.active.Store(0)
 	if c.watch != nil {
 		c.watch.Stop()
 		c.watchAt = time.Time{}
@@ -639,7 +619,6 @@ func (c *Conn) register(cl *call, req *Request, start time.Time, resp *Response)
 	}
 	cl.id, cl.req, cl.start, cl.done, cl.resp = id, req, start, make(chan struct{}, 1), resp
 	c.calls.set(id, cl)
-	c.active.Store(int32(c.calls.len()))
 	resp.ID = id
 	resp.Conn.Reused = c.begun > 0
 	c.begun++
@@ -669,7 +648,6 @@ func (c *Conn) sendFinished(cl *call, watch bool) {
 func (c *Conn) freeID(id uint16) {
 	c.calls.delete(id)
 	c.free = min(c.free, id)
-	c.active.Store(int32(c.calls.len()))
 }
 
 // Internal results of send.
@@ -708,9 +686,7 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 		return err
 	}
 	w := c.w
-	// Records of others may be pending: this head starts after them.
-	start := w.offset() + int64(w.buffered())
-	mark := w.mark()
+	start := w.offset()
 	w.hold()
 	err := w.WriteBeginRequest(cl.id, role, flags)
 	if err == nil {
@@ -733,46 +709,15 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 			withData = false
 		}
 	}
-	pending, linger := false, false
-	switch {
-	case err != nil:
-		w.dropFrom(mark)
-	case inline >= 0 && !withData && c.wwait.Load() > 0:
-		// The whole request is encoded and another writer waits: it
-		// sends this head with its own records (see unlockWrite).
-		w.release()
-		pending = true
-	case inline >= 0 && !withData && c.active.Load() > 1 && c.holdForReturning():
-		// Requests whose END_REQUEST arrived are on their way out of Do,
-		// and their callers may send again at once: this head waits for
-		// them, and the last of them to return writes what is held (see
-		// returned). Cheaper than yielding, and the writes are shared.
-		w.release()
-		pending = true
-		c.keep = true
-	case inline >= 0 && !withData && c.active.Load() > 1:
-		// Other requests run on the connection: their callers may be
-		// about to send too. This head waits while the goroutine yields
-		// once, so that those sending meanwhile share the write.
-		w.release()
-		pending, linger = true, true
-	default:
+	if err != nil {
+		w.drop()
+	} else {
 		err = w.endHold()
 	}
 	written := max(w.offset()-start, 0)
-	if linger {
-		c.unpublish()
-		c.wcall = nil
-		c.wmu.Unlock()
-		runtime.Gosched()
-		c.wwait.Add(1)
-		c.wmu.Lock()
-		c.wwait.Add(-1)
-		c.armWrite(time.Time{})
-	}
 	c.unlockWrite()
-	cl.wrote = written > 0 || pending
-	cl.began = written >= HeaderLen+beginRequestLen || pending
+	cl.wrote = written > 0
+	cl.began = written >= HeaderLen+beginRequestLen
 	if inline > 0 && cl.wrote {
 		// The body was read in place; it counts as read once something of
 		// the request went out (a Client may send it again otherwise).
@@ -967,35 +912,22 @@ func (s *streamWriter) record(fn func(w *Writer) error) error {
 // lockWrite takes the write lock for owner (a *call or *mgmtWait) and arms
 // the write deadline: IdleTimeout from now, or the context's deadline if
 // sooner. It fails with errCancelled if ctx is done and with the
-// connection's error if it is dead.
-//
-// Records another request left pending (see send) go out with the first
-// record written under the lock: such a write is not cut by owner's
-// context (the pending records are not owner's to give up), and if it
-// fails the connection fails.
+// connection's error if it is dead. Nothing is left in the Writer between
+// two write sections: each writes its records before it unlocks.
 func (c *Conn) lockWrite(ctx context.Context, owner any) error {
-	c.wwait.Add(1)
 	c.wmu.Lock()
-	c.wwait.Add(-1)
 	if c.dead.Load() {
 		c.wmu.Unlock()
 		return errConnDead
 	}
-	shared := c.w.buffered() > 0
-	switch o := owner.(type) {
-	case *call:
-		o.shared = shared
-	case *mgmtWait:
-		o.shared = shared
-	}
 	var ctxDeadline time.Time
-	if d, ok := ctx.Deadline(); ok && !shared {
+	if d, ok := ctx.Deadline(); ok {
 		ctxDeadline = d
 	}
 	// Arm the deadline before publishing the owner, so that interrupt's
 	// deadline in the past cannot be overwritten.
 	c.armWrite(ctxDeadline)
-	if !shared && ctx.Done() != nil {
+	if ctx.Done() != nil {
 		c.wsMu.Lock()
 		c.writing = owner
 		c.wsMu.Unlock()
@@ -1016,29 +948,11 @@ func (c *Conn) lockWrite(ctx context.Context, owner any) error {
 
 var errConnDead = errors.New("connection is dead")
 
-// unlockWrite ends a write section. Records still pending (a request's
-// head left for the next writer) are written now if nobody waits for the
-// lock, unless they are held for returning requests: the last writer of a
-// burst writes for all.
+// unlockWrite ends a write section.
 func (c *Conn) unlockWrite() {
-	c.unpublish() // a flush of others' records is not the owner's to cut
-	var err error
-	if !c.keep && c.w.buffered() > 0 && c.wwait.Load() == 0 && !c.dead.Load() {
-		err = c.w.endHold()
-	}
-	c.keep = false
-	if c.w.buffered() == 0 {
-		c.held.Store(false)
-	}
+	c.unpublish()
 	c.wcall = nil
 	c.wmu.Unlock()
-	if err != nil {
-		f := &connFailure{kind: ErrConnClosed, what: "writing the heads of requests sent together", cause: err}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			f.kind = ErrTimeout
-		}
-		c.fail(f)
-	}
 }
 
 // unpublish ends what lockWrite published for interrupt; wmu is held.
@@ -1049,30 +963,6 @@ func (c *Conn) unpublish() {
 		c.wsMu.Unlock()
 		c.published = false
 	}
-}
-
-// holdForReturning tells whether a head may wait for requests on their way
-// out of Do (see send); the lock is held. held is set before returning is
-// read, and returned reads them the other way round, so that one of the two
-// sides sees the other and the head is never left behind.
-func (c *Conn) holdForReturning() bool {
-	c.held.Store(true)
-	return c.returning.Load() > 0
-}
-
-// returned ends the count of a request whose END_REQUEST arrived, as its
-// Do returns; the last one writes the heads held for them.
-func (c *Conn) returned() {
-	if c.returning.Add(-1) > 0 || !c.held.Load() {
-		return
-	}
-	c.wwait.Add(1)
-	c.wmu.Lock()
-	c.wwait.Add(-1)
-	if c.w.buffered() > 0 && !c.dead.Load() {
-		c.armWrite(time.Time{})
-	}
-	c.unlockWrite()
 }
 
 // interrupt unblocks a write of owner's that the context cancelled.
@@ -1088,9 +978,9 @@ func (c *Conn) interrupt(owner any) {
 // armWrite sets the write deadline for the records written under the lock
 // (held): IdleTimeout from now, or ctxDeadline if set and sooner.
 //
-// Setting a deadline costs a runtime timer update, twice per request when
-// requests share writes; so an idle deadline armed less than IdleTimeout/8
-// ago is kept: a write may then stall for up to 9/8 of IdleTimeout.
+// Setting a deadline costs a runtime timer update; so an idle deadline
+// armed less than IdleTimeout/8 ago is kept: a write may then stall for up
+// to 9/8 of IdleTimeout.
 func (c *Conn) armWrite(ctxDeadline time.Time) {
 	var deadline time.Time
 	idle := c.opts.idleTimeout()
@@ -1126,15 +1016,13 @@ func (c *Conn) writeFailed(ctx context.Context, cl *call, err error) error {
 	if errors.As(err, &we) {
 		written = we.Written
 	}
-	// A write that carried others' records was not cut by this context
-	// (see lockWrite), and their loss fails the connection.
 	// The write deadline is the context's when that is sooner, and the
 	// socket may report it a moment before the context's own timer fires.
 	ctxDone := ctx.Err() != nil
 	if dl, ok := ctx.Deadline(); ok && !ctxDone && errors.Is(err, os.ErrDeadlineExceeded) {
 		ctxDone = !time.Now().Before(dl)
 	}
-	cancelled := ctxDone && !cl.shared
+	cancelled := ctxDone
 	if cancelled && written == 0 {
 		return errCancelled
 	}
@@ -1195,8 +1083,6 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 	}
 	c.mu.Lock()
 	ended := cl.finished && cl.err == nil
-	counted := cl.counted
-	cl.counted = false
 	closeConn := false
 	if !cl.finished {
 		if !cl.began {
@@ -1223,9 +1109,6 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 			"closed by the client: request %d got no END_REQUEST within %v of ABORT_REQUEST", cl.id, c.opts.abortWait())})
 	case cl.began && !cl.isFinished():
 		detail += fmt.Sprintf("; no END_REQUEST within %v, request id %d reserved until it comes", c.opts.abortWait(), cl.id)
-	}
-	if counted {
-		c.returned()
 	}
 	c.detach(cl)
 	out.records = cl.records
@@ -1279,14 +1162,10 @@ func (c *Conn) detach(cl *call) {
 
 // result builds Do's answer once cl finished.
 func (c *Conn) result(cl *call, resp *Response, out outcome) (*Response, outcome, error) {
-	if cl.counted { // set before cl was finished
-		cl.counted = false
-		c.returned()
-	}
 	c.detach(cl)
 	out.records = cl.records
 	resp.Timing.End = time.Since(cl.start)
-	f := cl.err // set before cl was finished, like counted
+	f := cl.err // set before cl was finished
 	switch {
 	case f != nil:
 		return resp, out, fmt.Errorf("fcgi: request %d on %s, before END_REQUEST: %w", cl.id, c.where, f)
@@ -1329,7 +1208,7 @@ func (c *Conn) GetValues(ctx context.Context, names ...string) ([]Pair, error) {
 		case errors.Is(err, errConnDead):
 			<-w.done
 			return nil, w.err
-		case ctx.Err() != nil && !written && !w.shared:
+		case ctx.Err() != nil && !written:
 			// Never sent: no answer will come for w.
 			c.mu.Lock()
 			for i, o := range c.mgmt {
@@ -1449,12 +1328,6 @@ func (c *Conn) dispatch(rec *Record, now time.Time) {
 	if end != nil {
 		c.mu.Lock()
 		if !cl.finished {
-			if cl.sendDone && !cl.reserved {
-				// Nothing holds Do any more (a Stdin being read could):
-				// it returns through result or abort, which end the count.
-				cl.counted = true
-				c.returning.Add(1)
-			}
 			cl.finish()
 			if cl.sendDone && c.calls.get(cl.id) == cl {
 				c.freeID(cl.id)

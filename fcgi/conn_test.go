@@ -935,8 +935,8 @@ func TestCloseKeepsUnfinishedRecord(t *testing.T) {
 }
 
 // TestHeadNotHeldForBlockedStdin: a request answered while its Stdin still
-// blocks is not on its way out of Do, so another request's head is never
-// held for it (see Conn.send).
+// blocks holds no other request's head: the next request on the connection
+// is sent and answered at once.
 func TestHeadNotHeldForBlockedStdin(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", func(sc *srvConn) {
@@ -1467,9 +1467,10 @@ func TestConnStdinSources(t *testing.T) {
 	}
 }
 
-// TestConnPendingHeadSent: a head left for the next writer goes out even
-// when that writer's own request is cancelled before it writes anything.
-func TestConnPendingHeadSent(t *testing.T) {
+// TestConnCancelWhileQueuedToWrite: a request cancelled while it waits for
+// the write lock behind another one leaves the connection in step: the
+// other one goes out and is answered, and nothing is left unwritten.
+func TestConnCancelWhileQueuedToWrite(t *testing.T) {
 	t.Parallel()
 	begins := make(chan uint16, 4)
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
@@ -1483,14 +1484,14 @@ func TestConnPendingHeadSent(t *testing.T) {
 		_, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true})
 		first <- err
 	}()
-	waitUntil(t, "the first request to wait for the lock", func() bool { return c.WriteWaiters() == 1 })
+	waitUntil(t, "the first request to wait for the lock", func() bool { return c.RegisteredCount() == 1 })
 	ctx, cancel := context.WithCancel(t.Context())
 	second := make(chan error, 1)
 	go func() {
 		_, err := c.Do(ctx, &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"N", "2"}}})
 		second <- err
 	}()
-	waitUntil(t, "the second request to wait for the lock", func() bool { return c.WriteWaiters() == 2 })
+	waitUntil(t, "the second request to wait for the lock", func() bool { return c.RegisteredCount() == 2 })
 	cancel()
 	c.UnlockWrites()
 	if err := <-first; err != nil {

@@ -59,9 +59,6 @@ func (c *Conn) RegisteredCount() int {
 func (c *Conn) LockWrites()   { c.wmu.Lock() }
 func (c *Conn) UnlockWrites() { c.wmu.Unlock() }
 
-// WriteWaiters returns how many goroutines wait for c's write lock.
-func (c *Conn) WriteWaiters() int { return int(c.wwait.Load()) }
-
 // Unwritten returns how many bytes of records wait in c's Writer.
 func (c *Conn) Unwritten() int {
 	c.wmu.Lock()

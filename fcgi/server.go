@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -283,7 +281,6 @@ func (s *Server) newConn(nc net.Conn) *serverConn {
 		ctx:    ctx,
 		cancel: cancel,
 		name:   connName(nc),
-		work:   make(chan *serverRequest),
 	}
 	c.w.Trace = s.Trace
 	if s.MaxConns > 0 && s.admitted >= s.MaxConns {
@@ -378,22 +375,10 @@ type serverConn struct {
 	overloaded bool // over MaxConns: every request gets OVERLOADED
 	ctx        context.Context
 	cancel     context.CancelCauseFunc
-	handlers   sync.WaitGroup // the goroutines running handlers, busy or idle
+	handlers   sync.WaitGroup // the goroutines running handlers
 
-	// work hands a request to a handler goroutine waiting for one (see
-	// start); idle counts those waiting.
-	work chan *serverRequest
-	idle atomic.Int32
-
-	wmu   sync.Mutex // guards w
-	w     *Writer
-	wwait atomic.Int32 // goroutines waiting for wmu
-
-	// Records held for handlers about to run (see writeLinger): queued
-	// counts the requests handed to a handler goroutine that has not
-	// begun them; held tells that records may wait in the Writer.
-	queued atomic.Int32
-	held   atomic.Bool
+	wmu sync.Mutex // guards w
+	w   *Writer
 
 	mu      sync.Mutex
 	reqs    idMap[*serverRequest] // active requests by id
@@ -538,54 +523,16 @@ func (c *serverConn) closeIfIdle() {
 	idle := c.reqs.len() == 0
 	c.mu.Unlock()
 	if idle {
-		c.wmu.Lock()
-		if c.w.buffered() > 0 {
-			c.w.endHold() // an END_REQUEST left for a writer that came after it
-		}
-		c.wmu.Unlock()
 		c.close(ErrServerClosed)
 	}
 }
 
-// write runs fn with the connection's Writer. A failed write breaks the
-// stream, so the connection is closed.
-//
-// Records fn leaves held (end does) go out with the next writer's records:
-// whoever finds nobody waiting writes everything held, so many responses
-// ending at once share a write.
+// write runs fn with the connection's Writer, which no other goroutine
+// writes meanwhile; fn's records go out before write returns. A failed
+// write breaks the stream, so the connection is closed.
 func (c *serverConn) write(fn func(w *Writer) error) error {
-	return c.writeLinger(false, fn)
-}
-
-// writeLinger is write; with linger, records fn leaves held wait while the
-// goroutine yields once (runtime.Gosched) before they are written, unless
-// another writer took them along meanwhile.
-func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
-	c.wwait.Add(1)
 	c.wmu.Lock()
-	c.wwait.Add(-1)
 	err := fn(c.w)
-	switch {
-	case err != nil || c.w.buffered() == 0 || c.wwait.Load() > 0:
-	case linger && c.holdForQueued():
-		// Handlers about to run are likely to end soon too: the records
-		// wait for them, and the last of them to begin writes what is
-		// held (see begin), cheaper than yielding.
-	default:
-		if linger {
-			c.wmu.Unlock()
-			runtime.Gosched()
-			c.wwait.Add(1)
-			c.wmu.Lock()
-			c.wwait.Add(-1)
-		}
-		if c.w.buffered() > 0 && c.wwait.Load() == 0 {
-			err = c.w.endHold()
-		}
-	}
-	if c.w.buffered() == 0 {
-		c.held.Store(false)
-	}
 	c.wmu.Unlock()
 	if err != nil {
 		c.mu.Lock()
@@ -598,23 +545,6 @@ func (c *serverConn) writeLinger(linger bool, fn func(w *Writer) error) error {
 		c.close(errConnLost)
 	}
 	return err
-}
-
-// holdForQueued tells whether records may wait for the handlers about to
-// run; wmu is held. held is set before queued is read, and begin reads them
-// the other way round, so that one side sees the other and the records are
-// never left behind.
-func (c *serverConn) holdForQueued() bool {
-	c.held.Store(true)
-	return c.queued.Load() > 0
-}
-
-// begin notes that a handler goroutine begins a request handed to it; the
-// last of those queued writes the records held for them.
-func (c *serverConn) begin() {
-	if c.queued.Add(-1) == 0 && c.held.Load() {
-		c.write(func(*Writer) error { return nil })
-	}
 }
 
 // handle processes one record read from the connection; false stops the
@@ -826,8 +756,7 @@ func (c *serverConn) handleAbort(rec *Record) {
 	c.end(req, 0, StatusRequestComplete, ending{})
 }
 
-// start runs the handler of req on a goroutine of its own: one that ran an
-// earlier handler of the connection and waits for work, or a new one.
+// start runs the handler of req on a goroutine of its own.
 func (c *serverConn) start(req *serverRequest) {
 	c.mu.Lock()
 	if c.closing {
@@ -849,45 +778,15 @@ func (c *serverConn) start(req *serverRequest) {
 	}
 	w := &req.rw
 	w.c, w.req, w.pending = c, req, req.pendBuf[:0]
-	c.queued.Add(1)
-	select {
-	case c.work <- req:
-	default:
-		c.handlers.Add(1)
-		go c.handlerLoop(req)
-	}
-}
-
-// maxIdleHandlers bounds the goroutines of a connection that wait for a
-// request after running one.
-const maxIdleHandlers = 64
-
-// handlerLoop runs req's handler, then waits for the next request of the
-// connection, until the connection closes or enough goroutines wait.
-// Reusing the goroutine spares the creation of one per request and the
-// growth of its stack, which many concurrent requests pay for dearly.
-func (c *serverConn) handlerLoop(req *serverRequest) {
-	defer c.handlers.Done()
-	h := c.srv.handler()
-	for {
-		c.serveOne(h, req)
-		if c.idle.Add(1) > maxIdleHandlers {
-			c.idle.Add(-1)
-			return
-		}
-		select {
-		case req = <-c.work:
-			c.idle.Add(-1)
-		case <-c.ctx.Done():
-			c.idle.Add(-1)
-			return
-		}
-	}
+	c.handlers.Add(1)
+	go func() {
+		defer c.handlers.Done()
+		c.serveOne(c.srv.handler(), req)
+	}()
 }
 
 // serveOne runs h for req, recovering a panic, and ends the request.
 func (c *serverConn) serveOne(h Handler, req *serverRequest) {
-	c.begin()
 	w := &req.rw
 	defer func() {
 		if v := recover(); v != nil {
@@ -944,11 +843,7 @@ func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolSt
 	c.mu.Unlock()
 	c.srv.releaseReq()
 	closeAfter := !req.keepConn || (idle && c.srv.isClosing())
-	// With other requests running on the connection, their handlers may
-	// be about to end too: the records wait while this goroutine yields
-	// once, so that those ending meanwhile share the write.
-	linger := !idle && !closeAfter
-	err := c.writeLinger(linger, func(w *Writer) error {
+	err := c.write(func(w *Writer) error {
 		w.hold()
 		if err := last.write(w, req.id); err != nil {
 			w.drop()
@@ -958,11 +853,7 @@ func (c *serverConn) end(req *serverRequest, appStatus uint32, status ProtocolSt
 			w.drop()
 			return err
 		}
-		if closeAfter {
-			return w.endHold()
-		}
-		w.release() // write leaves them for a waiting writer, or flushes
-		return nil
+		return w.endHold()
 	})
 	if err == nil && closeAfter {
 		c.closeGracefully()

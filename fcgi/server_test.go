@@ -1292,11 +1292,9 @@ func TestServerLargeStdin(t *testing.T) {
 }
 
 // TestServerConnClosedLoop: many callers on one multiplexed connection,
-// each sending its next request as soon as the last one returns, the way
-// both sides batch their writes: records held for requests on their way
-// out of Do (client) and for handlers about to run (server) always go out,
-// and a long-running handler holds nobody else's answer. The handler
-// goroutines are reused and end with the connection.
+// each sending its next request as soon as the last one returns: every
+// answer goes out, a long-running handler holds nobody else's answer, and
+// the handler goroutines end with the connection.
 func TestServerConnClosedLoop(t *testing.T) {
 	const slow = 2 * time.Second
 	srv := &fcgi.Server{MpxsConns: true, Handler: fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {

@@ -30,7 +30,6 @@ type Writer struct {
 	buf     []byte
 	recs    []pendingRecord // records in buf (and the external one), not yet written
 	holding bool
-	writes  int   // writes made, for marks
 	off     int64 // bytes accepted by w
 	index   int
 	pairs   map[streamKey]*pairStream
@@ -224,7 +223,6 @@ func (w *Writer) flush() error {
 func (w *Writer) done(n int, err error) error {
 	base := w.off
 	w.off += int64(n)
-	w.writes++
 	total := len(w.buf) + len(w.extContent) + len(w.extPadding)
 	if err == nil && n < total {
 		err = io.ErrShortWrite
@@ -455,28 +453,11 @@ func (w *Writer) appendFrom(t RecordType, id uint16, r io.ReaderAt, off int64, n
 	return nil
 }
 
-// release ends holding without writing: the held records go out with the
-// next record written, or at endHold.
-func (w *Writer) release() { w.holding = false }
-
 // drop forgets the held records and ends holding.
-func (w *Writer) drop() { w.dropFrom(writerMark{}) }
-
-// writerMark is a point in the held records to go back to.
-type writerMark struct{ buf, recs, writes int }
-
-// mark returns the present point of the held records.
-func (w *Writer) mark() writerMark { return writerMark{len(w.buf), len(w.recs), w.writes} }
-
-// dropFrom forgets the records held since m (all of them if the held
-// records were written since) and ends holding.
-func (w *Writer) dropFrom(m writerMark) {
-	if m.writes != w.writes {
-		m = writerMark{}
-	}
-	w.buf = w.buf[:m.buf]
-	clear(w.recs[m.recs:])
-	w.recs = w.recs[:m.recs]
+func (w *Writer) drop() {
+	w.buf = w.buf[:0]
+	clear(w.recs)
+	w.recs = w.recs[:0]
 	w.holding = false
 }
 
