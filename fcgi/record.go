@@ -18,7 +18,8 @@ const HeaderLen = 8
 // contentLength is two bytes).
 const MaxContent = 65535
 
-// MaxPadding is the largest padding length (spec §3.3: paddingLength is one byte).
+// maxPadding is the largest padding length (spec §3.3: paddingLength is one
+// byte).
 const maxPadding = 255
 
 // NullRequestID is the request id of management records (spec §3.3,
@@ -226,7 +227,8 @@ type BeginRequest struct {
 	Reserved [5]byte
 }
 
-// beginRequestLen is the content length of a BEGIN_REQUEST record.
+// beginRequestLen is the content length of a BEGIN_REQUEST record (spec
+// §5.1, FCGI_BeginRequestBody).
 const beginRequestLen = 8
 
 // AppendBeginRequest appends the 8 content bytes of b.
@@ -252,6 +254,8 @@ type EndRequest struct {
 	Reserved       [3]byte
 }
 
+// endRequestLen is the content length of an END_REQUEST record (spec §5.5,
+// FCGI_EndRequestBody).
 const endRequestLen = 8
 
 // AppendEndRequest appends the 8 content bytes of e.
@@ -277,6 +281,8 @@ type UnknownType struct {
 	Reserved [7]byte
 }
 
+// unknownTypeLen is the content length of an UNKNOWN_TYPE record (spec
+// §4.2, FCGI_UnknownTypeBody).
 const unknownTypeLen = 8
 
 // AppendUnknownType appends the 8 content bytes of u.

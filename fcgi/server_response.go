@@ -32,7 +32,8 @@ type ResponseWriter struct {
 	ended      bool
 }
 
-// Write writes p to STDOUT.
+// Write writes p to STDOUT. p is not kept: what is not sent before Write
+// returns is copied into the buffer.
 func (w *ResponseWriter) Write(p []byte) (int, error) {
 	return w.writeStream(TypeStdout, p)
 }
@@ -95,7 +96,7 @@ var ErrDropConn = errors.New("fcgi: server: connection dropped on purpose")
 // the connection. When fn returns ErrDropConn the connection is closed at
 // once, as if the application died: no END_REQUEST follows for this request
 // or the others on the connection, whose contexts are cancelled; Misbehave
-// then returns nil.
+// then returns nil. The Writer is fn's only while fn runs.
 func (w *ResponseWriter) Misbehave(fn func(*Writer) error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
