@@ -168,14 +168,6 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
-// serveConn serves one connection until it closes, then waits for its
-// handlers to return. It closes nc.
-func (s *Server) serveConn(nc net.Conn) {
-	if c := s.newConn(nc); c != nil {
-		c.serve()
-	}
-}
-
 // Close closes the listeners and every connection at once: the contexts of
 // running requests are cancelled and their writes fail. It waits until every
 // connection's handlers have returned, so handlers must honour their
