@@ -173,14 +173,7 @@ func (s *Server) Serve(l net.Listener) error {
 // connection's handlers have returned, so handlers must honour their
 // context.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closing = true
-	err := s.closeListenersLocked()
-	conns := make([]*serverConn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
+	conns, err := s.stop()
 	for _, c := range conns {
 		c.close(errConnLost)
 	}
@@ -193,14 +186,7 @@ func (s *Server) Close() error {
 // connections are closed, or until ctx is done (then it returns ctx's error
 // and leaves the rest running: call Close to drop it).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closing = true
-	err := s.closeListenersLocked()
-	conns := make([]*serverConn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
+	conns, err := s.stop()
 	for _, c := range conns {
 		c.closeIfIdle()
 	}
@@ -210,6 +196,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("fcgi: server: shutdown: %w", ctx.Err())
 	}
+}
+
+// stop marks the server closing, closes its listeners, and returns the
+// connections it serves with the first error of closing a listener.
+func (s *Server) stop() ([]*serverConn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closing = true
+	err := s.closeListenersLocked()
+	conns := make([]*serverConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns, err
 }
 
 func (s *Server) closeListenersLocked() error {
