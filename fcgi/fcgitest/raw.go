@@ -44,12 +44,6 @@ func StartRaw(tb testing.TB, network string, serve func(nc net.Conn)) *RawServer
 	if err != nil {
 		tb.Fatalf("fcgitest: raw server: %v", err)
 	}
-	return ServeRaw(tb, l, serve)
-}
-
-// ServeRaw is StartRaw on a listener of the caller's, which the server
-// closes.
-func ServeRaw(tb testing.TB, l net.Listener, serve func(nc net.Conn)) *RawServer {
 	s := serveRaw(l, func(nc net.Conn, _ int) { serve(nc) })
 	tb.Cleanup(func() { s.Close() })
 	return s
