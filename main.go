@@ -71,7 +71,7 @@ func runWindow(ctx context.Context, log *logrus.Logger) int {
 		defer backend.Close()
 		deps.DemoAddr = backend.Addr()
 	}
-	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: cli.TraceLogger(log)}})
+	pool := session.NewPool(session.PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{Trace: cli.TraceLogger(log)}}})
 	defer pool.Close()
 	deps.Engine = session.NewEngine(pool, session.EngineOptions{OnExchange: cli.ExchangeLogger(log)})
 

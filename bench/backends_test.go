@@ -23,11 +23,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -113,11 +113,8 @@ func sockPath(tb testing.TB, name string) string {
 // fresh unix socket and returns the socket path.
 func startServer(tb testing.TB, mpxs bool) string {
 	tb.Helper()
-	path := sockPath(tb, "fcgi.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	l, _ := fcgitest.Listen(tb, "unix")
+	path := l.Addr().String()
 	srv := &fcgi.Server{Handler: smallHandler(), MpxsConns: mpxs, ErrorLog: func(err error) { tb.Log(err) }}
 	done := make(chan struct{})
 	go func() {
@@ -196,47 +193,6 @@ func startChild(tb testing.TB) string {
 	}
 }
 
-// serveListener accepts on l and runs handle for each connection on its own
-// goroutine; the cleanup closes l and every open connection and waits.
-func serveListener(tb testing.TB, l net.Listener, handle func(net.Conn)) {
-	var (
-		mu    sync.Mutex
-		conns = map[net.Conn]struct{}{}
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = struct{}{}
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				handle(c)
-				c.Close()
-				mu.Lock()
-				delete(conns, c)
-				mu.Unlock()
-			}()
-		}
-	}()
-	tb.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-}
-
 // wireBackend is a FastCGI backend reduced to its wire work: it frames the
 // request's records, skips their content, and after the empty STDIN record
 // writes a pre-encoded response in one Write. Nothing is allocated per
@@ -250,13 +206,7 @@ type wireBackend struct {
 func startWireBackend(tb testing.TB, stdout []byte) string {
 	tb.Helper()
 	wb := &wireBackend{stdout: stdout, resp: encodeResponse(1, stdout)}
-	path := sockPath(tb, "wire.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	serveListener(tb, l, wb.serve)
-	return path
+	return fcgitest.StartRaw(tb, "unix", wb.serve).Addr
 }
 
 func (wb *wireBackend) serve(c net.Conn) {
@@ -456,12 +406,7 @@ func (wr *wireReader) do() (int, error) {
 // backend) and answers one byte.
 func startRawServer(tb testing.TB, payload []byte) string {
 	tb.Helper()
-	path := sockPath(tb, "raw.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	serveListener(tb, l, func(c net.Conn) {
+	return fcgitest.StartRaw(tb, "unix", func(c net.Conn) {
 		br := bufio.NewReaderSize(c, 64<<10)
 		var h [8]byte
 		for {
@@ -485,8 +430,7 @@ func startRawServer(tb testing.TB, payload []byte) string {
 				return
 			}
 		}
-	})
-	return path
+	}).Addr
 }
 
 // rawRequest encodes a request to the raw server.
@@ -571,11 +515,8 @@ func (p *caddyPeer) do(r *http.Request, sink io.Writer) (int64, error) {
 // peers put the same request on the wire.
 func caddyParams(tb testing.TB, root, method, target string, bodyLen int) []fcgi.Pair {
 	tb.Helper()
-	path := sockPath(tb, "capture.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	l, _ := fcgitest.Listen(tb, "unix")
+	path := l.Addr().String()
 	got := make(chan []fcgi.Pair, 1)
 	srv := &fcgi.Server{Handler: fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		io.Copy(io.Discard, r.Stdin)

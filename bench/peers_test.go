@@ -67,11 +67,11 @@ func dialConn(tb testing.TB, addr string, opts fcgi.Options) *fcgi.Conn {
 
 // newClient returns an fcgiscope Client, closed at cleanup.
 func newClient(tb testing.TB, addr string) *fcgi.Client {
-	return newClientOpts(tb, addr, fcgi.Options{})
+	return newClientOpts(tb, addr, fcgi.ClientOptions{})
 }
 
 // newClientOpts returns an fcgiscope Client with opts, closed at cleanup.
-func newClientOpts(tb testing.TB, addr string, opts fcgi.Options) *fcgi.Client {
+func newClientOpts(tb testing.TB, addr string, opts fcgi.ClientOptions) *fcgi.Client {
 	c := fcgi.NewClient(addr, opts)
 	tb.Cleanup(func() { c.Close() })
 	return c
@@ -363,7 +363,7 @@ func newConcurrentPeers(tb testing.TB, network, addr, root, target, want string,
 	}
 	return &concurrentPeers{
 		params:  caddyParams(tb, root, http.MethodGet, target, 0),
-		keep:    newClientOpts(tb, fcgiAddr, fcgi.Options{MaxConns: workers}),
+		keep:    newClientOpts(tb, fcgiAddr, fcgi.ClientOptions{MaxConns: workers}),
 		dial:    newClient(tb, fcgiAddr),
 		cp:      newCaddy(tb, root),
 		network: network, addr: addr, target: target, want: want,

@@ -71,7 +71,7 @@ func TestDialBadAddressIsErrConnect(t *testing.T) {
 	if !errors.Is(err, ErrConnect) {
 		t.Fatalf("Dial(bad address) = %v, want ErrConnect", err)
 	}
-	c := NewClient("http://x:1", Options{})
+	c := NewClient("http://x:1", ClientOptions{})
 	defer c.Close()
 	if _, err := c.Do(t.Context(), &Request{}); !errors.Is(err, ErrConnect) {
 		t.Fatalf("Client.Do(bad address) = %v, want ErrConnect", err)

@@ -10,14 +10,34 @@ import (
 	"time"
 )
 
-// Defaults of a new Client's idle pool.
+// ClientOptions configure a Client: the Options of each of its
+// connections, and the bounds of its pool of connections. The zero value
+// uses the defaults.
+type ClientOptions struct {
+	Options
+	// MaxConns caps the connections the Client has open at once, in use,
+	// idle or being dialled; 0 means no limit. A request that finds none
+	// free waits in line for one (see Client). Against a backend that
+	// gives each KEEP_CONN connection a worker of its own for as long as
+	// the connection lives, such as php-fpm (which does not answer
+	// FCGI_MAX_CONNS), set it to at most the number of workers
+	// (pm.max_children): connections beyond them would wait unserved in
+	// the backend's listen queue while the pooled ones are reused, for as
+	// long as the load lasts.
+	MaxConns int
+	// MaxIdle is how many idle KEEP_CONN connections the Client keeps for
+	// reuse; 0 means 2, < 0 none (no reuse). Each one holds a worker of a
+	// non-multiplexing backend such as php-fpm, so the pool stays small.
+	MaxIdle int
+	// IdleExpiry is how long an idle connection stays in the pool; 0
+	// means 15 s, < 0 until the application closes it.
+	IdleExpiry time.Duration
+}
+
+// Defaults for the zero fields of ClientOptions.
 const (
-	// DefaultMaxIdle is how many idle KEEP_CONN connections a Client keeps.
-	// Each one holds a worker of a non-multiplexing backend such as
-	// php-fpm, so the pool stays small.
-	DefaultMaxIdle = 2
-	// DefaultIdleExpiry is how long an idle connection stays in the pool.
-	DefaultIdleExpiry = 15 * time.Second
+	defaultMaxIdle    = 2
+	defaultIdleExpiry = 15 * time.Second
 )
 
 // Client sends requests to one FastCGI application. A request without
@@ -28,7 +48,7 @@ const (
 // notices when the application closes it (php-fpm recycling a worker after
 // pm.max_requests, a restart) and the pool drops it.
 //
-// With Options.MaxConns set, the Client never has more connections open
+// With ClientOptions.MaxConns set, the Client never has more connections open
 // (in use, idle or being dialled): a request that finds none free waits,
 // first come first served, for a connection another request releases, or
 // for a free slot to dial one. The wait is bounded by the request's
@@ -39,14 +59,14 @@ const (
 type Client struct {
 	network, address string
 	addrErr          error
-	opts             Options
+	opts             ClientOptions
 
 	sweepWG sync.WaitGroup // running or armed sweeps
 
 	mu      sync.Mutex
-	idle    []idleConn // oldest first
-	maxIdle int
-	expiry  time.Duration
+	idle    []idleConn    // oldest first
+	maxIdle int           // idle connections kept, >= 0
+	expiry  time.Duration // how long one is kept, 0 for ever
 	sweep   *time.Timer
 	gen     int // identifies the armed sweep
 	closed  bool
@@ -75,8 +95,14 @@ type grant struct {
 
 // NewClient returns a Client for the application at addr (see ParseAddr).
 // An address that does not parse makes every Do fail with ErrConnect.
-func NewClient(addr string, opts Options) *Client {
-	c := &Client{opts: opts, maxIdle: DefaultMaxIdle, expiry: DefaultIdleExpiry}
+func NewClient(addr string, opts ClientOptions) *Client {
+	c := &Client{opts: opts, maxIdle: defaultMaxIdle, expiry: defaultIdleExpiry}
+	if opts.MaxIdle != 0 {
+		c.maxIdle = max(opts.MaxIdle, 0)
+	}
+	if opts.IdleExpiry != 0 {
+		c.expiry = max(opts.IdleExpiry, 0)
+	}
 	c.network, c.address, c.addrErr = ParseAddr(addr)
 	if tr := opts.Trace; tr != nil {
 		var mu sync.Mutex
@@ -124,7 +150,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		// The fresh connection takes the dead one's place.
 		cn.Close()
 	}
-	cn, err = dial(ctx, c.network, c.address, c.opts)
+	cn, err = dial(ctx, c.network, c.address, c.opts.Options)
 	if err != nil {
 		c.freeSlot()
 		return nil, err
@@ -373,31 +399,6 @@ func (c *Client) sweepIdle(gen int) {
 	}
 }
 
-// SetMaxIdle sets how many idle connections the pool keeps (default
-// DefaultMaxIdle); 0 disables reuse.
-func (c *Client) SetMaxIdle(n int) {
-	c.mu.Lock()
-	c.maxIdle = max(n, 0)
-	drop := c.trimLocked(time.Now())
-	c.mu.Unlock()
-	for _, d := range drop {
-		d.Close()
-	}
-}
-
-// SetIdleExpiry sets how long a connection may stay idle in the pool
-// (default DefaultIdleExpiry); d <= 0 keeps idle connections until the
-// application closes them.
-func (c *Client) SetIdleExpiry(d time.Duration) {
-	c.mu.Lock()
-	c.expiry = max(d, 0)
-	drop := c.trimLocked(time.Now())
-	c.mu.Unlock()
-	for _, d := range drop {
-		d.Close()
-	}
-}
-
 // GetValues asks the application for the values of names (by default
 // FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS) on a connection of its
 // own; see Conn.GetValues.
@@ -409,7 +410,7 @@ func (c *Client) GetValues(ctx context.Context, names ...string) ([]Pair, error)
 		return nil, err
 	}
 	defer c.freeSlot()
-	cn, err := dial(ctx, c.network, c.address, c.opts)
+	cn, err := dial(ctx, c.network, c.address, c.opts.Options)
 	if err != nil {
 		return nil, err
 	}

@@ -11,14 +11,13 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // benchParams are the params of a typical GET, as a web server sends them.
@@ -92,50 +91,9 @@ func (p *preencoded) serve(c net.Conn) {
 // address for fcgi.Dial.
 func startPreencoded(b *testing.B, records ...[]byte) string {
 	b.Helper()
-	dir, err := os.MkdirTemp("", "fcgibench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, "s.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		b.Fatal(err)
-	}
 	p := &preencoded{records: records, byID: map[uint16][]byte{}}
 	p.response(1) // encoded before the timer starts
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	conns := map[net.Conn]bool{}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p.serve(c)
-				c.Close()
-			}()
-		}
-	}()
-	b.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-		os.RemoveAll(dir)
-	})
-	return "unix:" + path
+	return fcgitest.StartRaw(b, "unix", p.serve).Target()
 }
 
 func dialBench(b *testing.B, addr string, opts fcgi.Options) *fcgi.Conn {
@@ -148,13 +106,14 @@ func dialBench(b *testing.B, addr string, opts fcgi.Options) *fcgi.Conn {
 	return c
 }
 
-// doLoop runs req on c with b.Loop and checks the STDOUT byte count.
-func doLoop(b *testing.B, c *fcgi.Conn, req *fcgi.Request, want int64) {
+// doLoop runs req with do (a Conn's or a Client's Do) in b.Loop and checks
+// the STDOUT byte count.
+func doLoop(b *testing.B, do func(context.Context, *fcgi.Request) (*fcgi.Response, error), req *fcgi.Request, want int64) {
 	b.Helper()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		resp, err := c.Do(ctx, req)
+		resp, err := do(ctx, req)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -170,7 +129,7 @@ var tinyResponse = []byte("Content-Type: text/plain\r\n\r\nhello")
 // allocs/op is the client's cost per request.
 func BenchmarkConnDoTiny(b *testing.B) {
 	c := dialBench(b, startPreencoded(b, tinyResponse), fcgi.Options{})
-	doLoop(b, c, &fcgi.Request{KeepConn: true, Params: benchParams, Stdout: io.Discard}, int64(len(tinyResponse)))
+	doLoop(b, c.Do, &fcgi.Request{KeepConn: true, Params: benchParams, Stdout: io.Discard}, int64(len(tinyResponse)))
 }
 
 // BenchmarkConnDoRecords: responses of 1 and 64 STDOUT records of 16
@@ -191,7 +150,7 @@ func BenchmarkConnDoRecords(b *testing.B) {
 					records[i] = bytes.Repeat([]byte("r"), 16)
 				}
 				c := dialBench(b, startPreencoded(b, records...), opts)
-				doLoop(b, c, &fcgi.Request{KeepConn: true, Params: benchParams, Stdout: io.Discard}, int64(16*n))
+				doLoop(b, c.Do, &fcgi.Request{KeepConn: true, Params: benchParams, Stdout: io.Discard}, int64(16*n))
 			})
 		}
 	}
@@ -208,7 +167,7 @@ func BenchmarkConnDoStdout(b *testing.B) {
 	}
 	c := dialBench(b, startPreencoded(b, records...), fcgi.Options{})
 	b.SetBytes(size)
-	doLoop(b, c, &fcgi.Request{KeepConn: true, Params: benchParams, Stdout: io.Discard}, size)
+	doLoop(b, c.Do, &fcgi.Request{KeepConn: true, Params: benchParams, Stdout: io.Discard}, size)
 }
 
 // BenchmarkConnDoStdin: a 16 MiB request body from a bytes.Reader.
@@ -232,16 +191,17 @@ func BenchmarkConnDoStdin(b *testing.B) {
 // BenchmarkClientDial: a tiny GET on a connection of its own (no
 // KEEP_CONN): B/op shows what setting up a connection costs.
 func BenchmarkClientDial(b *testing.B) {
-	cl := fcgi.NewClient(startPreencoded(b, tinyResponse), fcgi.Options{})
+	cl := fcgi.NewClient(startPreencoded(b, tinyResponse), fcgi.ClientOptions{})
 	b.Cleanup(func() { cl.Close() })
-	req := &fcgi.Request{Params: benchParams, Stdout: io.Discard}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := cl.Do(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
+	doLoop(b, cl.Do, &fcgi.Request{Params: benchParams, Stdout: io.Discard}, int64(len(tinyResponse)))
+}
+
+// BenchmarkClientKeepConn: a tiny GET at a time on the Client's pooled
+// KEEP_CONN connection.
+func BenchmarkClientKeepConn(b *testing.B) {
+	cl := fcgi.NewClient(startPreencoded(b, tinyResponse), fcgi.ClientOptions{})
+	b.Cleanup(func() { cl.Close() })
+	doLoop(b, cl.Do, &fcgi.Request{KeepConn: true, Params: benchParams, Stdout: io.Discard}, int64(len(tinyResponse)))
 }
 
 // BenchmarkConnDoParallel: 64 requests in flight on one connection.

@@ -1,7 +1,7 @@
 // Client tests: pooling of KEEP_CONN connections, retries, and interop with
 // Go's net/http/fcgi server multiplexing on one connection.
 
-package fcgi
+package fcgi_test
 
 import (
 	"bytes"
@@ -10,13 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/fcgi"
+	gofcgi "net/http/fcgi"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -32,26 +33,20 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func (c *Client) idleCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.idle)
-}
-
-func newTestClient(t *testing.T, addr string, opts Options) *Client {
-	c := NewClient(addr, opts)
+func newTestClient(t *testing.T, addr string, opts fcgi.ClientOptions) *fcgi.Client {
+	c := fcgi.NewClient(addr, opts)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
 
-func getRequest(keep bool) *Request {
-	return &Request{KeepConn: keep, Params: []Pair{{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", "/x"}}}
+func getRequest(keep bool) *fcgi.Request {
+	return &fcgi.Request{KeepConn: keep, Params: []fcgi.Pair{{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", "/x"}}}
 }
 
 func TestClientReusesKeepConn(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, Options{})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{})
 	for i := range 5 {
 		var out bytes.Buffer
 		req := getRequest(true)
@@ -64,7 +59,7 @@ func TestClientReusesKeepConn(t *testing.T) {
 			t.Errorf("request %d: reused %v, stdout %q", i, resp.Conn.Reused, out.String())
 		}
 	}
-	if n := srv.accepted.Load(); n != 1 {
+	if n := srv.Accepted(); n != 1 {
 		t.Errorf("%d connections for 5 KEEP_CONN requests, want 1", n)
 	}
 	// Without KEEP_CONN every request dials.
@@ -74,10 +69,10 @@ func TestClientReusesKeepConn(t *testing.T) {
 			t.Fatalf("Do = %+v, %v", resp, err)
 		}
 	}
-	if n := srv.accepted.Load(); n != 4 {
+	if n := srv.Accepted(); n != 4 {
 		t.Errorf("%d connections, want 4", n)
 	}
-	waitUntil(t, "closed connections", func() bool { return srv.finished.Load() == 3 })
+	waitUntil(t, "closed connections", func() bool { return srv.Finished() == 3 })
 }
 
 // closeAfterEndServer closes the connection after END_REQUEST even when
@@ -91,18 +86,14 @@ func closeAfterEndServer(sc *srvConn) {
 func TestClientIdleClosedByServer(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", closeAfterEndServer)
-	c := newTestClient(t, srv.addr, Options{})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{})
 	for i := range 3 {
 		if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 			t.Fatal(err)
 		}
 		// The idle connection's reading goroutine notices the close.
-		waitUntil(t, "the pooled connection to die", func() bool {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			return len(c.idle) == 0 || c.idle[0].c.dead.Load()
-		})
-		if n := srv.accepted.Load(); n != int32(i+1) {
+		waitUntil(t, "the pooled connection to die", c.IdleGone)
+		if n := srv.Accepted(); n != i+1 {
 			t.Fatalf("after request %d: %d connections", i+1, n)
 		}
 	}
@@ -123,7 +114,7 @@ func dropSecondServer(begins *atomic.Int32) func(sc *srvConn) {
 		if err != nil || sc.answer(req.id, "first") != nil {
 			return
 		}
-		if rec, err := sc.r.ReadRecord(); err == nil && rec.Type == TypeBeginRequest {
+		if rec, err := sc.r.ReadRecord(); err == nil && rec.Type == fcgi.TypeBeginRequest {
 			begins.Add(1)
 		}
 	}
@@ -133,26 +124,26 @@ func TestClientRetry(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name  string
-		req   func() *Request
+		req   func() *fcgi.Request
 		retry bool
 	}{
-		{"GET", func() *Request { return getRequest(true) }, true},
-		{"HEAD", func() *Request {
-			return &Request{KeepConn: true, Params: []Pair{{"REQUEST_METHOD", "HEAD"}}}
+		{"GET", func() *fcgi.Request { return getRequest(true) }, true},
+		{"HEAD", func() *fcgi.Request {
+			return &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"REQUEST_METHOD", "HEAD"}}}
 		}, true},
-		{"POST", func() *Request {
-			return &Request{KeepConn: true, Params: []Pair{{"REQUEST_METHOD", "POST"}}, Stdin: strings.NewReader("x=1")}
+		{"POST", func() *fcgi.Request {
+			return &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"REQUEST_METHOD", "POST"}}, Stdin: strings.NewReader("x=1")}
 		}, false},
-		{"GET with stdin", func() *Request {
-			return &Request{KeepConn: true, Params: []Pair{{"REQUEST_METHOD", "GET"}}, Stdin: strings.NewReader("x")}
+		{"GET with stdin", func() *fcgi.Request {
+			return &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"REQUEST_METHOD", "GET"}}, Stdin: strings.NewReader("x")}
 		}, false},
-		{"no method", func() *Request { return &Request{KeepConn: true} }, false},
+		{"no method", func() *fcgi.Request { return &fcgi.Request{KeepConn: true} }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var begins atomic.Int32
 			srv := newRawServer(t, "unix", dropSecondServer(&begins))
-			c := newTestClient(t, srv.addr, Options{})
+			c := newTestClient(t, srv.Target(), fcgi.ClientOptions{})
 			if _, err := c.Do(t.Context(), tc.req()); err != nil {
 				t.Fatal(err)
 			}
@@ -164,14 +155,14 @@ func TestClientRetry(t *testing.T) {
 				if err != nil || out.String() != "first" || resp.Conn.Reused {
 					t.Fatalf("Do = %+v, %v, stdout %q; want the answer from a fresh connection", resp, err, out.String())
 				}
-				if n := srv.accepted.Load(); n != 2 {
+				if n := srv.Accepted(); n != 2 {
 					t.Errorf("%d connections, want 2", n)
 				}
 			} else {
-				if !errors.Is(err, ErrConnClosed) || resp == nil || !resp.Conn.Reused {
+				if !errors.Is(err, fcgi.ErrConnClosed) || resp == nil || !resp.Conn.Reused {
 					t.Fatalf("Do = %+v, %v; want ErrConnClosed on the reused connection, no retry", resp, err)
 				}
-				if n := srv.accepted.Load(); n != 1 {
+				if n := srv.Accepted(); n != 1 {
 					t.Errorf("%d connections, want 1: the request was retried", n)
 				}
 			}
@@ -204,8 +195,7 @@ func TestClientMaxIdle(t *testing.T) {
 		}
 		helloServer(sc)
 	})
-	c := newTestClient(t, srv.addr, Options{})
-	c.SetMaxIdle(1)
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxIdle: 1})
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -217,22 +207,23 @@ func TestClientMaxIdle(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if k := c.idleCount(); k != 1 {
+	if k := c.IdleCount(); k != 1 {
 		t.Errorf("%d idle connections, want 1", k)
 	}
-	waitUntil(t, "the surplus connections to close", func() bool { return srv.finished.Load() == n-1 })
-	c.SetMaxIdle(0)
-	if k := c.idleCount(); k != 0 {
-		t.Errorf("%d idle connections after SetMaxIdle(0)", k)
-	}
-	waitUntil(t, "the last idle connection to close", func() bool { return srv.finished.Load() == n })
-	// No pooling now: each KEEP_CONN request dials.
-	for range 2 {
-		if resp, err := c.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
+	waitUntil(t, "the surplus connections to close", func() bool { return srv.Finished() == n-1 })
+	// MaxIdle < 0: no pooling, each KEEP_CONN request dials and its
+	// connection is closed after it.
+	none := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxIdle: -1})
+	for i := range 2 {
+		if resp, err := none.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
 			t.Fatalf("Do = %+v, %v", resp, err)
 		}
+		if k := none.IdleCount(); k != 0 {
+			t.Errorf("%d idle connections with MaxIdle -1", k)
+		}
+		waitUntil(t, "the unpooled connection to close", func() bool { return srv.Finished() == n+i })
 	}
-	if got := srv.accepted.Load(); got != n+2 {
+	if got := srv.Accepted(); got != n+2 {
 		t.Errorf("%d connections, want %d", got, n+2)
 	}
 }
@@ -240,45 +231,52 @@ func TestClientMaxIdle(t *testing.T) {
 func TestClientIdleExpiry(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, Options{})
-	c.SetIdleExpiry(100 * time.Millisecond)
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{IdleExpiry: 100 * time.Millisecond})
 	start := time.Now()
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the idle connection to expire", func() bool { return srv.finished.Load() == 1 })
+	waitUntil(t, "the idle connection to expire", func() bool { return srv.Finished() == 1 })
 	if d := time.Since(start); d < 100*time.Millisecond {
 		t.Errorf("idle connection closed after %v, before its expiry", d)
 	}
-	if k := c.idleCount(); k != 0 {
+	if k := c.IdleCount(); k != 0 {
 		t.Errorf("%d idle connections after expiry", k)
 	}
-	// An expired connection taken from the pool is not used either.
-	c.SetIdleExpiry(0)
-	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
+	// An expired connection is not reused, whether the sweep or the next
+	// request finds it first.
+	quick := newTestClient(t, srv.Target(), fcgi.ClientOptions{IdleExpiry: time.Nanosecond})
+	for range 2 {
+		if resp, err := quick.Do(t.Context(), getRequest(true)); err != nil || resp.Conn.Reused {
+			t.Fatalf("Do = %+v, %v; want a fresh connection", resp, err)
+		}
+	}
+	waitUntil(t, "the expired connections to close", func() bool { return quick.IdleCount() == 0 && srv.Finished() == 3 })
+	// IdleExpiry < 0: kept until the application closes it.
+	kept := newTestClient(t, srv.Target(), fcgi.ClientOptions{IdleExpiry: -1})
+	if _, err := kept.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
-	c.SetIdleExpiry(time.Nanosecond)
-	if k := c.idleCount(); k != 0 {
-		t.Errorf("SetIdleExpiry kept %d expired connections", k)
+	if resp, err := kept.Do(t.Context(), getRequest(true)); err != nil || !resp.Conn.Reused {
+		t.Fatalf("Do = %+v, %v; want the pooled connection", resp, err)
 	}
 }
 
 func TestClientClose(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := NewClient(srv.addr, Options{})
+	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{})
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the idle connection to close", func() bool { return srv.finished.Load() == 1 })
-	if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, ErrConnClosed) {
+	waitUntil(t, "the idle connection to close", func() bool { return srv.Finished() == 1 })
+	if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, fcgi.ErrConnClosed) {
 		t.Fatalf("Do after Close = %v, want ErrConnClosed", err)
 	}
-	if _, err := c.GetValues(t.Context()); !errors.Is(err, ErrConnClosed) {
+	if _, err := c.GetValues(t.Context()); !errors.Is(err, fcgi.ErrConnClosed) {
 		t.Fatalf("GetValues after Close = %v, want ErrConnClosed", err)
 	}
 }
@@ -290,14 +288,14 @@ func TestClientTrace(t *testing.T) {
 	srv := newRawServer(t, "unix", helloServer)
 	var inside atomic.Int32
 	var count atomic.Int32
-	c := newTestClient(t, srv.addr, Options{Trace: func(Event) {
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{Options: fcgi.Options{Trace: func(fcgi.Event) {
 		if inside.Add(1) != 1 {
 			t.Error("Options.Trace called concurrently")
 		}
 		time.Sleep(100 * time.Microsecond)
 		count.Add(1)
 		inside.Add(-1)
-	}})
+	}}})
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -325,11 +323,11 @@ func TestClientTrace(t *testing.T) {
 
 // goFCGI serves handler with Go's net/http/fcgi on a fresh listener.
 func goFCGI(t *testing.T, network string, handler http.Handler) string {
-	l, addr := testListener(t, network)
+	l, addr := fcgitest.Listen(t, network)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		fcgi.Serve(l, handler)
+		gofcgi.Serve(l, handler)
 	}()
 	t.Cleanup(func() {
 		l.Close()
@@ -354,7 +352,7 @@ func TestGoFCGIMultiplexed(t *testing.T) {
 		}
 	}))
 	var all atomic.Int64
-	c := mustDial(t, addr, Options{Trace: func(ev Event) {
+	c := mustDial(t, addr, fcgi.Options{Trace: func(ev fcgi.Event) {
 		if ev.Err != nil {
 			t.Errorf("trace: %v", ev.Err)
 		}
@@ -367,9 +365,9 @@ func TestGoFCGIMultiplexed(t *testing.T) {
 			defer wg.Done()
 			tag := fmt.Sprintf("<%02d>", i)
 			var out, errOut bytes.Buffer
-			resp, err := c.Do(t.Context(), &Request{
+			resp, err := c.Do(t.Context(), &fcgi.Request{
 				KeepConn: true, // net/http/fcgi closes the connection after a request without it
-				Params: []Pair{
+				Params: []fcgi.Pair{
 					{"REQUEST_METHOD", "POST"}, {"SERVER_PROTOCOL", "HTTP/1.1"},
 					{"REQUEST_URI", "/echo?tag=" + tag}, {"CONTENT_LENGTH", "5"},
 				},
@@ -396,7 +394,7 @@ func TestGoFCGIMultiplexed(t *testing.T) {
 		t.Fatalf("connection died: %v", c.Err())
 	}
 	// Every request went over the one connection.
-	if got, err := c.GetValues(t.Context()); err != nil || fmt.Sprint(got) != fmt.Sprint([]Pair{{ValueMpxsConns, "1"}}) {
+	if got, err := c.GetValues(t.Context()); err != nil || fmt.Sprint(got) != fmt.Sprint([]fcgi.Pair{{fcgi.ValueMpxsConns, "1"}}) {
 		t.Errorf("GetValues = %v, %v; want FCGI_MPXS_CONNS=1", got, err)
 	}
 }
@@ -429,65 +427,25 @@ func TestGoFCGICancel(t *testing.T) {
 		handlerErr <- err
 	}))
 	var tl traceLog
-	c := newTestClient(t, addr, Options{Trace: tl.trace})
+	c := newTestClient(t, addr, fcgi.ClientOptions{Options: fcgi.Options{Trace: tl.trace}})
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		<-started
 		cancel()
 	}()
-	resp, err := c.Do(ctx, &Request{
-		Params: []Pair{{"REQUEST_METHOD", "POST"}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"REQUEST_URI", "/"}},
+	resp, err := c.Do(ctx, &fcgi.Request{
+		Params: []fcgi.Pair{{"REQUEST_METHOD", "POST"}, {"SERVER_PROTOCOL", "HTTP/1.1"}, {"REQUEST_URI", "/"}},
 		Stdin:  io.MultiReader(strings.NewReader("abc"), ctxReader{ctx}),
 	})
-	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil || !resp.Ended {
+	if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil || !resp.Ended {
 		t.Fatalf("Do = %+v, %v; want ErrAborted with END_REQUEST received", resp, err)
 	}
-	if err := <-handlerErr; !errors.Is(err, fcgi.ErrRequestAborted) {
+	if err := <-handlerErr; !errors.Is(err, gofcgi.ErrRequestAborted) {
 		t.Errorf("the handler read %v, want fcgi.ErrRequestAborted", err)
 	}
-	if n := len(tl.find(Sent, TypeAbortRequest)); n != 1 {
+	if n := len(tl.find(fcgi.Sent, fcgi.TypeAbortRequest)); n != 1 {
 		t.Errorf("%d ABORT_REQUEST sent: %s", n, tl.summary())
 	}
-}
-
-func BenchmarkClientDoKeepConn(b *testing.B) {
-	srv := newRawServer(b, "unix", helloServer)
-	c := NewClient(srv.addr, Options{})
-	defer c.Close()
-	req := &Request{KeepConn: true, Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Do(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkClientDoNewConn(b *testing.B) {
-	srv := newRawServer(b, "unix", helloServer)
-	c := NewClient(srv.addr, Options{})
-	defer c.Close()
-	req := &Request{Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Do(ctx, req); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func (c *Client) waitingCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.waiting)
-}
-
-func (c *Client) connCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.conns
 }
 
 // openTracker counts the connections a raw application has open at once.
@@ -515,7 +473,7 @@ func TestClientMaxConns(t *testing.T) {
 	t.Parallel()
 	var ot openTracker
 	srv := newRawServer(t, "unix", ot.wrap(helloServer))
-	c := newTestClient(t, srv.addr, Options{MaxConns: 2})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxConns: 2})
 	var wg sync.WaitGroup
 	for range 16 {
 		wg.Add(1)
@@ -533,14 +491,14 @@ func TestClientMaxConns(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := srv.accepted.Load(); got > 2 {
+	if got := srv.Accepted(); got > 2 {
 		t.Errorf("%d connections dialled, want at most MaxConns 2", got)
 	}
 	if p := ot.peak.Load(); p > 2 {
 		t.Errorf("%d connections open at once, want at most 2", p)
 	}
-	if n := c.connCount(); n != int(srv.accepted.Load()) || c.waitingCount() != 0 {
-		t.Errorf("client counts %d connections and %d waiters; %d were dialled", n, c.waitingCount(), srv.accepted.Load())
+	if n := c.ConnCount(); n != int(srv.Accepted()) || c.WaitingCount() != 0 {
+		t.Errorf("client counts %d connections and %d waiters; %d were dialled", n, c.WaitingCount(), srv.Accepted())
 	}
 }
 
@@ -572,11 +530,11 @@ func TestClientMaxConnsFIFO(t *testing.T) {
 			}
 		}
 	})
-	c := newTestClient(t, srv.addr, Options{MaxConns: 1})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxConns: 1})
 	do := func(n string, wg *sync.WaitGroup) {
 		defer wg.Done()
 		req := getRequest(true)
-		req.Params = append(req.Params, Pair{"N", n})
+		req.Params = append(req.Params, fcgi.Pair{"N", n})
 		if _, err := c.Do(t.Context(), req); err != nil {
 			t.Errorf("request %s: %v", n, err)
 		}
@@ -584,18 +542,18 @@ func TestClientMaxConnsFIFO(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go do("first", &wg)
-	waitUntil(t, "the first request to hold the connection", func() bool { return srv.accepted.Load() == 1 })
+	waitUntil(t, "the first request to hold the connection", func() bool { return srv.Accepted() == 1 })
 	for i, n := range []string{"w1", "w2", "w3", "w4"} {
 		wg.Add(1)
 		go do(n, &wg)
-		waitUntil(t, "the caller to queue", func() bool { return c.waitingCount() == i+1 })
+		waitUntil(t, "the caller to queue", func() bool { return c.WaitingCount() == i+1 })
 	}
 	close(release)
 	wg.Wait()
 	if got := strings.Join(order, " "); got != "first w1 w2 w3 w4" {
 		t.Errorf("served in the order %q, want first come first served", got)
 	}
-	if got := srv.accepted.Load(); got != 1 {
+	if got := srv.Accepted(); got != 1 {
 		t.Errorf("%d connections dialled, want 1", got)
 	}
 }
@@ -617,28 +575,28 @@ func TestClientMaxConnsWait(t *testing.T) {
 		}
 		helloServer(sc)
 	})
-	c := NewClient(srv.addr, Options{MaxConns: 1})
+	c := fcgi.NewClient(srv.Target(), fcgi.ClientOptions{MaxConns: 1})
 	defer c.Close()
 	held := make(chan error, 1)
 	go func() {
 		_, err := c.Do(t.Context(), getRequest(true))
 		held <- err
 	}()
-	waitUntil(t, "the first request to hold the connection", func() bool { return srv.accepted.Load() == 1 })
+	waitUntil(t, "the first request to hold the connection", func() bool { return srv.Accepted() == 1 })
 
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	resp, err := c.Do(ctx, getRequest(true))
-	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || resp != nil ||
+	if !errors.Is(err, fcgi.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || resp != nil ||
 		!strings.Contains(err.Error(), "waiting for a connection (MaxConns 1)") {
 		t.Errorf("Do with a deadline = %+v, %v; want ErrTimeout while waiting for a connection", resp, err)
 	}
 	ctx, cancel = context.WithCancel(t.Context())
 	time.AfterFunc(20*time.Millisecond, cancel)
-	if _, err := c.GetValues(ctx); !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
+	if _, err := c.GetValues(ctx); !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, context.Canceled) {
 		t.Errorf("GetValues cancelled while waiting = %v, want ErrAborted", err)
 	}
-	if n := c.waitingCount(); n != 0 {
+	if n := c.WaitingCount(); n != 0 {
 		t.Errorf("%d waiters left after their contexts ended", n)
 	}
 
@@ -651,7 +609,7 @@ func TestClientMaxConnsWait(t *testing.T) {
 			t.Fatalf("Do after the waits = %+v, %v; want the pooled connection", resp, err)
 		}
 	}
-	if got := srv.accepted.Load(); got != 1 {
+	if got := srv.Accepted(); got != 1 {
 		t.Errorf("%d connections dialled, want 1: a waiter that gave up leaked or took a slot", got)
 	}
 
@@ -665,21 +623,21 @@ func TestClientMaxConnsWait(t *testing.T) {
 		<-unblock
 		sc.answer(req.id, "late")
 	})
-	c2 := NewClient(stall.addr, Options{MaxConns: 1})
+	c2 := fcgi.NewClient(stall.Target(), fcgi.ClientOptions{MaxConns: 1})
 	holding := make(chan struct{})
 	go func() {
 		defer close(holding)
 		c2.Do(t.Context(), getRequest(true))
 	}()
-	waitUntil(t, "the connection to be taken", func() bool { return stall.accepted.Load() == 1 })
+	waitUntil(t, "the connection to be taken", func() bool { return stall.Accepted() == 1 })
 	waiting := make(chan error, 1)
 	go func() {
 		_, err := c2.Do(t.Context(), getRequest(true))
 		waiting <- err
 	}()
-	waitUntil(t, "the caller to queue", func() bool { return c2.waitingCount() == 1 })
+	waitUntil(t, "the caller to queue", func() bool { return c2.WaitingCount() == 1 })
 	c2.Close()
-	if err := <-waiting; !errors.Is(err, ErrConnClosed) || !strings.Contains(err.Error(), "client is closed") {
+	if err := <-waiting; !errors.Is(err, fcgi.ErrConnClosed) || !strings.Contains(err.Error(), "client is closed") {
 		t.Errorf("Do waiting at Close = %v, want ErrConnClosed", err)
 	}
 	close(unblock)
@@ -692,7 +650,7 @@ func TestClientMaxConnsWait(t *testing.T) {
 func TestClientMaxConnsOwnConn(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := newTestClient(t, srv.addr, Options{MaxConns: 1})
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{MaxConns: 1})
 	if _, err := c.Do(t.Context(), getRequest(true)); err != nil {
 		t.Fatal(err)
 	}
@@ -700,20 +658,20 @@ func TestClientMaxConnsOwnConn(t *testing.T) {
 	if err != nil || resp.Conn.Reused {
 		t.Fatalf("Do without KEEP_CONN = %+v, %v; want a connection of its own", resp, err)
 	}
-	waitUntil(t, "both connections to close", func() bool { return srv.finished.Load() == 2 })
-	if n := c.connCount(); n != 0 {
+	waitUntil(t, "both connections to close", func() bool { return srv.Finished() == 2 })
+	if n := c.ConnCount(); n != 0 {
 		t.Errorf("client counts %d connections, want 0", n)
 	}
 
-	l, addr := testListener(t, "unix")
+	l, addr := fcgitest.Listen(t, "unix")
 	l.Close() // nothing listens: every dial is refused
-	c = newTestClient(t, addr, Options{MaxConns: 1})
+	c = newTestClient(t, addr, fcgi.ClientOptions{MaxConns: 1})
 	for range 3 {
-		if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, ErrConnect) {
+		if _, err := c.Do(t.Context(), getRequest(true)); !errors.Is(err, fcgi.ErrConnect) {
 			t.Fatalf("Do = %v, want ErrConnect", err)
 		}
 	}
-	if n := c.connCount(); n != 0 {
+	if n := c.ConnCount(); n != 0 {
 		t.Errorf("client counts %d connections after failed dials, want 0", n)
 	}
 }
@@ -726,7 +684,7 @@ func TestClientPHPFPMMaxConns(t *testing.T) {
 	t.Parallel()
 	const workers, callers = 2, 16
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: workers, Listen: fcgitest.ListenUnix})
-	c := newTestClient(t, "unix:"+fpm.Addr, Options{MaxConns: workers, IdleTimeout: time.Second})
+	c := newTestClient(t, "unix:"+fpm.Addr, fcgi.ClientOptions{Options: fcgi.Options{IdleTimeout: time.Second}, MaxConns: workers})
 	deadline := time.Now().Add(2 * time.Second)
 	var wg sync.WaitGroup
 	var done, failed atomic.Int32
@@ -752,7 +710,7 @@ func TestClientPHPFPMMaxConns(t *testing.T) {
 	if failed.Load() > 0 || done.Load() < callers {
 		t.Errorf("%d requests failed, %d succeeded", failed.Load(), done.Load())
 	}
-	if n := c.connCount(); n > workers {
+	if n := c.ConnCount(); n > workers {
 		t.Errorf("client has %d connections, more than MaxConns %d", n, workers)
 	}
 	t.Logf("%d requests by %d callers over %d php-fpm workers", done.Load(), callers, workers)

@@ -2,23 +2,22 @@
 // and Writer on real sockets: timeouts, aborts, broken peers, strays and
 // the streams as they reach the wire.
 
-package fcgi
+package fcgi_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/iotest"
 	"time"
 )
 
@@ -26,94 +25,29 @@ import (
 // hanging.
 const testWait = 10 * time.Second
 
-// rawServer is a FastCGI application written record by record, so a test
-// controls every byte it sends. serve runs on its own goroutine for every
-// accepted connection; the connection is closed when it returns.
-type rawServer struct {
-	l      net.Listener
-	addr   string // for Dial and NewClient
-	serve  func(sc *srvConn)
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  []net.Conn
-	closed bool
-
-	accepted atomic.Int32
-	finished atomic.Int32 // serve calls that returned
-}
-
-// srvConn is one accepted connection with its Reader and Writer.
+// srvConn is one accepted connection of a raw application, with its
+// Reader and Writer.
 type srvConn struct {
 	net.Conn
-	r *Reader
-	w *Writer
+	r *fcgi.Reader
+	w *fcgi.Writer
 }
 
-// testListener listens on 127.0.0.1 or on a unix socket in a short
-// temporary directory, and returns the address in ParseAddr form.
-func testListener(t testing.TB, network string) (net.Listener, string) {
+// newRawServer starts a FastCGI application written record by record, so
+// a test controls every byte it sends: serve runs for every accepted
+// connection, which is closed when it returns.
+func newRawServer(t testing.TB, network string, serve func(sc *srvConn)) *fcgitest.RawServer {
 	t.Helper()
-	if network == "unix" {
-		dir, err := os.MkdirTemp("", "fcgic")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		p := filepath.Join(dir, "s.sock")
-		l, err := net.Listen("unix", p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l, "unix:" + p
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l, l.Addr().String()
-}
-
-func newRawServer(t testing.TB, network string, serve func(sc *srvConn)) *rawServer {
-	t.Helper()
-	s := &rawServer{serve: serve}
-	s.l, s.addr = testListener(t, network)
-	s.wg.Add(1)
-	go s.acceptLoop()
-	t.Cleanup(s.close)
-	return s
-}
-
-func (s *rawServer) acceptLoop() {
-	defer s.wg.Done()
-	for {
-		nc, err := s.l.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			nc.Close()
-			return
-		}
-		s.conns = append(s.conns, nc)
-		s.accepted.Add(1)
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			defer nc.Close()
-			defer s.finished.Add(1)
-			s.serve(&srvConn{Conn: nc, r: NewReader(nc), w: NewWriter(nc)})
-		}()
-	}
+	return fcgitest.StartRaw(t, network, func(nc net.Conn) {
+		serve(&srvConn{Conn: nc, r: fcgi.NewReader(nc), w: fcgi.NewWriter(nc)})
+	})
 }
 
 // newRequestServer starts a raw application on a unix socket that reads
 // each request of a connection whole and hands it to fn, which answers it
 // with whatever bytes the test wants; the connection is closed once fn
 // returns false or reading fails.
-func newRequestServer(t testing.TB, fn func(sc *srvConn, req *srvRequest) bool) *rawServer {
+func newRequestServer(t testing.TB, fn func(sc *srvConn, req *srvRequest) bool) *fcgitest.RawServer {
 	t.Helper()
 	return newRawServer(t, "unix", func(sc *srvConn) {
 		for {
@@ -125,42 +59,17 @@ func newRequestServer(t testing.TB, fn func(sc *srvConn, req *srvRequest) bool) 
 	})
 }
 
-// dial connects to s without a Conn, for a test wrapping the net.Conn.
-func (s *rawServer) dial(t testing.TB) net.Conn {
-	t.Helper()
-	network, address, err := ParseAddr(s.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := net.Dial(network, address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return nc
-}
-
-func (s *rawServer) close() {
-	s.l.Close()
-	s.mu.Lock()
-	s.closed = true
-	for _, nc := range s.conns {
-		nc.Close()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
-}
-
 // srvRequest is a request as the raw application read it.
 type srvRequest struct {
 	id     uint16
-	role   Role
-	flags  Flags
-	params []Pair
+	role   fcgi.Role
+	flags  fcgi.Flags
+	params []fcgi.Pair
 	stdin  []byte
 	data   []byte
 	// sizes holds the content length of every stream record by type, in
 	// order, the closing empty record included.
-	sizes map[RecordType][]int
+	sizes map[fcgi.RecordType][]int
 }
 
 // readRequest reads BEGIN_REQUEST, then the PARAMS and STDIN streams (and
@@ -177,9 +86,8 @@ func (sc *srvConn) readRequest() (*srvRequest, error) {
 // returns them in the order they completed.
 func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
 	type state struct {
-		req    *srvRequest
-		open   map[RecordType]bool
-		params []byte
+		req  *srvRequest
+		open map[fcgi.RecordType]bool
 	}
 	var done []*srvRequest
 	reading := map[uint16]*state{}
@@ -188,11 +96,11 @@ func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
 		if err != nil {
 			return done, err
 		}
-		if b, ok := rec.Body.(*BeginRequest); ok {
-			st := &state{req: &srvRequest{id: rec.RequestID, role: b.Role, flags: b.Flags, sizes: map[RecordType][]int{}},
-				open: map[RecordType]bool{TypeParams: true, TypeStdin: true}}
-			if b.Role == RoleFilter {
-				st.open[TypeData] = true
+		if b, ok := rec.Body.(*fcgi.BeginRequest); ok {
+			st := &state{req: &srvRequest{id: rec.RequestID, role: b.Role, flags: b.Flags, sizes: map[fcgi.RecordType][]int{}},
+				open: map[fcgi.RecordType]bool{fcgi.TypeParams: true, fcgi.TypeStdin: true}}
+			if b.Role == fcgi.RoleFilter {
+				st.open[fcgi.TypeData] = true
 			}
 			reading[rec.RequestID] = st
 			continue
@@ -206,17 +114,14 @@ func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
 		switch {
 		case len(c) == 0:
 			delete(st.open, rec.Type)
-		case rec.Type == TypeParams:
-			st.params = append(st.params, c...)
-		case rec.Type == TypeStdin:
+		case rec.Type == fcgi.TypeParams:
+			req.params = append(req.params, rec.Body.(*fcgi.Pairs).List()...)
+		case rec.Type == fcgi.TypeStdin:
 			req.stdin = append(req.stdin, c...)
-		case rec.Type == TypeData:
+		case rec.Type == fcgi.TypeData:
 			req.data = append(req.data, c...)
 		}
 		if len(st.open) == 0 {
-			if req.params, err = ParsePairs(st.params); err != nil {
-				return done, err
-			}
 			delete(reading, req.id)
 			done = append(done, req)
 		}
@@ -226,10 +131,10 @@ func (sc *srvConn) readRequests(n int) ([]*srvRequest, error) {
 
 // answer writes s on STDOUT and END_REQUEST (app status 0, REQUEST_COMPLETE).
 func (sc *srvConn) answer(id uint16, s string) error {
-	if err := sc.w.WriteStream(TypeStdout, id, []byte(s)); err != nil {
+	if err := sc.w.WriteStream(fcgi.TypeStdout, id, []byte(s)); err != nil {
 		return err
 	}
-	return sc.w.WriteEndRequest(id, 0, StatusRequestComplete)
+	return sc.w.WriteEndRequest(id, 0, fcgi.StatusRequestComplete)
 }
 
 // helloServer answers every request with "hello"; it keeps the connection
@@ -245,7 +150,7 @@ func helloServer(sc *srvConn) {
 
 // hello answers req with "hello" and tells whether to keep the connection.
 func hello(sc *srvConn, req *srvRequest) bool {
-	return sc.answer(req.id, "Content-Type: text/plain\r\n\r\nhello") == nil && req.flags&FlagKeepConn != 0
+	return sc.answer(req.id, "Content-Type: text/plain\r\n\r\nhello") == nil && req.flags&fcgi.FlagKeepConn != 0
 }
 
 // recordRequests answers every request with ok after handing it to reqs.
@@ -258,7 +163,7 @@ func recordRequests(reqs chan<- *srvRequest, ok string) func(sc *srvConn, req *s
 
 // drain reads records until the connection fails and reports each one's
 // type and request id on seen (if not nil).
-func drain(sc *srvConn, seen chan<- Header) {
+func drain(sc *srvConn, seen chan<- fcgi.Header) {
 	for {
 		rec, err := sc.r.ReadRecord()
 		if err != nil {
@@ -277,14 +182,14 @@ type traceLog struct {
 }
 
 type tracedEvent struct {
-	Dir  Direction
+	Dir  fcgi.Direction
 	Time time.Time
-	Header
+	fcgi.Header
 	Raw []byte
 	Err error
 }
 
-func (l *traceLog) trace(ev Event) {
+func (l *traceLog) trace(ev fcgi.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, tracedEvent{Dir: ev.Dir, Time: ev.Time, Header: ev.Record.Header,
@@ -298,7 +203,7 @@ func (l *traceLog) list() []tracedEvent {
 }
 
 // find returns the events of type t and direction d.
-func (l *traceLog) find(d Direction, t RecordType) []tracedEvent {
+func (l *traceLog) find(d fcgi.Direction, t fcgi.RecordType) []tracedEvent {
 	var out []tracedEvent
 	for _, ev := range l.list() {
 		if ev.Dir == d && ev.Type == t {
@@ -321,27 +226,9 @@ func (l *traceLog) summary() string {
 	return strings.Join(parts, ", ")
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func mustDial(t testing.TB, addr string, opts Options) *Conn {
+func mustDial(t testing.TB, addr string, opts fcgi.Options) *fcgi.Conn {
 	t.Helper()
-	c, err := Dial(t.Context(), addr, opts)
+	c, err := fcgi.Dial(t.Context(), addr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,16 +249,16 @@ func TestConnDoHello(t *testing.T) {
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
 			srv := newRawServer(t, network, helloServer)
-			c := mustDial(t, srv.addr, Options{})
+			c := mustDial(t, srv.Target(), fcgi.Options{})
 			var out bytes.Buffer
-			resp, err := c.Do(t.Context(), &Request{Params: []Pair{{"SCRIPT_NAME", "/x"}}, Stdout: &out})
+			resp, err := c.Do(t.Context(), &fcgi.Request{Params: []fcgi.Pair{{"SCRIPT_NAME", "/x"}}, Stdout: &out})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := out.String(); got != "Content-Type: text/plain\r\n\r\nhello" {
 				t.Errorf("stdout = %q", got)
 			}
-			if !resp.Ended || resp.ID != 1 || resp.StdoutBytes != int64(out.Len()) || resp.ProtocolStatus != StatusRequestComplete {
+			if !resp.Ended || resp.ID != 1 || resp.StdoutBytes != int64(out.Len()) || resp.ProtocolStatus != fcgi.StatusRequestComplete {
 				t.Errorf("response = %+v", resp)
 			}
 			if resp.Conn.Network != network || resp.Conn.Reused {
@@ -394,16 +281,16 @@ func TestDialRefused(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	for _, a := range []string{addr, "unix:" + filepath.Join(t.TempDir(), "missing.sock")} {
-		_, err := Dial(t.Context(), a, Options{})
-		if !errors.Is(err, ErrConnect) || errors.Is(err, ErrTimeout) {
+		_, err := fcgi.Dial(t.Context(), a, fcgi.Options{})
+		if !errors.Is(err, fcgi.ErrConnect) || errors.Is(err, fcgi.ErrTimeout) {
 			t.Errorf("Dial(%s) = %v, want ErrConnect only", a, err)
 		}
 		if err != nil && !strings.Contains(err.Error(), "fcgi: dial") {
 			t.Errorf("Dial(%s) error %q does not say it was the dial", a, err)
 		}
-		cl := NewClient(a, Options{})
-		resp, err := cl.Do(t.Context(), &Request{})
-		if resp != nil || !errors.Is(err, ErrConnect) {
+		cl := fcgi.NewClient(a, fcgi.ClientOptions{})
+		resp, err := cl.Do(t.Context(), &fcgi.Request{})
+		if resp != nil || !errors.Is(err, fcgi.ErrConnect) {
 			t.Errorf("Client.Do(%s) = %v, %v, want nil, ErrConnect", a, resp, err)
 		}
 		cl.Close()
@@ -413,19 +300,18 @@ func TestDialRefused(t *testing.T) {
 // silentListener accepts at the kernel level (the backlog) but its owner
 // never calls Accept: the backend never answers.
 func silentListener(t *testing.T) string {
-	l, addr := testListener(t, "tcp")
-	t.Cleanup(func() { l.Close() })
+	_, addr := fcgitest.Listen(t, "tcp")
 	return addr
 }
 
 func TestIdleTimeout(t *testing.T) {
 	t.Parallel()
 	const idle, abortWait = 300 * time.Millisecond, 100 * time.Millisecond
-	c := mustDial(t, silentListener(t), Options{IdleTimeout: idle, AbortWait: abortWait})
+	c := mustDial(t, silentListener(t), fcgi.Options{IdleTimeout: idle, AbortWait: abortWait})
 	start := time.Now()
-	resp, err := c.Do(t.Context(), &Request{})
+	resp, err := c.Do(t.Context(), &fcgi.Request{})
 	elapsed := time.Since(start)
-	if !errors.Is(err, ErrTimeout) || errors.Is(err, ErrAborted) || errors.Is(err, ErrConnClosed) {
+	if !errors.Is(err, fcgi.ErrTimeout) || errors.Is(err, fcgi.ErrAborted) || errors.Is(err, fcgi.ErrConnClosed) {
 		t.Fatalf("Do = %v, want ErrTimeout only", err)
 	}
 	if !strings.Contains(err.Error(), "IdleTimeout") {
@@ -436,25 +322,25 @@ func TestIdleTimeout(t *testing.T) {
 		t.Fatalf("response = %+v, want request 1 not ended", resp)
 	}
 	// No END_REQUEST after ABORT_REQUEST: the connection was closed.
-	if !errors.Is(c.Err(), ErrConnClosed) {
+	if !errors.Is(c.Err(), fcgi.ErrConnClosed) {
 		t.Errorf("Err() = %v, want ErrConnClosed", c.Err())
 	}
 }
 
 func TestIdleTimeoutSeesAbort(t *testing.T) {
 	t.Parallel()
-	seen := make(chan Header, 16)
+	seen := make(chan fcgi.Header, 16)
 	srv := newRequestServer(t, func(sc *srvConn, _ *srvRequest) bool {
 		drain(sc, seen)
 		return false
 	})
-	c := mustDial(t, srv.addr, Options{IdleTimeout: 100 * time.Millisecond, AbortWait: 50 * time.Millisecond})
-	if _, err := c.Do(t.Context(), &Request{}); !errors.Is(err, ErrTimeout) {
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 100 * time.Millisecond, AbortWait: 50 * time.Millisecond})
+	if _, err := c.Do(t.Context(), &fcgi.Request{}); !errors.Is(err, fcgi.ErrTimeout) {
 		t.Fatalf("Do = %v, want ErrTimeout", err)
 	}
 	select {
 	case h := <-seen:
-		if h.Type != TypeAbortRequest || h.RequestID != 1 {
+		if h.Type != fcgi.TypeAbortRequest || h.RequestID != 1 {
 			t.Errorf("after the idle timeout the server got %s for %d, want ABORT_REQUEST for 1", h.Type, h.RequestID)
 		}
 	case <-time.After(testWait):
@@ -465,13 +351,13 @@ func TestIdleTimeoutSeesAbort(t *testing.T) {
 func TestContextDeadline(t *testing.T) {
 	t.Parallel()
 	const total, abortWait = 300 * time.Millisecond, 100 * time.Millisecond
-	c := mustDial(t, silentListener(t), Options{IdleTimeout: time.Minute, AbortWait: abortWait})
+	c := mustDial(t, silentListener(t), fcgi.Options{IdleTimeout: time.Minute, AbortWait: abortWait})
 	ctx, cancel := context.WithTimeout(t.Context(), total)
 	defer cancel()
 	start := time.Now()
-	resp, err := c.Do(ctx, &Request{})
+	resp, err := c.Do(ctx, &fcgi.Request{})
 	elapsed := time.Since(start)
-	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrAborted) {
+	if !errors.Is(err, fcgi.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fcgi.ErrAborted) {
 		t.Fatalf("Do = %v, want ErrTimeout wrapping context.DeadlineExceeded", err)
 	}
 	elapsedWithin(t, "deadline", elapsed, total, total+abortWait+2*time.Second)
@@ -483,15 +369,15 @@ func TestContextDeadline(t *testing.T) {
 func TestContextDoneBeforeDo(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := mustDial(t, srv.addr, Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	resp, err := c.Do(ctx, &Request{})
-	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil {
+	resp, err := c.Do(ctx, &fcgi.Request{})
+	if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil {
 		t.Fatalf("Do(cancelled ctx) = %+v, %v; want a Response and ErrAborted", resp, err)
 	}
 	// Nothing was sent: the connection still works.
-	if _, err := c.Do(t.Context(), &Request{}); err != nil {
+	if _, err := c.Do(t.Context(), &fcgi.Request{}); err != nil {
 		t.Fatalf("Do after a cancelled one: %v", err)
 	}
 }
@@ -503,16 +389,16 @@ func TestIdleTimeoutIsSilence(t *testing.T) {
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		for i := range 6 {
 			time.Sleep(80 * time.Millisecond)
-			if sc.w.WriteStream(TypeStdout, req.id, []byte{'0' + byte(i)}) != nil {
+			if sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte{'0' + byte(i)}) != nil {
 				return false
 			}
 		}
 		_ = sc.answer(req.id, "")
 		return false
 	})
-	c := mustDial(t, srv.addr, Options{IdleTimeout: 300 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 300 * time.Millisecond})
 	var out bytes.Buffer
-	if _, err := c.Do(t.Context(), &Request{Stdout: &out}); err != nil || out.String() != "012345" {
+	if _, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out}); err != nil || out.String() != "012345" {
 		t.Fatalf("Do = %q, %v; want all six records", out.String(), err)
 	}
 }
@@ -529,7 +415,7 @@ func TestIdleWatchPerRequest(t *testing.T) {
 		var mu sync.Mutex // guards sc.w
 		var wg sync.WaitGroup
 		defer wg.Wait()
-		params := map[uint16][]byte{}
+		params := map[uint16][]fcgi.Pair{}
 		for {
 			rec, err := sc.r.ReadRecord()
 			if err != nil {
@@ -537,16 +423,15 @@ func TestIdleWatchPerRequest(t *testing.T) {
 			}
 			id := rec.RequestID
 			switch {
-			case rec.Type == TypeParams:
-				params[id] = append(params[id], rec.Content()...)
-			case rec.Type == TypeAbortRequest:
+			case rec.Type == fcgi.TypeParams:
+				params[id] = append(params[id], rec.Body.(*fcgi.Pairs).List()...)
+			case rec.Type == fcgi.TypeAbortRequest:
 				mu.Lock()
-				sc.w.WriteEndRequest(id, 0, StatusRequestComplete)
+				sc.w.WriteEndRequest(id, 0, fcgi.StatusRequestComplete)
 				mu.Unlock()
-			case rec.Type == TypeStdin && rec.ContentLength == 0:
-				pairs, _ := ParsePairs(params[id])
+			case rec.Type == fcgi.TypeStdin && rec.ContentLength == 0:
 				mode := ""
-				for _, p := range pairs {
+				for _, p := range params[id] {
 					if p.Name == "MODE" {
 						mode = p.Value
 					}
@@ -561,7 +446,7 @@ func TestIdleWatchPerRequest(t *testing.T) {
 						for i := range 5 {
 							time.Sleep(idle * 2 / 5)
 							mu.Lock()
-							sc.w.WriteStream(TypeStdout, id, []byte{'0' + byte(i)})
+							sc.w.WriteStream(fcgi.TypeStdout, id, []byte{'0' + byte(i)})
 							mu.Unlock()
 						}
 						mu.Lock()
@@ -572,7 +457,7 @@ func TestIdleWatchPerRequest(t *testing.T) {
 			}
 		}
 	})
-	c := mustDial(t, srv.addr, Options{IdleTimeout: idle, AbortWait: abortWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: idle, AbortWait: abortWait})
 	type result struct {
 		out     string
 		err     error
@@ -582,9 +467,9 @@ func TestIdleWatchPerRequest(t *testing.T) {
 		ch := make(chan result, 1)
 		go func() {
 			time.Sleep(after)
-			var out syncBuffer
+			var out fcgitest.SyncBuffer
 			start := time.Now()
-			_, err := c.Do(t.Context(), &Request{KeepConn: true, Params: []Pair{{Name: "MODE", Value: mode}}, Stdout: &out})
+			_, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{Name: "MODE", Value: mode}}, Stdout: &out})
 			ch <- result{out.String(), err, time.Since(start)}
 		}()
 		return ch
@@ -600,8 +485,8 @@ func TestIdleWatchPerRequest(t *testing.T) {
 		ch   <-chan result
 	}{{"first silent request", silentFirst}, {"silent request sent IdleTimeout/2 later", silentLater}} {
 		r := <-s.ch
-		var te *TimeoutError
-		if !errors.As(r.err, &te) || te.Limit != LimitIdle || te.Phase != PhaseWaiting {
+		var te *fcgi.TimeoutError
+		if !errors.As(r.err, &te) || te.Limit != fcgi.LimitIdle || te.Phase != fcgi.PhaseWaiting {
 			t.Errorf("%s: %v, want an idle TimeoutError while waiting", s.name, r.err)
 		}
 		elapsedWithin(t, s.name, r.elapsed, idle, idle+abortWait+2*time.Second)
@@ -626,22 +511,22 @@ func TestWriteStall(t *testing.T) {
 	t.Run("IdleTimeout", func(t *testing.T) {
 		t.Parallel()
 		const idle = 300 * time.Millisecond
-		c := mustDial(t, silentListener(t), Options{IdleTimeout: idle, AbortWait: 50 * time.Millisecond})
+		c := mustDial(t, silentListener(t), fcgi.Options{IdleTimeout: idle, AbortWait: 50 * time.Millisecond})
 		start := time.Now()
-		resp, err := c.Do(t.Context(), &Request{Stdin: bytes.NewReader(big)})
-		if !errors.Is(err, ErrTimeout) || errors.Is(err, ErrAborted) || resp == nil {
+		resp, err := c.Do(t.Context(), &fcgi.Request{Stdin: bytes.NewReader(big)})
+		if !errors.Is(err, fcgi.ErrTimeout) || errors.Is(err, fcgi.ErrAborted) || resp == nil {
 			t.Fatalf("Do = %v, want ErrTimeout", err)
 		}
 		elapsedWithin(t, "stalled write", time.Since(start), idle, idle+2*time.Second)
 	})
 	t.Run("cancel", func(t *testing.T) {
 		t.Parallel()
-		c := mustDial(t, silentListener(t), Options{IdleTimeout: time.Minute, AbortWait: 50 * time.Millisecond})
+		c := mustDial(t, silentListener(t), fcgi.Options{IdleTimeout: time.Minute, AbortWait: 50 * time.Millisecond})
 		ctx, cancel := context.WithCancel(t.Context())
 		start := time.Now() // before the timer, which may fire early relative to a later start
 		time.AfterFunc(100*time.Millisecond, cancel)
-		_, err := c.Do(ctx, &Request{Stdin: bytes.NewReader(big)})
-		if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
+		_, err := c.Do(ctx, &fcgi.Request{Stdin: bytes.NewReader(big)})
+		if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("Do = %v, want ErrAborted", err)
 		}
 		elapsedWithin(t, "cancelled write", time.Since(start), 100*time.Millisecond, 2*time.Second)
@@ -662,20 +547,20 @@ func TestCancelSendsAbort(t *testing.T) {
 			return hello(sc, req)
 		}
 		answered = true
-		if sc.w.WriteStream(TypeStdout, req.id, []byte("partial")) != nil {
+		if sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte("partial")) != nil {
 			return false
 		}
 		rec, err := sc.r.ReadRecord()
 		if err != nil {
 			return false
 		}
-		if rec.Type == TypeAbortRequest {
+		if rec.Type == fcgi.TypeAbortRequest {
 			aborted <- rec.RequestID
 		}
-		return sc.w.WriteEndRequest(req.id, 7, StatusRequestComplete) == nil
+		return sc.w.WriteEndRequest(req.id, 7, fcgi.StatusRequestComplete) == nil
 	})
 	var tl traceLog
-	c := mustDial(t, srv.addr, Options{Trace: tl.trace, AbortWait: testWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: tl.trace, AbortWait: testWait})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var out bytes.Buffer
@@ -684,8 +569,8 @@ func TestCancelSendsAbort(t *testing.T) {
 		return out.Write(p)
 	})
 	start := time.Now()
-	resp, err := c.Do(ctx, &Request{KeepConn: true, Stdout: first})
-	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+	resp, err := c.Do(ctx, &fcgi.Request{KeepConn: true, Stdout: first})
+	if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, context.Canceled) || errors.Is(err, fcgi.ErrTimeout) {
 		t.Fatalf("Do = %v, want ErrAborted wrapping context.Canceled", err)
 	}
 	if time.Since(start) > testWait/2 {
@@ -705,49 +590,45 @@ func TestCancelSendsAbort(t *testing.T) {
 	if !strings.Contains(err.Error(), "END_REQUEST received") {
 		t.Errorf("error %q does not say END_REQUEST came", err)
 	}
-	if n := len(tl.find(Sent, TypeAbortRequest)); n != 1 {
+	if n := len(tl.find(fcgi.Sent, fcgi.TypeAbortRequest)); n != 1 {
 		t.Errorf("trace has %d ABORT_REQUEST sent, want 1: %s", n, tl.summary())
 	}
 	if c.Err() != nil {
 		t.Fatalf("connection died: %v", c.Err())
 	}
-	resp, err = c.Do(t.Context(), &Request{KeepConn: true})
+	resp, err = c.Do(t.Context(), &fcgi.Request{KeepConn: true})
 	if err != nil || resp.ID != 1 || !resp.Conn.Reused {
 		t.Fatalf("next Do on the connection = %+v, %v; want request id 1 again on the reused conn", resp, err)
 	}
 }
 
-type writerFunc func(p []byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
 // TestCancelWithoutEndRequest: an application that ignores ABORT_REQUEST
 // gets its connection closed after AbortWait.
 func TestCancelWithoutEndRequest(t *testing.T) {
 	t.Parallel()
-	seen := make(chan Header, 16)
+	seen := make(chan fcgi.Header, 16)
 	srv := newRequestServer(t, func(sc *srvConn, _ *srvRequest) bool {
 		drain(sc, seen)
 		return false
 	})
 	const abortWait = 150 * time.Millisecond
-	c := mustDial(t, srv.addr, Options{AbortWait: abortWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{AbortWait: abortWait})
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
-	resp, err := c.Do(ctx, &Request{})
+	resp, err := c.Do(ctx, &fcgi.Request{})
 	elapsed := time.Since(start)
-	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
+	if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Do = %v, want ErrAborted", err)
 	}
 	elapsedWithin(t, "cancel with an ignored abort", elapsed, abortWait, abortWait+2*time.Second)
 	if resp == nil || resp.Ended {
 		t.Errorf("response = %+v, want not ended", resp)
 	}
-	if !errors.Is(c.Err(), ErrConnClosed) {
+	if !errors.Is(c.Err(), fcgi.ErrConnClosed) {
 		t.Errorf("Err() = %v, want ErrConnClosed after the unanswered abort", c.Err())
 	}
-	if h := <-seen; h.Type != TypeAbortRequest {
+	if h := <-seen; h.Type != fcgi.TypeAbortRequest {
 		t.Errorf("server got %s, want ABORT_REQUEST", h.Type)
 	}
 }
@@ -769,7 +650,7 @@ func TestAbortedIDReserved(t *testing.T) {
 			got <- req.id
 		}
 		rec, err := sc.r.ReadRecord()
-		if err != nil || rec.Type != TypeAbortRequest {
+		if err != nil || rec.Type != fcgi.TypeAbortRequest {
 			return
 		}
 		aborts <- rec.RequestID
@@ -780,25 +661,25 @@ func TestAbortedIDReserved(t *testing.T) {
 		got <- req.id
 		<-release
 		w := sc.w
-		_ = w.WriteStream(TypeStdout, 1, []byte("late reply of A"))
-		_ = w.WriteStream(TypeStdout, req.id, []byte("for C"))
-		_ = w.WriteEndRequest(1, 0, StatusRequestComplete)
+		_ = w.WriteStream(fcgi.TypeStdout, 1, []byte("late reply of A"))
+		_ = w.WriteStream(fcgi.TypeStdout, req.id, []byte("for C"))
+		_ = w.WriteEndRequest(1, 0, fcgi.StatusRequestComplete)
 		_ = sc.answer(req.id, "")
 		_ = sc.answer(2, "for B")
 		drain(sc, nil)
 	})
-	c := mustDial(t, srv.addr, Options{AbortWait: 100 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{AbortWait: 100 * time.Millisecond})
 
 	type result struct {
-		resp *Response
+		resp *fcgi.Response
 		err  error
 		out  string
 	}
-	do := func(ctx context.Context, tr Trace) <-chan result {
+	do := func(ctx context.Context, tr fcgi.Trace) <-chan result {
 		ch := make(chan result, 1)
 		go func() {
-			var out syncBuffer
-			resp, err := c.Do(ctx, &Request{KeepConn: true, Stdout: &out, Trace: tr})
+			var out fcgitest.SyncBuffer
+			resp, err := c.Do(ctx, &fcgi.Request{KeepConn: true, Stdout: &out, Trace: tr})
 			ch <- result{resp, err, out.String()}
 		}()
 		return ch
@@ -815,7 +696,7 @@ func TestAbortedIDReserved(t *testing.T) {
 	}
 	cancelA()
 	rA := <-doneA
-	if !errors.Is(rA.err, ErrAborted) || !strings.Contains(rA.err.Error(), "reserved") {
+	if !errors.Is(rA.err, fcgi.ErrAborted) || !strings.Contains(rA.err.Error(), "reserved") {
 		t.Fatalf("A: %v, want ErrAborted with its id reserved", rA.err)
 	}
 	if <-aborts != 1 {
@@ -840,7 +721,7 @@ func TestAbortedIDReserved(t *testing.T) {
 	strays := 0
 	for _, ev := range trC.list() {
 		if ev.RequestID == 1 {
-			if !errors.Is(ev.Err, ErrUnknownRequestID) {
+			if !errors.Is(ev.Err, fcgi.ErrUnknownRequestID) {
 				t.Errorf("C's trace: %s for 1 with Err %v, want ErrUnknownRequestID", ev.Type, ev.Err)
 			}
 			strays++
@@ -850,10 +731,7 @@ func TestAbortedIDReserved(t *testing.T) {
 		t.Errorf("C's trace has %d records of request 1, want the 2 strays (STDOUT, END_REQUEST): %s", strays, trC.summary())
 	}
 	// A's late END_REQUEST (sent before C's) freed id 1.
-	c.mu.Lock()
-	held := c.calls.get(1) != nil
-	c.mu.Unlock()
-	if held {
+	if c.Registered(1) {
 		t.Error("id 1 still held after its END_REQUEST")
 	}
 }
@@ -867,23 +745,20 @@ func TestRequestIDInUse(t *testing.T) {
 		_ = sc.answer(req.id, "ok")
 		return false
 	})
-	c := mustDial(t, srv.addr, Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Do(t.Context(), &Request{ID: 5})
+		_, err := c.Do(t.Context(), &fcgi.Request{ID: 5})
 		done <- err
 	}()
 	deadline := time.Now().Add(testWait)
 	for {
-		c.mu.Lock()
-		active := c.calls.get(5) != nil
-		c.mu.Unlock()
-		if active || time.Now().After(deadline) {
+		if c.Registered(5) || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if _, err := c.Do(t.Context(), &Request{ID: 5}); err == nil || !strings.Contains(err.Error(), "request id 5 is in use") {
+	if _, err := c.Do(t.Context(), &fcgi.Request{ID: 5}); err == nil || !strings.Contains(err.Error(), "request id 5 is in use") {
 		t.Errorf("second Do with id 5 = %v, want \"in use\"", err)
 	}
 	close(release)
@@ -895,14 +770,14 @@ func TestRequestIDInUse(t *testing.T) {
 func TestCloseBeforeEndRequest(t *testing.T) {
 	t.Parallel()
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
-		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("abc"))
-		_ = sc.w.WriteStream(TypeStderr, req.id, []byte("oops"))
+		_ = sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte("abc"))
+		_ = sc.w.WriteStream(fcgi.TypeStderr, req.id, []byte("oops"))
 		return false
 	})
-	c := mustDial(t, srv.addr, Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	var out, errOut bytes.Buffer
-	resp, err := c.Do(t.Context(), &Request{Stdout: &out, Stderr: &errOut})
-	if !errors.Is(err, ErrConnClosed) || errors.Is(err, ErrProtocol) {
+	resp, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out, Stderr: &errOut})
+	if !errors.Is(err, fcgi.ErrConnClosed) || errors.Is(err, fcgi.ErrProtocol) {
 		t.Fatalf("Do = %v, want ErrConnClosed", err)
 	}
 	if !strings.Contains(err.Error(), "before END_REQUEST") || !strings.Contains(err.Error(), "byte 32") {
@@ -919,16 +794,17 @@ func TestCloseMidRecord(t *testing.T) {
 	t.Parallel()
 	partial := []byte("only thirty bytes of a hundred")
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
-		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("hello "))
-		_ = sc.w.WriteFault(Fault{Header: Header{Version: 1, Type: TypeStdout, RequestID: req.id, ContentLength: 100}, Content: partial})
+		_ = sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte("hello "))
+		sc.w.AllowIllegalWrites = true
+		_ = sc.w.WriteRaw(fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: req.id, ContentLength: 100}, partial, nil)
 		return false
 	})
 	var all, own traceLog
-	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var out bytes.Buffer
-	resp, err := c.Do(t.Context(), &Request{Stdout: &out, Trace: own.trace})
-	var re *RecordError
-	if !errors.Is(err, ErrProtocol) || !errors.Is(err, ErrShortRecord) || !errors.As(err, &re) || errors.Is(err, ErrConnClosed) {
+	resp, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out, Trace: own.trace})
+	var re *fcgi.RecordError
+	if !errors.Is(err, fcgi.ErrProtocol) || !errors.Is(err, fcgi.ErrShortRecord) || !errors.As(err, &re) || errors.Is(err, fcgi.ErrConnClosed) {
 		t.Fatalf("Do = %v, want ErrProtocol wrapping a *RecordError for a short record", err)
 	}
 	if re.Index != 1 || re.Offset != 16 {
@@ -940,14 +816,14 @@ func TestCloseMidRecord(t *testing.T) {
 	if resp == nil || resp.Ended || resp.StdoutBytes != 6 || out.String() != "hello " {
 		t.Fatalf("response %+v stdout %q; want the complete record's content", resp, out.String())
 	}
-	wantRaw := append(AppendHeader(nil, Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 100}), partial...)
+	wantRaw := append(fcgi.AppendHeader(nil, fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: 1, ContentLength: 100}), partial...)
 	for name, tl := range map[string]*traceLog{"Options.Trace": &all, "Request.Trace": &own} {
-		evs := tl.find(Received, TypeStdout)
+		evs := tl.find(fcgi.Received, fcgi.TypeStdout)
 		if len(evs) != 2 || evs[1].Err == nil || !bytes.Equal(evs[1].Raw, wantRaw) {
 			t.Errorf("%s: received STDOUT events %+v; want the whole record, then the partial one (%d bytes) with Err", name, evs, len(wantRaw))
 		}
 	}
-	if !errors.Is(c.Err(), ErrProtocol) {
+	if !errors.Is(c.Err(), fcgi.ErrProtocol) {
 		t.Errorf("Err() = %v, want ErrProtocol", c.Err())
 	}
 }
@@ -961,40 +837,41 @@ func TestBadVersionFailsAll(t *testing.T) {
 		if _, err := sc.readRequests(2); err != nil {
 			return
 		}
-		_ = sc.w.WriteFault(Fault{Header: Header{Version: 2, Type: TypeStdout, RequestID: 2, ContentLength: 3, PaddingLength: 5},
-			Content: []byte("abc"), Padding: make([]byte, 5)})
+		sc.w.AllowIllegalWrites = true
+		_ = sc.w.WriteRaw(fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: 2, ContentLength: 3, PaddingLength: 5},
+			[]byte("abc"), make([]byte, 5))
 		drain(sc, nil)
 	})
 	var all traceLog
-	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	resps := make([]*Response, 2)
+	resps := make([]*fcgi.Response, 2)
 	traces := make([]traceLog, 2)
 	for i := range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resps[i], errs[i] = c.Do(t.Context(), &Request{ID: uint16(i + 1), KeepConn: true, Trace: traces[i].trace})
+			resps[i], errs[i] = c.Do(t.Context(), &fcgi.Request{ID: uint16(i + 1), KeepConn: true, Trace: traces[i].trace})
 		}()
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if !errors.Is(err, ErrProtocol) || !errors.Is(err, ErrVersion) {
+		if !errors.Is(err, fcgi.ErrProtocol) || !errors.Is(err, fcgi.ErrVersion) {
 			t.Errorf("request %d: %v, want ErrProtocol wrapping ErrVersion", i+1, err)
 		}
 		if resps[i] == nil || resps[i].Ended {
 			t.Errorf("request %d: response %+v", i+1, resps[i])
 		}
 	}
-	if evs := all.find(Received, TypeStdout); len(evs) != 1 || evs[0].Version != 2 || len(evs[0].Raw) != HeaderLen || !errors.Is(evs[0].Err, ErrVersion) {
+	if evs := all.find(fcgi.Received, fcgi.TypeStdout); len(evs) != 1 || evs[0].Version != 2 || len(evs[0].Raw) != fcgi.HeaderLen || !errors.Is(evs[0].Err, fcgi.ErrVersion) {
 		t.Errorf("Options.Trace got %+v, want the version 2 header with its 8 bytes and ErrVersion", evs)
 	}
 	// The record named request 2: its trace has it, request 1's does not.
-	if n := len(traces[1].find(Received, TypeStdout)); n != 1 {
+	if n := len(traces[1].find(fcgi.Received, fcgi.TypeStdout)); n != 1 {
 		t.Errorf("request 2's trace has %d bad records, want 1", n)
 	}
-	if n := len(traces[0].find(Received, TypeStdout)); n != 0 {
+	if n := len(traces[0].find(fcgi.Received, fcgi.TypeStdout)); n != 0 {
 		t.Errorf("request 1's trace has %d records of request 2", n)
 	}
 }
@@ -1005,9 +882,9 @@ func TestBadVersionFailsAll(t *testing.T) {
 func TestCloseKeepsUnfinishedRecord(t *testing.T) {
 	t.Parallel()
 	var wire []byte
-	wire = AppendHeader(wire, Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 3, PaddingLength: 5})
+	wire = fcgi.AppendHeader(wire, fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: 1, ContentLength: 3, PaddingLength: 5})
 	wire = append(wire, "one\x00\x00\x00\x00\x00"...)
-	unfinished := append(AppendHeader(nil, Header{Version: 1, Type: TypeStdout, RequestID: 2, ContentLength: 100}), "half"...)
+	unfinished := append(fcgi.AppendHeader(nil, fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: 2, ContentLength: 100}), "half"...)
 	wire = append(wire, unfinished...)
 	srv := newRawServer(t, "unix", func(sc *srvConn) {
 		if _, err := sc.readRequests(2); err != nil {
@@ -1021,13 +898,13 @@ func TestCloseKeepsUnfinishedRecord(t *testing.T) {
 		drain(sc, nil)
 	})
 	var all traceLog
-	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	got := make(chan struct{})
 	var once sync.Once
 	var traces [2]traceLog
 	errs := make(chan error, 2)
 	for i := range 2 {
-		req := &Request{ID: uint16(i + 1), KeepConn: true, Trace: traces[i].trace}
+		req := &fcgi.Request{ID: uint16(i + 1), KeepConn: true, Trace: traces[i].trace}
 		if i == 0 {
 			req.Stdout = writerFunc(func(p []byte) (int, error) { once.Do(func() { close(got) }); return len(p), nil })
 		}
@@ -1039,27 +916,27 @@ func TestCloseKeepsUnfinishedRecord(t *testing.T) {
 	<-got
 	c.Close()
 	for range 2 {
-		if err := <-errs; !errors.Is(err, ErrConnClosed) {
+		if err := <-errs; !errors.Is(err, fcgi.ErrConnClosed) {
 			t.Errorf("Do = %v, want ErrConnClosed", err)
 		}
 	}
 	// Do returned: the traces are complete.
-	own := traces[1].find(Received, TypeStdout)
-	if len(own) != 1 || !bytes.Equal(own[0].Raw, unfinished) || !errors.Is(own[0].Err, ErrShortRecord) ||
-		!errors.Is(own[0].Err, ErrConnClosed) || !strings.Contains(own[0].Err.Error(), "record 1 at byte 16") {
+	own := traces[1].find(fcgi.Received, fcgi.TypeStdout)
+	if len(own) != 1 || !bytes.Equal(own[0].Raw, unfinished) || !errors.Is(own[0].Err, fcgi.ErrShortRecord) ||
+		!errors.Is(own[0].Err, fcgi.ErrConnClosed) || !strings.Contains(own[0].Err.Error(), "record 1 at byte 16") {
 		t.Errorf("request 2's trace: %+v; want the %d bytes of its unfinished record, cut by the close", own, len(unfinished))
 	}
-	if n := len(traces[0].find(Received, TypeStdout)); n != 1 {
+	if n := len(traces[0].find(fcgi.Received, fcgi.TypeStdout)); n != 1 {
 		t.Errorf("request 1's trace has %d STDOUT records, want its own only: %s", n, traces[0].summary())
 	}
-	if n := len(all.find(Received, TypeStdout)); n != 2 {
+	if n := len(all.find(fcgi.Received, fcgi.TypeStdout)); n != 2 {
 		t.Errorf("Options.Trace has %d STDOUT records, want 2: %s", n, all.summary())
 	}
 }
 
 // TestHeadNotHeldForBlockedStdin: a request answered while its Stdin still
-// blocks is not on its way out of Do, so another request's head is never
-// held for it (see Conn.send).
+// blocks holds no other request's head: the next request on the connection
+// is sent and answered at once.
 func TestHeadNotHeldForBlockedStdin(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", func(sc *srvConn) {
@@ -1069,26 +946,26 @@ func TestHeadNotHeldForBlockedStdin(t *testing.T) {
 				return
 			}
 			switch {
-			case rec.RequestID == 1 && rec.Type == TypeParams && rec.ContentLength == 0:
+			case rec.RequestID == 1 && rec.Type == fcgi.TypeParams && rec.ContentLength == 0:
 				// Answered before its STDIN.
-				if sc.w.WriteEndRequest(1, 0, StatusRequestComplete) != nil {
+				if sc.w.WriteEndRequest(1, 0, fcgi.StatusRequestComplete) != nil {
 					return
 				}
-			case rec.RequestID == 2 && rec.Type == TypeStdin && rec.ContentLength == 0:
+			case rec.RequestID == 2 && rec.Type == fcgi.TypeStdin && rec.ContentLength == 0:
 				if sc.answer(2, "for 2") != nil {
 					return
 				}
 			}
 		}
 	})
-	c := mustDial(t, srv.addr, Options{IdleTimeout: 5 * time.Second})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 5 * time.Second})
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	answered := make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
-		_, err := c.Do(t.Context(), &Request{ID: 1, KeepConn: true, Stdin: pr, Trace: func(ev Event) {
-			if ev.Dir == Received && ev.Record.Type == TypeEndRequest {
+		_, err := c.Do(t.Context(), &fcgi.Request{ID: 1, KeepConn: true, Stdin: pr, Trace: func(ev fcgi.Event) {
+			if ev.Dir == fcgi.Received && ev.Record.Type == fcgi.TypeEndRequest {
 				close(answered)
 			}
 		}})
@@ -1097,7 +974,7 @@ func TestHeadNotHeldForBlockedStdin(t *testing.T) {
 	<-answered
 	var out bytes.Buffer
 	start := time.Now()
-	if _, err := c.Do(t.Context(), &Request{ID: 2, KeepConn: true, Stdout: &out}); err != nil || out.String() != "for 2" {
+	if _, err := c.Do(t.Context(), &fcgi.Request{ID: 2, KeepConn: true, Stdout: &out}); err != nil || out.String() != "for 2" {
 		t.Fatalf("second request: %q, %v", out.String(), err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -1108,13 +985,11 @@ func TestHeadNotHeldForBlockedStdin(t *testing.T) {
 }
 
 // waitActive waits until n requests are registered on c.
-func waitActive(t *testing.T, c *Conn, n int) {
+func waitActive(t *testing.T, c *fcgi.Conn, n int) {
 	t.Helper()
 	deadline := time.Now().Add(testWait)
 	for {
-		c.mu.Lock()
-		k := c.calls.len()
-		c.mu.Unlock()
+		k := c.RegisteredCount()
 		if k >= n {
 			return
 		}
@@ -1130,15 +1005,15 @@ func waitActive(t *testing.T, c *Conn, n int) {
 func TestStrayRecord(t *testing.T) {
 	t.Parallel()
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
-		_ = sc.w.WriteStream(TypeStdout, 9, []byte("intruder"))
-		_ = sc.w.WriteEndRequest(9, 0, StatusRequestComplete)
+		_ = sc.w.WriteStream(fcgi.TypeStdout, 9, []byte("intruder"))
+		_ = sc.w.WriteEndRequest(9, 0, fcgi.StatusRequestComplete)
 		_ = sc.answer(req.id, "mine")
 		return false
 	})
 	var all, own traceLog
-	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var out bytes.Buffer
-	resp, err := c.Do(t.Context(), &Request{Stdout: &out, Trace: own.trace})
+	resp, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out, Trace: own.trace})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1152,7 +1027,7 @@ func TestStrayRecord(t *testing.T) {
 				continue
 			}
 			n++
-			if !errors.Is(ev.Err, ErrUnknownRequestID) || !strings.Contains(ev.Err.Error(), "for request 9") {
+			if !errors.Is(ev.Err, fcgi.ErrUnknownRequestID) || !strings.Contains(ev.Err.Error(), "for request 9") {
 				t.Errorf("%s: stray %s has Err %v", name, ev.Type, ev.Err)
 			}
 		}
@@ -1164,22 +1039,22 @@ func TestStrayRecord(t *testing.T) {
 
 func TestEndRequestUnknownRole(t *testing.T) {
 	t.Parallel()
-	roles := make(chan Role, 1)
+	roles := make(chan fcgi.Role, 1)
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		roles <- req.role
-		_ = sc.w.WriteEndRequest(req.id, 3, StatusUnknownRole)
+		_ = sc.w.WriteEndRequest(req.id, 3, fcgi.StatusUnknownRole)
 		return false
 	})
-	c := mustDial(t, srv.addr, Options{})
-	resp, err := c.Do(t.Context(), &Request{Role: RoleAuthorizer})
-	var ee *EndRequestError
-	if !errors.As(err, &ee) || ee.ProtocolStatus != StatusUnknownRole || ee.AppStatus != 3 {
+	c := mustDial(t, srv.Target(), fcgi.Options{})
+	resp, err := c.Do(t.Context(), &fcgi.Request{Role: fcgi.RoleAuthorizer})
+	var ee *fcgi.EndRequestError
+	if !errors.As(err, &ee) || ee.ProtocolStatus != fcgi.StatusUnknownRole || ee.AppStatus != 3 {
 		t.Fatalf("Do = %v, want *EndRequestError UNKNOWN_ROLE", err)
 	}
-	if resp == nil || !resp.Ended || resp.ProtocolStatus != StatusUnknownRole || resp.AppStatus != 3 {
+	if resp == nil || !resp.Ended || resp.ProtocolStatus != fcgi.StatusUnknownRole || resp.AppStatus != 3 {
 		t.Errorf("response = %+v", resp)
 	}
-	if r := <-roles; r != RoleAuthorizer {
+	if r := <-roles; r != fcgi.RoleAuthorizer {
 		t.Errorf("server got role %s", r)
 	}
 }
@@ -1189,16 +1064,16 @@ func TestEndRequestUnknownRole(t *testing.T) {
 func TestStdoutWriterFails(t *testing.T) {
 	t.Parallel()
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
-		_ = sc.w.WriteStream(TypeStdout, req.id, []byte("one"))
-		_ = sc.w.WriteStream(TypeStderr, req.id, []byte("err"))
+		_ = sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte("one"))
+		_ = sc.w.WriteStream(fcgi.TypeStderr, req.id, []byte("err"))
 		_ = sc.answer(req.id, "two")
 		drain(sc, nil)
 		return false
 	})
-	c := mustDial(t, srv.addr, Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	full := errors.New("sink full")
 	var errOut bytes.Buffer
-	resp, err := c.Do(t.Context(), &Request{KeepConn: true, Stdout: writerFunc(func([]byte) (int, error) { return 0, full }), Stderr: &errOut})
+	resp, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Stdout: writerFunc(func([]byte) (int, error) { return 0, full }), Stderr: &errOut})
 	if !errors.Is(err, full) || !strings.Contains(err.Error(), "STDOUT content of record 0") {
 		t.Fatalf("Do = %v, want the Stdout error saying where", err)
 	}
@@ -1216,16 +1091,16 @@ func TestStreamsOnTheWire(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan *srvRequest, 2)
 	srv := newRequestServer(t, recordRequests(reqs, ""))
-	c := mustDial(t, srv.addr, Options{})
-	params := []Pair{{"B", "2"}, {"A", "1"}, {"B", "3"}, {"LONG", strings.Repeat("v", 70000)}, {"", ""}}
+	c := mustDial(t, srv.Target(), fcgi.Options{})
+	params := []fcgi.Pair{{"B", "2"}, {"A", "1"}, {"B", "3"}, {"LONG", strings.Repeat("v", 70000)}, {"", ""}}
 	stdin := bytes.Repeat([]byte("0123456789"), 15000) // 150000 bytes
 	data := bytes.Repeat([]byte("d"), 70000)
-	if _, err := c.Do(t.Context(), &Request{Role: RoleFilter, KeepConn: true, Params: params,
+	if _, err := c.Do(t.Context(), &fcgi.Request{Role: fcgi.RoleFilter, KeepConn: true, Params: params,
 		Stdin: bytes.NewReader(stdin), Data: bytes.NewReader(data)}); err != nil {
 		t.Fatal(err)
 	}
 	got := <-reqs
-	if got.role != RoleFilter || got.flags != FlagKeepConn {
+	if got.role != fcgi.RoleFilter || got.flags != fcgi.FlagKeepConn {
 		t.Errorf("role %s flags %s", got.role, got.flags)
 	}
 	if fmt.Sprint(got.params) != fmt.Sprint(params) {
@@ -1234,24 +1109,24 @@ func TestStreamsOnTheWire(t *testing.T) {
 	if !bytes.Equal(got.stdin, stdin) || !bytes.Equal(got.data, data) {
 		t.Errorf("stdin %d bytes, data %d bytes; want %d and %d", len(got.stdin), len(got.data), len(stdin), len(data))
 	}
-	for typ, want := range map[RecordType][]int{
-		TypeStdin: {65535, 65535, 18930, 0},
-		TypeData:  {65535, 4465, 0},
+	for typ, want := range map[fcgi.RecordType][]int{
+		fcgi.TypeStdin: {65535, 65535, 18930, 0},
+		fcgi.TypeData:  {65535, 4465, 0},
 	} {
 		if fmt.Sprint(got.sizes[typ]) != fmt.Sprint(want) {
 			t.Errorf("%s record sizes %v, want %v", typ, got.sizes[typ], want)
 		}
 	}
-	if p := got.sizes[TypeParams]; len(p) != 3 || p[0] != 65535 || p[2] != 0 {
+	if p := got.sizes[fcgi.TypeParams]; len(p) != 3 || p[0] != 65535 || p[2] != 0 {
 		t.Errorf("PARAMS record sizes %v, want 65535, the rest, 0", p)
 	}
 
 	// No Stdin: an empty STDIN stream; a responder gets no DATA.
-	if _, err := c.Do(t.Context(), &Request{KeepConn: true}); err != nil {
+	if _, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true}); err != nil {
 		t.Fatal(err)
 	}
 	got = <-reqs
-	if fmt.Sprint(got.sizes) != fmt.Sprint(map[RecordType][]int{TypeParams: {0}, TypeStdin: {0}}) {
+	if fmt.Sprint(got.sizes) != fmt.Sprint(map[fcgi.RecordType][]int{fcgi.TypeParams: {0}, fcgi.TypeStdin: {0}}) {
 		t.Errorf("empty request record sizes %v", got.sizes)
 	}
 }
@@ -1259,22 +1134,22 @@ func TestStreamsOnTheWire(t *testing.T) {
 // TestStdinReadError: a failing Stdin aborts the request.
 func TestStdinReadError(t *testing.T) {
 	t.Parallel()
-	seen := make(chan Header, 16)
+	seen := make(chan fcgi.Header, 16)
 	srv := newRawServer(t, "unix", func(sc *srvConn) { drain(sc, seen) })
-	c := mustDial(t, srv.addr, Options{AbortWait: 50 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{AbortWait: 50 * time.Millisecond})
 	boom := errors.New("disk on fire")
-	_, err := c.Do(t.Context(), &Request{Stdin: io.MultiReader(strings.NewReader("abc"), errReader{boom})})
-	if !errors.Is(err, ErrAborted) || !errors.Is(err, boom) || !strings.Contains(err.Error(), "reading STDIN") {
+	_, err := c.Do(t.Context(), &fcgi.Request{Stdin: io.MultiReader(strings.NewReader("abc"), errReader{boom})})
+	if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, boom) || !strings.Contains(err.Error(), "reading STDIN") {
 		t.Fatalf("Do = %v, want ErrAborted wrapping the Stdin error", err)
 	}
-	var types []RecordType
+	var types []fcgi.RecordType
 	for h := range seen {
 		types = append(types, h.Type)
-		if h.Type == TypeAbortRequest {
+		if h.Type == fcgi.TypeAbortRequest {
 			break
 		}
 	}
-	want := []RecordType{TypeBeginRequest, TypeParams, TypeStdin, TypeAbortRequest}
+	want := []fcgi.RecordType{fcgi.TypeBeginRequest, fcgi.TypeParams, fcgi.TypeStdin, fcgi.TypeAbortRequest}
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Errorf("server got %v, want %v", types, want)
 	}
@@ -1292,11 +1167,11 @@ func TestAnswerBeforeStdin(t *testing.T) {
 	body := bytes.Repeat([]byte("x"), size)
 	srv := newRawServer(t, "unix", func(sc *srvConn) {
 		rec, err := sc.r.ReadRecord()
-		if err != nil || rec.Type != TypeBeginRequest {
+		if err != nil || rec.Type != fcgi.TypeBeginRequest {
 			return
 		}
 		id := rec.RequestID
-		if sc.w.WriteStream(TypeStdout, id, body) != nil { // before reading anything else
+		if sc.w.WriteStream(fcgi.TypeStdout, id, body) != nil { // before reading anything else
 			return
 		}
 		n := 0
@@ -1306,15 +1181,15 @@ func TestAnswerBeforeStdin(t *testing.T) {
 				return
 			}
 			n += len(rec.Content())
-			if rec.Type == TypeStdin && rec.ContentLength == 0 {
+			if rec.Type == fcgi.TypeStdin && rec.ContentLength == 0 {
 				break
 			}
 		}
 		_ = sc.answer(id, fmt.Sprintf("|%d", n))
 	})
-	c := mustDial(t, srv.addr, Options{IdleTimeout: testWait})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: testWait})
 	var out bytes.Buffer
-	resp, err := c.Do(t.Context(), &Request{Stdin: bytes.NewReader(body), Stdout: &out})
+	resp, err := c.Do(t.Context(), &fcgi.Request{Stdin: bytes.NewReader(body), Stdout: &out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1329,10 +1204,10 @@ func TestTraceSeesRecords(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
 	var all traceLog
-	c := mustDial(t, srv.addr, Options{Trace: all.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: all.trace})
 	var own [2]traceLog
 	for i := range own {
-		if _, err := c.Do(t.Context(), &Request{KeepConn: true, Params: []Pair{{"N", "v"}}, Trace: own[i].trace}); err != nil {
+		if _, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"N", "v"}}, Trace: own[i].trace}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1361,31 +1236,31 @@ func TestGetValuesRaw(t *testing.T) {
 	srv := newRawServer(t, "unix", func(sc *srvConn) {
 		for i := 0; ; i++ {
 			rec, err := sc.r.ReadRecord()
-			if err != nil || rec.Type != TypeGetValues {
+			if err != nil || rec.Type != fcgi.TypeGetValues {
 				return
 			}
 			if i == 1 {
 				// Answer the first, given-up request only now, then the second.
 				<-release
-				_ = sc.w.WriteGetValuesResult([]Pair{{ValueMaxConns, "first"}})
-				_ = sc.w.WriteGetValuesResult([]Pair{{ValueMaxConns, "second"}})
+				_ = sc.w.WriteGetValuesResult([]fcgi.Pair{{fcgi.ValueMaxConns, "first"}})
+				_ = sc.w.WriteGetValuesResult([]fcgi.Pair{{fcgi.ValueMaxConns, "second"}})
 				continue
 			}
 			if i == 0 {
 				continue
 			}
-			_ = sc.w.WriteUnknownType(TypeGetValues)
+			_ = sc.w.WriteUnknownType(fcgi.TypeGetValues)
 		}
 	})
-	c := mustDial(t, srv.addr, Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := c.GetValues(ctx); !errors.Is(err, ErrTimeout) {
+	if _, err := c.GetValues(ctx); !errors.Is(err, fcgi.ErrTimeout) {
 		t.Fatalf("first GetValues = %v, want ErrTimeout", err)
 	}
 	time.AfterFunc(50*time.Millisecond, func() { close(release) })
-	got, err := c.GetValues(t.Context(), ValueMaxConns)
-	if err != nil || fmt.Sprint(got) != fmt.Sprint([]Pair{{ValueMaxConns, "second"}}) {
+	got, err := c.GetValues(t.Context(), fcgi.ValueMaxConns)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint([]fcgi.Pair{{fcgi.ValueMaxConns, "second"}}) {
 		t.Fatalf("second GetValues = %v, %v; want its own answer, not the late first one", got, err)
 	}
 	if _, err := c.GetValues(t.Context()); err == nil || !strings.Contains(err.Error(), "UNKNOWN_TYPE") {
@@ -1396,18 +1271,18 @@ func TestGetValuesRaw(t *testing.T) {
 func TestConnClosed(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", helloServer)
-	c := mustDial(t, srv.addr, Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.Do(t.Context(), &Request{})
-	if !errors.Is(err, ErrConnClosed) || resp == nil {
+	resp, err := c.Do(t.Context(), &fcgi.Request{})
+	if !errors.Is(err, fcgi.ErrConnClosed) || resp == nil {
 		t.Fatalf("Do after Close = %+v, %v; want a Response and ErrConnClosed", resp, err)
 	}
-	if _, err := c.GetValues(t.Context()); !errors.Is(err, ErrConnClosed) {
+	if _, err := c.GetValues(t.Context()); !errors.Is(err, fcgi.ErrConnClosed) {
 		t.Fatalf("GetValues after Close = %v", err)
 	}
-	if !errors.Is(c.Err(), ErrConnClosed) {
+	if !errors.Is(c.Err(), fcgi.ErrConnClosed) {
 		t.Fatalf("Err() = %v", c.Err())
 	}
 }
@@ -1416,34 +1291,21 @@ func TestConnClosed(t *testing.T) {
 func TestCloseFailsActive(t *testing.T) {
 	t.Parallel()
 	srv := newRawServer(t, "unix", func(sc *srvConn) { drain(sc, nil) })
-	c := mustDial(t, srv.addr, Options{})
+	c := mustDial(t, srv.Target(), fcgi.Options{})
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Do(t.Context(), &Request{})
+		_, err := c.Do(t.Context(), &fcgi.Request{})
 		done <- err
 	}()
 	waitActive(t, c, 1)
 	c.Close()
 	select {
 	case err := <-done:
-		if !errors.Is(err, ErrConnClosed) || !strings.Contains(err.Error(), "closed by Close") {
+		if !errors.Is(err, fcgi.ErrConnClosed) || !strings.Contains(err.Error(), "closed by Close") {
 			t.Fatalf("Do = %v, want ErrConnClosed by Close", err)
 		}
 	case <-time.After(testWait):
 		t.Fatal("Do did not return after Close")
-	}
-}
-
-func BenchmarkConnDo(b *testing.B) {
-	srv := newRawServer(b, "unix", helloServer)
-	c := mustDial(b, srv.addr, Options{})
-	req := &Request{KeepConn: true, Params: []Pair{{"SCRIPT_FILENAME", "/srv/index.php"}, {"REQUEST_METHOD", "GET"}}, Stdout: io.Discard}
-	ctx := b.Context()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.Do(ctx, req); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 
@@ -1452,10 +1314,10 @@ func BenchmarkConnDo(b *testing.B) {
 func BenchmarkConnDoStdout1MB(b *testing.B) {
 	body := bytes.Repeat([]byte("x"), 1<<20)
 	srv := newRequestServer(b, func(sc *srvConn, req *srvRequest) bool {
-		return sc.w.WriteStream(TypeStdout, req.id, body) == nil && sc.w.WriteEndRequest(req.id, 0, 0) == nil
+		return sc.w.WriteStream(fcgi.TypeStdout, req.id, body) == nil && sc.w.WriteEndRequest(req.id, 0, 0) == nil
 	})
-	c := mustDial(b, srv.addr, Options{})
-	req := &Request{KeepConn: true, Stdout: io.Discard}
+	c := mustDial(b, srv.Target(), fcgi.Options{})
+	req := &fcgi.Request{KeepConn: true, Stdout: io.Discard}
 	ctx := b.Context()
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
@@ -1465,256 +1327,6 @@ func BenchmarkConnDoStdout1MB(b *testing.B) {
 		}
 	}
 }
-
-// writeLog is an io.Writer keeping every Write call apart.
-type writeLog struct {
-	calls [][]byte
-	limit int // accept at most this many bytes in all (< 0: no limit), then fail
-	err   error
-}
-
-func (l *writeLog) Write(p []byte) (int, error) {
-	n := len(p)
-	if l.limit >= 0 {
-		n = min(n, l.limit)
-		l.limit -= n
-	}
-	l.calls = append(l.calls, bytes.Clone(p[:n]))
-	if n < len(p) {
-		return n, l.err
-	}
-	return n, nil
-}
-
-// headRecords writes a request's head as a Conn does.
-func headRecords(w *Writer) error {
-	if err := w.WriteBeginRequest(1, RoleResponder, FlagKeepConn); err != nil {
-		return err
-	}
-	if err := w.WriteParams(1, []Pair{{"SCRIPT_NAME", "/x.php"}, {"REQUEST_METHOD", "GET"}}); err != nil {
-		return err
-	}
-	return w.CloseStream(TypeStdin, 1)
-}
-
-// TestWriterHold: held records go out in one Write, byte for byte what one
-// Write per record gives, each traced apart with its offset.
-func TestWriterHold(t *testing.T) {
-	var want bytes.Buffer
-	if err := headRecords(NewWriter(&want)); err != nil {
-		t.Fatal(err)
-	}
-	wl := &writeLog{limit: -1}
-	w := NewWriter(wl)
-	var tl traceLog
-	var offsets []int64
-	w.Trace = func(ev Event) {
-		tl.trace(ev)
-		offsets = append(offsets, ev.Record.Offset)
-	}
-	w.Hold()
-	if err := headRecords(w); err != nil {
-		t.Fatal(err)
-	}
-	if len(wl.calls) != 0 || w.Buffered() != want.Len() || len(tl.list()) != 0 {
-		t.Fatalf("%d writes, %d bytes held, %d traced before Flush; want 0, %d, 0",
-			len(wl.calls), w.Buffered(), len(tl.list()), want.Len())
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if len(wl.calls) != 1 || !bytes.Equal(wl.calls[0], want.Bytes()) {
-		t.Fatalf("Flush made %d writes; want one with the %d bytes of the records", len(wl.calls), want.Len())
-	}
-	if got := tl.summary(); got != "sent BEGIN_REQUEST 1, sent PARAMS 1, sent PARAMS 1, sent STDIN 1" {
-		t.Errorf("trace: %s", got)
-	}
-	var joined []byte
-	for i, ev := range tl.list() {
-		if offsets[i] != int64(len(joined)) {
-			t.Errorf("record %d traced at offset %d, want %d", i, offsets[i], len(joined))
-		}
-		joined = append(joined, ev.Raw...)
-	}
-	if !bytes.Equal(joined, want.Bytes()) || w.Offset() != int64(want.Len()) || w.Buffered() != 0 {
-		t.Errorf("traced bytes differ from the wire, or offset %d / buffered %d wrong", w.Offset(), w.Buffered())
-	}
-	// Not holding any more: the next record goes out at once.
-	if err := w.WriteAbortRequest(1); err != nil || len(wl.calls) != 2 {
-		t.Errorf("after Flush: %v, %d writes", err, len(wl.calls))
-	}
-}
-
-// TestWriterHoldWriteError: a held batch cut by a failing Write names the
-// first record not written whole and how much of it went out; the records
-// before it are traced, the rest dropped.
-func TestWriterHoldWriteError(t *testing.T) {
-	boom := errors.New("broken pipe")
-	for _, tc := range []struct {
-		accepted, index, written, traced int
-	}{
-		{accepted: 0, index: 0, written: 0, traced: 0},
-		{accepted: 5, index: 0, written: 5, traced: 0},
-		{accepted: 16, index: 1, written: 0, traced: 1},
-		{accepted: 20, index: 1, written: 4, traced: 1},
-	} {
-		wl := &writeLog{limit: tc.accepted, err: boom}
-		w := NewWriter(wl)
-		traced := 0
-		w.Trace = func(Event) { traced++ }
-		w.Hold()
-		if err := headRecords(w); err != nil {
-			t.Fatal(err)
-		}
-		err := w.Flush()
-		var we *WriteError
-		if !errors.As(err, &we) || !errors.Is(err, boom) || we.Index != tc.index || we.Written != tc.written ||
-			we.Offset != int64(16*tc.index) {
-			t.Errorf("accepted %d: Flush = %#v, want record %d with %d bytes written", tc.accepted, we, tc.index, tc.written)
-			continue
-		}
-		if traced != tc.traced || w.Offset() != int64(tc.accepted) || w.Buffered() != 0 {
-			t.Errorf("accepted %d: %d traced, offset %d, %d held", tc.accepted, traced, w.Offset(), w.Buffered())
-		}
-	}
-}
-
-// TestWriterVectored: on a unix socket, large content goes out with its
-// header and padding in one writev, with what was held before it, without
-// being copied; the stream reads back the same and the trace shows each
-// record whole.
-func TestWriterVectored(t *testing.T) {
-	l, addr := testListener(t, "unix")
-	defer l.Close()
-	nc, err := net.Dial("unix", strings.TrimPrefix(addr, "unix:"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	peer, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	got := make(chan []byte, 1)
-	go func() {
-		// Room for all that comes, so that reading allocates nothing
-		// while the writes' allocations are counted.
-		var b bytes.Buffer
-		b.Grow(4 << 20)
-		b.ReadFrom(peer)
-		got <- b.Bytes()
-	}()
-
-	big := make([]byte, 150001)
-	for i := range big {
-		big[i] = byte(i * 7)
-	}
-	var want bytes.Buffer
-	ref := NewWriter(&want)
-	w := NewWriter(nc)
-	if !w.vec || ref.vec {
-		t.Fatalf("vectored writes: %v on a unix conn, %v on a buffer", w.vec, ref.vec)
-	}
-	var raws [][]byte
-	w.Trace = func(ev Event) { raws = append(raws, bytes.Clone(ev.Record.Raw)) }
-	for _, wr := range []*Writer{ref, w} {
-		wr.Hold()
-		if err := headRecords(wr); err != nil {
-			t.Fatal(err)
-		}
-		if err := wr.WriteStream(TypeStdout, 1, big); err != nil {
-			t.Fatal(err)
-		}
-		if err := wr.WriteRecord(TypeStderr, 1, big[:3000]); err != nil {
-			t.Fatal(err)
-		}
-		if err := wr.WriteEndRequest(1, 0, StatusRequestComplete); err != nil {
-			t.Fatal(err)
-		}
-		if err := wr.Flush(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Trace = nil
-	allocs := testing.AllocsPerRun(50, func() {
-		if err := w.WriteRecord(TypeStdout, 2, big[:40000]); err != nil {
-			t.Fatal(err)
-		}
-	})
-	nc.Close()
-	wire := <-got
-	if !bytes.HasPrefix(wire, want.Bytes()) {
-		t.Fatalf("the socket got %d bytes that differ from the %d written to a buffer", len(wire), want.Len())
-	}
-	if !bytes.Equal(bytes.Join(raws, nil), want.Bytes()) {
-		t.Errorf("the traced records differ from the bytes written")
-	}
-	if allocs != 0 {
-		t.Errorf("%v allocations per large record, want 0 (no copy, no buffer growth)", allocs)
-	}
-	r := NewReader(bytes.NewReader(wire[want.Len():]))
-	for range 51 {
-		rec, err := r.ReadRecord()
-		if err != nil || rec.Type != TypeStdout || !bytes.Equal(rec.Content(), big[:40000]) || rec.PaddingLength != 0 {
-			t.Fatalf("large record read back: %v, %+v", err, rec)
-		}
-	}
-}
-
-// TestReaderSmallReads: records framed right whatever the reads return,
-// and the buffer grows only for records that need it.
-func TestReaderSmallReads(t *testing.T) {
-	var wire bytes.Buffer
-	w := NewWriter(&wire)
-	contents := [][]byte{nil, []byte("tiny"), bytes.Repeat([]byte("m"), 5000), bytes.Repeat([]byte("L"), MaxContent), []byte("end")}
-	for i, c := range contents {
-		if err := w.WriteRecord(TypeStdout, uint16(i+1), c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.WriteFault(Fault{Header: Header{Version: 1, Type: TypeStderr, RequestID: 9, ContentLength: 2, PaddingLength: 255},
-		Content: []byte("ab"), Padding: make([]byte, 255)}); err != nil {
-		t.Fatal(err)
-	}
-	for name, src := range map[string]io.Reader{
-		"one-byte": iotest.OneByteReader(bytes.NewReader(wire.Bytes())),
-		"half":     iotest.HalfReader(bytes.NewReader(wire.Bytes())),
-		"data-err": iotest.DataErrReader(bytes.NewReader(wire.Bytes())),
-		"whole":    bytes.NewReader(wire.Bytes()),
-	} {
-		r := NewReader(src)
-		var off int64
-		for i := range len(contents) + 1 {
-			rec, err := r.ReadRecord()
-			if err != nil {
-				t.Fatalf("%s: record %d: %v", name, i, err)
-			}
-			want := []byte("ab")
-			if i < len(contents) {
-				want = contents[i]
-			}
-			if rec.Offset != off || rec.Index != i || !bytes.Equal(rec.Content(), want) {
-				t.Fatalf("%s: record %d at %d (want %d), %d content bytes", name, i, rec.Offset, off, len(rec.Content()))
-			}
-			off += int64(len(rec.Raw))
-			if i == 1 && len(r.buf) != readerInitial {
-				t.Errorf("%s: buffer of %d bytes after small records, want %d", name, len(r.buf), readerInitial)
-			}
-		}
-		if _, err := r.ReadRecord(); err != io.EOF || r.Offset() != int64(wire.Len()) {
-			t.Errorf("%s: at the end: %v, offset %d of %d", name, err, r.Offset(), wire.Len())
-		}
-	}
-	// A reader that returns nothing, forever, is an error, not a hang.
-	if _, err := NewReader(zeroReader{}).ReadRecord(); !errors.Is(err, io.ErrNoProgress) {
-		t.Errorf("ReadRecord from an empty reader = %v, want io.ErrNoProgress", err)
-	}
-}
-
-type zeroReader struct{}
-
-func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 
 // countConn counts the Write calls made on a connection.
 type countConn struct {
@@ -1734,9 +1346,9 @@ func TestConnHeadOneWrite(t *testing.T) {
 	t.Parallel()
 	reqs := make(chan *srvRequest, 8)
 	srv := newRequestServer(t, recordRequests(reqs, "ok"))
-	cc := &countConn{Conn: srv.dial(t)}
+	cc := &countConn{Conn: srv.Dial(t)}
 	var tl traceLog
-	c := NewConn(cc, Options{Trace: tl.trace})
+	c := fcgi.NewConnOn(cc, fcgi.Options{Trace: tl.trace})
 	defer c.Close()
 	body := bytes.Repeat([]byte("b"), 3000)
 	for _, tc := range []struct {
@@ -1754,7 +1366,7 @@ func TestConnHeadOneWrite(t *testing.T) {
 		{"large", bytes.NewReader(bytes.Repeat(body, 6)), strings.Repeat(string(body), 6), 3},
 	} {
 		before := cc.writes.Load()
-		if _, err := c.Do(t.Context(), &Request{KeepConn: true, Params: []Pair{{"N", tc.name}}, Stdin: tc.stdin}); err != nil {
+		if _, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"N", tc.name}}, Stdin: tc.stdin}); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 		got := <-reqs
@@ -1767,7 +1379,7 @@ func TestConnHeadOneWrite(t *testing.T) {
 	}
 	var off int64
 	for _, ev := range tl.list() {
-		if ev.Dir != Sent {
+		if ev.Dir != fcgi.Sent {
 			continue
 		}
 		if len(ev.Raw) != ev.RecordLen() {
@@ -1775,8 +1387,8 @@ func TestConnHeadOneWrite(t *testing.T) {
 		}
 		off += int64(len(ev.Raw))
 	}
-	if off != c.w.Offset() {
-		t.Errorf("traced records add up to %d bytes, %d were written", off, c.w.Offset())
+	if written := c.Written(); off != written {
+		t.Errorf("traced records add up to %d bytes, %d were written", off, written)
 	}
 }
 
@@ -1794,18 +1406,18 @@ func TestConnHeadNotWrittenBodyUnread(t *testing.T) {
 	body := bytes.NewReader([]byte("a body to send once, whole"))
 	strBody := strings.NewReader("another")
 	for _, r := range []interface{ Len() int }{body, strBody} {
-		c := NewConn(failConn{srv.dial(t)}, Options{})
-		_, out, err := c.do(t.Context(), &Request{Stdin: r.(io.Reader)}, time.Now(), 0)
+		c := fcgi.NewConnOn(failConn{srv.Dial(t)}, fcgi.Options{})
+		wrote, err := c.DoWrote(t.Context(), &fcgi.Request{Stdin: r.(io.Reader)})
 		c.Close()
-		if err == nil || out.wrote {
-			t.Fatalf("do = %v, wrote %v; want a failure with nothing written", err, out.wrote)
+		if err == nil || wrote {
+			t.Fatalf("Do = %v, wrote %v; want a failure with nothing written", err, wrote)
 		}
 		if r.Len() == 0 {
 			t.Errorf("the body of a request never written was read")
 		}
 	}
-	c := mustDial(t, srv.addr, Options{})
-	if _, err := c.Do(t.Context(), &Request{KeepConn: true, Stdin: body}); err != nil || body.Len() != 0 {
+	c := mustDial(t, srv.Target(), fcgi.Options{})
+	if _, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Stdin: body}); err != nil || body.Len() != 0 {
 		t.Errorf("Do = %v with %d bytes of the body left; want it read to the end", err, body.Len())
 	}
 }
@@ -1828,7 +1440,7 @@ func TestConnStdinSources(t *testing.T) {
 		body[i] = byte(i * 13)
 	}
 	var tl traceLog
-	c := mustDial(t, srv.addr, Options{Trace: tl.trace})
+	c := mustDial(t, srv.Target(), fcgi.Options{Trace: tl.trace})
 	for name, stdin := range map[string]func() io.Reader{
 		"bytes.Reader":   func() io.Reader { return bytes.NewReader(body) },
 		"plain reader":   func() io.Reader { return halfReader{bytes.NewReader(body)} },
@@ -1836,18 +1448,18 @@ func TestConnStdinSources(t *testing.T) {
 		"multi reader":   func() io.Reader { return io.MultiReader(bytes.NewReader(body[:1000]), bytes.NewReader(body[1000:])) },
 	} {
 		tl = traceLog{}
-		if _, err := c.Do(t.Context(), &Request{KeepConn: true, Stdin: stdin()}); err != nil {
+		if _, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true, Stdin: stdin()}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if got := <-reqs; !bytes.Equal(got.stdin, body) {
 			t.Errorf("%s: the application got %d bytes of stdin that differ from the %d sent", name, len(got.stdin), len(body))
 		}
 		var traced []byte
-		for _, ev := range tl.find(Sent, TypeStdin) {
+		for _, ev := range tl.find(fcgi.Sent, fcgi.TypeStdin) {
 			if len(ev.Raw) != ev.RecordLen() {
 				t.Errorf("%s: STDIN traced with %d bytes, want %d", name, len(ev.Raw), ev.RecordLen())
 			}
-			traced = append(traced, ev.Raw[HeaderLen:HeaderLen+int(ev.ContentLength)]...)
+			traced = append(traced, ev.Raw[fcgi.HeaderLen:fcgi.HeaderLen+int(ev.ContentLength)]...)
 		}
 		if !bytes.Equal(traced, body) {
 			t.Errorf("%s: the traced STDIN content differs from the body", name)
@@ -1855,134 +1467,43 @@ func TestConnStdinSources(t *testing.T) {
 	}
 }
 
-// TestConnPendingHeadSent: a head left for the next writer goes out even
-// when that writer's own request is cancelled before it writes anything.
-func TestConnPendingHeadSent(t *testing.T) {
+// TestConnCancelWhileQueuedToWrite: a request cancelled while it waits for
+// the write lock behind another one leaves the connection in step: the
+// other one goes out and is answered, and nothing is left unwritten.
+func TestConnCancelWhileQueuedToWrite(t *testing.T) {
 	t.Parallel()
 	begins := make(chan uint16, 4)
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
 		begins <- req.id
 		return sc.answer(req.id, "ok") == nil
 	})
-	c := mustDial(t, srv.addr, Options{})
-	c.wmu.Lock() // both requests queue for the write lock
+	c := mustDial(t, srv.Target(), fcgi.Options{})
+	c.LockWrites() // both requests queue for the write lock
 	first := make(chan error, 1)
 	go func() {
-		_, err := c.Do(t.Context(), &Request{KeepConn: true})
+		_, err := c.Do(t.Context(), &fcgi.Request{KeepConn: true})
 		first <- err
 	}()
-	waitUntil(t, "the first request to wait for the lock", func() bool { return c.wwait.Load() == 1 })
+	waitUntil(t, "the first request to wait for the lock", func() bool { return c.RegisteredCount() == 1 })
 	ctx, cancel := context.WithCancel(t.Context())
 	second := make(chan error, 1)
 	go func() {
-		_, err := c.Do(ctx, &Request{KeepConn: true, Params: []Pair{{"N", "2"}}})
+		_, err := c.Do(ctx, &fcgi.Request{KeepConn: true, Params: []fcgi.Pair{{"N", "2"}}})
 		second <- err
 	}()
-	waitUntil(t, "the second request to wait for the lock", func() bool { return c.wwait.Load() == 2 })
+	waitUntil(t, "the second request to wait for the lock", func() bool { return c.RegisteredCount() == 2 })
 	cancel()
-	c.wmu.Unlock()
+	c.UnlockWrites()
 	if err := <-first; err != nil {
 		t.Fatalf("first request: %v", err)
 	}
-	if err := <-second; err != nil && !errors.Is(err, ErrAborted) {
+	if err := <-second; err != nil && !errors.Is(err, fcgi.ErrAborted) {
 		t.Fatalf("second request: %v, want success or ErrAborted", err)
 	}
-	if c.Err() != nil || c.w.Buffered() != 0 {
-		t.Errorf("connection: %v, %d bytes left unwritten", c.Err(), c.w.Buffered())
+	if c.Err() != nil || c.Unwritten() != 0 {
+		t.Errorf("connection: %v, %d bytes left unwritten", c.Err(), c.Unwritten())
 	}
 	if id := <-begins; id != 1 {
 		t.Errorf("the application got request %d first, want 1", id)
-	}
-}
-
-// TestInputStreamNoAllocs: a long STDIN stream through the server's pipe,
-// read with Read or drained with WriteTo, allocates nothing per record once
-// its chunks are reused.
-func TestInputStreamNoAllocs(t *testing.T) {
-	rec := bytes.Repeat([]byte("s"), MaxContent)
-	small := make([]byte, 8<<10)
-	s := &inputStream{}
-	read := func() {
-		if !s.write(rec, nil) || !s.write(rec[:100], nil) {
-			t.Fatal("write refused")
-		}
-		for n := 0; n < MaxContent+100; {
-			k, err := s.Read(small)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += k
-		}
-	}
-	read()
-	if a := testing.AllocsPerRun(100, read); a != 0 {
-		t.Errorf("Read: %v allocations per record, want 0", a)
-	}
-	var sink countWriter
-	drain := func() {
-		s.write(rec, nil)
-		s.write(rec[:7], nil)
-		s.mu.Lock()
-		s.err = errPause // WriteTo returns at the end of what is buffered
-		s.mu.Unlock()
-		if _, err := s.WriteTo(&sink); err != errPause {
-			t.Fatal(err)
-		}
-		s.mu.Lock()
-		s.err = nil
-		s.mu.Unlock()
-	}
-	drain()
-	if a := testing.AllocsPerRun(100, drain); a != 0 {
-		t.Errorf("WriteTo: %v allocations per record, want 0", a)
-	}
-	if want := int64(102 * (MaxContent + 7)); sink.n != want {
-		t.Errorf("WriteTo passed on %d bytes, want %d", sink.n, want)
-	}
-	s.closeWith(io.EOF)
-	if n, err := s.Read(small); n != 0 || err != io.EOF {
-		t.Errorf("Read at the end = %d, %v", n, err)
-	}
-}
-
-var errPause = errors.New("pause")
-
-type countWriter struct{ n int64 }
-
-func (w *countWriter) Write(p []byte) (int, error) {
-	w.n += int64(len(p))
-	return len(p), nil
-}
-
-// TestInputStreamSharedChunks: the large chunks of a request's stream go
-// back to the Server's pool when the handler is done, so a POST after a
-// POST allocates none.
-func TestInputStreamSharedChunks(t *testing.T) {
-	var pool sync.Pool
-	rec := bytes.Repeat([]byte("p"), MaxContent)
-	sink := &countWriter{}
-	post := func() {
-		s := &inputStream{pool: &pool}
-		for range 5 { // all buffered before the handler reads
-			s.write(rec, nil)
-		}
-		s.closeWith(io.EOF)
-		if n, err := s.WriteTo(sink); err != nil || n != 5*MaxContent {
-			t.Fatalf("WriteTo = %d, %v", n, err)
-		}
-		s.discard() // the handler returned
-	}
-	post()
-	// Bytes rather than allocations: under -race a pool drops some of
-	// what it is given on purpose.
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	const posts = 50
-	for range posts {
-		post()
-	}
-	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / posts; per > 2*inputChunk {
-		t.Errorf("%d bytes allocated per POST of 5 large records, want the chunks reused (fewer than 2 new ones)", per)
 	}
 }

@@ -20,7 +20,6 @@ import (
 	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -171,12 +170,7 @@ func hostileTCP(b fcgitest.Behaviour) faultBackend { return hostileOn("tcp", b) 
 // demoBackend is the demo backend, whose /misbehave/ routes misbehave on
 // purpose.
 func demoBackend(t *testing.T) (string, *fcgitest.Hostile) {
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr(), nil
+	return fcgitest.StartDemo(t), nil
 }
 
 // refusedOn is an address where nothing listens.
@@ -252,7 +246,7 @@ func runFault(t *testing.T, tc faultCase) *faultRun {
 		tc.opts(&opts)
 	}
 	opts.Trace = r.conn.add
-	c := fcgi.NewClient(r.target, opts)
+	c := fcgi.NewClient(r.target, fcgi.ClientOptions{Options: opts})
 	t.Cleanup(func() { c.Close() })
 
 	req := faultRequest(tc.path, tc.query)
@@ -745,7 +739,7 @@ func TestFaultIdleConnClosed(t *testing.T) {
 	t.Run("closed-while-idle", func(t *testing.T) {
 		faultGuard(t)
 		h := fcgitest.StartHostile(t, "tcp", fcgitest.CloseWhenIdle(0, "first\n"))
-		c := fcgi.NewClient(h.Target(), faultOptions())
+		c := fcgi.NewClient(h.Target(), fcgi.ClientOptions{Options: faultOptions()})
 		t.Cleanup(func() { c.Close() })
 		if _, _, err := doFault(t, c, keepGET()); err != nil {
 			t.Fatal(err)
@@ -776,7 +770,7 @@ func TestFaultIdleConnClosed(t *testing.T) {
 	t.Run("closed-on-next-request", func(t *testing.T) {
 		faultGuard(t)
 		h := fcgitest.StartHostile(t, "tcp", fcgitest.CloseOnNextRequest("fresh\n"))
-		c := fcgi.NewClient(h.Target(), faultOptions())
+		c := fcgi.NewClient(h.Target(), fcgi.ClientOptions{Options: faultOptions()})
 		t.Cleanup(func() { c.Close() })
 		if _, _, err := doFault(t, c, keepGET()); err != nil {
 			t.Fatal(err)
@@ -822,7 +816,7 @@ func TestFaultIdleConnClosed(t *testing.T) {
 	t.Run("php-fpm/max-requests=1", func(t *testing.T) {
 		faultGuard(t)
 		fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{Listen: fcgitest.ListenUnix, MaxRequests: 1})
-		c := fcgi.NewClient("unix:"+fpm.Addr, phpOpts)
+		c := fcgi.NewClient("unix:"+fpm.Addr, fcgi.ClientOptions{Options: phpOpts})
 		t.Cleanup(func() { c.Close() })
 		for i := range 6 {
 			req := phpFault(fpm, keepGET(), "hello.php")
@@ -852,7 +846,7 @@ func TestFaultIdleConnClosed(t *testing.T) {
 	t.Run("php-fpm/restart", func(t *testing.T) {
 		faultGuard(t)
 		fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{Listen: fcgitest.ListenUnix})
-		c := fcgi.NewClient("unix:"+fpm.Addr, phpOpts)
+		c := fcgi.NewClient("unix:"+fpm.Addr, fcgi.ClientOptions{Options: phpOpts})
 		t.Cleanup(func() { c.Close() })
 		if _, out, err := doFault(t, c, phpFault(fpm, keepGET(), "hello.php")); err != nil || !strings.HasSuffix(out, "hello") {
 			t.Fatalf("before the restart: %q, %v", out, err)
@@ -942,7 +936,7 @@ func TestTimeoutErrorSaysWhich(t *testing.T) {
 				defer cancel()
 				_, err = cn.Do(c, req)
 			} else {
-				c := fcgi.NewClient(tc.target, tc.opts)
+				c := fcgi.NewClient(tc.target, fcgi.ClientOptions{Options: tc.opts})
 				defer c.Close()
 				_, err = c.Do(ctx, req)
 			}

@@ -1,4 +1,4 @@
-// Fuzzing the name-value pair decoder: ParsePairs on a whole stream and the
+// Fuzzing the name-value pair decoder: parsePairs on a whole stream and the
 // Reader on the same stream cut into PARAMS records must agree.
 
 package fcgi
@@ -15,7 +15,7 @@ import (
 )
 
 // FuzzPairs decodes arbitrary bytes as a name-value pair stream twice: whole
-// with ParsePairs, and cut into PARAMS records at points chosen by cuts and
+// with parsePairs, and cut into PARAMS records at points chosen by cuts and
 // read by a Reader. Both must give the same pairs and agree on whether the
 // stream ends inside a pair; every PairField must point at the bytes of its
 // pair; re-encoding the pairs must decode to the same pairs; and decoding
@@ -59,25 +59,25 @@ func pairSeeds() []pairSeed {
 func checkPairs(t *testing.T, in, cuts []byte) {
 	t.Helper()
 	before := totalAlloc()
-	want, wantErr := ParsePairs(in)
+	want, wantErr := parsePairs(in)
 	if grew := totalAlloc() - before; grew > maxPairAlloc(len(in)) {
-		t.Fatalf("ParsePairs of %d bytes allocated %d bytes", len(in), grew)
+		t.Fatalf("parsePairs of %d bytes allocated %d bytes", len(in), grew)
 	}
 
-	// ParsePairs against a reference decoder written from the spec.
+	// parsePairs against a reference decoder written from the spec.
 	ref, truncated := refPairs(in)
 	if len(ref) != len(want) {
-		t.Fatalf("ParsePairs gave %d pairs, the reference %d", len(want), len(ref))
+		t.Fatalf("parsePairs gave %d pairs, the reference %d", len(want), len(ref))
 	}
 	for i, p := range ref {
 		if want[i] != p.Pair {
-			t.Fatalf("pair %d: ParsePairs %q, reference %q", i, want[i], p.Pair)
+			t.Fatalf("pair %d: parsePairs %q, reference %q", i, want[i], p.Pair)
 		}
 	}
-	if truncated != (wantErr != nil) || wantErr != nil && !errors.Is(wantErr, ErrPairTruncated) {
-		t.Fatalf("ParsePairs error %v; the reference says truncated=%v", wantErr, truncated)
+	if truncated != (wantErr != nil) || wantErr != nil && !errors.Is(wantErr, errPairTruncated) {
+		t.Fatalf("parsePairs error %v; the reference says truncated=%v", wantErr, truncated)
 	}
-	again, err := ParsePairs(AppendPairs(nil, want))
+	again, err := parsePairs(AppendPairs(nil, want))
 	if err != nil || !equalPairs(again, want) {
 		t.Fatalf("re-encoded pairs decode to %q, %v; want %q", again, err, want)
 	}
@@ -85,7 +85,7 @@ func checkPairs(t *testing.T, in, cuts []byte) {
 	// The same stream as PARAMS records cut at the chosen points.
 	stream, starts := paramsRecords(in, cuts)
 	r := NewReader(bytes.NewReader(stream))
-	r.SetMaxPairLen(len(in) + 1) // the limit is tested below
+	r.setMaxPairLen(len(in) + 1) // the limit is tested below
 	var got []Pair
 	var streamErr error
 	for i := 0; ; i++ {
@@ -126,16 +126,16 @@ func checkPairs(t *testing.T, in, cuts []byte) {
 		}
 	}
 	if !equalPairs(got, want) {
-		t.Fatalf("records cut at %v give %q, ParsePairs %q", starts, got, want)
+		t.Fatalf("records cut at %v give %q, parsePairs %q", starts, got, want)
 	}
 	if (streamErr != nil) != (wantErr != nil) {
-		t.Fatalf("stream error %v, ParsePairs error %v", streamErr, wantErr)
+		t.Fatalf("stream error %v, parsePairs error %v", streamErr, wantErr)
 	}
 
 	// A pair longer than the Reader's limit is refused, not assembled.
 	if len(in) > 0 {
 		r := NewReader(bytes.NewReader(stream))
-		r.SetMaxPairLen(1)
+		r.setMaxPairLen(1)
 		for {
 			rec, err := r.ReadRecord()
 			if rec == nil {
@@ -317,14 +317,14 @@ func TestPairFieldNonCanonicalLength(t *testing.T) {
 
 // TestPairsHugeClaimedLength is a named row for what FuzzPairs checks on
 // every input: a length field claiming 2^31-1 bytes is neither trusted nor
-// allocated, by ParsePairs or by a Reader over split records.
+// allocated, by parsePairs or by a Reader over split records.
 func TestPairsHugeClaimedLength(t *testing.T) {
 	for _, s := range pairSeeds() {
 		checkPairs(t, s.in, s.cuts)
 	}
 	in := []byte{0xff, 0xff, 0xff, 0xff, 0x01, 'x'}
-	ps, err := ParsePairs(in)
-	if !errors.Is(err, ErrPairTruncated) || len(ps) != 0 {
-		t.Fatalf("ParsePairs(%x) = %q, %v; want no pair and ErrPairTruncated", in, ps, err)
+	ps, err := parsePairs(in)
+	if !errors.Is(err, errPairTruncated) || len(ps) != 0 {
+		t.Fatalf("parsePairs(%x) = %q, %v; want no pair and errPairTruncated", in, ps, err)
 	}
 }

@@ -27,15 +27,17 @@ func FuzzReadRecord(f *testing.F) {
 		w.CloseStream(TypeStdout, 2)
 	})
 	seed(func(w *Writer) {
-		w.WriteFault(Fault{Header: Header{Version: 2, Type: 66, RequestID: 3, ContentLength: 9, PaddingLength: 1}, Content: []byte("x")})
+		w.AllowIllegalWrites = true
+		w.WriteRaw(Header{Version: 2, Type: 66, RequestID: 3, ContentLength: 9, PaddingLength: 1}, []byte("x"), nil)
 	})
 	f.Add([]byte{1, 4, 0, 1, 0, 4, 0, 0, 0x80, 0, 0, 1})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		first := decodeAll(in)
 		var re bytes.Buffer
 		w := NewWriter(&re)
+		w.AllowIllegalWrites = true
 		for _, r := range first {
-			w.WriteFault(Fault{Header: r.Header, Content: r.content, Padding: r.padding})
+			w.WriteRaw(r.Header, r.content, r.padding)
 		}
 		second := decodeAll(re.Bytes())
 		if len(second) != len(first) {

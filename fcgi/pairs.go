@@ -36,14 +36,14 @@ func appendLen(b []byte, n int) []byte {
 }
 
 // PairLen returns the number of bytes p takes on the wire.
-func PairLen(p Pair) int {
+func pairLen(p Pair) int {
 	return lenSize(len(p.Name)) + lenSize(len(p.Value)) + len(p.Name) + len(p.Value)
 }
 
 // AppendPair appends the wire form of p to b: name length, value length, name,
 // value. It panics only if a length exceeds 2^31-1, which no Go string on a
 // real machine reaches in practice; use ValidatePairs to check first.
-func AppendPair(b []byte, p Pair) []byte {
+func appendPair(b []byte, p Pair) []byte {
 	b = appendLen(b, len(p.Name))
 	b = appendLen(b, len(p.Value))
 	b = append(b, p.Name...)
@@ -53,7 +53,7 @@ func AppendPair(b []byte, p Pair) []byte {
 // AppendPairs appends the wire form of every pair in order.
 func AppendPairs(b []byte, ps []Pair) []byte {
 	for _, p := range ps {
-		b = AppendPair(b, p)
+		b = appendPair(b, p)
 	}
 	return b
 }
@@ -99,17 +99,17 @@ func (p *Pairs) List() []Pair {
 }
 
 // ErrPairTruncated reports a pair stream that ended inside a pair.
-var ErrPairTruncated = errors.New("stream ended inside a name-value pair")
+var errPairTruncated = errors.New("stream ended inside a name-value pair")
 
 // ParsePairs decodes a complete, self-contained run of name-value pairs, such
 // as the content of a single GET_VALUES record or the whole PARAMS stream
 // joined together.
-func ParsePairs(b []byte) ([]Pair, error) {
+func parsePairs(b []byte) ([]Pair, error) {
 	var out []Pair
 	for len(b) > 0 {
 		p, n, _, _ := parsePair(b)
 		if n == 0 {
-			return out, fmt.Errorf("fcgi: %w (%d bytes left)", ErrPairTruncated, len(b))
+			return out, fmt.Errorf("fcgi: %w (%d bytes left)", errPairTruncated, len(b))
 		}
 		out = append(out, p)
 		b = b[n:]
@@ -118,29 +118,43 @@ func ParsePairs(b []byte) ([]Pair, error) {
 }
 
 // parsePair decodes one pair at the start of b and returns it with its wire
-// length n and the sizes of its two length fields as read (a peer may use
-// the 4-byte form for a short length). n is 0 when b holds only the
-// beginning of a pair.
+// length n and the sizes of its two length fields as read. n is 0 when b
+// holds only the beginning of a pair.
 func parsePair(b []byte) (p Pair, n, nameLenSize, valueLenSize int) {
-	nl, s1, ok := parseLen(b)
-	if !ok {
+	name, value, n, s1, s2 := splitPair(b)
+	if n == 0 {
 		return p, 0, 0, 0
 	}
-	vl, s2, ok := parseLen(b[s1:])
+	return Pair{Name: string(name), Value: string(value)}, n, s1, s2
+}
+
+// splitPair finds the pair at the start of b: its name and value (sub-slices
+// or substrings of b), its wire length n and the sizes of its two length
+// fields as read (a peer may use the 4-byte form for a short length). n is
+// 0 when b holds only the beginning of a pair.
+func splitPair[B ~[]byte | ~string](b B) (name, value B, n, nameLenSize, valueLenSize int) {
+	nl, s1, ok := ParsePairLen(b)
 	if !ok {
-		return p, 0, 0, 0
+		return name, value, 0, 0, 0
+	}
+	vl, s2, ok := ParsePairLen(b[s1:])
+	if !ok {
+		return name, value, 0, 0, 0
 	}
 	hdr := s1 + s2
 	if len(b)-hdr < nl || len(b)-hdr-nl < vl {
-		return p, 0, 0, 0
+		return name, value, 0, 0, 0
 	}
-	p.Name = string(b[hdr : hdr+nl])
-	p.Value = string(b[hdr+nl : hdr+nl+vl])
-	return p, hdr + nl + vl, s1, s2
+	return b[hdr : hdr+nl], b[hdr+nl : hdr+nl+vl], hdr + nl + vl, s1, s2
 }
 
-// parseLen decodes one length field (spec §3.4). ok is false when b is too short.
-func parseLen(b []byte) (n, size int, ok bool) {
+// ParsePairLen decodes the length field at the start of b: the name length
+// or the value length that open a name-value pair (spec §3.4). A length
+// below 128 takes one byte; a longer one four, big-endian, with the top bit
+// of the first byte set. size is the field's width as read (1 or 4: a peer
+// may use the 4-byte form for a short length); ok is false when b is too
+// short to hold the field. b is a byte slice or a string.
+func ParsePairLen[B ~[]byte | ~string](b B) (n, size int, ok bool) {
 	if len(b) == 0 {
 		return 0, 0, false
 	}
@@ -205,7 +219,7 @@ func (s *pairStream) end() error {
 	n := len(s.carry)
 	s.carry = nil
 	if n > 0 {
-		return fmt.Errorf("%w (%d bytes of it were sent)", ErrPairTruncated, n)
+		return fmt.Errorf("%w (%d bytes of it were sent)", errPairTruncated, n)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Client tests against a real php-fpm (fcgitest), over TCP and unix sockets.
 
-package fcgi
+package fcgi_test
 
 import (
 	"bytes"
@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 )
 
 // phpRequest builds the params nginx would send for script (relative to the
 // document root, with an optional query string) and the given body.
-func phpRequest(fpm *fcgitest.PHPFPMServer, method, script, query string, body []byte) *Request {
-	req := &Request{Params: []Pair{
+func phpRequest(fpm *fcgitest.PHPFPMServer, method, script, query string, body []byte) *fcgi.Request {
+	req := &fcgi.Request{Params: []fcgi.Pair{
 		{"GATEWAY_INTERFACE", "CGI/1.1"},
 		{"SERVER_PROTOCOL", "HTTP/1.1"},
 		{"REQUEST_METHOD", method},
@@ -29,8 +30,8 @@ func phpRequest(fpm *fcgitest.PHPFPMServer, method, script, query string, body [
 	}}
 	if body != nil {
 		req.Params = append(req.Params,
-			Pair{"CONTENT_LENGTH", strconv.Itoa(len(body))},
-			Pair{"CONTENT_TYPE", "application/octet-stream"})
+			fcgi.Pair{"CONTENT_LENGTH", strconv.Itoa(len(body))},
+			fcgi.Pair{"CONTENT_TYPE", "application/octet-stream"})
 		req.Stdin = bytes.NewReader(body)
 	}
 	return req
@@ -38,7 +39,7 @@ func phpRequest(fpm *fcgitest.PHPFPMServer, method, script, query string, body [
 
 // doPHP runs req through c and returns stdout's body (after the CGI
 // headers), the whole stdout and stderr.
-func doPHP(t *testing.T, c *Client, req *Request) (body, stdout, stderr string, resp *Response) {
+func doPHP(t *testing.T, c *fcgi.Client, req *fcgi.Request) (body, stdout, stderr string, resp *fcgi.Response) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	req.Stdout, req.Stderr = &out, &errOut
@@ -46,7 +47,7 @@ func doPHP(t *testing.T, c *Client, req *Request) (body, stdout, stderr string, 
 	if err != nil {
 		t.Fatalf("Do: %v\nstdout: %q\nstderr: %q", err, out.String(), errOut.String())
 	}
-	if !resp.Ended || resp.ProtocolStatus != StatusRequestComplete || resp.StdoutBytes != int64(out.Len()) {
+	if !resp.Ended || resp.ProtocolStatus != fcgi.StatusRequestComplete || resp.StdoutBytes != int64(out.Len()) {
 		t.Errorf("response %+v", resp)
 	}
 	_, body, found := strings.Cut(out.String(), "\r\n\r\n")
@@ -69,7 +70,7 @@ func TestPHPFPM(t *testing.T) {
 			if fpm.Network == "unix" {
 				addr = "unix:" + fpm.Addr
 			}
-			c := newTestClient(t, addr, Options{})
+			c := newTestClient(t, addr, fcgi.ClientOptions{})
 
 			t.Run("hello", func(t *testing.T) {
 				// php-fpm sends END_REQUEST without closing STDOUT by an
@@ -109,7 +110,7 @@ func TestPHPFPM(t *testing.T) {
 				}
 			})
 			t.Run("ping", func(t *testing.T) {
-				req := &Request{Params: []Pair{{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", "/ping"}, {"SCRIPT_FILENAME", "/ping"}}}
+				req := &fcgi.Request{Params: []fcgi.Pair{{"REQUEST_METHOD", "GET"}, {"SCRIPT_NAME", "/ping"}, {"SCRIPT_FILENAME", "/ping"}}}
 				if body, _, _, _ := doPHP(t, c, req); body != "pong" {
 					t.Errorf("ping body %q", body)
 				}
@@ -118,9 +119,9 @@ func TestPHPFPM(t *testing.T) {
 				req := phpRequest(fpm, "GET", "echo.php", "a=1", nil)
 				// 90 KB of params: more than one PARAMS record. php-fpm
 				// parses each record on its own, so no pair may straddle two.
-				req.Params = append(req.Params, Pair{"X_DUP", "first"}, Pair{"X_DUP", "last"})
+				req.Params = append(req.Params, fcgi.Pair{"X_DUP", "first"}, fcgi.Pair{"X_DUP", "last"})
 				for _, n := range []string{"X_A", "X_B", "X_C"} {
-					req.Params = append(req.Params, Pair{n, strings.Repeat(n, 10000)})
+					req.Params = append(req.Params, fcgi.Pair{n, strings.Repeat(n, 10000)})
 				}
 				body, _, _, _ := doPHP(t, c, req)
 				echo, err := fcgitest.ParseEcho([]byte(body))
@@ -138,7 +139,7 @@ func TestPHPFPM(t *testing.T) {
 			})
 			t.Run("GetValues", func(t *testing.T) {
 				got, err := c.GetValues(t.Context())
-				if err != nil || fmt.Sprint(got) != fmt.Sprint([]Pair{{ValueMpxsConns, "0"}}) {
+				if err != nil || fmt.Sprint(got) != fmt.Sprint([]fcgi.Pair{{fcgi.ValueMpxsConns, "0"}}) {
 					t.Errorf("GetValues = %v, %v; want only FCGI_MPXS_CONNS=0", got, err)
 				}
 			})
@@ -155,7 +156,7 @@ func TestPHPFPMKeepConnRecycled(t *testing.T) {
 		t.Run(fmt.Sprint("max_requests=", maxReqs), func(t *testing.T) {
 			t.Parallel()
 			fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{Listen: fcgitest.ListenUnix, MaxRequests: maxReqs})
-			c := newTestClient(t, "unix:"+fpm.Addr, Options{})
+			c := newTestClient(t, "unix:"+fpm.Addr, fcgi.ClientOptions{})
 			reused := 0
 			for i := range 30 {
 				req := phpRequest(fpm, "GET", "hello.php", "", nil)
@@ -192,7 +193,7 @@ func TestPHPFPMKeepConnRecycled(t *testing.T) {
 					if !strings.HasSuffix(out.String(), "\r\n\r\n"+fcgitest.PostDigest(in)) {
 						t.Errorf("POST %d: stdout %q", i, out.String())
 					}
-				case errors.Is(err, ErrConnClosed) && resp != nil && resp.Conn.Reused && resp.StdoutBytes == 0 && !resp.Ended:
+				case errors.Is(err, fcgi.ErrConnClosed) && resp != nil && resp.Conn.Reused && resp.StdoutBytes == 0 && !resp.Ended:
 					failed++
 				default:
 					t.Errorf("POST %d: %+v, %v; want success, or ErrConnClosed on a reused connection", i, resp, err)
@@ -208,13 +209,13 @@ func TestPHPFPMCancel(t *testing.T) {
 	t.Parallel()
 	// Three workers: the two cancelled scripts keep theirs busy.
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{Listen: fcgitest.ListenUnix, MaxChildren: 3})
-	c := newTestClient(t, "unix:"+fpm.Addr, Options{AbortWait: 200 * time.Millisecond})
+	c := newTestClient(t, "unix:"+fpm.Addr, fcgi.ClientOptions{Options: fcgi.Options{AbortWait: 200 * time.Millisecond}})
 
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	start := time.Now()
 	resp, err := c.Do(ctx, phpRequest(fpm, "GET", "sleep.php", "ms=2000", nil))
-	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil {
+	if !errors.Is(err, fcgi.ErrAborted) || !errors.Is(err, context.Canceled) || resp == nil {
 		t.Fatalf("Do = %+v, %v; want ErrAborted", resp, err)
 	}
 	elapsedWithin(t, "cancel", time.Since(start), 100*time.Millisecond, 100*time.Millisecond+200*time.Millisecond+2*time.Second)
@@ -224,7 +225,7 @@ func TestPHPFPMCancel(t *testing.T) {
 	defer cancel()
 	start = time.Now()
 	_, err = c.Do(ctx, phpRequest(fpm, "GET", "sleep.php", "ms=2000", nil))
-	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, fcgi.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Do = %v; want ErrTimeout", err)
 	}
 	elapsedWithin(t, "deadline", time.Since(start), 150*time.Millisecond, 150*time.Millisecond+200*time.Millisecond+2*time.Second)

@@ -26,7 +26,8 @@ type Record struct {
 }
 
 // Content returns the record's content bytes (a sub-slice of Raw). For a
-// record whose header lies about its length (see Fault), it returns what Raw
+// record whose header lies about its length (see Writer.AllowIllegalWrites),
+// it returns what Raw
 // holds after the header, up to the claimed length.
 func (r *Record) Content() []byte {
 	return r.Raw[min(HeaderLen, len(r.Raw)):min(HeaderLen+int(r.ContentLength), len(r.Raw))]
@@ -65,9 +66,9 @@ func (e *RecordError) Error() string {
 
 func (e *RecordError) Unwrap() error { return e.Err }
 
-// DefaultMaxPairLen bounds the bytes a Reader keeps for one name-value pair
+// defaultMaxPairLen bounds the bytes a Reader keeps for one name-value pair
 // that straddles records.
-const DefaultMaxPairLen = 4 << 20
+const defaultMaxPairLen = 4 << 20
 
 // Reader reads records from a stream.
 //
@@ -129,20 +130,20 @@ const (
 	// place instead of being moved.
 	readAhead = 16 << 10
 	// readerMax is the largest record.
-	readerMax = HeaderLen + MaxContent + MaxPadding
+	readerMax = HeaderLen + MaxContent + maxPadding
 )
 
 // NewReader returns a Reader reading from r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{r: r, maxLen: DefaultMaxPairLen}
+	return &Reader{r: r, maxLen: defaultMaxPairLen}
 }
 
-// SetMaxPairLen sets the largest name-value pair the Reader will assemble
-// across records (default DefaultMaxPairLen).
-func (r *Reader) SetMaxPairLen(n int) { r.maxLen = n }
+// setMaxPairLen sets the largest name-value pair the Reader will assemble
+// across records (default defaultMaxPairLen).
+func (r *Reader) setMaxPairLen(n int) { r.maxLen = n }
 
-// Offset returns the number of bytes consumed so far.
-func (r *Reader) Offset() int64 { return r.off }
+// offset returns the number of bytes consumed so far.
+func (r *Reader) offset() int64 { return r.off }
 
 // fill reads until n bytes from pos are buffered. It returns how many are
 // buffered (at most n) and the read error that stopped it short.

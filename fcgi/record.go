@@ -18,8 +18,9 @@ const HeaderLen = 8
 // contentLength is two bytes).
 const MaxContent = 65535
 
-// MaxPadding is the largest padding length (spec §3.3: paddingLength is one byte).
-const MaxPadding = 255
+// maxPadding is the largest padding length (spec §3.3: paddingLength is one
+// byte).
+const maxPadding = 255
 
 // NullRequestID is the request id of management records (spec §3.3,
 // FCGI_NULL_REQUEST_ID).
@@ -208,10 +209,16 @@ func ParseHeader(b []byte) (Header, error) {
 // as the spec recommends (spec §3.3).
 func PaddingFor(n int) uint8 { return uint8(-n & 7) }
 
-// Body is the decoded content of a record: one of *BeginRequest, *EndRequest,
-// *UnknownType, Pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT), or nil for
-// stream data and ABORT_REQUEST, whose content is the bytes themselves.
-type Body any
+// Body is the decoded content of a record: *BeginRequest, *EndRequest,
+// *UnknownType or *Pairs (PARAMS, GET_VALUES, GET_VALUES_RESULT). Records
+// of the other types have none (a nil Body): their content is the bytes
+// themselves. Only the types of this package implement Body.
+type Body interface{ body() }
+
+func (*BeginRequest) body() {}
+func (*EndRequest) body()   {}
+func (*UnknownType) body()  {}
+func (*Pairs) body()        {}
 
 // BeginRequest is the body of a BEGIN_REQUEST record (spec §5.1).
 type BeginRequest struct {
@@ -220,11 +227,12 @@ type BeginRequest struct {
 	Reserved [5]byte
 }
 
-// beginRequestLen is the content length of a BEGIN_REQUEST record.
+// beginRequestLen is the content length of a BEGIN_REQUEST record (spec
+// §5.1, FCGI_BeginRequestBody).
 const beginRequestLen = 8
 
 // AppendBeginRequest appends the 8 content bytes of b.
-func AppendBeginRequest(dst []byte, b BeginRequest) []byte {
+func appendBeginRequest(dst []byte, b BeginRequest) []byte {
 	dst = append(dst, byte(b.Role>>8), byte(b.Role), byte(b.Flags))
 	return append(dst, b.Reserved[:]...)
 }
@@ -246,10 +254,12 @@ type EndRequest struct {
 	Reserved       [3]byte
 }
 
+// endRequestLen is the content length of an END_REQUEST record (spec §5.5,
+// FCGI_EndRequestBody).
 const endRequestLen = 8
 
 // AppendEndRequest appends the 8 content bytes of e.
-func AppendEndRequest(dst []byte, e EndRequest) []byte {
+func appendEndRequest(dst []byte, e EndRequest) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, e.AppStatus)
 	dst = append(dst, byte(e.ProtocolStatus))
 	return append(dst, e.Reserved[:]...)
@@ -271,10 +281,12 @@ type UnknownType struct {
 	Reserved [7]byte
 }
 
+// unknownTypeLen is the content length of an UNKNOWN_TYPE record (spec
+// §4.2, FCGI_UnknownTypeBody).
 const unknownTypeLen = 8
 
 // AppendUnknownType appends the 8 content bytes of u.
-func AppendUnknownType(dst []byte, u UnknownType) []byte {
+func appendUnknownType(dst []byte, u UnknownType) []byte {
 	dst = append(dst, byte(u.Type))
 	return append(dst, u.Reserved[:]...)
 }

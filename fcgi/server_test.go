@@ -11,9 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,10 +22,6 @@ import (
 	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
-
-// ioTimeout bounds every read of the raw client, so a broken server fails
-// the test instead of hanging it.
-const ioTimeout = 10 * time.Second
 
 // errLog collects what a Server reports.
 type errLog struct {
@@ -52,42 +46,12 @@ func (l *errLog) String() string {
 	return b.String()
 }
 
-// waitFor polls cond until it holds or ioTimeout passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(ioTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// shortTempDir returns a directory whose path is short enough for a unix
-// socket name.
-func shortTempDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "fcgis")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
-}
-
 // serve starts srv on a fresh listener ("tcp" on 127.0.0.1:0 or "unix" in
 // a temporary directory) and returns the network and address. Cleanup
 // closes the server and checks that Serve returned ErrServerClosed.
 func serve(t *testing.T, srv *fcgi.Server, network string) endpoint {
 	t.Helper()
-	addr := "127.0.0.1:0"
-	if network == "unix" {
-		addr = filepath.Join(shortTempDir(t), "s.sock")
-	}
-	l, err := net.Listen(network, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _ := fcgitest.Listen(t, network)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
 	t.Cleanup(func() {
@@ -128,7 +92,7 @@ type rawClient struct {
 
 func dial(t *testing.T, ep endpoint) *rawClient {
 	t.Helper()
-	nc, err := net.DialTimeout(ep.network, ep.addr, ioTimeout)
+	nc, err := net.DialTimeout(ep.network, ep.addr, testWait)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +138,7 @@ func (c *rawClient) send(id uint16, role fcgi.Role, keep bool, params []fcgi.Pai
 // read reads one record, checking that it is padded to 8 as the Writer
 // promises.
 func (c *rawClient) read() (rec, error) {
-	c.nc.SetReadDeadline(time.Now().Add(ioTimeout))
+	c.nc.SetReadDeadline(time.Now().Add(testWait))
 	r, err := c.r.ReadRecord()
 	if err != nil {
 		return rec{}, err
@@ -375,10 +339,10 @@ func TestServerUnknownManagementType(t *testing.T) {
 	for _, typ := range []fcgi.RecordType{42, fcgi.TypeStdin, fcgi.TypeBeginRequest, fcgi.TypeGetValuesResult, 255} {
 		content := []byte("x")
 		if typ == fcgi.TypeBeginRequest {
-			content = fcgi.AppendBeginRequest(nil, fcgi.BeginRequest{Role: fcgi.RoleResponder})
+			content = []byte{0, byte(fcgi.RoleResponder), 0, 0, 0, 0, 0, 0}
 		}
 		if typ == fcgi.TypeGetValuesResult {
-			content = fcgi.AppendPair(nil, fcgi.Pair{Name: "A", Value: "B"})
+			content = fcgi.AppendPairs(nil, []fcgi.Pair{{Name: "A", Value: "B"}})
 		}
 		c.must(c.w.WriteRecord(typ, 0, content))
 		r := c.mustRead()
@@ -572,7 +536,7 @@ func TestServerAbortBeforeParamsEnd(t *testing.T) {
 	})}
 	c := dial(t, serve(t, srv, "tcp"))
 	c.must(c.w.WriteBeginRequest(1, fcgi.RoleResponder, fcgi.FlagKeepConn))
-	c.must(c.w.WriteRecord(fcgi.TypeParams, 1, fcgi.AppendPair(nil, fcgi.Pair{Name: "A", Value: "1"})))
+	c.must(c.w.WriteRecord(fcgi.TypeParams, 1, fcgi.AppendPairs(nil, []fcgi.Pair{{Name: "A", Value: "1"}})))
 	c.must(c.w.WriteAbortRequest(1))
 	resp := c.response(1)
 	if resp.End.ProtocolStatus != fcgi.StatusRequestComplete || len(resp.StdoutRecs) != 0 {
@@ -732,12 +696,14 @@ func TestServerEndAndAppStatus(t *testing.T) {
 				panic("Write after End succeeded")
 			}
 		case "wrongid":
-			w.WriteRecord(fcgi.TypeStdout, r.ID+100, []byte("stray"))
+			w.Misbehave(func(wr *fcgi.Writer) error { return wr.WriteRecord(fcgi.TypeStdout, r.ID+100, []byte("stray")) })
 			io.WriteString(w, "body")
 		case "fault":
 			io.WriteString(w, "body")
 			w.Flush()
-			w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: r.ID, ContentLength: 3}, Content: []byte("bad")})
+			w.Misbehave(func(wr *fcgi.Writer) error {
+				return wr.WriteRaw(fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: r.ID, ContentLength: 3}, []byte("bad"), nil)
+			})
 		case "panic":
 			io.WriteString(w, "before panic")
 			panic("boom")
@@ -774,7 +740,7 @@ func TestServerEndAndAppStatus(t *testing.T) {
 	c.send(4, fcgi.RoleResponder, true, []fcgi.Pair{{"MODE", "panic"}}, nil, nil)
 	resp = c.response(4)
 	checkComplete(t, resp, 0)
-	waitFor(t, "the panic report", func() bool { return strings.Contains(log.String(), "panicked: boom") })
+	waitUntil(t, "the panic report", func() bool { return strings.Contains(log.String(), "panicked: boom") })
 
 	c.send(5, fcgi.RoleResponder, true, []fcgi.Pair{{"MODE", "fault"}}, nil, nil)
 	if r := c.mustRead(); r.Type != fcgi.TypeStdout || string(r.Content) != "body" {
@@ -808,18 +774,18 @@ func TestServerInactiveAndProtocolErrors(t *testing.T) {
 	log.mu.Unlock()
 
 	// A record with a bad version closes the connection and is reported.
-	c.must(c.w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 9, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 8},
-		Content: make([]byte, 8)}))
+	c.w.AllowIllegalWrites = true
+	c.must(c.w.WriteRaw(fcgi.Header{Version: 9, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 8}, make([]byte, 8), nil))
 	c.expectEOF()
-	waitFor(t, "the version error report", func() bool { return strings.Contains(log.String(), "unsupported protocol version") })
+	waitUntil(t, "the version error report", func() bool { return strings.Contains(log.String(), "unsupported protocol version") })
 
 	// A stream cut inside a record: reported, the connection is closed.
 	c = dial(t, ep)
-	c.must(c.w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 1, Type: fcgi.TypeStdin, RequestID: 1, ContentLength: 100},
-		Content: []byte("short")}))
+	c.w.AllowIllegalWrites = true
+	c.must(c.w.WriteRaw(fcgi.Header{Version: 1, Type: fcgi.TypeStdin, RequestID: 1, ContentLength: 100}, []byte("short"), nil))
 	c.nc.(*net.TCPConn).CloseWrite()
 	c.expectEOF()
-	waitFor(t, "the short record report", func() bool { return strings.Contains(log.String(), "stream ended inside a record") })
+	waitUntil(t, "the short record report", func() bool { return strings.Contains(log.String(), "stream ended inside a record") })
 }
 
 func TestServerLimits(t *testing.T) {
@@ -865,7 +831,7 @@ func TestServerLimits(t *testing.T) {
 		// Once the first connection is gone a new one is served.
 		c1.nc.Close()
 		c2.nc.Close()
-		waitFor(t, "a connection slot", func() bool {
+		waitUntil(t, "a connection slot", func() bool {
 			c3 := dial(t, ep)
 			defer c3.nc.Close()
 			c3.send(1, fcgi.RoleResponder, true, nil, nil, nil)
@@ -982,7 +948,7 @@ func TestServerTrace(t *testing.T) {
 	c.expectEOF()
 	want := []string{"received BEGIN_REQUEST 1", "received PARAMS 1", "received STDIN 1",
 		"sent STDOUT 1", "sent STDOUT 1", "sent END_REQUEST 1"}
-	waitFor(t, "the trace", func() bool {
+	waitUntil(t, "the trace", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(events) >= len(want)
@@ -1071,7 +1037,7 @@ func TestServerNginx(t *testing.T) {
 		FastCGIPass: "127.0.0.1:1", // the .php location is not used
 		ExtraServer: "location / { include /etc/nginx/fastcgi_params; fastcgi_keep_conn on; fastcgi_pass " + ep.addr + "; }",
 	})
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: ioTimeout,
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: testWait,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	get := func(method, path, body string) (*http.Response, []byte) {
 		t.Helper()
@@ -1126,7 +1092,7 @@ func TestServerNginx(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Errorf("GET /nope: %s", resp.Status)
 	}
-	waitFor(t, "nginx to log our stderr", func() bool {
+	waitUntil(t, "nginx to log our stderr", func() bool {
 		return strings.Contains(ngx.Log(), "FastCGI sent in stderr") && strings.Contains(ngx.Log(), "unknown path")
 	})
 	if s := log.String(); s != "" {
@@ -1142,7 +1108,7 @@ func TestServerWithClient(t *testing.T) {
 	ep := serve(t, srv, "tcp")
 	ctx := context.Background()
 
-	cl := fcgi.NewClient(ep.addr, fcgi.Options{})
+	cl := fcgi.NewClient(ep.addr, fcgi.ClientOptions{})
 	defer cl.Close()
 	if v, err := cl.GetValues(ctx); err != nil || len(v) != 3 {
 		t.Errorf("GetValues: %v, %v", v, err)
@@ -1218,6 +1184,23 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// countingListener hands every connection it accepts to conns as a
+// countingConn.
+type countingListener struct {
+	net.Listener
+	conns chan<- *countingConn
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	cc := &countingConn{Conn: nc}
+	l.conns <- cc
+	return cc, nil
+}
+
 // TestServerResponseOneWrite: a small response, its empty records and
 // END_REQUEST go out in one write; so does a response that ends with End.
 // A write to STDERR after STDOUT sends the STDOUT buffered so far first, as
@@ -1232,29 +1215,15 @@ func TestServerResponseOneWrite(t *testing.T) {
 			w.End(3, fcgi.StatusRequestComplete)
 		}
 	})}
-	l, err := net.Listen("unix", filepath.Join(shortTempDir(t), "s.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l, _ := fcgitest.Listen(t, "unix")
 	served := make(chan struct{})
 	conns := make(chan *countingConn, 1)
 	go func() {
 		defer close(served)
-		nc, err := l.Accept()
-		if err != nil {
-			close(conns)
-			return
-		}
-		cc := &countingConn{Conn: nc}
-		conns <- cc
-		srv.ServeConn(cc)
+		srv.Serve(countingListener{Listener: l, conns: conns})
 	}()
 	c := dial(t, endpoint{"unix", l.Addr().String()})
 	cc := <-conns
-	if cc == nil {
-		t.Fatal("no connection accepted")
-	}
 	writes := int32(0)
 	for i, n := range []string{"plain", "stderr", "end"} {
 		id := uint16(i + 1)
@@ -1279,6 +1248,7 @@ func TestServerResponseOneWrite(t *testing.T) {
 		writes += want
 	}
 	c.nc.Close()
+	srv.Close()
 	<-served
 }
 
@@ -1309,7 +1279,7 @@ func TestServerLargeStdin(t *testing.T) {
 		fmt.Fprintf(w, "Content-Type: text/plain\r\n\r\n%v %v", err, bytes.Equal(got.Bytes(), body))
 	})}
 	ep := serve(t, srv, "unix")
-	c := fcgi.NewClient("unix:"+ep.addr, fcgi.Options{})
+	c := fcgi.NewClient("unix:"+ep.addr, fcgi.ClientOptions{})
 	defer c.Close()
 	for _, mode := range []string{"copy", "read"} {
 		var out bytes.Buffer
@@ -1322,11 +1292,9 @@ func TestServerLargeStdin(t *testing.T) {
 }
 
 // TestServerConnClosedLoop: many callers on one multiplexed connection,
-// each sending its next request as soon as the last one returns, the way
-// both sides batch their writes: records held for requests on their way
-// out of Do (client) and for handlers about to run (server) always go out,
-// and a long-running handler holds nobody else's answer. The handler
-// goroutines are reused and end with the connection.
+// each sending its next request as soon as the last one returns: every
+// answer goes out, a long-running handler holds nobody else's answer, and
+// the handler goroutines end with the connection.
 func TestServerConnClosedLoop(t *testing.T) {
 	const slow = 2 * time.Second
 	srv := &fcgi.Server{MpxsConns: true, Handler: fcgi.HandlerFunc(func(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {

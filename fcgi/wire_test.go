@@ -44,7 +44,7 @@ func TestWriterBytes(t *testing.T) {
 			[]any{1, 2, 0, 3, 0, 0, 0, 0}},
 		{"end request overloaded", func(w *Writer) error { return w.WriteEndRequest(1, 0x01020304, StatusOverloaded) },
 			[]any{1, 3, 0, 1, 0, 8, 0, 0, 1, 2, 3, 4, 2, 0, 0, 0}},
-		{"params one pair padded", func(w *Writer) error { return w.WriteRecord(TypeParams, 1, AppendPair(nil, Pair{"A", "bc"})) },
+		{"params one pair padded", func(w *Writer) error { return w.WriteRecord(TypeParams, 1, appendPair(nil, Pair{"A", "bc"})) },
 			[]any{1, 4, 0, 1, 0, 5, 3, 0, 1, 2, "Abc", 0, 0, 0}},
 		{"stdin empty closes stream", func(w *Writer) error { return w.CloseStream(TypeStdin, 1) },
 			[]any{1, 5, 0, 1, 0, 0, 0, 0}},
@@ -60,13 +60,14 @@ func TestWriterBytes(t *testing.T) {
 			[]any{1, 10, 0, 0, 0, 18, 6, 0, 15, 1, "FCGI_MPXS_CONNS", "1", 0, 0, 0, 0, 0, 0}},
 		{"unknown type", func(w *Writer) error { return w.WriteUnknownType(42) },
 			[]any{1, 11, 0, 0, 0, 8, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0}},
-		{"fault: version 2, lying length, odd padding", func(w *Writer) error {
-			return w.WriteFault(Fault{Header: Header{Version: 2, Type: TypeStdout, RequestID: 1, ContentLength: 100, PaddingLength: 3},
-				Content: []byte("hi"), Padding: []byte{9}})
+		{"illegal: version 2, lying length, odd padding", func(w *Writer) error {
+			w.AllowIllegalWrites = true
+			return w.WriteRaw(Header{Version: 2, Type: TypeStdout, RequestID: 1, ContentLength: 100, PaddingLength: 3},
+				[]byte("hi"), []byte{9})
 		}, []any{2, 6, 0, 1, 0, 100, 3, 0, "hi", 9}},
-		{"fault: unknown type 200", func(w *Writer) error {
-			return w.WriteFault(Fault{Header: Header{Version: 1, Type: 200, RequestID: 1}})
-		}, []any{1, 200, 0, 1, 0, 0, 0, 0}},
+		{"raw: unknown type 200, odd padding", func(w *Writer) error {
+			return w.WriteRaw(Header{Version: 1, Type: 200, RequestID: 1, ContentLength: 1, PaddingLength: 2}, []byte{7}, []byte{0, 0})
+		}, []any{1, 200, 0, 1, 0, 1, 2, 0, 7, 0, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,15 +101,15 @@ func TestPairLengthForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := AppendPair(nil, tt.p)
+			got := appendPair(nil, tt.p)
 			want := hexBytes(t, tt.want...)
 			if !bytes.Equal(got, want) {
 				t.Fatalf("encode\n got % x\nwant % x", got, want)
 			}
-			if PairLen(tt.p) != len(want) {
-				t.Errorf("PairLen = %d, want %d", PairLen(tt.p), len(want))
+			if pairLen(tt.p) != len(want) {
+				t.Errorf("PairLen = %d, want %d", pairLen(tt.p), len(want))
 			}
-			ps, err := ParsePairs(got)
+			ps, err := parsePairs(got)
 			if err != nil || len(ps) != 1 || ps[0] != tt.p {
 				t.Errorf("decode = %v, %v", ps, err)
 			}
@@ -117,15 +118,15 @@ func TestPairLengthForms(t *testing.T) {
 }
 
 func TestParsePairsTruncated(t *testing.T) {
-	full := AppendPair(nil, Pair{"NAME", strings.Repeat("x", 300)})
+	full := appendPair(nil, Pair{"NAME", strings.Repeat("x", 300)})
 	for cut := 1; cut < len(full); cut += 37 {
-		if _, err := ParsePairs(full[:cut]); !errors.Is(err, ErrPairTruncated) {
+		if _, err := parsePairs(full[:cut]); !errors.Is(err, errPairTruncated) {
 			t.Errorf("cut at %d: err = %v, want ErrPairTruncated", cut, err)
 		}
 	}
 	// A length claiming 2 GiB must not allocate: it is reported truncated.
 	huge := []byte{0xff, 0xff, 0xff, 0xff, 0x01, 'a'}
-	if _, err := ParsePairs(huge); !errors.Is(err, ErrPairTruncated) {
+	if _, err := parsePairs(huge); !errors.Is(err, errPairTruncated) {
 		t.Errorf("huge length: err = %v", err)
 	}
 }
@@ -170,7 +171,7 @@ func TestParamsStraddle(t *testing.T) {
 		t.Fatalf("records = %d, want 3", len(bodies))
 	}
 	first, second := bodies[0], bodies[1]
-	if len(first.Fields) != 1 || first.Pending != MaxContent-PairLen(params[0]) {
+	if len(first.Fields) != 1 || first.Pending != MaxContent-pairLen(params[0]) {
 		t.Errorf("first record: fields %d pending %d", len(first.Fields), first.Pending)
 	}
 	big := second.Fields[0]
@@ -222,8 +223,38 @@ func TestStreamSplit(t *testing.T) {
 	if !reflect.DeepEqual(lens, want) {
 		t.Errorf("lengths %v, want %v", lens, want)
 	}
-	if err := w.WriteRecord(TypeStdout, 1, make([]byte, MaxContent+1)); !errors.Is(err, ErrContentTooLong) {
+	if err := w.WriteRecord(TypeStdout, 1, make([]byte, MaxContent+1)); !errors.Is(err, errContentTooLong) {
 		t.Errorf("oversize record: %v", err)
+	}
+}
+
+// TestWriteRawNeedsAllowIllegalWrites: without AllowIllegalWrites WriteRaw
+// writes nothing for a header that does not describe its record, and says
+// which field does not match; a legal one with odd padding goes out.
+func TestWriteRawNeedsAllowIllegalWrites(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	for _, tc := range []struct {
+		h            Header
+		content, pad []byte
+		want         string
+	}{
+		{Header{Version: 2, Type: TypeStdout, RequestID: 1, ContentLength: 2}, []byte("hi"), nil, "version 2, want 1"},
+		{Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 100}, []byte("hi"), nil, "claims 100 content and 0 padding bytes, 2 and 0 follow"},
+		{Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 2, PaddingLength: 1}, []byte("hi"), nil, "claims 2 content and 1 padding bytes, 2 and 0 follow"},
+	} {
+		if err := w.WriteRaw(tc.h, tc.content, tc.pad); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("WriteRaw(%+v) = %v, want an error saying %q", tc.h, err, tc.want)
+		}
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("refused records wrote %d bytes", buf.Len())
+	}
+	if err := w.WriteRaw(Header{Version: 1, Type: TypeStdout, RequestID: 1, ContentLength: 2, PaddingLength: 3}, []byte("hi"), make([]byte, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := buf.Bytes(), []byte{1, 6, 0, 1, 0, 2, 3, 0, 'h', 'i', 0, 0, 0}; !bytes.Equal(got, want) {
+		t.Errorf("odd padding: % x, want % x", got, want)
 	}
 }
 
@@ -326,8 +357,8 @@ func TestReaderErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), "record 0 at byte 0: unsupported protocol version 2 (want 1)") {
 			t.Errorf("message %q", err)
 		}
-		if r.Offset() != HeaderLen {
-			t.Errorf("Offset %d, want %d: only the header is consumed", r.Offset(), HeaderLen)
+		if r.offset() != HeaderLen {
+			t.Errorf("Offset %d, want %d: only the header is consumed", r.offset(), HeaderLen)
 		}
 		if len(traced) != 1 || !bytes.Equal(traced[0].Record.Raw, in[:HeaderLen]) || !errors.Is(traced[0].Err, ErrVersion) {
 			t.Errorf("traced %+v, want the header alone with ErrVersion", traced)
@@ -360,7 +391,7 @@ func TestReaderErrors(t *testing.T) {
 		w := NewWriter(&b)
 		w.WriteRecord(TypeParams, 1, []byte{0x80, 0, 1, 0, 0x80, 0x10, 0, 0, 'x'})
 		r := NewReader(&b)
-		r.SetMaxPairLen(8)
+		r.setMaxPairLen(8)
 		if _, err := r.ReadRecord(); !errors.Is(err, ErrBody) {
 			t.Fatalf("err = %v", err)
 		}

@@ -20,20 +20,20 @@ import (
 // net.Buffers write (a writev system call, repeated only if the kernel
 // takes part of it, as a Write would be).
 //
-// Between Hold and Flush, records are kept in the buffer and go out
-// together, in one Write (or one writev when large content joins them), so
-// a request's head of several records costs one system call.
+// Inside the package, records written between hold and endHold are kept in
+// the buffer and go out together, in one Write (or one writev when large
+// content joins them), so a request's head of several records, or a
+// response with its END_REQUEST, costs one system call.
 type Writer struct {
-	w      io.Writer
-	vec    bool // w writes net.Buffers with one writev
-	buf    []byte
-	recs   []pendingRecord // records in buf (and the external one), not yet written
-	hold   bool
-	writes int   // writes made, for marks
-	off    int64 // bytes accepted by w
-	index  int
-	pairs  map[streamKey]*pairStream
-	pbuf   []byte // encoded params of a PARAMS stream longer than one record, reused
+	w       io.Writer
+	vec     bool // w writes net.Buffers with one writev
+	buf     []byte
+	recs    []pendingRecord // records in buf (and the external one), not yet written
+	holding bool
+	off     int64 // bytes accepted by w
+	index   int
+	pairs   map[streamKey]*pairStream
+	pbuf    []byte // encoded params of a PARAMS stream longer than one record, reused
 
 	// Large record going out with writev, set during write.
 	extContent, extPadding []byte
@@ -49,6 +49,15 @@ type Writer struct {
 	// Trace, when set, is called for each record written: after it went
 	// out (before, for a client Conn's Writer).
 	Trace Trace
+
+	// AllowIllegalWrites lets WriteRaw put a header on the wire that does
+	// not describe what follows it: a version other than 1, a content or
+	// padding length other than the bytes sent. Such a record throws the
+	// reader out of step, so nothing meant to speak FastCGI sets it: it
+	// exists to test how other implementations cope with a broken peer
+	// (the demo backend's /misbehave/ routes, fcgitest's hostile
+	// backends, ResponseWriter.Misbehave).
+	AllowIllegalWrites bool
 }
 
 // pendingRecord is a record between being encoded and being written.
@@ -66,7 +75,7 @@ const (
 	vecContent = 2 << 10
 	// maxHeld bounds the bytes held in the buffer: a record that would
 	// grow it past this writes what is held first.
-	maxHeld = HeaderLen + MaxContent + MaxPadding
+	maxHeld = HeaderLen + MaxContent + maxPadding
 	// minBuf is the first allocation of the buffer.
 	minBuf = 1 << 10
 )
@@ -81,41 +90,41 @@ func NewWriter(w io.Writer) *Writer {
 	return wr
 }
 
-// Offset returns the number of bytes written so far.
-func (w *Writer) Offset() int64 { return w.off }
+// offset returns the number of bytes written so far.
+func (w *Writer) offset() int64 { return w.off }
 
-// ErrContentTooLong: a record's content exceeds 65535 bytes.
-var ErrContentTooLong = errors.New("fcgi: record content longer than 65535 bytes")
+// errContentTooLong: a record's content exceeds 65535 bytes.
+var errContentTooLong = errors.New("fcgi: record content longer than 65535 bytes")
 
-// Hold makes the Writer keep the records written from now on until Flush,
+// hold makes the Writer keep the records written from now on until endHold,
 // which writes them together. A record that would make the held bytes
 // exceed one maximal record writes what is held first; large content on a
 // connection goes out at once with what is held (see Writer). Errors are
 // reported by the call that writes.
-func (w *Writer) Hold() { w.hold = true }
+func (w *Writer) hold() { w.holding = true }
 
-// Flush writes the held records and ends holding. On failure it returns a
-// *WriteError naming the first record that was not written whole.
-func (w *Writer) Flush() error {
-	w.hold = false
+// endHold writes the held records and ends holding. On failure it returns a
+// *writeError naming the first record that was not written whole.
+func (w *Writer) endHold() error {
+	w.holding = false
 	return w.flush()
 }
 
-// Buffered returns the number of bytes held and not yet written.
-func (w *Writer) Buffered() int { return len(w.buf) }
+// buffered returns the number of bytes held and not yet written.
+func (w *Writer) buffered() int { return len(w.buf) }
 
 // WriteRecord writes one record of type t for request id with the given
 // content, padded to a multiple of 8 bytes.
 func (w *Writer) WriteRecord(t RecordType, id uint16, content []byte) error {
 	if len(content) > MaxContent {
-		return ErrContentTooLong
+		return errContentTooLong
 	}
 	pad := PaddingFor(len(content))
 	h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(len(content)), PaddingLength: pad}
 	return w.record(h, content, zeros[:pad])
 }
 
-var zeros [MaxPadding]byte
+var zeros [maxPadding]byte
 
 // record writes, or holds, one record: header h, then content and padding
 // exactly as given.
@@ -136,7 +145,7 @@ func (w *Writer) small(h Header, content, padding []byte) error {
 	w.buf = append(w.buf, content...)
 	w.buf = append(w.buf, padding...)
 	w.added(h, start, false)
-	if w.hold {
+	if w.holding {
 		return nil
 	}
 	return w.flush()
@@ -145,7 +154,7 @@ func (w *Writer) small(h Header, content, padding []byte) error {
 // place starts the record h, n bytes long in all, in the buffer: it writes
 // what is held first if the record would take the buffer past maxHeld,
 // makes room for the whole record, appends its header and returns where the
-// record starts. (n is given apart because WriteFault's header may lie.)
+// record starts. (n is given apart because WriteRaw's header may lie.)
 func (w *Writer) place(h Header, n int) (start int, err error) {
 	if len(w.buf) > 0 && len(w.buf)+n > maxHeld {
 		if err := w.flush(); err != nil {
@@ -210,16 +219,15 @@ func (w *Writer) flush() error {
 
 // done accounts for n bytes of the pending records having been written:
 // it traces the records that went out whole (unless traced before), and
-// returns a *WriteError for the first one cut by err.
+// returns a *writeError for the first one cut by err.
 func (w *Writer) done(n int, err error) error {
 	base := w.off
 	w.off += int64(n)
-	w.writes++
 	total := len(w.buf) + len(w.extContent) + len(w.extPadding)
 	if err == nil && n < total {
 		err = io.ErrShortWrite
 	}
-	var werr *WriteError
+	var werr *writeError
 	for i := range w.recs {
 		r := &w.recs[i]
 		end := total
@@ -227,7 +235,7 @@ func (w *Writer) done(n int, err error) error {
 			end = w.recs[i+1].start
 		}
 		if end > n || (err != nil && i == len(w.recs)-1) {
-			werr = &WriteError{Index: r.index, Offset: base + int64(r.start), Written: max(n-r.start, 0), Err: err}
+			werr = &writeError{Index: r.index, Offset: base + int64(r.start), Written: max(n-r.start, 0), Err: err}
 			break
 		}
 		if !w.traceFirst && w.Trace != nil {
@@ -238,7 +246,7 @@ func (w *Writer) done(n int, err error) error {
 	clear(w.recs)
 	w.recs = w.recs[:0]
 	if werr != nil {
-		w.hold = false
+		w.holding = false
 		return werr
 	}
 	return nil
@@ -258,26 +266,26 @@ func (w *Writer) trace(r *pendingRecord, base int64, end int) {
 	rec := &Record{Header: h, Index: r.index, Offset: base + int64(r.start), Raw: raw}
 	var bodyErr error
 	if h.Version == Version1 && h.RecordLen() == len(raw) {
-		rec.Body, bodyErr = decodeBody(h, rec.Content(), &w.pairs, DefaultMaxPairLen)
+		rec.Body, bodyErr = decodeBody(h, rec.Content(), &w.pairs, defaultMaxPairLen)
 	}
 	w.Trace(Event{Dir: Sent, Time: time.Now(), Record: rec, Err: bodyErr})
 }
 
-// WriteError reports a failed write and how many bytes of the record went
-// out. After a failed Flush (or a held batch written on the way) it names
+// writeError reports a failed write and how many bytes of the record went
+// out. After a failed endHold (or a held batch written on the way) it names
 // the first record not written whole; the records before it went out.
-type WriteError struct {
+type writeError struct {
 	Index   int
 	Offset  int64
 	Written int // bytes of this record accepted before the error
 	Err     error
 }
 
-func (e *WriteError) Error() string {
+func (e *writeError) Error() string {
 	return fmt.Sprintf("fcgi: writing record %d at byte %d: %v", e.Index, e.Offset, e.Err)
 }
 
-func (e *WriteError) Unwrap() error { return e.Err }
+func (e *writeError) Unwrap() error { return e.Err }
 
 // fixed writes a record with the 8-byte body c.
 func (w *Writer) fixed(t RecordType, id uint16, c []byte) error {
@@ -288,7 +296,7 @@ func (w *Writer) fixed(t RecordType, id uint16, c []byte) error {
 // WriteBeginRequest writes a BEGIN_REQUEST record (spec §5.1).
 func (w *Writer) WriteBeginRequest(id uint16, role Role, flags Flags) error {
 	var c [beginRequestLen]byte
-	return w.fixed(TypeBeginRequest, id, AppendBeginRequest(c[:0], BeginRequest{Role: role, Flags: flags}))
+	return w.fixed(TypeBeginRequest, id, appendBeginRequest(c[:0], BeginRequest{Role: role, Flags: flags}))
 }
 
 // WriteAbortRequest writes an ABORT_REQUEST record (spec §5.4).
@@ -299,13 +307,13 @@ func (w *Writer) WriteAbortRequest(id uint16) error {
 // WriteEndRequest writes an END_REQUEST record (spec §5.5).
 func (w *Writer) WriteEndRequest(id uint16, appStatus uint32, status ProtocolStatus) error {
 	var c [endRequestLen]byte
-	return w.fixed(TypeEndRequest, id, AppendEndRequest(c[:0], EndRequest{AppStatus: appStatus, ProtocolStatus: status}))
+	return w.fixed(TypeEndRequest, id, appendEndRequest(c[:0], EndRequest{AppStatus: appStatus, ProtocolStatus: status}))
 }
 
 // WriteUnknownType writes an UNKNOWN_TYPE management record (spec §4.2).
 func (w *Writer) WriteUnknownType(t RecordType) error {
 	var c [unknownTypeLen]byte
-	return w.fixed(TypeUnknownType, NullRequestID, AppendUnknownType(c[:0], UnknownType{Type: t}))
+	return w.fixed(TypeUnknownType, NullRequestID, appendUnknownType(c[:0], UnknownType{Type: t}))
 }
 
 // WriteParams writes the whole PARAMS stream of a request: the encoded pairs
@@ -319,7 +327,7 @@ func (w *Writer) WriteParams(id uint16, params []Pair) error {
 		if len(p.Name) > maxPairLen || len(p.Value) > maxPairLen {
 			return &pairTooLongError{p.Name}
 		}
-		size += PairLen(p)
+		size += pairLen(p)
 	}
 	if size > 0 && size <= MaxContent {
 		// The usual case: one record, encoded in place.
@@ -330,13 +338,13 @@ func (w *Writer) WriteParams(id uint16, params []Pair) error {
 	}
 	b := w.pbuf[:0]
 	for _, p := range params {
-		if n := PairLen(p); len(b) > 0 && len(b)+n > MaxContent && n <= MaxContent {
+		if n := pairLen(p); len(b) > 0 && len(b)+n > MaxContent && n <= MaxContent {
 			if err := w.WriteRecord(TypeParams, id, b); err != nil {
 				return err
 			}
 			b = b[:0]
 		}
-		b = AppendPair(b, p)
+		b = appendPair(b, p)
 		for len(b) > MaxContent {
 			if err := w.WriteRecord(TypeParams, id, b[:MaxContent]); err != nil {
 				return err
@@ -372,7 +380,7 @@ func (w *Writer) paramsInPlace(id uint16, params []Pair, size int) error {
 	w.buf = AppendPairs(w.buf, params)
 	w.buf = append(w.buf, zeros[:pad]...)
 	w.added(h, start, false)
-	if w.hold {
+	if w.holding {
 		return nil
 	}
 	return w.flush()
@@ -396,7 +404,7 @@ func (w *Writer) WriteStream(t RecordType, id uint16, p []byte) error {
 // after it (cap(rec) must leave room for 7 bytes), so the content is not
 // copied again.
 func (w *Writer) writeFramed(t RecordType, id uint16, rec []byte) error {
-	if w.hold || len(w.buf) > 0 {
+	if w.holding || len(w.buf) > 0 {
 		return w.WriteRecord(t, id, rec[HeaderLen:])
 	}
 	size := len(rec) - HeaderLen
@@ -435,7 +443,7 @@ func (w *Writer) appendFrom(t RecordType, id uint16, r io.ReaderAt, off int64, n
 		off += int64(k)
 		w.buf = append(w.buf[:start+HeaderLen+k], zeros[:pad]...)
 		w.added(h, start, false)
-		if !w.hold {
+		if !w.holding {
 			if err := w.flush(); err != nil {
 				return err
 			}
@@ -445,29 +453,12 @@ func (w *Writer) appendFrom(t RecordType, id uint16, r io.ReaderAt, off int64, n
 	return nil
 }
 
-// release ends holding without writing: the held records go out with the
-// next record written, or at Flush.
-func (w *Writer) release() { w.hold = false }
-
 // drop forgets the held records and ends holding.
-func (w *Writer) drop() { w.dropFrom(writerMark{}) }
-
-// writerMark is a point in the held records to go back to.
-type writerMark struct{ buf, recs, writes int }
-
-// mark returns the present point of the held records.
-func (w *Writer) mark() writerMark { return writerMark{len(w.buf), len(w.recs), w.writes} }
-
-// dropFrom forgets the records held since m (all of them if the held
-// records were written since) and ends holding.
-func (w *Writer) dropFrom(m writerMark) {
-	if m.writes != w.writes {
-		m = writerMark{}
-	}
-	w.buf = w.buf[:m.buf]
-	clear(w.recs[m.recs:])
-	w.recs = w.recs[:m.recs]
-	w.hold = false
+func (w *Writer) drop() {
+	w.buf = w.buf[:0]
+	clear(w.recs)
+	w.recs = w.recs[:0]
+	w.holding = false
 }
 
 // CloseStream writes the empty record that ends a stream of type t (spec §3.3).
@@ -480,7 +471,7 @@ func (w *Writer) CloseStream(t RecordType, id uint16) error {
 func (w *Writer) WriteGetValues(names []string) error {
 	var c []byte
 	for _, n := range names {
-		c = AppendPair(c, Pair{Name: n})
+		c = appendPair(c, Pair{Name: n})
 	}
 	return w.WriteRecord(TypeGetValues, NullRequestID, c)
 }
@@ -490,18 +481,24 @@ func (w *Writer) WriteGetValuesResult(values []Pair) error {
 	return w.WriteRecord(TypeGetValuesResult, NullRequestID, AppendPairs(nil, values))
 }
 
-// Fault is a deliberately wrong record, for teaching and for testing how
-// peers cope. Its header is written exactly as given, whatever Content and
-// Padding really hold: a lying ContentLength, a version other than 1, an
-// unknown type or padding that does not align to 8 go out unchanged.
-type Fault struct {
-	Header  Header
-	Content []byte
-	Padding []byte
-}
-
-// WriteFault writes f byte for byte, in one Write (or one writev). Nothing
-// is checked: this is the only way to put a malformed record on the wire.
-func (w *Writer) WriteFault(f Fault) error {
-	return w.record(f.Header, f.Content, f.Padding)
+// WriteRaw writes one record exactly as given: the header h, then content
+// and padding, in one Write (or one writev). The padding may take any
+// length up to 255: the spec only recommends aligning records to 8 bytes
+// (spec §3.3).
+//
+// Unless AllowIllegalWrites is set, h must describe the record: version
+// 1, ContentLength len(content) and PaddingLength len(padding); otherwise
+// WriteRaw writes nothing and says which field does not match. With
+// AllowIllegalWrites the header is written as it is, whatever follows it.
+func (w *Writer) WriteRaw(h Header, content, padding []byte) error {
+	if !w.AllowIllegalWrites {
+		switch {
+		case h.Version != Version1:
+			return fmt.Errorf("fcgi: WriteRaw: version %d, want 1 (set AllowIllegalWrites to write it)", h.Version)
+		case int(h.ContentLength) != len(content) || int(h.PaddingLength) != len(padding):
+			return fmt.Errorf("fcgi: WriteRaw: the header claims %d content and %d padding bytes, %d and %d follow (set AllowIllegalWrites to write it)",
+				h.ContentLength, h.PaddingLength, len(content), len(padding))
+		}
+	}
+	return w.record(h, content, padding)
 }

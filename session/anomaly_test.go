@@ -45,8 +45,8 @@ func TestAnomaliesOfHandMadeRecords(t *testing.T) {
 		w.CloseStream(fcgi.TypeStdin, 1)
 	}
 	x := handMade(t, begin, func(w *fcgi.Writer) {
-		w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: 1,
-			ContentLength: 4, PaddingLength: 4, Reserved: 7}, Content: []byte("head"), Padding: make([]byte, 4)}) // 4
+		w.WriteRaw(fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: 1,
+			ContentLength: 4, PaddingLength: 4, Reserved: 7}, []byte("head"), make([]byte, 4)) // 4
 		w.WriteRecord(fcgi.TypeStdout, 1, nil)                                                                                // 5
 		w.WriteRecord(fcgi.TypeStdout, 1, []byte("more"))                                                                     // 6
 		w.WriteRecord(fcgi.TypeGetValuesResult, 3, fcgi.AppendPairs(nil, []fcgi.Pair{{Name: "FCGI_MPXS_CONNS", Value: "0"}})) // 7
@@ -102,8 +102,8 @@ func TestRecordsTheReaderStoppedAt(t *testing.T) {
 		w.WriteBeginRequest(1, fcgi.RoleResponder, 0)
 	}, func(w *fcgi.Writer) {
 		w.WriteRecord(fcgi.TypeStdout, 1, []byte("ok"))
-		w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: 1, ContentLength: 100},
-			Content: []byte("never read")})
+		w.AllowIllegalWrites = true
+		w.WriteRaw(fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: 1, ContentLength: 100}, []byte("never read"), nil)
 	})
 	if n := x.Len(); n != 3 {
 		t.Fatalf("%d records, want BEGIN_REQUEST, STDOUT and the version 2 header", n)

@@ -333,11 +333,11 @@ func maskParamRecords(v *exchangeJSON) {
 		}
 	}
 	for pos := 0; pos < len(joined); {
-		nl, s1, ok := pairLen(joined[pos:])
+		nl, s1, ok := fcgi.ParsePairLen(joined[pos:])
 		if !ok {
 			return
 		}
-		vl, s2, ok := pairLen(joined[pos+s1:])
+		vl, s2, ok := fcgi.ParsePairLen(joined[pos+s1:])
 		if !ok {
 			return
 		}
@@ -350,20 +350,6 @@ func maskParamRecords(v *exchangeJSON) {
 		}
 		pos = name + nl + vl
 	}
-}
-
-// pairLen decodes a name-value length field (FastCGI spec §3.4).
-func pairLen(b []byte) (n, size int, ok bool) {
-	if len(b) == 0 {
-		return 0, 0, false
-	}
-	if b[0]&0x80 == 0 {
-		return int(b[0]), 1, true
-	}
-	if len(b) < 4 {
-		return 0, 0, false
-	}
-	return int(b[0]&0x7f)<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3]), 4, true
 }
 
 // maskHeaderBlock overwrites with '*' the values of secret header lines in a

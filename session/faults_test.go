@@ -28,7 +28,7 @@ const (
 // its own pool, closed at the end.
 func faultEngine(t *testing.T, idle time.Duration) *Engine {
 	t.Helper()
-	pool := NewPool(PoolOptions{Client: fcgi.Options{DialTimeout: 300 * time.Millisecond, IdleTimeout: idle, AbortWait: sessFaultAbortWait}})
+	pool := NewPool(PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{DialTimeout: 300 * time.Millisecond, IdleTimeout: idle, AbortWait: sessFaultAbortWait}}})
 	t.Cleanup(func() { pool.Close() })
 	return NewEngine(pool, EngineOptions{Timeout: time.Minute})
 }

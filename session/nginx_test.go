@@ -188,7 +188,7 @@ func TestNginxParity(t *testing.T) {
 	capture := startParamCapture(t)
 	ngFPM := fcgitest.Nginx(t, fcgitest.NginxOptions{DocRoot: fpm.DocRoot, FastCGIPass: fpm.Pass()})
 	ngCap := fcgitest.Nginx(t, fcgitest.NginxOptions{DocRoot: fpm.DocRoot, FastCGIPass: capture.addr})
-	client := fcgi.NewClient(fpm.Pass(), fcgi.Options{})
+	client := fcgi.NewClient(fpm.Pass(), fcgi.ClientOptions{})
 	t.Cleanup(func() { client.Close() })
 
 	for _, c := range nginxCases() {

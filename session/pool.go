@@ -28,13 +28,13 @@ type PoolOptions struct {
 	// Client are the options of every client the pool creates. Its
 	// MaxConns is the connection limit of every backend that MaxConns (or
 	// Pool.SetMaxConns) does not give a limit of its own.
-	Client fcgi.Options
+	Client fcgi.ClientOptions
 	// MaxConns caps the connections open at once to one backend, by
 	// address (any form Acquire accepts: "127.0.0.1:9000" and
 	// "tcp://127.0.0.1:9000" are one backend); 0 means no limit, a negative
 	// value Client.MaxConns. A request
 	// that finds its backend at the limit waits, first come first served,
-	// for a connection to come free (fcgi.Options.MaxConns). Set it to
+	// for a connection to come free (fcgi.ClientOptions.MaxConns). Set it to
 	// php-fpm's pm.max_children: php-fpm does not answer FCGI_MAX_CONNS,
 	// and connections beyond its workers wait unserved in its listen queue.
 	MaxConns map[string]int
@@ -47,10 +47,10 @@ type PoolOptions struct {
 	// Default DefaultPoolIdleExpiry.
 	IdleExpiry time.Duration
 	// MaxIdle is the number of idle KEEP_CONN connections each client keeps
-	// (fcgi.Client.SetMaxIdle); 0 keeps the client's default.
+	// (fcgi.ClientOptions.MaxIdle); 0 keeps Client.MaxIdle.
 	MaxIdle int
 	// ConnIdleExpiry is how long a client keeps an idle KEEP_CONN
-	// connection (fcgi.Client.SetIdleExpiry); 0 keeps the client's default.
+	// connection (fcgi.ClientOptions.IdleExpiry); 0 keeps Client.IdleExpiry.
 	ConnIdleExpiry time.Duration
 }
 
@@ -75,7 +75,7 @@ type Pool struct {
 type poolEntry struct {
 	key      string
 	client   *fcgi.Client
-	maxConns int // the client's fcgi.Options.MaxConns
+	maxConns int // the client's fcgi.ClientOptions.MaxConns
 	refs     int
 	lastUsed time.Time
 }
@@ -184,13 +184,13 @@ func (p *Pool) Acquire(target string) (*fcgi.Client, func(), error) {
 	if e == nil {
 		copts := p.opts.Client
 		copts.MaxConns = p.maxConnsLocked(key)
-		c := fcgi.NewClient(key, copts)
 		if p.opts.MaxIdle > 0 {
-			c.SetMaxIdle(p.opts.MaxIdle)
+			copts.MaxIdle = p.opts.MaxIdle
 		}
 		if p.opts.ConnIdleExpiry > 0 {
-			c.SetIdleExpiry(p.opts.ConnIdleExpiry)
+			copts.IdleExpiry = p.opts.ConnIdleExpiry
 		}
+		c := fcgi.NewClient(key, copts)
 		e = &poolEntry{key: key, client: c, maxConns: copts.MaxConns}
 		p.entries[key] = e
 	}

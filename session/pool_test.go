@@ -141,7 +141,7 @@ func TestPoolMaxConns(t *testing.T) {
 	limited, limitedPeak := peakBackend(t, 30*time.Millisecond)
 	other, otherPeak := peakBackend(t, 30*time.Millisecond)
 	checkLeaks(t)
-	p := NewPool(PoolOptions{Client: fcgi.Options{MaxConns: 3},
+	p := NewPool(PoolOptions{Client: fcgi.ClientOptions{MaxConns: 3},
 		MaxConns: map[string]int{"tcp://" + limited: 1, "nonsense": 4}})
 	t.Cleanup(func() { p.Close() })
 	for target, want := range map[string]int{limited: 1, "tcp://" + limited: 1, other: 3, "nonsense": -1} {

@@ -46,7 +46,7 @@ func (e *Engine) Options() EngineOptions { return e.opts }
 
 // ClientOptions returns the options of the engine's FastCGI clients
 // (PoolOptions.Client), for a connection dialled outside the pool.
-func (e *Engine) ClientOptions() fcgi.Options { return e.pool.opts.Client }
+func (e *Engine) ClientOptions() fcgi.Options { return e.pool.opts.Client.Options }
 
 // Send sends req to the backend at target and records everything into x:
 // params, every record both ways with its bytes, stdout, stderr,

@@ -3,7 +3,6 @@
 package ui
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sort"
 	"strconv"
@@ -388,7 +387,7 @@ func (b *fieldBuilder) pending(t fcgi.RecordType, rest []byte, start, pair int) 
 		pos += size
 		return pos < end
 	}
-	nl, ns, ok := readLen(rest)
+	nl, ns, ok := fcgi.ParsePairLen(rest)
 	if !ok {
 		emit(4, KindNameLen4, "nameLength", "(cut)", explainNameLen4)
 		return
@@ -396,7 +395,7 @@ func (b *fieldBuilder) pending(t fcgi.RecordType, rest []byte, start, pair int) 
 	if !emit(ns, lenKind(KindNameLen1, ns), "nameLength", lenValue(nl, ns), lenExplain(true, ns)) {
 		return
 	}
-	vl, vs, ok := readLen(rest[pos-start:])
+	vl, vs, ok := fcgi.ParsePairLen(rest[pos-start:])
 	if !ok {
 		emit(4, KindValueLen4, "valueLength", "(cut)", explainValueLen4)
 		return
@@ -443,21 +442,6 @@ func gapField(rec *fcgi.Record, start, end, cStart, cEnd int) field {
 	}
 	return field{Span: Span{Start: start, End: end, Kind: kind, Name: "undecoded",
 		Value: fmt.Sprintf("%d bytes", end-start), Explain: explain}}
-}
-
-// readLen decodes a name or value length at the start of b (spec §3.4); ok
-// is false when b is too short to hold it.
-func readLen(b []byte) (n, size int, ok bool) {
-	if len(b) == 0 {
-		return 0, 0, false
-	}
-	if b[0]&0x80 == 0 {
-		return int(b[0]), 1, true
-	}
-	if len(b) < 4 {
-		return 0, 0, false
-	}
-	return int(binary.BigEndian.Uint32(b) & 0x7fffffff), 4, true
 }
 
 func lenKind(one SpanKind, size int) SpanKind {

@@ -91,8 +91,8 @@ func handMadeRecords(t *testing.T) []*fcgi.Record {
 	must(w.WriteParams(1, []fcgi.Pair{{Name: "AB", Value: "1"}, {Name: "B", Value: long}, {Name: long, Value: "v"}, {Name: long, Value: long}}))
 	must(w.WriteParams(1, []fcgi.Pair{{Name: "BIG", Value: strings.Repeat("x", 70000)}})) // straddles
 	must(w.CloseStream(fcgi.TypeParams, 1))
-	must(w.WriteFault(fcgi.Fault{Header: fcgi.Header{Version: fcgi.Version1, Type: fcgi.TypeStdout, RequestID: 1,
-		ContentLength: 3, PaddingLength: 3}, Content: []byte("odd"), Padding: []byte{0, 0, 0}}))
+	must(w.WriteRaw(fcgi.Header{Version: fcgi.Version1, Type: fcgi.TypeStdout, RequestID: 1,
+		ContentLength: 3, PaddingLength: 3}, []byte("odd"), []byte{0, 0, 0}))
 	must(w.WriteGetValues([]string{fcgi.ValueMaxConns, fcgi.ValueMpxsConns}))
 	must(w.WriteGetValuesResult([]fcgi.Pair{{Name: fcgi.ValueMpxsConns, Value: "1"}}))
 	must(w.WriteUnknownType(42))

@@ -297,7 +297,7 @@ func newFaultWindow(t *testing.T, opts fcgi.Options) *faultWindow {
 	t.Helper()
 	q := newFaultQueue()
 	w := openWindow(t, q, windowOptions{
-		pool:   session.PoolOptions{Client: opts},
+		pool:   session.PoolOptions{Client: fcgi.ClientOptions{Options: opts}},
 		engine: session.EngineOptions{Timeout: winFaultEngine},
 		noDemo: true,
 	})
@@ -666,8 +666,8 @@ func TestFailureTextTimeouts(t *testing.T) {
 	silent := fcgitest.StartHostile(t, "tcp", fcgitest.Silent()).Target()
 	deaf := fcgitest.StartHostile(t, "tcp", fcgitest.NeverRead()).Target()
 	busy := fcgitest.StartHostile(t, "tcp", fcgitest.Silent())
-	idle := fcgi.Options{DialTimeout: winFaultDial, IdleTimeout: winFaultIdle, AbortWait: winFaultAbortWait}
-	patient := fcgi.Options{DialTimeout: winFaultDial, IdleTimeout: winFaultWait, AbortWait: winFaultAbortWait}
+	idle := fcgi.ClientOptions{Options: fcgi.Options{DialTimeout: winFaultDial, IdleTimeout: winFaultIdle, AbortWait: winFaultAbortWait}}
+	patient := fcgi.ClientOptions{Options: fcgi.Options{DialTimeout: winFaultDial, IdleTimeout: winFaultWait, AbortWait: winFaultAbortWait}}
 	oneConn := patient
 	oneConn.MaxConns = 1
 	const limit = 300 * time.Millisecond
@@ -681,7 +681,7 @@ func TestFailureTextTimeouts(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		target string
-		opts   fcgi.Options
+		opts   fcgi.ClientOptions
 		limit  time.Duration // the Engine's time limit
 		body   bool          // send a body the backend never reads
 		want   string        // %s: the target

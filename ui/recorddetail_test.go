@@ -372,10 +372,8 @@ func TestSpansPairStraddlingRecords(t *testing.T) {
 func TestSpansMalformedRecords(t *testing.T) {
 	// A BEGIN_REQUEST body of 5 bytes does not decode: it shows as content.
 	recs := write(t, func(w *fcgi.Writer) error {
-		return w.WriteFault(fcgi.Fault{
-			Header:  fcgi.Header{Version: 1, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 5, PaddingLength: 1},
-			Content: []byte{0, 1, 0, 0, 0}, Padding: []byte{0},
-		})
+		return w.WriteRaw(fcgi.Header{Version: 1, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 5, PaddingLength: 1},
+			[]byte{0, 1, 0, 0, 0}, []byte{0})
 	})
 	checkSpans(t, recs[0], concat(headerSpans(ui.KindHeader), []sp{
 		{8, 13, ui.KindContent, "contentData", 0, false, false},

@@ -23,26 +23,12 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const ioTimeout = 10 * time.Second
-
-// start runs a demo backend for the test.
-func start(t *testing.T) *demo.Backend {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return b
-}
 
 // result is one request's answer, split into the CGI header block and body.
 type result struct {
@@ -150,9 +136,9 @@ func do(t *testing.T, network, addr string, req request) *result {
 }
 
 // get runs a RESPONDER request for path?query.
-func get(t *testing.T, b *demo.Backend, path, query string) *result {
+func get(t *testing.T, addr, path, query string) *result {
 	t.Helper()
-	return do(t, "tcp", b.Addr(), request{params: []fcgi.Pair{
+	return do(t, "tcp", addr, request{params: []fcgi.Pair{
 		{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: path}, {Name: "QUERY_STRING", Value: query}}})
 }
 
@@ -172,12 +158,12 @@ func checkType(t *testing.T, r *result, want string) {
 }
 
 func TestIndex(t *testing.T) {
-	b := start(t)
-	if !strings.HasPrefix(b.Addr(), "127.0.0.1:") {
-		t.Errorf("Addr %q", b.Addr())
+	addr := fcgitest.StartDemo(t)
+	if !strings.HasPrefix(addr, "127.0.0.1:") {
+		t.Errorf("Addr %q", addr)
 	}
 	for _, path := range []string{"/", "/index"} {
-		r := get(t, b, path, "")
+		r := get(t, addr, path, "")
 		checkStatus(t, r, "")
 		checkType(t, r, "text/html")
 		for _, rt := range demo.Routes() {
@@ -210,11 +196,11 @@ func decodeEcho(t *testing.T, r *result) echo {
 }
 
 func TestEcho(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	params := []fcgi.Pair{{Name: "SCRIPT_NAME", Value: "/echo"}, {Name: "B", Value: "2"}, {Name: "A", Value: "1"}, {Name: "B", Value: "3"}, {Name: "EMPTY", Value: ""},
 		{Name: "LONG", Value: strings.Repeat("v", 300)}}
 
-	r := do(t, "tcp", b.Addr(), request{id: 7, params: params, stdin: []byte("héllo")})
+	r := do(t, "tcp", addr, request{id: 7, params: params, stdin: []byte("héllo")})
 	e := decodeEcho(t, r)
 	if e.Role != "RESPONDER" || e.RequestID != 7 || e.KeepConn || e.StdinLength != 6 ||
 		e.Stdin == nil || *e.Stdin != "héllo" || e.StdinBase64 != nil || e.DataLength != nil {
@@ -232,30 +218,30 @@ func TestEcho(t *testing.T) {
 	}
 
 	bin := []byte{0xff, 0x00, 0xfe, 'a'}
-	e = decodeEcho(t, do(t, "tcp", b.Addr(), request{params: params[:1], stdin: bin}))
+	e = decodeEcho(t, do(t, "tcp", addr, request{params: params[:1], stdin: bin}))
 	if e.Stdin != nil || e.StdinBase64 == nil || *e.StdinBase64 != base64.StdEncoding.EncodeToString(bin) || e.StdinLength != 4 {
 		t.Errorf("binary stdin: %+v", e)
 	}
 
 	big := bytes.Repeat([]byte("z"), 200000)
-	e = decodeEcho(t, do(t, "tcp", b.Addr(), request{params: params[:1], stdin: big}))
+	e = decodeEcho(t, do(t, "tcp", addr, request{params: params[:1], stdin: big}))
 	if e.StdinLength != len(big) {
 		t.Errorf("stdin_length %d, want %d", e.StdinLength, len(big))
 	}
 
 	// /echo answers the other roles too.
-	e = decodeEcho(t, do(t, "tcp", b.Addr(), request{role: fcgi.RoleFilter, params: params[:1], stdin: []byte("in"), data: []byte("12345")}))
+	e = decodeEcho(t, do(t, "tcp", addr, request{role: fcgi.RoleFilter, params: params[:1], stdin: []byte("in"), data: []byte("12345")}))
 	if e.Role != "FILTER" || e.DataLength == nil || *e.DataLength != 5 || *e.Stdin != "in" {
 		t.Errorf("filter echo: %+v", e)
 	}
-	e = decodeEcho(t, do(t, "tcp", b.Addr(), request{role: fcgi.RoleAuthorizer, params: params[:1]}))
+	e = decodeEcho(t, do(t, "tcp", addr, request{role: fcgi.RoleAuthorizer, params: params[:1]}))
 	if e.Role != "AUTHORIZER" {
 		t.Errorf("authorizer echo: %+v", e)
 	}
 }
 
 func TestPathAndQuerySources(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	for _, tc := range []struct {
 		params []fcgi.Pair
 		want   string // first line of the body
@@ -265,7 +251,7 @@ func TestPathAndQuerySources(t *testing.T) {
 		{[]fcgi.Pair{{Name: "SCRIPT_NAME", Value: "/status"}, {Name: "DOCUMENT_URI", Value: "/echo"}, {Name: "QUERY_STRING", Value: "code=503"}}, "status 503: Service Unavailable"},
 		{[]fcgi.Pair{{Name: "REQUEST_URI", Value: "/status?code=404"}, {Name: "QUERY_STRING", Value: "code=402"}}, "status 402: Payment Required"},
 	} {
-		r := do(t, "tcp", b.Addr(), request{params: tc.params})
+		r := do(t, "tcp", addr, request{params: tc.params})
 		if got, _, _ := strings.Cut(r.body, "\n"); got != tc.want {
 			t.Errorf("%v: body %q, want %q", tc.params, got, tc.want)
 		}
@@ -273,7 +259,7 @@ func TestPathAndQuerySources(t *testing.T) {
 }
 
 func TestStderr(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	for _, tc := range []struct {
 		query  string
 		lines  int
@@ -283,7 +269,7 @@ func TestStderr(t *testing.T) {
 		{"lines=5&app_status=3", 5, 3},
 		{"lines=0", 0, 0},
 	} {
-		r := get(t, b, "/stderr", tc.query)
+		r := get(t, addr, "/stderr", tc.query)
 		checkStatus(t, r, "")
 		checkType(t, r, "text/plain")
 		if got := strings.Count(string(r.stderr), "\n"); got != tc.lines {
@@ -299,23 +285,23 @@ func TestStderr(t *testing.T) {
 }
 
 func TestStatusAndRedirect(t *testing.T) {
-	b := start(t)
-	r := get(t, b, "/status", "code=503")
+	addr := fcgitest.StartDemo(t)
+	r := get(t, addr, "/status", "code=503")
 	checkStatus(t, r, "503 Service Unavailable")
 	checkType(t, r, "text/plain")
-	r = get(t, b, "/status", "")
+	r = get(t, addr, "/status", "")
 	checkStatus(t, r, "")
 
-	r = get(t, b, "/redirect", "to="+"https%3A%2F%2Fexample.org%2Fx%3Fy%3D1")
+	r = get(t, addr, "/redirect", "to="+"https%3A%2F%2Fexample.org%2Fx%3Fy%3D1")
 	checkStatus(t, r, "302 Found")
 	if got := r.header("Location"); len(got) != 1 || got[0] != "https://example.org/x?y=1" {
 		t.Errorf("Location %q", got)
 	}
-	r = get(t, b, "/redirect", "")
+	r = get(t, addr, "/redirect", "")
 	if got := r.header("Location"); len(got) != 1 || got[0] != "/echo" {
 		t.Errorf("default Location %q", got)
 	}
-	r = get(t, b, "/redirect", "to=%2Fa%0D%0AX-Evil:%201")
+	r = get(t, addr, "/redirect", "to=%2Fa%0D%0AX-Evil:%201")
 	checkStatus(t, r, "400 Bad Request")
 	if len(r.header("X-Evil")) != 0 || len(r.header("Location")) != 0 {
 		t.Errorf("header injection through ?to=: %q", r.head)
@@ -323,8 +309,8 @@ func TestStatusAndRedirect(t *testing.T) {
 }
 
 func TestSlow(t *testing.T) {
-	b := start(t)
-	r := get(t, b, "/slow", "ms=1&chunks=4")
+	addr := fcgitest.StartDemo(t)
+	r := get(t, addr, "/slow", "ms=1&chunks=4")
 	if n := strings.Count(r.body, "chunk "); n != 4 {
 		t.Errorf("%d chunks in %q, want 4", n, r.body)
 	}
@@ -335,12 +321,12 @@ func TestSlow(t *testing.T) {
 }
 
 func TestLarge(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	for _, tc := range []struct {
 		query string
 		n     int
 	}{{"bytes=200000", 200000}, {"", 1 << 20}, {"bytes=0", 0}} {
-		r := get(t, b, "/large", tc.query)
+		r := get(t, addr, "/large", tc.query)
 		if len(r.body) != tc.n {
 			t.Errorf("%q: body of %d bytes, want %d", tc.query, len(r.body), tc.n)
 		}
@@ -359,13 +345,13 @@ func TestLarge(t *testing.T) {
 }
 
 func TestCookieImageHTML(t *testing.T) {
-	b := start(t)
-	r := get(t, b, "/cookie", "")
+	addr := fcgitest.StartDemo(t)
+	r := get(t, addr, "/cookie", "")
 	if got := r.header("Set-Cookie"); len(got) != 2 || got[0] == got[1] {
 		t.Errorf("Set-Cookie %q, want two different cookies", got)
 	}
 
-	r = get(t, b, "/image", "")
+	r = get(t, addr, "/image", "")
 	checkType(t, r, "image/png")
 	img, err := png.Decode(strings.NewReader(r.body))
 	if err != nil {
@@ -375,7 +361,7 @@ func TestCookieImageHTML(t *testing.T) {
 		t.Error("empty image")
 	}
 
-	r = get(t, b, "/html", "")
+	r = get(t, addr, "/html", "")
 	checkType(t, r, "text/html")
 	if !strings.Contains(r.body, "<html>") {
 		t.Errorf("body %q", r.body)
@@ -383,8 +369,8 @@ func TestCookieImageHTML(t *testing.T) {
 }
 
 func TestNotFound(t *testing.T) {
-	b := start(t)
-	r := get(t, b, "/nope", "")
+	addr := fcgitest.StartDemo(t)
+	r := get(t, addr, "/nope", "")
 	checkStatus(t, r, "404 Not Found")
 	checkType(t, r, "text/plain")
 	if !strings.Contains(string(r.stderr), `unknown path "/nope"`) {
@@ -393,14 +379,14 @@ func TestNotFound(t *testing.T) {
 }
 
 func TestAuthorizer(t *testing.T) {
-	b := start(t)
-	r := do(t, "tcp", b.Addr(), request{role: fcgi.RoleAuthorizer, params: []fcgi.Pair{
+	addr := fcgitest.StartDemo(t)
+	r := do(t, "tcp", addr, request{role: fcgi.RoleAuthorizer, params: []fcgi.Pair{
 		{Name: "REQUEST_URI", Value: "/private"}, {Name: "HTTP_AUTHORIZATION", Value: "Basic ZGVtbzpkZW1v"}}})
 	checkStatus(t, r, "")
 	if u, l := r.header("Variable-AUTH_USER"), r.header("Variable-AUTH_LEVEL"); len(u) != 1 || u[0] != "demo" || len(l) != 1 || l[0] != "admin" {
 		t.Errorf("variables %q %q", u, l)
 	}
-	r = do(t, "tcp", b.Addr(), request{role: fcgi.RoleAuthorizer, params: []fcgi.Pair{{Name: "REQUEST_URI", Value: "/private"}}})
+	r = do(t, "tcp", addr, request{role: fcgi.RoleAuthorizer, params: []fcgi.Pair{{Name: "REQUEST_URI", Value: "/private"}}})
 	checkStatus(t, r, "403 Forbidden")
 	if len(r.header("Variable-AUTH_USER")) != 0 {
 		t.Errorf("403 carries variables: %q", r.head)
@@ -408,9 +394,9 @@ func TestAuthorizer(t *testing.T) {
 }
 
 func TestFilter(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	file := []byte("<p>file to filter</p>\n")
-	r := do(t, "tcp", b.Addr(), request{role: fcgi.RoleFilter, params: []fcgi.Pair{
+	r := do(t, "tcp", addr, request{role: fcgi.RoleFilter, params: []fcgi.Pair{
 		{Name: "SCRIPT_NAME", Value: "/page.html"}, {Name: "FCGI_DATA_LENGTH", Value: fmt.Sprint(len(file))}, {Name: "FCGI_DATA_LAST_MOD", Value: "1700000000"}},
 		stdin: []byte("ignored"), data: file})
 	want := fmt.Sprintf("FCGI_DATA_LENGTH=%d FCGI_DATA_LAST_MOD=1700000000 received=%d\n%s", len(file), len(file), file)
@@ -420,7 +406,7 @@ func TestFilter(t *testing.T) {
 	if len(r.stderr) != 0 {
 		t.Errorf("stderr %q for a matching length", r.stderr)
 	}
-	r = do(t, "tcp", b.Addr(), request{role: fcgi.RoleFilter, params: []fcgi.Pair{
+	r = do(t, "tcp", addr, request{role: fcgi.RoleFilter, params: []fcgi.Pair{
 		{Name: "SCRIPT_NAME", Value: "/page.html"}, {Name: "FCGI_DATA_LENGTH", Value: "99"}}, data: file})
 	if !strings.Contains(string(r.stderr), `FCGI_DATA_LENGTH is "99" but 22 bytes`) {
 		t.Errorf("stderr %q, want a length mismatch", r.stderr)
@@ -428,8 +414,8 @@ func TestFilter(t *testing.T) {
 }
 
 func TestGetValuesAndMultiplexing(t *testing.T) {
-	b := start(t)
-	nc, err := net.Dial("tcp", b.Addr())
+	addr := fcgitest.StartDemo(t)
+	nc, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func serveDribble(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 			return
 		}
 		k := min(dribbleSize(i), len(out))
-		if w.WriteRecord(fcgi.TypeStdout, r.ID, out[:k]) != nil {
+		if _, err := w.Write(out[:k]); err != nil || w.Flush() != nil { // one record each
 			return
 		}
 		out = out[k:]
@@ -134,10 +134,7 @@ func serveAppStatus(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 func serveCloseEarly(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	drainStdin(r)
 	header(w, http.StatusOK, textPlain)
-	if w.Flush() != nil {
-		return
-	}
-	w.CloseConn()
+	w.Misbehave(func(*fcgi.Writer) error { return fcgi.ErrDropConn })
 }
 
 // writePadded writes p as one STDOUT record with padding that does not
@@ -147,12 +144,9 @@ func writePadded(w *fcgi.ResponseWriter, id uint16, p []byte) error {
 	if (len(p)+pad)%8 == 0 {
 		pad++
 	}
-	return w.WriteFault(fcgi.Fault{
-		Header: fcgi.Header{Version: fcgi.Version1, Type: fcgi.TypeStdout, RequestID: id,
-			ContentLength: uint16(len(p)), PaddingLength: uint8(pad)},
-		Content: p,
-		Padding: make([]byte, pad),
-	})
+	h := fcgi.Header{Version: fcgi.Version1, Type: fcgi.TypeStdout, RequestID: id,
+		ContentLength: uint16(len(p)), PaddingLength: uint8(pad)}
+	return w.Misbehave(func(wr *fcgi.Writer) error { return wr.WriteRaw(h, p, make([]byte, pad)) })
 }
 
 func serveOddPadding(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
@@ -164,7 +158,7 @@ func serveOddPadding(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 }
 
 func serveUnknownType(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
-	if w.WriteRecord(mysteryType, r.ID, []byte("type 42?")) != nil {
+	if w.Misbehave(func(wr *fcgi.Writer) error { return wr.WriteRecord(mysteryType, r.ID, []byte("type 42?")) }) != nil {
 		return
 	}
 	header(w, http.StatusOK, textPlain)
@@ -181,7 +175,7 @@ func otherID(id uint16) uint16 {
 
 func serveWrongID(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	stray := fmt.Sprintf("stray output for request %d\n", otherID(r.ID))
-	if w.WriteRecord(fcgi.TypeStdout, otherID(r.ID), []byte(stray)) != nil {
+	if w.Misbehave(func(wr *fcgi.Writer) error { return wr.WriteRecord(fcgi.TypeStdout, otherID(r.ID), []byte(stray)) }) != nil {
 		return
 	}
 	header(w, http.StatusOK, textPlain)
@@ -190,13 +184,9 @@ func serveWrongID(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 
 func serveVersion2(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	p := []byte("version 2 says this header\n")
-	err := w.WriteFault(fcgi.Fault{
-		Header: fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: r.ID,
-			ContentLength: uint16(len(p)), PaddingLength: fcgi.PaddingFor(len(p))},
-		Content: p,
-		Padding: make([]byte, fcgi.PaddingFor(len(p))),
-	})
-	if err != nil {
+	h := fcgi.Header{Version: 2, Type: fcgi.TypeStdout, RequestID: r.ID,
+		ContentLength: uint16(len(p)), PaddingLength: fcgi.PaddingFor(len(p))}
+	if w.Misbehave(func(wr *fcgi.Writer) error { return wr.WriteRaw(h, p, make([]byte, h.PaddingLength)) }) != nil {
 		return
 	}
 	header(w, http.StatusOK, textPlain)
@@ -205,15 +195,14 @@ func serveVersion2(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 
 func serveShortContent(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	drainStdin(r)
-	err := w.WriteFault(fcgi.Fault{
-		Header: fcgi.Header{Version: fcgi.Version1, Type: fcgi.TypeStdout, RequestID: r.ID,
-			ContentLength: shortClaimed, PaddingLength: fcgi.PaddingFor(shortClaimed)},
-		Content: []byte(strings.Repeat("x", shortSent)),
+	h := fcgi.Header{Version: fcgi.Version1, Type: fcgi.TypeStdout, RequestID: r.ID,
+		ContentLength: shortClaimed, PaddingLength: fcgi.PaddingFor(shortClaimed)}
+	w.Misbehave(func(wr *fcgi.Writer) error {
+		if err := wr.WriteRaw(h, []byte(strings.Repeat("x", shortSent)), nil); err != nil {
+			return err
+		}
+		return fcgi.ErrDropConn
 	})
-	if err != nil {
-		return
-	}
-	w.CloseConn()
 }
 
 func serveAfterEnd(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
@@ -221,28 +210,40 @@ func serveAfterEnd(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	header(w, http.StatusOK, textPlain)
 	io.WriteString(w, "the response, before END_REQUEST\n")
 	if r.KeepConn {
-		if w.WriteRecord(fcgi.TypeStdout, r.ID, nil) != nil || w.End(0, fcgi.StatusRequestComplete) != nil {
+		if w.Misbehave(closeStdout(r.ID)) != nil || w.End(0, fcgi.StatusRequestComplete) != nil {
 			return
 		}
-		w.WriteRecord(fcgi.TypeStdout, r.ID, late)
+		w.Misbehave(func(wr *fcgi.Writer) error { return wr.WriteRecord(fcgi.TypeStdout, r.ID, late) })
 		return
 	}
 	// Without KEEP_CONN, End would close the connection before the late
 	// record: write END_REQUEST by hand, then the record, then close.
 	drainStdin(r)
-	end := fcgi.AppendEndRequest(nil, fcgi.EndRequest{ProtocolStatus: fcgi.StatusRequestComplete})
-	if w.WriteRecord(fcgi.TypeStdout, r.ID, nil) != nil || w.WriteRecord(fcgi.TypeEndRequest, r.ID, end) != nil {
-		return
-	}
-	w.WriteRecord(fcgi.TypeStdout, r.ID, late)
-	w.CloseConn()
+	w.Misbehave(func(wr *fcgi.Writer) error {
+		if err := wr.CloseStream(fcgi.TypeStdout, r.ID); err != nil {
+			return err
+		}
+		if err := wr.WriteEndRequest(r.ID, 0, fcgi.StatusRequestComplete); err != nil {
+			return err
+		}
+		if err := wr.WriteRecord(fcgi.TypeStdout, r.ID, late); err != nil {
+			return err
+		}
+		return fcgi.ErrDropConn
+	})
+}
+
+// closeStdout writes the empty STDOUT record that closes the stream of
+// request id, which End leaves out.
+func closeStdout(id uint16) func(*fcgi.Writer) error {
+	return func(wr *fcgi.Writer) error { return wr.CloseStream(fcgi.TypeStdout, id) }
 }
 
 func serveStderrUnclosed(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 	io.WriteString(w.Stderr(), "demo: a warning on STDERR, whose stream is never closed\n")
 	header(w, http.StatusOK, textPlain)
 	io.WriteString(w, "STDOUT is closed with an empty record, STDERR is not\n")
-	if w.WriteRecord(fcgi.TypeStdout, r.ID, nil) != nil {
+	if w.Misbehave(closeStdout(r.ID)) != nil {
 		return
 	}
 	w.End(0, fcgi.StatusRequestComplete)

@@ -15,6 +15,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // seen is one record a trace saw, copied.
@@ -88,13 +89,13 @@ func misbehaveReq(path, query string) *fcgi.Request {
 // misbehave sends path?query on a connection of its own, bounded by
 // ioTimeout, and returns what the client saw. The connection is left open
 // (and closed at the end of the test) so callers can use it again.
-func misbehave(t *testing.T, b *demo.Backend, opts fcgi.Options, req *fcgi.Request) *outcome {
+func misbehave(t *testing.T, addr string, opts fcgi.Options, req *fcgi.Request) *outcome {
 	t.Helper()
 	o := &outcome{req: newRecorder(), conn: newRecorder()}
 	opts.Trace = o.conn.trace
 	ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
 	defer cancel()
-	c, err := fcgi.Dial(ctx, b.Addr(), opts)
+	c, err := fcgi.Dial(ctx, addr, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,8 +138,8 @@ func TestMisbehavioursAreRoutes(t *testing.T) {
 }
 
 func TestMisbehaveSlowFirstByte(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("slow-first-byte"), "ms=300"))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("slow-first-byte"), "ms=300"))
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
@@ -151,7 +152,7 @@ func TestMisbehaveSlowFirstByte(t *testing.T) {
 
 	// An idle timeout shorter than the wait: the client gives up, sends
 	// ABORT_REQUEST, and the backend's handler stops.
-	o = misbehave(t, b, fcgi.Options{IdleTimeout: 100 * time.Millisecond}, misbehaveReq(path("slow-first-byte"), "ms=20000"))
+	o = misbehave(t, addr, fcgi.Options{IdleTimeout: 100 * time.Millisecond}, misbehaveReq(path("slow-first-byte"), "ms=20000"))
 	if !errors.Is(o.err, fcgi.ErrTimeout) {
 		t.Fatalf("error %v, want ErrTimeout", o.err)
 	}
@@ -170,8 +171,8 @@ func TestMisbehaveSlowFirstByte(t *testing.T) {
 }
 
 func TestMisbehaveDribble(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("dribble"), "n=100"))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("dribble"), "n=100"))
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
@@ -195,9 +196,9 @@ func TestMisbehaveDribble(t *testing.T) {
 }
 
 func TestMisbehaveHugeStderr(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	req := misbehaveReq(path("huge-stderr"), "")
-	o := misbehave(t, b, fcgi.Options{}, req)
+	o := misbehave(t, addr, fcgi.Options{}, req)
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
@@ -215,14 +216,14 @@ func TestMisbehaveHugeStderr(t *testing.T) {
 }
 
 func TestMisbehaveProtocolStatus(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	for name, want := range map[string]fcgi.ProtocolStatus{
 		"status/cant-mpx-conn": fcgi.StatusCantMpxConn,
 		"status/overloaded":    fcgi.StatusOverloaded,
 		"status/unknown-role":  fcgi.StatusUnknownRole,
 	} {
 		t.Run(name, func(t *testing.T) {
-			o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path(name), ""))
+			o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path(name), ""))
 			var ere *fcgi.EndRequestError
 			if !errors.As(o.err, &ere) || ere.ProtocolStatus != want {
 				t.Fatalf("error %v, want an EndRequestError with %s", o.err, want)
@@ -233,7 +234,7 @@ func TestMisbehaveProtocolStatus(t *testing.T) {
 		})
 	}
 	t.Run("status/app", func(t *testing.T) {
-		o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("status/app"), "code=7"))
+		o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("status/app"), "code=7"))
 		if o.err != nil {
 			t.Fatal(o.err)
 		}
@@ -247,8 +248,8 @@ func TestMisbehaveProtocolStatus(t *testing.T) {
 }
 
 func TestMisbehaveCloseEarly(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("close-early"), ""))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("close-early"), ""))
 	if !errors.Is(o.err, fcgi.ErrConnClosed) {
 		t.Fatalf("error %v, want ErrConnClosed", o.err)
 	}
@@ -261,8 +262,8 @@ func TestMisbehaveCloseEarly(t *testing.T) {
 }
 
 func TestMisbehaveOddPadding(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("odd-padding"), ""))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("odd-padding"), ""))
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
@@ -284,8 +285,8 @@ func TestMisbehaveOddPadding(t *testing.T) {
 }
 
 func TestMisbehaveUnknownType(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("unknown-type"), ""))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("unknown-type"), ""))
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
@@ -302,8 +303,8 @@ func TestMisbehaveUnknownType(t *testing.T) {
 }
 
 func TestMisbehaveWrongID(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("wrong-id"), ""))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("wrong-id"), ""))
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
@@ -322,8 +323,8 @@ func TestMisbehaveWrongID(t *testing.T) {
 }
 
 func TestMisbehaveVersion2(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("version2"), ""))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("version2"), ""))
 	if !errors.Is(o.err, fcgi.ErrProtocol) || !errors.Is(o.err, fcgi.ErrVersion) {
 		t.Fatalf("error %v, want ErrProtocol and ErrVersion", o.err)
 	}
@@ -340,8 +341,8 @@ func TestMisbehaveVersion2(t *testing.T) {
 }
 
 func TestMisbehaveShortContent(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("short-content"), ""))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("short-content"), ""))
 	if !errors.Is(o.err, fcgi.ErrProtocol) || !errors.Is(o.err, fcgi.ErrShortRecord) {
 		t.Fatalf("error %v, want ErrProtocol and ErrShortRecord", o.err)
 	}
@@ -352,12 +353,12 @@ func TestMisbehaveShortContent(t *testing.T) {
 }
 
 func TestMisbehaveAfterEnd(t *testing.T) {
-	b := start(t)
+	addr := fcgitest.StartDemo(t)
 	for _, keep := range []bool{true, false} {
 		t.Run(fmt.Sprintf("keep_conn=%v", keep), func(t *testing.T) {
 			req := misbehaveReq(path("after-end"), "")
 			req.KeepConn = keep
-			o := misbehave(t, b, fcgi.Options{}, req)
+			o := misbehave(t, addr, fcgi.Options{}, req)
 			if o.err != nil {
 				t.Fatal(o.err)
 			}
@@ -389,8 +390,8 @@ func TestMisbehaveAfterEnd(t *testing.T) {
 }
 
 func TestMisbehaveStderrUnclosed(t *testing.T) {
-	b := start(t)
-	o := misbehave(t, b, fcgi.Options{}, misbehaveReq(path("stderr-unclosed"), ""))
+	addr := fcgitest.StartDemo(t)
+	o := misbehave(t, addr, fcgi.Options{}, misbehaveReq(path("stderr-unclosed"), ""))
 	if o.err != nil {
 		t.Fatal(o.err)
 	}

@@ -8,11 +8,12 @@
 // RequireEnv is "1" (scripts/test sets it), in which case it calls t.Fatal: on a machine
 // prepared with `scripts/deps test` a skipped integration test is a failure.
 //
-// The package imports only the standard library, like the rest of fcgi.
+// It also holds the test helpers the repository shares: RawServer (a peer written by hand),
+// Hostile (a FastCGI backend that breaks the protocol on purpose, built on fcgi's Writer with
+// AllowIllegalWrites), StartDemo (the demo backend for one test) and SyncBuffer.
 package fcgitest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -106,29 +107,11 @@ func isRoot() bool { return os.Geteuid() == 0 }
 // accept this form.
 func quote(s string) string { return strconv.Quote(s) }
 
-// syncBuffer collects a child's stdout and stderr; exec copies into it from its own goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // process is a started child with its own process group, so that stopping it also reaches the
 // workers it forked.
 type process struct {
 	cmd     *exec.Cmd
-	out     syncBuffer
+	out     SyncBuffer    // the child's stdout and stderr, copied in by exec's goroutines
 	done    chan struct{} // closed once cmd.Wait returned
 	waitErr error         // valid after done is closed
 	grace   time.Duration // from SIGQUIT until SIGKILL

@@ -3,68 +3,43 @@
 package fcgitest
 
 import (
-	"bufio"
+	"bytes"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"fcgiscope/fcgi"
 )
 
-// FastCGI constants the hostile backend speaks (FastCGI 1.0 specification, §8). This package
-// imports only the standard library (package fcgi's own tests import it), so it keeps its own.
-const (
-	hVersion1       = 1
-	hHeaderLen      = 8
-	hStreamChunk    = 65528 // largest multiple of 8 that fits a record: no padding needed
-	typeBeginReq    = 1
-	typeAbortReq    = 2
-	typeEndReq      = 3
-	typeParams      = 4
-	typeStdin       = 5
-	typeStdout      = 6
-	typeStderr      = 7
-	typeData        = 8
-	typeGetValues   = 9
-	typeGetValuesOK = 10
-	roleFilter      = 3
-	flagKeepConn    = 1
-	statusComplete  = 0 // END_REQUEST protocol status REQUEST_COMPLETE (spec §5.5)
-)
+// streamChunk is the content of the records of a flood: the largest multiple of 8 that fits a
+// record, so that no padding is needed.
+const streamChunk = 65528
 
 // Behaviour is what a Hostile backend does with one accepted connection. It runs on a goroutine
 // of its own; the backend closes the connection when it returns. A Behaviour that waits must
 // wait with HostileConn.Sleep or HostileConn.Hold, so that Hostile.Close can end it.
 type Behaviour func(c *HostileConn)
 
-// Hostile is a FastCGI backend for fault tests: a listener on loopback TCP or on a unix socket
-// whose every connection is handed to a Behaviour. Ready-made behaviours below (Silent,
-// CloseMidHeader, BadVersion, HugeStderr, ...) each break the protocol, or the connection, in
-// one way; Respond is the well-behaved baseline.
+// Hostile is a FastCGI backend for fault tests: a RawServer whose every connection is handed
+// to a Behaviour. Ready-made behaviours below (Silent, CloseMidHeader, BadVersion,
+// HugeStderr, ...) each break the protocol, or the connection, in one way; Respond is the
+// well-behaved baseline. Records go out through an fcgi.Writer with AllowIllegalWrites set.
 type Hostile struct {
-	// Network is "tcp" or "unix"; Addr is host:port or the socket path.
-	Network, Addr string
+	*RawServer
 
-	l      net.Listener
-	behave Behaviour
-	wg     sync.WaitGroup
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 
-	mu       sync.Mutex
-	conns    map[*HostileConn]struct{}
-	accepted int
-	seen     []Seen
-	closed   bool
+	mu   sync.Mutex
+	seen []Seen
 }
 
 // Seen is one record the backend read from a client.
@@ -89,100 +64,18 @@ func StartHostile(t testing.TB, network string, b Behaviour) *Hostile {
 
 // ListenHostile is StartHostile without a test: the caller must Close the backend.
 func ListenHostile(network string, b Behaviour) (*Hostile, error) {
-	var l net.Listener
-	var err error
-	switch network {
-	case "tcp":
-		l, err = net.Listen("tcp", "127.0.0.1:0")
-	case "unix":
-		var dir string
-		if dir, err = os.MkdirTemp("", "hostile"); err != nil {
-			return nil, err
-		}
-		l, err = net.Listen("unix", filepath.Join(dir, "h.sock"))
-		if err != nil {
-			os.RemoveAll(dir)
-		} else {
-			l = &dirListener{Listener: l, dir: dir}
-		}
-	default:
-		return nil, fmt.Errorf("hostile backend: network %q is neither tcp nor unix", network)
-	}
+	l, err := listen(network)
 	if err != nil {
 		return nil, fmt.Errorf("hostile backend: %w", err)
 	}
-	h := &Hostile{Network: network, Addr: l.Addr().String(), l: l, behave: b,
-		conns: map[*HostileConn]struct{}{}}
+	h := &Hostile{}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
-	h.wg.Add(1)
-	go h.acceptLoop()
+	h.RawServer = serveRaw(l, func(nc net.Conn, index int) {
+		w := fcgi.NewWriter(nc)
+		w.AllowIllegalWrites = true
+		b(&HostileConn{Conn: nc, Index: index, h: h, r: fcgi.NewReader(nc), w: w})
+	})
 	return h, nil
-}
-
-// dirListener removes the socket's temporary directory when closed.
-type dirListener struct {
-	net.Listener
-	dir string
-}
-
-func (l *dirListener) Close() error {
-	err := l.Listener.Close()
-	os.RemoveAll(l.dir)
-	return err
-}
-
-// Target returns the address in the form package fcgi's ParseAddr takes: host:port or
-// unix:/path.
-func (h *Hostile) Target() string {
-	if h.Network == "unix" {
-		return "unix:" + h.Addr
-	}
-	return h.Addr
-}
-
-func (h *Hostile) acceptLoop() {
-	defer h.wg.Done()
-	for {
-		nc, err := h.l.Accept()
-		if err != nil {
-			return
-		}
-		h.mu.Lock()
-		if h.closed {
-			h.mu.Unlock()
-			nc.Close()
-			return
-		}
-		c := &HostileConn{Conn: nc, Index: h.accepted, h: h, br: bufio.NewReader(nc)}
-		h.accepted++
-		h.conns[c] = struct{}{}
-		h.wg.Add(1)
-		h.mu.Unlock()
-		go func() {
-			defer h.wg.Done()
-			defer func() {
-				nc.Close()
-				h.mu.Lock()
-				delete(h.conns, c)
-				h.mu.Unlock()
-			}()
-			h.behave(c)
-		}()
-	}
-}
-
-// Accepted returns how many connections the backend accepted.
-func (h *Hostile) Accepted() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.accepted
-}
-
-// Open returns how many accepted connections are still open (their behaviour still runs).
-func (h *Hostile) Open() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.conns)
 }
 
 // Seen returns the records read from clients so far, in order.
@@ -214,37 +107,11 @@ func (h *Hostile) WaitIdle(timeout time.Duration) bool {
 	return true
 }
 
-// CloseListener stops accepting: new connections are refused (tcp) or find no socket (unix);
-// connections already accepted go on.
-func (h *Hostile) CloseListener() error {
-	return h.l.Close()
-}
-
-// Close stops accepting, closes every open connection, and waits for every behaviour to return.
-// It is safe to call more than once.
+// Close ends the behaviours' waits, stops accepting, closes every open connection, and waits
+// for every behaviour to return. It is safe to call more than once.
 func (h *Hostile) Close() error {
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		h.wg.Wait()
-		return nil
-	}
-	h.closed = true
 	h.cancel()
-	conns := make([]*HostileConn, 0, len(h.conns))
-	for c := range h.conns {
-		conns = append(conns, c)
-	}
-	h.mu.Unlock()
-	err := h.l.Close()
-	if errors.Is(err, net.ErrClosed) {
-		err = nil
-	}
-	for _, c := range conns {
-		c.Conn.Close()
-	}
-	h.wg.Wait()
-	return err
+	return h.RawServer.Close()
 }
 
 // HostileConn is one connection of a Hostile backend, as its Behaviour sees it. The embedded
@@ -254,24 +121,22 @@ type HostileConn struct {
 	// Index numbers the connection in accept order, from 0.
 	Index int
 
-	h  *Hostile
-	br *bufio.Reader
+	h *Hostile
+	r *fcgi.Reader
+	w *fcgi.Writer // AllowIllegalWrites set
 }
 
 // HostileRequest is a request read by HostileConn.ReadRequest.
 type HostileRequest struct {
 	ID       uint16
-	Role     uint16
+	Role     fcgi.Role
 	KeepConn bool
-	Params   []HostilePair
+	Params   []fcgi.Pair
 	Stdin    []byte
 	Data     []byte
 	// Aborted: ABORT_REQUEST arrived before the request was complete.
 	Aborted bool
 }
-
-// HostilePair is one name-value pair of a request's params.
-type HostilePair struct{ Name, Value string }
 
 // Param returns the last value of the param name, "" if none.
 func (r *HostileRequest) Param(name string) string {
@@ -299,25 +164,21 @@ func (c *HostileConn) Sleep(d time.Duration) bool {
 	}
 }
 
-// readRecord reads one record and logs it in Hostile.Seen.
-func (c *HostileConn) readRecord() (typ byte, id uint16, content []byte, err error) {
-	var hdr [hHeaderLen]byte
-	if _, err = io.ReadFull(c.br, hdr[:]); err != nil {
-		return 0, 0, nil, err
+// readRecord reads one record and logs it in Hostile.Seen. A body that does not decode is no
+// error here: the record is returned, its Body nil.
+func (c *HostileConn) readRecord() (*fcgi.Record, error) {
+	rec, err := c.r.ReadRecord()
+	if rec == nil {
+		return nil, err
 	}
-	typ, id = hdr[1], binary.BigEndian.Uint16(hdr[2:4])
-	n, pad := int(binary.BigEndian.Uint16(hdr[4:6])), int(hdr[6])
-	buf := make([]byte, n+pad)
-	if _, err = io.ReadFull(c.br, buf); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return typ, id, nil, err
+	if err != nil {
+		rec.Body = nil
 	}
 	c.h.mu.Lock()
-	c.h.seen = append(c.h.seen, Seen{Conn: c.Index, Type: typ, RequestID: id, ContentLength: n})
+	c.h.seen = append(c.h.seen, Seen{Conn: c.Index, Type: byte(rec.Type), RequestID: rec.RequestID,
+		ContentLength: int(rec.ContentLength)})
 	c.h.mu.Unlock()
-	return typ, id, buf[:n], nil
+	return rec, nil
 }
 
 // ReadRequest reads the next request whole: BEGIN_REQUEST, PARAMS up to the empty record, STDIN
@@ -326,49 +187,49 @@ func (c *HostileConn) readRecord() (typ byte, id uint16, content []byte, err err
 // ABORT_REQUEST arrives, and io.EOF when the client closed the connection between requests.
 func (c *HostileConn) ReadRequest() (*HostileRequest, error) {
 	var r *HostileRequest
-	var params []byte
 	paramsDone, stdinDone, dataDone := false, false, false
 	for {
-		typ, id, content, err := c.readRecord()
+		rec, err := c.readRecord()
 		if err != nil {
-			if err == io.EOF && r != nil {
+			if r != nil && err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return r, err
 		}
+		id, content := rec.RequestID, rec.Content()
 		switch {
-		case typ == typeGetValues && id == 0:
-			if err := c.WriteRecord(typeGetValuesOK, 0, appendPair(nil, "FCGI_MPXS_CONNS", "0")); err != nil {
+		case rec.Type == fcgi.TypeGetValues && id == fcgi.NullRequestID:
+			if err := c.w.WriteGetValuesResult([]fcgi.Pair{{Name: fcgi.ValueMpxsConns, Value: "0"}}); err != nil {
 				return r, err
 			}
 			continue
-		case typ == typeBeginReq:
-			if len(content) < 3 {
+		case rec.Type == fcgi.TypeBeginRequest:
+			b, ok := rec.Body.(*fcgi.BeginRequest)
+			if !ok {
 				return r, fmt.Errorf("hostile backend: BEGIN_REQUEST with %d content bytes", len(content))
 			}
-			r = &HostileRequest{ID: id, Role: binary.BigEndian.Uint16(content), KeepConn: content[2]&flagKeepConn != 0}
+			r = &HostileRequest{ID: id, Role: b.Role, KeepConn: b.Flags&fcgi.FlagKeepConn != 0}
 			continue
 		case r == nil || id != r.ID:
 			continue // not part of a request: ignored, as the spec says
-		case typ == typeAbortReq:
+		case rec.Type == fcgi.TypeAbortRequest:
 			r.Aborted = true
 			return r, nil
-		case typ == typeParams && !paramsDone:
-			if len(content) == 0 {
-				paramsDone = true
-				if r.Params, err = parsePairs(params); err != nil {
-					return r, err
-				}
+		case rec.Type == fcgi.TypeParams && !paramsDone:
+			p, ok := rec.Body.(*fcgi.Pairs)
+			if !ok {
+				return r, fmt.Errorf("hostile backend: PARAMS record %d does not decode", rec.Index)
 			}
-			params = append(params, content...)
-		case typ == typeStdin && !stdinDone:
+			r.Params = append(r.Params, p.List()...)
+			paramsDone = len(content) == 0
+		case rec.Type == fcgi.TypeStdin && !stdinDone:
 			stdinDone = len(content) == 0
 			r.Stdin = append(r.Stdin, content...)
-		case typ == typeData && !dataDone:
+		case rec.Type == fcgi.TypeData && !dataDone:
 			dataDone = len(content) == 0
 			r.Data = append(r.Data, content...)
 		}
-		if paramsDone && stdinDone && (r.Role != roleFilter || dataDone) {
+		if paramsDone && stdinDone && (r.Role != fcgi.RoleFilter || dataDone) {
 			return r, nil
 		}
 	}
@@ -380,7 +241,7 @@ func (c *HostileConn) Hold() {
 	stop := context.AfterFunc(c.h.ctx, func() { c.Conn.Close() })
 	defer stop()
 	for {
-		if _, _, _, err := c.readRecord(); err != nil {
+		if _, err := c.readRecord(); err != nil {
 			return
 		}
 	}
@@ -392,51 +253,58 @@ func (c *HostileConn) WriteRaw(b []byte) error {
 	return err
 }
 
-// Record returns the bytes of a version 1 record padded to a multiple of 8.
-func Record(typ byte, id uint16, content []byte) []byte {
-	return RecordWith(hVersion1, typ, id, len(content), content, int(-len(content)&7))
-}
-
-// RecordWith returns the bytes of a record whose header says version, typ, id and
-// contentLength, followed by content and pad zero bytes: the header may lie about the content.
-func RecordWith(version, typ byte, id uint16, contentLength int, content []byte, pad int) []byte {
-	b := make([]byte, hHeaderLen, hHeaderLen+len(content)+pad)
-	b[0], b[1] = version, typ
-	binary.BigEndian.PutUint16(b[2:4], id)
-	binary.BigEndian.PutUint16(b[4:6], uint16(contentLength))
-	b[6] = byte(pad)
-	b = append(b, content...)
-	return append(b, make([]byte, pad)...)
-}
-
 // WriteRecord writes one version 1 record, padded to a multiple of 8.
 func (c *HostileConn) WriteRecord(typ byte, id uint16, content []byte) error {
-	return c.WriteRaw(Record(typ, id, content))
+	return c.w.WriteRecord(fcgi.RecordType(typ), id, content)
 }
 
 // EndRequest writes END_REQUEST for id with the statuses.
 func (c *HostileConn) EndRequest(id uint16, appStatus uint32, protocolStatus byte) error {
-	return c.WriteRecord(typeEndReq, id, EndRequestBody(appStatus, protocolStatus))
+	return c.w.WriteEndRequest(id, appStatus, fcgi.ProtocolStatus(protocolStatus))
 }
 
-// EndRequestBody returns the 8 content bytes of END_REQUEST.
-func EndRequestBody(appStatus uint32, protocolStatus byte) []byte {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint32(b, appStatus)
-	b[4] = protocolStatus
-	return b
+// encode returns the bytes records take on the wire, written by fn with an fcgi.Writer that
+// allows illegal writes, for a behaviour to send in one write or to cut short.
+func encode(fn func(w *fcgi.Writer) error) []byte {
+	var b bytes.Buffer
+	w := fcgi.NewWriter(&b)
+	w.AllowIllegalWrites = true
+	if err := fn(w); err != nil {
+		panic(fmt.Sprintf("fcgitest: encoding into a buffer: %v", err)) // a bytes.Buffer does not fail
+	}
+	return b.Bytes()
+}
+
+// stdout returns a STDOUT record of p for request id.
+func stdout(id uint16, p string) []byte {
+	return encode(func(w *fcgi.Writer) error { return w.WriteRecord(fcgi.TypeStdout, id, []byte(p)) })
+}
+
+// lying returns a STDOUT record of p for request id whose header says version and claims
+// claimed content bytes, with pad bytes of padding.
+func lying(version uint8, id uint16, claimed int, p []byte, pad int) []byte {
+	h := fcgi.Header{Version: version, Type: fcgi.TypeStdout, RequestID: id, ContentLength: uint16(claimed),
+		PaddingLength: uint8(pad)}
+	return encode(func(w *fcgi.Writer) error { return w.WriteRaw(h, p, make([]byte, pad)) })
+}
+
+// ending returns the empty STDOUT record and END_REQUEST REQUEST_COMPLETE of request id.
+func ending(id uint16) []byte {
+	return encode(func(w *fcgi.Writer) error {
+		if err := w.CloseStream(fcgi.TypeStdout, id); err != nil {
+			return err
+		}
+		return w.WriteEndRequest(id, 0, fcgi.StatusRequestComplete)
+	})
 }
 
 // HostileHeaders is the CGI header block of every response of the ready-made behaviours.
 const HostileHeaders = "Content-Type: text/plain\r\n\r\n"
 
-// Response writes a complete, well-formed answer to id: body as a CGI response on STDOUT,
-// the empty STDOUT record, END_REQUEST REQUEST_COMPLETE.
+// Response writes a complete, well-formed answer to id, in one write: body as a CGI response on
+// STDOUT, the empty STDOUT record, END_REQUEST REQUEST_COMPLETE.
 func (c *HostileConn) Response(id uint16, body string) error {
-	b := Record(typeStdout, id, []byte(HostileHeaders+body))
-	b = append(b, Record(typeStdout, id, nil)...)
-	b = append(b, Record(typeEndReq, id, EndRequestBody(0, statusComplete))...)
-	return c.WriteRaw(b)
+	return c.WriteRaw(append(stdout(id, HostileHeaders+body), ending(id)...))
 }
 
 // serveRequests reads requests and hands each to answer while the client asks to keep the
@@ -485,7 +353,7 @@ func CloseMidHeader(n int) Behaviour {
 		if err != nil {
 			return
 		}
-		c.WriteRaw(Record(typeStdout, r.ID, []byte(HostileHeaders+"cut"))[:min(max(n, 1), hHeaderLen-1)])
+		c.WriteRaw(stdout(r.ID, HostileHeaders+"cut")[:min(max(n, 1), fcgi.HeaderLen-1)])
 	}
 }
 
@@ -497,9 +365,8 @@ func CloseMidRecord(sent int) Behaviour {
 		if err != nil {
 			return
 		}
-		full := Record(typeStdout, r.ID, []byte(strings.Repeat("x", 64)))
-		b := append(Record(typeStdout, r.ID, []byte(HostileHeaders)), full[:hHeaderLen+min(max(sent, 0), 63)]...)
-		c.WriteRaw(b)
+		full := stdout(r.ID, strings.Repeat("x", 64))
+		c.WriteRaw(append(stdout(r.ID, HostileHeaders), full[:fcgi.HeaderLen+min(max(sent, 0), 63)]...))
 	}
 }
 
@@ -511,7 +378,7 @@ func CloseBeforeEnd(body string) Behaviour {
 		if err != nil {
 			return
 		}
-		c.WriteRaw(append(Record(typeStdout, r.ID, []byte(HostileHeaders+body)), Record(typeStdout, r.ID, nil)...))
+		c.WriteRaw(append(stdout(r.ID, HostileHeaders+body), stdout(r.ID, "")...))
 	}
 }
 
@@ -543,8 +410,8 @@ func BadVersion(v byte) Behaviour {
 			return
 		}
 		p := []byte(HostileHeaders + "version " + strconv.Itoa(int(v)) + "\n")
-		b := RecordWith(v, typeStdout, r.ID, len(p), p, int(-len(p)&7))
-		if c.WriteRaw(b) != nil || c.Response(r.ID, "after the bad version\n") != nil {
+		if c.WriteRaw(lying(v, r.ID, len(p), p, int(fcgi.PaddingFor(len(p))))) != nil ||
+			c.Response(r.ID, "after the bad version\n") != nil {
 			return
 		}
 		c.Hold()
@@ -561,9 +428,7 @@ func LongerThanClaimed(claim int) Behaviour {
 			return
 		}
 		p := []byte(HostileHeaders + "the header lied about this text\n")
-		b := RecordWith(hVersion1, typeStdout, r.ID, min(claim, len(p)), p, 0)
-		b = append(b, Record(typeEndReq, r.ID, EndRequestBody(0, statusComplete))...)
-		if c.WriteRaw(b) != nil {
+		if c.WriteRaw(append(lying(fcgi.Version1, r.ID, min(claim, len(p)), p, 0), endRequest(r.ID)...)) != nil {
 			return
 		}
 		c.Hold()
@@ -581,13 +446,16 @@ func ShorterThanClaimed(claim int) Behaviour {
 		}
 		p := []byte(HostileHeaders + "short\n")
 		// The claim swallows END_REQUEST (16 bytes) and then some.
-		b := RecordWith(hVersion1, typeStdout, r.ID, max(claim, len(p)+32), p, 0)
-		b = append(b, Record(typeEndReq, r.ID, EndRequestBody(0, statusComplete))...)
-		if c.WriteRaw(b) != nil {
+		if c.WriteRaw(append(lying(fcgi.Version1, r.ID, max(claim, len(p)+32), p, 0), endRequest(r.ID)...)) != nil {
 			return
 		}
 		c.Hold()
 	}
+}
+
+// endRequest returns END_REQUEST REQUEST_COMPLETE of request id.
+func endRequest(id uint16) []byte {
+	return encode(func(w *fcgi.Writer) error { return w.WriteEndRequest(id, 0, fcgi.StatusRequestComplete) })
 }
 
 // UnknownType answers with a record of type typ (not a FastCGI type when typ > 11) for the
@@ -611,23 +479,10 @@ func HugeStderr(n int64) Behaviour {
 		if err != nil {
 			return
 		}
-		rec := make([]byte, hHeaderLen+hStreamChunk)
-		line := "hostile: stderr flood, a line of 64 bytes to fill the stream..\n"
-		for i := hHeaderLen; i < len(rec); i += len(line) {
-			copy(rec[i:], line)
-		}
-		rec[0], rec[1] = hVersion1, typeStderr
-		binary.BigEndian.PutUint16(rec[2:4], r.ID)
+		chunk := []byte(strings.Repeat("hostile: stderr flood, a line of 64 bytes to fill the stream..\n", streamChunk/64+1))
 		for left := n; left > 0; {
-			k := int(min(left, hStreamChunk))
-			pad := -k & 7
-			binary.BigEndian.PutUint16(rec[4:6], uint16(k))
-			rec[6] = byte(pad)
-			b := rec[:hHeaderLen+k]
-			if pad > 0 {
-				b = append(b[:len(b):len(b)], make([]byte, pad)...)
-			}
-			if c.WriteRaw(b) != nil {
+			k := int(min(left, streamChunk))
+			if c.w.WriteRecord(fcgi.TypeStderr, r.ID, chunk[:k]) != nil {
 				return
 			}
 			left -= int64(k)
@@ -645,16 +500,15 @@ func Dribble(every time.Duration, body string) Behaviour {
 		if err != nil {
 			return
 		}
-		if c.WriteRecord(typeStdout, r.ID, []byte(HostileHeaders)) != nil {
+		if c.WriteRaw(stdout(r.ID, HostileHeaders)) != nil {
 			return
 		}
-		for _, b := range RecordWith(hVersion1, typeStdout, r.ID, len(body), []byte(body), 0) {
+		for _, b := range lying(fcgi.Version1, r.ID, len(body), []byte(body), 0) {
 			if !c.Sleep(every) || c.WriteRaw([]byte{b}) != nil {
 				return
 			}
 		}
-		b := append(Record(typeStdout, r.ID, nil), Record(typeEndReq, r.ID, EndRequestBody(0, statusComplete))...)
-		c.WriteRaw(b)
+		c.WriteRaw(ending(r.ID))
 	}
 }
 
@@ -713,45 +567,6 @@ func RefusedAddr(t testing.TB, network string) string {
 	}
 	t.Fatalf("fcgitest: RefusedAddr: network %q is neither tcp nor unix", network)
 	return ""
-}
-
-// appendPair appends a name-value pair in the FastCGI encoding (spec §3.4).
-func appendPair(b []byte, name, value string) []byte {
-	for _, n := range []int{len(name), len(value)} {
-		if n < 128 {
-			b = append(b, byte(n))
-		} else {
-			b = binary.BigEndian.AppendUint32(b, uint32(n)|1<<31)
-		}
-	}
-	return append(append(b, name...), value...)
-}
-
-// parsePairs decodes name-value pairs (spec §3.4).
-func parsePairs(b []byte) ([]HostilePair, error) {
-	var out []HostilePair
-	for len(b) > 0 {
-		var lens [2]int
-		for i := range lens {
-			if len(b) == 0 {
-				return out, errors.New("hostile backend: params end inside a length")
-			}
-			if b[0] < 128 {
-				lens[i], b = int(b[0]), b[1:]
-				continue
-			}
-			if len(b) < 4 {
-				return out, errors.New("hostile backend: params end inside a length")
-			}
-			lens[i], b = int(binary.BigEndian.Uint32(b)&0x7fffffff), b[4:]
-		}
-		if lens[0]+lens[1] > len(b) || lens[0]+lens[1] < 0 {
-			return out, errors.New("hostile backend: params end inside a pair")
-		}
-		out = append(out, HostilePair{Name: string(b[:lens[0]]), Value: string(b[lens[0] : lens[0]+lens[1]])})
-		b = b[lens[0]+lens[1]:]
-	}
-	return out, nil
 }
 
 // NoFDLeak fails the test if file descriptors opened after the call are still open once the

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fcgiscope/fcgi"
 	"io"
 	"net"
 	"os"
@@ -19,22 +20,31 @@ import (
 
 // request returns the records of a request: BEGIN_REQUEST, PARAMS, the empty
 // PARAMS, STDIN (if any), the empty STDIN.
-func request(id uint16, keep bool, params []HostilePair, stdin string) []byte {
-	begin := []byte{0, 1, 0, 0, 0, 0, 0, 0}
+func request(id uint16, keep bool, params []fcgi.Pair, stdin string) []byte {
+	var flags fcgi.Flags
 	if keep {
-		begin[2] = flagKeepConn
+		flags = fcgi.FlagKeepConn
 	}
-	b := Record(typeBeginReq, id, begin)
-	var p []byte
-	for _, kv := range params {
-		p = appendPair(p, kv.Name, kv.Value)
-	}
-	b = append(b, Record(typeParams, id, p)...)
-	b = append(b, Record(typeParams, id, nil)...)
-	if stdin != "" {
-		b = append(b, Record(typeStdin, id, []byte(stdin))...)
-	}
-	return append(b, Record(typeStdin, id, nil)...)
+	return encode(func(w *fcgi.Writer) error {
+		if err := w.WriteBeginRequest(id, fcgi.RoleResponder, flags); err != nil {
+			return err
+		}
+		if err := w.WriteRecord(fcgi.TypeParams, id, fcgi.AppendPairs(nil, params)); err != nil {
+			return err // a PARAMS record even without params: the requests of these tests carry one
+		}
+		if err := w.CloseStream(fcgi.TypeParams, id); err != nil {
+			return err
+		}
+		if err := w.WriteStream(fcgi.TypeStdin, id, []byte(stdin)); err != nil {
+			return err
+		}
+		return w.CloseStream(fcgi.TypeStdin, id)
+	})
+}
+
+// record returns the bytes of one record, padded to a multiple of 8.
+func record(t fcgi.RecordType, id uint16, content []byte) []byte {
+	return encode(func(w *fcgi.Writer) error { return w.WriteRecord(t, id, content) })
 }
 
 // rawRecord is one record as the raw client parsed it.
@@ -48,14 +58,14 @@ type rawRecord struct {
 
 // parseRecords splits b into records; rest is what did not form a whole one.
 func parseRecords(b []byte) (recs []rawRecord, rest []byte) {
-	for len(b) >= hHeaderLen {
+	for len(b) >= fcgi.HeaderLen {
 		n, pad := int(binary.BigEndian.Uint16(b[4:6])), int(b[6])
-		if len(b) < hHeaderLen+n+pad {
+		if len(b) < fcgi.HeaderLen+n+pad {
 			break
 		}
 		recs = append(recs, rawRecord{version: b[0], typ: b[1], id: binary.BigEndian.Uint16(b[2:4]), claimed: n,
-			content: b[hHeaderLen : hHeaderLen+n], pad: pad})
-		b = b[hHeaderLen+n+pad:]
+			content: b[fcgi.HeaderLen : fcgi.HeaderLen+n], pad: pad})
+		b = b[fcgi.HeaderLen+n+pad:]
 	}
 	return recs, b
 }
@@ -102,10 +112,10 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-var testParams = []HostilePair{
-	{"REQUEST_METHOD", "POST"},
-	{"LONG", strings.Repeat("v", 300)}, // a 4-byte value length
-	{"REQUEST_METHOD", "GET"},          // duplicates kept, in order
+var testParams = []fcgi.Pair{
+	{Name: "REQUEST_METHOD", Value: "POST"},
+	{Name: "LONG", Value: strings.Repeat("v", 300)}, // a 4-byte value length
+	{Name: "REQUEST_METHOD", Value: "GET"},          // duplicates kept, in order
 }
 
 func TestHostileRespond(t *testing.T) {
@@ -124,8 +134,8 @@ func TestHostileRespond(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			want := append(Record(typeStdout, 7, []byte(HostileHeaders+"hi GET")), Record(typeStdout, 7, nil)...)
-			want = append(want, Record(typeEndReq, 7, []byte{0, 0, 0, 0, statusComplete, 0, 0, 0})...)
+			want := append(record(fcgi.TypeStdout, 7, []byte(HostileHeaders+"hi GET")), record(fcgi.TypeStdout, 7, nil)...)
+			want = append(want, record(fcgi.TypeEndRequest, 7, []byte{0, 0, 0, 0, byte(fcgi.StatusRequestComplete), 0, 0, 0})...)
 			// KEEP_CONN: two requests on one connection.
 			for range 2 {
 				in, eof := roundTrip(t, c, 200*time.Millisecond, request(7, true, testParams, "body"))
@@ -133,7 +143,7 @@ func TestHostileRespond(t *testing.T) {
 					t.Fatalf("answer %q (eof %v), want %q", in, eof, want)
 				}
 				r := <-got
-				if r.ID != 7 || r.Role != 1 || !r.KeepConn || string(r.Stdin) != "body" || len(r.Params) != 3 ||
+				if r.ID != 7 || r.Role != fcgi.RoleResponder || !r.KeepConn || string(r.Stdin) != "body" || len(r.Params) != 3 ||
 					r.Params[1].Value != testParams[1].Value || r.Params[2] != testParams[2] {
 					t.Errorf("request read as %+v", r)
 				}
@@ -143,7 +153,7 @@ func TestHostileRespond(t *testing.T) {
 				t.Errorf("answer %q, eof %v; want an answer, then EOF", in, eof)
 			}
 			seen := h.Seen()
-			if len(seen) != 3*5-1 || seen[0].Type != typeBeginReq || seen[0].RequestID != 7 || seen[len(seen)-1].RequestID != 8 {
+			if len(seen) != 3*5-1 || seen[0].Type != byte(fcgi.TypeBeginRequest) || seen[0].RequestID != 7 || seen[len(seen)-1].RequestID != 8 {
 				t.Errorf("Seen = %+v; want the 14 records of the three requests", seen)
 			}
 			if h.Accepted() != 1 {
@@ -155,13 +165,13 @@ func TestHostileRespond(t *testing.T) {
 
 func TestHostileGetValues(t *testing.T) {
 	h := StartHostile(t, "tcp", Silent())
-	in, _ := exchange(t, h, 200*time.Millisecond, Record(typeGetValues, 0, appendPair(nil, "FCGI_MPXS_CONNS", "")))
+	in, _ := exchange(t, h, 200*time.Millisecond, record(fcgi.TypeGetValues, 0, fcgi.AppendPairs(nil, []fcgi.Pair{{Name: "FCGI_MPXS_CONNS"}})))
 	recs, rest := parseRecords(in)
-	if len(recs) != 1 || recs[0].typ != typeGetValuesOK || len(rest) != 0 {
+	if len(recs) != 1 || recs[0].typ != byte(fcgi.TypeGetValuesResult) || len(rest) != 0 {
 		t.Fatalf("answer %q", in)
 	}
-	if p, err := parsePairs(recs[0].content); err != nil || len(p) != 1 || p[0] != (HostilePair{"FCGI_MPXS_CONNS", "0"}) {
-		t.Errorf("GET_VALUES_RESULT pairs %v, %v", p, err)
+	if want := fcgi.AppendPairs(nil, []fcgi.Pair{{Name: "FCGI_MPXS_CONNS", Value: "0"}}); !bytes.Equal(recs[0].content, want) {
+		t.Errorf("GET_VALUES_RESULT content %q, want %q", recs[0].content, want)
 	}
 }
 
@@ -177,7 +187,7 @@ func TestHostileBehaviours(t *testing.T) {
 		check func(t *testing.T, in []byte, recs []rawRecord, rest []byte)
 	}{
 		{"Respond", Respond("x"), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if len(recs) != 3 || recs[2].typ != typeEndReq || recs[2].content[4] != statusComplete {
+			if len(recs) != 3 || recs[2].typ != byte(fcgi.TypeEndRequest) || recs[2].content[4] != byte(fcgi.StatusRequestComplete) {
 				t.Errorf("records %+v", recs)
 			}
 		}},
@@ -192,28 +202,28 @@ func TestHostileBehaviours(t *testing.T) {
 			}
 		}},
 		{"CloseMidHeader", CloseMidHeader(3), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if !bytes.Equal(in, []byte{1, typeStdout, 0}) {
+			if !bytes.Equal(in, []byte{1, byte(fcgi.TypeStdout), 0}) {
 				t.Errorf("sent %v, want the first 3 bytes of a STDOUT header", in)
 			}
 		}},
 		{"CloseMidRecord", CloseMidRecord(10), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if len(recs) != 1 || string(recs[0].content) != HostileHeaders || len(rest) != 18 || rest[1] != typeStdout ||
+			if len(recs) != 1 || string(recs[0].content) != HostileHeaders || len(rest) != 18 || rest[1] != byte(fcgi.TypeStdout) ||
 				binary.BigEndian.Uint16(rest[4:6]) != 64 {
 				t.Errorf("records %+v, rest %q; want the headers, then 18 bytes of a 72-byte STDOUT record", recs, rest)
 			}
 		}},
 		{"CloseBeforeEnd", CloseBeforeEnd("b"), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if len(recs) != 2 || recs[1].typ != typeStdout || len(recs[1].content) != 0 || len(rest) != 0 {
+			if len(recs) != 2 || recs[1].typ != byte(fcgi.TypeStdout) || len(recs[1].content) != 0 || len(rest) != 0 {
 				t.Errorf("records %+v; want STDOUT and its empty record, no END_REQUEST", recs)
 			}
 		}},
 		{"WrongID", WrongID(), false, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if len(recs) != 3 || recs[0].id != 2 || recs[2].id != 2 || recs[2].typ != typeEndReq {
+			if len(recs) != 3 || recs[0].id != 2 || recs[2].id != 2 || recs[2].typ != byte(fcgi.TypeEndRequest) {
 				t.Errorf("records %+v; want a whole answer for request 2", recs)
 			}
 		}},
 		{"BadVersion", BadVersion(2), false, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if len(recs) != 4 || recs[0].version != 2 || recs[1].version != 1 || recs[3].typ != typeEndReq {
+			if len(recs) != 4 || recs[0].version != 2 || recs[1].version != 1 || recs[3].typ != byte(fcgi.TypeEndRequest) {
 				t.Errorf("records %+v; want a version 2 record, then a whole answer", recs)
 			}
 		}},
@@ -229,24 +239,24 @@ func TestHostileBehaviours(t *testing.T) {
 			}
 		}},
 		{"UnknownType", UnknownType(42), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if len(recs) != 4 || recs[0].typ != 42 || recs[3].typ != typeEndReq {
+			if len(recs) != 4 || recs[0].typ != 42 || recs[3].typ != byte(fcgi.TypeEndRequest) {
 				t.Errorf("records %+v", recs)
 			}
 		}},
-		{"HugeStderr", HugeStderr(3*hStreamChunk + 5), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
+		{"HugeStderr", HugeStderr(3*streamChunk + 5), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
 			var n int
 			for _, r := range recs[:4] {
-				if r.typ != typeStderr || (r.claimed+r.pad)%8 != 0 || r.claimed > hStreamChunk {
+				if r.typ != byte(fcgi.TypeStderr) || (r.claimed+r.pad)%8 != 0 || r.claimed > streamChunk {
 					t.Errorf("stderr record: type %d, %d+%d bytes", r.typ, r.claimed, r.pad)
 				}
 				n += r.claimed
 			}
-			if n != 3*hStreamChunk+5 || !bytes.HasPrefix(recs[0].content, []byte("hostile: stderr flood")) || len(recs) != 7 {
+			if n != 3*streamChunk+5 || !bytes.HasPrefix(recs[0].content, []byte("hostile: stderr flood")) || len(recs) != 7 {
 				t.Errorf("%d stderr bytes in %d records", n, len(recs))
 			}
 		}},
 		{"EndWith", EndWith(2), true, func(t *testing.T, in []byte, recs []rawRecord, rest []byte) {
-			if len(recs) != 1 || recs[0].typ != typeEndReq || recs[0].content[4] != 2 {
+			if len(recs) != 1 || recs[0].typ != byte(fcgi.TypeEndRequest) || recs[0].content[4] != 2 {
 				t.Errorf("records %+v; want END_REQUEST OVERLOADED alone", recs)
 			}
 		}},
@@ -308,8 +318,8 @@ func TestHostileKeepConnFaults(t *testing.T) {
 	})
 	t.Run("Silent sees ABORT_REQUEST", func(t *testing.T) {
 		h := StartHostile(t, "tcp", Silent())
-		exchange(t, h, 100*time.Millisecond, request(1, false, nil, ""), Record(typeAbortReq, 1, nil))
-		if !h.WaitIdle(time.Second) || !h.SawType(typeAbortReq) {
+		exchange(t, h, 100*time.Millisecond, request(1, false, nil, ""), record(fcgi.TypeAbortRequest, 1, nil))
+		if !h.WaitIdle(time.Second) || !h.SawType(byte(fcgi.TypeAbortRequest)) {
 			t.Errorf("Seen %+v, open %d; want ABORT_REQUEST read and the connection closed", h.Seen(), h.Open())
 		}
 	})
@@ -345,14 +355,6 @@ func TestRefusedAddr(t *testing.T) {
 	}
 }
 
-func TestParsePairsErrors(t *testing.T) {
-	for _, b := range [][]byte{{5}, {0x80, 0}, {1, 1, 'a'}, {0x80, 0, 0, 1, 0}} {
-		if _, err := parsePairs(b); err == nil {
-			t.Errorf("parsePairs(%v) = nil error", b)
-		}
-	}
-}
-
 // TestPHPFPMStopStart restarts php-fpm on the same socket.
 func TestPHPFPMStopStart(t *testing.T) {
 	fpm := PHPFPM(t, PHPFPMOptions{Listen: ListenUnix})
@@ -362,8 +364,8 @@ func TestPHPFPMStopStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		in, _ := roundTrip(t, c, 5*time.Second, request(1, false, []HostilePair{
-			{"SCRIPT_FILENAME", fpm.Script("hello.php")}, {"REQUEST_METHOD", "GET"}}, ""))
+		in, _ := roundTrip(t, c, 5*time.Second, request(1, false, []fcgi.Pair{
+			{Name: "SCRIPT_FILENAME", Value: fpm.Script("hello.php")}, {Name: "REQUEST_METHOD", Value: "GET"}}, ""))
 		recs, _ := parseRecords(in)
 		return recs
 	}

@@ -287,7 +287,7 @@ func Run(ctx context.Context, target string, opts Options) Report {
 		copts.AbortWait = 200 * time.Millisecond
 	}
 	rep := Report{Target: target, Start: time.Now()}
-	d := &doctor{target: target, opts: opts, client: fcgi.NewClient(target, copts), rep: &rep}
+	d := &doctor{target: target, opts: opts, client: fcgi.NewClient(target, fcgi.ClientOptions{Options: copts}), rep: &rep}
 	defer d.client.Close()
 	d.run(ctx)
 	rep.Duration = time.Since(rep.Start)

@@ -467,7 +467,7 @@ func netipAddrPort(addr string) (string, error) {
 // connection of its own and returns its fields by name.
 func fpmStatus(t *testing.T, fpm *fcgitest.PHPFPMServer) map[string]string {
 	t.Helper()
-	c := fcgi.NewClient(fpm.Addr, fcgi.Options{})
+	c := fcgi.NewClient(fpm.Addr, fcgi.ClientOptions{})
 	defer c.Close()
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

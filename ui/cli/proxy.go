@@ -101,7 +101,7 @@ func (o *proxyOpts) check() error {
 // poolOptions are the options of the proxy's pool: the backend's
 // connection limit, and the trace hook for log.
 func (o *proxyOpts) poolOptions(log *logrus.Logger) session.PoolOptions {
-	return session.PoolOptions{Client: fcgi.Options{Trace: TraceLogger(log)}, MaxConns: map[string]int{o.addr: o.maxConns}}
+	return session.PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{Trace: TraceLogger(log)}}, MaxConns: map[string]int{o.addr: o.maxConns}}
 }
 
 // isLoopback reports whether a listen address accepts connections from this

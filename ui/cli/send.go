@@ -341,7 +341,7 @@ func runSend(ctx context.Context, e *env, o *sendOpts) error {
 	in, hints := plan.in, plan.hints
 	e.logRequest(in, plan.req, hints)
 
-	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: TraceLogger(e.log)}})
+	pool := session.NewPool(session.PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{Trace: TraceLogger(e.log)}}})
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
 	x := session.NewExchange(in)

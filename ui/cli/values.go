@@ -45,7 +45,7 @@ func setupValues(fs *flag.FlagSet) func(context.Context, *env) error {
 }
 
 func runValues(ctx context.Context, e *env, addr string, asJSON bool, timeout time.Duration) error {
-	pool := session.NewPool(session.PoolOptions{Client: fcgi.Options{Trace: TraceLogger(e.log)}})
+	pool := session.NewPool(session.PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{Trace: TraceLogger(e.log)}}})
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: timeout})
 	e.log.WithField("addr", addr).Debug("GET_VALUES")
