@@ -135,7 +135,12 @@ step_bg() {
 	fi
 	printf '==> %s (in the background)\n' "$desc" >"$_bg_dir/$name.log"
 	_bg_t0[$name]="$EPOCHREALTIME"
-	("$@") >>"$_bg_dir/$name.log" 2>&1 &
+	(
+		rc=0
+		"$@" || rc=$?
+		echo "$EPOCHREALTIME" >"$_bg_dir/$name.end"
+		exit "$rc"
+	) >>"$_bg_dir/$name.log" 2>&1 &
 	_bg_pid[$name]=$!
 }
 
@@ -146,7 +151,9 @@ step_wait() {
 	[[ -n "${_bg_pid[$name]:-}" ]] || die "step_wait: no background step $name"
 	wait "${_bg_pid[$name]}" || rc=$?
 	unset "_bg_pid[$name]"
-	s="$(since "${_bg_t0[$name]}")"
+	# Its own time, from its start to its end, not to this wait.
+	s="$(awk -v a="${_bg_t0[$name]}" -v b="$(cat "$_bg_dir/$name.end" 2>/dev/null || echo "$EPOCHREALTIME")" \
+		'BEGIN { printf "%.1f", b - a }')"
 	echo
 	cat "$_bg_dir/$name.log"
 	local result=ok
