@@ -83,9 +83,9 @@ since() {
 	awk -v a="$1" -v b="$now" 'BEGIN { printf "%.1f", b - a }'
 }
 
-# mmss SECONDS: "1m05s" / "42.0s".
+# mmss SECONDS: "1m05s" / "42s" / "4.2s".
 mmss() {
-	awk -v s="$1" 'BEGIN { if (s >= 60) printf "%dm%02ds", int(s / 60), int(s) % 60; else printf "%.1fs", s }'
+	awk -v s="$1" 'BEGIN { if (s >= 60) printf "%dm%02ds", int(s / 60), int(s) % 60; else if (s >= 10) printf "%ds", s; else printf "%.1fs", s }'
 }
 
 # step NAME [DESCRIPTION]: ends the running step (as passed unless step_end said otherwise) and
