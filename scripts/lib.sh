@@ -169,6 +169,8 @@ _bg_stop_all() {
 	local name
 	for name in "${!_bg_pid[@]}"; do
 		stop_tree "${_bg_pid[$name]}"
+		echo "---- $name was still running; its output so far:" >&2
+		cat "$_bg_dir/$name.log" >&2
 	done
 }
 
