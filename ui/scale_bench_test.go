@@ -109,7 +109,7 @@ func resultsWindow(b *testing.B) *ResultsPanel {
 	lockUIThread(b)
 	b.Setenv("HOME", b.TempDir())
 	a := test.NewTempApp(b)
-	r := newResultsPanel()
+	r := newResultsPanel(nil)
 	w := a.NewWindow("records")
 	w.SetContent(r.Content())
 	w.Resize(fyne.NewSize(900, 1000))
@@ -132,6 +132,7 @@ func BenchmarkScaleRecordListBuild(b *testing.B) {
 			b.Fatal("not every record was listed")
 		}
 		test.WidgetRenderer(r.list).Layout(r.list.Size())
+		r.list.Refresh()
 	}
 	reportCPU(b, cpu0)
 	b.ReportMetric(float64(x.Len()), "records")
