@@ -66,11 +66,11 @@ func newResultsPanel(keys *keyHooks) *ResultsPanel {
 		list:      view.NewRecordList(),
 		detail:    view.NewRecordDetail(),
 		title:     sectionTitle("Records"),
-		summary:   mutedLabel(""),
+		summary:   mutedLine(""),
 		decodeErr: wrapLabel("", widget.DangerImportance),
 		hint:      newMutedHint("Press Send (Ctrl+Enter) to see every record of the exchange, both ways"),
 		goTo:      newHookEntry(keys, false),
-		goNote:    mutedLine(""),
+		goNote:    &widget.Label{Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis},
 		types:     map[fcgi.RecordType]int{},
 	}
 	r.decodeErr.Hide()
@@ -83,11 +83,14 @@ func newResultsPanel(keys *keyHooks) *ResultsPanel {
 	r.fold.SetChecked(r.list.Folded())
 	r.goTo.PlaceHolder = "Go to #"
 	r.goTo.OnSubmitted = r.onGoTo
-	goBox := withMinSize(r.goTo, fyne.MeasureText("Go to #000000", theme.TextSize(), fyne.TextStyle{}).Width+4*theme.Padding(), 0)
-	toolbar := container.NewBorder(nil, nil, container.NewHBox(r.filterBtn, r.fold), goBox, r.goNote)
+	goBox := withMinSize(r.goTo, fyne.MeasureText("Go to #00000", theme.TextSize(), fyne.TextStyle{}).Width+4*theme.Padding(), 0)
+	r.goNote.Hide()
+	// The counts, or what Go to has to say, between the tools.
+	toolbar := container.NewBorder(nil, nil, container.NewHBox(r.filterBtn, r.fold), goBox,
+		container.NewStack(secondary(r.summary), r.goNote))
 
 	r.tools, r.below = container.NewHBox(), container.NewVBox()
-	listPane := pane(sectionHeader(r.title, secondary(r.summary), r.tools),
+	listPane := pane(sectionHeader(r.title, r.tools),
 		container.NewBorder(toolbar, r.below, nil, nil,
 			container.NewStack(r.list, container.NewVBox(layout.NewSpacer(), keepRoom(r.hint), layout.NewSpacer()))))
 	detailPane := container.NewBorder(r.decodeErr, nil, nil, nil, r.detail)
@@ -117,7 +120,7 @@ func (r *ResultsPanel) Reset(x *session.Exchange) {
 	r.list.SetRecords(0, r.row)
 	r.detail.SetRecord(nil)
 	r.decodeErr.Hide()
-	r.goNote.SetText("")
+	r.setGoNote("")
 	if x != nil {
 		r.hint.SetText("Waiting for records…")
 	}
@@ -265,7 +268,7 @@ func (r *ResultsPanel) updateTitle() {
 		r.summary.SetText("")
 		return
 	}
-	s := fmt.Sprintf("→ %d sent · ← %d received", r.sent, r.recv)
+	s := fmt.Sprintf("→ %d · ← %d", r.sent, r.recv)
 	if f != (view.RecordFilter{}) {
 		s += fmt.Sprintf(" · %d shown", r.shown(f))
 	}
@@ -363,16 +366,26 @@ func (r *ResultsPanel) GoTo(text string) bool {
 	n, err := strconv.Atoi(s)
 	switch {
 	case r.n == 0:
-		r.goNote.SetText("No records yet")
+		r.setGoNote("No records yet")
 		return false
 	case err != nil || n < 0 || n >= r.n:
-		r.goNote.SetText(fmt.Sprintf("Records are #0 to #%d", r.n-1))
+		r.setGoNote(fmt.Sprintf("Records are #0 to #%d", r.n-1))
 		return false
 	}
-	r.goNote.SetText("")
+	r.setGoNote("")
 	r.list.Select(n)
 	r.list.Focus()
 	return true
+}
+
+// setGoNote says what Go to has to say in place of the counts; "" shows
+// the counts again.
+func (r *ResultsPanel) setGoNote(text string) {
+	r.goNote.SetText(text)
+	r.goNote.Hidden = text == ""
+	r.summary.Hidden = text != ""
+	r.goNote.Refresh()
+	r.summary.Refresh()
 }
 
 func (r *ResultsPanel) onGoTo(text string) {

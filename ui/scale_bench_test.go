@@ -161,12 +161,14 @@ func BenchmarkScaleRecordSelect(b *testing.B) {
 }
 
 // BenchmarkScaleRecordListScroll scrolls a list of 100,000 records to
-// rows all over it. Metric: ns/op is the time to scroll once.
+// rows all over it, unfolded (folded, the run of STDOUT records is one
+// line). Metric: ns/op is the time to scroll once.
 func BenchmarkScaleRecordListScroll(b *testing.B) {
 	x := recordScale(b, "/misbehave/dribble", "n="+strconv.Itoa(scaleDribbleLen))
 	r := resultsWindow(b)
 	r.Reset(x)
 	r.Sync()
+	r.list.SetFolded(false)
 	n := x.Len()
 	i := 0
 	cpu0 := threadCPU()

@@ -396,11 +396,11 @@ func (r *hexRenderer) Objects() []fyne.CanvasObject { return r.objects }
 
 func (r *hexRenderer) Destroy() {}
 
-// MinSize is room for four rows of four bytes and the status line.
+// MinSize is room for two rows of four bytes and the status line.
 func (r *hexRenderer) MinSize() fyne.Size {
 	m := r.v.metricsFor(narrowRow)
 	barW := r.v.Theme().Size(theme.SizeNameScrollBar)
-	return fyne.NewSize(m.width+barW, 4*m.rowH+r.statusMin(m))
+	return fyne.NewSize(m.width+barW, 2*m.rowH+r.statusMin(m))
 }
 
 // statusMin is the height kept for the status line: two lines of text.

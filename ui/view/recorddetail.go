@@ -60,7 +60,7 @@ func NewRecordDetail() *RecordDetail {
 	d.note = &widget.Label{Wrapping: fyne.TextWrapWord, Selectable: true}
 	d.tree = newTable((*detailModel)(d), true, false,
 		column{title: "field", sample: "protocolStatus|HTTP_ACCEPT_LANGUAGE", align: fyne.TextAlignLeading},
-		column{title: "bytes", sample: "65528–65535", align: fyne.TextAlignTrailing},
+		column{title: "bytes", sample: "65528–65535", align: fyne.TextAlignTrailing, keep: true},
 		column{title: "value", sample: `"/srv/www/index.php"`, align: fyne.TextAlignLeading},
 	)
 	d.tree.onSelect = d.onRow

@@ -39,7 +39,7 @@ func arrow(d fcgi.Direction) string {
 	return "?"
 }
 
-// TimeText returns the time offset for display, e.g. "+1.234 ms".
+// TimeText returns the time since the exchange started, e.g. "+1.234 ms".
 func (r RecordRow) TimeText() string {
 	if r.T < time.Second {
 		return fmt.Sprintf("+%.3f ms", float64(r.T)/float64(time.Millisecond))
@@ -47,12 +47,19 @@ func (r RecordRow) TimeText() string {
 	return fmt.Sprintf("+%.3f s", r.T.Seconds())
 }
 
+// msText returns the time since the exchange started in milliseconds, as
+// the time column shows it, e.g. "1.234".
+func (r RecordRow) msText() string {
+	return strconv.FormatFloat(float64(r.T)/float64(time.Millisecond), 'f', 3, 64)
+}
+
 // Cells returns the texts of the row's columns: #, direction, type,
-// request id, content length, padding length, time.
+// request id, content length, padding length, and the time since the
+// exchange started in milliseconds.
 func (r RecordRow) Cells() [RecordColumns]string {
 	return [RecordColumns]string{
 		strconv.Itoa(r.Index), r.Arrow(), r.Type.String(), strconv.Itoa(int(r.RequestID)),
-		strconv.Itoa(int(r.ContentLength)), strconv.Itoa(int(r.PaddingLength)), r.TimeText(),
+		strconv.Itoa(int(r.ContentLength)), strconv.Itoa(int(r.PaddingLength)), r.msText(),
 	}
 }
 
@@ -64,18 +71,19 @@ const colType = 2
 
 func recordColumns() []column {
 	return []column{
-		{title: "#", sample: "000000", align: fyne.TextAlignTrailing},
-		{title: "", sample: "←", align: fyne.TextAlignCenter},
+		{title: "#", sample: "000000", align: fyne.TextAlignTrailing, keep: true},
+		{title: "", sample: "←", align: fyne.TextAlignCenter, keep: true},
 		{title: "type", sample: "GET_VALUES_RESULT", align: fyne.TextAlignLeading},
-		{title: "id", sample: "65535", align: fyne.TextAlignTrailing},
+		{title: "id", sample: "65535", align: fyne.TextAlignTrailing, keep: true},
 		{title: "content", sample: "65535|999.9 KiB", align: fyne.TextAlignTrailing},
 		{title: "pad", sample: "pad|2040", align: fyne.TextAlignTrailing},
-		{title: "time", sample: "+9999.999 ms", align: fyne.TextAlignTrailing},
+		{title: "ms", sample: "9999.999", align: fyne.TextAlignTrailing},
 	}
 }
 
 // RecordList shows the records of an exchange as a table: a warning mark,
-// #, direction, type, request id, content length, padding, time. It reads
+// #, direction, type, request id, content length, padding, and the time
+// since the exchange started in milliseconds. It reads
 // rows from a data source when they come on screen, so that 100,000
 // records cost what ten do.
 //
@@ -177,7 +185,8 @@ func (l *RecordList) RowRecords(j int) (first, n int) {
 }
 
 // Select selects record i, opening its folded run and clearing a filter
-// that hides it, scrolls it into view and calls OnSelected.
+// that hides it, scrolls it into view (a third down the list when it was
+// off screen) and calls OnSelected.
 func (l *RecordList) Select(i int) {
 	if i < 0 || i >= l.Len() {
 		return
@@ -190,7 +199,7 @@ func (l *RecordList) Select(i int) {
 		}
 		row = l.m.rowOf(i)
 	}
-	l.t.ensureVisible(row)
+	l.t.reveal(row)
 	if l.sel == i && !l.selLine {
 		l.t.setSelected(row)
 		l.t.Refresh()
@@ -276,6 +285,9 @@ func (l *RecordList) RefreshMarks() {
 
 // Focus gives the list the keyboard focus.
 func (l *RecordList) Focus() { l.t.focus() }
+
+// HasFocus reports whether the list has the keyboard focus.
+func (l *RecordList) HasFocus() bool { return l.t.focused }
 
 // TooltipText returns the text of the tooltip on screen, "" when none is.
 func (l *RecordList) TooltipText() string { return l.t.tooltipText() }
@@ -392,15 +404,15 @@ func (l *RecordList) fillLine(r *run, d *rowData) {
 	d.cells[3] = strconv.Itoa(int(row.RequestID))
 	d.cells[4] = sumText(r.content)
 	d.cells[5] = sumText(r.pad)
-	d.cells[6] = row.TimeText()
+	d.cells[6] = row.msText()
 	d.expander = collapsed
 	how := "Right arrow or ▸ opens the run"
 	if m.isOpen(r) {
 		d.expander = expanded
 		how = "Left arrow or ▾ closes the run"
 	}
-	d.tip = fmt.Sprintf("%d %s records %s, #%d to #%d, request %d: %d content bytes, %d padding bytes. %s.",
-		r.n, row.Type, dirWord(row.Dir), first, last, row.RequestID, r.content, r.pad, how)
+	d.tip = fmt.Sprintf("%d %s records %s, #%d to #%d, request %d, from %s: %d content bytes, %d padding bytes. %s.",
+		r.n, row.Type, dirWord(row.Dir), first, last, row.RequestID, row.TimeText(), r.content, r.pad, how)
 	if r.marked > 0 {
 		what := fmt.Sprintf("%d of these records are marked", r.marked)
 		if r.marked == 1 {

@@ -23,6 +23,9 @@ type column struct {
 	sample string
 	align  fyne.TextAlign
 	mono   bool
+	// keep: the column never gets narrower than its default width (a
+	// record number cut short would be a wrong number).
+	keep bool
 }
 
 // expander is the state of a row that has rows under it.
@@ -157,9 +160,10 @@ func minColWidth(m tableMetrics) float32 { return 3*m.textSize + 2*m.pad }
 
 // layoutCols places the text columns in a row of the given width: each at
 // the width the user gave it, or its default; the stretch column takes
-// what is left. When they do not fit, the stretch column shrinks to its
-// minimum, then the others in proportion, so that nothing is drawn past
-// the edge.
+// what is left. When they do not fit, the columns that may shrink (not
+// keep, not stretch) give up width in proportion down to their minimum,
+// then the stretch column down to its own, so that what matters most
+// stays whole and nothing is drawn past the edge.
 func (t *table) layoutCols(width float32, m tableMetrics) []colPos {
 	n := len(t.cols)
 	if cap(t.pos) < n {
@@ -168,35 +172,35 @@ func (t *table) layoutCols(width float32, m tableMetrics) []colPos {
 	pos := t.pos[:n]
 	lead := t.lead(m)
 	avail := max(width-lead, 0)
-	var fixed float32
+	minW := minColWidth(m)
+	var sum, give float32 // widths wanted, and what shrinking columns can give
 	for i := range n {
 		pos[i].w = t.widths[i]
 		if pos[i].w == 0 {
 			pos[i].w = t.defaultWidth(i, m)
 		}
-		if i != t.stretch {
-			fixed += pos[i].w
+		if i == t.stretch {
+			pos[i].w = max(pos[i].w, minW)
+		} else if !t.cols[i].keep {
+			give += max(pos[i].w-minW, 0)
 		}
+		sum += pos[i].w
 	}
-	s := &pos[t.stretch]
-	s.w = max(s.w, minColWidth(m))
-	if fixed+s.w > avail && fixed > 0 {
-		s.w = min(s.w, max(avail-fixed, minColWidth(m)))
-		if scale := (avail - s.w) / fixed; scale < 1 {
-			for i := range n {
-				if i != t.stretch {
-					pos[i].w = max(float32(math.Floor(float64(pos[i].w*scale))), 0)
-				}
+	if over := sum - avail; over > 0 && give > 0 {
+		f := min(over/give, 1)
+		for i := range n {
+			if i != t.stretch && !t.cols[i].keep && pos[i].w > minW {
+				pos[i].w -= float32(math.Ceil(float64((pos[i].w - minW) * f)))
 			}
 		}
 	}
-	var sum float32
+	var others float32
 	for i := range n {
 		if i != t.stretch {
-			sum += pos[i].w
+			others += pos[i].w
 		}
 	}
-	s.w = max(avail-sum, 0)
+	pos[t.stretch].w = max(avail-others, minW)
 	x := lead
 	for i := range n {
 		pos[i].x = x
@@ -228,6 +232,14 @@ func (t *table) ensureVisible(i int) {
 		t.setTop(i)
 	case i >= t.top+shown:
 		t.setTop(i - shown + 1)
+	}
+}
+
+// reveal scrolls row i into view a third down the screen, unless it is
+// on screen already: a row jumped to comes with some of what precedes it.
+func (t *table) reveal(i int) {
+	if shown := max(t.shown, 1); i < t.top || i >= t.top+shown {
+		t.setTop(i - shown/3)
 	}
 }
 

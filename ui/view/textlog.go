@@ -14,7 +14,8 @@ import (
 
 // TextLog shows a text in a monospace font, its lines soft-wrapped at word
 // boundaries to the view's width (a word longer than a row is cut where
-// the row is full); resizing the view wraps them again. Wrapping never
+// the row is full), a thin bar in the margin beside each row that goes on
+// with the line above; resizing the view wraps them again. Wrapping never
 // changes the text: Lines counts the text's own lines, Rows the rows they
 // take. Only the rows on screen are laid out, so the text may be long (a
 // few hundred KiB wrap in milliseconds; the caller bounds it).
@@ -128,7 +129,7 @@ type textLogMetrics struct {
 
 func (t *TextLog) metrics() textLogMetrics {
 	th := t.Theme()
-	m := textLogMetrics{textSize: th.Size(theme.SizeNameText), inset: th.Size(theme.SizeNameInnerPadding) / 2}
+	m := textLogMetrics{textSize: th.Size(theme.SizeNameText), inset: th.Size(theme.SizeNameInnerPadding)}
 	c := fyne.MeasureText("M", m.textSize, fyne.TextStyle{Monospace: true})
 	m.cw, m.textH = c.Width, c.Height
 	m.rowH = float32(math.Ceil(float64(m.textH + th.Size(theme.SizeNameLineSpacing))))
@@ -162,6 +163,7 @@ type textLogRenderer struct {
 	t       *TextLog
 	bar     *rowBar
 	texts   []*canvas.Text
+	marks   []*canvas.Rectangle // beside a row that goes on with a wrapped line
 	objects []fyne.CanvasObject
 	size    fyne.Size
 }
@@ -192,15 +194,30 @@ func (r *textLogRenderer) Layout(size fyne.Size) {
 	for len(r.texts) < n {
 		tx := canvas.NewText("", color.Black)
 		tx.TextStyle.Monospace = true
+		mark := canvas.NewRectangle(color.Transparent)
 		r.texts = append(r.texts, tx)
-		r.objects = append(r.objects, tx)
+		r.marks = append(r.marks, mark)
+		r.objects = append(r.objects, mark, tx)
 	}
-	fg := t.Theme().Color(theme.ColorNameForeground, fyne.CurrentApp().Settings().ThemeVariant())
+	variant := fyne.CurrentApp().Settings().ThemeVariant()
+	fg := t.Theme().Color(theme.ColorNameForeground, variant)
+	muted := t.Theme().Color(theme.ColorNamePlaceHolder, variant)
 	for i, tx := range r.texts {
 		row := t.top + i
+		mark := r.marks[i]
 		if i >= n || row >= len(t.rows) {
 			tx.Hide()
+			mark.Hide()
 			continue
+		}
+		if t.rows[row].first {
+			mark.Hide()
+		} else { // a thin bar in the margin: this row goes on with the line above
+			mark.FillColor = muted
+			mark.Move(fyne.NewPos(m.inset/2-1, m.inset+float32(i)*m.rowH))
+			mark.Resize(fyne.NewSize(2, m.rowH))
+			mark.Show()
+			mark.Refresh()
 		}
 		tx.Text = displayRow(t.text[t.rows[row].start:t.rows[row].end])
 		tx.TextSize = m.textSize
