@@ -76,6 +76,7 @@ func newResultsPanel(keys *keyHooks) *ResultsPanel {
 	r.decodeErr.Hide()
 	r.list.OnSelected = r.onSelected
 	r.list.OnFilterChanged = func(view.RecordFilter) { r.updateTitle() }
+	r.list.OnGoTo = r.startGoTo
 	r.filterBtn = widget.NewButtonWithIcon("All records", theme.MenuDropDownIcon(), r.showFilterMenu)
 	r.filterBtn.IconPlacement = widget.ButtonIconTrailingText
 	r.filterBtn.Importance = widget.LowImportance
@@ -376,6 +377,21 @@ func (r *ResultsPanel) GoTo(text string) bool {
 	r.list.Select(n)
 	r.list.Focus()
 	return true
+}
+
+// startGoTo moves the focus to the Go to entry with what was typed in the
+// list: "#" or the first digit of a record number.
+func (r *ResultsPanel) startGoTo(typed rune) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(r.goTo)
+	if c == nil {
+		return
+	}
+	r.goTo.SetText("")
+	if typed != '#' {
+		r.goTo.SetText(string(typed))
+		r.goTo.CursorColumn = 1
+	}
+	c.Focus(r.goTo)
 }
 
 // setGoNote says what Go to has to say in place of the counts; "" shows

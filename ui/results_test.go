@@ -103,6 +103,17 @@ func TestRecordsPaneAsAnAnalyser(t *testing.T) {
 	if d := r.Detail().Record(); d == nil || d.Type != fcgi.TypeStdout || d.Index != 5 || list.Rows() != 6+stdout {
 		t.Errorf("after the keys the detail shows %+v, %d rows", d, list.Rows())
 	}
+	// A digit typed in the list starts a record number in Go to.
+	c.Focused().TypedRune('3')
+	if c.Focused() != r.goTo || r.goTo.Text != "3" {
+		t.Fatalf("after typing 3 in the list: focus %v, Go to holds %q", c.Focused(), r.goTo.Text)
+	}
+	test.Type(r.goTo, "9")
+	r.goTo.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if list.Selected() != 39 || !list.HasFocus() {
+		t.Errorf("typing 3, 9, Return: selected %d, list focused %v", list.Selected(), list.HasFocus())
+	}
+
 	// Fold runs off: a row per record.
 	test.Tap(r.fold)
 	if list.Folded() || list.Rows() != n {

@@ -26,6 +26,14 @@ func maxTop(s rowScroller) int {
 	return max(0, total-max(shown, 1))
 }
 
+// clampTop returns top kept within the rows of s, and whether it is not
+// the first row on screen already.
+func clampTop(s rowScroller, top int) (int, bool) {
+	_, _, cur := s.rowSpan()
+	top = min(max(top, 0), maxTop(s))
+	return top, top != cur
+}
+
 // scrollBy scrolls s by a wheel or touchpad event of dy pixels over rows
 // of height rowH; rest keeps the distance not yet worth a whole row.
 func scrollBy(s rowScroller, rest *float32, dy, rowH float32) {

@@ -168,8 +168,8 @@ func (v *HexView) rowSpan() (total, shown, top int) { return v.rows(), v.shown, 
 
 // setTop scrolls so that row top is the first on screen.
 func (v *HexView) setTop(top int) {
-	top = min(max(top, 0), maxTop(v))
-	if top == v.top {
+	top, moved := clampTop(v, top)
+	if !moved {
 		return
 	}
 	v.top = top

@@ -93,7 +93,8 @@ func recordColumns() []column {
 // filter shows only the records of one type, or one direction. Keys move
 // the selection when the list has the focus (Up, Down, Page Up, Page
 // Down, Home, End; Right and Left open and close a run; Ctrl+C copies the
-// row); pointing at a mark, or at a cell cut short, shows it whole.
+// row; "#" or a digit starts a record number, see OnGoTo); pointing at a
+// mark, or at a cell cut short, shows it whole.
 type RecordList struct {
 	widget.BaseWidget
 
@@ -104,6 +105,9 @@ type RecordList struct {
 	// OnFilterChanged is called when the list changes its filter by
 	// itself: Select clears a filter that hides the record it selects.
 	OnFilterChanged func(f RecordFilter)
+	// OnGoTo is called when "#" or a digit is typed while the list has the
+	// focus: the start of a record number to go to.
+	OnGoTo func(typed rune)
 
 	get     func(i int) RecordRow
 	m       *runRows
@@ -121,6 +125,11 @@ func NewRecordList() *RecordList {
 	l.t.stretch = colType
 	l.t.onSelect = l.onRow
 	l.t.onToggle = l.toggle
+	l.t.onRune = func(r rune) {
+		if (r == '#' || r >= '0' && r <= '9') && l.OnGoTo != nil {
+			l.OnGoTo(r)
+		}
+	}
 	l.ExtendBaseWidget(l)
 	return l
 }

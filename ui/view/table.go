@@ -75,6 +75,7 @@ type table struct {
 
 	onSelect func(row int) // row was selected (by a tap, a key or selectRow)
 	onToggle func(row int) // row's expander was used
+	onRune   func(r rune)  // a character was typed while the table has the focus
 	// cellText returns a cell whole, for its tooltip and Copy; nil: the
 	// cell's text.
 	cellText func(row, col int) string
@@ -215,8 +216,8 @@ func (t *table) rowSpan() (total, shown, top int) { return t.model.rowCount(), t
 
 // setTop scrolls so that row top is the first on screen.
 func (t *table) setTop(top int) {
-	top = min(max(top, 0), maxTop(t))
-	if top == t.top {
+	top, moved := clampTop(t, top)
+	if !moved {
 		return
 	}
 	t.top = top
@@ -293,8 +294,12 @@ func (t *table) FocusLost() {
 	t.Refresh()
 }
 
-// TypedRune ignores text.
-func (t *table) TypedRune(rune) {}
+// TypedRune hands a typed character to the owner.
+func (t *table) TypedRune(r rune) {
+	if t.onRune != nil {
+		t.onRune(r)
+	}
+}
 
 // TypedKey moves the selection and opens or closes rows; other keys go on
 // to the window.
@@ -704,6 +709,7 @@ func (v *tableRowView) TappedSecondary(ev *fyne.PointEvent) {
 		return
 	}
 	row, col := v.row, v.colAt(ev.Position.X)
+	t.tip.Hide()
 	items := []*fyne.MenuItem{}
 	if col >= 0 {
 		title := "Copy " + t.cols[col].title

@@ -112,8 +112,8 @@ func (t *TextLog) rowSpan() (total, shown, top int) { return len(t.rows), t.show
 
 // setTop scrolls so that row top is the first on screen.
 func (t *TextLog) setTop(top int) {
-	top = min(max(top, 0), maxTop(t))
-	if top == t.top {
+	top, moved := clampTop(t, top)
+	if !moved {
 		return
 	}
 	t.top = top
