@@ -4,6 +4,7 @@ package ui
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,7 +40,7 @@ type ResultsPanel struct {
 	x          *session.Exchange
 	n          int // records shown
 	sent, recv int
-	types      map[fcgi.RecordType]int // records of each type
+	counts     map[recordKind]int // records of each type and direction
 	ownID      uint16
 	stdoutLen  int            // stdout bytes accounted for
 	stdoutAt   []stdoutRange  // the STDOUT records of the request, by index
@@ -71,7 +72,7 @@ func newResultsPanel(keys *keyHooks) *ResultsPanel {
 		hint:      newMutedHint("Press Send (Ctrl+Enter) to see every record of the exchange, both ways"),
 		goTo:      newHookEntry(keys, false),
 		goNote:    &widget.Label{Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis},
-		types:     map[fcgi.RecordType]int{},
+		counts:    map[recordKind]int{},
 	}
 	r.decodeErr.Hide()
 	r.list.OnSelected = r.onSelected
@@ -116,9 +117,9 @@ func (r *ResultsPanel) Reset(x *session.Exchange) {
 	r.x, r.n, r.sent, r.recv = x, 0, 0, 0
 	r.ownID, r.stdoutLen = 0, 0
 	r.stdoutAt, r.spans = nil, nil
-	clear(r.types)
-	r.list.SetFilter(view.RecordFilter{})
+	clear(r.counts)
 	r.list.SetRecords(0, r.row)
+	r.list.SetFilter(view.RecordFilter{})
 	r.detail.SetRecord(nil)
 	r.decodeErr.Hide()
 	r.setGoNote("")
@@ -170,7 +171,7 @@ func (r *ResultsPanel) Sync() int {
 		} else {
 			r.recv++
 		}
-		r.types[info.Type]++
+		r.counts[recordKind{info.Type, info.Dir}]++
 		r.account(info)
 	}
 	added := total - r.n
@@ -199,6 +200,12 @@ func (r *ResultsPanel) account(info session.RecordInfo) {
 	if end > start {
 		r.spans = append(r.spans, dissect.StdoutSpan(info.Index, start, end))
 	}
+}
+
+// recordKind is what the filter tells records apart by.
+type recordKind struct {
+	typ fcgi.RecordType
+	dir fcgi.Direction
 }
 
 // stdoutRange is where the content of one STDOUT record lies in stdout.
@@ -278,18 +285,10 @@ func (r *ResultsPanel) updateTitle() {
 
 // shown counts the records filter f lets through.
 func (r *ResultsPanel) shown(f view.RecordFilter) int {
-	switch {
-	case f.Type == 0 && f.Dir == fcgi.Sent:
-		return r.sent
-	case f.Type == 0:
-		return r.recv
-	case f.Dir == 0:
-		return r.types[f.Type]
-	}
 	n := 0
-	for i := range r.n {
-		if info, ok := r.x.Record(i); ok && info.Type == f.Type && info.Dir == f.Dir {
-			n++
+	for k, c := range r.counts {
+		if (f.Type == 0 || f.Type == k.typ) && (f.Dir == 0 || f.Dir == k.dir) {
+			n += c
 		}
 	}
 	return n
@@ -338,13 +337,13 @@ func (r *ResultsPanel) FilterMenu() []*fyne.MenuItem {
 		fyne.NewMenuItemSeparator(),
 		item("Every type", f.Type == 0, view.RecordFilter{Dir: f.Dir}),
 	}
-	types := make([]fcgi.RecordType, 0, len(r.types))
-	for t := range r.types {
-		types = append(types, t)
+	byType := map[fcgi.RecordType]int{}
+	for k, c := range r.counts {
+		byType[k.typ] += c
 	}
-	slices.Sort(types)
+	types := slices.Sorted(maps.Keys(byType))
 	for _, t := range types {
-		items = append(items, item(fmt.Sprintf("%s (%d)", t, r.types[t]), f.Type == t, view.RecordFilter{Type: t, Dir: f.Dir}))
+		items = append(items, item(fmt.Sprintf("%s (%d)", t, byType[t]), f.Type == t, view.RecordFilter{Type: t, Dir: f.Dir}))
 	}
 	return items
 }
