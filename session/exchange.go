@@ -80,6 +80,27 @@ type RecordInfo struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
+// Note says what is wrong with the record as it was captured, "" when
+// nothing is: its decode error, then whether the connection ended inside
+// it or the capture kept only its header. A records list marks the record
+// with it.
+func (r RecordInfo) Note() string {
+	cut := ""
+	switch {
+	case r.Partial:
+		cut = "the connection ended inside this record: only the bytes that arrived are shown"
+	case r.Truncated:
+		cut = "capture limit reached: only the header was kept"
+	}
+	switch {
+	case r.Err == "":
+		return cut
+	case cut == "":
+		return r.Err
+	}
+	return r.Err + "; " + cut
+}
+
 // EndStatus is the body of an END_REQUEST record for the exchange's request.
 type EndStatus struct {
 	AppStatus      uint32              `json:"app_status"`

@@ -773,3 +773,20 @@ func TestExchangeGolden(t *testing.T) {
 		t.Error("the golden exchange does not round-trip")
 	}
 }
+
+func TestRecordInfoNote(t *testing.T) {
+	for _, tc := range []struct {
+		info RecordInfo
+		want string
+	}{
+		{RecordInfo{}, ""},
+		{RecordInfo{Err: "fcgi: record 3: version 2"}, "fcgi: record 3: version 2"},
+		{RecordInfo{Partial: true}, "the connection ended inside this record: only the bytes that arrived are shown"},
+		{RecordInfo{Truncated: true}, "capture limit reached: only the header was kept"},
+		{RecordInfo{Err: "bad", Partial: true}, "bad; the connection ended inside this record: only the bytes that arrived are shown"},
+	} {
+		if got := tc.info.Note(); got != tc.want {
+			t.Errorf("%+v: Note() = %q, want %q", tc.info, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 // HexView: a virtualized hex dump whose byte ranges are coloured by protocol field.
 
-package ui
+package view
 
 import (
 	"fmt"
@@ -14,17 +14,29 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"fcgiscope/session/dissect"
 )
 
-// bytesPerRow is the number of bytes on one line of the dump.
-const bytesPerRow = 16
+// A row of the dump shows wideRow bytes when the view is wide enough,
+// else 8, else narrowRow, so that the dump bends to a narrow pane.
+const (
+	wideRow   = 16
+	narrowRow = 4
+)
 
-// hexCols is the width of the hex column in characters: 16 bytes of two
-// digits, one space between bytes and one more between the two halves.
-const hexCols = bytesPerRow*3 - 1 + 1
+// hexCols returns the width of the hex column in characters for rows of n
+// bytes: two digits a byte, a space between bytes, and one more between
+// the two halves of a 16-byte row.
+func hexCols(n int) int {
+	if n == wideRow {
+		return n*3 - 1 + 1
+	}
+	return n*3 - 1
+}
 
-// HexView shows bytes as a classic hex dump: offset, 16 bytes in hex, the
-// same bytes as ASCII. Byte ranges (spans) get background colours by kind,
+// HexView shows bytes as a classic hex dump: offset, 16 bytes in hex (8
+// or 4 when it is too narrow for 16), the same bytes as ASCII. Byte ranges (spans) get background colours by kind,
 // a highlighted range is outlined, and pointing at a byte names its field in
 // a status line under the dump.
 //
@@ -38,12 +50,13 @@ type HexView struct {
 	// OnHover is called when the pointer moves onto another span, with
 	// nil when it leaves the spans. The pointer stays valid until the
 	// next SetData.
-	OnHover func(span *Span)
+	OnHover func(span *dissect.Span)
 	// OnTapped is called with the offset of a tapped byte.
 	OnTapped func(offset int)
 
-	data  []byte
-	spans []Span // sorted by Start, clipped to data
+	data   []byte
+	spans  []dissect.Span // sorted by Start, clipped to data
+	perRow int            // bytes a row, set by the renderer's Layout
 
 	top        int     // first data row on screen
 	shown      int     // rows that fit on screen, set by the renderer's Layout
@@ -58,7 +71,7 @@ type HexView struct {
 
 // NewHexView returns an empty HexView.
 func NewHexView() *HexView {
-	v := &HexView{hlStart: -1, hlEnd: -1, hoverOff: -1, hoverSpan: -1}
+	v := &HexView{hlStart: -1, hlEnd: -1, hoverOff: -1, hoverSpan: -1, perRow: wideRow}
 	v.status = widget.NewLabel("")
 	v.status.Wrapping = fyne.TextWrapWord
 	v.ExtendBaseWidget(v)
@@ -69,7 +82,7 @@ func NewHexView() *HexView {
 // SetData shows b with the given spans (byte ranges of b; they are copied,
 // sorted and clipped to b, and should not overlap). It scrolls to the top
 // and clears the highlight.
-func (v *HexView) SetData(b []byte, spans []Span) {
+func (v *HexView) SetData(b []byte, spans []dissect.Span) {
 	v.data = b
 	v.spans = v.spans[:0]
 	for _, s := range spans {
@@ -111,7 +124,7 @@ func (v *HexView) Highlighted() (start, end int) { return v.hlStart, v.hlEnd }
 // ScrollToOffset scrolls so that the row holding byte off is on screen; a
 // row that is already visible does not move.
 func (v *HexView) ScrollToOffset(off int) {
-	row := off / bytesPerRow
+	row := off / v.perRow
 	shown := max(v.shown, 1)
 	if row >= v.top && row < v.top+shown {
 		return
@@ -120,10 +133,14 @@ func (v *HexView) ScrollToOffset(off int) {
 }
 
 // TopOffset returns the offset of the first byte on screen.
-func (v *HexView) TopOffset() int { return v.top * bytesPerRow }
+func (v *HexView) TopOffset() int { return v.top * v.perRow }
+
+// BytesPerRow returns how many bytes a row of the dump shows: 16, or 8 or
+// 4 when the view is too narrow for 16.
+func (v *HexView) BytesPerRow() int { return v.perRow }
 
 // SpanAt returns the span holding byte off, or nil.
-func (v *HexView) SpanAt(off int) *Span {
+func (v *HexView) SpanAt(off int) *dissect.Span {
 	if i := v.spanIndex(off); i >= 0 {
 		return &v.spans[i]
 	}
@@ -132,36 +149,27 @@ func (v *HexView) SpanAt(off int) *Span {
 
 // Scrolled scrolls the dump by whole rows (fyne.Scrollable).
 func (v *HexView) Scrolled(ev *fyne.ScrollEvent) {
-	rowH := v.metrics().rowH
-	if rowH <= 0 {
-		return
-	}
-	v.scrollRest -= ev.Scrolled.DY / rowH
-	n := int(v.scrollRest)
-	v.scrollRest -= float32(n)
-	if n != 0 {
-		v.setTop(v.top + n)
-	}
+	scrollBy(v, &v.scrollRest, ev.Scrolled.DY, v.metrics().rowH)
 }
 
 // CreateRenderer links the widget to its renderer.
 func (v *HexView) CreateRenderer() fyne.WidgetRenderer {
 	v.ExtendBaseWidget(v)
-	r := &hexRenderer{v: v, bar: newHexBar(v)}
+	r := &hexRenderer{v: v, bar: newRowBar(v)}
 	r.rebuildObjects()
 	return r
 }
 
 // rows returns the number of rows of the whole dump.
-func (v *HexView) rows() int { return (len(v.data) + bytesPerRow - 1) / bytesPerRow }
+func (v *HexView) rows() int { return (len(v.data) + v.perRow - 1) / v.perRow }
 
-// maxTop returns the largest first row that still fills the screen.
-func (v *HexView) maxTop() int { return max(0, v.rows()-max(v.shown, 1)) }
+// rowSpan reports the rows in all, on screen, and the first on screen.
+func (v *HexView) rowSpan() (total, shown, top int) { return v.rows(), v.shown, v.top }
 
 // setTop scrolls so that row top is the first on screen.
 func (v *HexView) setTop(top int) {
-	top = min(max(top, 0), v.maxTop())
-	if top == v.top {
+	top, moved := clampTop(v, top)
+	if !moved {
 		return
 	}
 	v.top = top
@@ -242,10 +250,11 @@ func (v *HexView) statusText() string {
 	return fmt.Sprintf("%d bytes. Point at a byte to name its field.", len(v.data))
 }
 
-// offsetDigits returns how many hex digits the offsets of n bytes need (at least 8).
+// offsetDigits returns how many hex digits the offsets of n bytes need,
+// at least 4: a record (at most 65,807 bytes) needs 4 or 5.
 func offsetDigits(n int) int {
-	d := 8
-	for m := uint64(max(n-1, 0)) >> 32; m > 0; m >>= 4 {
+	d := 4
+	for m := uint64(max(n-1, 0)) >> 16; m > 0; m >>= 4 {
 		d++
 	}
 	return d
@@ -253,6 +262,7 @@ func offsetDigits(n int) int {
 
 // hexMetrics is the geometry of one row, from the theme's text size.
 type hexMetrics struct {
+	perRow    int // bytes a row
 	textSize  float32
 	cw, textH float32 // width and height of one monospace character
 	rowH      float32
@@ -265,22 +275,25 @@ type hexMetrics struct {
 
 var monospace = fyne.TextStyle{Monospace: true}
 
-func (v *HexView) metrics() hexMetrics {
+func (v *HexView) metrics() hexMetrics { return v.metricsFor(v.perRow) }
+
+// metricsFor returns the geometry of rows of perRow bytes.
+func (v *HexView) metricsFor(perRow int) hexMetrics {
 	th := v.Theme()
-	m := hexMetrics{textSize: th.Size(theme.SizeNameText), digits: offsetDigits(len(v.data))}
+	m := hexMetrics{perRow: perRow, textSize: th.Size(theme.SizeNameText), digits: offsetDigits(len(v.data))}
 	ch := fyne.MeasureText("0", m.textSize, monospace)
 	m.cw, m.textH = ch.Width, ch.Height
 	m.rowH = float32(math.Ceil(float64(m.textH + th.Size(theme.SizeNameLineSpacing)/2)))
 	m.offX = th.Size(theme.SizeNameInnerPadding)
 	m.hexX = m.offX + float32(m.digits+2)*m.cw
-	m.asciiX = m.hexX + float32(hexCols+2)*m.cw
-	m.width = m.asciiX + float32(bytesPerRow)*m.cw + m.offX
+	m.asciiX = m.hexX + float32(hexCols(perRow)+2)*m.cw
+	m.width = m.asciiX + float32(perRow)*m.cw + m.offX
 	return m
 }
 
 // hexCol returns the character column of byte i of a row in the hex column.
-func hexCol(i int) int {
-	if i >= bytesPerRow/2 {
+func (m hexMetrics) hexCol(i int) int {
+	if m.perRow == wideRow && i >= wideRow/2 {
 		return 3*i + 1
 	}
 	return 3 * i
@@ -290,7 +303,7 @@ func hexCol(i int) int {
 // begins and ends in the hex column: a quarter character beyond the digits,
 // so that neighbouring spans stay apart.
 func (m hexMetrics) hexSpanX(a, b int) (x0, x1 float32) {
-	return m.hexX + float32(hexCol(a))*m.cw - m.cw/4, m.hexX + float32(hexCol(b)+2)*m.cw + m.cw/4
+	return m.hexX + float32(m.hexCol(a))*m.cw - m.cw/4, m.hexX + float32(m.hexCol(b)+2)*m.cw + m.cw/4
 }
 
 // asciiSpanX returns where bytes a..b (inclusive) lie in the ASCII column.
@@ -303,46 +316,49 @@ func (m hexMetrics) byteAt(x float32) int {
 	if m.cw <= 0 {
 		return -1
 	}
-	if x >= m.asciiX && x < m.asciiX+float32(bytesPerRow)*m.cw {
+	if x >= m.asciiX && x < m.asciiX+float32(m.perRow)*m.cw {
 		return int((x - m.asciiX) / m.cw)
 	}
 	col := (x-m.hexX)/m.cw + 0.5 // columns from half a character before the first digit
-	if col < 0 || col >= float32(hexCols)+1 {
+	if col < 0 || col >= float32(hexCols(m.perRow))+1 {
 		return -1
 	}
-	half := float32(hexCol(bytesPerRow / 2))
-	if col >= half {
-		return min(bytesPerRow/2+int((col-half)/3), bytesPerRow-1)
+	if m.perRow != wideRow {
+		return min(int(col/3), m.perRow-1)
 	}
-	return min(int(col/3), bytesPerRow/2-1)
+	half := float32(m.hexCol(wideRow / 2))
+	if col >= half {
+		return min(wideRow/2+int((col-half)/3), wideRow-1)
+	}
+	return min(int(col/3), wideRow/2-1)
 }
 
 // spanColor returns the background of a span kind, derived from the theme
 // so that it reads in light and dark variants alike.
-func spanColor(th fyne.Theme, variant fyne.ThemeVariant, k SpanKind) color.Color {
+func spanColor(th fyne.Theme, variant fyne.ThemeVariant, k dissect.Kind) color.Color {
 	c := func(n fyne.ThemeColorName) color.NRGBA {
 		return color.NRGBAModel.Convert(th.Color(n, variant)).(color.NRGBA)
 	}
 	switch k {
-	case KindHeader:
+	case dissect.KindHeader:
 		return withAlpha(c(theme.ColorNamePrimary), 0x60)
-	case KindBodyField:
+	case dissect.KindBodyField:
 		return withAlpha(mix(c(theme.ColorNamePrimary), c(theme.ColorNameError)), 0x60)
-	case KindNameLen1:
+	case dissect.KindNameLen1:
 		return withAlpha(c(theme.ColorNameWarning), 0x50)
-	case KindNameLen4:
+	case dissect.KindNameLen4:
 		return withAlpha(c(theme.ColorNameWarning), 0xa0)
-	case KindValueLen1:
+	case dissect.KindValueLen1:
 		return withAlpha(mix(c(theme.ColorNameSuccess), c(theme.ColorNamePrimary)), 0x50)
-	case KindValueLen4:
+	case dissect.KindValueLen4:
 		return withAlpha(mix(c(theme.ColorNameSuccess), c(theme.ColorNamePrimary)), 0xa0)
-	case KindName:
+	case dissect.KindName:
 		return withAlpha(c(theme.ColorNameSuccess), 0x50)
-	case KindValue:
+	case dissect.KindValue:
 		return withAlpha(mix(c(theme.ColorNameWarning), c(theme.ColorNameSuccess)), 0x60)
-	case KindFragment:
+	case dissect.KindFragment:
 		return withAlpha(c(theme.ColorNameError), 0x50)
-	case KindPadding:
+	case dissect.KindPadding:
 		return withAlpha(c(theme.ColorNameForeground), 0x40)
 	}
 	return withAlpha(c(theme.ColorNameForeground), 0x14)
@@ -363,7 +379,7 @@ func mix(a, b color.NRGBA) color.NRGBA {
 type hexRenderer struct {
 	v       *HexView
 	rows    []*hexRow
-	bar     *hexBar
+	bar     *rowBar
 	objects []fyne.CanvasObject
 	size    fyne.Size
 }
@@ -380,10 +396,11 @@ func (r *hexRenderer) Objects() []fyne.CanvasObject { return r.objects }
 
 func (r *hexRenderer) Destroy() {}
 
+// MinSize is room for two rows of four bytes and the status line.
 func (r *hexRenderer) MinSize() fyne.Size {
-	m := r.v.metrics()
+	m := r.v.metricsFor(narrowRow)
 	barW := r.v.Theme().Size(theme.SizeNameScrollBar)
-	return fyne.NewSize(m.width+barW, 4*m.rowH+r.statusMin(m))
+	return fyne.NewSize(m.width+barW, 2*m.rowH+r.statusMin(m))
 }
 
 // statusMin is the height kept for the status line: two lines of text.
@@ -394,8 +411,16 @@ func (r *hexRenderer) statusMin(m hexMetrics) float32 {
 func (r *hexRenderer) Layout(size fyne.Size) {
 	r.size = size
 	v := r.v
-	m := v.metrics()
 	barW := v.Theme().Size(theme.SizeNameScrollBar)
+	per := wideRow
+	for per > narrowRow && v.metricsFor(per).width+barW > size.Width {
+		per /= 2
+	}
+	if per != v.perRow { // the same bytes stay on top
+		v.top = v.top * v.perRow / per
+		v.perRow = per
+	}
+	m := v.metrics()
 
 	v.status.Resize(fyne.NewSize(size.Width, v.status.MinSize().Height))
 	statusH := max(v.status.MinSize().Height, r.statusMin(m))
@@ -424,8 +449,8 @@ func (r *hexRenderer) Layout(size fyne.Size) {
 	r.bar.Resize(fyne.NewSize(barW, area))
 	v.status.Move(fyne.NewPos(0, area))
 	v.status.Resize(fyne.NewSize(size.Width, statusH))
-	if v.top > v.maxTop() {
-		v.top = v.maxTop()
+	if v.top > maxTop(v) {
+		v.top = maxTop(v)
 	}
 	r.refreshRows()
 }
@@ -440,7 +465,7 @@ func (r *hexRenderer) Refresh() {
 func (r *hexRenderer) refreshRows() {
 	for i, row := range r.rows {
 		line := -1
-		if i < r.v.shown && (r.v.top+i)*bytesPerRow < len(r.v.data) {
+		if i < r.v.shown && (r.v.top+i)*r.v.perRow < len(r.v.data) {
 			line = r.v.top + i
 		}
 		row.line = line
@@ -477,7 +502,7 @@ func (row *hexRow) offsetAt(pos fyne.Position) int {
 	if i < 0 {
 		return -1
 	}
-	off := row.line*bytesPerRow + i
+	off := row.line*row.view.perRow + i
 	if off >= len(row.view.data) {
 		return -1
 	}
@@ -492,7 +517,7 @@ func (row *hexRow) MouseMoved(ev *desktop.MouseEvent) { row.view.setHover(row.of
 
 // MouseOut forgets the byte under the pointer.
 func (row *hexRow) MouseOut() {
-	if off := row.view.hoverOff; off >= 0 && off/bytesPerRow == row.line {
+	if off := row.view.hoverOff; off >= 0 && off/row.view.perRow == row.line {
 		row.view.setHover(-1)
 	}
 }
@@ -532,7 +557,7 @@ func (row *hexRow) CreateRenderer() fyne.WidgetRenderer {
 // then the three texts.
 type hexRowRenderer struct {
 	row       *hexRow
-	bgs       [2 * bytesPerRow]*canvas.Rectangle
+	bgs       [2 * wideRow]*canvas.Rectangle
 	hover, hl [2]*canvas.Rectangle
 	off       *canvas.Text
 	hex       *canvas.Text
@@ -564,10 +589,10 @@ func (r *hexRowRenderer) update() {
 	dim := th.Color(theme.ColorNamePlaceHolder, variant)
 
 	line := r.row.line
-	start := line * bytesPerRow
+	start := line * m.perRow
 	var b []byte
 	if line >= 0 && start < len(v.data) {
-		b = v.data[start:min(start+bytesPerRow, len(v.data))]
+		b = v.data[start:min(start+m.perRow, len(v.data))]
 	}
 	if b == nil {
 		for _, o := range r.objects {
@@ -577,7 +602,7 @@ func (r *hexRowRenderer) update() {
 	}
 
 	r.off.Text = fmt.Sprintf("%0*x", m.digits, start)
-	r.hex.Text = hexLine(b)
+	r.hex.Text = hexLine(b, m.perRow)
 	r.ascii.Text = asciiLine(b)
 	for i, t := range []*canvas.Text{r.off, r.hex, r.ascii} {
 		t.TextSize = m.textSize
@@ -666,15 +691,15 @@ func placeRect(rect *canvas.Rectangle, fill color.Color, x0, x1, h float32) {
 
 const hexDigits = "0123456789abcdef"
 
-// hexLine formats up to 16 bytes as "00 01 … 07  08 … 0f", padded with
-// spaces to the full width.
-func hexLine(b []byte) string {
+// hexLine formats up to perRow bytes as "00 01 … 07  08 … 0f" (the
+// halves of a 16-byte row apart), trailing spaces trimmed.
+func hexLine(b []byte, perRow int) string {
 	var sb strings.Builder
-	sb.Grow(hexCols)
-	for i := range bytesPerRow {
+	sb.Grow(hexCols(perRow))
+	for i := range perRow {
 		if i > 0 {
 			sb.WriteByte(' ')
-			if i == bytesPerRow/2 {
+			if perRow == wideRow && i == wideRow/2 {
 				sb.WriteByte(' ')
 			}
 		}
@@ -699,118 +724,4 @@ func asciiLine(b []byte) string {
 		}
 	}
 	return string(out)
-}
-
-// hexBar is the dump's scroll bar. It scrolls by rows, so that positions
-// stay exact however many rows there are.
-type hexBar struct {
-	widget.BaseWidget
-	view     *HexView
-	dragRest float32
-}
-
-var (
-	_ fyne.Draggable = (*hexBar)(nil)
-	_ fyne.Tappable  = (*hexBar)(nil)
-)
-
-func newHexBar(v *HexView) *hexBar {
-	b := &hexBar{view: v}
-	b.ExtendBaseWidget(b)
-	return b
-}
-
-// thumb returns the position and height of the thumb in a track of height h.
-func (b *hexBar) thumb(h float32) (y, th float32) {
-	v := b.view
-	rows := v.rows()
-	if rows <= v.shown || rows == 0 {
-		return 0, h
-	}
-	th = max(h*float32(v.shown)/float32(rows), 2*b.Theme().Size(theme.SizeNameScrollBar))
-	th = min(th, h)
-	if mt := v.maxTop(); mt > 0 {
-		y = (h - th) * float32(v.top) / float32(mt)
-	}
-	return y, th
-}
-
-// Dragged moves the thumb with the pointer.
-func (b *hexBar) Dragged(ev *fyne.DragEvent) {
-	h := b.Size().Height
-	_, th := b.thumb(h)
-	if h-th <= 0 {
-		return
-	}
-	b.dragRest += ev.Dragged.DY * float32(b.view.maxTop()) / (h - th)
-	n := int(b.dragRest)
-	b.dragRest -= float32(n)
-	if n != 0 {
-		b.view.setTop(b.view.top + n)
-	}
-}
-
-// DragEnd ends a drag.
-func (b *hexBar) DragEnd() { b.dragRest = 0 }
-
-// Tapped pages up or down, towards the tap.
-func (b *hexBar) Tapped(ev *fyne.PointEvent) {
-	y, th := b.thumb(b.Size().Height)
-	page := max(b.view.shown-1, 1)
-	switch {
-	case ev.Position.Y < y:
-		b.view.setTop(b.view.top - page)
-	case ev.Position.Y > y+th:
-		b.view.setTop(b.view.top + page)
-	}
-}
-
-// CreateRenderer links the bar to its renderer.
-func (b *hexBar) CreateRenderer() fyne.WidgetRenderer {
-	b.ExtendBaseWidget(b)
-	r := &hexBarRenderer{bar: b, track: canvas.NewRectangle(color.Transparent), thumb: canvas.NewRectangle(color.Transparent)}
-	r.update()
-	return r
-}
-
-type hexBarRenderer struct {
-	bar          *hexBar
-	track, thumb *canvas.Rectangle
-}
-
-func (r *hexBarRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.track, r.thumb}
-}
-func (r *hexBarRenderer) Destroy()         {}
-func (r *hexBarRenderer) Layout(fyne.Size) { r.update() }
-func (r *hexBarRenderer) MinSize() fyne.Size {
-	return fyne.NewSquareSize(r.bar.Theme().Size(theme.SizeNameScrollBar))
-}
-func (r *hexBarRenderer) Refresh() {
-	r.update()
-	canvas.Refresh(r.bar)
-}
-
-func (r *hexBarRenderer) update() {
-	th := r.bar.Theme()
-	variant := fyne.CurrentApp().Settings().ThemeVariant()
-	size := r.bar.Size()
-	v := r.bar.view
-	if v.rows() <= v.shown {
-		r.track.Hide()
-		r.thumb.Hide()
-		return
-	}
-	r.track.FillColor = th.Color(theme.ColorNameScrollBarBackground, variant)
-	r.track.Resize(size)
-	r.track.Show()
-	y, h := r.bar.thumb(size.Height)
-	pad := th.Size(theme.SizeNameScrollBarSmall)
-	r.thumb.FillColor = th.Color(theme.ColorNameScrollBar, variant)
-	r.thumb.CornerRadius = th.Size(theme.SizeNameScrollBarRadius)
-	r.thumb.Move(fyne.NewPos(pad, y))
-	r.thumb.Resize(fyne.NewSize(max(size.Width-2*pad, 1), h))
-	r.thumb.Show()
-	r.track.Refresh()
-	r.thumb.Refresh()
 }

@@ -1,6 +1,6 @@
-// Tests of the field layout (Spans) and of the RecordDetail panel.
+// Byte-exact tables of the byte map (Spans) of every record type, pairs in all length forms and straddling records, malformed records, and a fuzz target.
 
-package ui_test
+package dissect_test
 
 import (
 	"bytes"
@@ -9,12 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
-
 	"fcgiscope/fcgi"
-	"fcgiscope/ui"
+	"fcgiscope/session/dissect"
 )
 
 // readAll decodes every record of stream, each copied so that it outlives
@@ -54,13 +50,13 @@ func write(t *testing.T, f func(w *fcgi.Writer) error) []*fcgi.Record {
 // sp is the part of a Span that the byte-exact tables compare.
 type sp struct {
 	start, end int
-	kind       ui.SpanKind
+	kind       dissect.Kind
 	name       string
 	pair       int
 	prev, next bool
 }
 
-func headerSpans(kind ui.SpanKind) []sp {
+func headerSpans(kind dissect.Kind) []sp {
 	return []sp{
 		{0, 1, kind, "version", 0, false, false},
 		{1, 2, kind, "type", 0, false, false},
@@ -75,20 +71,20 @@ func headerSpans(kind ui.SpanKind) []sp {
 
 // pairSpans lists the four spans of a whole pair starting at off.
 func pairSpans(pair, off, nls, vls, nl, vl int) []sp {
-	nk, vk := ui.KindNameLen1, ui.KindValueLen1
+	nk, vk := dissect.KindNameLen1, dissect.KindValueLen1
 	if nls == 4 {
-		nk = ui.KindNameLen4
+		nk = dissect.KindNameLen4
 	}
 	if vls == 4 {
-		vk = ui.KindValueLen4
+		vk = dissect.KindValueLen4
 	}
 	out := []sp{
 		{off, off + nls, nk, "nameLength", pair, false, false},
 		{off + nls, off + nls + vls, vk, "valueLength", pair, false, false},
-		{off + nls + vls, off + nls + vls + nl, ui.KindName, "nameData", pair, false, false},
+		{off + nls + vls, off + nls + vls + nl, dissect.KindName, "nameData", pair, false, false},
 	}
 	if vl > 0 {
-		out = append(out, sp{off + nls + vls + nl, off + nls + vls + nl + vl, ui.KindValue, "valueData", pair, false, false})
+		out = append(out, sp{off + nls + vls + nl, off + nls + vls + nl + vl, dissect.KindValue, "valueData", pair, false, false})
 	}
 	return out
 }
@@ -105,7 +101,7 @@ func concat(parts ...[]sp) []sp {
 // every layout keeps: spans partition Raw, and each is explained.
 func checkSpans(t *testing.T, rec *fcgi.Record, want []sp) {
 	t.Helper()
-	got := ui.Spans(rec)
+	got := dissect.Spans(rec)
 	checkPartition(t, rec, got)
 	var g []sp
 	for _, s := range got {
@@ -122,7 +118,7 @@ func checkSpans(t *testing.T, rec *fcgi.Record, want []sp) {
 	}
 }
 
-func checkPartition(t *testing.T, rec *fcgi.Record, spans []ui.Span) {
+func checkPartition(t *testing.T, rec *fcgi.Record, spans []dissect.Span) {
 	t.Helper()
 	pos := 0
 	for i, s := range spans {
@@ -150,55 +146,55 @@ func TestSpansFixedBodies(t *testing.T) {
 			name:  "BEGIN_REQUEST",
 			write: func(w *fcgi.Writer) error { return w.WriteBeginRequest(1, fcgi.RoleResponder, fcgi.FlagKeepConn) },
 			raw:   []byte{1, 1, 0, 1, 0, 8, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0},
-			want: concat(headerSpans(ui.KindHeader), []sp{
-				{8, 9, ui.KindBodyField, "roleB1", 0, false, false},
-				{9, 10, ui.KindBodyField, "roleB0", 0, false, false},
-				{10, 11, ui.KindBodyField, "flags", 0, false, false},
-				{11, 16, ui.KindBodyField, "reserved", 0, false, false},
+			want: concat(headerSpans(dissect.KindHeader), []sp{
+				{8, 9, dissect.KindBodyField, "roleB1", 0, false, false},
+				{9, 10, dissect.KindBodyField, "roleB0", 0, false, false},
+				{10, 11, dissect.KindBodyField, "flags", 0, false, false},
+				{11, 16, dissect.KindBodyField, "reserved", 0, false, false},
 			}),
 		},
 		{
 			name:  "END_REQUEST",
 			write: func(w *fcgi.Writer) error { return w.WriteEndRequest(258, 0x01020304, fcgi.StatusOverloaded) },
 			raw:   []byte{1, 3, 1, 2, 0, 8, 0, 0, 1, 2, 3, 4, 2, 0, 0, 0},
-			want: concat(headerSpans(ui.KindHeader), []sp{
-				{8, 9, ui.KindBodyField, "appStatusB3", 0, false, false},
-				{9, 10, ui.KindBodyField, "appStatusB2", 0, false, false},
-				{10, 11, ui.KindBodyField, "appStatusB1", 0, false, false},
-				{11, 12, ui.KindBodyField, "appStatusB0", 0, false, false},
-				{12, 13, ui.KindBodyField, "protocolStatus", 0, false, false},
-				{13, 16, ui.KindBodyField, "reserved", 0, false, false},
+			want: concat(headerSpans(dissect.KindHeader), []sp{
+				{8, 9, dissect.KindBodyField, "appStatusB3", 0, false, false},
+				{9, 10, dissect.KindBodyField, "appStatusB2", 0, false, false},
+				{10, 11, dissect.KindBodyField, "appStatusB1", 0, false, false},
+				{11, 12, dissect.KindBodyField, "appStatusB0", 0, false, false},
+				{12, 13, dissect.KindBodyField, "protocolStatus", 0, false, false},
+				{13, 16, dissect.KindBodyField, "reserved", 0, false, false},
 			}),
 		},
 		{
 			name:  "UNKNOWN_TYPE",
 			write: func(w *fcgi.Writer) error { return w.WriteUnknownType(42) },
 			raw:   []byte{1, 11, 0, 0, 0, 8, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0},
-			want: concat(headerSpans(ui.KindHeader), []sp{
-				{8, 9, ui.KindBodyField, "type", 0, false, false},
-				{9, 16, ui.KindBodyField, "reserved", 0, false, false},
+			want: concat(headerSpans(dissect.KindHeader), []sp{
+				{8, 9, dissect.KindBodyField, "type", 0, false, false},
+				{9, 16, dissect.KindBodyField, "reserved", 0, false, false},
 			}),
 		},
 		{
 			name:  "ABORT_REQUEST",
 			write: func(w *fcgi.Writer) error { return w.WriteAbortRequest(7) },
 			raw:   []byte{1, 2, 0, 7, 0, 0, 0, 0},
-			want:  headerSpans(ui.KindHeader),
+			want:  headerSpans(dissect.KindHeader),
 		},
 		{
 			name:  "STDOUT with padding",
 			write: func(w *fcgi.Writer) error { return w.WriteStream(fcgi.TypeStdout, 1, []byte("hello")) },
 			raw:   []byte{1, 6, 0, 1, 0, 5, 3, 0, 'h', 'e', 'l', 'l', 'o', 0, 0, 0},
-			want: concat(headerSpans(ui.KindHeader), []sp{
-				{8, 13, ui.KindContent, "stdout data", 0, false, false},
-				{13, 16, ui.KindPadding, "paddingData", 0, false, false},
+			want: concat(headerSpans(dissect.KindHeader), []sp{
+				{8, 13, dissect.KindContent, "stdout data", 0, false, false},
+				{13, 16, dissect.KindPadding, "paddingData", 0, false, false},
 			}),
 		},
 		{
 			name:  "empty STDIN closes the stream",
 			write: func(w *fcgi.Writer) error { return w.CloseStream(fcgi.TypeStdin, 1) },
 			raw:   []byte{1, 5, 0, 1, 0, 0, 0, 0},
-			want:  headerSpans(ui.KindHeader),
+			want:  headerSpans(dissect.KindHeader),
 		},
 	}
 	for _, tc := range tests {
@@ -217,8 +213,8 @@ func TestSpansFixedBodies(t *testing.T) {
 
 func TestSpansValuesName(t *testing.T) {
 	recs := write(t, func(w *fcgi.Writer) error { return w.WriteEndRequest(1, 0, fcgi.StatusUnknownRole) })
-	spans := ui.Spans(recs[0])
-	byName := map[string]ui.Span{}
+	spans := dissect.Spans(recs[0])
+	byName := map[string]dissect.Span{}
 	for _, s := range spans {
 		byName[s.Name] = s
 	}
@@ -245,24 +241,24 @@ func TestSpansPairs(t *testing.T) {
 		t.Fatalf("%d records, want the PARAMS record and the empty one", len(recs))
 	}
 	// 5 + 206 + 306 + 508 = 1025 content bytes, padded with 7.
-	want := concat(headerSpans(ui.KindHeader),
+	want := concat(headerSpans(dissect.KindHeader),
 		pairSpans(1, 8, 1, 1, 1, 2),
 		pairSpans(2, 13, 4, 1, 200, 1),
 		pairSpans(3, 219, 1, 4, 1, 300),
 		pairSpans(4, 525, 4, 4, 200, 300),
-		[]sp{{1033, 1040, ui.KindPadding, "paddingData", 0, false, false}},
+		[]sp{{1033, 1040, dissect.KindPadding, "paddingData", 0, false, false}},
 	)
 	checkSpans(t, recs[0], want)
-	checkSpans(t, recs[1], headerSpans(ui.KindHeader))
+	checkSpans(t, recs[1], headerSpans(dissect.KindHeader))
 
 	// GET_VALUES: names with empty values, so no valueData spans.
 	recs = write(t, func(w *fcgi.Writer) error {
 		return w.WriteGetValues([]string{fcgi.ValueMaxConns, fcgi.ValueMpxsConns})
 	})
-	checkSpans(t, recs[0], concat(headerSpans(ui.KindHeader),
+	checkSpans(t, recs[0], concat(headerSpans(dissect.KindHeader),
 		pairSpans(1, 8, 1, 1, 14, 0),
 		pairSpans(2, 24, 1, 1, 15, 0),
-		[]sp{{41, 48, ui.KindPadding, "paddingData", 0, false, false}},
+		[]sp{{41, 48, dissect.KindPadding, "paddingData", 0, false, false}},
 	))
 }
 
@@ -290,56 +286,56 @@ func TestSpansPairStraddlingRecords(t *testing.T) {
 
 	t.Run("cut inside a value", func(t *testing.T) {
 		recs := paramsRecords(t, pairs, 27+6+50) // 50 bytes of Q's value in the first record
-		checkSpans(t, recs[0], concat(headerSpans(ui.KindHeader),
+		checkSpans(t, recs[0], concat(headerSpans(dissect.KindHeader),
 			pairSpans(1, 8, 1, 1, 15, 10),
 			[]sp{
-				{35, 36, ui.KindNameLen1, "nameLength", 2, false, true},
-				{36, 40, ui.KindValueLen4, "valueLength", 2, false, true},
-				{40, 41, ui.KindName, "nameData", 2, false, true},
-				{41, 91, ui.KindValue, "valueData", 2, false, true},
-				{91, 96, ui.KindPadding, "paddingData", 0, false, false},
+				{35, 36, dissect.KindNameLen1, "nameLength", 2, false, true},
+				{36, 40, dissect.KindValueLen4, "valueLength", 2, false, true},
+				{40, 41, dissect.KindName, "nameData", 2, false, true},
+				{41, 91, dissect.KindValue, "valueData", 2, false, true},
+				{91, 96, dissect.KindPadding, "paddingData", 0, false, false},
 			}))
 		// The second record: 150 more bytes of the value, then pair 3.
-		checkSpans(t, recs[1], concat(headerSpans(ui.KindHeader),
-			[]sp{{8, 158, ui.KindValue, "valueData", 1, true, false}},
+		checkSpans(t, recs[1], concat(headerSpans(dissect.KindHeader),
+			[]sp{{8, 158, dissect.KindValue, "valueData", 1, true, false}},
 			pairSpans(2, 158, 1, 1, 4, 1),
-			[]sp{{165, 168, ui.KindPadding, "paddingData", 0, false, false}},
+			[]sp{{165, 168, dissect.KindPadding, "paddingData", 0, false, false}},
 		))
-		if s := ui.Spans(recs[1])[8]; !strings.Contains(s.Explain, "first 50 of its 200 bytes") {
+		if s := dissect.Spans(recs[1])[8]; !strings.Contains(s.Explain, "first 50 of its 200 bytes") {
 			t.Errorf("carried value explanation = %q", s.Explain)
 		}
 	})
 
 	t.Run("cut inside a 4-byte length", func(t *testing.T) {
 		recs := paramsRecords(t, pairs, 27+3) // name length and 2 of the 4 value length bytes
-		checkSpans(t, recs[0], concat(headerSpans(ui.KindHeader),
+		checkSpans(t, recs[0], concat(headerSpans(dissect.KindHeader),
 			pairSpans(1, 8, 1, 1, 15, 10),
 			[]sp{
-				{35, 36, ui.KindNameLen1, "nameLength", 2, false, true},
-				{36, 38, ui.KindValueLen4, "valueLength", 2, false, true},
-				{38, 40, ui.KindPadding, "paddingData", 0, false, false},
+				{35, 36, dissect.KindNameLen1, "nameLength", 2, false, true},
+				{36, 38, dissect.KindValueLen4, "valueLength", 2, false, true},
+				{38, 40, dissect.KindPadding, "paddingData", 0, false, false},
 			}))
-		checkSpans(t, recs[1], concat(headerSpans(ui.KindHeader),
+		checkSpans(t, recs[1], concat(headerSpans(dissect.KindHeader),
 			[]sp{
-				{8, 10, ui.KindValueLen4, "valueLength", 1, true, false},
-				{10, 11, ui.KindName, "nameData", 1, true, false},
-				{11, 211, ui.KindValue, "valueData", 1, true, false},
+				{8, 10, dissect.KindValueLen4, "valueLength", 1, true, false},
+				{10, 11, dissect.KindName, "nameData", 1, true, false},
+				{11, 211, dissect.KindValue, "valueData", 1, true, false},
 			},
 			pairSpans(2, 211, 1, 1, 4, 1),
-			[]sp{{218, 224, ui.KindPadding, "paddingData", 0, false, false}},
+			[]sp{{218, 224, dissect.KindPadding, "paddingData", 0, false, false}},
 		))
 	})
 
 	t.Run("a pair over three records", func(t *testing.T) {
 		recs := paramsRecords(t, pairs, 27+6+10, 27+6+110)
-		checkSpans(t, recs[1], concat(headerSpans(ui.KindHeader),
-			[]sp{{8, 108, ui.KindFragment, "pairFragment", 0, true, true}},
-			[]sp{{108, 112, ui.KindPadding, "paddingData", 0, false, false}},
+		checkSpans(t, recs[1], concat(headerSpans(dissect.KindHeader),
+			[]sp{{8, 108, dissect.KindFragment, "pairFragment", 0, true, true}},
+			[]sp{{108, 112, dissect.KindPadding, "paddingData", 0, false, false}},
 		))
-		checkSpans(t, recs[2], concat(headerSpans(ui.KindHeader),
-			[]sp{{8, 98, ui.KindValue, "valueData", 1, true, false}},
+		checkSpans(t, recs[2], concat(headerSpans(dissect.KindHeader),
+			[]sp{{8, 98, dissect.KindValue, "valueData", 1, true, false}},
 			pairSpans(2, 98, 1, 1, 4, 1),
-			[]sp{{105, 112, ui.KindPadding, "paddingData", 0, false, false}},
+			[]sp{{105, 112, dissect.KindPadding, "paddingData", 0, false, false}},
 		))
 	})
 
@@ -352,19 +348,19 @@ func TestSpansPairStraddlingRecords(t *testing.T) {
 			t.Fatalf("%d records, want 3", len(recs))
 		}
 		// Pair 2 starts at content offset 4: 1+4+3 bytes of lengths and name, then 65524 value bytes.
-		checkSpans(t, recs[0], concat(headerSpans(ui.KindHeader),
+		checkSpans(t, recs[0], concat(headerSpans(dissect.KindHeader),
 			pairSpans(1, 8, 1, 1, 1, 1),
 			[]sp{
-				{12, 13, ui.KindNameLen1, "nameLength", 2, false, true},
-				{13, 17, ui.KindValueLen4, "valueLength", 2, false, true},
-				{17, 20, ui.KindName, "nameData", 2, false, true},
-				{20, 65543, ui.KindValue, "valueData", 2, false, true},
-				{65543, 65544, ui.KindPadding, "paddingData", 0, false, false},
+				{12, 13, dissect.KindNameLen1, "nameLength", 2, false, true},
+				{13, 17, dissect.KindValueLen4, "valueLength", 2, false, true},
+				{17, 20, dissect.KindName, "nameData", 2, false, true},
+				{20, 65543, dissect.KindValue, "valueData", 2, false, true},
+				{65543, 65544, dissect.KindPadding, "paddingData", 0, false, false},
 			}))
 		rest := 70000 - (65535 - 12)
-		checkSpans(t, recs[1], concat(headerSpans(ui.KindHeader),
-			[]sp{{8, 8 + rest, ui.KindValue, "valueData", 1, true, false}},
-			[]sp{{8 + rest, 8 + rest + int(fcgi.PaddingFor(rest)), ui.KindPadding, "paddingData", 0, false, false}},
+		checkSpans(t, recs[1], concat(headerSpans(dissect.KindHeader),
+			[]sp{{8, 8 + rest, dissect.KindValue, "valueData", 1, true, false}},
+			[]sp{{8 + rest, 8 + rest + int(fcgi.PaddingFor(rest)), dissect.KindPadding, "paddingData", 0, false, false}},
 		))
 	})
 }
@@ -375,17 +371,17 @@ func TestSpansMalformedRecords(t *testing.T) {
 		return w.WriteRaw(fcgi.Header{Version: 1, Type: fcgi.TypeBeginRequest, RequestID: 1, ContentLength: 5, PaddingLength: 1},
 			[]byte{0, 1, 0, 0, 0}, []byte{0})
 	})
-	checkSpans(t, recs[0], concat(headerSpans(ui.KindHeader), []sp{
-		{8, 13, ui.KindContent, "contentData", 0, false, false},
-		{13, 14, ui.KindPadding, "paddingData", 0, false, false},
+	checkSpans(t, recs[0], concat(headerSpans(dissect.KindHeader), []sp{
+		{8, 13, dissect.KindContent, "contentData", 0, false, false},
+		{13, 14, dissect.KindPadding, "paddingData", 0, false, false},
 	}))
 
 	// A header that claims more content than Raw holds, and a cut header.
 	short := &fcgi.Record{Header: fcgi.Header{Version: 1, Type: fcgi.TypeStdout, RequestID: 1, ContentLength: 100}, Raw: []byte{1, 6, 0, 1, 0, 100, 0, 0, 'a', 'b'}}
-	checkSpans(t, short, concat(headerSpans(ui.KindHeader), []sp{{8, 10, ui.KindContent, "stdout data", 0, false, false}}))
+	checkSpans(t, short, concat(headerSpans(dissect.KindHeader), []sp{{8, 10, dissect.KindContent, "stdout data", 0, false, false}}))
 	cut := &fcgi.Record{Header: fcgi.Header{Version: 1, Type: fcgi.TypeStdout}, Raw: []byte{1, 6, 0}}
-	checkSpans(t, cut, headerSpans(ui.KindHeader)[:3])
-	if ui.Spans(nil) != nil {
+	checkSpans(t, cut, headerSpans(dissect.KindHeader)[:3])
+	if dissect.Spans(nil) != nil {
 		t.Error("Spans(nil) is not nil")
 	}
 }
@@ -410,120 +406,11 @@ func FuzzSpans(f *testing.F) {
 				var re *fcgi.RecordError
 				if errors.As(err, &re) && re.Partial != nil {
 					part := &fcgi.Record{Header: re.Header, Raw: re.Partial}
-					checkPartition(t, part, ui.Spans(part))
+					checkPartition(t, part, dissect.Spans(part))
 				}
 				return
 			}
-			checkPartition(t, rec, ui.Spans(rec))
+			checkPartition(t, rec, dissect.Spans(rec))
 		}
 	})
-}
-
-// labelTexts returns the texts of the labels drawn inside o.
-func labelTexts(o fyne.CanvasObject) []string {
-	var out []string
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if !o.Visible() {
-			return
-		}
-		switch x := o.(type) {
-		case *widget.Label:
-			out = append(out, x.Text)
-			return
-		case *fyne.Container:
-			for _, c := range x.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(x).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func TestRecordDetailShowsPairsOfParams(t *testing.T) {
-	test.NewTempApp(t)
-	pairs := []fcgi.Pair{
-		{Name: "SCRIPT_FILENAME", Value: "/srv/www/index.php"},
-		{Name: "REQUEST_METHOD", Value: "POST"},
-		{Name: "HTTP_X_LONG", Value: strings.Repeat("long value ", 40)},
-	}
-	recs := write(t, func(w *fcgi.Writer) error { return w.WriteParams(3, pairs) })
-	d := ui.NewRecordDetail()
-	w := test.NewWindow(d)
-	defer w.Close()
-	w.Resize(fyne.NewSize(900, 700))
-	d.SetRecord(recs[0])
-
-	texts := labelTexts(w.Canvas().Content())
-	for _, want := range []string{"SCRIPT_FILENAME", "/srv/www/index.php", "REQUEST_METHOD", "POST", "HTTP_X_LONG", "1+4", "pairs"} {
-		if !contains(texts, want) {
-			t.Errorf("detail does not show %q; labels: %q", want, texts)
-		}
-	}
-
-	// Selecting pair 2 highlights its bytes: it starts after pair 1 (1+1+15+18 bytes).
-	if !d.SelectPair(1) {
-		t.Fatal("SelectPair(1) found no row")
-	}
-	start, end := d.HexView().Highlighted()
-	if start != 8+35 || end != 8+35+2+14+4 {
-		t.Errorf("pair 2 highlights [%d,%d), want [43,63)", start, end)
-	}
-	if !strings.Contains(d.Explanation(), `"REQUEST_METHOD" = "POST"`) {
-		t.Errorf("explanation = %q", d.Explanation())
-	}
-
-	// Selecting a header field highlights both of its bytes.
-	if !d.SelectField("requestId") {
-		t.Fatal("no requestId field")
-	}
-	if s, e := d.HexView().Highlighted(); s != 2 || e != 4 {
-		t.Errorf("requestId highlights [%d,%d), want [2,4)", s, e)
-	}
-	if !strings.Contains(d.Explanation(), "requestId = 3") {
-		t.Errorf("explanation = %q", d.Explanation())
-	}
-
-	// Tapping a byte of the third pair's value selects that pair.
-	d.HexView().OnTapped(8 + 35 + 20 + 30)
-	if s, _ := d.HexView().Highlighted(); s != 8+35+20 {
-		t.Errorf("tapping pair 3 highlights from %d, want %d", s, 8+35+20)
-	}
-}
-
-func TestRecordDetailRenders(t *testing.T) {
-	test.NewTempApp(t)
-	recs := write(t, func(w *fcgi.Writer) error { return w.WriteBeginRequest(1, fcgi.RoleResponder, fcgi.FlagKeepConn) })
-	d := ui.NewRecordDetail()
-	w := test.NewWindow(d)
-	defer w.Close()
-	w.Resize(fyne.NewSize(800, 600))
-	d.SetRecord(recs[0])
-	d.SelectField("flags")
-	test.AssertRendersToMarkup(t, "recorddetail/begin_request.xml", w.Canvas())
-
-	texts := labelTexts(w.Canvas().Content())
-	for _, want := range []string{"role", "1 (RESPONDER)", "flags", "0x01 (KEEP_CONN)"} {
-		if !contains(texts, want) {
-			t.Errorf("detail does not show %q", want)
-		}
-	}
-	d.SetRecord(nil)
-	if d.HexView().Len() != 0 || d.Record() != nil {
-		t.Error("SetRecord(nil) left a record shown")
-	}
 }

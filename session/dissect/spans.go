@@ -1,6 +1,6 @@
-// Field explanations: which bytes of a record are which protocol field, and what each one means.
+// The byte map: which bytes of a record are which protocol field, with the value each holds and what it means.
 
-package ui
+package dissect
 
 import (
 	"fmt"
@@ -12,23 +12,23 @@ import (
 	"fcgiscope/fcgi"
 )
 
-// SpanKind classifies the bytes of a Span; the HexView gives each kind its
-// own background colour.
-type SpanKind uint8
+// Kind classifies the bytes of a Span: a hex dump gives each kind its own
+// colour.
+type Kind uint8
 
 // Span kinds.
 const (
-	KindHeader    SpanKind = iota + 1 // a field of the 8-byte record header (spec §3.3)
-	KindBodyField                     // a field of a fixed-size body: BEGIN_REQUEST, END_REQUEST, UNKNOWN_TYPE
-	KindNameLen1                      // a name length in the 1-byte form (spec §3.4)
-	KindNameLen4                      // a name length in the 4-byte form (spec §3.4)
-	KindValueLen1                     // a value length in the 1-byte form (spec §3.4)
-	KindValueLen4                     // a value length in the 4-byte form (spec §3.4)
-	KindName                          // the name bytes of a name-value pair
-	KindValue                         // the value bytes of a name-value pair
-	KindContent                       // content without inner structure: stream data, undecodable bodies
-	KindFragment                      // the middle of a name-value pair that begins and ends in other records
-	KindPadding                       // padding after the content (spec §3.3)
+	KindHeader    Kind = iota + 1 // a field of the 8-byte record header (spec §3.3)
+	KindBodyField                 // a field of a fixed-size body: BEGIN_REQUEST, END_REQUEST, UNKNOWN_TYPE
+	KindNameLen1                  // a name length in the 1-byte form (spec §3.4)
+	KindNameLen4                  // a name length in the 4-byte form (spec §3.4)
+	KindValueLen1                 // a value length in the 1-byte form (spec §3.4)
+	KindValueLen4                 // a value length in the 4-byte form (spec §3.4)
+	KindName                      // the name bytes of a name-value pair
+	KindValue                     // the value bytes of a name-value pair
+	KindContent                   // content without inner structure: stream data, undecodable bodies
+	KindFragment                  // the middle of a name-value pair that begins and ends in other records
+	KindPadding                   // padding after the content (spec §3.3)
 )
 
 var kindNames = [...]string{
@@ -46,7 +46,7 @@ var kindNames = [...]string{
 }
 
 // String names the kind, e.g. "name length (4 bytes)".
-func (k SpanKind) String() string {
+func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
 		return kindNames[k]
 	}
@@ -58,7 +58,7 @@ func (k SpanKind) String() string {
 type Span struct {
 	// Start and End delimit the bytes [Start, End) in the record's Raw bytes.
 	Start, End int
-	Kind       SpanKind
+	Kind       Kind
 	// Name is the field's name as the specification's structs spell it,
 	// e.g. "requestIdB1", "nameLength", "valueData".
 	Name string
@@ -123,7 +123,7 @@ func byteOrder(name string, n, b int) string {
 }
 
 // field is one logical protocol field: a Span whose multi-byte integers are
-// still whole. The detail pane lists these.
+// still whole. Fields groups these into a tree.
 type field struct {
 	Span
 	// split is the size of a big-endian integer that the spec spells byte
@@ -351,7 +351,7 @@ func (b *fieldBuilder) pairs(t fcgi.RecordType, p *fcgi.Pairs, lo, hi int) {
 // pairPart is one of the four fields of a name-value pair.
 type pairPart struct {
 	size                 int
-	kind                 SpanKind
+	kind                 Kind
 	name, value, explain string
 }
 
@@ -370,7 +370,7 @@ func pairParts(p fcgi.Pair, nameLenSize, valueLenSize int) [4]pairPart {
 func (b *fieldBuilder) pending(t fcgi.RecordType, rest []byte, start, pair int) {
 	end := start + len(rest)
 	pos := start
-	emit := func(size int, kind SpanKind, name, value, explain string) bool {
+	emit := func(size int, kind Kind, name, value, explain string) bool {
 		f := field{Span: Span{Start: pos, End: min(pos+size, end), Kind: kind, Name: name, Value: value,
 			Explain: explain, Pair: pair, ToNext: true}}
 		switch {
@@ -444,7 +444,7 @@ func gapField(rec *fcgi.Record, start, end, cStart, cEnd int) field {
 		Value: fmt.Sprintf("%d bytes", end-start), Explain: explain}}
 }
 
-func lenKind(one SpanKind, size int) SpanKind {
+func lenKind(one Kind, size int) Kind {
 	if size == 4 {
 		return one + 1
 	}
@@ -501,69 +501,4 @@ func hexBytes(b []byte) string {
 		fmt.Fprintf(&sb, "%02x", c)
 	}
 	return sb.String()
-}
-
-// pairRow is one line of the detail pane's pair table: a pair of the
-// record, or the part of one that straddles a record boundary.
-type pairRow struct {
-	Pair        int    // number of the pair, as in Span.Pair
-	Name, Value string // decoded (partial for a pair cut at the end)
-	Start, End  int    // the pair's bytes in Raw
-	LenSizes    string // "1+1", "1+4", ...
-	FromPrev    bool
-	ToNext      bool
-}
-
-// pairRows groups the pair fields of a record into table rows.
-func pairRows(rec *fcgi.Record, fields []field) []pairRow {
-	p, ok := bodyPairs(rec)
-	if !ok {
-		return nil
-	}
-	var rows []pairRow
-	for _, f := range fields {
-		if f.Kind == KindFragment {
-			rows = append(rows, pairRow{Name: "(middle of a pair)", Value: f.Value, Start: f.Start, End: f.End,
-				FromPrev: true, ToNext: true})
-			continue
-		}
-		if f.Pair == 0 {
-			continue
-		}
-		if len(rows) == 0 || rows[len(rows)-1].Pair != f.Pair {
-			rows = append(rows, pairRow{Pair: f.Pair, Start: f.Start})
-		}
-		r := &rows[len(rows)-1]
-		r.End = f.End
-		r.FromPrev = r.FromPrev || f.FromPrev
-		r.ToNext = r.ToNext || f.ToNext
-	}
-	for i := range rows {
-		r := &rows[i]
-		if r.Pair == 0 {
-			continue
-		}
-		if r.Pair <= len(p.Fields) {
-			pf := p.Fields[r.Pair-1]
-			r.Name, r.Value = pf.Name, pf.Value
-			r.LenSizes = fmt.Sprintf("%d+%d", pf.NameLenSize, pf.ValueLenSize)
-			continue
-		}
-		// The pair that the next record completes: show what is here.
-		for _, f := range fields {
-			if f.Pair != r.Pair {
-				continue
-			}
-			switch f.Name {
-			case "nameData":
-				r.Name = string(rec.Raw[f.Start:f.End]) + "…"
-			case "valueData":
-				r.Value = string(rec.Raw[f.Start:f.End]) + "…"
-			}
-		}
-		if r.Name == "" {
-			r.Name = "(pair continues in the next record)"
-		}
-	}
-	return rows
 }
