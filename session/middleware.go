@@ -155,20 +155,26 @@ func CGIBasics(in HTTPInput) Middleware {
 			ps.Place("SERVER_PORT", strconv.Itoa(in.ServerPort), OriginCGI)
 			ps.Place("SERVER_NAME", in.ServerName, OriginCGI)
 			ps.Place("REDIRECT_STATUS", "200", OriginCGI)
-			if req.Role == 0 {
-				req.Role = fcgi.RoleResponder
-			}
-			req.BodyLen = hs.bodyLen
-			switch {
-			case in.BodyFile != "":
-				req.Body = &fileBody{path: in.BodyFile, left: hs.bodyLen}
-			case len(in.Body) > 0:
-				req.Body = bytes.NewReader(in.Body)
-			default:
-				req.Body = nil
-			}
+			setBody(req, in, hs)
 			return next(ctx, req)
 		}
+	}
+}
+
+// setBody gives req the role (responder, unless already set) and the body
+// of in, hs.bodyLen bytes.
+func setBody(req *Request, in HTTPInput, hs headerScan) {
+	if req.Role == 0 {
+		req.Role = fcgi.RoleResponder
+	}
+	req.BodyLen = hs.bodyLen
+	switch {
+	case in.BodyFile != "":
+		req.Body = &fileBody{path: in.BodyFile, left: hs.bodyLen}
+	case len(in.Body) > 0:
+		req.Body = bytes.NewReader(in.Body)
+	default:
+		req.Body = nil
 	}
 }
 
