@@ -90,7 +90,7 @@ func Profiles() []Profile {
 			},
 		},
 		{
-			Name: ProfileApache, Title: "Apache httpd 2.4 (mod_proxy_fcgi)", Server: "Apache 2.4.71 (Debian 12)", Software: "Apache/2.4.71 (Debian)",
+			Name: ProfileApache, build: buildApache, Title: "Apache httpd 2.4 (mod_proxy_fcgi)", Server: "Apache 2.4.71 (Debian 12)", Software: "Apache/2.4.71 (Debian)",
 			Variants: []Variant{
 				{Name: "fpm", Title: "php8.2-fpm.conf (FPM backend)", Note: "Debian's conf-available/php8.2-fpm.conf: SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\" and SetEnvIfNoCase Authorization; ProxyFCGIBackendType FPM (the default) sends SCRIPT_FILENAME as proxy:fcgi://localhost/path, which php-fpm strips and other backends do not"},
 				{Name: "generic", Title: "ProxyFCGIBackendType GENERIC", Note: "the same with ProxyFCGIBackendType GENERIC: SCRIPT_FILENAME is the plain path"},
@@ -105,7 +105,7 @@ func Profiles() []Profile {
 			},
 		},
 		{
-			Name: ProfileCaddy, Title: "Caddy 2 (php_fastcgi)", Server: "Caddy 2.6.2 (Debian 12)", Software: "Caddy/2.6.2",
+			Name: ProfileCaddy, build: buildCaddy, Title: "Caddy 2 (php_fastcgi)", Server: "Caddy 2.6.2 (Debian 12)", Software: "Caddy/2.6.2",
 			Variants: []Variant{
 				{Name: "php_fastcgi", Title: "php_fastcgi", Note: "root * /path; php_fastcgi backend; file_server"},
 			},
@@ -120,7 +120,7 @@ func Profiles() []Profile {
 			},
 		},
 		{
-			Name: ProfileLighttpd, Title: "lighttpd 1.4 (mod_fastcgi)", Server: "lighttpd 1.4.69 (Debian 12)", Software: "lighttpd/1.4.69",
+			Name: ProfileLighttpd, build: buildLighttpd, Title: "lighttpd 1.4 (mod_fastcgi)", Server: "lighttpd 1.4.69 (Debian 12)", Software: "lighttpd/1.4.69",
 			Variants: []Variant{
 				{Name: "broken-scriptfilename", Title: "15-fastcgi-php-fpm.conf", Note: "Debian's conf-available/15-fastcgi-php-fpm.conf: \"broken-scriptfilename\" => \"enable\": SCRIPT_FILENAME gets PATH_INFO, or a / when there is none"},
 				{Name: "plain", Title: "without broken-scriptfilename", Note: "SCRIPT_FILENAME is the script's path"},
@@ -535,11 +535,12 @@ func buildLighttpd(f *httpFacts, variant string) Params {
 		l.add(name, value, OriginHeaders)
 	}
 	if f.in.HTTPS {
-		// What a TLS 1.3 client negotiates with OpenSSL's defaults.
+		// Negotiated: what a browser's (or Go's) TLS 1.3 client gets;
+		// curl gets TLS_AES_256_GCM_SHA384 and 256-bit keys.
 		l.add("SSL_PROTOCOL", "TLSv1.3", OriginServer)
-		l.add("SSL_CIPHER", "TLS_AES_256_GCM_SHA384", OriginServer)
-		l.add("SSL_CIPHER_USEKEYSIZE", "256", OriginServer)
-		l.add("SSL_CIPHER_ALGKEYSIZE", "256", OriginServer)
+		l.add("SSL_CIPHER", "TLS_AES_128_GCM_SHA256", OriginServer)
+		l.add("SSL_CIPHER_USEKEYSIZE", "128", OriginServer)
+		l.add("SSL_CIPHER_ALGKEYSIZE", "128", OriginServer)
 	}
 	return l.ps
 }

@@ -158,7 +158,7 @@ func Apache(t testing.TB, opts WebServerOptions) *WebServer {
 			w("ProxyFCGIBackendType GENERIC")
 		}
 		if opts.TLS {
-			cert, key := selfSigned(t, s.Dir)
+			cert, key := SelfSigned(t, s.Dir)
 			w("<VirtualHost 127.0.0.1:%d>\n  ServerName localhost\n  SSLEngine on\n  SSLCertificateFile %s\n  SSLCertificateKeyFile %s\n</VirtualHost>", s.TLSPort, quote(cert), quote(key))
 		}
 		return b.String()
@@ -227,7 +227,7 @@ func Lighttpd(t testing.TB, opts WebServerOptions) *WebServer {
 		w(`static-file.exclude-extensions = ( ".php", ".pl", ".fcgi" )`)
 		w(`mimetype.assign = ( ".txt" => "text/plain", ".html" => "text/html" )`)
 		if opts.TLS {
-			cert, key := selfSigned(t, s.Dir)
+			cert, key := SelfSigned(t, s.Dir)
 			w("$SERVER[\"socket\"] == \"127.0.0.1:%d\" {\n  ssl.engine = \"enable\"\n  ssl.pemfile = %s\n  ssl.privkey = %s\n}", s.TLSPort, quote(cert), quote(key))
 		}
 		w(`fastcgi.server += ( ".php" => (( %s )) )`, backend)
@@ -257,11 +257,7 @@ func Caddy(t testing.TB, opts WebServerOptions) *WebServer {
 	}
 	out, _ := exec.Command(bin, "version").Output()
 	if f := strings.Fields(string(out)); len(f) > 0 {
-		v := f[0]
-		if !strings.HasPrefix(v, "v") {
-			v = "v" + v
-		}
-		s.Software = "Caddy/" + v
+		s.Software = "Caddy/" + f[0] // "2.6.2" from Debian's package, "v2.11.9 h1:…" from a module build
 	}
 	backend := opts.Backend
 	if sock, ok := strings.CutPrefix(backend, "unix:"); ok {
@@ -282,7 +278,7 @@ func Caddy(t testing.TB, opts WebServerOptions) *WebServer {
 		}
 		site(fmt.Sprintf("http://127.0.0.1:%d, http://localhost:%d", s.Port, s.Port), "")
 		if opts.TLS {
-			cert, key := selfSigned(t, s.Dir)
+			cert, key := SelfSigned(t, s.Dir)
 			site(fmt.Sprintf("https://localhost:%d", s.TLSPort), fmt.Sprintf("\ttls %s %s\n", quote(cert), quote(key)))
 		}
 		return b.String()
@@ -368,9 +364,9 @@ func reachable(t testing.TB, dir string) {
 	}
 }
 
-// selfSigned writes a self-signed certificate for localhost and 127.0.0.1 and its key into
-// dir, once, and returns their paths.
-func selfSigned(t testing.TB, dir string) (certFile, keyFile string) {
+// SelfSigned writes a self-signed certificate for localhost and 127.0.0.1 and its key into
+// dir (once: later calls return the same files) and returns their paths.
+func SelfSigned(t testing.TB, dir string) (certFile, keyFile string) {
 	t.Helper()
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	if _, err := os.Stat(certFile); err == nil {
