@@ -88,6 +88,8 @@ func profileCases() []profileCase {
 		{name: "odd path: encoded dot and path info", in: HTTPInput{URL: "/info%2Ephp/p%20q?r=%41", Headers: h()}},
 		{name: "small chunked POST", in: HTTPInput{Method: "POST", URL: "/info.php", Body: []byte("a chunked body"),
 			Headers: h("Transfer-Encoding", "chunked", "Content-Type", "text/plain")}},
+		{name: "large chunked POST", in: HTTPInput{Method: "POST", URL: "/info.php", Body: body[:40<<10],
+			Headers: h("Transfer-Encoding", "chunked", "Content-Type", "text/plain")}},
 	}
 }
 
@@ -120,6 +122,13 @@ func TestProfileParity(t *testing.T) {
 			tlsPort := fcgitest.FreePort(t)
 			cert, key := fcgitest.SelfSigned(t, t.TempDir())
 			ng := fcgitest.Nginx(t, fcgitest.NginxOptions{DocRoot: root, FastCGIPass: c.Target(),
+				ExtraServer: fmt.Sprintf("listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s;", tlsPort, cert, key)})
+			return profileServer{port: ng.Port, tlsPort: tlsPort, software: NginxServerSoftware, log: ng.Log}
+		}},
+		{ProfileNginx, "snippet", func(t *testing.T, c *fcgitest.Capture) profileServer {
+			tlsPort := fcgitest.FreePort(t)
+			cert, key := fcgitest.SelfSigned(t, t.TempDir())
+			ng := fcgitest.Nginx(t, fcgitest.NginxOptions{DocRoot: root, FastCGIPass: c.Target(), Snippet: true,
 				ExtraServer: fmt.Sprintf("listen 127.0.0.1:%d ssl; ssl_certificate %s; ssl_certificate_key %s;", tlsPort, cert, key)})
 			return profileServer{port: ng.Port, tlsPort: tlsPort, software: NginxServerSoftware, log: ng.Log}
 		}},
