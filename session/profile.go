@@ -35,8 +35,8 @@ const OriginServer = "server"
 type Profile struct {
 	// Name is the name presets, the command line and JSON use.
 	Name string
-	// Title is the name shown in the window.
-	Title string
+	// Title is the name shown in the window; Short its short form.
+	Title, Short string
 	// Server is the version the profile was measured against.
 	Server string
 	// Software is SERVER_SOFTWARE as that version sends it; HTTPInput's
@@ -67,6 +67,9 @@ type Profile struct {
 type Variant struct {
 	Name  string
 	Title string
+	// Label follows the profile's Short name in a list ("" for the
+	// default variant).
+	Label string
 	Note  string
 	// Framing, when set, replaces the profile's.
 	Framing *fcgi.Framing
@@ -76,11 +79,11 @@ type Variant struct {
 func Profiles() []Profile {
 	return []Profile{
 		{
-			Name: ProfileNginx, Title: "nginx 1.22", Server: "nginx 1.22.1 (Debian 12)", Software: NginxServerSoftware,
+			Name: ProfileNginx, Title: "nginx 1.22", Short: "nginx 1.22", Server: "nginx 1.22.1 (Debian 12)", Software: NginxServerSoftware,
 			Variants: []Variant{
 				{Name: "fastcgi_params", Title: "fastcgi_params + split location", Note: "location ~ [^/]\\.php(/|$) with fastcgi_split_path_info, include fastcgi_params, SCRIPT_FILENAME $document_root$fastcgi_script_name and PATH_INFO $fastcgi_path_info (as fcgitest.Nginx)"},
-				{Name: "snippet", Title: "snippets/fastcgi-php.conf", Note: "Debian's default site form: include snippets/fastcgi-php.conf (fastcgi.conf): PATH_INFO and SCRIPT_FILENAME first, no HTTP_HOST line (the Host header is passed as it came, port included), DOCUMENT_URI is the script (try_files rewrote $uri). Its try_files answers 404 for a missing script and its split is ^(.+?\\.php)(/.*)$; fcgiscope keeps the Split path field."},
-				{Name: "nobuffer", Title: "fastcgi_request_buffering off", Note: "the same params; the body goes out as it is read, in 8 KiB records (the first one's size depends on how the body arrived)", Framing: &fcgi.Framing{StdinMax: 8 << 10}},
+				{Name: "snippet", Title: "snippets/fastcgi-php.conf", Label: "fastcgi-php.conf snippet", Note: "Debian's default site form: include snippets/fastcgi-php.conf (fastcgi.conf): PATH_INFO and SCRIPT_FILENAME first, no HTTP_HOST line (the Host header is passed as it came, port included), DOCUMENT_URI is the script (try_files rewrote $uri). Its try_files answers 404 for a missing script and its split is ^(.+?\\.php)(/.*)$; fcgiscope keeps the Split path field."},
+				{Name: "nobuffer", Title: "fastcgi_request_buffering off", Label: "request buffering off", Note: "the same params; the body goes out as it is read, in 8 KiB records (the first one's size depends on how the body arrived)", Framing: &fcgi.Framing{StdinMax: 8 << 10}},
 			},
 			Framing: fcgi.Framing{StdinMax: 32 << 10},
 			Notes: []string{
@@ -90,10 +93,10 @@ func Profiles() []Profile {
 			},
 		},
 		{
-			Name: ProfileApache, build: buildApache, Title: "Apache httpd 2.4 (mod_proxy_fcgi)", Server: "Apache 2.4.71 (Debian 12)", Software: "Apache/2.4.71 (Debian)",
+			Name: ProfileApache, build: buildApache, Title: "Apache httpd 2.4 (mod_proxy_fcgi)", Short: "Apache 2.4", Server: "Apache 2.4.71 (Debian 12)", Software: "Apache/2.4.71 (Debian)",
 			Variants: []Variant{
 				{Name: "fpm", Title: "php8.2-fpm.conf (FPM backend)", Note: "Debian's conf-available/php8.2-fpm.conf: SetHandler \"proxy:unix:/run/php/php8.2-fpm.sock|fcgi://localhost\" and SetEnvIfNoCase Authorization; ProxyFCGIBackendType FPM (the default) sends SCRIPT_FILENAME as proxy:fcgi://localhost/path, which php-fpm strips and other backends do not"},
-				{Name: "generic", Title: "ProxyFCGIBackendType GENERIC", Note: "the same with ProxyFCGIBackendType GENERIC: SCRIPT_FILENAME is the plain path"},
+				{Name: "generic", Title: "ProxyFCGIBackendType GENERIC", Label: "GENERIC backend", Note: "the same with ProxyFCGIBackendType GENERIC: SCRIPT_FILENAME is the plain path"},
 			},
 			Framing: fcgi.Framing{ParamsMax: 16 << 10, ParamsUnpadded: true, StdinMax: 8 << 10, StdinUnpadded: true},
 			Notes: []string{
@@ -105,7 +108,7 @@ func Profiles() []Profile {
 			},
 		},
 		{
-			Name: ProfileCaddy, build: buildCaddy, Title: "Caddy 2 (php_fastcgi)", Server: "Caddy 2.6.2 (Debian 12)", Software: "Caddy/2.6.2",
+			Name: ProfileCaddy, build: buildCaddy, Title: "Caddy 2 (php_fastcgi)", Short: "Caddy 2", Server: "Caddy 2.6.2 (Debian 12)", Software: "Caddy/2.6.2",
 			Variants: []Variant{
 				{Name: "php_fastcgi", Title: "php_fastcgi", Note: "root * /path; php_fastcgi backend; file_server"},
 			},
@@ -120,10 +123,10 @@ func Profiles() []Profile {
 			},
 		},
 		{
-			Name: ProfileLighttpd, build: buildLighttpd, Title: "lighttpd 1.4 (mod_fastcgi)", Server: "lighttpd 1.4.69 (Debian 12)", Software: "lighttpd/1.4.69",
+			Name: ProfileLighttpd, build: buildLighttpd, Title: "lighttpd 1.4 (mod_fastcgi)", Short: "lighttpd 1.4", Server: "lighttpd 1.4.69 (Debian 12)", Software: "lighttpd/1.4.69",
 			Variants: []Variant{
 				{Name: "broken-scriptfilename", Title: "15-fastcgi-php-fpm.conf", Note: "Debian's conf-available/15-fastcgi-php-fpm.conf: \"broken-scriptfilename\" => \"enable\": SCRIPT_FILENAME gets PATH_INFO, or a / when there is none"},
-				{Name: "plain", Title: "without broken-scriptfilename", Note: "SCRIPT_FILENAME is the script's path"},
+				{Name: "plain", Title: "without broken-scriptfilename", Label: "no broken-scriptfilename", Note: "SCRIPT_FILENAME is the script's path"},
 			},
 			Framing: fcgi.Framing{ParamsUnpadded: true, StdinMax: 65535, StdinUnpadded: true},
 			Notes: []string{
@@ -133,6 +136,39 @@ func Profiles() []Profile {
 			},
 		},
 	}
+}
+
+// ProfileChoice is one profile with one of its variants, as a list offers
+// them.
+type ProfileChoice struct {
+	Profile, Variant string // as HTTPInput names them ("" for the default variant)
+	Label            string // e.g. "Apache 2.4 · GENERIC backend"
+}
+
+// ProfileChoices lists every profile with each of its variants, the
+// default variant first.
+func ProfileChoices() []ProfileChoice {
+	var out []ProfileChoice
+	for _, p := range Profiles() {
+		for i, v := range p.Variants {
+			c := ProfileChoice{Profile: p.Name, Label: p.Short}
+			if i > 0 {
+				c.Variant, c.Label = v.Name, p.Short+" · "+v.Label
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Summary describes what p's variant v sends besides its params: request
+// id, KEEP_CONN, framing, and whether the order is fixed.
+func (p Profile) Summary(v Variant) string {
+	s := "request id 1, no KEEP_CONN; " + p.FramingOf(v).String()
+	if p.Unordered {
+		s += "; params in a new order on every request (shown sorted)"
+	}
+	return s
 }
 
 // LookupProfile returns the profile called name ("" is nginx).

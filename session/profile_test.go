@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,29 @@ func TestExchangeProfile(t *testing.T) {
 	rx.Begin("t", RawRequest(Input{Mode: ModeRaw}, OriginUser), time.Unix(1700000000, 0))
 	if rx.Profile() != "" || rx.Framing() != (fcgi.Framing{}) {
 		t.Errorf("raw: profile %q framing %+v", rx.Profile(), rx.Framing())
+	}
+}
+
+func TestDiffParams(t *testing.T) {
+	a := Params{{Name: "A", Value: "1"}, {Name: "B", Value: "2"}, {Name: "C", Value: "3"}, {Name: "X", Value: "x"}, {Name: "D", Value: "4"}}
+	b := Params{{Name: "B", Value: "2"}, {Name: "A", Value: "1"}, {Name: "C", Value: "three"}, {Name: "N", Value: "new"}, {Name: "D", Value: "4"}, {Name: "D", Value: "4"}}
+	var got []string
+	for _, r := range DiffParams(a, b) {
+		got = append(got, fmt.Sprintf("%s %s %d:%q %d:%q", r.Kind, r.Name, r.LeftPos, r.Left, r.RightPos, r.Right))
+	}
+	want := []string{
+		`same A 1:"1" 2:"1"`, // A, C, D keep their order; B moved before them
+		`moved B 2:"2" 1:"2"`,
+		`changed C 3:"3" 3:"three"`,
+		`right only N 0:"" 4:"new"`,
+		`left only X 4:"x" 0:""`,
+		`same D 5:"4" 5:"4"`,
+		`right only D 0:"" 6:"4"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("DiffParams:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if rows := DiffParams(a, a); slices.ContainsFunc(rows, func(r ParamDiff) bool { return r.Kind != ParamSame }) {
+		t.Errorf("a list against itself: %+v", rows)
 	}
 }

@@ -39,6 +39,7 @@ type httpForm struct {
 	docRoot *hookEntry
 	index   *hookEntry
 	split   *hookEntry
+	profile *profilePicker
 
 	preview      *infoTable
 	previewTitle *widget.Label
@@ -72,6 +73,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 		onChange()
 	})
 	f.headers.SetItems(defaultHeaders())
+	f.profile = newProfilePicker(onChange)
 	f.preview = newInfoTable("Nothing to preview yet",
 		infoColumn{title: "Name", width: 170, mono: true},
 		infoColumn{title: "Value", mono: true},
@@ -82,7 +84,8 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	settings := container.New(layout.NewFormLayout(),
 		label("Document root"), f.docRoot,
 		label("Index file"), container.NewBorder(nil, nil, withMinSize(f.index, 110, 0), nil,
-			container.NewBorder(nil, nil, label("Split path"), nil, f.split)))
+			container.NewBorder(nil, nil, label("Split path"), nil, f.split)),
+		label("Web server"), f.profile.content)
 	addHeader := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() {
 		f.headers.Add(session.RawParam{Enabled: true})
 		if n := f.headers.Len(); n > 0 {
@@ -108,6 +111,7 @@ func (f *httpForm) Input() session.HTTPInput {
 		Index:        strings.TrimSpace(f.index.Text),
 		SplitPath:    strings.TrimSpace(f.split.Text),
 	}
+	in.Profile, in.Variant = f.profile.Choice().Profile, f.profile.Choice().Variant
 	for _, h := range f.headers.Items() {
 		if strings.TrimSpace(h.Name) == "" && h.Value == "" {
 			continue
