@@ -110,18 +110,28 @@ func (f Framing) stdinMax() int {
 
 // String describes f as the window and the command line show it, e.g.
 // "PARAMS ≤65535 B padded to 8, STDIN 32768 B records padded to 8".
-func (f Framing) String() string {
-	pad := func(unpadded bool) string {
-		if unpadded {
-			return "unpadded"
-		}
-		return "padded to 8"
-	}
-	stdin := fmt.Sprintf("STDIN one record per read (≤%d B), %s", MaxContent, pad(f.StdinUnpadded))
+func (f Framing) String() string { return f.ParamsString() + "; " + f.StdinString() }
+
+// ParamsString describes the PARAMS framing ("PARAMS ≤16384 B records,
+// unpadded").
+func (f Framing) ParamsString() string {
+	return fmt.Sprintf("PARAMS ≤%d B records, %s", f.paramsMax(), padWords(f.ParamsUnpadded))
+}
+
+// StdinString describes the STDIN framing ("STDIN 8192 B records,
+// unpadded").
+func (f Framing) StdinString() string {
 	if f.StdinMax > 0 {
-		stdin = fmt.Sprintf("STDIN %d B records, %s", f.StdinMax, pad(f.StdinUnpadded))
+		return fmt.Sprintf("STDIN %d B records, %s", f.StdinMax, padWords(f.StdinUnpadded))
 	}
-	return fmt.Sprintf("PARAMS ≤%d B records, %s; %s", f.paramsMax(), pad(f.ParamsUnpadded), stdin)
+	return fmt.Sprintf("STDIN one record per read (≤%d B), %s", MaxContent, padWords(f.StdinUnpadded))
+}
+
+func padWords(unpadded bool) string {
+	if unpadded {
+		return "unpadded"
+	}
+	return "padded to 8"
 }
 
 // padding returns the padding of a record of type t with n content bytes

@@ -164,9 +164,10 @@ func ProfileChoices() []ProfileChoice {
 // Summary describes what p's variant v sends besides its params: request
 // id, KEEP_CONN, framing, and whether the order is fixed.
 func (p Profile) Summary(v Variant) string {
-	s := "request id 1, no KEEP_CONN; " + p.FramingOf(v).String()
+	f := p.FramingOf(v)
+	s := f.StdinString() + "; " + f.ParamsString() + "; request id 1, no KEEP_CONN"
 	if p.Unordered {
-		s += "; params in a new order on every request (shown sorted)"
+		s = "params in a new order on every request (shown sorted); " + s
 	}
 	return s
 }

@@ -94,7 +94,8 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	})
 	addHeader.Importance = widget.LowImportance
 	headersPane := container.NewBorder(sectionHeader(f.headerTitle, addHeader), nil, nil, nil, f.headers.Content())
-	previewPane := container.NewBorder(sectionHeader(f.previewTitle, newMutedText("in wire order")), nil, nil, nil, f.preview)
+	f.previewTitle.Truncation = fyne.TextTruncateOff // the profile's note beside it gives way
+	previewPane := container.NewBorder(container.NewBorder(nil, nil, f.previewTitle, nil, secondary(f.profile.note)), nil, nil, nil, f.preview)
 	f.splitter = container.NewVSplit(headersPane, previewPane)
 	f.splitter.Offset = 0.4
 	f.content = container.NewBorder(container.NewVBox(requestLine, settings), nil, nil, nil, f.splitter)

@@ -17,8 +17,9 @@ import (
 	"fcgiscope/session"
 )
 
-// profilePicker is the "Web server" row of HTTP mode: the profile list, its
-// framing in words, and the Diff button. Its widgets are built once.
+// profilePicker is the "Web server" row of HTTP mode (the profile list and
+// the Diff button) and the line under the params preview that says how the
+// chosen server frames its records. Its widgets are built once.
 type profilePicker struct {
 	choices []session.ProfileChoice
 	sel     *widget.Select
@@ -33,6 +34,7 @@ type profilePicker struct {
 
 func newProfilePicker(onChange func()) *profilePicker {
 	p := &profilePicker{choices: session.ProfileChoices(), note: mutedLine("")}
+	p.note.Alignment = fyne.TextAlignTrailing
 	labels := make([]string, len(p.choices))
 	for i, c := range p.choices {
 		labels[i] = c.Label
@@ -48,7 +50,7 @@ func newProfilePicker(onChange func()) *profilePicker {
 		}
 	})
 	p.diff.Importance = widget.LowImportance
-	p.content = container.NewBorder(nil, nil, p.sel, p.diff, secondary(p.note))
+	p.content = container.NewBorder(nil, nil, nil, p.diff, p.sel)
 	return p
 }
 
@@ -83,9 +85,14 @@ func choiceIndex(choices []session.ProfileChoice, profile, variant string) int {
 	return 0
 }
 
-// showNote shows what the selected server sends besides its params.
+// showNote says, beside the params preview, in what order the params go
+// and how the selected server frames its records.
 func (p *profilePicker) showNote() {
-	p.note.SetText(choiceSummary(p.Choice()))
+	order := "in wire order · "
+	if pr, err := session.LookupProfile(p.Choice().Profile); err == nil && pr.Unordered {
+		order = ""
+	}
+	p.note.SetText(order + choiceSummary(p.Choice()))
 }
 
 // choiceSummary is session's Profile.Summary for a choice.
@@ -133,7 +140,7 @@ type profileDiff struct {
 // are built off the UI goroutine; results come back through do.
 func showProfileDiff(ctx context.Context, win fyne.Window, do func(func()), in session.HTTPInput, current session.ProfileChoice) *profileDiff {
 	d := &profileDiff{in: in, choices: session.ProfileChoices(), ctx: ctx, do: do,
-		leftNote: mutedLine(""), rightNote: mutedLine(""), count: mutedLine("")}
+		leftNote: mutedLine(""), rightNote: mutedLine(""), count: &widget.Label{Importance: widget.LowImportance}}
 	labels := make([]string, len(d.choices))
 	for i, c := range d.choices {
 		labels[i] = c.Label
@@ -169,10 +176,10 @@ func showProfileDiff(ctx context.Context, win fyne.Window, do func(func()), in s
 	sides := container.NewGridWithColumns(2,
 		container.NewBorder(nil, secondary(d.leftNote), nil, nil, d.left),
 		container.NewBorder(nil, secondary(d.rightNote), nil, nil, d.right))
-	legend := secondary(mutedLine("Position, then NAME=value, as each server sends them for this request.  ~ value differs   ↕ out of order   − left only   + right only"))
+	legend := secondary(mutedLine("~ value differs   * in another order   − left only   + right only"))
 	top := container.NewVBox(sides, container.NewBorder(nil, nil, d.only, secondary(d.count), legend), widget.NewSeparator())
 	body := container.NewBorder(top, nil, nil, nil, d.list)
-	d.dlg = dialog.NewCustom("Compare web servers", "Close", withMinSize(body, 1000, 560), win)
+	d.dlg = dialog.NewCustom("Compare web servers: the params each sends for this request, by position", "Close", withMinSize(body, 980, 440), win)
 	d.update()
 	d.dlg.Show()
 	return d
@@ -185,9 +192,9 @@ func showParamDiff(l, r *diffCell, row session.ParamDiff) {
 	case session.ParamSame:
 		l.set(row.LeftPos, left, " ", "")
 		r.set(row.RightPos, right, " ", "")
-	case session.ParamMoved:
-		l.set(row.LeftPos, left, "↕", theme.ColorNamePrimary)
-		r.set(row.RightPos, right, "↕", theme.ColorNamePrimary)
+	case session.ParamMoved: // marked, not tinted: between two servers most params move
+		l.set(row.LeftPos, left, "*", "")
+		r.set(row.RightPos, right, "*", "")
 	case session.ParamChanged:
 		l.set(row.LeftPos, left, "~", theme.ColorNameWarning)
 		r.set(row.RightPos, right, "~", theme.ColorNameWarning)
@@ -238,7 +245,7 @@ func (d *profileDiff) filter() {
 			}
 		}
 	}
-	d.count.SetText(fmt.Sprintf("%d params, %d differ", len(d.all), diffs))
+	d.count.SetText(fmt.Sprintf("%d rows, %d differ", len(d.all), diffs))
 	d.list.Refresh()
 }
 

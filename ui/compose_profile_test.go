@@ -38,6 +38,7 @@ func TestProfilePickerPreviewSendPreset(t *testing.T) {
 		t.Errorf("Apache note %q", pick.note.Text)
 	}
 
+	c.SetBody("abc") // a STDIN record of 3 bytes, unpadded behind Apache
 	x := f.send(t)
 	if x.Profile() != session.ProfileApache || x.Framing().StdinMax != 8192 || !x.Framing().ParamsUnpadded {
 		t.Errorf("sent with profile %q framing %+v", x.Profile(), x.Framing())
@@ -46,6 +47,11 @@ func TestProfilePickerPreviewSendPreset(t *testing.T) {
 		if r.Dir.String() == "sent" && r.PaddingLength != 0 {
 			t.Errorf("Apache's records are not padded; sent %s with %d", r.Type, r.PaddingLength)
 		}
+	}
+
+	as := session.Anomalies(x)
+	if len(as) == 0 || !slices.ContainsFunc(as, func(a session.Anomaly) bool { return strings.Contains(a.Text, "what Apache 2.4 sends") }) {
+		t.Errorf("the unpadded records' note does not name the profile: %+v", as)
 	}
 
 	f.saveAs(t, "behind apache")
