@@ -248,13 +248,21 @@ func (f *httpFacts) scheme() string {
 	return "http"
 }
 
-// host returns the Host line's value as received (trimmed), the implied
-// one included.
-func (f *httpFacts) host() string {
+// line returns the value of the first header line called name, trimmed
+// of spaces and tabs (the implied Host and Content-Length lines included).
+func (f *httpFacts) line(name string) (string, bool) {
 	for _, h := range f.hs.lines {
-		if strings.EqualFold(h.Name, "Host") {
-			return strings.Trim(h.Value, " \t")
+		if isHeader(h, name) {
+			return trimSpaceTab(h.Value), true
 		}
+	}
+	return "", false
+}
+
+// host returns the Host line's value as received.
+func (f *httpFacts) host() string {
+	if v, ok := f.line("Host"); ok {
+		return v
 	}
 	return f.in.ServerName
 }
@@ -281,35 +289,18 @@ func (f *httpFacts) hostPort() string {
 
 // chunked reports whether the request has a Transfer-Encoding line.
 func (f *httpFacts) chunked() bool {
-	for _, h := range f.hs.lines {
-		if strings.EqualFold(h.Name, "Transfer-Encoding") {
-			return true
-		}
-	}
-	return false
+	_, ok := f.line("Transfer-Encoding")
+	return ok
 }
 
 // gatherFacts checks in as CGIBasics, Remote and PHPRouter do and returns
 // what the profiles build from.
 func gatherFacts(in HTTPInput, rx routerRegexps) (*httpFacts, error) {
-	if err := checkMethod(in.Method); err != nil {
-		return nil, err
-	}
-	if !validProtocol(in.ServerProtocol) {
-		return nil, fmt.Errorf("session: http: server protocol %q is not HTTP/n.n: %w", in.ServerProtocol, ErrBadHTTP)
-	}
-	if err := checkPort("server", in.ServerPort); err != nil {
+	t, hs, err := in.requestLine()
+	if err != nil {
 		return nil, err
 	}
 	if err := checkPort("remote", in.RemotePort); err != nil {
-		return nil, err
-	}
-	t, err := parseTarget(in.URL)
-	if err != nil {
-		return nil, err
-	}
-	hs, err := in.scanHeaders()
-	if err != nil {
 		return nil, err
 	}
 	r, err := routePHP(in, rx)
@@ -369,21 +360,7 @@ func apacheHeaderName(name string) (string, bool) { return headerParam(name) }
 
 // lighttpdHeaderName: lighttpd turns every byte but letters and digits into
 // '_' (its header-strict option has refused control bytes already).
-func lighttpdHeaderName(name string) (string, bool) {
-	b := []byte("HTTP_")
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		case 'A' <= c && c <= 'Z', isDigit(c):
-		default:
-			c = '_'
-		}
-		b = append(b, c)
-	}
-	return string(b), true
-}
+func lighttpdHeaderName(name string) (string, bool) { return cgiHeaderName(name, true) }
 
 // caddyHeaderName: Go canonicalizes the name, Caddy upper-cases it and
 // turns '-' into '_'.
@@ -439,13 +416,7 @@ const apachePrefetch = 16 << 10
 // its subprocess_env table, in table order.
 func buildApache(f *httpFacts, variant string) Params {
 	var l paramList
-	auth := ""
-	for _, h := range f.hs.lines {
-		if isHeader(h, "Authorization") {
-			auth = trimSpaceTab(h.Value)
-		}
-	}
-	if auth != "" { // SetEnvIfNoCase ^Authorization$ "(.+)" HTTP_AUTHORIZATION=$1
+	if auth, _ := f.line("Authorization"); auth != "" { // SetEnvIfNoCase ^Authorization$ "(.+)" HTTP_AUTHORIZATION=$1
 		l.add("HTTP_AUTHORIZATION", auth, OriginHeaders)
 	}
 	hostName, _ := hostParts(f.host())

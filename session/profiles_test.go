@@ -184,10 +184,10 @@ func checkProfileCase(t *testing.T, srv profileServer, client *fcgi.Client, c pr
 	in.ServerName, in.ServerAddr, in.RemoteAddr = "localhost", "127.0.0.1", "127.0.0.1"
 	in.ServerPort, in.HTTPS, in.ServerSoftware = port, c.https, srv.software
 
-	resp := sendHTTP(t, port, c.https, in)
+	resp, _ := sendHTTP(t, port, c.https, in)
 	real, ok := srv.capture.Take()
 	if !ok {
-		t.Fatalf("%s answered %s without calling FastCGI", srv.profile, resp)
+		t.Fatalf("%s answered %s without calling FastCGI", srv.profile, resp.Status)
 	}
 	req, err := BuildHTTP(in)
 	if err != nil {
@@ -264,9 +264,9 @@ func sortedPairs(ps []fcgi.Pair) []fcgi.Pair {
 	return out
 }
 
-// sendHTTP sends rawHTTP(in) to 127.0.0.1:port, over TLS (server name
-// localhost) when tlsOn, and returns the response's status line.
-func sendHTTP(t *testing.T, port int, tlsOn bool, in HTTPInput) string {
+// sendHTTP sends rawHTTP(in) to the web server on 127.0.0.1:port, over TLS
+// (server name localhost) when tlsOn, and reads the response.
+func sendHTTP(t *testing.T, port int, tlsOn bool, in HTTPInput) (*http.Response, []byte) {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	var conn net.Conn
@@ -288,6 +288,9 @@ func sendHTTP(t *testing.T, port int, tlsOn bool, in HTTPInput) string {
 	if err != nil {
 		t.Fatalf("response: %v", err)
 	}
-	io.Copy(io.Discard, resp.Body)
-	return resp.Status
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("response body: %v", err)
+	}
+	return resp, body
 }
