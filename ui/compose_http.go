@@ -84,8 +84,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	settings := container.New(layout.NewFormLayout(),
 		label("Document root"), f.docRoot,
 		label("Index file"), container.NewBorder(nil, nil, withMinSize(f.index, 110, 0), nil,
-			container.NewBorder(nil, nil, label("Split path"), nil, f.split)),
-		label("Web server"), f.profile.content)
+			container.NewBorder(nil, nil, label("Split path"), nil, f.split)))
 	addHeader := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() {
 		f.headers.Add(session.RawParam{Enabled: true})
 		if n := f.headers.Len(); n > 0 {
@@ -94,8 +93,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	})
 	addHeader.Importance = widget.LowImportance
 	headersPane := container.NewBorder(sectionHeader(f.headerTitle, addHeader), nil, nil, nil, f.headers.Content())
-	f.previewTitle.Truncation = fyne.TextTruncateOff // the profile's note beside it gives way
-	previewPane := container.NewBorder(container.NewBorder(nil, nil, f.previewTitle, nil, secondary(f.profile.note)), nil, nil, nil, f.preview)
+	previewPane := container.NewBorder(sectionHeader(f.previewTitle, f.profile.content), nil, nil, nil, f.preview)
 	f.splitter = container.NewVSplit(headersPane, previewPane)
 	f.splitter.Offset = 0.4
 	f.content = container.NewBorder(container.NewVBox(requestLine, settings), nil, nil, nil, f.splitter)
@@ -113,6 +111,9 @@ func (f *httpForm) Input() session.HTTPInput {
 		SplitPath:    strings.TrimSpace(f.split.Text),
 	}
 	in.Profile, in.Variant = f.profile.Choice().Profile, f.profile.Choice().Variant
+	if in.Profile == session.ProfileNginx {
+		in.Profile = "" // the default, as a preset without a profile reads
+	}
 	for _, h := range f.headers.Items() {
 		if strings.TrimSpace(h.Name) == "" && h.Value == "" {
 			continue

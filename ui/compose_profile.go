@@ -17,13 +17,13 @@ import (
 	"fcgiscope/session"
 )
 
-// profilePicker is the "Web server" row of HTTP mode (the profile list and
-// the Diff button) and the line under the params preview that says how the
-// chosen server frames its records. Its widgets are built once.
+// profilePicker is HTTP mode's choice of web server, in the params
+// preview's title bar: the profile list and the Diff button (whose dialog
+// also says how each server orders and frames what it sends). Its widgets
+// are built once.
 type profilePicker struct {
 	choices []session.ProfileChoice
 	sel     *widget.Select
-	note    *widget.Label
 	diff    *widget.Button
 	// onDiff opens the diff dialog; set by the compose panel.
 	onDiff func()
@@ -33,16 +33,12 @@ type profilePicker struct {
 }
 
 func newProfilePicker(onChange func()) *profilePicker {
-	p := &profilePicker{choices: session.ProfileChoices(), note: mutedLine("")}
-	p.note.Alignment = fyne.TextAlignTrailing
+	p := &profilePicker{choices: session.ProfileChoices()}
 	labels := make([]string, len(p.choices))
 	for i, c := range p.choices {
 		labels[i] = c.Label
 	}
-	p.sel = widget.NewSelect(labels, func(string) {
-		p.showNote()
-		onChange()
-	})
+	p.sel = widget.NewSelect(labels, func(string) { onChange() })
 	p.sel.SetSelectedIndex(0)
 	p.diff = widget.NewButton("Diff…", func() {
 		if p.onDiff != nil && onCanvas(p.diff) {
@@ -50,7 +46,7 @@ func newProfilePicker(onChange func()) *profilePicker {
 		}
 	})
 	p.diff.Importance = widget.LowImportance
-	p.content = container.NewBorder(nil, nil, nil, p.diff, p.sel)
+	p.content = container.NewHBox(p.sel, p.diff)
 	return p
 }
 
@@ -65,7 +61,6 @@ func (p *profilePicker) Choice() session.ProfileChoice {
 // Set selects profile and variant; an unknown pair selects nginx.
 func (p *profilePicker) Set(profile, variant string) {
 	p.sel.SetSelectedIndex(choiceIndex(p.choices, profile, variant))
-	p.showNote()
 }
 
 // choiceIndex finds profile and variant in choices ("" meaning nginx and
@@ -83,16 +78,6 @@ func choiceIndex(choices []session.ProfileChoice, profile, variant string) int {
 		}
 	}
 	return 0
-}
-
-// showNote says, beside the params preview, in what order the params go
-// and how the selected server frames its records.
-func (p *profilePicker) showNote() {
-	order := "in wire order · "
-	if pr, err := session.LookupProfile(p.Choice().Profile); err == nil && pr.Unordered {
-		order = ""
-	}
-	p.note.SetText(order + choiceSummary(p.Choice()))
 }
 
 // choiceSummary is session's Profile.Summary for a choice.

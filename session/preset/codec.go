@@ -498,8 +498,16 @@ func (t *httpTable) input(paths pathMapper) (*session.HTTPInput, error) {
 	if err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
-	if _, err := p.Variant(t.Variant); err != nil {
+	v, err := p.Variant(t.Variant)
+	if err != nil {
 		return nil, fmt.Errorf("variant: %w", err)
+	}
+	// Defaults are kept as the empty names, as the window composes them.
+	if p.Name == session.ProfileNginx {
+		h.Profile = ""
+	}
+	if v.Name == p.Variants[0].Name {
+		h.Variant = ""
 	}
 	port, err := integer("server_port", t.ServerPort, -1<<31, 1<<31-1)
 	if err != nil {
