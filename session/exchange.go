@@ -180,6 +180,7 @@ type Exchange struct {
 	finished  bool
 	conn      fcgi.ConnInfo
 	begins    int           // BEGIN_REQUEST records sent
+	framing   fcgi.Framing  // how PARAMS and STDIN were cut into records
 	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response
 }
 
@@ -199,6 +200,26 @@ func ContextWithExchange(ctx context.Context, x *Exchange) context.Context {
 func ExchangeFromContext(ctx context.Context) *Exchange {
 	x, _ := ctx.Value(exchangeKey{}).(*Exchange)
 	return x
+}
+
+// Framing returns how the request's PARAMS and STDIN were cut into records
+// (the HTTP profile's framing, or the default).
+func (x *Exchange) Framing() fcgi.Framing {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.framing
+}
+
+// Profile returns the name of the web server profile the request was
+// composed with in HTTP mode, or "" for a request not composed as HTTP.
+func (x *Exchange) Profile() string {
+	if x.Input.Mode != ModeHTTP || x.Input.HTTP == nil {
+		return ""
+	}
+	if x.Input.HTTP.Profile == "" {
+		return ProfileNginx
+	}
+	return x.Input.HTTP.Profile
 }
 
 // Target returns the address the request was sent to.
