@@ -199,7 +199,12 @@ func PreviewHTTP(ctx context.Context, in HTTPInput, extra ...Middleware) (Params
 // Headers and PHPRouter. Each puts its params where nginx puts them, so the
 // order of the chain does not change the order of the params.
 func HTTPChain(in HTTPInput) Middleware {
-	return Chain(CGIBasics(in), Remote(in), Headers(in), PHPRouter(in))
+	return httpChain(in, PHPRouter(in))
+}
+
+// httpChain is HTTPChain with the given router middleware.
+func httpChain(in HTTPInput, router Middleware) Middleware {
+	return Chain(CGIBasics(in), Remote(in), Headers(in), router)
 }
 
 // Build runs mw on an empty request to a terminal handler that only keeps

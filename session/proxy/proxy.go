@@ -90,10 +90,14 @@ func New(engine *session.Engine, target string, build func(*http.Request) (*sess
 
 // HTTPBuilder returns a build function for New that maps requests the
 // way nginx with php-fpm does (HTTPInputFromRequest, then session.BuildHTTP) for a
-// site whose document root is docRoot. It records the HTTPInput as the
-// Exchange's Input.
+// site whose document root is docRoot, with one session.Router made here
+// for every request. It records the HTTPInput as the Exchange's Input.
 func HTTPBuilder(docRoot string) func(*http.Request) (*session.Request, error) {
+	rt, rtErr := session.NewRouter(session.HTTPInput{DocumentRoot: docRoot})
 	return func(r *http.Request) (*session.Request, error) {
+		if rtErr != nil {
+			return nil, rtErr
+		}
 		in, err := HTTPInputFromRequest(r, docRoot)
 		if err != nil {
 			return nil, err
@@ -101,7 +105,7 @@ func HTTPBuilder(docRoot string) func(*http.Request) (*session.Request, error) {
 		if x := session.ExchangeFromContext(r.Context()); x != nil {
 			x.Input.Mode, x.Input.HTTP = session.ModeHTTP, &in
 		}
-		return session.BuildHTTP(in)
+		return rt.BuildHTTP(in)
 	}
 }
 
