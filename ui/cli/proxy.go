@@ -44,6 +44,11 @@ type proxyOpts struct {
 	secrets    bool
 	timeout    time.Duration
 	maxConns   int
+	keepConn   string
+	// maxConnsSet: --max-conns was given, so it is the backend's workers
+	// (its help asks for pm.max_children), which --keep-conn auto needs.
+	maxConnsSet bool
+	fs          *flag.FlagSet
 }
 
 func setupProxy(fs *flag.FlagSet) func(context.Context, *env) error {
@@ -58,7 +63,7 @@ func setupProxy(fs *flag.FlagSet) func(context.Context, *env) error {
 
 // newProxyOpts registers the proxy flags on fs.
 func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
-	o := &proxyOpts{}
+	o := &proxyOpts{fs: fs}
 	fs.StringVar(&o.listen, "listen", proxy.DefaultAddr, "HTTP address to listen on (host:port; :port means 127.0.0.1:port)")
 	fs.StringVar(&o.addr, "addr", "", "FastCGI backend address (required): host:port, unix:/path or /path")
 	fs.StringVar(&o.docroot, "docroot", "", "document root on the backend's side (required, absolute): SCRIPT_FILENAME = docroot + script")
@@ -68,6 +73,9 @@ func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
 	fs.DurationVar(&o.timeout, "timeout", DefaultProxyTimeout, "give up on a forwarded request after this long")
 	fs.IntVar(&o.maxConns, "max-conns", DefaultProxyMaxConns, "at most `N` connections to the backend at once, more requests wait in line "+
 		"(0: no limit); for php-fpm use its pm.max_children, as it does not answer FCGI_MAX_CONNS")
+	fs.StringVar(&o.keepConn, "keep-conn", proxy.KeepConnAuto.String(), "FCGI_KEEP_CONN: reuse connections to the backend (`auto`, on or off); "+
+		"auto: on when the backend answers GET_VALUES as php-fpm and php-cgi do (they keep connections) and --max-conns is given "+
+		"(or within the FCGI_MAX_CONNS it announces), as each kept connection holds one of its workers")
 	return o
 }
 
@@ -89,6 +97,14 @@ func (o *proxyOpts) check() error {
 	case o.recordKeep > 0 && o.record == "":
 		return usagef("--record-keep needs --record DIR")
 	}
+	if _, err := proxy.ParseKeepConn(o.keepConn); err != nil {
+		return usagef("--%v", err)
+	}
+	o.fs.Visit(func(f *flag.Flag) {
+		if f.Name == "max-conns" {
+			o.maxConnsSet = true
+		}
+	})
 	if _, _, err := fcgi.ParseAddr(o.addr); err != nil {
 		return usagef("--addr: %v", err)
 	}
@@ -99,9 +115,11 @@ func (o *proxyOpts) check() error {
 }
 
 // poolOptions are the options of the proxy's pool: the backend's
-// connection limit, and the trace hook for log.
+// connection limit, as many idle connections kept (under --keep-conn; the
+// limit bounds them anyway), and the trace hook for log.
 func (o *proxyOpts) poolOptions(log *logrus.Logger) session.PoolOptions {
-	return session.PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{Trace: TraceLogger(log)}}, MaxConns: map[string]int{o.addr: o.maxConns}}
+	return session.PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{Trace: TraceLogger(log)}},
+		MaxConns: map[string]int{o.addr: o.maxConns}, MaxIdle: o.maxConns}
 }
 
 // isLoopback reports whether a listen address accepts connections from this
@@ -135,10 +153,15 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
 	p := proxy.New(eng, o.addr, proxy.HTTPBuilder(o.docroot))
-	p.Dir = o.record
-	p.KeepFiles = o.recordKeep
-	p.RecordSecrets = o.secrets
-	p.ErrorLog = func(err error) { e.log.WithError(err).Error("proxy") }
+	var rec *session.Recorder
+	if o.record != "" {
+		rec = session.NewRecorder(session.RecorderOptions{Dir: o.record, Secrets: o.secrets, KeepFiles: o.recordKeep,
+			ErrorLog: func(err error) { e.log.WithError(err).Error("proxy: recording") }})
+		p.Recorder = rec
+	}
+	p.KeepConn, _ = proxy.ParseKeepConn(o.keepConn)
+	p.ConnLimitFits = o.maxConnsSet
+	p.OnKeepConn = func(on bool, why string) { e.log.WithField("keep_conn", on).Info(why) }
 
 	exchanges, unsubscribe := p.Subscribe()
 	logged := make(chan struct{})
@@ -151,7 +174,7 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 
 	err := p.ListenAndServe(ctx, listen, func(a net.Addr) {
 		e.log.WithFields(logrus.Fields{"addr": a.String(), "backend": o.addr, "docroot": o.docroot, "record": o.record,
-			"max_conns": o.maxConns}).
+			"max_conns": o.maxConns, "keep_conn": o.keepConn}).
 			Info("listening: HTTP proxy to the FastCGI backend")
 		if e.Listening != nil {
 			e.Listening(a.String())
@@ -159,6 +182,12 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	})
 	unsubscribe()
 	<-logged
+	if rec != nil {
+		_ = rec.Close()
+		st := rec.Stats()
+		e.log.WithFields(logrus.Fields{"recorded": st.Recorded, "dropped": st.Dropped, "failed": st.Failed, "record": o.record}).
+			Info("recording closed")
+	}
 	if err != nil {
 		return fmt.Errorf("cli: %w", err)
 	}
