@@ -207,6 +207,10 @@ func httpChain(in HTTPInput, router Middleware) Middleware {
 	return Chain(CGIBasics(in), Remote(in), Headers(in), router)
 }
 
+// preallocParams is the room Build makes for params: nginx's 23 and a few
+// headers, so that the chain rarely grows the list.
+const preallocParams = 32
+
 // Build runs mw on an empty request to a terminal handler that only keeps
 // it, and returns the request as it arrived there: what would be sent,
 // without sending it.
@@ -219,7 +223,7 @@ func Build(ctx context.Context, mw Middleware) (*Request, error) {
 		kept = req
 		return nil, nil
 	}
-	req := &Request{}
+	req := &Request{Params: make(Params, 0, preallocParams)}
 	if _, err := mw(keep)(ctx, req); err != nil {
 		return nil, err
 	}
