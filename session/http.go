@@ -126,6 +126,10 @@ type HTTPInput struct {
 	// and RFC 3875 §4.1.18 do. Off, each line is a param of its own, as
 	// nginx 1.22 sends them (php-fpm then keeps the last one).
 	CombineHeaders bool `json:"combine_headers,omitempty"`
+
+	// router, set by Router.BuildHTTP, routes in place of a router made
+	// from the fields above (its own, the same).
+	router *Router
 }
 
 // WithDefaults returns in with every empty optional field set to its
@@ -199,12 +203,7 @@ func PreviewHTTP(ctx context.Context, in HTTPInput, extra ...Middleware) (Params
 // Headers and PHPRouter. Each puts its params where nginx puts them, so the
 // order of the chain does not change the order of the params.
 func HTTPChain(in HTTPInput) Middleware {
-	return httpChain(in, PHPRouter(in))
-}
-
-// httpChain is HTTPChain with the given router middleware.
-func httpChain(in HTTPInput, router Middleware) Middleware {
-	return Chain(CGIBasics(in), Remote(in), Headers(in), router)
+	return Chain(CGIBasics(in), Remote(in), Headers(in), PHPRouter(in))
 }
 
 // preallocParams is the room Build makes for params: nginx's 23 and a few

@@ -60,11 +60,20 @@ type Route struct {
 // the script exists and resolves through symlinks to a file outside the
 // document root it is refused unless AllowSymlinks.
 func RoutePHP(in HTTPInput) (Route, error) {
-	rt, err := NewRouter(in)
+	rt, err := routerOf(in)
 	if err != nil {
 		return Route{}, err
 	}
 	return rt.Route(in.URL)
+}
+
+// routerOf returns the Router that routes in: the one Router.BuildHTTP
+// gave it, or a new one.
+func routerOf(in HTTPInput) (*Router, error) {
+	if in.router != nil {
+		return in.router, nil
+	}
+	return NewRouter(in)
 }
 
 // SymlinkCacheLifetime is how long a Router trusts a symlink check it made
@@ -125,7 +134,8 @@ func (rt *Router) Site(in HTTPInput) HTTPInput {
 // fields are replaced by the router's (see Site).
 func (rt *Router) BuildHTTP(in HTTPInput) (*Request, error) {
 	in = rt.Site(in)
-	return Build(context.Background(), httpChain(in, rt.middleware(in.URL)))
+	in.router = rt
+	return BuildHTTP(in)
 }
 
 // routerRegexps are the compiled regexps of a router.
@@ -348,17 +358,13 @@ func isDir(p string) bool {
 // PHPRouter sets SCRIPT_NAME, DOCUMENT_URI, DOCUMENT_ROOT, SCRIPT_FILENAME
 // and PATH_INFO from RoutePHP(in).
 func PHPRouter(in HTTPInput) Middleware {
-	rt, err := NewRouter(in)
+	rt, err := routerOf(in)
 	if err != nil {
 		return func(Handler) Handler {
 			return func(context.Context, *Request) (*Exchange, error) { return nil, err }
 		}
 	}
-	return rt.middleware(in.URL)
-}
-
-// middleware is PHPRouter for the request target url, routed by rt.
-func (rt *Router) middleware(url string) Middleware {
+	url := in.URL
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Exchange, error) {
 			r, err := rt.Route(url)
