@@ -147,3 +147,56 @@ BenchmarkTinyGET/caddy-2           1  1000 ns/op
 		}
 	}
 }
+
+// The bulk baseline is the faster of io.Copy and the 64 KiB read loop in
+// each round.
+func TestFastestBaseline(t *testing.T) {
+	const out = `# round 1
+BenchmarkResponse256MiB/fcgiscope-conn-2  1  1 ns/op  4000 MB/s
+BenchmarkResponse256MiB/iocopy-2          1  1 ns/op  2000 MB/s
+BenchmarkResponse256MiB/read64k-2         1  1 ns/op  5000 MB/s
+# round 2
+BenchmarkResponse256MiB/fcgiscope-conn-2  1  1 ns/op  4000 MB/s
+BenchmarkResponse256MiB/iocopy-2          1  1 ns/op  4000 MB/s
+BenchmarkResponse256MiB/read64k-2         1  1 ns/op  3000 MB/s
+`
+	r, err := parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	med, lo, hi, ok := ratio(r, metric{"BenchmarkResponse256MiB/fcgiscope-conn", "MB/s"}, bulkBaseline)
+	// Round 1: 4000/5000 = 0.8; round 2: 4000/4000 = 1.
+	if !ok || med != 0.9 || lo != 0.8 || hi != 1 {
+		t.Errorf("ratio = %v (%v–%v), %v; want 0.9 (0.8–1)", med, lo, hi, ok)
+	}
+	if v, ok := bulkBaseline.value(r); !ok || v != 4000 {
+		t.Errorf("baseline value = %v, %v; want the higher median, 4000", v, ok)
+	}
+}
+
+// The front-end rows read BenchmarkFrontEnd's metrics, none of them ns/op.
+func TestFrontEndRows(t *testing.T) {
+	const out = `# round 1, load 3.00
+BenchmarkFrontEnd/nginx-2   1   30 cpu-us/req   0 errors   40 fpm-cpu-us/req   3 load1   3000000 p50-ns   6000000 p99-ns   12 peak-rss-MiB   10000 req/s   0 rss-growth-MiB
+BenchmarkFrontEnd/proxy-2   1   45 cpu-us/req   0 errors   42 fpm-cpu-us/req   3 load1   3300000 p50-ns   6600000 p99-ns   30 peak-rss-MiB   9000 req/s   0.5 rss-growth-MiB
+BenchmarkFrontEnd/proxy-record-2   1   60 cpu-us/req   0 dropped-frac   0 errors   42 fpm-cpu-us/req   3 load1   3300000 p50-ns   9000000 p99-ns   30 peak-rss-MiB   6000 req/s   8 rss-growth-MiB
+`
+	r, err := parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	printReport(&b, r)
+	s := b.String()
+	for _, want := range []string{
+		"| " + frontScenario + " | req/s vs nginx | 9000 | 10000 | 0.90× | 0.90–0.90 | ≥ 0.9× | met |",
+		"| " + frontScenario + ", recording | req/s vs nginx | 6000 | 10000 | 0.60× | 0.60–0.60 | ≥ 0.7× | **not met** (14% short) |",
+		"| " + frontScenario + " | CPU per request vs nginx | 45 | 30 | 1.50× | 1.50–1.50 | ≤ 1.5× | met |",
+		"| " + frontScenario + ", recording | RSS growth over the run, MiB | 8 | | | | ≤ 4 | **not met** (100% over) |",
+		"| FrontEnd/proxy | 0 |  | 0% | 9000 |  | 3.30 ms | 6.60 ms |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q:\n%s", want, s)
+		}
+	}
+}
