@@ -209,9 +209,10 @@ func buildStatus(err error) int {
 // hopByHop reports the header fields that describe one HTTP connection and
 // are not forwarded (RFC 9110 §7.6.1).
 func hopByHop(name string) bool {
-	switch strings.ToLower(name) {
-	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer":
-		return true
+	for _, h := range [...]string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"} {
+		if strings.EqualFold(name, h) {
+			return true
+		}
 	}
 	return false
 }
