@@ -104,7 +104,7 @@ func TestReport(t *testing.T) {
 		"| tiny GET, 1 keep-alive conn, in-process server | req/s vs wire limit, in turns | 79000 | 100000 | 0.79× | 0.79–0.79 | ≥ 0.8× | **not met** (1% short) |",
 		"| tiny GET, 1 keep-alive conn, in-process server | req/s vs wire limit, run apart | 50000 | 50000 | 1.00× | 1.00–1.00 |  | info |",
 		"| tiny GET, allocations, trace hook off | allocs per STDOUT record | 1 | | | | ≤ 0 | **not met** (1.00 over) |",
-		"missing: TinyGETAllocs/fcgiscope-conn",
+		"| tiny GET, 1 keep-alive conn, in-process server | req/s vs wire limit with a reading goroutine | 50000 | missing: TinyGET/wire-reader |",
 		"| TinyGET/fcgiscope-conn | 3 | 20.0 µs | 50% | 50000 |",
 		"| Response256MiB/fcgiscope-conn | 1 | 58.84 ms | 0% |  | 4562 |",
 	} {
@@ -193,10 +193,16 @@ BenchmarkFrontEnd/proxy-record-2   1   60 cpu-us/req   0 dropped-frac   0 errors
 		"| " + frontScenario + ", recording | req/s vs nginx | 6000 | 10000 | 0.60× | 0.60–0.60 | ≥ 0.7× | **not met** (14% short) |",
 		"| " + frontScenario + " | CPU per request vs nginx | 45 | 30 | 1.50× | 1.50–1.50 | ≤ 1.5× | met |",
 		"| " + frontScenario + ", recording | RSS growth over the run, MiB | 8 | | | | ≤ 4 | **not met** (100% over) |",
-		"| FrontEnd/proxy | 0 |  | 0% | 9000 |  | 3.30 ms | 6.60 ms |",
+		"| FrontEnd/proxy | 1 |  | 0% | 9000 |  | 3.30 ms | 6.60 ms |",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q:\n%s", want, s)
 		}
+	}
+	if strings.Contains(s, "TinyGET") {
+		t.Errorf("rows of benchmarks that did not run at all:\n%s", s)
+	}
+	if strings.Contains(s, "TinyGET") {
+		t.Errorf("rows of benchmarks that did not run at all:\n%s", s)
 	}
 }
