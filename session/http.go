@@ -126,10 +126,6 @@ type HTTPInput struct {
 	// and RFC 3875 §4.1.18 do. Off, each line is a param of its own, as
 	// nginx 1.22 sends them (php-fpm then keeps the last one).
 	CombineHeaders bool `json:"combine_headers,omitempty"`
-
-	// router, set by Router.BuildHTTP, routes in place of a router made
-	// from the fields above (its own, the same).
-	router *Router
 }
 
 // WithDefaults returns in with every empty optional field set to its
