@@ -39,9 +39,10 @@ const DefaultProxyMaxConns = 64
 // ProxyGCPercent is the garbage collector's target while the proxy runs,
 // unless GOGC says otherwise: each request allocates some 15 KB that
 // die with it, and the heap that lives on is a few MiB, so at Go's default
-// of 100 the collector ran some 40 times a second under load, a tenth of the
-// proxy's CPU (bench/README.md, Front end). At 400 the heap peaks at
-// about five times what lives, a few tens of MiB, flat under load.
+// of 100 the collector ran some 40 times a second under load. At 400 the
+// proxy's CPU per request fell by a fifth (bench/README.md, Front end) and
+// the heap peaks at about five times what lives, a few tens of MiB, flat
+// under load.
 const ProxyGCPercent = 400
 
 type proxyOpts struct {
