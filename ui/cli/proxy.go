@@ -77,7 +77,8 @@ func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
 	fs.StringVar(&o.listen, "listen", proxy.DefaultAddr, "HTTP address to listen on (host:port; :port means 127.0.0.1:port)")
 	fs.StringVar(&o.addr, "addr", "", "FastCGI backend address (required): host:port, unix:/path or /path")
 	fs.StringVar(&o.docroot, "docroot", "", "document root on the backend's side (required, absolute): SCRIPT_FILENAME = docroot + script")
-	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing)")
+	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing), "+
+		"written on a goroutine of its own: when writing falls behind, exchanges are left out, counted and logged, never delaying a request")
 	fs.IntVar(&o.recordKeep, "record-keep", 0, "keep only the newest `N` files this run recorded into --record, deleting older ones (0: keep all)")
 	fs.BoolVar(&o.secrets, "record-secrets", false, "keep Authorization, Cookie and other secret values in recorded files (redacted by default)")
 	fs.DurationVar(&o.timeout, "timeout", DefaultProxyTimeout, "give up on a forwarded request after this long")
