@@ -115,6 +115,7 @@ type process struct {
 	done    chan struct{} // closed once cmd.Wait returned
 	waitErr error         // valid after done is closed
 	grace   time.Duration // from SIGQUIT until SIGKILL
+	stopSig os.Signal     // the graceful stop, sent to the whole group; nil: SIGQUIT to the master (php-fpm, nginx)
 	guard   func()        // stops the guard of the process group; see startGuard
 	stop    sync.Once
 }
@@ -122,6 +123,12 @@ type process struct {
 // startProcess starts path with args in dir. The child inherits the environment minus
 // NOTIFY_SOCKET (php-fpm would otherwise report to a systemd that is not its own).
 func startProcess(dir, path string, args ...string) (*process, error) {
+	return startProcessEnv(dir, nil, nil, path, args...)
+}
+
+// startProcessEnv is startProcess with extra NAME=VALUE variables for the child and the signal
+// that stops it gracefully, sent to its whole process group (nil: SIGQUIT to the child only).
+func startProcessEnv(dir string, env []string, stopSig os.Signal, path string, args ...string) (*process, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Dir = dir
 	for _, kv := range os.Environ() {
@@ -129,7 +136,8 @@ func startProcess(dir, path string, args ...string) (*process, error) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	p := &process{cmd: cmd, done: make(chan struct{}), grace: stopGrace}
+	cmd.Env = append(cmd.Env, env...)
+	p := &process{cmd: cmd, done: make(chan struct{}), grace: stopGrace, stopSig: stopSig}
 	cmd.Stdout = &p.out
 	cmd.Stderr = &p.out
 	cmd.SysProcAttr = sysProcAttr()
@@ -173,8 +181,8 @@ func (p *process) waitReady(network, addr string, ready func() bool) error {
 	}
 }
 
-// terminate asks the child to quit gracefully (SIGQUIT: php-fpm and nginx both finish their
-// requests and stop their workers), kills the whole process group after p.grace, and waits.
+// terminate asks the child to quit gracefully (p.stopSig, by default SIGQUIT: php-fpm and nginx
+// both finish their requests and stop their workers), kills the whole process group after p.grace, and waits.
 // Safe to call more than once.
 func (p *process) terminate() {
 	p.stop.Do(func() {
@@ -182,7 +190,11 @@ func (p *process) terminate() {
 		select {
 		case <-p.done:
 		default:
-			quit(p.cmd.Process)
+			if p.stopSig != nil {
+				signalGroup(pid, p.cmd.Process, p.stopSig)
+			} else {
+				quit(p.cmd.Process)
+			}
 			select {
 			case <-p.done:
 			case <-time.After(p.grace):
