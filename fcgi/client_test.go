@@ -105,6 +105,34 @@ func TestClientIdleClosedByServer(t *testing.T) {
 	}
 }
 
+// TestClientKeepConnIgnored: against an application that closes every
+// connection right after END_REQUEST although KEEP_CONN asked it to keep
+// it (uwsgi, node-fastcgi), requests sent one after the other must all
+// succeed, POSTs included, which are never retried: the Client must see
+// the close before it reuses the connection (issue 13). Before the fix
+// one request in a few dozen went out on the dying connection and failed.
+func TestClientKeepConnIgnored(t *testing.T) {
+	t.Parallel()
+	srv := newRawServer(t, "unix", closeAfterEndServer)
+	c := newTestClient(t, srv.Target(), fcgi.ClientOptions{})
+	const n = 200
+	for i := range n {
+		req := getRequest(true)
+		req.Params[0].Value = "POST"
+		req.Stdin = strings.NewReader("a=b")
+		resp, err := c.Do(t.Context(), req)
+		if err != nil {
+			t.Fatalf("request %d of %d: %v", i+1, n, err)
+		}
+		if resp.Conn.Reused {
+			t.Fatalf("request %d went out on a connection the application had closed", i+1)
+		}
+	}
+	if got := srv.Accepted(); got != n {
+		t.Errorf("%d connections for %d requests, want one each", got, n)
+	}
+}
+
 // dropSecondServer answers the first request of each connection and, on
 // the second, reads its BEGIN_REQUEST and closes without answering: the
 // request went out, then the connection died.
