@@ -261,8 +261,20 @@ func TestEngineErrors(t *testing.T) {
 		if !errors.Is(err, fcgi.ErrConnect) {
 			t.Fatalf("err = %v, want ErrConnect", err)
 		}
-		if !strings.HasPrefix(x.ErrorText(), "session: cannot connect to "+dead) || !x.Finished() || x.Response() != nil {
-			t.Errorf("ErrorText %q, finished %v, response %v", x.ErrorText(), x.Finished(), x.Response())
+		// Said once (issue 13, defect 7): not "cannot connect to X: fcgi: dial
+		// tcp X: cannot connect: dial tcp X: connect: connection refused".
+		want := "session: fcgi: dial tcp " + dead + ": cannot connect: connection refused"
+		if x.ErrorText() != want || !x.Finished() || x.Response() != nil {
+			t.Errorf("ErrorText %q (want %q), finished %v, response %v", x.ErrorText(), want, x.Finished(), x.Response())
+		}
+		if x.Sent() {
+			t.Error("Sent() after a failed connect")
+		}
+		var v struct {
+			RequestID *uint16 `json:"request_id"`
+		}
+		if b, err := x.CLIJSON(); err != nil || json.Unmarshal(b, &v) != nil || v.RequestID != nil || !strings.Contains(string(b), `"request_id":null`) {
+			t.Errorf("CLI JSON %s (%v): want request_id null, nothing was sent", b, err)
 		}
 	})
 	t.Run("bad address", func(t *testing.T) {
