@@ -288,13 +288,24 @@ func TestSendRefused(t *testing.T) {
 		if r.code != ExitFailure {
 			t.Fatalf("json=%v: exit %d, want %d; stderr:\n%s", asJSON, r.code, ExitFailure, r.stderr)
 		}
-		if !strings.Contains(r.stderr, "cannot connect") || !strings.Contains(r.stderr, addr) {
-			t.Errorf("json=%v: stderr does not say why:\n%s", asJSON, r.stderr)
-		}
+		// Said once (issue 13, defect 7): by the report, or on stderr
+		// beside the JSON; "cannot connect" and the address once each.
+		said := r.stderr
 		if !asJSON {
-			if !strings.Contains(r.stdout, "END_REQUEST not received") || !strings.Contains(r.stdout, "error: ") {
+			_, said, _ = strings.Cut(r.stdout, "\nerror: ")
+			said, _, _ = strings.Cut(said, "\n")
+			if r.stderr != "" {
+				t.Errorf("stderr repeats what the report says:\n%s", r.stderr)
+			}
+			if !strings.Contains(r.stdout, "END_REQUEST not received") || !strings.Contains(r.stdout, "error: ") ||
+				!strings.Contains(r.stdout, "request id - (nothing sent)") {
 				t.Errorf("report:\n%s", r.stdout)
 			}
+		}
+		if strings.Count(said, "cannot connect") != 1 || strings.Count(said, addr) != 1 || !strings.Contains(said, "connection refused") {
+			t.Errorf("json=%v: the failure is not said once:\n%s", asJSON, said)
+		}
+		if !asJSON {
 			continue
 		}
 		out := decodeOut(t, r.stdout)
