@@ -1,0 +1,85 @@
+// Tests of the program as a whole: what a headless command prints, run as
+// the real binary would be (this test binary, re-run as fcgiscope).
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"fcgiscope/fcgi/fcgitest"
+)
+
+// mainArgs, when set in the environment, makes the test binary run main
+// with these arguments (separated by newlines) instead of the tests.
+const mainArgs = "FCGISCOPE_TEST_MAIN_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(mainArgs); args != "" {
+		os.Args = append([]string{"fcgiscope"}, strings.Split(args, "\n")...)
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestHeadlessPrintsNothingOfFyne: the headless commands print nothing of
+// Fyne's, whatever the locale (issue 13, defect 8: "Fyne error: Error
+// parsing user locale C" three times under LANG=C.UTF-8, Debian's and CI's
+// default, which broke --log-format json). Fyne's lang package reads the
+// locale in its init, before main; package ui/fynelocale gives it one it
+// can read first.
+func TestHeadlessPrintsNothingOfFyne(t *testing.T) {
+	addr := fcgitest.StartDemo(t)
+	home := t.TempDir()
+	locales := [][]string{
+		{"LANG=C.UTF-8"}, {"LANG=C.utf8"}, {"LC_ALL=C.UTF-8", "LANG=en_US.UTF-8"}, {"LC_MESSAGES=C.UTF-8"},
+		{"LANGUAGE=C.UTF-8", "LANG=en_US.UTF-8"}, {"LANG=de_DE@euro"}, {"LANG=1.UTF-8"}, {"LANG=C"}, {},
+	}
+	commands := [][]string{
+		{"help"},
+		{"values", "--addr", addr, "--log-format", "json", "--log-level", "debug"},
+		{"send", "--addr", addr, "--param", "SCRIPT_NAME=/echo", "--json", "--log-format", "json", "--log-level", "debug"},
+	}
+	for _, loc := range locales {
+		for _, args := range commands {
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + home, "PATH=" + os.Getenv("PATH"),
+				mainArgs + "=" + strings.Join(args, "\n")}, loc...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			done := make(chan error, 1)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("%v %v: %v\nstderr:\n%s", loc, args, err, stderr.String())
+					continue
+				}
+			case <-time.After(60 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("%v %v: still running after a minute", loc, args)
+			}
+			if strings.Contains(stderr.String(), "Fyne") {
+				t.Errorf("%v %v: stderr has Fyne's words:\n%s", loc, args, stderr.String())
+			}
+			if args[0] == "help" {
+				continue
+			}
+			for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+				if line != "" && !json.Valid([]byte(line)) {
+					t.Errorf("%v %v: --log-format json, but stderr has a line that is not JSON: %q", loc, args, line)
+				}
+			}
+		}
+	}
+}
