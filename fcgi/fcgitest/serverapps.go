@@ -8,7 +8,7 @@ package fcgitest
 //	a=echo (default)  text/plain: one NAME=VALUE line per CGI param the app received whose name
 //	                  starts with a CGI prefix (GATEWAY_INTERFACE SERVER_ REQUEST_ QUERY_STRING
 //	                  SCRIPT_ PATH_INFO PATH_TRANSLATED DOCUMENT_ REMOTE_ CONTENT_ HTTP_ HTTPS
-//	                  REDIRECT_STATUS FCGI_ X_: the rest of a process's environment is not the
+//	                  REDIRECT_STATUS FCGI_ AUTH_ X_: the rest of a process's environment is not the
 //	                  request's), sorted by name in byte order (REQUEST_TIME* left out: the
 //	                  clock), then "stdin LEN MD5" of the body (CONTENT_LENGTH bytes of STDIN)
 //	a=bytes&n=N       application/octet-stream body of N bytes 'a', with Content-Length
@@ -35,7 +35,7 @@ a=$(q a); [ -n "$a" ] || a=echo
 case "$a" in
 echo)
   printf 'Content-Type: text/plain\r\n\r\n'
-  env | grep -E '^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|X_)' | grep -v '^REQUEST_TIME' | LC_ALL=C sort
+  env | grep -E '^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|AUTH_|X_)' | grep -v '^REQUEST_TIME' | LC_ALL=C sort
   n=${CONTENT_LENGTH:-0}
   printf 'stdin %s %s\n' "$n" "$(head -c "$n" | md5sum | cut -d' ' -f1)" ;;
 bytes)
@@ -72,7 +72,7 @@ case 'echo':
     $s = $_SERVER;
     ksort($s, SORT_STRING);
     foreach ($s as $k => $v) {
-        if (is_string($v) && preg_match('/^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|X_)/', $k) && strpos($k, 'REQUEST_TIME') !== 0) {
+        if (is_string($v) && preg_match('/^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|AUTH_|X_)/', $k) && strpos($k, 'REQUEST_TIME') !== 0) {
             echo "$k=$v\n";
         }
     }
@@ -131,7 +131,7 @@ const appPy = `# fcgitest's WSGI app; actions in fcgitest/serverapps.go.
 import hashlib, re, time
 from urllib.parse import parse_qs
 
-CGI = re.compile(r'^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|X_)')
+CGI = re.compile(r'^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|AUTH_|X_)')
 
 def application(environ, start_response):
     q = {k: v[0] for k, v in parse_qs(environ.get('QUERY_STRING', '')).items()}
@@ -187,7 +187,7 @@ while ($req->Accept() >= 0) {
     };
     if ($a eq 'echo') {
         print "Content-Type: text/plain\r\n\r\n";
-        for my $k (sort grep { /^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|X_)/ && !/^REQUEST_TIME/ } keys %ENV) {
+        for my $k (sort grep { /^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|AUTH_|X_)/ && !/^REQUEST_TIME/ } keys %ENV) {
             print "$k=$ENV{$k}\n";
         }
         print 'stdin ', $body->(), "\n";
@@ -219,7 +219,7 @@ const appJS = `// fcgitest's node-fastcgi app; actions in fcgitest/serverapps.go
 'use strict';
 const fcgi = require('node-fastcgi');
 const crypto = require('crypto');
-const CGI = /^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|X_)/;
+const CGI = /^(GATEWAY_INTERFACE|SERVER_|REQUEST_|QUERY_STRING|SCRIPT_|PATH_INFO|PATH_TRANSLATED|DOCUMENT_|REMOTE_|CONTENT_|HTTP_|HTTPS|REDIRECT_STATUS|FCGI_|AUTH_|X_)/;
 const where = process.argv[2];
 function query(req) { return Object.fromEntries(new URLSearchParams(req.cgiParams.QUERY_STRING || '')); }
 function readAll(stream, cb) { const parts = []; stream.on('data', d => parts.push(d)); stream.on('end', () => cb(Buffer.concat(parts))); }
