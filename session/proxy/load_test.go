@@ -192,7 +192,6 @@ func TestProxyLoad(t *testing.T) {
 	measured := time.Since(measureStart)
 	transport.CloseIdleConnections()
 
-	status := fpmStatus(t, fpm)
 	stop()
 	stopped = true
 	if err := <-served; err != nil {
@@ -201,6 +200,9 @@ func TestProxyLoad(t *testing.T) {
 	unsubscribe()
 	<-drained
 	pool.Close()
+	// php-fpm drains what the run left at its own pace, slower on a busy
+	// machine: wait for it, with a deadline.
+	status := fpmSettled(t, fpm)
 	after := sampleLoad()
 	if len(samples) < 6 {
 		t.Fatalf("only %d samples after the warm-up of %v: run longer", len(samples), warmup)
@@ -259,7 +261,7 @@ func TestProxyLoad(t *testing.T) {
 		t.Errorf("%d connections to php-fpm still established after the pool closed", n)
 	}
 	if status["listen queue"] != "0" || status["active processes"] != "1" {
-		t.Errorf("php-fpm after the run: listen queue %q, active processes %q (want 0 and 1, the status request)",
+		t.Errorf("php-fpm %v after the run: listen queue %q, active processes %q (want 0 and 1, the status request)", loadRequestWait,
 			status["listen queue"], status["active processes"])
 	}
 	if mq, err := strconv.Atoi(status["max listen queue"]); err != nil || mq > loadWorkers {
@@ -465,6 +467,21 @@ func netipAddrPort(addr string) (string, error) {
 
 // fpmStatus asks php-fpm its status page (pm.status_path) over a
 // connection of its own and returns its fields by name.
+// fpmSettled reads php-fpm's status page until nothing is queued and only
+// the status request itself is active, for at most loadRequestWait, and
+// returns the last one read.
+func fpmSettled(t *testing.T, fpm *fcgitest.PHPFPMServer) map[string]string {
+	t.Helper()
+	deadline := time.Now().Add(loadRequestWait)
+	for {
+		status := fpmStatus(t, fpm)
+		if status["listen queue"] == "0" && status["active processes"] == "1" || time.Now().After(deadline) {
+			return status
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func fpmStatus(t *testing.T, fpm *fcgitest.PHPFPMServer) map[string]string {
 	t.Helper()
 	c := fcgi.NewClient(fpm.Addr, fcgi.ClientOptions{})
