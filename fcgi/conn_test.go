@@ -443,22 +443,32 @@ func TestContextDoneBeforeDo(t *testing.T) {
 
 // TestIdleTimeoutIsSilence: records arriving slower than the whole
 // IdleTimeout but faster than it each keep the request alive.
+//
+// The records come a thirtieth of IdleTimeout apart, 40 of them: the
+// request outlives IdleTimeout by a third whatever the machine does, and a
+// busy machine must delay one record by nearly the whole IdleTimeout to
+// fail it (gaps of a quarter of it failed under load).
 func TestIdleTimeoutIsSilence(t *testing.T) {
 	t.Parallel()
+	const idle, records = 300 * time.Millisecond, 40
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
-		for i := range 6 {
-			time.Sleep(80 * time.Millisecond)
-			if sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte{'0' + byte(i)}) != nil {
+		for i := range records {
+			time.Sleep(idle / 30)
+			if sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte{'a' + byte(i%26)}) != nil {
 				return false
 			}
 		}
 		_ = sc.answer(req.id, "")
 		return false
 	})
-	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 300 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: idle})
 	var out bytes.Buffer
-	if _, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out}); err != nil || out.String() != "012345" {
-		t.Fatalf("Do = %q, %v; want all six records", out.String(), err)
+	start := time.Now()
+	if _, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out}); err != nil || out.Len() != records {
+		t.Fatalf("Do = %q, %v; want all %d records", out.String(), err, records)
+	}
+	if took := time.Since(start); took <= idle {
+		t.Errorf("the records took %v, not longer than IdleTimeout %v: the test proved nothing", took, idle)
 	}
 }
 
@@ -502,10 +512,12 @@ func TestIdleWatchPerRequest(t *testing.T) {
 						sc.answer(id, "answered")
 						mu.Unlock()
 					case "trickle":
-						for i := range 5 {
-							time.Sleep(idle * 2 / 5)
+						// A tenth of IdleTimeout apart (not two fifths: a busy
+						// machine delayed one that long), for 2.5 IdleTimeouts.
+						for i := range 25 {
+							time.Sleep(idle / 10)
 							mu.Lock()
-							sc.w.WriteStream(fcgi.TypeStdout, id, []byte{'0' + byte(i)})
+							sc.w.WriteStream(fcgi.TypeStdout, id, []byte{'a' + byte(i)})
 							mu.Unlock()
 						}
 						mu.Lock()
@@ -551,8 +563,8 @@ func TestIdleWatchPerRequest(t *testing.T) {
 		elapsedWithin(t, s.name, r.elapsed, idle, idle+abortWait+2*time.Second)
 	}
 	r := <-trickle
-	if r.err != nil || r.out != "01234" {
-		t.Errorf("trickling request: %q, %v; want its five records and no timeout", r.out, r.err)
+	if r.err != nil || r.out != "abcdefghijklmnopqrstuvwxy" {
+		t.Errorf("trickling request: %q, %v; want its 25 records and no timeout", r.out, r.err)
 	}
 	elapsedWithin(t, "trickling request", r.elapsed, 2*idle, testWait)
 	// The connection outlived the timeouts: the aborted requests got their
