@@ -56,7 +56,7 @@ func cliViewOf(t *testing.T, x *Exchange) cliView {
 // prematurely closed FastCGI stdout"); the parsed response must say so,
 // and why, not 200 (defect 1).
 func TestEmptyStdoutIsBadGateway(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 	x := sendOK(t, e, addr, demoReq("/stderr", "lines=1&app_status=1&stdout=none"))
@@ -100,7 +100,7 @@ func TestEmptyStdoutIsBadGateway(t *testing.T) {
 // timeout answers 504 (defect 2); and the whole request takes the time
 // given, the wait after ABORT_REQUEST included (defect 3).
 func TestTimedOutIsGatewayTimeout(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	const limit = time.Second
 	e := newEngine(t, EngineOptions{Timeout: limit})

@@ -14,20 +14,8 @@ import (
 	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
-
-// startDemo starts the demo backend on loopback and stops it at the end.
-func startDemo(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr()
-}
 
 // checkLeaks makes the test fail if goroutines started after this call are
 // still running when the cleanups registered after it have run (so backends
@@ -85,7 +73,7 @@ func sendOK(t *testing.T, e *Engine, target string, req *Request) *Exchange {
 }
 
 func TestEngineDemoEcho(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -179,7 +167,7 @@ func TestEngineDemoEcho(t *testing.T) {
 }
 
 func TestEngineDemoOutcomes(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -245,7 +233,7 @@ func TestEngineDemoOutcomes(t *testing.T) {
 }
 
 func TestEngineErrors(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -338,7 +326,7 @@ func TestEngineErrors(t *testing.T) {
 }
 
 func TestEngineHandlerAndLiveRecords(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -389,7 +377,7 @@ func TestEngineHandlerAndLiveRecords(t *testing.T) {
 }
 
 func TestEngineKeepConnReuse(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 	var reused []bool
@@ -408,7 +396,7 @@ func TestEngineKeepConnReuse(t *testing.T) {
 }
 
 func TestEngineAuthorizerDemo(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -578,7 +566,7 @@ func TestEnginePHPFPM(t *testing.T) {
 // more content than it sends before closing: the bytes that arrived are kept
 // as one partial record, not twice.
 func TestEngineKeepsCutRecordOnce(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 	x := NewExchange(Input{})

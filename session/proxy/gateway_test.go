@@ -12,12 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 	"fcgiscope/session/sessiontest"
 )
 
 func TestProxyAnswersAsNginx(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{Timeout: time.Second}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil

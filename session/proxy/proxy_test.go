@@ -152,7 +152,7 @@ func TestProxyPHPFPM(t *testing.T) {
 // TestProxyRecordRedacts: by default a recorded exchange keeps no cookie or
 // authorization value, and still loads.
 func TestProxyRecordRedacts(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	p := New(e, addr, HTTPBuilder("/srv"))
 	p.Dir = t.TempDir()
@@ -233,7 +233,7 @@ func TestProxyBackendDown(t *testing.T) {
 }
 
 func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
@@ -253,7 +253,7 @@ func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
 }
 
 func TestProxyListenAndServe(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
@@ -304,7 +304,7 @@ func TestProxyListenAddr(t *testing.T) {
 // TestProxyRecordKeeps: with KeepFiles and KeepBytes the recording folder
 // holds the newest exchanges only, and files the proxy did not write stay.
 func TestProxyRecordKeeps(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	build := func(r *http.Request) (*session.Request, error) { return demoReq(r.URL.Path, r.URL.RawQuery), nil }
 	serve := func(p *Server, n int) []string {

@@ -20,7 +20,7 @@ import (
 // the report and the JSON (defect 1); END_REQUEST REQUEST_COMPLETE arrived,
 // so the command did its job (exit 0, whatever the HTTP status).
 func TestSendEmptyStdout(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	args := []string{"send", "--addr", addr, "--param", "SCRIPT_NAME=/stderr", "--param", "QUERY_STRING=lines=1&app_status=1&stdout=none"}
 	r := run(t, "", args...)
 	if r.code != ExitOK {
@@ -41,7 +41,7 @@ func TestSendEmptyStdout(t *testing.T) {
 // when END_REQUEST came after ABORT_REQUEST, as the demo and node-fastcgi
 // send it (defect 2), and it takes the time given (defect 3).
 func TestSendTimedOutFails(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	start := time.Now()
 	r := run(t, "", "send", "--json", "--timeout", "1s", "--addr", addr,
 		"--param", "SCRIPT_NAME=/misbehave/slow-first-byte", "--param", "QUERY_STRING=ms=20000")
@@ -68,7 +68,7 @@ func TestSendTimedOutFails(t *testing.T) {
 // failure (exit 1), and nothing on STDOUT is a 502, not a 200 (R2's extra
 // mismatch 1). The text report says the error once.
 func TestSendRefusedRole(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	r := run(t, "", "send", "--role", "7", "--addr", addr, "--param", "SCRIPT_NAME=/echo")
 	if r.code != ExitFailure {
 		t.Fatalf("exit %d, want %d\n%s%s", r.code, ExitFailure, r.stdout, r.stderr)
@@ -195,7 +195,7 @@ func TestValuesUnanswered(t *testing.T) {
 // script as an nginx location splitting on .cgi does (R2's extra mismatch
 // 6: HTTP mode always split on .php).
 func TestSendSplitPath(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	r := run(t, "", "send", "--json", "--addr", addr, "--docroot", "/srv/www", "--url", "/app.cgi/extra?q=1",
 		"--split-path", `^(.+\.cgi)(/.+)$`, "--location", `[^/]\.cgi(/|$)`)
 	if r.code != ExitOK {
@@ -220,7 +220,7 @@ func TestSendSplitPath(t *testing.T) {
 // TestSendFilterRawHint: a raw FILTER request without FCGI_DATA_LENGTH
 // gets a hint (R2's extra mismatch 7; HTTP mode sets it).
 func TestSendFilterRawHint(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	r := run(t, "data", "send", "--addr", addr, "--role", "filter", "--data-file", "-", "--param", "SCRIPT_NAME=/echo")
 	if !strings.Contains(r.stdout, "role FILTER without FCGI_DATA_LENGTH") || !strings.Contains(r.stdout, "FCGI_DATA_LENGTH=4") {
 		t.Errorf("no hint:\n%s", r.stdout)
