@@ -38,6 +38,7 @@ type exchangeJSON struct {
 	Finished     bool          `json:"finished"`
 	Conn         fcgi.ConnInfo `json:"conn"`
 	Begins       int           `json:"begins"`
+	Framing      fcgi.Framing  `json:"framing"`
 	ConnKept     *bool         `json:"conn_kept,omitempty"`
 }
 
@@ -82,7 +83,7 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 		RequestID: x.requestID, Start: x.start,
 		Sent: x.sent.toJSON(), Received: x.recv.toJSON(),
 		Sizes: x.sizes, Ends: x.ends, Warnings: x.warnings, Timings: x.timings,
-		Error: x.errText, Finished: x.finished, Conn: x.conn, Begins: x.begins, ConnKept: x.connKept,
+		Error: x.errText, Finished: x.finished, Conn: x.conn, Begins: x.begins, Framing: x.framing, ConnKept: x.connKept,
 	}
 	v.Records = make([]recordJSON, len(x.recs))
 	for i, r := range x.recs {
@@ -183,7 +184,7 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 	x.recs, x.sent, x.recv = recs, sent, recv
 	x.sizes, x.ends, x.resp, x.warnings = v.Sizes, v.Ends, resp, v.Warnings
 	x.timings, x.errText, x.finished = v.Timings, v.Error, v.Finished
-	x.conn, x.begins, x.connKept = v.Conn, v.Begins, v.ConnKept
+	x.conn, x.begins, x.framing, x.connKept = v.Conn, v.Begins, v.Framing, v.ConnKept
 	return nil
 }
 
@@ -388,7 +389,11 @@ type cliJSON struct {
 	Warnings   []string     `json:"warnings"`
 	TimingsUS  cliTimings   `json:"timings_us"`
 	Error      *string      `json:"error"`
-	ConnKept   *bool        `json:"conn_kept,omitempty"`
+	// Profile names the web server profile of an HTTP-mode request, and
+	// Framing how its records were cut (see fcgi.Framing).
+	Profile  string       `json:"profile,omitempty"`
+	Framing  fcgi.Framing `json:"framing"`
+	ConnKept *bool        `json:"conn_kept,omitempty"`
 }
 
 // cliPair is a name and value; a name or value that is not UTF-8 also
@@ -455,6 +460,7 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 	x.mu.Lock()
 	v := cliJSON{
 		Target: x.target, Role: x.role.String(), ConnKept: x.connKept,
+		Profile: x.Profile(), Framing: x.framing,
 		Params:    make([]cliPair, len(x.params)),
 		Records:   make([]cliRecord, len(x.recs)),
 		StdoutB64: base64.StdEncoding.EncodeToString(x.recv.stream[slotStdout]),

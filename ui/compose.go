@@ -106,6 +106,7 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	c.dataRow = container.NewBorder(nil, nil, newMutedText("Data file"), chooseData, c.dataFile)
 
 	c.http = newHTTPForm(keys, c.check)
+	c.http.profile.onDiff = c.showProfileDiff
 	c.rawTitle = sectionTitle("Params")
 	c.raw = newKVEditor(keys, kvEditorOptions{toggle: true, move: true, nameHint: "NAME", valueHint: "value",
 		empty: "No params. Add one, paste NAME=VALUE lines, or take the HTTP preview."}, func() {

@@ -39,6 +39,7 @@ type httpForm struct {
 	docRoot *hookEntry
 	index   *hookEntry
 	split   *hookEntry
+	profile *profilePicker
 
 	preview      *infoTable
 	previewTitle *widget.Label
@@ -72,6 +73,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 		onChange()
 	})
 	f.headers.SetItems(defaultHeaders())
+	f.profile = newProfilePicker(onChange)
 	f.preview = newInfoTable("Nothing to preview yet",
 		infoColumn{title: "Name", width: 170, mono: true},
 		infoColumn{title: "Value", mono: true},
@@ -91,7 +93,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	})
 	addHeader.Importance = widget.LowImportance
 	headersPane := container.NewBorder(sectionHeader(f.headerTitle, addHeader), nil, nil, nil, f.headers.Content())
-	previewPane := container.NewBorder(sectionHeader(f.previewTitle, newMutedText("in wire order")), nil, nil, nil, f.preview)
+	previewPane := container.NewBorder(sectionHeader(f.previewTitle, f.profile.content), nil, nil, nil, f.preview)
 	f.splitter = container.NewVSplit(headersPane, previewPane)
 	f.splitter.Offset = 0.4
 	f.content = container.NewBorder(container.NewVBox(requestLine, settings), nil, nil, nil, f.splitter)
@@ -107,6 +109,10 @@ func (f *httpForm) Input() session.HTTPInput {
 		DocumentRoot: strings.TrimSpace(f.docRoot.Text),
 		Index:        strings.TrimSpace(f.index.Text),
 		SplitPath:    strings.TrimSpace(f.split.Text),
+	}
+	in.Profile, in.Variant = f.profile.Choice().Profile, f.profile.Choice().Variant
+	if in.Profile == session.ProfileNginx {
+		in.Profile = "" // the default, as a preset without a profile reads
 	}
 	for _, h := range f.headers.Items() {
 		if strings.TrimSpace(h.Name) == "" && h.Value == "" {

@@ -123,21 +123,26 @@ type process struct {
 // startProcess starts path with args in dir. The child inherits the environment minus
 // NOTIFY_SOCKET (php-fpm would otherwise report to a systemd that is not its own).
 func startProcess(dir, path string, args ...string) (*process, error) {
-	return startProcessEnv(dir, nil, nil, path, args...)
+	return startProcessEnv(dir, inheritedEnv(), path, args...)
 }
 
-// startProcessEnv is startProcess with extra NAME=VALUE variables for the child and the signal
-// that stops it gracefully, sent to its whole process group (nil: SIGQUIT to the child only).
-func startProcessEnv(dir string, env []string, stopSig os.Signal, path string, args ...string) (*process, error) {
-	cmd := exec.Command(path, args...)
-	cmd.Dir = dir
+// inheritedEnv is the environment a child inherits: the test's minus NOTIFY_SOCKET.
+func inheritedEnv() []string {
+	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "NOTIFY_SOCKET=") {
-			cmd.Env = append(cmd.Env, kv)
+			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, env...)
-	p := &process{cmd: cmd, done: make(chan struct{}), grace: stopGrace, stopSig: stopSig}
+	return env
+}
+
+// startProcessEnv is startProcess with exactly the environment env.
+func startProcessEnv(dir string, env []string, path string, args ...string) (*process, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	p := &process{cmd: cmd, done: make(chan struct{}), grace: stopGrace}
 	cmd.Stdout = &p.out
 	cmd.Stderr = &p.out
 	cmd.SysProcAttr = sysProcAttr()

@@ -14,11 +14,6 @@ import (
 	"testing"
 )
 
-// RequireServersEnv names the environment variable that turns a missing server of this file
-// (fcgiwrap, php-cgi, uwsgi, Perl FCGI, node-fastcgi) from a skip into a failure when set to
-// "1". CI sets it, having installed ServerPackages.
-const RequireServersEnv = "FCGISCOPE_REQUIRE_SERVERS"
-
 // ErrNotInstalled is wrapped by StartServer's error when the server, or what it needs, is not
 // installed.
 var ErrNotInstalled = errors.New("not installed")
@@ -283,10 +278,11 @@ func startServerIn(kind ServerKind, dir string) (*Server, error) {
 	}
 	os.Remove(s.Addr) // fcgiwrap and node refuse to bind over a stale socket file
 	path, args, env := spec.command(s.Addr, s.Script)
-	s.proc, err = startProcessEnv(dir, env, spec.stopSig, path, args...)
+	s.proc, err = startProcessEnv(dir, append(inheritedEnv(), env...), path, args...)
 	if err != nil {
 		return nil, fmt.Errorf("fcgitest: %v: %w", kind, err)
 	}
+	s.proc.stopSig = spec.stopSig
 	ready := spec.ready
 	if err := s.proc.waitReady("unix", s.Addr, func() bool { return ready(s.proc.out.String()) }); err != nil {
 		s.proc.terminate()

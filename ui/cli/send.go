@@ -42,6 +42,7 @@ type sendOpts struct {
 	https      bool
 	splitPath  string
 	location   string
+	profile    string
 	// both modes
 	role     string
 	dataFile string
@@ -59,7 +60,7 @@ type sendOpts struct {
 // httpFlags are the flags that only make sense in HTTP mode (--url and
 // --docroot, which switch to it, aside).
 func httpFlags() []string {
-	return []string{"method", "header", "body", "body-file", "server-name", "server-port", "remote-addr", "https", "split-path", "location"}
+	return []string{"method", "header", "body", "body-file", "server-name", "server-port", "remote-addr", "https", "split-path", "location", "profile"}
 }
 
 func setupSend(fs *flag.FlagSet) func(context.Context, *env) error {
@@ -94,6 +95,8 @@ func newSendOpts(fs *flag.FlagSet) *sendOpts {
 		session.DefaultSplitPath+"), e.g. '^(.+\\.cgi)(/.+)$' for CGI scripts behind fcgiwrap")
 	fs.StringVar(&o.location, "location", "", "HTTP mode: the `regexp` of nginx's FastCGI location (default "+session.DefaultLocation+
 		"); a path it does not match and that ends in / gets the index file")
+	fs.StringVar(&o.profile, "profile", "", "HTTP mode: the web server to imitate, its params and record framing: "+
+		strings.Join(session.ProfileNames(), ", ")+" (default nginx); NAME/VARIANT picks a configuration, e.g. apache/generic")
 	fs.StringVar(&o.role, "role", "responder", "role: responder, authorizer, filter (or a number, to see how the backend copes)")
 	fs.StringVar(&o.dataFile, "data-file", "", "`file` sent on DATA (FILTER role; - for standard input)")
 	fs.BoolVar(&o.keepConn, "keep-conn", false, "set FCGI_KEEP_CONN in BEGIN_REQUEST (--keep-conn=false clears a preset's); "+
@@ -149,6 +152,11 @@ func (o *sendOpts) check(p *preset.Preset) (*fcgi.Role, []session.RawParam, erro
 	}
 	if o.set["body"] && o.set["body-file"] {
 		return nil, nil, usagef("--body and --body-file are exclusive")
+	}
+	if o.set["profile"] {
+		if _, _, err := parseProfile(o.profile); err != nil {
+			return nil, nil, err
+		}
 	}
 	if o.wantHTTP(p) {
 		if o.set["stdin-file"] {
