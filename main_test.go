@@ -46,8 +46,11 @@ func TestHeadlessPrintsNothingOfFyne(t *testing.T) {
 		{"values", "--addr", addr, "--log-format", "json", "--log-level", "debug"},
 		{"send", "--addr", addr, "--param", "SCRIPT_NAME=/echo", "--json", "--log-format", "json", "--log-level", "debug"},
 	}
-	for _, loc := range locales {
-		for _, args := range commands {
+	for i, loc := range locales {
+		for j, args := range commands {
+			if j > 0 && i > 1 {
+				continue // every locale with help, the JSON logs under the first two
+			}
 			cmd := exec.Command(os.Args[0])
 			cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + home, "PATH=" + os.Getenv("PATH"),
 				mainArgs + "=" + strings.Join(args, "\n")}, loc...)
