@@ -172,7 +172,7 @@ func specOf(kind ServerKind) (serverSpec, error) {
 					return err
 				}
 				if exec.Command("/usr/bin/perl", "-MFCGI", "-e", "1").Run() != nil {
-					return fmt.Errorf("Perl's FCGI module (package libfcgi-perl): %w", ErrNotInstalled)
+					return fmt.Errorf("the Perl module FCGI (package libfcgi-perl): %w", ErrNotInstalled)
 				}
 				return nil
 			},
