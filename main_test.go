@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -54,31 +53,19 @@ func TestHeadlessPrintsNothingOfFyne(t *testing.T) {
 			cmd := exec.Command(os.Args[0])
 			cmd.Env = append([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + home, "PATH=" + os.Getenv("PATH"),
 				mainArgs + "=" + strings.Join(args, "\n")}, loc...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			done := make(chan error, 1)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+			_, errOut, code := fcgitest.RunCmd(t, cmd, time.Minute)
+			stderr := string(errOut)
+			if code != 0 {
+				t.Errorf("%v %v: exit %d\nstderr:\n%s", loc, args, code, stderr)
+				continue
 			}
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("%v %v: %v\nstderr:\n%s", loc, args, err, stderr.String())
-					continue
-				}
-			case <-time.After(60 * time.Second):
-				cmd.Process.Kill()
-				<-done
-				t.Fatalf("%v %v: still running after a minute", loc, args)
-			}
-			if strings.Contains(stderr.String(), "Fyne") {
-				t.Errorf("%v %v: stderr has Fyne's words:\n%s", loc, args, stderr.String())
+			if strings.Contains(stderr, "Fyne") {
+				t.Errorf("%v %v: stderr has Fyne's words:\n%s", loc, args, stderr)
 			}
 			if args[0] == "help" {
 				continue
 			}
-			for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 				if line != "" && !json.Valid([]byte(line)) {
 					t.Errorf("%v %v: --log-format json, but stderr has a line that is not JSON: %q", loc, args, line)
 				}

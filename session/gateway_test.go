@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -126,32 +125,11 @@ func TestTimedOutIsGatewayTimeout(t *testing.T) {
 	}
 }
 
-// rawResponder answers every request of a connection with stdout split
-// into STDOUT records at the given content lengths (the rest in the last),
-// then END_REQUEST.
+// rawResponder answers every request with stdout, cut into STDOUT records
+// at the given content lengths, then END_REQUEST.
 func rawResponder(t *testing.T, stdout []byte, splits ...int) string {
 	t.Helper()
-	srv := fcgitest.StartRaw(t, "unix", func(nc net.Conn) {
-		r, w := fcgi.NewReader(nc), fcgi.NewWriter(nc)
-		for {
-			rec, err := r.ReadRecord()
-			if err != nil {
-				return
-			}
-			if rec.Type != fcgi.TypeStdin || rec.ContentLength != 0 {
-				continue
-			}
-			out := stdout
-			for _, n := range splits {
-				w.WriteStream(fcgi.TypeStdout, rec.RequestID, out[:n])
-				out = out[n:]
-			}
-			w.WriteStream(fcgi.TypeStdout, rec.RequestID, out)
-			w.CloseStream(fcgi.TypeStdout, rec.RequestID)
-			w.WriteEndRequest(rec.RequestID, 0, fcgi.StatusRequestComplete)
-		}
-	})
-	return srv.Target()
+	return fcgitest.StartHostile(t, "unix", fcgitest.Answer(string(stdout), false, splits...)).Target()
 }
 
 // TestHeaderBytesKept: header bytes that are not UTF-8 ("caf\xe9" in

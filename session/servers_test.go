@@ -15,12 +15,10 @@
 package session
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os/exec"
@@ -123,19 +121,8 @@ func (rs *realServer) viaNginx(t *testing.T, in HTTPInput) (HTTPInput, *http.Res
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	in.RemotePort = conn.LocalAddr().(*net.TCPAddr).Port
-	if _, err := conn.Write(rawHTTP(in)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: in.WithDefaults().Method})
-	if err != nil {
-		t.Fatalf("nginx response: %v", err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("nginx response body: %v", err)
-	}
+	resp, body := roundTripHTTP(t, conn, in)
 	return in, resp, body
 }
 
@@ -307,25 +294,7 @@ func cgiFCGI(t *testing.T, addr string, params Params) (stdout, stderr []byte, c
 	for _, p := range params {
 		cmd.Env = append(cmd.Env, p.Name+"="+p.Value)
 	}
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatal(err)
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatal("cgi-fcgi hung")
-	}
-	return out.Bytes(), errOut.Bytes(), cmd.ProcessState.ExitCode()
+	return fcgitest.RunCmd(t, cmd, 30*time.Second)
 }
 
 // testRaw: raw params give the same stdout, stderr and app status as

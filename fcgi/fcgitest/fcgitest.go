@@ -14,6 +14,7 @@
 package fcgitest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -231,4 +232,30 @@ func tempDir(t testing.TB) string {
 		t.Fatalf("fcgitest: %v", err)
 	}
 	return dir
+}
+
+// RunCmd runs cmd, which must not have been started and whose Stdout and Stderr are not set,
+// and returns what it wrote on each and its exit code; a command that cannot start, or still
+// runs after limit (it is then killed), fails the test.
+func RunCmd(t testing.TB, cmd *exec.Cmd, limit time.Duration) (stdout, stderr []byte, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("fcgitest: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("fcgitest: %s: %v", cmd.Path, err)
+		}
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("fcgitest: %s still running after %v\nstdout: %s\nstderr: %s", cmd.Path, limit, out.Bytes(), errOut.Bytes())
+	}
+	return out.Bytes(), errOut.Bytes(), cmd.ProcessState.ExitCode()
 }

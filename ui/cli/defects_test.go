@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -83,25 +82,7 @@ func TestSendRefusedRole(t *testing.T) {
 // the connection after it when closeAfter is set, KEEP_CONN or not.
 func rawAnswer(t *testing.T, stdout string, closeAfter bool) string {
 	t.Helper()
-	srv := fcgitest.StartRaw(t, "tcp", func(nc net.Conn) {
-		r, w := fcgi.NewReader(nc), fcgi.NewWriter(nc)
-		for {
-			rec, err := r.ReadRecord()
-			if err != nil {
-				return
-			}
-			if rec.Type != fcgi.TypeStdin || rec.ContentLength != 0 {
-				continue
-			}
-			w.WriteStream(fcgi.TypeStdout, rec.RequestID, []byte(stdout))
-			w.CloseStream(fcgi.TypeStdout, rec.RequestID)
-			w.WriteEndRequest(rec.RequestID, 0, fcgi.StatusRequestComplete)
-			if closeAfter {
-				return
-			}
-		}
-	})
-	return srv.Addr
+	return fcgitest.StartHostile(t, "tcp", fcgitest.Answer(stdout, closeAfter)).Target()
 }
 
 // TestSendHeaderBytes: a header byte that is not UTF-8 is shown escaped in
