@@ -391,7 +391,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 			if ctx.Err() == nil {
 				<-ctx.Done() // its deadline passed (see writeFailed); the timer is about to fire
 			}
-			return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseSending, start), "cancelled while sending", ctx.Err())
+			return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseSending, start), ctxWhy(ctx.Err(), "sending"), ctx.Err())
 		case serr != nil:
 			return c.abort(cl, resp, out, ErrAborted, "reading "+serr.t.String(), serr.err)
 		}
@@ -410,7 +410,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 				if cl.isFinished() {
 					return c.result(cl, resp, out)
 				}
-				return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseWaiting, start), "cancelled while waiting", ctx.Err())
+				return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseWaiting, start), ctxWhy(ctx.Err(), "waiting"), ctx.Err())
 			}
 		}
 		if cl.isFinished() {

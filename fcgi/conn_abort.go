@@ -147,10 +147,24 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 	c.detach(cl)
 	out.records = cl.records
 	resp.Timing.End = time.Since(cl.start)
-	if cause != nil {
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		// The words say it ("the time limit passed"); the context's own
+		// ("context deadline exceeded") would say it again, less clearly.
+		return resp, out, &quietError{msg: fmt.Sprintf("fcgi: request %d on %s: %v: %s", cl.id, c.where, kind, detail),
+			errs: []error{kind, cause}}
+	case cause != nil:
 		return resp, out, fmt.Errorf("fcgi: request %d on %s: %w: %s: %w", cl.id, c.where, kind, detail, cause)
 	}
 	return resp, out, fmt.Errorf("fcgi: request %d on %s: %w: %s", cl.id, c.where, kind, detail)
+}
+
+// ctxWhy says why a request whose context ended gave up, while doing what.
+func ctxWhy(err error, while string) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the time limit passed while " + while
+	}
+	return "cancelled while " + while
 }
 
 // roundWait rounds a wait for messages: a cut one (see Conn.abortWait) is

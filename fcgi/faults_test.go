@@ -418,7 +418,12 @@ func TestFaultMatrix(t *testing.T) {
 			msg: []string{"on unix /", "no record for 300ms (IdleTimeout)"}},
 		{name: "silent/context-deadline", backend: hostileTCP(fcgitest.Silent()), want: fcgi.ErrTimeout,
 			opts: func(o *fcgi.Options) { o.IdleTimeout = -1 }, ctx: faultIdle, within: faultIdle + faultAbortWait + faultSlack,
-			also: []error{context.DeadlineExceeded}, msg: []string{"cancelled while waiting", "context deadline exceeded"}},
+			also: []error{context.DeadlineExceeded}, msg: []string{"timeout: the time limit passed while waiting; ABORT_REQUEST sent"},
+			check: func(t *testing.T, r *faultRun) {
+				if strings.Contains(r.err.Error(), "context deadline exceeded") {
+					t.Errorf("error %q repeats the context's words", r.err)
+				}
+			}},
 		{name: "silent/never-reads-the-body", backend: hostileTCP(fcgitest.NeverRead()), want: fcgi.ErrTimeout,
 			req: func(r *fcgi.Request) { r.Stdin = io.LimitReader(zeros{}, 64<<20) },
 			msg: []string{"writing a record of request 1 stalled for 300ms"},

@@ -78,8 +78,18 @@ type HTTPResponse struct {
 	// Gateway Timeout), with nginx's words for it in its error log: no
 	// response at all on STDOUT, a header block with no end, a request
 	// that ran out of time before its header block came. Headers and Body
-	// still show what the application sent.
+	// still show what the application sent. GatewayText says it whole.
 	Gateway string
+}
+
+// GatewayText says what a web server answers instead of the application
+// and why ("nginx answers 502 Bad Gateway: empty response: ..."), or ""
+// when it passes the response on.
+func (r *HTTPResponse) GatewayText() string {
+	if r.Gateway == "" {
+		return ""
+	}
+	return fmt.Sprintf("nginx answers %d %s: %s", r.Status, r.Reason, r.Gateway)
 }
 
 // The words of nginx 1.22's error log for the responses it does not pass on.
@@ -219,9 +229,9 @@ func ParseCGIResponse(stdout []byte) (*HTTPResponse, []string) {
 		if len(stdout) > 0 {
 			what = fmt.Sprintf("the header block of the application's %d bytes of STDOUT has no end (no blank line)", len(stdout))
 		}
-		resp.Gateway = fmt.Sprintf("%s: nginx answers 502 Bad Gateway (%q)", what, nginxNoStdout)
+		resp.Gateway = fmt.Sprintf("%s; nginx logs %q", what, nginxNoStdout)
 		resp.Status, resp.Reason = http.StatusBadGateway, http.StatusText(http.StatusBadGateway)
-		warn = append(warn, resp.Gateway)
+		warn = append(warn, resp.GatewayText())
 	}
 	return resp, warn
 }

@@ -154,8 +154,8 @@ func TestParseCGIResponse(t *testing.T) {
 			status: 502, reason: "Bad Gateway",
 			headers:   []Header{{"Content-Type", "text/plain"}, {"X-A", "1"}},
 			headerLen: 45,
-			warnings:  []string{"no blank line after headers: all 45 bytes of stdout taken as headers", "nginx answers 502 Bad Gateway"},
-			gateway:   `45 bytes of STDOUT has no end (no blank line): nginx answers 502 Bad Gateway ("upstream prematurely closed FastCGI stdout")`,
+			warnings:  []string{"no blank line after headers: all 45 bytes of stdout taken as headers", "nginx answers 502 Bad Gateway: the header block"},
+			gateway:   `45 bytes of STDOUT has no end (no blank line); nginx logs "upstream prematurely closed FastCGI stdout"`,
 		},
 		{
 			name:   "no blank line, not headers: body kept",
@@ -170,7 +170,7 @@ func TestParseCGIResponse(t *testing.T) {
 			name:   "empty stdout",
 			in:     "",
 			status: 502, reason: "Bad Gateway",
-			warnings: []string{`empty response: the application sent nothing on STDOUT: nginx answers 502 Bad Gateway ("upstream prematurely closed FastCGI stdout")`},
+			warnings: []string{`nginx answers 502 Bad Gateway: empty response: the application sent nothing on STDOUT; nginx logs "upstream prematurely closed FastCGI stdout"`},
 			gateway:  "empty response",
 		},
 		{

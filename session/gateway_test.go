@@ -61,7 +61,7 @@ func TestEmptyStdoutIsBadGateway(t *testing.T) {
 	x := sendOK(t, e, addr, demoReq("/stderr", "lines=1&app_status=1&stdout=none"))
 	r := x.Response()
 	if r == nil || r.Status != http.StatusBadGateway || r.Reason != "Bad Gateway" ||
-		!strings.Contains(r.Gateway, `nginx answers 502 Bad Gateway ("upstream prematurely closed FastCGI stdout")`) {
+		r.GatewayText() != `nginx answers 502 Bad Gateway: empty response: the application sent nothing on STDOUT; nginx logs "upstream prematurely closed FastCGI stdout"` {
 		t.Fatalf("response %+v, want 502 and why", r)
 	}
 	if !strings.Contains(strings.Join(x.Warnings(), "\n"), "upstream prematurely closed FastCGI stdout") {
@@ -117,7 +117,7 @@ func TestTimedOutIsGatewayTimeout(t *testing.T) {
 		t.Fatalf("no END_REQUEST after ABORT_REQUEST (records %+v)", x.Records())
 	}
 	r := x.Response()
-	if r == nil || r.Status != http.StatusGatewayTimeout || !strings.Contains(r.Gateway, "504 Gateway Timeout") {
+	if r == nil || r.Status != http.StatusGatewayTimeout || !strings.HasPrefix(r.GatewayText(), "nginx answers 504 Gateway Timeout: no response header block within the request's time limit") {
 		t.Fatalf("response %+v, want 504 and why", r)
 	}
 	if ws := strings.Join(x.Warnings(), "\n"); strings.Contains(ws, "prematurely closed") || !strings.Contains(ws, "upstream timed out") {

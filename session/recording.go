@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -328,10 +327,10 @@ func (x *Exchange) Complete(o Outcome) {
 			// Out of time before the header block ended: what nginx
 			// answers then is its read timeout's 504, whatever came after
 			// (END_REQUEST for ABORT_REQUEST, say).
-			resp.Gateway = fmt.Sprintf("no response header block within the request's time limit: nginx answers 504 Gateway Timeout (%q)", nginxTimedOut)
+			pw = slices.DeleteFunc(pw, func(w string) bool { return w == resp.GatewayText() })
+			resp.Gateway = fmt.Sprintf("no response header block within the request's time limit; nginx logs %q", nginxTimedOut)
 			resp.Status, resp.Reason = http.StatusGatewayTimeout, http.StatusText(http.StatusGatewayTimeout)
-			pw = slices.DeleteFunc(pw, func(w string) bool { return strings.Contains(w, nginxNoStdout) })
-			pw = append(pw, resp.Gateway)
+			pw = append(pw, resp.GatewayText())
 		}
 		ws = append(ws, pw...)
 	}

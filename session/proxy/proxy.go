@@ -199,7 +199,7 @@ func (p *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case resp != nil && resp.Gateway != "":
 		// Not a response nginx passes on (no STDOUT, out of time): its
 		// status, 502 or 504, and why.
-		http.Error(w, "fcgiscope: "+resp.Gateway, resp.Status)
+		http.Error(w, "fcgiscope: "+resp.GatewayText(), resp.Status)
 		return
 	case sendErr != nil && (resp == nil || !errors.Is(sendErr, fcgi.ErrConnClosed)):
 		msg := x.ErrorText()

@@ -25,8 +25,8 @@ func TestSendEmptyStdout(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "\n502 Bad Gateway (as nginx answers: empty response: the application sent nothing on STDOUT") ||
-		!strings.Contains(r.stdout, "upstream prematurely closed FastCGI stdout") {
+	if !strings.Contains(r.stdout, "\n502 Bad Gateway (what nginx answers: empty response: the application sent nothing on STDOUT; "+
+		`nginx logs "upstream prematurely closed FastCGI stdout")`) || strings.Count(r.stdout, "prematurely") != 1 {
 		t.Errorf("report does not say 502 and why:\n%s", r.stdout)
 	}
 	r = run(t, "", append(args, "--json")...)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -82,7 +83,7 @@ func writeReport(w io.Writer, x *session.Exchange, hints []string) error {
 	if resp != nil && resp.Gateway != "" {
 		// What a web server answers instead (defect 1 of issue 13: an empty
 		// STDOUT is not a 200).
-		fmt.Fprintf(&b, "\n%d %s (as nginx answers: %s)\n", resp.Status, resp.Reason, resp.Gateway)
+		fmt.Fprintf(&b, "\n%d %s (what nginx answers: %s)\n", resp.Status, resp.Reason, resp.Gateway)
 	}
 	switch {
 	case resp != nil && resp.Gateway == "" && len(x.Stdout()) > 0:
@@ -101,7 +102,12 @@ func writeReport(w io.Writer, x *session.Exchange, hints []string) error {
 		writeBody(&b, "stderr", errOut)
 	}
 	writeList(&b, "hints", hints)
-	writeList(&b, "warnings", x.Warnings())
+	warnings := x.Warnings()
+	if resp != nil && resp.Gateway != "" {
+		// Said on the status line already.
+		warnings = slices.DeleteFunc(warnings, func(w string) bool { return w == resp.GatewayText() })
+	}
+	writeList(&b, "warnings", warnings)
 	if e := x.ErrorText(); e != "" {
 		fmt.Fprintf(&b, "\nerror: %s\n", e)
 	}
