@@ -18,6 +18,8 @@ import (
 	"fcgiscope/session"
 	"fcgiscope/ui"
 	"fcgiscope/ui/cli"
+	// Before Fyne's init reads the locale: see the package.
+	_ "fcgiscope/ui/fynelocale"
 )
 
 // appID matches FyneApp.toml; preferences are stored under it.

@@ -182,6 +182,7 @@ type Exchange struct {
 	begins    int           // BEGIN_REQUEST records sent
 	framing   fcgi.Framing  // how PARAMS and STDIN were cut into records
 	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response
+	connKept  *bool         // see SetConnKept; nil: not known
 }
 
 // NewExchange returns an Exchange for the composed input.
@@ -256,6 +257,35 @@ func (x *Exchange) RequestID() uint16 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.requestID
+}
+
+// Sent reports whether BEGIN_REQUEST went out: whether the request reached
+// the wire at all (a failed connect sends nothing, and has no request id).
+func (x *Exchange) Sent() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.begins > 0
+}
+
+// SetConnKept records what became of a KEEP_CONN request's connection
+// after END_REQUEST: kept open by the application, or closed by it (some
+// servers ignore FCGI_KEEP_CONN). The sender watches for it; see
+// ConnKept.
+func (x *Exchange) SetConnKept(kept bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.connKept = &kept
+}
+
+// ConnKept returns what SetConnKept recorded; known is false when nobody
+// watched.
+func (x *Exchange) ConnKept() (kept, known bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.connKept == nil {
+		return false, false
+	}
+	return *x.connKept, true
 }
 
 // Start returns when the exchange started (UTC).

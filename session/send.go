@@ -127,7 +127,8 @@ func (req *Request) FCGI() *fcgi.Request {
 // OutcomeOf returns the Outcome of a request to target begun at start that
 // package fcgi answered with resp and err (either may be nil): the client's
 // counts and timings, and err wrapped as "session: <what failed> to
-// <target>: err" (see Describe).
+// <target>: err" (see Describe), or "session: err" for a failed connect,
+// whose error already names both.
 func OutcomeOf(target string, start time.Time, resp *fcgi.Response, err error) Outcome {
 	o := Outcome{Total: time.Since(start)}
 	if resp != nil {
@@ -140,6 +141,11 @@ func OutcomeOf(target string, start time.Time, resp *fcgi.Response, err error) O
 	}
 	if err != nil {
 		o.Err = fmt.Errorf("session: %s to %s: %w", Describe(err), target, err)
+		if errors.Is(err, fcgi.ErrConnect) {
+			// fcgi's error already says it: "fcgi: dial tcp ADDR: cannot
+			// connect: connection refused".
+			o.Err = fmt.Errorf("session: %w", err)
+		}
 	}
 	return o
 }
@@ -251,8 +257,13 @@ func (e *Engine) GetValues(ctx context.Context, target string, names ...string) 
 		defer cancel()
 	}
 	vals, err := client.GetValues(ctx, names...)
-	if err != nil {
-		return vals, fmt.Errorf("session: GET_VALUES %s to %s: %w", Describe(err), target, err)
+	switch {
+	case errors.Is(err, fcgi.ErrConnect):
+		return vals, fmt.Errorf("session: GET_VALUES: %w", err)
+	case err != nil:
+		// fcgi's error says GET_VALUES, where, and what became of it: no
+		// GET_VALUES_RESULT, the connection closed or kept silent.
+		return vals, fmt.Errorf("session: %w", err)
 	}
 	return vals, nil
 }

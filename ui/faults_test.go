@@ -466,8 +466,9 @@ func TestFaultWindow(t *testing.T) {
 			}},
 		{name: "dribble/slower-than-idle-timeout", backend: hostileTarget(fcgitest.Dribble(100*time.Millisecond, "ok")),
 			state: []string{sayTimeout}, cause: []string{"no record for 300ms"}, received: 2, partial: true},
-		// 10 bytes 25 ms apart: a record within the 300 ms idle timeout.
-		{name: "dribble/within-idle-timeout", backend: hostileTarget(fcgitest.Dribble(25*time.Millisecond, "ok")),
+		// 10 bytes 5 ms apart: a record well within the 300 ms idle
+		// timeout (25 ms apart, a busy machine stretched it past 300 ms).
+		{name: "dribble/within-idle-timeout", backend: hostileTarget(fcgitest.Dribble(5*time.Millisecond, "ok")),
 			state: []string{sayDone}, received: 4,
 			check: func(t *testing.T, w *faultWindow, x *session.Exchange) {
 				if got := w.in.Response().ViewText(ViewText); got != "ok" {

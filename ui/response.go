@@ -465,6 +465,10 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	resp := x.Response()
 	sizes, t := x.Sizes(), x.Timings()
 	switch {
+	case resp != nil && resp.Gateway != "":
+		// Not the application's answer but nginx's (empty STDOUT, out of
+		// time): the warnings below say why.
+		p.setStatus(fmt.Sprintf("%d %s (as nginx answers)", resp.Status, resp.Reason), widget.DangerImportance)
 	case resp != nil:
 		reason := resp.Reason
 		p.setStatus(strings.TrimSpace(fmt.Sprintf("%d %s", resp.Status, reason)), statusImportance(resp.Status))
@@ -503,7 +507,7 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	p.body, p.ctVal = nil, ""
 	if resp != nil {
 		for _, h := range resp.Headers {
-			rows = append(rows, []string{h.Name, h.Value})
+			rows = append(rows, []string{session.Printable(h.Name), session.Printable(h.Value)})
 		}
 		p.body = resp.Body
 		p.ctVal, _ = resp.Get("Content-Type")

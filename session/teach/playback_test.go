@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 	"fcgiscope/session/sessiontest"
 
@@ -14,7 +15,7 @@ import (
 )
 
 func TestPlaybackOfABodyAndAStraddlingParam(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	body := strings.Repeat("b", 70000)
@@ -99,7 +100,7 @@ func TestPlaybackOfABodyAndAStraddlingParam(t *testing.T) {
 }
 
 func TestPlaybackOfMisbehaviours(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
@@ -156,7 +157,7 @@ func TestPlaybackOfMisbehaviours(t *testing.T) {
 }
 
 func TestPlaybackOfLessons(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)

@@ -21,6 +21,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -171,7 +172,7 @@ func runProxyUntilListening(t *testing.T, args ...string) (log, listen string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr fcgitest.SyncBuffer
 	var mu sync.Mutex
 	r := &Runner{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
 		Listening: func(a string) { mu.Lock(); listen = a; mu.Unlock(); cancel() }}
