@@ -13,6 +13,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"fcgiscope/ui/view"
 )
 
 // sendShortcut is Ctrl+Enter (Cmd+Enter on macOS): send the request.
@@ -34,8 +36,8 @@ type keyHooks struct {
 	cancel func() bool // Escape; reports whether it cancelled something
 }
 
-// shortcut runs the hook for s and reports whether there was one.
-func (k *keyHooks) shortcut(s fyne.Shortcut) bool {
+// Shortcut runs the hook for s and reports whether there was one.
+func (k *keyHooks) Shortcut(s fyne.Shortcut) bool {
 	if k == nil || k.send == nil || !isSendShortcut(s) {
 		return false
 	}
@@ -43,8 +45,8 @@ func (k *keyHooks) shortcut(s fyne.Shortcut) bool {
 	return true
 }
 
-// escape runs the cancel hook and reports whether it cancelled something.
-func (k *keyHooks) escape() bool {
+// Escape runs the cancel hook and reports whether it cancelled something.
+func (k *keyHooks) Escape() bool {
 	return k != nil && k.cancel != nil && k.cancel()
 }
 
@@ -78,7 +80,7 @@ func newMonoEntry(keys *keyHooks, placeholder string) *hookEntry {
 
 // TypedShortcut sends on Ctrl+Enter; other shortcuts go to the entry.
 func (e *hookEntry) TypedShortcut(s fyne.Shortcut) {
-	if e.keys.shortcut(s) {
+	if e.keys.Shortcut(s) {
 		return
 	}
 	e.Entry.TypedShortcut(s)
@@ -86,7 +88,7 @@ func (e *hookEntry) TypedShortcut(s fyne.Shortcut) {
 
 // TypedKey cancels a running request on Escape; other keys go to the entry.
 func (e *hookEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && e.keys.escape() {
+	if k.Name == fyne.KeyEscape && e.keys.Escape() {
 		return
 	}
 	e.Entry.TypedKey(k)
@@ -104,12 +106,13 @@ func newHookSelectEntry(keys *keyHooks, options []string) *hookSelectEntry {
 	e.ExtendBaseWidget(e)
 	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
 	e.SetOptions(options)
+	view.GuardDropDown(&e.SelectEntry, e)
 	return e
 }
 
 // TypedShortcut sends on Ctrl+Enter; other shortcuts go to the entry.
 func (e *hookSelectEntry) TypedShortcut(s fyne.Shortcut) {
-	if e.keys.shortcut(s) {
+	if e.keys.Shortcut(s) {
 		return
 	}
 	e.SelectEntry.TypedShortcut(s)
@@ -117,7 +120,7 @@ func (e *hookSelectEntry) TypedShortcut(s fyne.Shortcut) {
 
 // TypedKey cancels a running request on Escape; other keys go to the entry.
 func (e *hookSelectEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && e.keys.escape() {
+	if k.Name == fyne.KeyEscape && e.keys.Escape() {
 		return
 	}
 	e.SelectEntry.TypedKey(k)

@@ -25,6 +25,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/ui/view"
 )
 
 // Body views, in tab order.
@@ -59,19 +60,20 @@ const maxImageSync = 256 << 10
 
 // ResponsePanel shows what the application answered.
 type ResponsePanel struct {
-	status    *widget.Label
-	ctype     *widget.Label
-	size      *widget.Label
-	end       *widget.Label
-	timings   *widget.Label
+	status    *view.TextLine
+	ctype     *view.TextLine // content type and body size
+	end       *view.TextLine
+	timings   *view.TextLine
+	sizes     *view.TextLine
 	errIcon   *widget.Icon
 	errText   *widget.Label
 	errDetail *widget.Label
 	errBox    *fyne.Container
 	warnBox   *fyne.Container
-	headers   *infoTable
-	hdrTitle  *widget.Label
-	viewSel   *widget.Select
+	headers   *view.TextTable
+	tabs      *container.AppTabs
+	hdrTab    *container.TabItem
+	viewSel   *view.Select
 	viewObjs  map[string]fyne.CanvasObject
 	views     map[string]*bodyTextView
 	image     *canvas.Image
@@ -80,9 +82,9 @@ type ResponsePanel struct {
 	stdout    *HexView
 	copyBody  *widget.Button
 
-	split   *container.Split // headers / body
 	body    []byte
 	ctVal   string
+	sizeVal string          // the body's size, or a note after it
 	shown   map[string]bool // views laid out for the current body
 	stdoutN int             // stdout bytes given to the raw view
 	imgGen  int             // the body generation an image decode is for
@@ -239,17 +241,21 @@ func wrapText(s string, cols int) string {
 
 // newResponsePanel returns an empty pane.
 func newResponsePanel() *ResponsePanel {
+	muted := func() *view.TextLine {
+		l := view.NewTextLine("")
+		l.Importance = widget.LowImportance
+		return l
+	}
 	p := &ResponsePanel{
-		status:    &widget.Label{Text: "No response yet", TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameSubHeadingText, Importance: widget.LowImportance},
-		ctype:     mutedLine(""),
-		size:      mutedLabel(""),
-		end:       mutedLine(""),
-		timings:   mutedLine(""),
+		status:    &view.TextLine{Text: "No response yet", TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameSubHeadingText, Importance: widget.LowImportance},
+		ctype:     muted(),
+		end:       muted(),
+		timings:   muted(),
+		sizes:     muted(),
 		errIcon:   widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())),
 		errText:   wrapLabel("", widget.DangerImportance),
 		errDetail: wrapLabel("", widget.LowImportance),
 		warnBox:   container.NewVBox(),
-		hdrTitle:  sectionTitle("Headers"),
 		views:     map[string]*bodyTextView{},
 		image:     canvas.NewImageFromImage(nil),
 		imgHint:   newMutedHint(""),
@@ -266,9 +272,10 @@ func newResponsePanel() *ResponsePanel {
 	p.errBox.Hide()
 	p.image.FillMode = canvas.ImageFillContain
 	p.image.ScaleMode = canvas.ImageScalePixels
-	p.headers = newInfoTable("No headers",
-		infoColumn{title: "Name", width: 190, mono: true},
-		infoColumn{title: "Value", mono: true})
+	p.status.ExtendBaseWidget(p.status)
+	p.headers = view.NewTextTable("No headers",
+		view.TextColumn{Title: "Name", Width: 160, Mono: true},
+		view.TextColumn{Title: "Value", Mono: true})
 
 	p.viewObjs = map[string]fyne.CanvasObject{
 		ViewText:  p.views[ViewText].obj,
@@ -286,7 +293,7 @@ func newResponsePanel() *ResponsePanel {
 		o.Hide()
 		stack.Add(o)
 	}
-	p.viewSel = widget.NewSelect(order, func(name string) {
+	p.viewSel = view.NewSelect(order, func(name string) {
 		for n, o := range p.viewObjs {
 			if n == name {
 				o.Show()
@@ -301,14 +308,16 @@ func newResponsePanel() *ResponsePanel {
 	p.copyBody.Importance = widget.LowImportance
 	p.copyBody.Disable()
 
-	statusRow := container.NewBorder(nil, nil, p.status, nil,
-		container.NewBorder(nil, nil, nil, p.size, p.ctype))
-	summary := container.NewVBox(secondary(container.NewVBox(statusRow, p.end, p.timings)), p.errBox, p.warnBox)
-	headersPane := container.NewBorder(p.hdrTitle, nil, nil, nil, p.headers)
-	bodyPane := container.NewBorder(sectionHeader(sectionTitle("Body"), p.viewSel, p.copyBody), nil, nil, nil, stack)
-	p.split = container.NewVSplit(headersPane, bodyPane)
-	p.split.Offset = 0.3
-	p.content = pane(sectionHeader(sectionTitle("Response")), container.NewBorder(summary, nil, nil, nil, p.split))
+	// The summary is one line per fact, each cut with its whole text in
+	// a tooltip; the failure and warnings take a few lines at most and
+	// scroll beyond, so that no text makes the pane taller.
+	notes := view.NewCappedScroll(container.NewVBox(p.errBox, p.warnBox), notesHeight())
+	summary := container.NewVBox(p.ctype, p.end, p.timings, p.sizes, notes)
+	bodyPane := container.NewBorder(container.NewBorder(nil, nil, nil, p.copyBody, p.viewSel), nil, nil, nil, stack)
+	p.hdrTab = container.NewTabItem("Headers", p.headers)
+	p.tabs = container.NewAppTabs(container.NewTabItem("Body", bodyPane), p.hdrTab)
+	header := container.NewBorder(nil, nil, boldLabel("Response"), nil, p.status)
+	p.content = pane(header, container.NewBorder(summary, nil, nil, nil, p.tabs))
 	p.viewSel.SetSelected(ViewText)
 	p.Reset()
 	p.setStatus("No request sent yet", widget.LowImportance)
@@ -319,18 +328,59 @@ func newResponsePanel() *ResponsePanel {
 // Content returns the pane's canvas object.
 func (p *ResponsePanel) Content() fyne.CanvasObject { return p.content }
 
+// notesHeight is the most the failure and warnings take: four lines.
+func notesHeight() float32 {
+	line := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{}).Height + 2*theme.InnerPadding()
+	return 4 * line
+}
+
+// Tabs returns the body and headers tabs.
+func (p *ResponsePanel) Tabs() *container.AppTabs { return p.tabs }
+
+// setSize shows the body's size (or a note) after the content type.
+func (p *ResponsePanel) setSize(text string) {
+	p.sizeVal = text
+	p.showType()
+}
+
+// showType writes the content type and the body's size on one line.
+func (p *ResponsePanel) showType() {
+	parts := make([]string, 0, 2)
+	if p.ctVal != "" {
+		parts = append(parts, p.ctVal)
+	}
+	if p.sizeVal != "" {
+		parts = append(parts, p.sizeVal)
+	}
+	p.ctype.SetText(strings.Join(parts, " · "))
+}
+
+// setHeaderCount names the headers tab with its count.
+func (p *ResponsePanel) setHeaderCount(n int) {
+	title := "Headers"
+	if n > 0 {
+		title = fmt.Sprintf("Headers (%d)", n)
+	}
+	if p.hdrTab.Text != title {
+		p.hdrTab.Text = title
+		p.tabs.Refresh()
+	}
+}
+
 // Reset empties the pane for a new exchange.
 func (p *ResponsePanel) Reset() {
 	p.setStatus("Waiting for a response…", widget.LowImportance)
-	p.ctype.SetText("")
-	p.size.SetText("")
+	p.body, p.ctVal, p.sizeVal = nil, "", ""
+	p.showType()
 	p.end.SetText("END_REQUEST: not received yet")
+	p.end.Importance = widget.LowImportance
+	p.end.Refresh()
 	p.timings.SetText("")
+	p.sizes.SetText("")
 	p.errBox.Hide()
 	p.setWarnings(nil)
 	p.headers.SetRows(nil)
-	p.hdrTitle.SetText("Headers")
-	p.body, p.ctVal = nil, ""
+	p.setHeaderCount(0)
 	p.shown = map[string]bool{}
 	p.stdoutN = 0
 	p.pendingStdout, p.pendingSpans = nil, nil
@@ -363,7 +413,7 @@ func (p *ResponsePanel) ShowStdout(stdout []byte, spans []Span) {
 	if p.View() == ViewStdout {
 		p.applyStdout()
 	}
-	p.size.SetText(fmt.Sprintf("stdout %s so far", session.FormatBytes(int64(len(stdout)))))
+	p.setSize(fmt.Sprintf("stdout %s so far", session.FormatBytes(int64(len(stdout)))))
 }
 
 // applyStdout gives the raw view what ShowStdout received since it last
@@ -440,7 +490,7 @@ func (p *ResponsePanel) SaveBody() {
 
 // sizeNote writes a note after the body's size.
 func (p *ResponsePanel) sizeNote(note string) {
-	p.size.SetText(fmt.Sprintf("body %s · %s", session.FormatBytes(int64(len(p.body))), note))
+	p.setSize(fmt.Sprintf("body %s · %s", session.FormatBytes(int64(len(p.body))), note))
 }
 
 // bodyFileName proposes a file name for a body by its content type.
@@ -492,8 +542,9 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 		p.end.Importance = widget.WarningImportance
 	}
 	p.end.Refresh()
-	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s · sent %s · received %s · stderr %s",
-		session.FormatDuration(t.Connect), session.FormatDuration(t.FirstByte), session.FormatDuration(t.Total),
+	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s",
+		session.FormatDuration(t.Connect), session.FormatDuration(t.FirstByte), session.FormatDuration(t.Total)))
+	p.sizes.SetText(fmt.Sprintf("sent %s · received %s · stderr %s",
 		session.FormatBytes(sizes.Sent), session.FormatBytes(sizes.Received), session.FormatBytes(sizes.Stderr)))
 	p.setWarnings(x.Warnings())
 
@@ -507,12 +558,11 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 		p.ctVal, _ = resp.Get("Content-Type")
 	}
 	p.headers.SetRows(rows)
-	p.hdrTitle.SetText(fmt.Sprintf("Headers (%d)", len(rows)))
-	p.ctype.SetText(p.ctVal)
+	p.setHeaderCount(len(rows))
 	if resp != nil {
-		p.size.SetText(fmt.Sprintf("body %s", session.FormatBytes(int64(len(p.body)))))
+		p.setSize(fmt.Sprintf("body %s", session.FormatBytes(int64(len(p.body)))))
 	} else {
-		p.size.SetText("")
+		p.setSize("")
 	}
 	p.copyBody.Disable()
 	if len(p.body) > 0 {
