@@ -147,6 +147,33 @@ func (s *sideColumn) Visible() bool {
 	return !s.Hidden && (s.split.Leading.Visible() || s.split.Trailing.Visible())
 }
 
+// fitSidebar lays the window out again after a panel of the sidebar was
+// opened or closed, and widens the sidebar, when it is narrower, to the
+// width its open panels need (what the window can spare: at most half),
+// so that a panel opens readable rather than scrolled sideways.
+func (in *Inspector) fitSidebar() {
+	split := in.splits[PrefSplitSide]
+	defer split.Refresh()
+	total := split.Size().Width
+	if total <= 0 || !split.Leading.Visible() {
+		return
+	}
+	pad := 2 * theme.Padding()
+	need := float32(sideMinWidth)
+	if in.wb.PresetsShown() {
+		need = max(need, in.wb.Presets.Content().MinSize().Width+pad)
+	}
+	if in.wb.HistoryShown() {
+		need = max(need, in.wb.History.Content().MinSize().Width+pad)
+	}
+	if in.teach.LearnShown() {
+		need = max(need, in.teach.Learn.Content().MinSize().Width+2*pad)
+	}
+	if want := float64(min(need/total, 0.5)); split.Offset < want {
+		split.Offset = want
+	}
+}
+
 // sideMinWidth is the sidebar's smallest width.
 const sideMinWidth = 200
 

@@ -208,8 +208,8 @@ func (in *Inspector) layout() fyne.CanvasObject {
 	side := newSideColumn(remember(container.NewVSplit(in.wb.Sidebar(), in.teach.Panel()), PrefSplitLearn, 0.5))
 	main = remember(container.NewHSplit(side, main), PrefSplitSide, 0.22)
 	in.wb.AddToBar(in.teach.LearnButton())
-	in.wb.OnViewChanged = main.Refresh
-	in.teach.OnLearnShown = main.Refresh
+	in.wb.OnViewChanged = in.fitSidebar
+	in.teach.OnLearnShown = in.fitSidebar
 
 	status := newStatusLine(in.activity, in.state, in.stats)
 	in.panes = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), in.wb.ActivityBar(), nil, main)
