@@ -10,10 +10,14 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"fcgiscope/fcgi/demo"
+	"fcgiscope/session"
 )
 
 // placed is an object the walk reached, where it is drawn on the canvas
@@ -174,8 +178,41 @@ func drawsNothing(o fyne.CanvasObject) bool {
 		return o.Text() == ""
 	case *widget.Separator:
 		return true
+	case fyne.Widget:
+		return paintsNothing(test.WidgetRenderer(o).Objects())
 	}
 	return false
+}
+
+// paintsNothing reports whether objs are all hidden, transparent or empty
+// (a scroll bar with nothing to scroll hides its parts).
+func paintsNothing(objs []fyne.CanvasObject) bool {
+	for _, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		switch o := o.(type) {
+		case *canvas.Rectangle:
+			if _, _, _, a := o.FillColor.RGBA(); a != 0 || o.StrokeWidth > 0 && o.StrokeColor != nil {
+				return false
+			}
+		case *canvas.Text:
+			if o.Text != "" {
+				return false
+			}
+		case *fyne.Container:
+			if !paintsNothing(o.Objects) {
+				return false
+			}
+		case fyne.Widget:
+			if !paintsNothing(test.WidgetRenderer(o).Objects()) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // layoutProblems walks what c shows and returns every widget drawn
@@ -257,5 +294,50 @@ func TestLayoutFitsScreens(t *testing.T) {
 				t.Error(p)
 			}
 		})
+	}
+}
+
+// TestLayoutHoldsAfterHardExchanges: what a response brings — 3 MB of
+// body, anomalies, a long error, stderr, the GET_VALUES answer, a long
+// header line — never makes the panes need more than the window, at the
+// smallest window and at 1280×720.
+func TestLayoutHoldsAfterHardExchanges(t *testing.T) {
+	f := newInspFixture(t)
+	win := f.in.Window()
+	long := strings.Repeat("a-long-header-value-", 40)
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"a 3 MB body", func() { f.setURL(t, "/large?bytes=3000000"); f.send(t) }},
+		{"an unknown record type", func() { f.setURL(t, demo.MisbehavePrefix+"unknown-type"); f.send(t) }},
+		{"a stream cut inside a record", func() { f.setURL(t, demo.MisbehavePrefix+"short-content"); f.send(t) }},
+		{"stderr", func() { f.setURL(t, "/stderr?lines=300"); f.send(t) }},
+		{"a long header line", func() {
+			f.in.Compose().HTTP().headers.Add(session.RawParam{Name: "X-Long", Value: long, Enabled: true})
+			f.setURL(t, "/echo")
+			f.send(t)
+		}},
+		{"GET_VALUES", func() {
+			test.Tap(f.in.Target().probe)
+			f.q.waitFor(t, "the GET_VALUES answer", inspWait, func() bool { return f.in.Target().Values() != "" })
+		}},
+		{"a refused connection", func() { f.in.Target().SetAddress(closedPort(t)); f.send(t) }},
+	}
+	for _, s := range steps {
+		s.do()
+		f.q.settle()
+		for _, screen := range []fyne.Size{{Width: minWindowWidth, Height: minWindowHeight}, {Width: 1280, Height: 720}} {
+			size := fyne.NewSize(screen.Width, screen.Height-menuHeight)
+			win.Resize(size)
+			f.q.settle()
+			room := size.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+			if min := f.in.panes.MinSize(); min.Width > room.Width || min.Height > room.Height {
+				t.Errorf("after %s, at %v the panes need %v", s.name, screen, min)
+			}
+			for _, p := range layoutProblems(win.Canvas()) {
+				t.Errorf("after %s, at %v: %s", s.name, screen, p)
+			}
+		}
 	}
 }

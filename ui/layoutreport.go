@@ -197,7 +197,6 @@ func (in *Inspector) layoutReport() LayoutReport {
 	add("response.type", rp.ctype)
 	add("response.end", rp.end)
 	add("response.timings", rp.timings)
-	add("response.sizes", rp.sizes)
 	add("response.view", rp.viewSel)
 	add("response.headers", rp.headers)
 	tabs("response.tab.", rp.tabs)

@@ -18,7 +18,6 @@ const (
 	PrefSplitResults  = "split.results"  // records column | response column
 	PrefSplitRecords  = "split.records"  // record list / record detail
 	PrefSplitResponse = "split.response" // response / stderr
-	PrefSplitBody     = "split.body"     // response headers / response body
 	PrefSplitLearn    = "split.learn"    // presets and history / Learn
 	PrefRecentTargets = "targets.recent" // most recent first
 	PrefLastTarget    = "targets.last"   // the target of the last send; "" for the demo backend

@@ -39,8 +39,8 @@ const (
 )
 
 // The text views (Text, JSON, HTML) lay out a page of maxTextShown bytes
-// at first; Show more adds a page at a time, up to maxTextTotal, past which
-// Save body… is the way to read the rest. maxJSON bounds the body size the
+// at first; More adds a page at a time, up to maxTextTotal, past which
+// Save… is the way to read the rest. maxJSON bounds the body size the
 // JSON view pretty-prints. maxGridCols bounds the columns of one line of a
 // text grid: a longer line is wrapped, since a TextGrid lays out every
 // column of its longest line on each visible row, on screen or not (one
@@ -63,8 +63,7 @@ type ResponsePanel struct {
 	status    *view.TextLine
 	ctype     *view.TextLine // content type and body size
 	end       *view.TextLine
-	timings   *view.TextLine
-	sizes     *view.TextLine
+	timings   *view.TextLine // timings and sizes
 	errIcon   *widget.Icon
 	errText   *widget.Label
 	errDetail *widget.Label
@@ -94,7 +93,7 @@ type ResponsePanel struct {
 	pendingStdout []byte
 	pendingSpans  []Span
 
-	win fyne.Window  // for the Save body… dialog; nil in bare tests
+	win fyne.Window  // for the Save… dialog; nil in bare tests
 	do  func(func()) // hands a worker's result to the UI goroutine; nil: fyne.Do
 
 	content fyne.CanvasObject
@@ -102,15 +101,15 @@ type ResponsePanel struct {
 
 // bodyTextView is one text view of the body (Text, JSON, HTML). It pages
 // through its source: a page of maxTextShown bytes at first, then a page
-// more on each Show more, up to maxTextTotal; a bar under the text says how
-// much is shown and offers Show more and Save body….
+// more on each More, up to maxTextTotal; a bar under the text says how
+// much is shown and offers More and Save….
 type bodyTextView struct {
 	grid    *widget.TextGrid
 	hint    *mutedText
 	text    strings.Builder // the source bytes laid out, as text (unwrapped)
 	src     []byte          // what the view pages through
 	next    int             // bytes of src consumed by the pages shown
-	more    *widget.Label
+	more    *view.TextLine
 	moreBtn *widget.Button
 	saveBtn *widget.Button
 	bar     *fyne.Container
@@ -120,12 +119,13 @@ type bodyTextView struct {
 func newBodyTextView(save func()) *bodyTextView {
 	v := &bodyTextView{grid: widget.NewTextGrid(),
 		hint: newMutedHint(""),
-		more: mutedLine("")}
+		more: view.NewTextLine("")}
+	v.more.Importance = widget.LowImportance
 	v.grid.Scroll = fyne.ScrollBoth
-	v.moreBtn = widget.NewButtonWithIcon("Show more", theme.MoreVerticalIcon(), v.showMore)
-	v.saveBtn = widget.NewButtonWithIcon("Save body…", theme.DocumentSaveIcon(), save)
+	v.moreBtn = widget.NewButtonWithIcon("More", theme.MoreVerticalIcon(), v.showMore)
+	v.saveBtn = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), save)
 	v.moreBtn.Importance, v.saveBtn.Importance = widget.LowImportance, widget.LowImportance
-	v.bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.moreBtn, v.saveBtn), secondary(v.more))
+	v.bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.moreBtn, v.saveBtn), v.more)
 	v.bar.Hide()
 	v.obj = container.NewBorder(nil, v.bar, nil, nil,
 		container.NewStack(insetGrid(v.grid), container.NewVBox(layout.NewSpacer(), keepRoom(v.hint), layout.NewSpacer())))
@@ -251,7 +251,6 @@ func newResponsePanel() *ResponsePanel {
 		ctype:     muted(),
 		end:       muted(),
 		timings:   muted(),
-		sizes:     muted(),
 		errIcon:   widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())),
 		errText:   wrapLabel("", widget.DangerImportance),
 		errDetail: wrapLabel("", widget.LowImportance),
@@ -312,7 +311,7 @@ func newResponsePanel() *ResponsePanel {
 	// a tooltip; the failure and warnings take a few lines at most and
 	// scroll beyond, so that no text makes the pane taller.
 	notes := view.NewCappedScroll(container.NewVBox(p.errBox, p.warnBox), notesHeight())
-	summary := container.NewVBox(p.ctype, p.end, p.timings, p.sizes, notes)
+	summary := container.NewVBox(p.ctype, p.end, p.timings, notes)
 	bodyPane := container.NewBorder(container.NewBorder(nil, nil, nil, p.copyBody, p.viewSel), nil, nil, nil, stack)
 	p.hdrTab = container.NewTabItem("Headers", p.headers)
 	p.tabs = container.NewAppTabs(container.NewTabItem("Body", bodyPane), p.hdrTab)
@@ -328,10 +327,11 @@ func newResponsePanel() *ResponsePanel {
 // Content returns the pane's canvas object.
 func (p *ResponsePanel) Content() fyne.CanvasObject { return p.content }
 
-// notesHeight is the most the failure and warnings take: four lines.
+// notesHeight is the most the failure and warnings take: two lines; more
+// scroll (the failure is on the status line too).
 func notesHeight() float32 {
 	line := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{}).Height + 2*theme.InnerPadding()
-	return 4 * line
+	return 2 * line
 }
 
 // Tabs returns the body and headers tabs.
@@ -376,7 +376,6 @@ func (p *ResponsePanel) Reset() {
 	p.end.Importance = widget.LowImportance
 	p.end.Refresh()
 	p.timings.SetText("")
-	p.sizes.SetText("")
 	p.errBox.Hide()
 	p.setWarnings(nil)
 	p.headers.SetRows(nil)
@@ -439,7 +438,7 @@ func (p *ResponsePanel) HighlightStdout(start, end int) {
 	p.stdout.Highlight(start, end)
 }
 
-// attach gives the pane its window, for the Save body… dialog, and the
+// attach gives the pane its window, for the Save… dialog, and the
 // function that hands a worker's result to the UI goroutine.
 func (p *ResponsePanel) attach(win fyne.Window, do func(func())) {
 	p.win, p.do = win, do
@@ -542,9 +541,8 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 		p.end.Importance = widget.WarningImportance
 	}
 	p.end.Refresh()
-	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s",
-		session.FormatDuration(t.Connect), session.FormatDuration(t.FirstByte), session.FormatDuration(t.Total)))
-	p.sizes.SetText(fmt.Sprintf("sent %s · received %s · stderr %s",
+	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s · sent %s · received %s · stderr %s",
+		session.FormatDuration(t.Connect), session.FormatDuration(t.FirstByte), session.FormatDuration(t.Total),
 		session.FormatBytes(sizes.Sent), session.FormatBytes(sizes.Received), session.FormatBytes(sizes.Stderr)))
 	p.setWarnings(x.Warnings())
 

@@ -14,5 +14,8 @@
 // Xvfb, xdotool and ImageMagick's import, and keeps its screenshots in a
 // temporary folder (FCGISCOPE_JOURNEY_OUT to choose it) whose path it
 // prints. FCGISCOPE_JOURNEY_DISPLAYS lists the X display numbers it may
-// use ("20 21 22"); without it Xvfb picks free ones.
+// use ("20 21 22"); without it Xvfb picks free ones. With
+// FCGISCOPE_JOURNEY_SCREENSHOT set to a path, the window at 1366×768 after
+// a request to the demo backend is written there (the README's
+// screenshot).
 package journey

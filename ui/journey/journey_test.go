@@ -405,7 +405,9 @@ func (r *run) current() *ui.LayoutReport {
 }
 
 // shot saves a screenshot of the screen as NN-name.png and returns it,
-// once the picture is still: the window paints a change at its next frame.
+// once the window has painted what its last report describes (see
+// ui.LayoutReport.Painted: the report after a paint says so, a frame
+// later).
 func (r *run) shot(name string) image.Image {
 	r.t.Helper()
 	if rep, err := r.read(); err == nil {
@@ -414,36 +416,34 @@ func (r *run) shot(name string) image.Image {
 	}
 	r.shots++
 	path := filepath.Join(r.dir, fmt.Sprintf("%02d-%s.png", r.shots, name))
-	var prev []byte
-	deadline := time.Now().Add(stepWait)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), stepWait)
-		b, err := exec.CommandContext(ctx, "import", "-display", r.display, "-window", "root", "png:-").Output()
-		cancel()
-		if err != nil {
-			r.t.Errorf("screenshot %s: %v", name, err)
-			return nil
-		}
-		if bytes.Equal(b, prev) || time.Now().After(deadline) {
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				r.t.Error(err)
-			}
-			img, err := png.Decode(bytes.NewReader(b))
-			if err != nil {
-				r.t.Errorf("screenshot %s: %v", name, err)
-				return nil
-			}
-			return img
-		}
-		prev = b
-		time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), stepWait)
+	defer cancel()
+	b, err := exec.CommandContext(ctx, "import", "-display", r.display, "-window", "root", "png:-").Output()
+	if err != nil {
+		r.t.Errorf("screenshot %s: %v", name, err)
+		return nil
 	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		r.t.Error(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		r.t.Errorf("screenshot %s: %v", name, err)
+		return nil
+	}
+	return img
 }
 
 // look waits until the named controls are shown, takes a screenshot
 // named name, and fails the test when a control is blank in it: a region
 // showing text has pixels that stand out from its background.
 func (r *run) look(name string, controls ...string) *ui.LayoutReport {
+	rep, _ := r.lookImage(name, controls...)
+	return rep
+}
+
+// lookImage is look, returning the screenshot too (nil when it failed).
+func (r *run) lookImage(name string, controls ...string) (*ui.LayoutReport, image.Image) {
 	r.t.Helper()
 	r.waitFor(strings.Join(controls, ", ")+" shown", stepWait, func(rep *ui.LayoutReport) bool {
 		for _, c := range controls {
@@ -456,7 +456,7 @@ func (r *run) look(name string, controls ...string) *ui.LayoutReport {
 	img := r.shot(name)
 	rep := r.current()
 	if img == nil {
-		return rep
+		return rep, nil
 	}
 	for _, c := range controls {
 		x, y, w, h := r.control(rep, c)
@@ -464,7 +464,7 @@ func (r *run) look(name string, controls ...string) *ui.LayoutReport {
 			r.t.Errorf("%s: %s (%dx%d at %d,%d) is blank: %d pixels of ink", name, c, w, h, x, y, n)
 		}
 	}
-	return rep
+	return rep, img
 }
 
 // minInk is the fewest pixels that differ from the background for a
@@ -540,11 +540,35 @@ func (r *run) send() {
 	})
 	// What a request shows without scrolling: the records, the decoded
 	// record, the status line and END_REQUEST's statuses, and stderr.
-	rep := r.look("sent", "records.list", "records.detail", "response.status", "response.end", "response.type",
+	rep, img := r.lookImage("sent", "records.list", "records.detail", "response.status", "response.end", "response.type",
 		"response.timings", "stderr", "state", "stats")
+	if path := os.Getenv("FCGISCOPE_JOURNEY_SCREENSHOT"); path != "" && r.sw == 1366 && img != nil {
+		r.saveWindow(img, path)
+	}
 	if !strings.Contains(str(rep.State["state"]), "Done") {
 		r.t.Errorf("status line %q after a send", rep.State["state"])
 	}
+}
+
+// saveWindow writes the window's part of img to path as PNG (the README's
+// screenshot).
+func (r *run) saveWindow(img image.Image, path string) {
+	r.t.Helper()
+	x, y, w, h := r.geometry()
+	sub, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if !ok {
+		r.t.Fatalf("cannot crop a %T", img)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, sub.SubImage(image.Rect(x, y, x+w, y+h))); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Logf("the window after a request, %dx%d, written to %s", w, h, path)
 }
 
 // dropDowns opens each drop-down list and closes it.
@@ -588,43 +612,35 @@ func (r *run) selectRecords() {
 	}
 }
 
-// switchModes switches to Raw and back, and the target to the demo
-// backend: Send stays where it is.
+// switchModes switches to Raw and back, asks GET_VALUES, changes the
+// target and back: Send stays where it is through all of it.
 func (r *run) switchModes() {
-	rep := r.current()
-	send := rep.Controls["send"]
-	r.click("compose.mode.raw")
-	rep = r.waitFor("Raw mode", stepWait, func(rep *ui.LayoutReport) bool { return rep.State["mode"] == "raw" })
-	r.shot("raw-mode")
-	if rep.Controls["send"] != send {
-		r.t.Errorf("Send moved from %v to %v when the mode changed", send, rep.Controls["send"])
+	send := r.current().Controls["send"]
+	line := func(sub string) func(*ui.LayoutReport) bool {
+		return func(rep *ui.LayoutReport) bool { return strings.Contains(str(rep.State["target.line"]), sub) }
 	}
-	r.click("compose.mode.http")
-	rep = r.waitFor("HTTP mode", stepWait, func(rep *ui.LayoutReport) bool { return rep.State["mode"] == "http" })
-	if rep.Controls["send"] != send {
-		r.t.Errorf("Send moved from %v to %v when the mode changed back", send, rep.Controls["send"])
+	mode := func(m string) func(*ui.LayoutReport) bool {
+		return func(rep *ui.LayoutReport) bool { return rep.State["mode"] == m }
 	}
-	r.click("target.getvalues")
-	rep = r.waitFor("the GET_VALUES answer", stepWait, func(rep *ui.LayoutReport) bool {
-		return strings.Contains(str(rep.State["target.line"]), "MAX_CONNS")
-	})
-	if rep.Controls["send"] != send {
-		r.t.Errorf("Send moved from %v to %v after GET_VALUES", send, rep.Controls["send"])
+	for _, a := range []struct {
+		what string
+		do   func()
+		done func(*ui.LayoutReport) bool
+	}{
+		{"switching to Raw mode", func() { r.click("compose.mode.raw") }, mode("raw")},
+		{"switching back to HTTP mode", func() { r.click("compose.mode.http") }, mode("http")},
+		{"GET_VALUES", func() { r.click("target.getvalues") }, line("MAX_CONNS")},
+		{"another target", func() { r.typeInto("target.address", "127.0.0.1:9") }, line("TCP 127.0.0.1:9")},
+		{"the demo backend again", func() { r.click("target.demo") }, line("demo backend")},
+	} {
+		a.do()
+		rep := r.waitFor(a.what, stepWait, a.done)
+		if rep.Controls["send"] != send {
+			r.shot("send-moved")
+			r.t.Errorf("Send moved from %v to %v after %s", send, rep.Controls["send"], a.what)
+		}
 	}
-	r.typeInto("target.address", "127.0.0.1:9")
-	rep = r.waitFor("another target", stepWait, func(rep *ui.LayoutReport) bool {
-		return strings.Contains(str(rep.State["target.line"]), "TCP 127.0.0.1:9")
-	})
-	if rep.Controls["send"] != send {
-		r.t.Errorf("Send moved from %v to %v when the target changed", send, rep.Controls["send"])
-	}
-	r.click("target.demo")
-	rep = r.waitFor("the demo backend", stepWait, func(rep *ui.LayoutReport) bool {
-		return strings.Contains(str(rep.State["target.line"]), "demo backend")
-	})
-	if rep.Controls["send"] != send {
-		r.t.Errorf("Send moved from %v to %v when the target changed back", send, rep.Controls["send"])
-	}
+	r.shot("modes")
 }
 
 // typeInto replaces the text of the named entry by typing.
