@@ -23,6 +23,7 @@ func (in *Inspector) windowSize() fyne.Size {
 	}
 	if area, ok := screenArea(in.win, 0); ok {
 		want = fitWindow(want, area)
+		in.bound = minBound(area)
 	}
 	return want
 }
@@ -35,6 +36,10 @@ func (in *Inspector) fitShown() {
 	if !ok {
 		return
 	}
+	if bound := minBound(area); bound != in.bound {
+		in.bound = bound
+		in.tips.Refresh()
+	}
 	size := in.win.Canvas().Size()
 	if fit := fitWindow(size, area); fit != size {
 		in.win.Resize(fit)
@@ -42,18 +47,21 @@ func (in *Inspector) fitShown() {
 }
 
 // fitScreen returns the root of the window's content: content in a
-// scroll, asking for content's minimum size up to the smallest window's
-// (see fitMin). The layout is made so that content needs no more; should
-// some content need more all the same, the window scrolls rather than
-// grows past the screen.
-func fitScreen(content fyne.CanvasObject) fyne.CanvasObject {
+// scroll, asking for content's minimum size up to *bound (see minBound).
+// The layout is made so that content needs no more; should some content
+// need more all the same, or the screen be smaller than the smallest
+// window, the window scrolls rather than grows past the screen.
+func fitScreen(content fyne.CanvasObject, bound *fyne.Size) fyne.CanvasObject {
 	s := container.NewScroll(content)
-	return container.New(rootLayout{content: content}, s)
+	return container.New(rootLayout{content: content, bound: bound}, s)
 }
 
 // rootLayout sizes the root scroll to the window and asks for the
-// content's minimum size bounded by fitMin.
-type rootLayout struct{ content fyne.CanvasObject }
+// content's minimum size bounded by *bound.
+type rootLayout struct {
+	content fyne.CanvasObject
+	bound   *fyne.Size
+}
 
 func (l rootLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
@@ -62,7 +70,7 @@ func (l rootLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-func (l rootLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fitMin(l.content.MinSize()) }
+func (l rootLayout) MinSize([]fyne.CanvasObject) fyne.Size { return l.content.MinSize().Min(*l.bound) }
 
 // newStatusLine lays out the status line: the activity indicator, the
 // state (what happened) and the statistics, right-aligned.

@@ -52,6 +52,7 @@ type Inspector struct {
 	stats     *view.TextLine
 	tips      *view.TipLayer    // the window's content, with the tooltips over it
 	panes     fyne.CanvasObject // the panes, in the root scroll (see fitScreen)
+	bound     fyne.Size         // the most the panes may ask for (see minBound)
 
 	run    *sendRun                    // the send in flight, nil when idle
 	last   *session.Exchange           // the exchange shown
@@ -82,7 +83,7 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 // shown, the presets and history panels laid out when first shown, the
 // dialogs built when opened.
 func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
-	in := &Inspector{prefs: a.Preferences(), deps: deps, do: deps.Do, keys: &keyHooks{}}
+	in := &Inspector{prefs: a.Preferences(), deps: deps, do: deps.Do, keys: &keyHooks{}, bound: minBound(fyne.Size{})}
 	if in.do == nil {
 		in.do = fyne.Do
 	}
@@ -213,7 +214,7 @@ func (in *Inspector) layout() fyne.CanvasObject {
 
 	status := newStatusLine(in.activity, in.state, in.stats)
 	in.panes = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), in.wb.ActivityBar(), nil, main)
-	return fitScreen(in.panes)
+	return fitScreen(in.panes, &in.bound)
 }
 
 // Window returns the window.

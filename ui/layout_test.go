@@ -341,3 +341,31 @@ func TestLayoutHoldsAfterHardExchanges(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowFitsScreen(t *testing.T) {
+	tests := []struct {
+		want, area fyne.Size
+		size       fyne.Size // the window
+		bound      fyne.Size // the most its content may ask for
+	}{
+		// A laptop: the first window takes the screen less room for a
+		// frame; the content may ask for the smallest window.
+		{fyne.NewSize(defaultWindowWidth, defaultWindowHeight), fyne.NewSize(1366, 768),
+			fyne.NewSize(1366-frameWidth, 768-frameHeight), fyne.NewSize(1024-8, 640-menuHeight-8)},
+		// A large screen: the default size.
+		{fyne.NewSize(defaultWindowWidth, defaultWindowHeight), fyne.NewSize(2560, 1440),
+			fyne.NewSize(defaultWindowWidth, defaultWindowHeight), fyne.NewSize(1024-8, 640-menuHeight-8)},
+		// 1366×768 at scale 1.5 has room for less than the smallest
+		// window: the content may ask for no more than the screen.
+		{fyne.NewSize(1200, 800), fyne.NewSize(910, 512),
+			fyne.NewSize(910-frameWidth, 512-frameHeight), fyne.NewSize(910-frameWidth-8, 512-frameHeight-menuHeight-8)},
+	}
+	for _, tt := range tests {
+		if got := fitWindow(tt.want, tt.area); got != tt.size {
+			t.Errorf("fitWindow(%v, %v) = %v, want %v", tt.want, tt.area, got, tt.size)
+		}
+		if got := minBound(tt.area); got != tt.bound {
+			t.Errorf("minBound(%v) = %v, want %v", tt.area, got, tt.bound)
+		}
+	}
+}

@@ -21,7 +21,7 @@ const (
 	defaultWindowWidth  = 1600
 	defaultWindowHeight = 1000
 	// The smallest window the layout is made for: the content never asks
-	// for more (see fitMin), so the window's minimum size is at most this.
+	// for more (see minBound), so the window's minimum size is at most this.
 	minWindowWidth  = 1024
 	minWindowHeight = 640
 	// Room left around the window on the screen for the window manager's
@@ -137,14 +137,20 @@ func fitWindow(want, area fyne.Size) fyne.Size {
 	return want.Min(room)
 }
 
-// fitMin is the content's minimum size bounded by the smallest window
-// the layout is made for. The window asks its content for its minimum
-// size at every layout and grows to it, and never shrinks back: the
-// bound keeps a long text or a large response from growing it past the
-// screen. Content that needs more than the bound scrolls (see rootLayout).
-func fitMin(content fyne.Size) fyne.Size {
+// minBound returns the most the window's content may ask for: the
+// smallest window the layout is made for, or less on a screen of area
+// (0: unknown) that has no room for it, less the menu bar and the window's
+// padding. The window asks its content for its minimum size at every
+// layout, grows to it and never shrinks back: the bound keeps a long text
+// or a large response from growing it past the screen. Content that needs
+// more scrolls (see rootLayout).
+func minBound(area fyne.Size) fyne.Size {
+	win := fyne.NewSize(minWindowWidth, minWindowHeight)
+	if area.Width > 0 && area.Height > 0 {
+		win = fitWindow(win, area)
+	}
 	pad := 2 * theme.Padding() // the window's padding around its content
-	return content.Min(fyne.NewSize(minWindowWidth-pad, minWindowHeight-menuHeight-pad))
+	return fyne.NewSize(max(win.Width-pad, 1), max(win.Height-menuHeight-pad, 1))
 }
 
 // menuHeight is room for the main menu bar, which the window draws over
