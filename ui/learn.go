@@ -181,9 +181,7 @@ func newLearnShell(base context.Context, deps LearnDeps) *LearnPanel {
 		btns = append(btns, b)
 	}
 	l.stack = container.NewStack()
-	// In a row of their own widths, the buttons leave the panel narrow
-	// enough for the sidebar.
-	l.content = container.NewBorder(container.NewVBox(container.NewHBox(btns...), widget.NewSeparator()),
+	l.content = container.NewBorder(container.NewVBox(container.NewGridWithColumns(3, btns...), widget.NewSeparator()),
 		nil, nil, nil, l.stack)
 	return l
 }
