@@ -58,6 +58,7 @@ type KVEditor struct {
 	OnChanged func()
 
 	items   []session.RawParam
+	share   float32 // of a row's middle the name takes
 	rows    []*kvRow
 	box     *fyne.Container
 	hint    *widget.RichText
@@ -75,7 +76,7 @@ type kvRow struct {
 
 // NewKVEditor returns an editor without rows.
 func NewKVEditor() *KVEditor {
-	e := &KVEditor{box: container.NewVBox()}
+	e := &KVEditor{box: container.NewVBox(), share: kvNameShare}
 	e.hint = mutedText("", fyne.TextStyle{}, fyne.TextAlignCenter)
 	e.hint.Wrapping = fyne.TextWrapWord
 	e.ExtendBaseWidget(e)
@@ -245,7 +246,7 @@ func (e *KVEditor) newRow(i int) *kvRow {
 		r.down = iconButton(theme.MoveDownIcon(), func() { e.MoveRow(i, 1) })
 		right = container.NewHBox(r.up, r.down, r.remove)
 	}
-	r.obj = container.NewBorder(nil, nil, left, right, container.New(kvColumns{}, r.name, r.value))
+	r.obj = container.NewBorder(nil, nil, left, right, container.New(kvColumns{e}, r.name, r.value))
 	return r
 }
 
@@ -270,7 +271,28 @@ func (e *KVEditor) header() fyne.CanvasObject {
 	}
 	b := iconButton(theme.DeleteIcon(), nil).MinSize().Width
 	right := spacer(float32(n)*b + float32(n-1)*theme.Padding())
-	return container.NewBorder(nil, nil, left, right, container.New(kvColumns{}, title("Name"), title("Value")))
+	border := newColumnHandle(e.dragBorder)
+	return container.NewBorder(nil, nil, left, right, container.New(kvColumns{e}, title("Name"), title("Value"), border))
+}
+
+// NameShare returns the share of a row's middle the names take.
+func (e *KVEditor) NameShare() float32 { return e.share }
+
+// dragBorder moves the border between the names and the values by dx.
+func (e *KVEditor) dragBorder(dx float32) {
+	w := e.box.Size().Width
+	if len(e.rows) > 0 {
+		w = e.rows[0].name.Size().Width + e.rows[0].value.Size().Width
+	}
+	if w <= 0 {
+		return
+	}
+	e.share = min(max(e.share+dx/w, 0.15), 0.85)
+	e.box.Refresh()
+	if e.scroll != nil {
+		e.scroll.Refresh()
+	}
+	e.BaseWidget.Refresh()
 }
 
 // CreateRenderer lays the editor out: the header, then the rows in a
@@ -294,21 +316,27 @@ func (e *KVEditor) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(container.NewBorder(top, nil, nil, nil, e.scroll))
 }
 
-// kvColumns shares a row's middle between the name (45%) and the value.
-type kvColumns struct{}
+// kvColumns shares a row's middle between the name (45% at first; the
+// header's border drags) and the value; a third object, the header's
+// border, goes in the gap between them.
+type kvColumns struct{ e *KVEditor }
 
 const kvNameShare = 0.45
 
-func (kvColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+func (l kvColumns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	if len(objs) < 2 {
 		return
 	}
-	pad := theme.Padding()
-	nw := (size.Width - pad) * kvNameShare
+	gap := columnGap()
+	nw := (size.Width - gap) * l.e.share
 	objs[0].Move(fyne.NewPos(0, 0))
 	objs[0].Resize(fyne.NewSize(nw, size.Height))
-	objs[1].Move(fyne.NewPos(nw+pad, 0))
-	objs[1].Resize(fyne.NewSize(size.Width-nw-pad, size.Height))
+	objs[1].Move(fyne.NewPos(nw+gap, 0))
+	objs[1].Resize(fyne.NewSize(size.Width-nw-gap, size.Height))
+	if len(objs) > 2 {
+		objs[2].Move(fyne.NewPos(nw, 0))
+		objs[2].Resize(fyne.NewSize(gap, size.Height))
+	}
 }
 
 func (kvColumns) MinSize(objs []fyne.CanvasObject) fyne.Size {

@@ -122,6 +122,24 @@ func TestKVEditorRows(t *testing.T) {
 	}
 }
 
+func TestKVEditorBorderDrags(t *testing.T) {
+	e, w, _ := newParamsEditor(t)
+	name := e.NameEntry(0).(fyne.CanvasObject)
+	before := name.Size().Width
+	// The header's border is in the gap after the name column.
+	d := fyne.CurrentApp().Driver()
+	pos := d.AbsolutePositionForObject(name).AddXY(before+4, -20)
+	test.Drag(w.Canvas(), pos, 60, 0)
+	if got := name.Size().Width; got < before+55 || got > before+65 {
+		t.Errorf("after dragging the border 60 to the right the names are %v wide, were %v", got, before)
+	}
+	// Not beyond most of the row.
+	test.Drag(w.Canvas(), d.AbsolutePositionForObject(name).AddXY(name.Size().Width+4, -20), 1000, 0)
+	if e.NameShare() > 0.85 {
+		t.Errorf("the names take %v of the row", e.NameShare())
+	}
+}
+
 func TestKVEditorEmpty(t *testing.T) {
 	e, w, _ := newParamsEditor(t)
 	e.SetItems(nil)

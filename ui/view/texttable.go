@@ -130,7 +130,8 @@ func (t *TextTable) ensure() {
 		h.Importance = widget.LowImportance
 		heads = append(heads, h)
 		if i < len(t.Columns)-1 {
-			heads = append(heads, newColumnHandle(t, i))
+			border := i
+			heads = append(heads, newColumnHandle(func(dx float32) { t.dragBorder(border, dx) }))
 		}
 	}
 	t.header = container.New(&rowLayout{t: t, handles: true}, heads...)
@@ -262,16 +263,27 @@ func (l *rowLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return fyne.NewSize(w, h)
 }
 
-// columnHandle is the draggable border after column border of a table,
-// drawn in the gap between the columns.
-type columnHandle struct {
-	widget.BaseWidget
-	table  *TextTable
-	border int
+// dragBorder moves the border after column i by dx: the fixed column
+// beside it grows or shrinks.
+func (t *TextTable) dragBorder(i int, dx float32) {
+	switch {
+	case t.widths[i] > 0:
+		t.SetColumnWidth(i, t.widths[i]+dx)
+	case i+1 < len(t.widths) && t.widths[i+1] > 0:
+		t.SetColumnWidth(i+1, t.widths[i+1]-dx)
+	}
 }
 
-func newColumnHandle(t *TextTable, border int) *columnHandle {
-	h := &columnHandle{table: t, border: border}
+// columnHandle is a draggable border between two columns, drawn as a
+// short line in the gap between them; dragging it calls drag with how far
+// it moved.
+type columnHandle struct {
+	widget.BaseWidget
+	drag func(dx float32)
+}
+
+func newColumnHandle(drag func(dx float32)) *columnHandle {
+	h := &columnHandle{drag: drag}
 	h.ExtendBaseWidget(h)
 	return h
 }
@@ -279,17 +291,8 @@ func newColumnHandle(t *TextTable, border int) *columnHandle {
 // Cursor shows the resize cursor over the border.
 func (h *columnHandle) Cursor() desktop.Cursor { return desktop.HResizeCursor }
 
-// Dragged moves the border: the fixed column beside it grows or shrinks.
-func (h *columnHandle) Dragged(e *fyne.DragEvent) {
-	t := h.table
-	i := h.border
-	switch {
-	case t.widths[i] > 0:
-		t.SetColumnWidth(i, t.widths[i]+e.Dragged.DX)
-	case i+1 < len(t.widths) && t.widths[i+1] > 0:
-		t.SetColumnWidth(i+1, t.widths[i+1]-e.Dragged.DX)
-	}
-}
+// Dragged moves the border.
+func (h *columnHandle) Dragged(e *fyne.DragEvent) { h.drag(e.Dragged.DX) }
 
 // DragEnd does nothing: the width is set as the border moves.
 func (h *columnHandle) DragEnd() {}
