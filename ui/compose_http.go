@@ -8,7 +8,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
 	"fcgiscope/ui/view"
@@ -76,12 +75,14 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 
 	f.requestLine = container.NewBorder(nil, nil, f.method, nil, f.url)
 	label := func(s string) fyne.CanvasObject { return newMutedText(s) }
+	help := newMutedText("How the web server maps the URL to the script, as nginx's root, " +
+		"index and fastcgi_split_path_info do. The preview lists the params in wire order.")
+	help.Wrapping = fyne.TextWrapWord
 	f.settings = container.New(layout.NewFormLayout(),
 		label("Document root"), f.docRoot,
 		label("Index file"), f.index,
 		label("Split path"), f.split,
-		layout.NewSpacer(), wrapLabel("How the web server maps the URL to the script, as nginx's root, "+
-			"index and fastcgi_split_path_info do. The preview lists the params in wire order.", widget.LowImportance))
+		layout.NewSpacer(), help)
 	return f
 }
 
