@@ -301,6 +301,9 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	if req == nil {
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s: nil Request", c.where)
 	}
+	if err := req.Framing.check(); err != nil {
+		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w", c.where, err)
+	}
 	if err := ctx.Err(); err != nil {
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxFailure(err, PhaseNotSent, start), err)

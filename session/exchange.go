@@ -80,6 +80,27 @@ type RecordInfo struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
+// Note says what is wrong with the record as it was captured, "" when
+// nothing is: its decode error, then whether the connection ended inside
+// it or the capture kept only its header. A records list marks the record
+// with it.
+func (r RecordInfo) Note() string {
+	cut := ""
+	switch {
+	case r.Partial:
+		cut = "the connection ended inside this record: only the bytes that arrived are shown"
+	case r.Truncated:
+		cut = "capture limit reached: only the header was kept"
+	}
+	switch {
+	case r.Err == "":
+		return cut
+	case cut == "":
+		return r.Err
+	}
+	return r.Err + "; " + cut
+}
+
 // EndStatus is the body of an END_REQUEST record for the exchange's request.
 type EndStatus struct {
 	AppStatus      uint32              `json:"app_status"`
@@ -159,6 +180,7 @@ type Exchange struct {
 	finished  bool
 	conn      fcgi.ConnInfo
 	begins    int           // BEGIN_REQUEST records sent
+	framing   fcgi.Framing  // how PARAMS and STDIN were cut into records
 	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response
 }
 
@@ -178,6 +200,26 @@ func ContextWithExchange(ctx context.Context, x *Exchange) context.Context {
 func ExchangeFromContext(ctx context.Context) *Exchange {
 	x, _ := ctx.Value(exchangeKey{}).(*Exchange)
 	return x
+}
+
+// Framing returns how the request's PARAMS and STDIN were cut into records
+// (the HTTP profile's framing, or the default).
+func (x *Exchange) Framing() fcgi.Framing {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.framing
+}
+
+// Profile returns the name of the web server profile the request was
+// composed with in HTTP mode, or "" for a request not composed as HTTP.
+func (x *Exchange) Profile() string {
+	if x.Input.Mode != ModeHTTP || x.Input.HTTP == nil {
+		return ""
+	}
+	if x.Input.HTTP.Profile == "" {
+		return ProfileNginx
+	}
+	return x.Input.HTTP.Profile
 }
 
 // Target returns the address the request was sent to.

@@ -571,7 +571,7 @@ func TestCLIJSON(t *testing.T) {
 	}
 	var v map[string]any
 	must(t, json.Unmarshal(b, &v))
-	wantKeys := []string{"end_request", "error", "params", "records", "request_id", "response", "role",
+	wantKeys := []string{"end_request", "error", "framing", "params", "records", "request_id", "response", "role",
 		"stderr", "stderr_b64", "stdout_b64", "target", "timings_us", "warnings"}
 	if got := keys(v); !slices.Equal(got, wantKeys) {
 		t.Errorf("keys = %q\nwant %q", got, wantKeys)
@@ -771,5 +771,22 @@ func TestExchangeGolden(t *testing.T) {
 	must(t, json.Unmarshal(full, &y))
 	if !reflect.DeepEqual(x, &y) {
 		t.Error("the golden exchange does not round-trip")
+	}
+}
+
+func TestRecordInfoNote(t *testing.T) {
+	for _, tc := range []struct {
+		info RecordInfo
+		want string
+	}{
+		{RecordInfo{}, ""},
+		{RecordInfo{Err: "fcgi: record 3: version 2"}, "fcgi: record 3: version 2"},
+		{RecordInfo{Partial: true}, "the connection ended inside this record: only the bytes that arrived are shown"},
+		{RecordInfo{Truncated: true}, "capture limit reached: only the header was kept"},
+		{RecordInfo{Err: "bad", Partial: true}, "bad; the connection ended inside this record: only the bytes that arrived are shown"},
+	} {
+		if got := tc.info.Note(); got != tc.want {
+			t.Errorf("%+v: Note() = %q, want %q", tc.info, got, tc.want)
+		}
 	}
 }

@@ -37,6 +37,7 @@ type exchangeJSON struct {
 	Finished     bool          `json:"finished"`
 	Conn         fcgi.ConnInfo `json:"conn"`
 	Begins       int           `json:"begins"`
+	Framing      fcgi.Framing  `json:"framing"`
 }
 
 // recordJSON is a record with where its bytes lie in its direction's capture.
@@ -79,7 +80,7 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 		RequestID: x.requestID, Start: x.start,
 		Sent: x.sent.toJSON(), Received: x.recv.toJSON(),
 		Sizes: x.sizes, Ends: x.ends, Warnings: x.warnings, Timings: x.timings,
-		Error: x.errText, Finished: x.finished, Conn: x.conn, Begins: x.begins,
+		Error: x.errText, Finished: x.finished, Conn: x.conn, Begins: x.begins, Framing: x.framing,
 	}
 	v.Records = make([]recordJSON, len(x.recs))
 	for i, r := range x.recs {
@@ -180,7 +181,7 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 	x.recs, x.sent, x.recv = recs, sent, recv
 	x.sizes, x.ends, x.resp, x.warnings = v.Sizes, v.Ends, resp, v.Warnings
 	x.timings, x.errText, x.finished = v.Timings, v.Error, v.Finished
-	x.conn, x.begins = v.Conn, v.Begins
+	x.conn, x.begins, x.framing = v.Conn, v.Begins, v.Framing
 	return nil
 }
 
@@ -385,6 +386,10 @@ type cliJSON struct {
 	Warnings   []string     `json:"warnings"`
 	TimingsUS  cliTimings   `json:"timings_us"`
 	Error      *string      `json:"error"`
+	// Profile names the web server profile of an HTTP-mode request, and
+	// Framing how its records were cut (see fcgi.Framing).
+	Profile string       `json:"profile,omitempty"`
+	Framing fcgi.Framing `json:"framing"`
 }
 
 type cliPair struct {
@@ -427,6 +432,7 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 	x.mu.Lock()
 	v := cliJSON{
 		Target: x.target, Role: x.role.String(), RequestID: x.requestID,
+		Profile: x.Profile(), Framing: x.framing,
 		Params:    make([]cliPair, len(x.params)),
 		Records:   make([]cliRecord, len(x.recs)),
 		StdoutB64: base64.StdEncoding.EncodeToString(x.recv.stream[slotStdout]),

@@ -121,6 +121,15 @@ type HTTPInput struct {
 	// AllowSymlinks lets the script resolve, through symlinks, to a file
 	// outside the document root.
 	AllowSymlinks bool `json:"allow_symlinks,omitempty"`
+	// Profile names the web server whose params and record framing HTTP
+	// mode imitates: ProfileNginx (also when empty), ProfileApache,
+	// ProfileCaddy or ProfileLighttpd; Variant one of its configuration
+	// variants ("" is the default, Debian's). See Profiles. The fields
+	// above describe nginx; the other profiles read the request from them
+	// as their server does (Apache and Caddy take SERVER_NAME and
+	// SERVER_PORT from the Host header, for one).
+	Profile string `json:"profile,omitempty"`
+	Variant string `json:"variant,omitempty"`
 	// CombineHeaders sends repeated header lines as one HTTP_* param,
 	// values joined with ", " (Cookie with "; "), as nginx 1.23 and later
 	// and RFC 3875 §4.1.18 do. Off, each line is a param of its own, as
@@ -195,11 +204,27 @@ func PreviewHTTP(ctx context.Context, in HTTPInput, extra ...Middleware) (Params
 	return req.Params, nil
 }
 
-// HTTPChain returns the middlewares of HTTP mode: CGIBasics, Remote,
-// Headers and PHPRouter. Each puts its params where nginx puts them, so the
-// order of the chain does not change the order of the params.
+// HTTPChain returns the middlewares of HTTP mode for in's profile. For
+// nginx's default variant they are CGIBasics, Remote, Headers and
+// PHPRouter: each puts its params where nginx puts them, so the order of
+// the chain does not change the order of the params. The other profiles
+// and variants build their params in one step (see Profile). Either way
+// the request gets the profile's framing.
 func HTTPChain(in HTTPInput) Middleware {
-	return Chain(CGIBasics(in), Remote(in), Headers(in), PHPRouter(in))
+	p, v, err := profileOf(in)
+	if err != nil {
+		return failing(err)
+	}
+	framing := withFraming(p.FramingOf(v))
+	build := p.build
+	if p.Name == ProfileNginx && v.Name == "snippet" {
+		build = buildNginxSnippet
+	}
+	if build == nil {
+		return Chain(CGIBasics(in), Remote(in), Headers(in), PHPRouter(in), framing)
+	}
+	p.build = build
+	return Chain(profileChain(in, p, v), framing)
 }
 
 // Build runs mw on an empty request to a terminal handler that only keeps

@@ -6,12 +6,10 @@
 package session
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"reflect"
@@ -293,24 +291,7 @@ func rawHTTP(in HTTPInput) []byte {
 // sendRaw sends rawHTTP(in) to nginx on port and reads the response.
 func sendRaw(t *testing.T, port int, in HTTPInput) (*http.Response, []byte) {
 	t.Helper()
-	conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := conn.Write(rawHTTP(in)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: in.WithDefaults().Method})
-	if err != nil {
-		t.Fatalf("nginx response: %v", err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("nginx response body: %v", err)
-	}
-	return resp, body
+	return sendHTTP(t, port, false, in)
 }
 
 // sendDirect maps in with BuildHTTP and sends it to php-fpm with client.

@@ -40,6 +40,7 @@ func (x *Exchange) Begin(target string, req *Request, start time.Time) {
 	}
 	x.keepConn = req.KeepConn
 	x.requestID = req.ID
+	x.framing = req.Framing
 	// Announced lengths size the captured streams (see capture).
 	if v, ok := req.Params.Get("CONTENT_LENGTH"); ok {
 		x.sent.want[slotStdin], _ = lengthHint(v)

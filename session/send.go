@@ -120,6 +120,7 @@ func (req *Request) FCGI() *fcgi.Request {
 		Params:   req.Params.Pairs(),
 		Stdin:    req.Body,
 		Data:     req.Data,
+		Framing:  req.Framing,
 	}
 }
 

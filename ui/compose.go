@@ -114,6 +114,7 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	c.dataRow = container.NewBorder(nil, nil, newMutedText("Data file"), chooseData, c.dataFile)
 
 	c.http = newHTTPForm(keys, c.check)
+	c.http.profile.onDiff = c.showProfileDiff
 	c.raw = view.NewKVEditor()
 	c.raw.Toggle, c.raw.Reorder, c.raw.Header = true, true, true
 	c.raw.NameHint, c.raw.ValueHint, c.raw.AddText = "NAME", "value", "Add param"
@@ -158,7 +159,7 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	c.linesTab = container.NewTabItem("Headers", container.NewStack(c.http.headers, c.raw))
 	c.bodyTab = container.NewTabItem("Body", bodyPane)
 	c.serverTab = container.NewTabItem("Server", container.NewVScroll(c.http.settings))
-	c.previewTab = container.NewTabItem("Preview", c.http.preview)
+	c.previewTab = container.NewTabItem("Preview", c.http.previewPane)
 	c.tabs = container.NewAppTabs(c.linesTab, c.bodyTab, c.serverTab, c.previewTab)
 
 	// The problems take at most a few lines; more scroll.

@@ -40,9 +40,11 @@ type httpForm struct {
 	index   *hookEntry
 	split   *hookEntry
 	preview *view.TextTable
+	profile *profilePicker
 
 	requestLine fyne.CanvasObject // method and URL
 	settings    fyne.CanvasObject // document root, index, split path
+	previewPane fyne.CanvasObject // the web server choice over the params preview
 }
 
 func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
@@ -68,6 +70,7 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	f.headers.Keys = keys
 	f.headers.OnChanged = onChange
 	f.headers.SetItems(defaultHeaders())
+	f.profile = newProfilePicker(onChange)
 	f.preview = view.NewTextTable("Nothing to preview yet",
 		view.TextColumn{Title: "Name", Width: 170, Mono: true},
 		view.TextColumn{Title: "Value", Mono: true},
@@ -76,13 +79,14 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	f.requestLine = container.NewBorder(nil, nil, f.method, nil, f.url)
 	label := func(s string) fyne.CanvasObject { return newMutedText(s) }
 	help := newMutedText("How the web server maps the URL to the script, as nginx's root, " +
-		"index and fastcgi_split_path_info do. The preview lists the params in wire order.")
+		"index and fastcgi_split_path_info do. The Preview tab picks the web server and lists the params it sends, in wire order.")
 	help.Wrapping = fyne.TextWrapWord
 	f.settings = container.New(layout.NewFormLayout(),
 		label("Document root"), f.docRoot,
 		label("Index file"), f.index,
 		label("Split path"), f.split,
 		layout.NewSpacer(), help)
+	f.previewPane = container.NewBorder(f.profile.content, nil, nil, nil, f.preview)
 	return f
 }
 
@@ -95,6 +99,10 @@ func (f *httpForm) Input() session.HTTPInput {
 		DocumentRoot: strings.TrimSpace(f.docRoot.Text),
 		Index:        strings.TrimSpace(f.index.Text),
 		SplitPath:    strings.TrimSpace(f.split.Text),
+	}
+	in.Profile, in.Variant = f.profile.Choice().Profile, f.profile.Choice().Variant
+	if in.Profile == session.ProfileNginx {
+		in.Profile = "" // the default, as a preset without a profile reads
 	}
 	for _, h := range f.headers.Items() {
 		if strings.TrimSpace(h.Name) == "" && h.Value == "" {

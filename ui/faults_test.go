@@ -556,7 +556,7 @@ func checkFlood(t *testing.T, w *faultWindow, x *session.Exchange) {
 		t.Fatalf("the exchange holds %d bytes of stderr, want %d", got, fcgitest.FloodBytes)
 	}
 	// The pane holds at most maxStderrShown bytes of text plus its note.
-	shown := in.Stderr().grid.Text()
+	shown := in.Stderr().Shown()
 	note := fmt.Sprintf("… %d earlier bytes not shown\n", fcgitest.FloodBytes-maxStderrShown)
 	if len(shown) > maxStderrShown+len(note) {
 		t.Errorf("the stderr pane lays out %d bytes of text for %d of stderr; want at most %d and a note",
@@ -576,8 +576,8 @@ func checkFlood(t *testing.T, w *faultWindow, x *session.Exchange) {
 	in.Compose().HTTP().SetURL("/stderr?lines=2")
 	w.q.settle()
 	w.sendResponsive(t)
-	if in.Stderr().Lines() != 2 || !strings.HasPrefix(in.State(), sayDone) || len(in.Stderr().grid.Text()) > 100 {
-		t.Errorf("after the flood: state %q, %d stderr lines, pane %.80q", in.State(), in.Stderr().Lines(), in.Stderr().grid.Text())
+	if in.Stderr().Lines() != 2 || !strings.HasPrefix(in.State(), sayDone) || len(in.Stderr().Shown()) > 100 {
+		t.Errorf("after the flood: state %q, %d stderr lines, pane %.80q", in.State(), in.Stderr().Lines(), in.Stderr().Shown())
 	}
 }
 

@@ -94,7 +94,7 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 
 	in.target = newTargetPanel(in.ctx, in.keys, in.prefs, deps.DemoAddr, deps.DemoErr, in.getValues, in.setMaxConns, in.do)
 	in.compose = newComposePanel(in.ctx, in.win, in.keys, in.do)
-	in.results = newResultsPanel()
+	in.results = newResultsPanel(in.keys)
 	in.response = newResponsePanel()
 	in.stderr = newStderrPanel()
 	in.results.OnStdoutRecord = in.response.HighlightStdout

@@ -985,7 +985,7 @@ func attachTeaching(in *Inspector) *Teaching {
 	t := &Teaching{in: in}
 	t.Anomalies = NewAnomalyPanel(in.do)
 	t.Anomalies.OnSelect = t.selectRecord
-	t.Anomalies.OnChanged = func() { in.results.List().Refresh() }
+	t.Anomalies.OnChanged = in.results.RefreshMarks
 	t.Playback = NewPlaybackPanel(in.ctx, in.do)
 	t.Playback.OnStep = t.selectRecord
 	t.Playback.OnClose = func() { t.ShowPlayback(false) }
@@ -1116,7 +1116,7 @@ func (t *Teaching) explainAnomaly(i int) {
 	if !strings.HasSuffix(text, ".") {
 		text += "."
 	}
-	d.explain.SetText("Anomaly: " + text + " Select a field to see its bytes and what it means.")
+	d.ShowNote("Anomaly: " + text + " Select a field to see its bytes and what it means.")
 }
 
 // reset follows the records pane to a new exchange: a finished one (from

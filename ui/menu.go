@@ -403,6 +403,7 @@ func (c *ComposePanel) wbSetInput(inp session.Input) {
 	c.http.docRoot.SetText(h.DocumentRoot)
 	c.http.index.SetText(h.Index)
 	c.http.split.SetText(h.SplitPath)
+	c.http.profile.Set(h.Profile, h.Variant)
 	headers := make([]session.RawParam, len(h.Headers))
 	for i, hd := range h.Headers {
 		headers[i] = session.RawParam{Name: hd.Name, Value: hd.Value, Enabled: true}
@@ -447,6 +448,7 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 func mergeHTTPBase(base, h session.HTTPInput) session.HTTPInput {
 	base.Method, base.URL, base.Headers = h.Method, h.URL, h.Headers
 	base.DocumentRoot, base.Index, base.SplitPath = h.DocumentRoot, h.Index, h.SplitPath
+	base.Profile, base.Variant = h.Profile, h.Variant
 	base.Body, base.BodyFile = h.Body, h.BodyFile
 	return base
 }

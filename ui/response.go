@@ -25,6 +25,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/dissect"
 	"fcgiscope/ui/view"
 )
 
@@ -77,8 +78,8 @@ type ResponsePanel struct {
 	views     map[string]*bodyTextView
 	image     *canvas.Image
 	imgHint   *mutedText
-	bodyHex   *HexView
-	stdout    *HexView
+	bodyHex   *view.HexView
+	stdout    *view.HexView
 	copyBody  *widget.Button
 
 	body    []byte
@@ -91,7 +92,7 @@ type ResponsePanel struct {
 	// pendingStdout and pendingSpans are stdout as it arrived and its
 	// spans, given to the raw view when it is in front (see ShowStdout).
 	pendingStdout []byte
-	pendingSpans  []Span
+	pendingSpans  []dissect.Span
 
 	win fyne.Window  // for the Save… dialog; nil in bare tests
 	do  func(func()) // hands a worker's result to the UI goroutine; nil: fyne.Do
@@ -258,8 +259,8 @@ func newResponsePanel() *ResponsePanel {
 		views:     map[string]*bodyTextView{},
 		image:     canvas.NewImageFromImage(nil),
 		imgHint:   newMutedHint(""),
-		bodyHex:   NewHexView(),
-		stdout:    NewHexView(),
+		bodyHex:   view.NewHexView(),
+		stdout:    view.NewHexView(),
 		shown:     map[string]bool{},
 	}
 	for _, name := range []string{ViewText, ViewJSON, ViewHTML} {
@@ -404,7 +405,7 @@ func (p *ResponsePanel) setStatus(text string, imp widget.Importance) {
 // grown. The view takes them at once when it is in front, else when it is
 // brought to the front: with 100,000 records, giving it their spans costs
 // milliseconds a time.
-func (p *ResponsePanel) ShowStdout(stdout []byte, spans []Span) {
+func (p *ResponsePanel) ShowStdout(stdout []byte, spans []dissect.Span) {
 	if len(stdout) == len(p.pendingStdout) {
 		return
 	}

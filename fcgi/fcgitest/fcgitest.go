@@ -122,13 +122,20 @@ type process struct {
 // startProcess starts path with args in dir. The child inherits the environment minus
 // NOTIFY_SOCKET (php-fpm would otherwise report to a systemd that is not its own).
 func startProcess(dir, path string, args ...string) (*process, error) {
-	cmd := exec.Command(path, args...)
-	cmd.Dir = dir
+	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "NOTIFY_SOCKET=") {
-			cmd.Env = append(cmd.Env, kv)
+			env = append(env, kv)
 		}
 	}
+	return startProcessEnv(dir, env, path, args...)
+}
+
+// startProcessEnv is startProcess with exactly the environment env.
+func startProcessEnv(dir string, env []string, path string, args ...string) (*process, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	cmd.Env = env
 	p := &process{cmd: cmd, done: make(chan struct{}), grace: stopGrace}
 	cmd.Stdout = &p.out
 	cmd.Stderr = &p.out

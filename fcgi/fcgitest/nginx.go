@@ -13,6 +13,10 @@ import (
 // fastcgiParams is Debian's parameter list included by the PHP location.
 const fastcgiParams = "/etc/nginx/fastcgi_params"
 
+// fastcgiSnippet is Debian's PHP snippet; it includes fastcgi.conf relative to the
+// configuration's directory.
+const fastcgiSnippet = "/etc/nginx/snippets/fastcgi-php.conf"
+
 // NginxOptions configures Nginx.
 type NginxOptions struct {
 	// DocRoot is the server's root; usually a PHPFPMServer's DocRoot. Default: an empty
@@ -27,6 +31,10 @@ type NginxOptions struct {
 	// (e.g. "fastcgi_keep_conn on;").
 	ExtraServer   string
 	ExtraLocation string
+	// Snippet makes the PHP location Debian's default-site form: include
+	// snippets/fastcgi-php.conf (its split, try_files and fastcgi.conf) in
+	// place of the split, fastcgi_params and the two fastcgi_param lines.
+	Snippet bool
 }
 
 // NginxServer is a running nginx started by Nginx.
@@ -77,6 +85,14 @@ func Nginx(t testing.TB, opts NginxOptions) *NginxServer {
 		}
 	}
 	conf := filepath.Join(s.Dir, "nginx.conf")
+	if opts.Snippet {
+		if _, err := os.Stat(fastcgiSnippet); err != nil {
+			missing(t, fastcgiSnippet+" (package nginx-common)")
+		}
+		if err := os.Symlink("/etc/nginx/fastcgi.conf", filepath.Join(s.Dir, "fastcgi.conf")); err != nil {
+			t.Fatalf("fcgitest: nginx: %v", err)
+		}
+	}
 	// -e: errors before the configuration is read go here too, not to /var/log/nginx.
 	args := []string{"-p", s.Dir + "/", "-c", conf, "-e", s.errorLog(), "-g", "daemon off;"}
 
@@ -145,10 +161,14 @@ func (s *NginxServer) config(opts NginxOptions) string {
 	fmt.Fprintf(&b, "    root %s;\n", quote(opts.DocRoot))
 	fmt.Fprintf(&b, "    index index.php;\n")
 	fmt.Fprintf(&b, "    location ~ [^/]\\.php(/|$) {\n")
-	fmt.Fprintf(&b, "      fastcgi_split_path_info ^(.+\\.php)(/.+)$;\n")
-	fmt.Fprintf(&b, "      include %s;\n", fastcgiParams)
-	fmt.Fprintf(&b, "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n")
-	fmt.Fprintf(&b, "      fastcgi_param PATH_INFO $fastcgi_path_info;\n")
+	if opts.Snippet {
+		fmt.Fprintf(&b, "      include %s;\n", fastcgiSnippet)
+	} else {
+		fmt.Fprintf(&b, "      fastcgi_split_path_info ^(.+\\.php)(/.+)$;\n")
+		fmt.Fprintf(&b, "      include %s;\n", fastcgiParams)
+		fmt.Fprintf(&b, "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n")
+		fmt.Fprintf(&b, "      fastcgi_param PATH_INFO $fastcgi_path_info;\n")
+	}
 	fmt.Fprintf(&b, "      fastcgi_pass %s;\n", opts.FastCGIPass)
 	if opts.ExtraLocation != "" {
 		fmt.Fprintf(&b, "      %s\n", opts.ExtraLocation)

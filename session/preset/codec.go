@@ -62,6 +62,10 @@ type httpTable struct {
 	FrontController bool          `toml:"front_controller,omitempty"`
 	AllowSymlinks   bool          `toml:"allow_symlinks,omitempty"`
 	CombineHeaders  bool          `toml:"combine_headers,omitempty"`
+	// Profile and Variant name the web server imitated; a file without
+	// them (written before profiles existed) loads as nginx.
+	Profile string `toml:"profile,omitempty"`
+	Variant string `toml:"variant,omitempty"`
 }
 
 // headerTable is one [[http.headers]] line.
@@ -109,7 +113,8 @@ func encode(p Preset, paths pathMapper) ([]byte, error) {
 			ServerName: h.ServerName, ServerPort: int64(h.ServerPort), ServerAddr: h.ServerAddr,
 			RemoteAddr: h.RemoteAddr, RemotePort: int64(h.RemotePort), HTTPS: h.HTTPS,
 			ServerProtocol: h.ServerProtocol, ServerSoftware: h.ServerSoftware,
-			FrontController: h.FrontController, AllowSymlinks: h.AllowSymlinks, CombineHeaders: h.CombineHeaders}
+			FrontController: h.FrontController, AllowSymlinks: h.AllowSymlinks, CombineHeaders: h.CombineHeaders,
+			Profile: h.Profile, Variant: h.Variant}
 		if len(h.Body) > 0 {
 			f.HTTP.Body, f.HTTP.BodyBase64 = text(string(h.Body))
 		}
@@ -487,7 +492,23 @@ func (t *httpTable) input(paths pathMapper) (*session.HTTPInput, error) {
 		DocumentRoot: t.DocumentRoot, Index: t.Index, SplitPath: t.SplitPath, Location: t.Location,
 		ServerName: t.ServerName, ServerAddr: t.ServerAddr, RemoteAddr: t.RemoteAddr, HTTPS: t.HTTPS,
 		ServerProtocol: t.ServerProtocol, ServerSoftware: t.ServerSoftware,
-		FrontController: t.FrontController, AllowSymlinks: t.AllowSymlinks, CombineHeaders: t.CombineHeaders}
+		FrontController: t.FrontController, AllowSymlinks: t.AllowSymlinks, CombineHeaders: t.CombineHeaders,
+		Profile: t.Profile, Variant: t.Variant}
+	p, err := session.LookupProfile(t.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	v, err := p.Variant(t.Variant)
+	if err != nil {
+		return nil, fmt.Errorf("variant: %w", err)
+	}
+	// Defaults are kept as the empty names, as the window composes them.
+	if p.Name == session.ProfileNginx {
+		h.Profile = ""
+	}
+	if v.Name == p.Variants[0].Name {
+		h.Variant = ""
+	}
 	port, err := integer("server_port", t.ServerPort, -1<<31, 1<<31-1)
 	if err != nil {
 		return nil, err

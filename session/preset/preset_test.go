@@ -68,6 +68,7 @@ func richInput() session.Input {
 			RemoteAddr: "192.0.2.7", RemotePort: 40000, HTTPS: true,
 			ServerProtocol: "HTTP/2.0", ServerSoftware: session.NginxServerSoftware,
 			FrontController: true, AllowSymlinks: true, CombineHeaders: true,
+			Profile: session.ProfileLighttpd, Variant: "plain",
 		},
 		Body:     []byte("{\n  \"user\": \"ada\",\n  \"note\": \"it's\"\n}\n"),
 		DataFile: "/srv/presets/data/filter-input.txt",
@@ -141,6 +142,10 @@ func fillValue(t *testing.T, v reflect.Value, seed int) {
 			f.Set(reflect.ValueOf([]session.Header{{Name: "X-F", Value: "v" + strings.Repeat("x", seed)}}))
 		case f.Type() == byteSliceType:
 			f.SetBytes([]byte("bytes\nof field " + v.Type().Field(i).Name))
+		case v.Type().Field(i).Name == "Profile":
+			f.SetString(session.ProfileApache) // a name from a list, checked on load
+		case v.Type().Field(i).Name == "Variant":
+			f.SetString("generic")
 		case f.Kind() == reflect.String:
 			f.SetString("/value/of/" + v.Type().Field(i).Name)
 		case f.Kind() == reflect.Bool:
@@ -622,5 +627,43 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(s.Dir(), ".trash", "1", "broken.toml")); err != nil || !bytes.Equal(b, brokenBytes) {
 		t.Errorf("trash copy: %v", err)
+	}
+}
+
+// TestPresetProfile: a preset keeps its profile; a file written before
+// profiles existed loads as nginx; an unknown profile or variant is an error
+// that names it.
+func TestPresetProfile(t *testing.T) {
+	old := "format = 1\nmode = \"http\"\n\n[http]\nurl = \"/index.php\"\ndocument_root = \"/srv\"\n"
+	p, err := Decode([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := p.Input().HTTP; h == nil || h.Profile != "" {
+		t.Fatalf("old preset: HTTP %+v", h)
+	}
+	if prof, err := session.LookupProfile(p.Input().HTTP.Profile); err != nil || prof.Name != session.ProfileNginx {
+		t.Errorf("old preset's profile = %q, %v; want nginx", prof.Name, err)
+	}
+	in := session.Input{Mode: session.ModeHTTP, HTTP: &session.HTTPInput{URL: "/", Profile: session.ProfileCaddy}}
+	data, err := Encode(FromInput(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `profile = "caddy"`) {
+		t.Errorf("encoded preset lacks the profile:\n%s", data)
+	}
+	back, err := Decode(data)
+	if err != nil || back.Input().HTTP.Profile != session.ProfileCaddy {
+		t.Errorf("decoded profile = %q, %v", back.Input().HTTP.Profile, err)
+	}
+	for _, bad := range []struct{ file, want string }{
+		{"format = 1\n[http]\nurl = '/'\nprofile = 'iis'\n", `"iis"`},
+		{"format = 1\n[http]\nurl = '/'\nprofile = 'apache'\nvariant = 'tcp'\n", `"tcp"`},
+	} {
+		_, err := Decode([]byte(bad.file))
+		if err == nil || !strings.Contains(err.Error(), bad.want) || !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrFormat) {
+			t.Errorf("%q: err = %v, want an ErrCorrupt/ErrFormat naming %s", bad.file, err, bad.want)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -336,6 +337,10 @@ func TestUsageErrors(t *testing.T) {
 		{"proxy without docroot", []string{"proxy", "--addr", "127.0.0.1:1"}, "--docroot is required"},
 		{"backend bad listen", []string{"backend", "--listen", "nowhere"}, "--listen"},
 		{"help of unknown", []string{"help", "nope"}, `unknown subcommand "nope"`},
+		{"unknown profile", []string{"send", "--addr", "127.0.0.1:1", "--url", "/", "--profile", "iis"}, `--profile "iis": want one of nginx, apache, caddy, lighttpd`},
+		{"unknown variant", []string{"send", "--addr", "127.0.0.1:1", "--url", "/", "--profile", "apache/tcp"}, "apache/fpm, apache/generic"},
+		{"profile in raw mode", []string{"send", "--addr", "127.0.0.1:1", "--profile", "apache"}, "--profile needs HTTP mode"},
+		{"profile without docroot", []string{"send", "--addr", "127.0.0.1:1", "--url", "/x.php", "--profile", "caddy"}, "--profile caddy needs --docroot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -899,5 +904,59 @@ func TestLogsRedactSecrets(t *testing.T) {
 				t.Errorf("%s log with --log-secrets lacks %q, which was asked for", format, s)
 			}
 		}
+	}
+}
+
+// TestSendProfile: send --profile maps the request as that web server does
+// and frames it so; --json says which profile and framing.
+func TestSendProfile(t *testing.T) {
+	addr := startDemo(t)
+	r := run(t, "", "send", "--addr", addr, "--json", "--profile", "apache", "--docroot", "/srv/www",
+		"--url", "/echo.php/more?x=1", "--header", "Authorization: Basic eDp5", "--body", strings.Repeat("b", 10000)) // sent whole with the head, before the demo answers
+	if r.code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	out := decodeOut(t, r.stdout)
+	var extra struct {
+		Profile string `json:"profile"`
+		Framing struct {
+			ParamsMax      int  `json:"params_max"`
+			StdinMax       int  `json:"stdin_max"`
+			ParamsUnpadded bool `json:"params_unpadded"`
+			StdinUnpadded  bool `json:"stdin_unpadded"`
+		} `json:"framing"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &extra); err != nil {
+		t.Fatal(err)
+	}
+	if extra.Profile != "apache" || extra.Framing.StdinMax != 8192 || !extra.Framing.StdinUnpadded || extra.Framing.ParamsMax != 16384 {
+		t.Errorf("profile %q framing %+v", extra.Profile, extra.Framing)
+	}
+	if out.Params[0] != (pair{"HTTP_AUTHORIZATION", "Basic eDp5"}) || out.Params[1].Name != "proxy-nokeepalive" {
+		t.Errorf("params do not start as Apache's: %v", out.Params[:2])
+	}
+	found := false
+	for _, p := range out.Params {
+		found = found || p == pair{"SCRIPT_FILENAME", "proxy:fcgi://localhost/srv/www/echo.php"}
+	}
+	if !found {
+		t.Errorf("no Apache SCRIPT_FILENAME in %v", out.Params)
+	}
+	var stdin []int
+	for _, rec := range out.Records {
+		if rec.Dir == "sent" && rec.PaddingLength != 0 {
+			t.Errorf("sent %s record padded by %d", rec.Type, rec.PaddingLength)
+		}
+		if rec.Dir == "sent" && rec.Type == "STDIN" {
+			stdin = append(stdin, int(rec.ContentLength))
+		}
+	}
+	if fmt.Sprint(stdin) != "[8192 1808 0]" {
+		t.Errorf("STDIN records %v, want Apache's 8 KiB ones", stdin)
+	}
+	// The report names the profile too.
+	r = run(t, "", "send", "--addr", addr, "--profile", "lighttpd/plain", "--docroot", "/srv/www", "--url", "/echo.php")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "profile     lighttpd (plain)   framing PARAMS ≤65535 B records, unpadded") {
+		t.Errorf("exit %d, report:\n%s", r.code, r.stdout)
 	}
 }

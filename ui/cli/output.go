@@ -30,6 +30,9 @@ func writeReport(w io.Writer, x *session.Exchange, hints []string) error {
 	}
 	fmt.Fprintf(&b, "target      %s\n", x.Target())
 	fmt.Fprintf(&b, "role        %s   request id %d   keep-conn %s\n", x.Role(), x.RequestID(), keep)
+	if name := x.Profile(); name != "" {
+		fmt.Fprintf(&b, "profile     %s   framing %s\n", profileLabel(x), x.Framing())
+	}
 
 	params := x.Params()
 	fmt.Fprintf(&b, "\nparams sent (%d)\n", len(params))
@@ -178,4 +181,14 @@ func fmtDuration(d time.Duration) string {
 // fmtMS prints a duration in ms with microsecond precision.
 func fmtMS(d time.Duration) string {
 	return fmt.Sprintf("%.3fms", float64(d.Microseconds())/1000)
+}
+
+// profileLabel names the exchange's web server profile and its variant
+// ("apache (generic)").
+func profileLabel(x *session.Exchange) string {
+	name := x.Profile()
+	if v := x.Input.HTTP.Variant; v != "" {
+		return name + " (" + v + ")"
+	}
+	return name
 }

@@ -40,6 +40,7 @@ type sendOpts struct {
 	serverPort string
 	remoteAddr string
 	https      bool
+	profile    string
 	// both modes
 	role     string
 	dataFile string
@@ -57,7 +58,7 @@ type sendOpts struct {
 // httpFlags are the flags that only make sense in HTTP mode (--url and
 // --docroot, which switch to it, aside).
 func httpFlags() []string {
-	return []string{"method", "header", "body", "body-file", "server-name", "server-port", "remote-addr", "https"}
+	return []string{"method", "header", "body", "body-file", "server-name", "server-port", "remote-addr", "https", "profile"}
 }
 
 func setupSend(fs *flag.FlagSet) func(context.Context, *env) error {
@@ -88,6 +89,8 @@ func newSendOpts(fs *flag.FlagSet) *sendOpts {
 	fs.StringVar(&o.serverPort, "server-port", "", "HTTP mode: SERVER_PORT (default from the URL, else 80 or 443)")
 	fs.StringVar(&o.remoteAddr, "remote-addr", "", "HTTP mode: client `ip[:port]` for REMOTE_ADDR and REMOTE_PORT")
 	fs.BoolVar(&o.https, "https", false, "HTTP mode: the request came over TLS (HTTPS=on, REQUEST_SCHEME=https)")
+	fs.StringVar(&o.profile, "profile", "", "HTTP mode: the web server to imitate, its params and record framing: "+
+		strings.Join(session.ProfileNames(), ", ")+" (default nginx); NAME/VARIANT picks a configuration, e.g. apache/generic")
 	fs.StringVar(&o.role, "role", "responder", "role: responder, authorizer, filter (or a number, to see how the backend copes)")
 	fs.StringVar(&o.dataFile, "data-file", "", "`file` sent on DATA (FILTER role; - for standard input)")
 	fs.BoolVar(&o.keepConn, "keep-conn", false, "set FCGI_KEEP_CONN in BEGIN_REQUEST (--keep-conn=false clears a preset's)")
@@ -141,6 +144,11 @@ func (o *sendOpts) check(p *preset.Preset) (*fcgi.Role, []session.RawParam, erro
 	}
 	if o.set["body"] && o.set["body-file"] {
 		return nil, nil, usagef("--body and --body-file are exclusive")
+	}
+	if o.set["profile"] {
+		if _, _, err := parseProfile(o.profile); err != nil {
+			return nil, nil, err
+		}
 	}
 	if o.wantHTTP(p) {
 		if o.set["stdin-file"] {
