@@ -17,6 +17,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/ui/view"
 )
 
 // liveInterval is how often a running send hands what arrived to the
@@ -42,13 +43,16 @@ type Inspector struct {
 	results  *ResultsPanel
 	response *ResponsePanel
 	stderr   *StderrPanel
-	teach    *Teaching // Learn tab, step-through, anomalies
+	teach    *Teaching // Learn panel, step-through, anomalies
 
 	sendBtn   *widget.Button
 	cancelBtn *widget.Button
 	activity  *widget.Activity
-	state     *widget.Label
-	stats     *widget.Label
+	state     *view.TextLine
+	stats     *view.TextLine
+	tips      *view.TipLayer    // the window's content, with the tooltips over it
+	panes     fyne.CanvasObject // the panes, in the root scroll (see fitScreen)
+	bound     fyne.Size         // the most the panes may ask for (see minBound)
 
 	run    *sendRun                    // the send in flight, nil when idle
 	last   *session.Exchange           // the exchange shown
@@ -75,11 +79,11 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 
 // newInspector builds the main window with overlay, when not nil, stacked
 // over its content (Run's first-frame mark). What the first frame does not
-// show waits: the Learn tab's sections are built when the tab is first
-// selected, the presets and history panels laid out when first shown, the
+// show waits: the Learn panel's sections are built when it is first
+// shown, the presets and history panels laid out when first shown, the
 // dialogs built when opened.
 func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
-	in := &Inspector{prefs: a.Preferences(), deps: deps, do: deps.Do, keys: &keyHooks{}}
+	in := &Inspector{prefs: a.Preferences(), deps: deps, do: deps.Do, keys: &keyHooks{}, bound: minBound(fyne.Size{})}
 	if in.do == nil {
 		in.do = fyne.Do
 	}
@@ -103,8 +107,10 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 	in.cancelBtn.Disable()
 	in.activity = widget.NewActivity()
 	in.activity.Hide()
-	in.state = &widget.Label{Text: "Ready", Truncation: fyne.TextTruncateEllipsis}
-	in.stats = &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignTrailing}
+	in.state = view.NewTextLine("Ready")
+	in.stats = view.NewTextLine("")
+	in.stats.Importance = widget.LowImportance
+	in.stats.Alignment = fyne.TextAlignTrailing
 
 	in.target.SetAddress(in.initialTarget())
 	in.wb = attachWorkbench(in)
@@ -113,17 +119,15 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 	in.wb.Envs.OnChange = in.compose.check
 	in.wb.Presets.OnState = in.updateTitle
 	// Sized before its content is set, the window lays the content out
-	// once at its real size rather than at its minimum and then again;
-	// sized again after, it grows to the content's minimum as before.
-	size := fyne.NewSize(
-		float32(in.prefs.FloatWithFallback(PrefWindowWidth, defaultWindowWidth)),
-		float32(in.prefs.FloatWithFallback(PrefWindowHeight, defaultWindowHeight)))
+	// once at its real size rather than at its minimum and then again.
+	size := in.windowSize()
 	in.win.Resize(size)
 	content := in.layout()
 	if overlay != nil {
 		content = container.NewStack(content, overlay)
 	}
-	in.win.SetContent(content)
+	in.tips = view.NewTipLayer(content)
+	in.win.SetContent(in.tips)
 	in.win.SetMainMenu(in.wb.Menu())
 	in.win.Resize(size)
 	c := in.win.Canvas()
@@ -161,8 +165,19 @@ func (in *Inspector) initialTarget() string {
 	return in.deps.DemoAddr
 }
 
-// layout puts the panes together: compose | (records | response / stderr),
-// every split remembered in the preferences.
+// layout puts the panes together, every split remembered in the
+// preferences:
+//
+//	bar | presets | target  | records | response
+//	    | history | request |         |
+//	    | learn   |         |         | stderr
+//	status line
+//
+// The sidebar's panels show when opened from the bar. Each
+// column asks for little room: what does not fit its pane scrolls, is cut
+// with its whole text in reach, or sits in a tab, so that the window fits
+// a 1280×720 screen with room to spare and is usable down to
+// minWindowWidth × minWindowHeight.
 func (in *Inspector) layout() fyne.CanvasObject {
 	in.splits = map[string]*container.Split{}
 	remember := func(s *container.Split, key string, def float64) *container.Split {
@@ -170,26 +185,36 @@ func (in *Inspector) layout() fyne.CanvasObject {
 		in.splits[key] = s
 		return s
 	}
-	remember(in.compose.split, PrefSplitCompose, 0.78)
 	remember(in.results.split, PrefSplitRecords, 0.4)
-	remember(in.response.split, PrefSplitBody, 0.3)
 
 	shortcut := newMutedText("Ctrl+Enter sends · Esc cancels")
 	shortcut.Truncation = fyne.TextTruncateEllipsis
+	// The send bar is at the bottom of its column: nothing the target or
+	// the form shows moves it.
 	sendBar := container.NewBorder(nil, nil, nil, container.NewHBox(in.cancelBtn, in.sendBtn), shortcut)
+	// The environment's selector shares the title's row: its choices say
+	// what it is ("No environment").
+	targetHead := container.NewBorder(nil, nil, boldLabel("Target"), in.wb.Envs.edit, in.wb.Envs.sel)
 	left := container.NewPadded(container.NewBorder(
-		container.NewVBox(in.target.Content(), in.wb.Envs.Content(), widget.NewSeparator()),
+		container.NewVBox(targetHead, in.target.Content(), widget.NewSeparator()),
 		container.NewVBox(widget.NewSeparator(), sendBar),
-		nil, nil, in.teach.Tabs(in.compose.Content())))
+		nil, nil, in.compose.Content()))
 
-	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.74)
+	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.7)
 	records := container.NewBorder(in.teach.Strip(), nil, nil, nil, in.results.Content())
-	right := remember(container.NewHSplit(container.NewPadded(records), respCol), PrefSplitResults, 0.6)
-	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.285)
-	main = remember(container.NewHSplit(in.wb.Sidebar(), main), PrefSplitSide, 0.18)
+	right := remember(container.NewHSplit(container.NewPadded(records), respCol), PrefSplitResults, 0.56)
+	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.3)
+	// The sidebar: presets and history over the Learn panel, each opened
+	// from the activity bar at the window's edge.
+	side := newSideColumn(remember(container.NewVSplit(in.wb.Sidebar(), in.teach.Panel()), PrefSplitLearn, 0.5))
+	main = remember(container.NewHSplit(side, main), PrefSplitSide, 0.22)
+	in.wb.AddToBar(in.teach.LearnButton())
+	in.wb.OnViewChanged = in.fitSidebar
+	in.teach.OnLearnShown = in.fitSidebar
 
-	status := container.NewBorder(nil, nil, container.NewHBox(in.activity), secondary(in.stats), in.state)
-	return container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), in.wb.ActivityBar(), nil, main)
+	status := newStatusLine(in.activity, in.state, in.stats)
+	in.panes = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), in.wb.ActivityBar(), nil, main)
+	return fitScreen(in.panes, &in.bound)
 }
 
 // Window returns the window.

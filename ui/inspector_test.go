@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/test"
-
 	"fcgiscope/fcgi"
 )
 
@@ -49,24 +47,7 @@ func TestFailureText(t *testing.T) {
 	}
 }
 
-func TestInfoTableShowsLongValuesWhole(t *testing.T) {
-	test.NewTempApp(t)
-	tbl := newInfoTable("empty", infoColumn{title: "Name", width: 100, mono: true}, infoColumn{title: "Value", mono: true})
-	w := test.NewWindow(tbl)
-	defer w.Close()
-	if tbl.Detail() != "" {
-		t.Errorf("detail before a selection = %q", tbl.Detail())
-	}
-	long := "line one\nline two, a value too long for its column"
-	tbl.SetRows([][]string{{"A", "1"}, {"B", long}})
-	tbl.list.Select(1)
-	if got := tbl.Detail(); got != "B  ·  "+long {
-		t.Errorf("detail = %q", got)
-	}
-	tbl.SetRows(nil)
-	if tbl.Detail() != "" || !tbl.hint.Visible() {
-		t.Errorf("after clearing: detail %q, hint visible %v", tbl.Detail(), tbl.hint.Visible())
-	}
+func TestOneLine(t *testing.T) {
 	if got := oneLine("a\r\nb\tc"); got != "a⏎b⇥c" {
 		t.Errorf("oneLine = %q", got)
 	}

@@ -160,7 +160,7 @@ func NewLearnPanel(base context.Context, deps LearnDeps) *LearnPanel {
 
 // newLearnShell returns the panel with its section buttons only: build
 // adds the sections (lists, long wrapped texts, forms), which the window
-// does when its Learn tab is first selected. Every exported method but
+// does when its Learn panel is first shown. Every exported method but
 // Content, Observe, Running and Close builds them first, so that the
 // panel acts the same either way. The buttons are there from the start
 // because they set the panel's minimum width.
@@ -959,11 +959,14 @@ func (l *LearnPanel) FPMState() string {
 
 // The window's side of teaching.
 
-// Teaching puts the teaching panels into the window: the Learn tab beside
-// the request form, the step-through strip over the records, and the
+// Teaching puts the teaching panels into the window: the Learn panel in
+// the sidebar, the step-through strip over the records, and the
 // anomalies under the record list, whose rows it marks. Its methods run
 // on the UI goroutine.
 type Teaching struct {
+	// OnLearnShown is called when the Learn panel is shown or hidden.
+	OnLearnShown func()
+
 	in        *Inspector
 	Learn     *LearnPanel
 	Playback  *PlaybackPanel
@@ -971,8 +974,8 @@ type Teaching struct {
 
 	stepBtn  *widget.Button
 	strip    *fyne.Container // the playback strip, hidden until Step through
-	tabs     *container.AppTabs
-	learnTab *container.TabItem
+	learnBtn *widget.Button  // shows and hides the Learn panel
+	panel    fyne.CanvasObject
 	shown    *session.Exchange
 }
 
@@ -1017,25 +1020,48 @@ func attachTeaching(in *Inspector) *Teaching {
 	return t
 }
 
-// Tabs returns the request form and the Learn panel as tabs. The Learn
-// panel's sections are built when its tab is first selected.
-func (t *Teaching) Tabs(request fyne.CanvasObject) fyne.CanvasObject {
-	t.learnTab = container.NewTabItemWithIcon("Learn", theme.HelpIcon(), t.Learn.Content())
-	t.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Request", theme.DocumentCreateIcon(), request), t.learnTab)
-	t.tabs.OnSelected = func(it *container.TabItem) {
-		if it == t.learnTab {
-			t.Learn.build()
-		}
+// Panel returns the Learn panel, for the window's sidebar, beside the
+// request form; hidden until ShowLearn, its sections are built when it is
+// first shown. LearnButton shows and hides it.
+func (t *Teaching) Panel() fyne.CanvasObject {
+	if t.panel == nil {
+		// Narrower than the panel, the sidebar scrolls it sideways.
+		t.panel = container.NewPadded(container.NewHScroll(t.Learn.Content()))
+		t.panel.Hide()
+		t.learnBtn = widget.NewButtonWithIcon("", theme.HelpIcon(), func() { t.SetLearnShown(!t.LearnShown()) })
+		t.learnBtn.Importance = widget.LowImportance
 	}
-	return t.tabs
+	return t.panel
 }
 
-// ShowLearn brings the Learn tab to the front.
-func (t *Teaching) ShowLearn() {
-	if t.tabs != nil {
-		t.tabs.Select(t.learnTab)
+// LearnButton returns the button that shows and hides the Learn panel.
+func (t *Teaching) LearnButton() *widget.Button {
+	t.Panel()
+	return t.learnBtn
+}
+
+// ShowLearn shows the Learn panel.
+func (t *Teaching) ShowLearn() { t.SetLearnShown(true) }
+
+// SetLearnShown shows or hides the Learn panel.
+func (t *Teaching) SetLearnShown(on bool) {
+	t.Panel()
+	if on {
+		t.Learn.build()
+		t.panel.Show()
+		t.learnBtn.Importance = widget.HighImportance
+	} else {
+		t.panel.Hide()
+		t.learnBtn.Importance = widget.LowImportance
+	}
+	t.learnBtn.Refresh()
+	if t.OnLearnShown != nil {
+		t.OnLearnShown()
 	}
 }
+
+// LearnShown reports whether the Learn panel is shown.
+func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible() }
 
 // Strip returns the step-through strip, to put over the records pane.
 func (t *Teaching) Strip() fyne.CanvasObject { return t.strip }
@@ -1133,7 +1159,7 @@ func (t *Teaching) Close() {
 	t.Learn.Close()
 }
 
-// Teaching returns the window's teaching side: the Learn tab, the
+// Teaching returns the window's teaching side: the Learn panel, the
 // step-through strip and the anomalies (for menu entries: ShowLearn,
 // ShowPlayback, Learn.OpenDoctor).
 func (in *Inspector) Teaching() *Teaching { return in.teach }

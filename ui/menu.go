@@ -69,9 +69,14 @@ type Workbench struct {
 	lists   *container.Split // presets / history
 	sidebar fyne.CanvasObject
 	bar     fyne.CanvasObject // the strip of panel toggles at the window's left edge
+	barBtns *fyne.Container   // its buttons
 	menu    *fyne.MainMenu
 
 	presetsBtn, historyBtn *widget.Button
+
+	// OnViewChanged is called after the presets or history panel is shown
+	// or hidden.
+	OnViewChanged func()
 
 	viewPresets, viewHistory *fyne.MenuItem
 }
@@ -99,7 +104,8 @@ func newWorkbench(ctx context.Context, a fyne.App, win fyne.Window, do func(func
 	w.sidebar = container.NewHScroll(w.lists)
 	w.presetsBtn = widget.NewButtonWithIcon("", theme.FolderIcon(), func() { w.ShowPresets(!w.PresetsShown()) })
 	w.historyBtn = widget.NewButtonWithIcon("", theme.HistoryIcon(), func() { w.ShowHistory(!w.HistoryShown()) })
-	w.bar = container.NewHBox(container.NewVBox(w.presetsBtn, w.historyBtn), widget.NewSeparator())
+	w.barBtns = container.NewVBox(w.presetsBtn, w.historyBtn)
+	w.bar = container.NewHBox(w.barBtns, widget.NewSeparator())
 	w.menu = w.buildMenu()
 	w.applyView()
 	return w
@@ -118,6 +124,9 @@ func (w *Workbench) Sidebar() fyne.CanvasObject { return w.sidebar }
 // ActivityBar returns the strip at the window's left edge that opens and
 // closes the presets and the history.
 func (w *Workbench) ActivityBar() fyne.CanvasObject { return w.bar }
+
+// AddToBar adds b under the activity bar's buttons.
+func (w *Workbench) AddToBar(b fyne.CanvasObject) { w.barBtns.Add(b) }
 
 // Menu returns the main menu.
 func (w *Workbench) Menu() *fyne.MainMenu { return w.menu }
@@ -171,6 +180,9 @@ func (w *Workbench) applyView() {
 	}
 	if p || h { // hidden, the panels are laid out when shown
 		w.lists.Refresh()
+	}
+	if w.OnViewChanged != nil {
+		w.OnViewChanged()
 	}
 }
 

@@ -4,6 +4,7 @@ package ui
 
 import (
 	"image"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -51,11 +52,22 @@ func Run(a fyne.App, deps Deps, opts Options) {
 		}
 		endStartup()
 	}
-	in := newInspector(a, deps, firstFrameMark(firstFrame))
+	overlay := firstFrameMark(firstFrame)
+	var report *layoutReporter
+	if path := os.Getenv(LayoutFileEnv); path != "" {
+		report = newLayoutReporter(path)
+		overlay = container.NewStack(overlay, report.mark)
+	}
+	in := newInspector(a, deps, overlay)
 	// Save before the app writes its preferences out on the way down,
 	// whether the window was closed or the app told to quit.
 	a.Lifecycle().SetOnStopped(in.SavePrefs)
-	in.Window().ShowAndRun()
+	in.Window().Show()
+	in.fitShown()
+	if report != nil {
+		report.start(in)
+	}
+	a.Run()
 	in.Close()
 }
 

@@ -346,8 +346,8 @@ func TestModeSwitchKeepsInput(t *testing.T) {
 	}
 	n := c.Raw().Len()
 	c.Raw().Add(session.RawParam{Enabled: true})
-	test.Type(c.Raw().Row(n).name, "X_CUSTOM")
-	test.Type(c.Raw().Row(n).value, "kept")
+	test.Type(c.Raw().NameEntry(n), "X_CUSTOM")
+	test.Type(c.Raw().ValueEntry(n), "kept")
 
 	test.Tap(c.modeBtns[session.ModeHTTP])
 	if got := c.HTTP().url.Text; got != "/status?code=404" {
@@ -388,19 +388,24 @@ func TestRawModeEditing(t *testing.T) {
 		t.Errorf("warnings = %q, want relative SCRIPT_FILENAME and body without CONTENT_LENGTH", warns)
 	}
 	c.FillContentParams()
-	c.Raw().Row(2).value.SetText("/var/www/html/echo.php")
+	items := c.Raw().Items()
+	items[2].Value = "/var/www/html/echo.php"
+	c.Raw().SetItems(items)
 	f.q.settle()
 	if errs, warns := c.Problems(); len(errs)+len(warns) != 0 {
 		t.Errorf("after the fixes: %q %q", errs, warns)
 	}
-	// Move the last param first, disable one, remove one.
+	// Move the last param up, disable one, remove one (the editor's
+	// buttons are tested in package view).
 	last := c.Raw().Len() - 1
-	test.Tap(c.Raw().Row(last).up)
+	c.Raw().MoveRow(last, -1)
 	if got := c.Raw().Items()[last-1].Name; got != "CONTENT_LENGTH" {
 		t.Errorf("after move up, row %d is %q", last-1, got)
 	}
-	c.Raw().Row(1).on.SetChecked(false) // REQUEST_METHOD
-	test.Tap(c.Raw().Row(0).remove)
+	items = c.Raw().Items()
+	items[1].Enabled = false // REQUEST_METHOD
+	c.Raw().SetItems(items)
+	c.Raw().Remove(0)
 	names := []string{}
 	for _, p := range c.Raw().Items() {
 		names = append(names, p.Name)
