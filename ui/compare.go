@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"fcgiscope/fcgi"
 	"fcgiscope/session"
 	"fcgiscope/session/history"
 )
@@ -100,6 +101,9 @@ func exchangeTitle(x *session.Exchange) string {
 	if t := strings.TrimSpace(method + " " + uri); t != "" {
 		return t
 	}
+	if r, ok := x.Record(0); ok && r.Type == fcgi.TypeGetValues {
+		return "GET_VALUES to " + x.Target()
+	}
 	return x.Target()
 }
 
@@ -110,8 +114,8 @@ func exchangeCard(side string, x *session.Exchange) fyne.CanvasObject {
 	if r := x.Response(); r != nil {
 		status, imp = fmt.Sprintf("%d %s", r.Status, r.Reason), statusImportance(r.Status)
 	}
-	if e := x.ErrorText(); e != "" {
-		status, imp = "failed: "+e, widget.DangerImportance
+	if f := x.Failure(); f != nil {
+		status, imp = "failed: "+f.Title, widget.DangerImportance
 	}
 	head := container.NewHBox(boldLabel(side), &widget.Label{Text: exchangeTitle(x), TextStyle: fyne.TextStyle{Monospace: true}},
 		&widget.Label{Text: status, Importance: imp, TextStyle: fyne.TextStyle{Bold: true}})

@@ -4,7 +4,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -418,11 +417,7 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 	in.response.Reset()
 	in.stderr.Reset()
 	in.syncLive(x)
-	msg := ""
-	if e := x.ErrorText(); e != "" {
-		msg = "Request failed: " + cleanError(errors.New(e))
-	}
-	in.response.Show(x, msg, x.ErrorText())
+	in.showOutcome(x, x.Failure())
 	in.results.SelectFirstParams()
 	in.showStats(x, x.Timings().Total)
 	in.setState(fmt.Sprintf("Showing %s from %s, sent %s", exchangeTitle(x), origin,

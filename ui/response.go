@@ -463,13 +463,14 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	resp := x.Response()
 	sizes, t := x.Sizes(), x.Timings()
 	switch {
+	case resp != nil && errText != "": // what arrived before the failure
+		p.setStatus(session.StatusText(x), widget.WarningImportance)
 	case resp != nil:
-		reason := resp.Reason
-		p.setStatus(strings.TrimSpace(fmt.Sprintf("%d %s", resp.Status, reason)), statusImportance(resp.Status))
+		p.setStatus(session.StatusText(x), statusImportance(resp.Status))
 	case errText != "":
-		p.setStatus("No response", widget.DangerImportance)
+		p.setStatus(session.StatusText(x), widget.DangerImportance)
 	default:
-		p.setStatus("No response", widget.LowImportance)
+		p.setStatus(session.StatusText(x), widget.LowImportance)
 	}
 	if errText != "" {
 		p.errText.SetText(errText)
@@ -480,16 +481,17 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 		p.errBox.Hide()
 	}
 
+	p.end.SetText(session.EndText(x))
 	if e := x.End(); e != nil {
-		p.end.SetText(fmt.Sprintf("END_REQUEST: app status %d · %s", e.AppStatus, e.ProtocolStatus))
 		if e.ProtocolStatus != fcgi.StatusRequestComplete {
 			p.end.Importance = widget.DangerImportance
 		} else {
 			p.end.Importance = widget.LowImportance
 		}
-	} else {
-		p.end.SetText("END_REQUEST: not received")
+	} else if x.Began() {
 		p.end.Importance = widget.WarningImportance
+	} else {
+		p.end.Importance = widget.LowImportance
 	}
 	p.end.Refresh()
 	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s · sent %s · received %s · stderr %s",
