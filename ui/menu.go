@@ -396,7 +396,7 @@ func (c *ComposePanel) wbSetInput(inp session.Input) {
 	}
 	c.http.headers.SetItems(headers)
 	c.raw.SetItems(inp.Params)
-	c.ctype.SetText("")
+	c.ctype.SetText(h.ContentType)
 	if len(inp.Body) <= maxBodyEdit && utf8.Valid(inp.Body) {
 		c.SetBody(string(inp.Body))
 	} else {
@@ -428,7 +428,7 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 // form shows come from h, the others (server name, HTTPS, remote address,
 // …) from base, so that a loaded request is sent and saved as it was.
 func mergeHTTPBase(base, h session.HTTPInput) session.HTTPInput {
-	base.Method, base.URL, base.Headers = h.Method, h.URL, h.Headers
+	base.Method, base.URL, base.Headers, base.ContentType = h.Method, h.URL, h.Headers, h.ContentType
 	base.DocumentRoot, base.Index, base.SplitPath = h.DocumentRoot, h.Index, h.SplitPath
 	base.Body, base.BodyFile = h.Body, h.BodyFile
 	return base
@@ -449,5 +449,6 @@ func attachWorkbench(in *Inspector) *Workbench {
 	w = newWorkbench(in.ctx, fyne.CurrentApp(), in.win, in.do, links)
 	in.results.Decorate(w.Interop.CopyButton(), nil)
 	w.Interop.OnInfo = func(s string) { in.setState(s, widget.MediumImportance) }
+	w.Presets.OnInfo = func(s string) { in.setState(s, widget.SuccessImportance) }
 	return w
 }
