@@ -19,9 +19,9 @@ import (
 // read from the widgets.
 type formState struct {
 	Target, Mode, Role, KeepConn, RequestID, DataFile string
-	Method, URL, DocumentRoot, Index, SplitPath        string
-	Headers, Params                                    []session.RawParam
-	Body, BodyFrom, ContentType                        string
+	Method, URL, DocumentRoot, Index, SplitPath       string
+	Headers, Params                                   []session.RawParam
+	Body, BodyFrom, ContentType                       string
 }
 
 // readForm reads what the window's form shows.
