@@ -56,6 +56,8 @@ type Inspector struct {
 	splits map[string]*container.Split // by preference key
 	closed bool
 	wb     *Workbench // presets, history, environments, imports and exports
+
+	formPath string // where the request form is kept between launches; "" if nowhere
 }
 
 // sendRun is one send in flight. The worker owns nothing of the window: it
@@ -108,7 +110,9 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 	in.stats = &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignTrailing}
 
 	in.target.SetAddress(in.initialTarget())
+	in.restoreForm()
 	in.wb = attachWorkbench(in)
+	in.wb.Presets.Reopen(in.prefs.String(PrefLastPreset))
 	in.compose.OnChange = in.wb.Presets.Changed
 	in.compose.Prepare = in.wb.Envs.Applier
 	in.wb.Envs.OnChange = in.compose.check
@@ -455,6 +459,7 @@ func (in *Inspector) Close() {
 		return
 	}
 	in.closed = true
+	in.saveForm()
 	in.SavePrefs()
 	in.wb.SavePrefs()
 	if in.run != nil {

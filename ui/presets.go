@@ -75,6 +75,7 @@ type PresetsPanel struct {
 	listGen  int
 
 	current  string        // full name of the open preset, "" for a new request
+	reopen   string        // the preset to open once the folder is (Reopen)
 	loaded   preset.Preset // the open preset as saved (or the new request as started)
 	dirty    bool
 	deleted  string // the last deleted preset, for Undo
@@ -257,6 +258,46 @@ func (p *PresetsPanel) setStore(store *preset.Store) {
 		p.OnStore(store)
 	}
 	p.Reload()
+	if name := p.reopen; name != "" {
+		p.reopen = ""
+		p.reopenSaved(store, name)
+	}
+}
+
+// Reopen makes name the open preset once the folder is open, as the
+// window left it: the form is not touched (it was put back as it was),
+// and compared with the file it marks unsaved changes. Nothing happens if
+// the preset is gone.
+func (p *PresetsPanel) Reopen(name string) {
+	p.reopen = name
+}
+
+// reopenSaved reads name on a worker and makes it the open preset.
+func (p *PresetsPanel) reopenSaved(store *preset.Store, name string) {
+	go func() {
+		pr, err := store.Load(name)
+		p.do(func() {
+			if err != nil || store != p.store || p.current != "" {
+				return
+			}
+			p.setOpen(name, p.asOpened(pr))
+		})
+	}()
+}
+
+// asOpened returns pr read from its file as the form holds it once
+// opened: HTTP mode when the file names none, and the target in use when
+// the file holds none.
+func (p *PresetsPanel) asOpened(pr preset.Preset) preset.Preset {
+	if pr.Mode == "" {
+		pr.Mode = session.ModeHTTP
+	}
+	if pr.Target == "" {
+		if cur, err := p.link.get(); err == nil {
+			pr.Target = cur.Target
+		}
+	}
+	return pr
 }
 
 // shortPath writes a path with the home folder as "~".
@@ -699,6 +740,10 @@ func (p *PresetsPanel) Guard(then func()) {
 	g.discard = widget.NewButtonWithIcon("Discard changes", theme.DeleteIcon(), func() {
 		g.dlg.Hide()
 		p.guardDlg = nil
+		// The form goes back to what was saved, so that a window closed
+		// now keeps that for the next launch, not the discarded edit.
+		p.link.set(p.loaded.Input())
+		p.setOpen(p.current, p.loaded)
 		then()
 	})
 	g.discard.Importance = widget.DangerImportance
@@ -830,13 +875,8 @@ func (p *PresetsPanel) load(name string) {
 			if pr.Mode == "" {
 				pr.Mode = session.ModeHTTP
 			}
-			p.link.set(pr.Input())
-			if pr.Target == "" { // no target in the file: the one in use stays
-				if cur, err := p.link.get(); err == nil {
-					pr.Target = cur.Target
-				}
-			}
-			p.setOpen(name, pr)
+			p.link.set(pr.Input()) // no target in the file: the one in use stays
+			p.setOpen(name, p.asOpened(pr))
 		})
 	}()
 }
