@@ -450,6 +450,7 @@ func (in *Inspector) SavePrefs() {
 	for key, s := range in.splits {
 		in.prefs.SetFloat(key, s.Offset)
 	}
+	in.prefs.SetString(PrefLastPreset, in.wb.Presets.Current())
 }
 
 // Close saves the preferences and cancels everything in flight: the send,

@@ -9,7 +9,8 @@ import (
 )
 
 // PrefLastPreset remembers the preset open when the window closed ("" for
-// a new request), so that the form put back is that preset's again.
+// a new request), so that the form put back is that preset's again
+// (SavePrefs stores it).
 const PrefLastPreset = "presets.last"
 
 // restoreForm puts the last request form back, all of it but the target
@@ -47,7 +48,6 @@ func (in *Inspector) saveForm() {
 	if err := preset.WriteLastForm(in.formPath, preset.FromInput(inp)); err != nil {
 		in.warn("the request form cannot be kept for the next launch", err)
 	}
-	in.prefs.SetString(PrefLastPreset, in.wb.Presets.Current())
 }
 
 // warn logs a problem the window works around (Deps.Warn, else Fyne's log).
