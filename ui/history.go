@@ -269,6 +269,11 @@ func (h *HistoryPanel) setEntries(entries []history.Entry, total int, filter str
 	if i := h.index(h.shown); i >= 0 {
 		h.list.Select(i)
 		h.selected = h.shown
+		if h.list.Size().Height <= 0 {
+			// Not laid out (the panel is closed): Select scrolled the row
+			// to just above the list's top. The row shown is the newest.
+			h.list.ScrollToTop()
+		}
 	}
 	h.skip = false
 	h.updateButtons()

@@ -205,3 +205,27 @@ func TestCompareShowsDifferences(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+// TestHistoryOpensWithTheNewestInSight: sends made while the history is
+// closed, then the history opened: the newest entry, selected as the
+// exchange shown, is at the top and in sight, not scrolled away (a list
+// scrolled to an item while it had no height puts the item above its top).
+func TestHistoryOpensWithTheNewestInSight(t *testing.T) {
+	f := newWBFixture(t)
+	h := f.wb.History
+	if f.wb.HistoryShown() {
+		t.Fatal("the history is open at the first launch")
+	}
+	for i := range 3 {
+		f.setURL(t, "/echo?n="+string(rune('1'+i)))
+		f.send(t)
+		f.waitHistory(t, i+1)
+	}
+	f.wb.ShowHistory(true)
+	f.q.settle()
+	f.in.Window().Resize(f.in.Window().Canvas().Size()) // laid out as a frame would
+	if h.list.GetScrollOffset() != 0 || h.Entries()[0].URL != "/echo?n=3" || h.selected != h.Entries()[0].ID {
+		t.Errorf("history opened scrolled by %v, selected %q; want the newest (%s) at the top, selected",
+			h.list.GetScrollOffset(), h.selected, h.Entries()[0].ID)
+	}
+}

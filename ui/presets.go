@@ -517,7 +517,13 @@ func (p *PresetsPanel) selectNode(id string) {
 		p.tree.OpenBranch(parent)
 	}
 	p.tree.Select(id)
-	p.tree.ScrollTo(id)
+	if p.tree.Size().Height > 0 {
+		p.tree.ScrollTo(id)
+	} else {
+		// Not laid out (the panel is closed): Select scrolled the node to
+		// just above the tree's top.
+		p.tree.ScrollToTop()
+	}
 	p.showDetail(id)
 }
 
