@@ -60,6 +60,7 @@ type HistoryPanel struct {
 	skip     bool // the next selection is the panel's own
 	rows     map[*fyne.Container]*historyRow
 	settings *historySettings // the last settings dialog
+	cmp      *compareWindow   // the comparison window, nil when none is open
 
 	filter   *widget.Entry
 	list     *widget.List
@@ -513,7 +514,7 @@ func (h *HistoryPanel) CompareChecked() {
 					return
 				}
 			}
-			showCompare(h.app, xa, xb)
+			h.cmp = showCompare(h.app, h.cmp, xa, xb, func() { h.cmp = nil })
 		})
 	}()
 }

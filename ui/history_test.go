@@ -158,10 +158,29 @@ func TestHistoryCompareAndLimits(t *testing.T) {
 	if cw == nil {
 		t.Fatal("no Compare window")
 	}
-	defer cw.Close()
+	defer func() { cw.Close() }() // the window open at the end
 	// The older (v=1) is on the left.
 	if !strings.Contains(cw.Title(), "/echo?v=1 ↔ GET /echo?v=2") {
 		t.Errorf("compare title %q, want v=1 on the left", cw.Title())
+	}
+
+	// Compare again, another pair: the same window shows it.
+	f.setURL(t, "/echo?v=3")
+	f.send(t)
+	f.waitHistory(t, 3)
+	h.checked = []string{h.Entries()[0].ID, h.Entries()[2].ID}
+	h.CompareChecked()
+	f.q.waitFor(t, "the new comparison", inspWait, func() bool { return strings.Contains(cw.Title(), "/echo?v=1 ↔ GET /echo?v=3") })
+	if n := len(f.app.Driver().AllWindows()); n != before+1 {
+		t.Errorf("%d windows after a second Compare, want the one comparison window reused (%d)", n, before+1)
+	}
+	cw.Close()
+	h.CompareChecked()
+	f.q.waitFor(t, "a comparison window again", inspWait, func() bool { return len(f.app.Driver().AllWindows()) == before+1 })
+	for _, w := range f.app.Driver().AllWindows() {
+		if strings.HasPrefix(w.Title(), "Compare") {
+			cw = w
+		}
 	}
 
 	// Limits: keep one entry.
@@ -181,7 +200,7 @@ func TestCompareShowsDifferences(t *testing.T) {
 	a := f.send(t)
 	f.setURL(t, "/status?code=500")
 	b := f.send(t)
-	cw := showCompare(f.app, a, b)
+	cw := showCompare(f.app, nil, a, b, nil)
 	defer cw.win.Close()
 	if got := countDiffs(cw.diff.Params); got == 0 {
 		t.Error("no param differences between two URLs")
@@ -198,7 +217,7 @@ func TestCompareShowsDifferences(t *testing.T) {
 	if len(v.rows) >= n || len(v.rows) != countDiffs(v.all) {
 		t.Errorf("only differences: %d rows of %d, want %d", len(v.rows), n, countDiffs(v.all))
 	}
-	same := showCompare(f.app, a, a)
+	same := showCompare(f.app, nil, a, a, nil)
 	defer same.win.Close()
 	if !same.diff.Equal() {
 		t.Error("an exchange differs from itself")
