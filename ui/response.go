@@ -142,9 +142,12 @@ func (v *bodyTextView) set(src []byte, hint string) {
 	v.hint.Refresh()
 }
 
-// showMore lays out one more page.
+// showMore lays out one more page and scrolls to its end: the page is
+// added below what was shown, so without it a click would change nothing
+// in sight.
 func (v *bodyTextView) showMore() {
 	v.addPage()
+	v.grid.ScrollToBottom()
 }
 
 // addPage appends the next page of src to the grid and updates the bar.
