@@ -376,7 +376,9 @@ func (c *ComposePanel) wbSetInput(inp session.Input) {
 		c.reqID.SetText(strconv.Itoa(int(inp.RequestID)))
 	}
 	c.dataFile.SetText(inp.DataFile)
-	h := session.HTTPInput{}
+	// A request without HTTP fields (a raw lesson, an import) leaves the
+	// HTTP form as a new request has it, not blank.
+	h := *newRequestInput().HTTP
 	if inp.HTTP != nil {
 		h = *inp.HTTP
 	}

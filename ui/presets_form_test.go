@@ -205,3 +205,17 @@ func menuAction(t *testing.T, w *Workbench, sc fyne.Shortcut) func() {
 	t.Fatalf("no menu item for %s", sc.ShortcutName())
 	return nil
 }
+
+// TestRawRequestKeepsAnHTTPForm: a request with no HTTP fields (a raw
+// lesson, an import) leaves the HTTP form as a new request has it, so
+// that switching to HTTP mode shows a request that can be sent, not blank
+// fields.
+func TestRawRequestKeepsAnHTTPForm(t *testing.T) {
+	f := newInspFixture(t)
+	f.in.wbSetInput(session.Input{Mode: session.ModeRaw, Params: []session.RawParam{{Name: "A", Value: "1", Enabled: true}}})
+	f.q.settle()
+	h := f.in.Compose().HTTP()
+	if f.in.Compose().Mode() != session.ModeRaw || h.url.Text != DefaultURL || h.docRoot.Text != session.DefaultDocumentRoot || h.method.Selected != "GET" {
+		t.Errorf("after a raw request: mode %q, HTTP form %q %q %q", f.in.Compose().Mode(), h.method.Selected, h.url.Text, h.docRoot.Text)
+	}
+}
