@@ -332,7 +332,7 @@ func StatusText(x *Exchange) string {
 	resp := x.Response()
 	switch {
 	case resp == nil && x.Len() > 0 && !x.Began():
-		return "No request: management records only"
+		return "Management records only"
 	case resp == nil:
 		return "No response"
 	}

@@ -170,7 +170,7 @@ func TestGetValuesShowsRecords(t *testing.T) {
 		t.Fatalf("records pane lists %q after GET_VALUES", got)
 	}
 	r := f.in.Response()
-	if r.Status() != "No request: management records only" || r.ErrorText() != "" || !strings.Contains(r.end.Text, "no request was begun") {
+	if r.Status() != "Management records only" || r.ErrorText() != "" || !strings.Contains(r.end.Text, "no request was begun") {
 		t.Errorf("response pane: status %q, error %q, END_REQUEST %q", r.Status(), r.ErrorText(), r.end.Text)
 	}
 	if !strings.Contains(f.in.State(), "GET_VALUES") {
