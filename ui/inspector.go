@@ -110,9 +110,11 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 	in.stats = &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignTrailing}
 
 	in.target.SetAddress(in.initialTarget())
-	in.restoreForm()
+	restored := in.restoreForm()
 	in.wb = attachWorkbench(in)
-	in.wb.Presets.Reopen(in.prefs.String(PrefLastPreset))
+	if restored { // the preset open with that form, unless the form is gone
+		in.wb.Presets.Reopen(in.prefs.String(PrefLastPreset))
+	}
 	in.compose.OnChange = in.wb.Presets.Changed
 	in.compose.Prepare = in.wb.Envs.Applier
 	in.wb.Envs.OnChange = in.compose.check

@@ -14,26 +14,28 @@ import (
 const PrefLastPreset = "presets.last"
 
 // restoreForm puts the last request form back, all of it but the target
-// (initialTarget chose it). Without one the form keeps its defaults; a file
-// that cannot be read leaves them too, and the log says why.
-func (in *Inspector) restoreForm() {
+// (initialTarget chose it), and reports whether it did. Without one the
+// form keeps its defaults; a file that cannot be read leaves them too, and
+// the log says why.
+func (in *Inspector) restoreForm() bool {
 	path, err := preset.LastFormPath()
 	if err != nil {
 		in.warn("the request form will not be kept for the next launch", err)
-		return
+		return false
 	}
 	in.formPath = path
 	p, ok, err := preset.ReadLastForm(path)
 	if err != nil {
 		in.warn("the last request form cannot be read; the form starts with its defaults", err)
-		return
+		return false
 	}
 	if !ok {
-		return
+		return false
 	}
 	inp := p.Input()
 	inp.Target = ""
 	in.compose.wbSetInput(inp)
+	return true
 }
 
 // saveForm keeps the request form (with its target) for the next launch.

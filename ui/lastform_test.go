@@ -80,7 +80,10 @@ func TestRelaunchWithAnUnreadableForm(t *testing.T) {
 		"newer":   "format = 99\nmode = \"http\"\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			newWBFixture(t) // the test's app and configuration folder
+			f := newWBFixture(t)    // the test's app and configuration folder
+			f.saveAs(t, "was open") // open when the form was kept
+			f.in.Window().Close()
+			f.q.settle()
 			path, err := preset.LastFormPath()
 			if err != nil {
 				t.Fatal(err)
@@ -99,6 +102,9 @@ func TestRelaunchWithAnUnreadableForm(t *testing.T) {
 			if c.Mode() != session.ModeHTTP || c.HTTP().url.Text != DefaultURL || c.body.Text != "" {
 				t.Errorf("the form after an unreadable last form: mode %q, URL %q, body %q; want the defaults",
 					c.Mode(), c.HTTP().url.Text, c.body.Text)
+			}
+			if p := g.in.Workbench().Presets; p.Current() != "" {
+				t.Errorf("the preset %q is open again over the default form", p.Current())
 			}
 			w := warned()
 			if len(w) != 1 || !strings.Contains(w[0], "last request form cannot be read") || !strings.Contains(w[0], path+".unreadable") {
