@@ -2,7 +2,7 @@ module fcgiscope
 
 go 1.26
 
-toolchain go1.26.10
+toolchain go1.27.4
 
 require (
 	fyne.io/fyne/v2 v2.7.1
