@@ -331,7 +331,7 @@ func upperFirst(s string) string {
 func StatusText(x *Exchange) string {
 	resp := x.Response()
 	switch {
-	case resp == nil && x.Len() > 0 && !x.Began():
+	case resp == nil && managementOnly(x):
 		return "Management records only"
 	case resp == nil:
 		return "No response"
@@ -343,13 +343,17 @@ func StatusText(x *Exchange) string {
 	return status
 }
 
+// managementOnly reports whether x holds records but began no request
+// (GET_VALUES).
+func managementOnly(x *Exchange) bool { return x.Len() > 0 && !x.Began() }
+
 // EndText says what END_REQUEST the exchange got: "END_REQUEST: app
 // status 0 · REQUEST_COMPLETE", with ", the answer to ABORT_REQUEST" when it
 // came after the request was aborted; "END_REQUEST: not received".
 func EndText(x *Exchange) string {
 	e := x.End()
 	switch {
-	case e == nil && x.Len() > 0 && !x.Began():
+	case e == nil && managementOnly(x):
 		return "END_REQUEST: none, no request was begun"
 	case e == nil:
 		return "END_REQUEST: not received"
