@@ -367,8 +367,10 @@ func (in *Inspector) finish(run *sendRun, err error) {
 	switch {
 	case fail == nil:
 		in.setState("Done: "+session.StatusText(x)+" in "+session.FormatDuration(total), widget.SuccessImportance)
-	case fail.Kind == session.FailAborted:
+	case fail.Kind == session.FailAborted && x.Len() > 0:
 		in.setState(fail.Title+" — the records that arrived are kept", widget.WarningImportance)
+	case fail.Kind == session.FailAborted:
+		in.setState(fail.Title, widget.WarningImportance)
 	default:
 		in.setState(fail.Title, widget.DangerImportance)
 	}
