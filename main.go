@@ -65,7 +65,7 @@ func runWindow(ctx context.Context, log *logrus.Logger) int {
 	defer stop()
 	log.WithField("version", a.Metadata().Version).Info("fcgiscope window starting")
 
-	deps := ui.Deps{}
+	deps := ui.Deps{Warn: func(msg string) { log.Warn(msg) }}
 	// The backend outlives ctx: it stops once the window is gone.
 	if backend, err := demo.Start(context.Background(), "127.0.0.1:0"); err != nil {
 		deps.DemoErr = err

@@ -177,6 +177,7 @@ type Exchange struct {
 	warnings  []string
 	timings   Timings
 	errText   string
+	failure   *Failure // why it failed, in a user's words; nil if it did not
 	finished  bool
 	conn      fcgi.ConnInfo
 	begins    int           // BEGIN_REQUEST records sent
@@ -456,6 +457,28 @@ func (x *Exchange) ErrorText() string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.errText
+}
+
+// Began reports whether BEGIN_REQUEST was sent: false for an exchange of
+// management records only (GET_VALUES), which has no request and so no
+// response and no END_REQUEST to wait for.
+func (x *Exchange) Began() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.begins > 0
+}
+
+// Failure says why the exchange failed, once and in a user's words, with
+// records numbered as the Exchange numbers them; nil if it did not fail (or
+// has not finished).
+func (x *Exchange) Failure() *Failure {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.failure == nil {
+		return nil
+	}
+	f := *x.failure
+	return &f
 }
 
 // Truncated reports whether the capture limit dropped record content.

@@ -35,6 +35,7 @@ type exchangeJSON struct {
 	Warnings     []string      `json:"warnings"`
 	Timings      Timings       `json:"timings"`
 	Error        string        `json:"error,omitempty"`
+	Failure      *Failure      `json:"failure,omitempty"`
 	Finished     bool          `json:"finished"`
 	Conn         fcgi.ConnInfo `json:"conn"`
 	Begins       int           `json:"begins"`
@@ -90,7 +91,7 @@ func (x *Exchange) jsonView() exchangeJSON {
 		RequestID: x.requestID, Start: x.start,
 		Sent: x.sent.toJSON(), Received: x.recv.toJSON(),
 		Sizes: x.sizes, Ends: x.ends, Warnings: x.warnings, Timings: x.timings,
-		Error: x.errText, Finished: x.finished, Conn: x.conn, Begins: x.begins, Framing: x.framing, ConnKept: x.connKept,
+		Error: x.errText, Failure: x.failure, Finished: x.finished, Conn: x.conn, Begins: x.begins, Framing: x.framing, ConnKept: x.connKept,
 	}
 	v.Records = make([]recordJSON, len(x.recs))
 	for i, r := range x.recs {
@@ -191,6 +192,11 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 	x.recs, x.sent, x.recv = recs, sent, recv
 	x.sizes, x.ends, x.resp, x.warnings = v.Sizes, v.Ends, resp, v.Warnings
 	x.timings, x.errText, x.finished = v.Timings, v.Error, v.Finished
+	x.failure = v.Failure
+	if x.failure == nil && v.Error != "" {
+		f := failureFromText(v.Error, v.Target)
+		x.failure = &f
+	}
 	x.conn, x.begins, x.framing, x.connKept = v.Conn, v.Begins, v.Framing, v.ConnKept
 	return nil
 }

@@ -286,6 +286,12 @@ func (x *Exchange) Complete(o Outcome) {
 	x.conn = o.Conn
 	if o.Err != nil {
 		x.errText = o.Err.Error()
+		recs := make([]RecordInfo, len(x.recs))
+		for i, r := range x.recs {
+			recs[i] = r.RecordInfo
+		}
+		f := explain(o.Err, x.target, recs)
+		x.failure = &f
 	}
 	var ws []string
 	if x.sizes.Dropped > 0 {
@@ -312,7 +318,11 @@ func (x *Exchange) Complete(o Outcome) {
 	x.mu.Lock()
 	x.sent.stream, x.recv.stream = sent, recv
 	stdout := view(x.recv.stream[slotStdout])
-	parse := len(stdout) > 0 || o.Ended || len(x.ends) > 0
+	// An application that refused the request (END_REQUEST with another
+	// status than REQUEST_COMPLETE) and wrote nothing gave no response.
+	refused := len(x.ends) > 0 && x.ends[0].ProtocolStatus != fcgi.StatusRequestComplete
+	parse := len(stdout) > 0 || (o.Ended || len(x.ends) > 0) && !refused
+	aborted := x.failure != nil && x.failure.Kind == FailAborted
 	x.mu.Unlock()
 	x.unlockWriters()
 
@@ -320,7 +330,10 @@ func (x *Exchange) Complete(o Outcome) {
 	if parse {
 		var pw []string
 		resp, pw = ParseCGIResponse(stdout)
-		if o.Err != nil && len(stdout) > 0 {
+		switch {
+		case o.Err != nil && len(stdout) > 0 && aborted:
+			ws = append(ws, "the request was aborted: the response below is what arrived before it was")
+		case o.Err != nil && len(stdout) > 0:
 			ws = append(ws, "the request failed: the response below is what arrived before the failure")
 		}
 		if resp.Gateway != "" && errors.Is(o.Err, fcgi.ErrTimeout) {

@@ -159,24 +159,25 @@ func closeBody(r io.Reader) {
 }
 
 // Describe names the kind of a failure of package fcgi in the words a user
-// reads first: "cannot connect", "timed out", "aborted", …
+// reads first: one of the Fail constants ("cannot connect", "timed out",
+// "aborted", …). A cancelled context is an abort whatever it cut short.
 func Describe(err error) string {
 	var ere *fcgi.EndRequestError
 	switch {
 	case errors.As(err, &ere):
-		return "the application refused the request"
+		return FailRefused
+	case errors.Is(err, fcgi.ErrAborted) || errors.Is(err, context.Canceled):
+		return FailAborted
 	case errors.Is(err, fcgi.ErrConnect):
-		return "cannot connect"
+		return FailConnect
 	case errors.Is(err, fcgi.ErrTimeout):
-		return "timed out"
-	case errors.Is(err, fcgi.ErrAborted):
-		return "aborted"
+		return FailTimeout
 	case errors.Is(err, fcgi.ErrConnClosed):
-		return "connection closed before END_REQUEST"
+		return FailClosed
 	case errors.Is(err, fcgi.ErrProtocol):
-		return "protocol error"
+		return FailProtocol
 	}
-	return "request failed"
+	return FailOther
 }
 
 // Handler returns the terminal Handler of a middleware chain: it sends the

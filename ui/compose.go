@@ -330,9 +330,7 @@ func (c *ComposePanel) Snapshot() (session.Input, error) {
 	id, err := parseRequestID(c.reqID.Text)
 	h := c.http.Input()
 	h = mergeHTTPBase(c.httpBase, h)
-	if ct := strings.TrimSpace(c.ctype.Text); ct != "" && !hasHeader(h.Headers, "Content-Type") {
-		h.Headers = append(h.Headers, session.Header{Name: "Content-Type", Value: ct})
-	}
+	h.ContentType = strings.TrimSpace(c.ctype.Text) // sent as a header line (HeaderLines), kept apart
 	in := session.Input{
 		Mode:      c.mode,
 		Role:      c.Role(),
@@ -344,15 +342,6 @@ func (c *ComposePanel) Snapshot() (session.Input, error) {
 		DataFile:  strings.TrimSpace(c.dataFile.Text),
 	}
 	return in, err
-}
-
-func hasHeader(hs []session.Header, name string) bool {
-	for _, h := range hs {
-		if strings.EqualFold(h.Name, name) {
-			return true
-		}
-	}
-	return false
 }
 
 // check re-runs the checks of the request off the UI goroutine and shows

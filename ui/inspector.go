@@ -17,6 +17,7 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
 	"fcgiscope/ui/view"
 )
 
@@ -59,6 +60,8 @@ type Inspector struct {
 	splits map[string]*container.Split // by preference key
 	closed bool
 	wb     *Workbench // presets, history, environments, imports and exports
+
+	formPath string // where the request form is kept between launches; "" if nowhere
 }
 
 // sendRun is one send in flight. The worker owns nothing of the window: it
@@ -113,7 +116,11 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 	in.stats.Alignment = fyne.TextAlignTrailing
 
 	in.target.SetAddress(in.initialTarget())
+	restored := in.restoreForm()
 	in.wb = attachWorkbench(in)
+	if restored { // the preset open with that form, unless the form is gone
+		in.wb.Presets.Reopen(in.prefs.String(PrefLastPreset))
+	}
 	in.compose.OnChange = in.wb.Presets.Changed
 	in.compose.Prepare = in.wb.Envs.Applier
 	in.wb.Envs.OnChange = in.compose.check
@@ -201,7 +208,7 @@ func (in *Inspector) layout() fyne.CanvasObject {
 		nil, nil, in.compose.Content()))
 
 	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.7)
-	records := container.NewBorder(in.teach.Strip(), nil, nil, nil, in.results.Content())
+	records := in.teach.Records(in.results.Content())
 	right := remember(container.NewHSplit(container.NewPadded(records), respCol), PrefSplitResults, 0.56)
 	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.3)
 	// The sidebar: presets and history over the Learn panel, each opened
@@ -369,11 +376,12 @@ func (in *Inspector) finish(run *sendRun, err error) {
 		total = time.Since(run.start)
 	}
 	in.showStats(x, total)
-	msg := ""
-	if err != nil {
-		msg = failureText(err, run.target, run.cancelled)
+	fail := x.Failure()
+	if err != nil && fail == nil { // the request could not be built: nothing was sent
+		f := session.Explain(err, run.target)
+		fail = &f
 	}
-	in.response.Show(x, msg, x.ErrorText())
+	in.showOutcome(x, fail)
 	in.results.SelectFirstParams()
 	in.teach.Sent(x)
 	in.sendBtn.Enable()
@@ -382,16 +390,14 @@ func (in *Inspector) finish(run *sendRun, err error) {
 	in.activity.Hide()
 
 	switch {
-	case err == nil:
-		status := "no response"
-		if r := x.Response(); r != nil {
-			status = fmt.Sprintf("%d %s", r.Status, r.Reason)
-		}
-		in.setState("Done: "+status+" in "+session.FormatDuration(total), widget.SuccessImportance)
-	case errors.Is(err, fcgi.ErrAborted) || run.cancelled:
-		in.setState(msg+" — the records that arrived are kept", widget.WarningImportance)
+	case fail == nil:
+		in.setState("Done: "+session.StatusText(x)+" in "+session.FormatDuration(total), widget.SuccessImportance)
+	case fail.Kind == session.FailAborted && x.Len() > 0:
+		in.setState(fail.Title+" — the records that arrived are kept", widget.WarningImportance)
+	case fail.Kind == session.FailAborted:
+		in.setState(fail.Title, widget.WarningImportance)
 	default:
-		in.setState(msg, widget.DangerImportance)
+		in.setState(fail.Title, widget.DangerImportance)
 	}
 	if err == nil || !errors.Is(err, fcgi.ErrConnect) {
 		in.rememberTarget(run.target)
@@ -399,132 +405,21 @@ func (in *Inspector) finish(run *sendRun, err error) {
 	in.wb.sentHook(x)
 }
 
-// failureText says in one sentence what went wrong sending to target:
-// the kind of failure, then its root cause (the whole chain is in the
-// exchange's error text).
-func failureText(err error, target string, cancelled bool) string {
-	var ere *fcgi.EndRequestError
-	cause := rootCause(err)
-	switch {
-	case errors.Is(err, fcgi.ErrAborted) || cancelled:
-		return "Aborted: ABORT_REQUEST sent to " + target
-	case errors.As(err, &ere):
-		return fmt.Sprintf("The application refused the request: END_REQUEST %s, app status %d", ere.ProtocolStatus, ere.AppStatus)
-	case errors.Is(err, fcgi.ErrConnect):
-		return "Cannot connect to " + target + ": " + cause
-	case errors.Is(err, fcgi.ErrTimeout):
-		return timeoutText(err, target)
-	case errors.Is(err, fcgi.ErrConnClosed):
-		return "The connection closed before END_REQUEST: " + cause
-	case errors.Is(err, fcgi.ErrProtocol):
-		return "Protocol error: " + cleanError(err)
+// showOutcome shows how x ended in the panes that follow the exchange:
+// the response (status, END_REQUEST, the failure said once) and, when no
+// record was sent or received, why the records pane is empty.
+func (in *Inspector) showOutcome(x *session.Exchange, fail *session.Failure) {
+	text := ""
+	if fail != nil {
+		text = fail.Text
 	}
-	return "Request failed: " + cleanError(err)
-}
-
-// timeoutText says which timeout fired, from the *fcgi.TimeoutError in err:
-// the dial's, the idle timeout while waiting for a record or while writing
-// one, or the request's time limit (a context deadline, e.g.
-// session.EngineOptions.Timeout), e.g. "Timed out: no record from
-// 127.0.0.1:9000 for 300ms (idle timeout)". A timeout without one (GET_VALUES, or an error
-// built outside fcgi) is told by what its error says (see timeoutWhy).
-func timeoutText(err error, target string) string {
-	var te *fcgi.TimeoutError
-	if errors.As(err, &te) {
-		switch {
-		case te.Limit == fcgi.LimitDial:
-			return "Timed out connecting to " + target + ": no answer within " + te.After.String() + " (dial timeout)"
-		case te.Phase == fcgi.PhaseDialing:
-			return "Timed out: the request's time limit passed while connecting to " + target
-		case te.Limit == fcgi.LimitIdle && te.Phase == fcgi.PhaseSending:
-			return "Timed out sending to " + target + ": the application read nothing for " + te.After.String() + " (idle timeout)"
-		case te.Limit == fcgi.LimitIdle:
-			return "Timed out: no record from " + target + " for " + te.After.String() + " (idle timeout)"
-		case te.Phase == fcgi.PhaseSending:
-			return "Timed out: the request's time limit passed while sending to " + target
-		case te.Phase == fcgi.PhaseWaiting:
-			return "Timed out: the request's time limit passed while waiting for END_REQUEST from " + target
+	in.response.Show(x, text, "")
+	if x.Len() == 0 {
+		why := "the exchange has no records"
+		if fail != nil {
+			why = strings.ToLower(fail.Title[:1]) + fail.Title[1:]
 		}
-		return "Timed out: the request's time limit passed before the request was sent to " + target
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "Timed out: the request's time limit passed before the request was sent to " + target
-	}
-	why := timeoutWhy(err)
-	if why == "" {
-		why = rootCause(err)
-	}
-	return "Timed out waiting for " + target + ": " + why
-}
-
-// timeoutWhy returns what the error that wraps fcgi.ErrTimeout itself (no
-// *fcgi.TimeoutError) says after it, without the text of the cause it may
-// wrap too, e.g. "no GET_VALUES_RESULT within 300ms (IdleTimeout)"; "" when
-// it says nothing more. It reads no particular words of fcgi's.
-func timeoutWhy(err error) string {
-	const kind = "timeout: " // fcgi.ErrTimeout, then what timed out
-	for err != nil {
-		var wrapped []error
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			wrapped = []error{u.Unwrap()}
-		case interface{ Unwrap() []error }:
-			wrapped = u.Unwrap()
-		}
-		var next error
-		carries := false
-		for _, e := range wrapped {
-			if e == fcgi.ErrTimeout {
-				carries = true
-			} else if e != nil {
-				next = e
-			}
-		}
-		if carries {
-			msg := err.Error()
-			if next != nil {
-				msg = strings.TrimSuffix(msg, ": "+next.Error())
-			}
-			if why, ok := strings.CutPrefix(msg, kind); ok {
-				return why
-			}
-			_, why, _ := strings.Cut(msg, ": "+kind)
-			return why
-		}
-		err = next
-	}
-	return ""
-}
-
-// rootCause returns the text of the innermost error of a chain, e.g.
-// "connection refused". Where an error wraps several (a sentinel and the
-// cause), it follows the last one that is not an fcgi sentinel.
-func rootCause(err error) string {
-	sentinel := func(e error) bool {
-		for _, s := range []error{fcgi.ErrConnect, fcgi.ErrTimeout, fcgi.ErrAborted, fcgi.ErrConnClosed, fcgi.ErrProtocol} {
-			if e == s {
-				return true
-			}
-		}
-		_, timeout := e.(*fcgi.TimeoutError) // stands for fcgi.ErrTimeout
-		return timeout
-	}
-	for {
-		var next error
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			next = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if e != nil && !sentinel(e) {
-					next = e
-				}
-			}
-		}
-		if next == nil {
-			return cleanError(err)
-		}
-		err = next
+		in.results.SetEmptyText("No records: " + why)
 	}
 }
 
@@ -550,9 +445,28 @@ func (in *Inspector) setState(text string, imp widget.Importance) {
 	in.state.Refresh()
 }
 
-// getValues runs on the probe's worker goroutine.
+// getValues runs on the probe's worker goroutine: it asks target for its
+// values on a connection of its own, recording the GET_VALUES and
+// GET_VALUES_RESULT records, which the records pane then shows like any
+// exchange's (unless a send is in flight there).
 func (in *Inspector) getValues(ctx context.Context, target string) ([]fcgi.Pair, error) {
-	return in.deps.Engine.GetValues(ctx, target)
+	x, err := teach.RunGetValues(ctx, in.deps.Engine, target)
+	in.do(func() {
+		if !in.closed && in.run == nil {
+			in.wbShowExchange(x, "the GET_VALUES probe")
+		}
+	})
+	var pairs []fcgi.Pair
+	for i, ri := range x.Records() {
+		if ri.Dir == fcgi.Received && ri.Type == fcgi.TypeGetValuesResult {
+			if rec, _ := x.Decode(i); rec != nil {
+				if b, ok := rec.Body.(*fcgi.Pairs); ok {
+					pairs = b.List()
+				}
+			}
+		}
+	}
+	return pairs, err
 }
 
 // SavePrefs stores the window size and split offsets.
@@ -565,6 +479,7 @@ func (in *Inspector) SavePrefs() {
 	for key, s := range in.splits {
 		in.prefs.SetFloat(key, s.Offset)
 	}
+	in.prefs.SetString(PrefLastPreset, in.wb.Presets.Current())
 }
 
 // Close saves the preferences and cancels everything in flight: the send,
@@ -574,6 +489,7 @@ func (in *Inspector) Close() {
 		return
 	}
 	in.closed = true
+	in.saveForm()
 	in.SavePrefs()
 	in.wb.SavePrefs()
 	if in.run != nil {

@@ -476,13 +476,27 @@ func (l *LearnPanel) finishRun(gen int, id string, xs []*session.Exchange, err e
 		return // another lesson is shown: its line and checks stay
 	}
 	if err != nil {
-		l.setRunState("The flow ended with an error: "+cleanError(err), widget.DangerImportance)
+		l.setRunState("The flow ended with an error: "+flowFailure(kept, err, l.deps.DemoAddr), widget.DangerImportance)
 	} else {
 		l.setRunState(fmt.Sprintf("Done: %s recorded; the window shows the last one.",
 			plural(len(kept), "exchange", "exchanges")), widget.SuccessImportance)
 	}
 	l.showRunExchanges(kept)
 	l.Check()
+}
+
+// flowFailure says why a lesson's or a scenario's flow failed: the
+// failure of the exchange that failed, else err in a user's words.
+func flowFailure(xs []*session.Exchange, err error, target string) string {
+	for i := len(xs) - 1; i >= 0; i-- {
+		if xs[i] == nil {
+			continue
+		}
+		if f := xs[i].Failure(); f != nil {
+			return f.Text
+		}
+	}
+	return session.Explain(err, target).Text
 }
 
 // showRunExchanges offers a button per exchange of a run, to show it.
@@ -825,7 +839,7 @@ func (l *LearnPanel) finishScenario(gen int, s teach.Scenario, x *session.Exchan
 		}
 	}
 	if err != nil {
-		text += " The request failed: " + cleanError(err)
+		text += " " + flowFailure([]*session.Exchange{x}, err, l.deps.DemoAddr)
 		imp = widget.DangerImportance
 	} else if end := x.End(); end != nil {
 		text += fmt.Sprintf(" END_REQUEST: app status %d, %s.", end.AppStatus, end.ProtocolStatus)
@@ -976,11 +990,12 @@ type Teaching struct {
 	strip    *fyne.Container // the playback strip, hidden until Step through
 	learnBtn *widget.Button  // shows and hides the Learn panel
 	panel    fyne.CanvasObject
+	band     *fyne.Container // the strip over the records pane (Records)
 	shown    *session.Exchange
 }
 
 // attachTeaching builds the teaching panels for the window in and wires
-// them to its records pane; the window places Tabs and Strip.
+// them to its records pane; the window places Tabs and Records.
 func attachTeaching(in *Inspector) *Teaching {
 	t := &Teaching{in: in}
 	t.Anomalies = NewAnomalyPanel(in.do)
@@ -1063,8 +1078,21 @@ func (t *Teaching) SetLearnShown(on bool) {
 // LearnShown reports whether the Learn panel is shown.
 func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible() }
 
-// Strip returns the step-through strip, to put over the records pane.
-func (t *Teaching) Strip() fyne.CanvasObject { return t.strip }
+// Records returns the records pane with the step-through strip over it.
+func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
+	t.band = container.NewBorder(t.strip, nil, nil, nil, pane)
+	return t.band
+}
+
+// relayout lays the strip and the records pane out again after the strip
+// was shown or hidden: a hidden object's size is never looked at again, so
+// without it the strip's room would stay, empty, until the window is
+// resized.
+func (t *Teaching) relayout() {
+	if t.band != nil {
+		t.band.Refresh()
+	}
+}
 
 // ShowPlayback shows or hides the step-through strip; shown, it replays
 // the exchange the window shows.
@@ -1075,11 +1103,13 @@ func (t *Teaching) ShowPlayback(on bool) {
 	if !on {
 		t.Playback.Stop()
 		t.strip.Hide()
+		t.relayout()
 		t.stepBtn.Importance = widget.LowImportance
 		t.stepBtn.Refresh()
 		return
 	}
 	t.strip.Show()
+	t.relayout()
 	t.stepBtn.Importance = widget.HighImportance
 	t.stepBtn.Refresh()
 	if x := t.in.Exchange(); x != t.Playback.Exchange() || x != nil && !t.Playback.Loaded() {

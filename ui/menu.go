@@ -4,7 +4,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -389,7 +388,9 @@ func (c *ComposePanel) wbSetInput(inp session.Input) {
 		c.reqID.SetText(strconv.Itoa(int(inp.RequestID)))
 	}
 	c.dataFile.SetText(inp.DataFile)
-	h := session.HTTPInput{}
+	// A request without HTTP fields (a raw lesson, an import) leaves the
+	// HTTP form as a new request has it, not blank.
+	h := *newRequestInput().HTTP
 	if inp.HTTP != nil {
 		h = *inp.HTTP
 	}
@@ -410,7 +411,7 @@ func (c *ComposePanel) wbSetInput(inp session.Input) {
 	}
 	c.http.headers.SetItems(headers)
 	c.raw.SetItems(inp.Params)
-	c.ctype.SetText("")
+	c.ctype.SetText(h.ContentType)
 	if len(inp.Body) <= maxBodyEdit && utf8.Valid(inp.Body) {
 		c.SetBody(string(inp.Body))
 	} else {
@@ -431,11 +432,7 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 	in.response.Reset()
 	in.stderr.Reset()
 	in.syncLive(x)
-	msg := ""
-	if e := x.ErrorText(); e != "" {
-		msg = "Request failed: " + cleanError(errors.New(e))
-	}
-	in.response.Show(x, msg, x.ErrorText())
+	in.showOutcome(x, x.Failure())
 	in.results.SelectFirstParams()
 	in.showStats(x, x.Timings().Total)
 	in.setState(fmt.Sprintf("Showing %s from %s, sent %s", exchangeTitle(x), origin,
@@ -446,7 +443,7 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 // form shows come from h, the others (server name, HTTPS, remote address,
 // …) from base, so that a loaded request is sent and saved as it was.
 func mergeHTTPBase(base, h session.HTTPInput) session.HTTPInput {
-	base.Method, base.URL, base.Headers = h.Method, h.URL, h.Headers
+	base.Method, base.URL, base.Headers, base.ContentType = h.Method, h.URL, h.Headers, h.ContentType
 	base.DocumentRoot, base.Index, base.SplitPath = h.DocumentRoot, h.Index, h.SplitPath
 	base.Profile, base.Variant = h.Profile, h.Variant
 	base.Body, base.BodyFile = h.Body, h.BodyFile
@@ -468,5 +465,6 @@ func attachWorkbench(in *Inspector) *Workbench {
 	w = newWorkbench(in.ctx, fyne.CurrentApp(), in.win, in.do, links)
 	in.results.Decorate(w.Interop.CopyButton(), nil)
 	w.Interop.OnInfo = func(s string) { in.setState(s, widget.MediumImportance) }
+	w.Presets.OnInfo = func(s string) { in.setState(s, widget.SuccessImportance) }
 	return w
 }

@@ -145,9 +145,12 @@ func (v *bodyTextView) set(src []byte, hint string) {
 	v.hint.Refresh()
 }
 
-// showMore lays out one more page.
+// showMore lays out one more page and scrolls to its end: the page is
+// added below what was shown, so without it a click would change nothing
+// in sight.
 func (v *bodyTextView) showMore() {
 	v.addPage()
+	v.grid.ScrollToBottom()
 }
 
 // addPage appends the next page of src to the grid and updates the bar.
@@ -517,13 +520,14 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 		// Not the application's answer but nginx's (empty STDOUT, out of
 		// time): the warnings below say why.
 		p.setStatus(fmt.Sprintf("%d %s (as nginx answers)", resp.Status, resp.Reason), widget.DangerImportance)
+	case resp != nil && errText != "": // what arrived before the failure
+		p.setStatus(session.StatusText(x), widget.WarningImportance)
 	case resp != nil:
-		reason := resp.Reason
-		p.setStatus(strings.TrimSpace(fmt.Sprintf("%d %s", resp.Status, reason)), statusImportance(resp.Status))
+		p.setStatus(session.StatusText(x), statusImportance(resp.Status))
 	case errText != "":
-		p.setStatus("No response", widget.DangerImportance)
+		p.setStatus(session.StatusText(x), widget.DangerImportance)
 	default:
-		p.setStatus("No response", widget.LowImportance)
+		p.setStatus(session.StatusText(x), widget.LowImportance)
 	}
 	if errText != "" {
 		p.errText.SetText(errText)
@@ -534,16 +538,17 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 		p.errBox.Hide()
 	}
 
+	p.end.SetText(session.EndText(x))
 	if e := x.End(); e != nil {
-		p.end.SetText(fmt.Sprintf("END_REQUEST: app status %d · %s", e.AppStatus, e.ProtocolStatus))
 		if e.ProtocolStatus != fcgi.StatusRequestComplete {
 			p.end.Importance = widget.DangerImportance
 		} else {
 			p.end.Importance = widget.LowImportance
 		}
-	} else {
-		p.end.SetText("END_REQUEST: not received")
+	} else if x.Began() {
 		p.end.Importance = widget.WarningImportance
+	} else {
+		p.end.Importance = widget.LowImportance
 	}
 	p.end.Refresh()
 	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s · sent %s · received %s · stderr %s",

@@ -37,6 +37,9 @@ type Deps struct {
 	// Do runs f on the UI goroutine; nil means fyne.Do. Workers hand
 	// their results to the widgets through it.
 	Do func(f func())
+	// Warn logs a problem the window works around, such as a last request
+	// form that cannot be read; nil means Fyne's log.
+	Warn func(msg string)
 }
 
 // Run builds the inspector window on a with deps and runs the app until the

@@ -285,15 +285,22 @@ func TestEscapeCancels(t *testing.T) {
 	test.Tap(f.in.SendButton())
 	f.in.Window().Canvas().(interface{ OnTypedKey() func(*fyne.KeyEvent) }).OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	f.waitIdle(t)
-	if !strings.Contains(f.in.State(), "Aborted") {
-		t.Errorf("state after Escape = %q, want aborted", f.in.State())
-	}
+	wantAborted(t, f.in, "Escape")
 	// ... and through a focused entry.
 	test.Tap(f.in.SendButton())
 	f.in.Compose().HTTP().url.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	f.waitIdle(t)
-	if !strings.Contains(f.in.State(), "Aborted") {
-		t.Errorf("state after Escape in an entry = %q, want aborted", f.in.State())
+	wantAborted(t, f.in, "Escape in an entry")
+}
+
+// wantAborted checks that the exchange shown was aborted and the status
+// line says so: "Aborted: ABORT_REQUEST sent", or, when the cancel came
+// before anything was sent, "Cancelled before the request was sent".
+func wantAborted(t *testing.T, in *Inspector, after string) {
+	t.Helper()
+	fail := in.Exchange().Failure()
+	if fail == nil || fail.Kind != session.FailAborted || !strings.HasPrefix(in.State(), fail.Title) {
+		t.Errorf("after %s: state %q, failure %+v; want an abort, said on the status line", after, in.State(), fail)
 	}
 }
 

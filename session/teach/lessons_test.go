@@ -240,3 +240,31 @@ func TestRunGetValues(t *testing.T) {
 		t.Errorf("against a closed port: %v, %q", err, x.ErrorText())
 	}
 }
+
+// TestCheckAbortNamesWhatIsMissing: the ABORT_REQUEST lesson's checks on an
+// exchange that was not aborted say there is no ABORT_REQUEST, rather than
+// naming a record -1; on one that was, they name the records by the
+// numbers the record list shows.
+func TestCheckAbortNamesWhatIsMissing(t *testing.T) {
+	addr := fcgitest.StartDemo(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
+	ctx := teachCtx(t)
+	x, err := sendInput(ctx, e, addr, demoInput("GET", "/echo", "", nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := checkAbort([]*session.Exchange{x})
+	if rs[0].Pass || rs[0].Detail != "no ABORT_REQUEST record" {
+		t.Errorf("not aborted: %+v", rs[0])
+	}
+	ls, _ := LessonByID(LessonAbort)
+	xs, err := ls.Run(ctx, e, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = checkAbort(xs)
+	if !rs[0].Pass || !strings.HasPrefix(rs[0].Detail, "ABORT_REQUEST is record #") {
+		t.Errorf("aborted: %+v", rs[0])
+	}
+}

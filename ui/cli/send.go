@@ -546,7 +546,7 @@ func (e *env) logRequest(in session.Input, req *session.Request, hints []string)
 		return
 	}
 	if in.Mode == session.ModeHTTP && in.HTTP != nil {
-		for _, h := range in.HTTP.Headers {
+		for _, h := range in.HTTP.HeaderLines() {
 			e.log.WithFields(logrus.Fields{"name": h.Name, "value": e.red.header(h.Name, h.Value)}).Debug("header")
 		}
 	}
