@@ -55,6 +55,7 @@ type Inspector struct {
 	splits map[string]*container.Split // by preference key
 	closed bool
 	wb     *Workbench // presets, history, environments, imports and exports
+	endApp func()     // set by Run: stops the app's loop (see quit)
 }
 
 // sendRun is one send in flight. The worker owns nothing of the window: it
@@ -135,7 +136,7 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 		}
 	})
 	in.win.SetOnClosed(in.Close)
-	in.win.SetCloseIntercept(func() { in.wb.Presets.Guard(in.win.Close) })
+	in.win.SetCloseIntercept(func() { in.wb.Presets.Guard(in.quit) })
 	in.updateTitle()
 	in.wb.Start("")
 	return in

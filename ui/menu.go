@@ -449,7 +449,7 @@ func attachWorkbench(in *Inspector) *Workbench {
 			in.wbShowExchange(x, origin)
 			w.History.Unshow()
 		}},
-		quit: func() { in.win.Close() },
+		quit: func() { in.quit() },
 	}
 	w = newWorkbench(in.ctx, fyne.CurrentApp(), in.win, in.do, links)
 	in.results.Decorate(w.Interop.CopyButton(), nil)
