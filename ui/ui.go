@@ -49,6 +49,8 @@ type Deps struct {
 // Fyne v2.7.1's way out of its loop has races that users met as a crash and
 // as a hang; every way out of Run avoids them (see shutdown).
 func Run(ctx context.Context, a fyne.App, deps Deps, opts Options) {
+	stopReleasing := startReleasing() // see releaseEvery
+	defer stopReleasing()
 	endStartup := relaxGC(startupGCPercent)
 	guard := time.AfterFunc(startupGCLimit, endStartup)
 	defer guard.Stop()
@@ -72,7 +74,6 @@ func Run(ctx context.Context, a fyne.App, deps Deps, opts Options) {
 		s.gate.shut()
 		fyne.Do(s.stop)
 	})
-	defer cancelled()
 	if ctx.Err() == nil { // else cancelled while the window was built: not shown
 		s.in.Window().ShowAndRun()
 	}
