@@ -216,7 +216,8 @@ func (w *Workbench) buildMenu() *fyne.MainMenu {
 		w.viewHistory,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Environments…", w.Envs.ShowEditor),
-		fyne.NewMenuItem("History settings…", w.History.ShowSettings))
+		fyne.NewMenuItem("History settings…", w.History.ShowSettings),
+		fyne.NewMenuItem("Clear history…", w.History.AskClear))
 	edit := fyne.NewMenu("Edit", w.Interop.copyItems("Copy ")...)
 	help := fyne.NewMenu("Help",
 		fyne.NewMenuItem("Keyboard shortcuts", w.ShowShortcuts),
