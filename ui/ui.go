@@ -1,4 +1,4 @@
-// Entry point of the window: Run shows the inspector on the engine and demo backend main.go made, until it is closed.
+// Entry point of the window: Run shows the inspector on the engine and demo backend main.go made until it is closed, quit or signalled, and takes it down the same way each time.
 
 package ui
 
