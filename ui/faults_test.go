@@ -4,7 +4,6 @@ package ui
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -19,7 +18,6 @@ import (
 	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
@@ -360,8 +358,8 @@ func (w *faultWindow) errorShown() string {
 // windowFault is one row of the window's matrix.
 type windowFault struct {
 	name    string
-	backend func(t *testing.T) string // the target; the backend is closed in t.Cleanup
-	url     string                    // the request's URL (demo routes); "" for DefaultURL
+	backend func(testing.TB) string // the target; the backend is closed in a cleanup
+	url     string                  // the request's URL (demo routes); "" for DefaultURL
 	// state: the status line says these (the kind of failure, or "Done"
 	// for a success); cause: the error box says these, naming the cause.
 	state, cause []string
@@ -373,17 +371,8 @@ type windowFault struct {
 	check    func(t *testing.T, w *faultWindow, x *session.Exchange)
 }
 
-func hostileTarget(b fcgitest.Behaviour) func(t *testing.T) string {
-	return func(t *testing.T) string { return fcgitest.StartHostile(t, "tcp", b).Target() }
-}
-
-func demoTarget(t *testing.T) string {
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr()
+func hostileTarget(b fcgitest.Behaviour) func(testing.TB) string {
+	return func(tb testing.TB) string { return fcgitest.StartHostile(tb, "tcp", b).Target() }
 }
 
 // sentTypes are the records the window's default GET sends.
@@ -409,7 +398,7 @@ func TestFaultWindow(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs last
 	w := newFaultWindow(t, fcgi.Options{DialTimeout: winFaultDial, IdleTimeout: winFaultIdle, AbortWait: winFaultAbortWait})
 	for _, tc := range []windowFault{
-		{name: "refused", backend: func(t *testing.T) string { return fcgitest.RefusedAddr(t, "tcp") },
+		{name: "refused", backend: func(tb testing.TB) string { return fcgitest.RefusedAddr(tb, "tcp") },
 			state: []string{"Cannot connect to 127.0.0.1:"}, cause: []string{"connection refused"},
 			check: func(t *testing.T, w *faultWindow, x *session.Exchange) {
 				if x.Len() != 0 || w.in.Response().Status() != "No response" {
@@ -445,7 +434,7 @@ func TestFaultWindow(t *testing.T) {
 					}
 				}
 			}},
-		{name: "wrong-request-id/then-real/demo", backend: demoTarget, url: "/misbehave/wrong-id", state: []string{sayDone}, received: 3,
+		{name: "wrong-request-id/then-real/demo", backend: fcgitest.StartDemo, url: "/misbehave/wrong-id", state: []string{sayDone}, received: 3,
 			check: func(t *testing.T, w *faultWindow, x *session.Exchange) {
 				if got := w.in.Response().ViewText(ViewText); strings.Contains(got, "stray") || !strings.Contains(got, "the real response") {
 					t.Errorf("body %q: want the real response without the stray record", got)
@@ -453,7 +442,7 @@ func TestFaultWindow(t *testing.T) {
 			}},
 		{name: "version-2", backend: hostileTarget(fcgitest.BadVersion(2)),
 			state: []string{sayProtocol}, cause: []string{"Protocol error in record #4: ", "unsupported protocol version 2 (want 1)"}, received: 1},
-		{name: "lying-content-length/demo", backend: demoTarget, url: "/misbehave/short-content",
+		{name: "lying-content-length/demo", backend: fcgitest.StartDemo, url: "/misbehave/short-content",
 			state: []string{sayProtocol}, cause: []string{"STDOUT record with content length 100", "cut after 18 of 112 bytes"},
 			received: 1, partial: true},
 		{name: "lying-content-length/stays-open", backend: hostileTarget(fcgitest.ShorterThanClaimed(0)),
@@ -530,7 +519,7 @@ func TestFaultWindowStderrFlood(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // runs last
 	w := newFaultWindow(t, fcgi.Options{DialTimeout: winFaultDial, IdleTimeout: 10 * time.Second})
-	w.aim(t, demoTarget(t), "/misbehave/huge-stderr?bytes="+strconv.Itoa(fcgitest.FloodBytes))
+	w.aim(t, fcgitest.StartDemo(t), "/misbehave/huge-stderr?bytes="+strconv.Itoa(fcgitest.FloodBytes))
 	flood := func() *session.Exchange {
 		start := time.Now()
 		x := w.send(t)

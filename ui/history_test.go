@@ -38,7 +38,7 @@ func TestHistoryKeepsEverySend(t *testing.T) {
 		t.Fatalf("entries %+v, want the 404 first (newest), then the echo", e)
 	}
 	row := h.RowText(0)
-	for _, want := range []string{"GET /status?code=404", "404", f.demo.Addr(), "Responder"} {
+	for _, want := range []string{"GET /status?code=404", "404", f.demo, "Responder"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("row %q lacks %q", row, want)
 		}

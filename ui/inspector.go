@@ -62,6 +62,7 @@ type Inspector struct {
 	wb     *Workbench // presets, history, environments, imports and exports
 
 	formPath string // where the request form is kept between launches; "" if nowhere
+	endApp   func() // set by Run: stops the app's loop (see quit)
 }
 
 // sendRun is one send in flight. The worker owns nothing of the window: it
@@ -146,7 +147,7 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 		}
 	})
 	in.win.SetOnClosed(in.Close)
-	in.win.SetCloseIntercept(func() { in.wb.Presets.Guard(in.win.Close) })
+	in.win.SetCloseIntercept(func() { in.wb.Presets.Guard(in.quit) })
 	in.updateTitle()
 	in.wb.Start("")
 	return in

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -322,7 +323,7 @@ func TestLayoutHoldsAfterHardExchanges(t *testing.T) {
 			test.Tap(f.in.Target().probe)
 			f.q.waitFor(t, "the GET_VALUES answer", inspWait, func() bool { return f.in.Target().Values() != "" })
 		}},
-		{"a refused connection", func() { f.in.Target().SetAddress(closedPort(t)); f.send(t) }},
+		{"a refused connection", func() { f.in.Target().SetAddress(fcgitest.RefusedAddr(t, "tcp")); f.send(t) }},
 	}
 	for _, s := range steps {
 		s.do()

@@ -54,8 +54,10 @@ func formCannot(id string) (why string, ok bool) {
 	return "", false
 }
 
-// recentKept is how many exchanges sent by hand the panel remembers.
-const recentKept = 4
+// recentKept is how many exchanges sent by hand the panel remembers: the
+// most the checks of a lesson look at (lessonNeeds). Each holds all its
+// bytes, a response of 100 MiB among them, so no more are kept.
+const recentKept = 2
 
 // LearnDeps are what the Learn panel works with.
 type LearnDeps struct {
@@ -536,8 +538,9 @@ func (l *LearnPanel) Observe(x *session.Exchange) {
 		return
 	}
 	l.recent = append(l.recent, x)
-	if len(l.recent) > recentKept {
-		l.recent = l.recent[len(l.recent)-recentKept:]
+	if n := len(l.recent) - recentKept; n > 0 {
+		// Deleted, not sliced off: the array would keep them reachable.
+		l.recent = slices.Delete(l.recent, 0, n)
 	}
 	l.clock++
 	l.recentSeq = l.clock

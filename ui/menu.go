@@ -227,7 +227,8 @@ func (w *Workbench) buildMenu() *fyne.MainMenu {
 		w.viewHistory,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Environments…", w.Envs.ShowEditor),
-		fyne.NewMenuItem("History settings…", w.History.ShowSettings))
+		fyne.NewMenuItem("History settings…", w.History.ShowSettings),
+		fyne.NewMenuItem("Clear history…", w.History.AskClear))
 	edit := fyne.NewMenu("Edit", w.Interop.copyItems("Copy ")...)
 	help := fyne.NewMenu("Help",
 		fyne.NewMenuItem("Keyboard shortcuts", w.ShowShortcuts),
@@ -460,7 +461,7 @@ func attachWorkbench(in *Inspector) *Workbench {
 			in.wbShowExchange(x, origin)
 			w.History.Unshow()
 		}},
-		quit: func() { in.win.Close() },
+		quit: func() { in.quit() },
 	}
 	w = newWorkbench(in.ctx, fyne.CurrentApp(), in.win, in.do, links)
 	in.results.Decorate(w.Interop.CopyButton(), nil)

@@ -46,11 +46,15 @@ const (
 // text grid: a longer line is wrapped, since a TextGrid lays out every
 // column of its longest line on each visible row, on screen or not (one
 // 450 KiB line would be millions of objects); 160 columns are about what a
-// wide pane shows. They work on the UI goroutine. The Hex views always
-// show everything: they lay out only the rows on screen.
+// wide pane shows. They work on the UI goroutine. A text grid holds 24
+// bytes or more per character it lays out (a rune and a style per cell):
+// a 512 KiB page held 17 MiB for as long as the body was shown, so a page
+// is 64 KiB (about 1,000 lines of 64 characters) and all the pages 1 MiB.
+// The Hex views always show everything: they lay out only the rows on
+// screen.
 const (
-	maxTextShown = 512 << 10
-	maxTextTotal = 4 << 20
+	maxTextShown = 64 << 10
+	maxTextTotal = 1 << 20
 	maxJSON      = 8 << 20
 	maxGridCols  = 160
 )

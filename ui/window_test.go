@@ -3,8 +3,6 @@
 package ui
 
 import (
-	"context"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -16,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -73,23 +71,11 @@ func recordTypes(r *ResultsPanel) []string {
 	return out
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestFirstLaunchUsesDemoBackend(t *testing.T) {
 	f := newInspFixture(t)
 	in := f.in
-	if got := in.Target().Address(); got != f.demo.Addr() {
-		t.Errorf("target = %q, want the demo backend at %q", got, f.demo.Addr())
+	if got := in.Target().Address(); got != f.demo {
+		t.Errorf("target = %q, want the demo backend at %q", got, f.demo)
 	}
 	if !in.Target().IsDemo() || !strings.Contains(in.Target().Info(), "demo backend") {
 		t.Errorf("target info = %q, want it to name the demo backend", in.Target().Info())
@@ -306,7 +292,7 @@ func wantAborted(t *testing.T, in *Inspector, after string) {
 
 func TestRefusedConnectionShowsError(t *testing.T) {
 	f := newInspFixture(t)
-	addr := closedPort(t)
+	addr := fcgitest.RefusedAddr(t, "tcp")
 	f.in.Target().SetAddress(addr)
 	f.send(t)
 	r := f.in.Response()
@@ -467,7 +453,7 @@ func TestGetValuesProbe(t *testing.T) {
 	if got := f.in.Target().Values(); got != want {
 		t.Errorf("values = %q, want %q", got, want)
 	}
-	f.in.Target().SetAddress(closedPort(t))
+	f.in.Target().SetAddress(fcgitest.RefusedAddr(t, "tcp"))
 	test.Tap(f.in.Target().probe)
 	f.q.waitFor(t, "the GET_VALUES failure", inspWait, func() bool { return strings.Contains(f.in.Target().Values(), "failed") })
 }
@@ -532,28 +518,24 @@ func TestPrefsRememberWindowAndTargets(t *testing.T) {
 		t.Errorf("main split saved as %v", got)
 	}
 	// A target that answered is remembered, the demo's port is not.
-	other, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := fcgitest.StartDemo(t)
 	f.send(t)
-	in.Target().SetAddress(other.Addr())
+	in.Target().SetAddress(other)
 	f.send(t)
-	if got := recentTargets(p); !slices.Equal(got, []string{other.Addr()}) {
-		t.Errorf("recent targets = %q, want only %s", got, other.Addr())
+	if got := recentTargets(p); !slices.Equal(got, []string{other}) {
+		t.Errorf("recent targets = %q, want only %s", got, other)
 	}
-	if got := p.String(PrefLastTarget); got != other.Addr() {
+	if got := p.String(PrefLastTarget); got != other {
 		t.Errorf("last target = %q", got)
 	}
-	if !slices.Contains(in.Target().Options(), other.Addr()) {
+	if !slices.Contains(in.Target().Options(), other) {
 		t.Errorf("drop-down %q lacks the remembered target", in.Target().Options())
 	}
 	// The next window starts where this one was left.
-	next := NewInspector(f.app, Deps{Engine: in.deps.Engine, DemoAddr: f.demo.Addr(), Do: f.q.Do})
+	next := NewInspector(f.app, Deps{Engine: in.deps.Engine, DemoAddr: f.demo, Do: f.q.Do})
 	defer next.Close()
-	if got := next.Target().Address(); got != other.Addr() {
-		t.Errorf("next launch target = %q, want %q", got, other.Addr())
+	if got := next.Target().Address(); got != other {
+		t.Errorf("next launch target = %q, want %q", got, other)
 	}
 	if got := next.splits[PrefSplitMain].Offset; got < 0.39 || got > 0.41 {
 		t.Errorf("next launch main split = %v", got)
