@@ -56,8 +56,8 @@ func TestReleaseMemoryHandsTheHeapBack(t *testing.T) {
 	})
 	// The other tests of this process leave garbage of their own about:
 	// what counts is that the 64 MiB went back.
-	if s := heapSpare(); releases != 1 || before-s < garbage*3/4 {
-		t.Errorf("after %d releases the heap holds %d MiB beyond the live heap, %d MiB before: want 1 release handing back most of the %d MiB",
+	if s := heapSpare(); releases == 0 || before-s < garbage*3/4 {
+		t.Errorf("after %d releases the heap holds %d MiB beyond the live heap, %d MiB before: want a release handing back most of the %d MiB",
 			releases, s>>20, before>>20, garbage>>20)
 	}
 }
