@@ -367,7 +367,13 @@ func (l *detailLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	th := title.MinSize().Height
 	rest := max(size.Height-th, 0)
 	want := row*(treeRows+1) + 2 // the header's separator
-	nh := min(max(rest-want, line+pad), float32(noteLines)*line+pad)
+	// Whole lines: a line cut in half reads as a mistake (the rest
+	// scrolls). The text has padding above and below; the box ends where
+	// the padding under its last whole line begins, so that a next line
+	// does not show its top in it (a text that fits loses only blank
+	// padding).
+	lines := min(max(int((rest-want-pad)/line), 1), noteLines)
+	nh := float32(lines)*line + pad/2
 	title.Move(fyne.NewPos(0, 0))
 	title.Resize(fyne.NewSize(size.Width, th))
 	tree.Move(fyne.NewPos(0, th))
