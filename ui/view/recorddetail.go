@@ -350,6 +350,9 @@ func (dm *detailModel) fillRow(i int, r *rowData) {
 // up to treeRows rows.
 type detailLayout struct{ d *RecordDetail }
 
+// scrollMin is the height under which Fyne's scroll does not go.
+const scrollMin = 32
+
 // treeRows is how many rows of the tree the description leaves room for
 // before it takes more than one line: a record's fields with the header
 // closed (an END_REQUEST's appStatus and protocolStatus among them).
@@ -373,7 +376,7 @@ func (l *detailLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	// does not show its top in it (a text that fits loses only blank
 	// padding).
 	lines := min(max(int((rest-want-pad)/line), 1), noteLines)
-	nh := float32(lines)*line + pad/2
+	nh := max(float32(lines)*line+pad/2, scrollMin) // a scroll is never drawn under its own minimum
 	title.Move(fyne.NewPos(0, 0))
 	title.Resize(fyne.NewSize(size.Width, th))
 	tree.Move(fyne.NewPos(0, th))
