@@ -183,7 +183,7 @@ func newLearnShell(base context.Context, deps LearnDeps) *LearnPanel {
 		btns = append(btns, b)
 	}
 	l.stack = container.NewStack()
-	l.content = container.NewBorder(container.NewVBox(container.NewGridWithColumns(3, btns...), widget.NewSeparator()),
+	l.content = container.NewBorder(container.NewVBox(container.New(shareRow{}, btns...), widget.NewSeparator()),
 		nil, nil, nil, l.stack)
 	return l
 }
@@ -285,9 +285,11 @@ func (l *LearnPanel) newLessonsView() fyne.CanvasObject {
 	l.checkTitle = sectionTitle("Checks")
 	l.checkBox = container.NewVBox()
 
-	buttons := container.NewHBox(l.loadBtn, l.runBtn, l.activity, layout.NewSpacer(), l.checkBtn)
+	// Check again beside the checks it runs: on the row of Load preset and
+	// Run it made the panel wider than the sidebar of a 1366×768 screen.
+	buttons := container.NewHBox(l.loadBtn, l.runBtn, l.activity)
 	detail := container.NewVBox(l.lessonTitle, l.lessonText, buttons, secondary(l.runState), l.showBox,
-		widget.NewSeparator(), l.checkTitle, l.checkBox)
+		widget.NewSeparator(), sectionHeader(l.checkTitle, l.checkBtn), l.checkBox)
 	l.lessonPane = container.NewVScroll(container.NewPadded(detail))
 	split := container.NewVSplit(l.lessonList, l.lessonPane)
 	split.Offset = 0.34
@@ -887,7 +889,7 @@ func (l *LearnPanel) newFPMView() fyne.CanvasObject {
 	box := container.NewVBox(
 		sectionTitle("Ping and status pages"), pages,
 		container.NewBorder(nil, nil, secondary(mutedLabel("Document root")), nil, l.fpmDocRoot),
-		container.NewHBox(ping, status), container.NewHBox(table), secondary(l.fpmState),
+		container.NewHBox(ping), container.NewHBox(status), container.NewHBox(table), secondary(l.fpmState),
 		widget.NewSeparator(),
 		sectionTitle("Doctor"), doc, container.NewHBox(doctor))
 	return container.NewVScroll(container.NewPadded(box))
@@ -1196,3 +1198,34 @@ func (t *Teaching) Close() {
 // step-through strip and the anomalies (for menu entries: ShowLearn,
 // ShowPlayback, Learn.OpenDoctor).
 func (in *Inspector) Teaching() *Teaching { return in.teach }
+
+// shareRow lays out its objects in one row, each as wide as it needs plus
+// an equal share of the room left: the Learn panel's section buttons,
+// whose minimum width is their sum rather than three times the widest.
+type shareRow struct{}
+
+func (shareRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	gap := theme.Padding()
+	need := shareRow{}.MinSize(objs).Width
+	extra := max(size.Width-need, 0) / float32(max(len(objs), 1))
+	x := float32(0)
+	for _, o := range objs {
+		w := o.MinSize().Width + extra
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + gap
+	}
+}
+
+func (shareRow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w, h float32
+	for i, o := range objs {
+		m := o.MinSize()
+		w += m.Width
+		if i > 0 {
+			w += theme.Padding()
+		}
+		h = max(h, m.Height)
+	}
+	return fyne.NewSize(w, h)
+}
