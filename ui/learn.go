@@ -1021,7 +1021,10 @@ func attachTeaching(in *Inspector) *Teaching {
 		Window:   in.win,
 		Prefs:    in.prefs,
 	})
-	t.strip = container.NewVBox(t.Playback.Content())
+	// The strip scrolls when the window is short or narrow, rather than
+	// push the status line and the Send button off its bottom (bandLayout)
+	// or the response column off its side.
+	t.strip = container.NewStack(container.NewScroll(t.Playback.Content()))
 	t.strip.Hide()
 	t.stepBtn = widget.NewButtonWithIcon("Step through", theme.MediaPlayIcon(), func() { t.ShowPlayback(!t.strip.Visible()) })
 	t.stepBtn.Importance = widget.LowImportance
@@ -1085,8 +1088,54 @@ func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible(
 
 // Records returns the records pane with the step-through strip over it.
 func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
-	t.band = container.NewBorder(t.strip, nil, nil, nil, pane)
+	t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content()}, t.strip, pane)
 	return t.band
+}
+
+// bandLayout stacks the step-through strip over the records pane. The
+// strip gets the height its content needs when the window has it, and
+// scrolls in less, down to bandFloor (and sideways in a column narrower
+// than its controls): at 1366x768 its 290 points over the
+// records pane made the window's content taller than the window, whose
+// root then scrolled the status line and the Send button out of sight.
+type bandLayout struct {
+	strip   *fyne.Container // a stack holding the scroll of content
+	content fyne.CanvasObject
+}
+
+// bandFloor is the least height the shown strip gets: its title and its
+// controls.
+const bandFloor = 90
+
+func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 {
+	if !b.strip.Visible() {
+		return 0
+	}
+	want := b.content.MinSize().Height
+	room := size.Height - pane.MinSize().Height - theme.Padding()
+	return max(min(want, room), min(want, bandFloor))
+}
+
+func (b bandLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	strip, pane := objs[0], objs[1]
+	h := b.stripHeight(size, pane)
+	y := float32(0)
+	if h > 0 {
+		strip.Move(fyne.NewPos(0, 0))
+		strip.Resize(fyne.NewSize(size.Width, h))
+		y = h + theme.Padding()
+	}
+	pane.Move(fyne.NewPos(0, y))
+	pane.Resize(fyne.NewSize(size.Width, max(size.Height-y, 0)))
+}
+
+func (b bandLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	strip, pane := objs[0], objs[1]
+	m := pane.MinSize()
+	if strip.Visible() {
+		m.Height += min(b.content.MinSize().Height, bandFloor) + theme.Padding()
+	}
+	return m
 }
 
 // relayout lays the strip and the records pane out again after the strip
