@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
+	"fcgiscope/ui/view"
 )
 
 // anomalyRowsShown is how many anomalies the pane shows without scrolling.
@@ -66,7 +67,7 @@ type AnomalyPanel struct {
 	gen      int
 
 	title   *widget.Label
-	summary *widget.Label
+	summary *view.TextLine
 	toggle  *widget.Button
 	list    *widget.List
 	rows    *anomalyRowsLayout
@@ -80,7 +81,9 @@ func NewAnomalyPanel(do func(func())) *AnomalyPanel {
 	if do == nil {
 		do = fyne.Do
 	}
-	p := &AnomalyPanel{do: do, byRecord: map[int]string{}, title: sectionTitle("Anomalies"), summary: mutedLine("")}
+	p := &AnomalyPanel{do: do, byRecord: map[int]string{}, title: sectionTitle("Anomalies"), summary: view.NewTextLine("")}
+	p.summary.Importance = widget.LowImportance
+	p.title.Truncation = fyne.TextTruncateOff // the title is short, and the summary takes what it leaves
 	p.list = widget.NewList(
 		func() int { return len(p.items) },
 		func() fyne.CanvasObject { return newAnomalyRow() },
@@ -103,7 +106,7 @@ func NewAnomalyPanel(do func(func())) *AnomalyPanel {
 	p.toggle.Importance = widget.LowImportance
 	p.body = container.New(p.rows, p.list)
 	p.content = container.NewBorder(
-		container.NewVBox(widget.NewSeparator(), sectionHeader(p.title, secondary(p.summary), p.toggle)), nil, nil, nil, p.body)
+		container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, p.title, p.toggle, p.summary)), nil, nil, nil, p.body)
 	p.content.Hide()
 	return p
 }

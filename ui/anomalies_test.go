@@ -323,3 +323,22 @@ func TestTryItLoadsTheRequestAndMarksTheRecords(t *testing.T) {
 		t.Errorf("after Send: anomalies %+v", as)
 	}
 }
+
+// The title line gives the summary the width the title and the toggle
+// leave: folded (notes alone), it is all the pane says.
+func TestAnomalyPanelSummaryIsReadable(t *testing.T) {
+	test.NewTempApp(t)
+	p := NewAnomalyPanel(nil)
+	w := test.NewTempWindow(t, p.Content())
+	w.Resize(fyne.NewSize(480, 200))
+	p.Set(nil, []session.Anomaly{
+		{Record: 1, Kind: session.AnomalyPadding, Text: "770 content bytes with 0 of padding"},
+		{Record: 3, Kind: session.AnomalyPadding, Text: "7 content bytes with 0 of padding"},
+	})
+	if p.summary.Text == "" || p.summary.Cut() {
+		t.Errorf("the summary %q is cut at %v wide in a pane %v wide", p.summary.Text, p.summary.Size().Width, p.Content().Size().Width)
+	}
+	if p.title.Size().Width < p.title.MinSize().Width {
+		t.Errorf("the title %q is %v wide, needs %v", p.title.Text, p.title.Size().Width, p.title.MinSize().Width)
+	}
+}

@@ -107,6 +107,7 @@ type profileDiff struct {
 	only        *widget.Check
 	count       *widget.Label
 	list        *widget.List
+	detail      *widget.Label // the selected row whole, under the list
 	all, rows   []session.ParamDiff
 	ctx         context.Context
 	do          func(func())
@@ -141,7 +142,16 @@ func showProfileDiff(ctx context.Context, win fyne.Window, do func(func()), in s
 				showParamDiff(c[0], c[1], d.rows[i])
 			}
 		})
-	d.list.OnSelected = func(i widget.ListItemID) { d.list.Unselect(i) }
+	// A row's values are cut to the column; the selected one is shown
+	// whole, wrapped and selectable, under the list.
+	d.detail = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Wrapping: fyne.TextWrapBreak, Selectable: true}
+	d.detail.Hide()
+	d.list.OnSelected = func(i widget.ListItemID) {
+		if i < len(d.rows) {
+			d.detail.SetText(paramDiffDetail(d.rows[i], d.left.Selected, d.right.Selected))
+			d.detail.Show()
+		}
+	}
 	li := choiceIndex(d.choices, current.Profile, current.Variant)
 	ri := 0
 	for i, c := range d.choices {
@@ -157,7 +167,8 @@ func showProfileDiff(ctx context.Context, win fyne.Window, do func(func()), in s
 		container.NewBorder(nil, secondary(d.rightNote), nil, nil, d.right))
 	legend := secondary(mutedLine("~ value differs   * in another order   − left only   + right only"))
 	top := container.NewVBox(sides, container.NewBorder(nil, nil, d.only, secondary(d.count), legend), widget.NewSeparator())
-	body := container.NewBorder(top, nil, nil, nil, d.list)
+	lineHeight := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{Monospace: true}).Height
+	body := container.NewBorder(top, view.NewCappedScroll(d.detail, 4*lineHeight+2*theme.InnerPadding()), nil, nil, d.list)
 	d.dlg = dialog.NewCustom("Compare web servers: the params each sends for this request, by position", "Close", withMinSize(body, 980, 440), win)
 	d.update()
 	d.dlg.Show()
@@ -186,6 +197,17 @@ func showParamDiff(l, r *diffCell, row session.ParamDiff) {
 	}
 }
 
+// paramDiffDetail writes row whole: the param as each side sends it.
+func paramDiffDetail(row session.ParamDiff, left, right string) string {
+	side := func(server string, pos int, value string) string {
+		if pos == 0 {
+			return server + ": not sent"
+		}
+		return fmt.Sprintf("%s (#%d): %s=%s", server, pos, row.Name, value)
+	}
+	return side(left, row.LeftPos, row.Left) + "\n" + side(right, row.RightPos, row.Right)
+}
+
 // update computes the rows for the selected pair, off the UI goroutine.
 func (d *profileDiff) update() {
 	if d.list == nil || d.left.SelectedIndex() < 0 || d.right.SelectedIndex() < 0 {
@@ -210,6 +232,8 @@ func (d *profileDiff) update() {
 // filter shows all rows, or only those that differ.
 func (d *profileDiff) filter() {
 	d.rows = d.all
+	d.list.UnselectAll()
+	d.detail.Hide()
 	diffs := 0
 	for _, r := range d.all {
 		if r.Kind != session.ParamSame {

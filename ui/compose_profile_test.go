@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,6 +96,14 @@ func TestProfileDiffDialog(t *testing.T) {
 	}
 	if !strings.Contains(d.count.Text, "differ") {
 		t.Errorf("count %q", d.count.Text)
+	}
+	// A selected row shows whole, both sides, under the list: its cells
+	// cut long values (PATH, SERVER_SIGNATURE) to the column.
+	row := slices.IndexFunc(d.rows, func(r session.ParamDiff) bool { return r.Name == "SCRIPT_FILENAME" })
+	d.list.Select(row)
+	want := "Apache 2.4 (#" + strconv.Itoa(posOf(d.all, "SCRIPT_FILENAME", false)) + "): SCRIPT_FILENAME=proxy:fcgi://localhost/var/www/html/echo"
+	if !d.detail.Visible() || !strings.Contains(d.detail.Text, "nginx 1.22 (#") || !strings.Contains(d.detail.Text, want) {
+		t.Errorf("the selected row reads %q (shown %v), want %q", d.detail.Text, d.detail.Visible(), want)
 	}
 	d.right.SetSelected("lighttpd 1.4")
 	f.q.waitFor(t, "nginx against lighttpd", inspWait, func() bool {

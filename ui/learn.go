@@ -183,7 +183,7 @@ func newLearnShell(base context.Context, deps LearnDeps) *LearnPanel {
 		btns = append(btns, b)
 	}
 	l.stack = container.NewStack()
-	l.content = container.NewBorder(container.NewVBox(container.NewGridWithColumns(3, btns...), widget.NewSeparator()),
+	l.content = container.NewBorder(container.NewVBox(container.New(shareRow{}, btns...), widget.NewSeparator()),
 		nil, nil, nil, l.stack)
 	return l
 }
@@ -285,9 +285,11 @@ func (l *LearnPanel) newLessonsView() fyne.CanvasObject {
 	l.checkTitle = sectionTitle("Checks")
 	l.checkBox = container.NewVBox()
 
-	buttons := container.NewHBox(l.loadBtn, l.runBtn, l.activity, layout.NewSpacer(), l.checkBtn)
+	// Check again beside the checks it runs: on the row of Load preset and
+	// Run it made the panel wider than the sidebar of a 1366×768 screen.
+	buttons := container.NewHBox(l.loadBtn, l.runBtn, l.activity)
 	detail := container.NewVBox(l.lessonTitle, l.lessonText, buttons, secondary(l.runState), l.showBox,
-		widget.NewSeparator(), l.checkTitle, l.checkBox)
+		widget.NewSeparator(), sectionHeader(l.checkTitle, l.checkBtn), l.checkBox)
 	l.lessonPane = container.NewVScroll(container.NewPadded(detail))
 	split := container.NewVSplit(l.lessonList, l.lessonPane)
 	split.Offset = 0.34
@@ -887,7 +889,7 @@ func (l *LearnPanel) newFPMView() fyne.CanvasObject {
 	box := container.NewVBox(
 		sectionTitle("Ping and status pages"), pages,
 		container.NewBorder(nil, nil, secondary(mutedLabel("Document root")), nil, l.fpmDocRoot),
-		container.NewHBox(ping, status), container.NewHBox(table), secondary(l.fpmState),
+		container.NewHBox(ping), container.NewHBox(status), container.NewHBox(table), secondary(l.fpmState),
 		widget.NewSeparator(),
 		sectionTitle("Doctor"), doc, container.NewHBox(doctor))
 	return container.NewVScroll(container.NewPadded(box))
@@ -1019,7 +1021,10 @@ func attachTeaching(in *Inspector) *Teaching {
 		Window:   in.win,
 		Prefs:    in.prefs,
 	})
-	t.strip = container.NewVBox(t.Playback.Content())
+	// The strip scrolls when the window is short or narrow, rather than
+	// push the status line and the Send button off its bottom (bandLayout)
+	// or the response column off its side.
+	t.strip = container.NewStack(container.NewScroll(t.Playback.Content()))
 	t.strip.Hide()
 	t.stepBtn = widget.NewButtonWithIcon("Step through", theme.MediaPlayIcon(), func() { t.ShowPlayback(!t.strip.Visible()) })
 	t.stepBtn.Importance = widget.LowImportance
@@ -1083,8 +1088,54 @@ func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible(
 
 // Records returns the records pane with the step-through strip over it.
 func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
-	t.band = container.NewBorder(t.strip, nil, nil, nil, pane)
+	t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content()}, t.strip, pane)
 	return t.band
+}
+
+// bandLayout stacks the step-through strip over the records pane. The
+// strip gets the height its content needs when the window has it, and
+// scrolls in less, down to bandFloor (and sideways in a column narrower
+// than its controls): at 1366x768 its 290 points over the
+// records pane made the window's content taller than the window, whose
+// root then scrolled the status line and the Send button out of sight.
+type bandLayout struct {
+	strip   *fyne.Container // a stack holding the scroll of content
+	content fyne.CanvasObject
+}
+
+// bandFloor is the least height the shown strip gets: its title and its
+// controls.
+const bandFloor = 90
+
+func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 {
+	if !b.strip.Visible() {
+		return 0
+	}
+	want := b.content.MinSize().Height
+	room := size.Height - pane.MinSize().Height - theme.Padding()
+	return max(min(want, room), min(want, bandFloor))
+}
+
+func (b bandLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	strip, pane := objs[0], objs[1]
+	h := b.stripHeight(size, pane)
+	y := float32(0)
+	if h > 0 {
+		strip.Move(fyne.NewPos(0, 0))
+		strip.Resize(fyne.NewSize(size.Width, h))
+		y = h + theme.Padding()
+	}
+	pane.Move(fyne.NewPos(0, y))
+	pane.Resize(fyne.NewSize(size.Width, max(size.Height-y, 0)))
+}
+
+func (b bandLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	strip, pane := objs[0], objs[1]
+	m := pane.MinSize()
+	if strip.Visible() {
+		m.Height += min(b.content.MinSize().Height, bandFloor) + theme.Padding()
+	}
+	return m
 }
 
 // relayout lays the strip and the records pane out again after the strip
@@ -1196,3 +1247,34 @@ func (t *Teaching) Close() {
 // step-through strip and the anomalies (for menu entries: ShowLearn,
 // ShowPlayback, Learn.OpenDoctor).
 func (in *Inspector) Teaching() *Teaching { return in.teach }
+
+// shareRow lays out its objects in one row, each as wide as it needs plus
+// an equal share of the room left: the Learn panel's section buttons,
+// whose minimum width is their sum rather than three times the widest.
+type shareRow struct{}
+
+func (shareRow) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	gap := theme.Padding()
+	need := shareRow{}.MinSize(objs).Width
+	extra := max(size.Width-need, 0) / float32(max(len(objs), 1))
+	x := float32(0)
+	for _, o := range objs {
+		w := o.MinSize().Width + extra
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w + gap
+	}
+}
+
+func (shareRow) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w, h float32
+	for i, o := range objs {
+		m := o.MinSize()
+		w += m.Width
+		if i > 0 {
+			w += theme.Padding()
+		}
+		h = max(h, m.Height)
+	}
+	return fyne.NewSize(w, h)
+}

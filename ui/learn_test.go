@@ -220,3 +220,21 @@ func TestLessonChecksFollowTheLatestExchange(t *testing.T) {
 		t.Errorf("keep-conn passes on requests without KEEP_CONN: %+v", l.Checks())
 	}
 }
+
+// The Learn panel fits the sidebar of a 1280×720 or 1366×768 screen (about
+// 320 wide inside) in every section, so that its wrapped texts wrap where
+// the pane ends rather than past it, under a sideways scroll (its section
+// buttons once made it 364 wide, its lesson buttons 331, php-fpm's 338).
+func TestLearnPanelFitsTheSidebar(t *testing.T) {
+	test.NewTempApp(t)
+	l := NewLearnPanel(context.Background(), LearnDeps{})
+	const most = 300
+	if w := l.Content().MinSize().Width; w > most {
+		t.Errorf("the Learn panel needs %v wide, more than %v", w, most)
+	}
+	for name, o := range l.sections {
+		if w := o.MinSize().Width; w > most {
+			t.Errorf("its %s section needs %v wide", name, w)
+		}
+	}
+}

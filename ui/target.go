@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/session"
 	"fcgiscope/ui/view"
 )
 
@@ -353,12 +354,23 @@ func (p *TargetPanel) Probe() {
 			p.probeCancel = nil
 			p.probe.Enable()
 			if err != nil {
-				p.showValues("GET_VALUES failed: "+err.Error(), widget.DangerImportance)
+				p.showValues("GET_VALUES failed: "+probeError(err, addr), widget.DangerImportance)
 				return
 			}
 			p.showValues(formatValues(pairs), widget.MediumImportance)
 		})
 	}()
+}
+
+// probeError says why GET_VALUES to addr failed, once and in the user's
+// words: a connect error as a request's is said, any other as fcgi says it
+// (no GET_VALUES_RESULT, and whether the server closed or kept silent),
+// without the Go error chain's package prefixes.
+func probeError(err error, addr string) string {
+	if f := session.Explain(err, addr); f.Kind == session.FailConnect {
+		return f.Text
+	}
+	return cleanError(err)
 }
 
 // CancelProbe stops a running probe.

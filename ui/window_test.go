@@ -456,6 +456,12 @@ func TestGetValuesProbe(t *testing.T) {
 	f.in.Target().SetAddress(fcgitest.RefusedAddr(t, "tcp"))
 	test.Tap(f.in.Target().probe)
 	f.q.waitFor(t, "the GET_VALUES failure", inspWait, func() bool { return strings.Contains(f.in.Target().Values(), "failed") })
+	// Said once, in the user's words: not the Go error chain.
+	got := f.in.Target().Values()
+	if !strings.HasPrefix(got, "GET_VALUES failed: Cannot connect to ") || strings.Count(got, "refused") != 1 ||
+		strings.Contains(got, "session:") || strings.Contains(got, "fcgi:") || strings.Contains(got, "dial tcp") {
+		t.Errorf("the failure reads %q", got)
+	}
 }
 
 func TestFilterRoleSendsDataFile(t *testing.T) {

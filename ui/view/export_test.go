@@ -184,3 +184,10 @@ func TableTop(o fyne.CanvasObject) (top, shown int) {
 
 // TooltipOf returns the tooltip of the table of o.
 func TooltipOf(o fyne.CanvasObject) fyne.CanvasObject { return TableOf(o).(*table).tip }
+
+// NoteBox returns the area of the description under a RecordDetail's tree,
+// and the height of one of its lines and of its padding.
+func NoteBox(d *RecordDetail) (box fyne.CanvasObject, line, pad float32) {
+	line, pad, _ = (&detailLayout{d: d}).heights()
+	return d.split.Leading.(*fyne.Container).Objects[2], line, pad
+}

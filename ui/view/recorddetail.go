@@ -350,6 +350,9 @@ func (dm *detailModel) fillRow(i int, r *rowData) {
 // up to treeRows rows.
 type detailLayout struct{ d *RecordDetail }
 
+// scrollMin is the height under which Fyne's scroll does not go.
+const scrollMin = 32
+
 // treeRows is how many rows of the tree the description leaves room for
 // before it takes more than one line: a record's fields with the header
 // closed (an END_REQUEST's appStatus and protocolStatus among them).
@@ -367,7 +370,13 @@ func (l *detailLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	th := title.MinSize().Height
 	rest := max(size.Height-th, 0)
 	want := row*(treeRows+1) + 2 // the header's separator
-	nh := min(max(rest-want, line+pad), float32(noteLines)*line+pad)
+	// Whole lines: a line cut in half reads as a mistake (the rest
+	// scrolls). The text has padding above and below; the box ends where
+	// the padding under its last whole line begins, so that a next line
+	// does not show its top in it (a text that fits loses only blank
+	// padding).
+	lines := min(max(int((rest-want-pad)/line), 1), noteLines)
+	nh := max(float32(lines)*line+pad/2, scrollMin) // a scroll is never drawn under its own minimum
 	title.Move(fyne.NewPos(0, 0))
 	title.Resize(fyne.NewSize(size.Width, th))
 	tree.Move(fyne.NewPos(0, th))

@@ -339,3 +339,19 @@ func TestRecordDetailNote(t *testing.T) {
 		t.Errorf("selecting after a note: %q", d.Explanation())
 	}
 }
+
+// However tall the pane, the description under the tree shows whole
+// lines: never the top half of its second line.
+func TestRecordDetailNoteWholeLines(t *testing.T) {
+	d, win := detailWindow(t, 540, 400)
+	d.SetRecord(paramsRecord(t, threePairs))
+	for h := float32(240); h <= 620; h += 7 {
+		win.Resize(fyne.NewSize(540, h))
+		box, line, pad := view.NoteBox(d)
+		// The padding over the text, then whole lines.
+		lines := (box.Size().Height - pad/2) / line
+		if w := float32(int(lines + 0.5)); lines-w > 0.1 || w-lines > 0.1 || w < 1 { // within a pixel or two: a scroll's minimum height
+			t.Errorf("at %v high the description has room for %.2f lines", h, lines)
+		}
+	}
+}

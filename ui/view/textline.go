@@ -37,6 +37,11 @@ type TextLine struct {
 	Importance widget.Importance
 	// SizeName is the text's size; empty means the theme's text size.
 	SizeName fyne.ThemeSizeName
+	// OnTapped is called when the line is tapped. A TextLine takes the
+	// right-click (to copy), so a desktop click lands on it rather than on
+	// what it is drawn in: a list or table whose cells are TextLines sets
+	// OnTapped to select the cell's row.
+	OnTapped func()
 
 	rich    *widget.RichText
 	hoverID int // counts pointer entries, so that a late tooltip timer is dropped
@@ -179,6 +184,13 @@ func (l *TextLine) tipLayer() *TipLayer {
 	}
 	layer, _ := c.Content().(*TipLayer)
 	return layer
+}
+
+// Tapped calls OnTapped.
+func (l *TextLine) Tapped(*fyne.PointEvent) {
+	if l.OnTapped != nil {
+		l.OnTapped()
+	}
 }
 
 // TappedSecondary offers to copy the whole text.

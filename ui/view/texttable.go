@@ -47,6 +47,7 @@ type TextTable struct {
 	widths []float32 // the columns' widths, 0 for the flexible one
 
 	list   *widget.List
+	shows  map[*fyne.Container]int // the row each row widget shows
 	header *fyne.Container
 	hint   *widget.RichText
 	detail *widget.Label
@@ -135,24 +136,35 @@ func (t *TextTable) ensure() {
 		}
 	}
 	t.header = container.New(&rowLayout{t: t, handles: true}, heads...)
+	t.shows = map[*fyne.Container]int{}
 	t.list = widget.NewList(
 		func() int { return len(t.rows) },
 		func() fyne.CanvasObject {
 			cells := make([]fyne.CanvasObject, len(t.Columns))
+			row := container.New(&rowLayout{t: t})
 			for i, c := range t.Columns {
 				l := NewTextLine("")
 				l.TextStyle = fyne.TextStyle{Monospace: c.Mono}
 				if c.Muted {
 					l.Importance = widget.LowImportance
 				}
+				// The cell, not the list's row, gets the click: it selects
+				// the row the cell shows now.
+				l.OnTapped = func() {
+					if id, ok := t.shows[row]; ok && id < len(t.rows) {
+						t.list.Select(id)
+					}
+				}
 				cells[i] = l
 			}
-			return container.New(&rowLayout{t: t}, cells...)
+			row.Objects = cells
+			return row
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id >= len(t.rows) {
 				return
 			}
+			t.shows[o.(*fyne.Container)] = id
 			row := t.rows[id]
 			for i, c := range o.(*fyne.Container).Objects {
 				text := ""
@@ -168,6 +180,7 @@ func (t *TextTable) ensure() {
 		}
 		t.detail.SetText(strings.Join(t.rows[id], "  ·  "))
 		t.bottom.Show()
+		t.list.ScrollTo(id) // the detail takes room from the rows: keep the selected one in view
 		if t.OnSelected != nil {
 			t.OnSelected(id)
 		}

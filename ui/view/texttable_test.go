@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -139,5 +140,92 @@ func TestSelectOpensOnlyOnAWindow(t *testing.T) {
 	test.Tap(drop)
 	if w2.Canvas().Overlays().Top() == nil {
 		t.Error("on a window, the entry's drop-down opened no list")
+	}
+}
+
+// walkDrawn calls f with each visible object drawn in c, in drawing
+// order (an object before the objects drawn over it), and where it is.
+func walkDrawn(c fyne.Canvas, f func(o fyne.CanvasObject, at fyne.Position)) {
+	var walk func(o fyne.CanvasObject, origin fyne.Position)
+	walk = func(o fyne.CanvasObject, origin fyne.Position) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		p := origin.Add(o.Position())
+		f(o, p)
+		switch w := o.(type) {
+		case fyne.Widget:
+			for _, child := range test.WidgetRenderer(w).Objects() {
+				walk(child, p)
+			}
+		case *fyne.Container:
+			for _, child := range w.Objects {
+				walk(child, p)
+			}
+		}
+	}
+	walk(c.Content(), fyne.Position{})
+}
+
+// clickAt clicks pos on c as the desktop driver does: the click goes to
+// the object drawn on top at pos among those that take any tap, focus or
+// mouse button (fyne.Tappable alone is what test.TapCanvas looks for, and
+// misses a cell that takes only the right-click). It fails when that
+// object does not take the click.
+func clickAt(t *testing.T, c fyne.Canvas, pos fyne.Position) {
+	t.Helper()
+	var hit fyne.CanvasObject
+	var at fyne.Position
+	walkDrawn(c, func(o fyne.CanvasObject, p fyne.Position) {
+		s := o.Size()
+		if pos.X < p.X || pos.Y < p.Y || pos.X >= p.X+s.Width || pos.Y >= p.Y+s.Height {
+			return
+		}
+		switch o.(type) {
+		case fyne.Tappable, fyne.SecondaryTappable, fyne.DoubleTappable, fyne.Focusable, desktop.Mouseable:
+			hit, at = o, pos.Subtract(p)
+		}
+	})
+	tap, ok := hit.(fyne.Tappable)
+	if !ok {
+		t.Fatalf("a click at %v lands on %T, which takes no click", pos, hit)
+	}
+	tap.Tapped(&fyne.PointEvent{Position: at, AbsolutePosition: pos})
+}
+
+// cellAt returns the middle of the cell of c showing text.
+func cellAt(t *testing.T, c fyne.Canvas, text string) fyne.Position {
+	t.Helper()
+	var pos fyne.Position
+	found := false
+	walkDrawn(c, func(o fyne.CanvasObject, p fyne.Position) {
+		if l, ok := o.(*view.TextLine); ok && l.Text == text {
+			pos, found = p.AddXY(l.Size().Width/2, l.Size().Height/2), true
+		}
+	})
+	if !found {
+		t.Fatalf("no cell shows %q", text)
+	}
+	return pos
+}
+
+// A click on a cell selects its row, whichever cell it is, and shows the
+// row whole under the table.
+func TestTextTableClickSelects(t *testing.T) {
+	tbl, w := newPreview(t)
+	tbl.SetRows(previewRows)
+	selected := -1
+	tbl.OnSelected = func(i int) { selected = i }
+	pos := cellAt(t, w.Canvas(), previewRows[1][1])
+	clickAt(t, w.Canvas(), pos)
+	if selected != 1 || !strings.Contains(tbl.Detail(), "/a/very/long/path/that/is/cut") {
+		t.Errorf("a click on the second row's value at %v: selected %d, detail %q", pos, selected, tbl.Detail())
+	}
+	// The rows are reused as the table scrolls: a click selects the row
+	// the cell shows now.
+	tbl.SetRows([][]string{previewRows[2], previewRows[0], previewRows[1]})
+	clickAt(t, w.Canvas(), pos)
+	if selected != 1 || !strings.Contains(tbl.Detail(), "hello=world") {
+		t.Errorf("after new rows the same click selected %d, detail %q", selected, tbl.Detail())
 	}
 }
