@@ -73,6 +73,13 @@ type responseJSON struct {
 // MarshalJSON encodes everything the Exchange holds, raw bytes included
 // (base64 per direction), except OnRecord. UnmarshalJSON restores it exactly.
 func (x *Exchange) MarshalJSON() ([]byte, error) {
+	v := x.jsonView()
+	return json.Marshal(&v)
+}
+
+// jsonView returns the exchange in its serialized form. Its byte slices are
+// views into the capture: copy one before changing it.
+func (x *Exchange) jsonView() exchangeJSON {
 	x.mu.Lock()
 	v := exchangeJSON{
 		Input: x.Input, CaptureLimit: x.CaptureLimit,
@@ -96,7 +103,7 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 			Headers: x.resp.Headers, HeaderLen: x.resp.HeaderLen}
 	}
 	x.mu.Unlock()
-	return json.Marshal(v)
+	return v
 }
 
 func (c *capture) toJSON() captureJSON {
@@ -214,19 +221,23 @@ type exchangeFile struct {
 	Exchange json.RawMessage `json:"exchange"`
 }
 
+// exchangeFileOut is exchangeFile as EncodeExchangeFile writes it: the
+// exchange encoded in the same pass as the envelope, into the same bytes.
+type exchangeFileOut struct {
+	Kind     string        `json:"kind"`
+	Format   int           `json:"format"`
+	Redacted bool          `json:"redacted,omitempty"`
+	Exchange *exchangeJSON `json:"exchange"`
+}
+
 // EncodeExchangeFile returns the bytes of an Exchange file for x (see
 // SaveExchangeFile), with secrets redacted unless secrets is set.
 func EncodeExchangeFile(x *Exchange, secrets bool) ([]byte, error) {
-	xb, err := x.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
+	v := x.jsonView()
 	if !secrets {
-		if xb, err = redactExchangeJSON(xb); err != nil {
-			return nil, err
-		}
+		redactView(&v)
 	}
-	b, err := json.Marshal(exchangeFile{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: !secrets, Exchange: xb})
+	b, err := json.Marshal(exchangeFileOut{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: !secrets, Exchange: &v})
 	if err != nil {
 		return nil, err
 	}
@@ -288,22 +299,20 @@ func LoadExchangeFile(path string) (*Exchange, error) {
 	return x, nil
 }
 
-// redactExchangeJSON redacts secrets in the output of Exchange.MarshalJSON.
-func redactExchangeJSON(b []byte) ([]byte, error) {
-	var v exchangeJSON
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, err
-	}
+// redactView redacts secrets in v, a jsonView: it copies what it changes,
+// leaving the exchange's capture as it is.
+func redactView(v *exchangeJSON) {
 	v.Input = redactInput(v.Input)
 	v.Params = Redact(v.Params)
-	maskParamRecords(&v)
+	v.Sent.Frame = bytes.Clone(v.Sent.Frame)
+	maskParamRecords(v)
 	if v.Response != nil {
 		v.Response.Headers = RedactHeaders(v.Response.Headers)
-		if hl := v.Response.HeaderLen; hl <= len(v.Received.Stdout) {
+		if hl := v.Response.HeaderLen; hl <= len(v.Received.Stdout) && hasSecretHeader(v.Received.Stdout[:hl]) {
+			v.Received.Stdout = bytes.Clone(v.Received.Stdout)
 			maskHeaderBlock(v.Received.Stdout[:hl])
 		}
 	}
-	return json.Marshal(v)
 }
 
 // maskParamRecords overwrites with '*' the value bytes of secret params in
@@ -351,6 +360,17 @@ func maskParamRecords(v *exchangeJSON) {
 		}
 		pos = name + nl + vl
 	}
+}
+
+// hasSecretHeader reports whether a CGI header block has a secret header
+// line (IsSecretHeader), whose value maskHeaderBlock would mask.
+func hasSecretHeader(block []byte) bool {
+	for line := range bytes.Lines(block) {
+		if name, _, ok := bytes.Cut(line, []byte(":")); ok && IsSecretHeader(string(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // maskHeaderBlock overwrites with '*' the values of secret header lines in a

@@ -135,6 +135,10 @@ type HTTPInput struct {
 	// and RFC 3875 §4.1.18 do. Off, each line is a param of its own, as
 	// nginx 1.22 sends them (php-fpm then keeps the last one).
 	CombineHeaders bool `json:"combine_headers,omitempty"`
+
+	// router, set by Router.BuildHTTP, routes in place of a router made
+	// from the fields above (its own, the same).
+	router *Router
 }
 
 // WithDefaults returns in with every empty optional field set to its
@@ -227,6 +231,10 @@ func HTTPChain(in HTTPInput) Middleware {
 	return Chain(profileChain(in, p, v), framing)
 }
 
+// preallocParams is the room Build makes for params: nginx's 23 and a few
+// headers, so that the chain rarely grows the list.
+const preallocParams = 32
+
 // Build runs mw on an empty request to a terminal handler that only keeps
 // it, and returns the request as it arrived there: what would be sent,
 // without sending it.
@@ -239,7 +247,7 @@ func Build(ctx context.Context, mw Middleware) (*Request, error) {
 		kept = req
 		return nil, nil
 	}
-	req := &Request{}
+	req := &Request{Params: make(Params, 0, preallocParams)}
 	if _, err := mw(keep)(ctx, req); err != nil {
 		return nil, err
 	}

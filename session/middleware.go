@@ -95,7 +95,10 @@ func (ps *Params) Place(name, value, origin string) {
 	r := nginxRank(name)
 	for i, p := range *ps {
 		if nginxRank(p.Name) > r {
-			*ps = append((*ps)[:i], append(Params{{Name: name, Value: value, Origin: origin}}, (*ps)[i:]...)...)
+			// Inserted in place: no new slice unless it must grow.
+			*ps = append(*ps, Param{})
+			copy((*ps)[i+1:], (*ps)[i:])
+			(*ps)[i] = Param{Name: name, Value: value, Origin: origin}
 			return
 		}
 	}

@@ -295,7 +295,7 @@ func (f *httpFacts) chunked() bool {
 
 // gatherFacts checks in as CGIBasics, Remote and PHPRouter do and returns
 // what the profiles build from.
-func gatherFacts(in HTTPInput, rx routerRegexps) (*httpFacts, error) {
+func gatherFacts(in HTTPInput, rt *Router) (*httpFacts, error) {
 	t, hs, err := in.requestLine()
 	if err != nil {
 		return nil, err
@@ -303,7 +303,7 @@ func gatherFacts(in HTTPInput, rx routerRegexps) (*httpFacts, error) {
 	if err := checkPort("remote", in.RemotePort); err != nil {
 		return nil, err
 	}
-	r, err := routePHP(in, rx)
+	r, err := rt.Route(in.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -315,13 +315,13 @@ func gatherFacts(in HTTPInput, rx routerRegexps) (*httpFacts, error) {
 // write the params, and sets the role, the body and the framing.
 func profileChain(in HTTPInput, p Profile, v Variant) Middleware {
 	in = in.WithDefaults()
-	rx, rxErr := compileRouter(in)
+	rt, rtErr := routerOf(in)
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Exchange, error) {
-			if rxErr != nil {
-				return nil, rxErr
+			if rtErr != nil {
+				return nil, rtErr
 			}
-			f, err := gatherFacts(in, rx)
+			f, err := gatherFacts(in, rt)
 			if err != nil {
 				return nil, err
 			}

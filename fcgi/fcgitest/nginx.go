@@ -35,6 +35,14 @@ type NginxOptions struct {
 	// snippets/fastcgi-php.conf (its split, try_files and fastcgi.conf) in
 	// place of the split, fastcgi_params and the two fastcgi_param lines.
 	Snippet bool
+	// ExtraHTTP is appended to the http block, before the server block: an upstream for
+	// FastCGIPass to name, for example
+	// "upstream php { server unix:/path; keepalive 8; }" with FastCGIPass "php" and
+	// ExtraLocation "fastcgi_keep_conn on;".
+	ExtraHTTP string
+	// WorkerConnections is worker_connections, the connections of the worker, clients and
+	// FastCGI together; default 128.
+	WorkerConnections int
 }
 
 // NginxServer is a running nginx started by Nginx.
@@ -146,7 +154,11 @@ func (s *NginxServer) config(opts NginxOptions) string {
 	fmt.Fprintf(&b, "worker_processes 1;\n")
 	fmt.Fprintf(&b, "pid %s;\n", quote(filepath.Join(s.Dir, "nginx.pid")))
 	fmt.Fprintf(&b, "error_log %s notice;\n", quote(s.errorLog()))
-	fmt.Fprintf(&b, "events { worker_connections 128; }\n")
+	conns := opts.WorkerConnections
+	if conns <= 0 {
+		conns = 128
+	}
+	fmt.Fprintf(&b, "events { worker_connections %d; }\n", conns)
 	fmt.Fprintf(&b, "http {\n")
 	fmt.Fprintf(&b, "  access_log %s;\n", quote(filepath.Join(s.Dir, "logs", "access.log")))
 	fmt.Fprintf(&b, "  client_body_temp_path %s;\n", tmp("body"))
@@ -155,6 +167,9 @@ func (s *NginxServer) config(opts NginxOptions) string {
 	fmt.Fprintf(&b, "  uwsgi_temp_path %s;\n", tmp("uwsgi"))
 	fmt.Fprintf(&b, "  scgi_temp_path %s;\n", tmp("scgi"))
 	fmt.Fprintf(&b, "  default_type application/octet-stream;\n")
+	if opts.ExtraHTTP != "" {
+		fmt.Fprintf(&b, "  %s\n", opts.ExtraHTTP)
+	}
 	fmt.Fprintf(&b, "  server {\n")
 	fmt.Fprintf(&b, "    listen 127.0.0.1:%d;\n", s.Port)
 	fmt.Fprintf(&b, "    server_name %s;\n", name)
@@ -190,6 +205,9 @@ func (s *NginxServer) Log() string {
 	}
 	return log
 }
+
+// PID returns the process id of the nginx master (its worker is its child).
+func (s *NginxServer) PID() int { return s.proc.cmd.Process.Pid }
 
 // AccessLog returns nginx's access log.
 func (s *NginxServer) AccessLog() string {

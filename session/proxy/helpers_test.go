@@ -11,7 +11,7 @@ import (
 )
 
 // startDemo starts the demo backend on loopback and stops it at the end.
-func startDemo(t *testing.T) string {
+func startDemo(t testing.TB) string {
 	t.Helper()
 	b, err := demo.Start(context.Background(), "127.0.0.1:0")
 	if err != nil {

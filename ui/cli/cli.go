@@ -78,7 +78,7 @@ func commands() []command {
 			"send one request and show every record, the response, stderr and timings", "warn", setupSend},
 		{"values", "--addr ADDR [--json]",
 			"ask a backend FCGI_GET_VALUES (MAX_CONNS, MAX_REQS, MPXS_CONNS)", "warn", setupValues},
-		{"proxy", "--addr ADDR --docroot DIR [--listen 127.0.0.1:8080] [--max-conns 64] [--record DIR [--record-keep N]]",
+		{"proxy", "--addr ADDR --docroot DIR [--listen 127.0.0.1:8080] [--max-conns 64] [--keep-conn auto|on|off] [--record DIR [--record-keep N]]",
 			"serve HTTP, forward each request to the backend, optionally record every exchange", "info", setupProxy},
 		{"backend", "[--listen 127.0.0.1:9000]",
 			"run the demo FastCGI backend (/echo, /stderr, /status, /slow, ...)", "info", setupBackend},

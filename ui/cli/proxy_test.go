@@ -79,6 +79,50 @@ func TestProxyFlags(t *testing.T) {
 	}
 }
 
+// TestProxyKeepConnFlag: --keep-conn takes auto, on or off (default auto),
+// and only an explicit --max-conns tells auto that the limit fits the
+// backend's workers.
+func TestProxyKeepConnFlag(t *testing.T) {
+	base := []string{"--addr", "127.0.0.1:9000", "--docroot", "/srv"}
+	for _, tt := range []struct {
+		args     []string
+		keep     string
+		limitSet bool
+		err      string
+	}{
+		{nil, "auto", false, ""},
+		{[]string{"--max-conns", "8"}, "auto", true, ""},
+		{[]string{"--max-conns", "64"}, "auto", true, ""},
+		{[]string{"--keep-conn", "off"}, "off", false, ""},
+		{[]string{"--keep-conn=on", "--max-conns=4"}, "on", true, ""},
+		{[]string{"--keep-conn", "yes"}, "", false, "--keep-conn \"yes\": want auto, on or off"},
+	} {
+		fs := newFlagSet("proxy", io.Discard)
+		o := newProxyOpts(fs)
+		err := parseFlags(fs, append(append([]string(nil), base...), tt.args...))
+		if err == nil {
+			err = o.check()
+		}
+		var ue *usageError
+		switch {
+		case tt.err != "":
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q: error %v, want a usage error with %q", tt.args, err, tt.err)
+			}
+			continue
+		case err != nil:
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if o.keepConn != tt.keep || o.maxConnsSet != tt.limitSet {
+			t.Errorf("%q: keep-conn %q, limit set %v; want %q, %v", tt.args, o.keepConn, o.maxConnsSet, tt.keep, tt.limitSet)
+		}
+	}
+	if r := run(t, "", "proxy", "-h"); !strings.Contains(r.stdout, "-keep-conn auto") || !strings.Contains(r.stdout, "php-fpm") {
+		t.Errorf("proxy -h does not explain --keep-conn:\n%s", r.stdout)
+	}
+}
+
 // TestProxyMaxConns: with --max-conns 2, eight HTTP clients at once reach a
 // backend over two connections at most, and every one gets its answer.
 func TestProxyMaxConns(t *testing.T) {
