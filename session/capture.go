@@ -262,6 +262,17 @@ func (c *capture) place(r *record, h fcgi.Header, raw []byte, ownID uint16, capt
 	return int64(len(raw)), reserve
 }
 
+// placeHeader places a record of which only the header is kept, its wire
+// bytes on the wire (see Exchange.Skipped), and returns the bytes it adds.
+// The caller holds the direction's writer lock and the Exchange's lock.
+func (c *capture) placeHeader(r *record, wire int64) (added int64) {
+	r.frameOff, r.slot = len(c.frame), noSlot
+	c.wire += wire
+	r.frameLen = fcgi.HeaderLen
+	r.Truncated = true
+	return fcgi.HeaderLen
+}
+
 // put copies raw, the record placed in r, behind c's frame and stream
 // bytes and returns the slices that then hold them: the frame, and the
 // stream of r.slot (nil for noSlot). A reservation (see place) first moves

@@ -410,6 +410,18 @@ type cliJSON struct {
 	// Framing how its records were cut (see fcgi.Framing).
 	Profile string       `json:"profile,omitempty"`
 	Framing fcgi.Framing `json:"framing"`
+	// Start is when the exchange started (RFC 3339, UTC), and Anomalies
+	// what departs from the specification in its records (see Anomalies),
+	// informational ones included.
+	Start     string       `json:"start,omitempty"`
+	Anomalies []cliAnomaly `json:"anomalies,omitempty"`
+}
+
+type cliAnomaly struct {
+	Record        int    `json:"record"`
+	Kind          string `json:"kind"`
+	Informational bool   `json:"informational,omitempty"`
+	Text          string `json:"text"`
 }
 
 type cliPair struct {
@@ -447,8 +459,12 @@ type cliTimings struct {
 
 // CLIJSON returns the command line's JSON view of the exchange: target,
 // role, request_id, params, records, stdout_b64, stderr, stderr_b64,
-// end_request, response, warnings, timings_us and error.
+// end_request, response, warnings, timings_us, error, start and anomalies.
 func (x *Exchange) CLIJSON() ([]byte, error) {
+	var anomalies []cliAnomaly
+	for _, a := range Anomalies(x) {
+		anomalies = append(anomalies, cliAnomaly{Record: a.Record, Kind: string(a.Kind), Informational: a.Kind.Informational(), Text: a.Text})
+	}
 	x.mu.Lock()
 	v := cliJSON{
 		Target: x.target, Role: x.role.String(), RequestID: x.requestID,
@@ -461,6 +477,10 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 		Warnings:  append([]string{}, x.warnings...),
 		TimingsUS: cliTimings{Connect: x.timings.Connect.Microseconds(),
 			FirstByte: x.timings.FirstByte.Microseconds(), Total: x.timings.Total.Microseconds()},
+		Anomalies: anomalies,
+	}
+	if !x.start.IsZero() {
+		v.Start = x.start.Format(time.RFC3339Nano)
 	}
 	for i, p := range x.params {
 		v.Params[i] = cliPair{Name: p.Name, Value: p.Value}
