@@ -57,6 +57,9 @@ type decoder struct {
 	// outErr says why part of the traffic was not decoded (out of step,
 	// stopped); the exchanges the connection's end completes carry it.
 	outErr error
+	// cutErr says why the traffic ended without the connection's end (a
+	// capture that ends first).
+	cutErr error
 }
 
 // decoderConfig is what every decoder of a tap or a capture shares.
@@ -325,6 +328,21 @@ func (d *decoder) stop(why error, t time.Time) {
 	d.finish(t)
 }
 
+// cut ends the traffic of a connection that did not end (a capture that
+// ends first): what arrived of records is kept, the exchanges left complete
+// with why.
+func (d *decoder) cut(why error, t time.Time) {
+	d.cutErr = why
+	for i := range d.dirs {
+		ds := &d.dirs[i]
+		if !ds.ended && !ds.outOfStep && !d.stopped {
+			d.flushPartial(ds, t)
+		}
+		ds.ended = true
+	}
+	d.finish(t)
+}
+
 // finish completes every exchange left: the connection is over (or its
 // decoding stopped).
 func (d *decoder) finish(t time.Time) {
@@ -352,6 +370,8 @@ func (d *decoder) endError() error {
 	switch {
 	case d.stopped:
 		why = d.outErr
+	case d.closedBy == 0 && d.cutErr != nil:
+		why = d.cutErr
 	case d.closedBy == 0:
 		why = errors.New("the connection was still open")
 	case d.closedErr != nil:
