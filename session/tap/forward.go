@@ -125,9 +125,12 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			now := time.Now()
-			_, werr := dst.Write(buf[:n])
-			counter.Add(int64(n))
-			c.offer(dir, buf[:n], now)
+			// What did not reach the other side is not shown as sent.
+			w, werr := dst.Write(buf[:n])
+			counter.Add(int64(w))
+			if w > 0 {
+				c.offer(dir, buf[:w], now)
+			}
 			if werr != nil {
 				// The receiving side is gone: so is the connection.
 				c.end(dir, c.failure("forwarding to "+receiver(dir), werr), time.Now())

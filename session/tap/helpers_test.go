@@ -3,12 +3,15 @@ package tap_test
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 	"fcgiscope/session/tap"
 )
@@ -99,4 +102,156 @@ func get(t *testing.T, c *fcgi.Client, path string, keep bool) (*fcgi.Response, 
 	resp, err := c.Do(context.Background(), &fcgi.Request{KeepConn: keep, Stdout: &out, Params: []fcgi.Pair{
 		{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: path}, {Name: "REQUEST_URI", Value: path}}})
 	return resp, out.Bytes(), err
+}
+
+// relay forwards every connection it accepts to target, keeping the bytes
+// of each direction of each connection: a wire tap of the test's own, to
+// compare what entered the tap with what left it.
+type relay struct {
+	addr  string // fcgi address form: unix:/path or host:port
+	l     net.Listener
+	mu    sync.Mutex
+	conns []*relayConn
+	wg    sync.WaitGroup
+}
+
+type relayConn struct {
+	up, down fcgitest.SyncBuffer // to the target, from it
+	done     chan struct{}
+}
+
+// startRelay listens on network ("unix" or "tcp") and forwards to target
+// (an fcgi address).
+func startRelay(t *testing.T, network, target string) *relay {
+	t.Helper()
+	tn, ta, err := fcgi.ParseAddr(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l net.Listener
+	r := &relay{}
+	if network == "unix" {
+		p := shortTemp(t) + "/relay.sock"
+		l, err = net.Listen("unix", p)
+		r.addr = "unix:" + p
+	} else {
+		l, err = net.Listen("tcp", "127.0.0.1:0")
+		if err == nil {
+			r.addr = l.Addr().String()
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.l = l
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		for {
+			nc, err := l.Accept()
+			if err != nil {
+				return
+			}
+			rc := &relayConn{done: make(chan struct{})}
+			r.mu.Lock()
+			r.conns = append(r.conns, rc)
+			r.mu.Unlock()
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				defer close(rc.done)
+				defer nc.Close()
+				uc, err := net.Dial(tn, ta)
+				if err != nil {
+					return
+				}
+				defer uc.Close()
+				var inner sync.WaitGroup
+				inner.Add(2)
+				pipe := func(dst, src net.Conn, keep *fcgitest.SyncBuffer) {
+					defer inner.Done()
+					_, err := io.Copy(io.MultiWriter(dst, keep), src)
+					if err == nil {
+						if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+							cw.CloseWrite()
+							return
+						}
+					}
+					dst.Close()
+					src.Close()
+				}
+				go pipe(uc, nc, &rc.up)
+				go pipe(nc, uc, &rc.down)
+				inner.Wait()
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		r.wg.Wait()
+	})
+	return r
+}
+
+// streams waits until the relay's connections are over (10 s at most) and
+// returns the bytes each way of each that carried any, in accept order.
+func (r *relay) streams(t *testing.T) (up, down [][]byte) {
+	t.Helper()
+	r.mu.Lock()
+	conns := append([]*relayConn(nil), r.conns...)
+	r.mu.Unlock()
+	for i, c := range conns {
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("relay %s: connection %d still open after 10 s", r.addr, i)
+		}
+		if c.up.String() == "" && c.down.String() == "" {
+			continue // a bare connection: the tap's check of its upstream
+		}
+		up = append(up, []byte(c.up.String()))
+		down = append(down, []byte(c.down.String()))
+	}
+	return up, down
+}
+
+// sameBytes fails unless the relays on both sides of the tap saw the same
+// bytes both ways, connection by connection.
+func sameBytes(t *testing.T, before, after *relay) {
+	t.Helper()
+	bu, bd := before.streams(t)
+	au, ad := after.streams(t)
+	if len(bu) != len(au) {
+		t.Fatalf("%d connections into the tap, %d out of it", len(bu), len(au))
+	}
+	for i := range bu {
+		if !bytes.Equal(bu[i], au[i]) {
+			t.Errorf("connection %d: the web server sent %d bytes, the application got %d (first difference at %d)",
+				i, len(bu[i]), len(au[i]), firstDiff(bu[i], au[i]))
+		}
+		if !bytes.Equal(bd[i], ad[i]) {
+			t.Errorf("connection %d: the application sent %d bytes, the web server got %d (first difference at %d)",
+				i, len(ad[i]), len(bd[i]), firstDiff(ad[i], bd[i]))
+		}
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// rawOf joins the raw bytes of x's records of one direction, as captured.
+func rawOf(x *session.Exchange, dir fcgi.Direction) []byte {
+	var b []byte
+	for i, r := range x.Records() {
+		if r.Dir == dir {
+			b = append(b, x.RecordRaw(i)...)
+		}
+	}
+	return b
 }

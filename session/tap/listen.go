@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -100,7 +101,7 @@ func (t *Tap) checkUpstream(ctx context.Context) error {
 
 // listen creates the listener of opts.Listen.
 func (t *Tap) listen() error {
-	network, addr, err := fcgi.ParseAddr(t.opts.Listen)
+	network, addr, err := ListenAddr(t.opts.Listen)
 	if err != nil {
 		return fmt.Errorf("session: tap: listen: %w", err)
 	}
@@ -129,6 +130,29 @@ func (t *Tap) listen() error {
 	}
 	t.l, t.addr, t.socket = l, "unix:"+path, path
 	return nil
+}
+
+// ListenAddr parses a listen address: the forms of fcgi.ParseAddr, and
+// port 0 (any free port) too.
+func ListenAddr(s string) (network, address string, err error) {
+	network, address, err = fcgi.ParseAddr(s)
+	if err == nil {
+		return network, address, nil
+	}
+	rest, scheme := strings.TrimSpace(s), ""
+	if sc, r, ok := strings.Cut(rest, "://"); ok {
+		scheme, rest = sc+"://", r
+	}
+	host, port, splitErr := net.SplitHostPort(rest)
+	if splitErr != nil || port != "0" {
+		return "", "", err
+	}
+	// Checked as any other port would be.
+	network, _, anyErr := fcgi.ParseAddr(scheme + net.JoinHostPort(host, "1"))
+	if anyErr != nil {
+		return "", "", err
+	}
+	return network, net.JoinHostPort(host, "0"), nil
 }
 
 // checkListenPath fails when path exists, saying what it is.
