@@ -49,20 +49,20 @@ const tapNotes = `  Change one line of the web server's site: fastcgi_pass (ngin
 `
 
 type tapOpts struct {
-	listen, upstream  string
-	owner, group      string
-	mode              string
-	record            string
-	recordKeep        int
-	secrets           bool
-	json              bool
-	captureLimit      int64
-	memoryLimit       int64
-	read              string
-	port              int
-	allPorts          bool
-	fs       *flag.FlagSet
-	modeMask fs.FileMode // --listen-mode parsed
+	listen, upstream string
+	owner, group     string
+	mode             string
+	record           string
+	recordKeep       int
+	secrets          bool
+	json             bool
+	captureLimit     int64
+	memoryLimit      int64
+	read             string
+	port             int
+	allPorts         bool
+	fs               *flag.FlagSet
+	modeMask         fs.FileMode // --listen-mode parsed
 }
 
 func setupTap(fs *flag.FlagSet) func(context.Context, *env) error {
