@@ -351,9 +351,12 @@ func (d *decoder) finish(t time.Time) {
 		d.complete(d.open[0], t, why, false)
 	}
 	if d.stray != nil {
-		d.complete(d.stray, t, nil, false)
+		d.complete(d.stray, t, errStray, false)
 	}
 }
+
+// errStray is the error of the exchange of records of no open request.
+var errStray = errors.New("records of no open request: they arrived after their request's END_REQUEST, or for a request id never begun")
 
 // sender names who sends direction dir.
 func sender(dir fcgi.Direction) string {
@@ -479,7 +482,7 @@ func (d *decoder) owner(dir fcgi.Direction, h fcgi.Header) *exch {
 // so that exchanges come out in the order they began.
 func (d *decoder) begin(id uint16, mgmt bool, t time.Time) *exch {
 	if d.stray != nil {
-		d.complete(d.stray, t, nil, false)
+		d.complete(d.stray, t, errStray, false)
 	}
 	e := &exch{id: id, mgmt: mgmt, start: t, role: fcgi.RoleResponder, nth: d.begun}
 	d.begun++

@@ -21,9 +21,12 @@ const (
 	// smallCopy: a piece up to this size is copied into its own
 	// allocation, a larger one into a pooled buffer.
 	smallCopy = 4 << 10
-	// maxPieces bounds the pieces a connection's queue holds: past it
-	// (a decoder that stopped making progress), decoding is given up.
-	maxPieces = 1 << 16
+	// maxPieces bounds the pieces a connection's queue holds, and
+	// queueSlack what the queue holds past its limit (headers and small
+	// records are still queued then): past either (a decoder that stopped
+	// making progress), decoding is given up.
+	maxPieces  = 1 << 16
+	queueSlack = 4 << 20
 )
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
@@ -184,7 +187,8 @@ func closeWrite(nc net.Conn) {
 // byte is copied; past it, only record headers and the content of records
 // other than data records (those are small), and the content of data
 // records is handed over as a length to skip. A connection whose queue
-// still grows past maxPieces or twice the limit is no longer decoded.
+// still grows past maxPieces, or the tap's past the limit and queueSlack, is
+// no longer decoded.
 func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 	tp := c.t
 	c.mu.Lock()
@@ -204,7 +208,7 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 		c.push(piece{dir: dir, t: t, data: copyPiece(b)})
 		return
 	}
-	if len(c.q) >= maxPieces || tp.queued.Load() > 2*limit {
+	if len(c.q) >= maxPieces || tp.queued.Load() > limit+queueSlack {
 		c.giveUp(t)
 		tp.stats.undecoded.Add(int64(len(b)))
 		return

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,8 +100,7 @@ func shortTemp(t *testing.T) string {
 func get(t *testing.T, c *fcgi.Client, path string, keep bool) (*fcgi.Response, []byte, error) {
 	t.Helper()
 	var out bytes.Buffer
-	resp, err := c.Do(context.Background(), &fcgi.Request{KeepConn: keep, Stdout: &out, Params: []fcgi.Pair{
-		{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: path}, {Name: "REQUEST_URI", Value: path}}})
+	resp, err := c.Do(context.Background(), &fcgi.Request{KeepConn: keep, Stdout: &out, Params: getParams(path)})
 	return resp, out.Bytes(), err
 }
 
@@ -254,4 +254,11 @@ func rawOf(x *session.Exchange, dir fcgi.Direction) []byte {
 		}
 	}
 	return b
+}
+
+// getParams returns the params of a GET of uri (path and query).
+func getParams(uri string) []fcgi.Pair {
+	path, query, _ := strings.Cut(uri, "?")
+	return []fcgi.Pair{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: path},
+		{Name: "QUERY_STRING", Value: query}, {Name: "REQUEST_URI", Value: uri}}
 }
