@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/google/gopacket"
@@ -416,10 +418,9 @@ type captureContext gopacket.CaptureInfo
 func (c *captureContext) GetCaptureInfo() gopacket.CaptureInfo { return gopacket.CaptureInfo(*c) }
 
 // New makes the stream of a new TCP connection (reassembly.StreamFactory).
-func (rd *captureReader) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
+func (rd *captureReader) New(netFlow, _ gopacket.Flow, tcp *layers.TCP, _ reassembly.AssemblerContext) reassembly.Stream {
 	s := &captureStream{rd: rd}
 	src, dst := netFlow.Endpoints()
-	sport, dport := tcpFlow.Endpoints()
 	// The first packet seen goes client to server in the reassembly's
 	// terms; which side is the web server is the port's to say, or, for
 	// all ports, the first record's.
@@ -432,8 +433,8 @@ func (rd *captureReader) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, _ 
 	default:
 		s.known, s.c2sSent = true, false
 	}
-	s.client = fmt.Sprintf("%s:%s", src, sport)
-	s.server = fmt.Sprintf("%s:%s", dst, dport)
+	s.client = net.JoinHostPort(src.String(), strconv.Itoa(int(tcp.SrcPort)))
+	s.server = net.JoinHostPort(dst.String(), strconv.Itoa(int(tcp.DstPort)))
 	if s.known {
 		s.start()
 	}
