@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"github.com/sirupsen/logrus"
 
@@ -18,6 +17,8 @@ import (
 	"fcgiscope/session"
 	"fcgiscope/ui"
 	"fcgiscope/ui/cli"
+	// Before Fyne's init reads the locale: see the package.
+	_ "fcgiscope/ui/fynelocale"
 )
 
 // appID matches FyneApp.toml; preferences are stored under it.
@@ -59,11 +60,9 @@ func windowLogger() *logrus.Logger {
 // cancelled (Ctrl+C in the terminal).
 func runWindow(ctx context.Context, log *logrus.Logger) int {
 	a := app.NewWithID(appID)
-	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
-	defer stop()
 	log.WithField("version", a.Metadata().Version).Info("fcgiscope window starting")
 
-	deps := ui.Deps{}
+	deps := ui.Deps{Warn: func(msg string) { log.Warn(msg) }}
 	// The backend outlives ctx: it stops once the window is gone.
 	if backend, err := demo.Start(context.Background(), "127.0.0.1:0"); err != nil {
 		deps.DemoErr = err
@@ -75,6 +74,7 @@ func runWindow(ctx context.Context, log *logrus.Logger) int {
 	defer pool.Close()
 	deps.Engine = session.NewEngine(pool, session.EngineOptions{OnExchange: cli.ExchangeLogger(log)})
 
-	ui.Run(a, deps, ui.Options{OnFirstFrame: func() { log.Info("first frame") }})
+	ui.Run(ctx, a, deps, ui.Options{OnFirstFrame: func() { log.Info("first frame") }})
+	log.Info("fcgiscope window closed")
 	return 0
 }

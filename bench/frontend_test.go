@@ -52,13 +52,13 @@ const (
 
 // Peers of BenchmarkFrontEnd.
 const (
-	peerNginx       = "nginx"          // fastcgi_pass to the socket: a connection per request
-	peerNginxKeep   = "nginx-keepconn" // fastcgi_keep_conn on, upstream keepalive frontWorkers
-	peerProxy       = "proxy"          // fcgiscope proxy --max-conns frontWorkers (its defaults otherwise)
-	peerProxyDial   = "proxy-dial"     // the same with --keep-conn off
-	peerProxyRecord = "proxy-record"   // proxy with --record DIR --record-keep frontKeep
+	peerNginx       = "nginx"            // fastcgi_pass to the socket: a connection per request
+	peerNginxKeep   = "nginx-keepconn"   // fastcgi_keep_conn on, upstream keepalive frontWorkers
+	peerProxy       = "proxy"            // fcgiscope proxy --max-conns frontWorkers (its defaults otherwise)
+	peerProxyDial   = "proxy-dial"       // the same with --keep-conn off
+	peerProxyRecord = "proxy-record"     // proxy with --record DIR --record-keep frontKeep
 	peerRecordShm   = "proxy-record-shm" // the same recording into /dev/shm (tmpfs)
-	peerProxyOld    = "proxy-old"      // $FRONT_OLD proxy --max-conns frontWorkers
+	peerProxyOld    = "proxy-old"        // $FRONT_OLD proxy --max-conns frontWorkers
 	peerOldRecord   = "proxy-old-record"
 )
 

@@ -191,7 +191,9 @@ type Options struct {
 	// renewed lazily); 0 means 30 s, < 0 none.
 	IdleTimeout time.Duration
 	// AbortWait is how long a cancelled request waits for END_REQUEST
-	// after ABORT_REQUEST; 0 means 2 s, < 0 no wait.
+	// after ABORT_REQUEST; 0 means 2 s, < 0 no wait. The wait never goes
+	// past the context's deadline: a request with a deadline gives up early
+	// enough for it to fit (see Conn.Do).
 	AbortWait time.Duration
 	// Trace sees every record on the connection, sent and received, in
 	// addition to Request.Trace. Sent records are traced on the goroutine

@@ -183,12 +183,14 @@ type Exchange struct {
 	warnings  []string
 	timings   Timings
 	errText   string
+	failure   *Failure // why it failed, in a user's words; nil if it did not
 	finished  bool
 	conn      fcgi.ConnInfo
 	begins    int           // BEGIN_REQUEST records sent
 	skipped   int64         // record bytes that went by uncaptured (Skipped), part of sizes.Dropped
 	framing   fcgi.Framing  // how PARAMS and STDIN were cut into records
 	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response
+	connKept  *bool         // see SetConnKept; nil: not known
 }
 
 // NewExchange returns an Exchange for the composed input.
@@ -263,6 +265,35 @@ func (x *Exchange) RequestID() uint16 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.requestID
+}
+
+// Sent reports whether BEGIN_REQUEST went out: whether the request reached
+// the wire at all (a failed connect sends nothing, and has no request id).
+func (x *Exchange) Sent() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.begins > 0
+}
+
+// SetConnKept records what became of a KEEP_CONN request's connection
+// after END_REQUEST: kept open by the application, or closed by it (some
+// servers ignore FCGI_KEEP_CONN). The sender watches for it; see
+// ConnKept.
+func (x *Exchange) SetConnKept(kept bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.connKept = &kept
+}
+
+// ConnKept returns what SetConnKept recorded; known is false when nobody
+// watched.
+func (x *Exchange) ConnKept() (kept, known bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.connKept == nil {
+		return false, false
+	}
+	return *x.connKept, true
 }
 
 // Start returns when the exchange started (UTC).
@@ -433,6 +464,28 @@ func (x *Exchange) ErrorText() string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.errText
+}
+
+// Began reports whether BEGIN_REQUEST was sent: false for an exchange of
+// management records only (GET_VALUES), which has no request and so no
+// response and no END_REQUEST to wait for.
+func (x *Exchange) Began() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.begins > 0
+}
+
+// Failure says why the exchange failed, once and in a user's words, with
+// records numbered as the Exchange numbers them; nil if it did not fail (or
+// has not finished).
+func (x *Exchange) Failure() *Failure {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.failure == nil {
+		return nil
+	}
+	f := *x.failure
+	return &f
 }
 
 // Truncated reports whether the capture limit dropped record content.

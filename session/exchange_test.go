@@ -592,7 +592,7 @@ func TestCLIJSON(t *testing.T) {
 		t.Errorf("end_request = %v", end)
 	}
 	resp := v["response"].(map[string]any)
-	if got := keys(resp); !slices.Equal(got, []string{"body_b64", "headers", "status"}) || resp["status"] != 200.0 ||
+	if got := keys(resp); !slices.Equal(got, []string{"body_b64", "headers", "reason", "status"}) || resp["status"] != 200.0 ||
 		resp["body_b64"] != "aGVsbG8=" {
 		t.Errorf("response = %v", resp)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"fcgiscope/fcgi"
 )
@@ -34,10 +35,12 @@ type exchangeJSON struct {
 	Warnings     []string      `json:"warnings"`
 	Timings      Timings       `json:"timings"`
 	Error        string        `json:"error,omitempty"`
+	Failure      *Failure      `json:"failure,omitempty"`
 	Finished     bool          `json:"finished"`
 	Conn         fcgi.ConnInfo `json:"conn"`
 	Begins       int           `json:"begins"`
 	Framing      fcgi.Framing  `json:"framing"`
+	ConnKept     *bool         `json:"conn_kept,omitempty"`
 }
 
 // recordJSON is a record with where its bytes lie in its direction's capture.
@@ -68,6 +71,7 @@ type responseJSON struct {
 	Reason    string   `json:"reason"`
 	Headers   []Header `json:"headers"`
 	HeaderLen int      `json:"header_len"`
+	Gateway   string   `json:"gateway,omitempty"`
 }
 
 // MarshalJSON encodes everything the Exchange holds, raw bytes included
@@ -87,7 +91,7 @@ func (x *Exchange) jsonView() exchangeJSON {
 		RequestID: x.requestID, Start: x.start,
 		Sent: x.sent.toJSON(), Received: x.recv.toJSON(),
 		Sizes: x.sizes, Ends: x.ends, Warnings: x.warnings, Timings: x.timings,
-		Error: x.errText, Finished: x.finished, Conn: x.conn, Begins: x.begins, Framing: x.framing,
+		Error: x.errText, Failure: x.failure, Finished: x.finished, Conn: x.conn, Begins: x.begins, Framing: x.framing, ConnKept: x.connKept,
 	}
 	v.Records = make([]recordJSON, len(x.recs))
 	for i, r := range x.recs {
@@ -100,7 +104,7 @@ func (x *Exchange) jsonView() exchangeJSON {
 	}
 	if x.resp != nil {
 		v.Response = &responseJSON{Status: x.resp.Status, Reason: x.resp.Reason,
-			Headers: x.resp.Headers, HeaderLen: x.resp.HeaderLen}
+			Headers: x.resp.Headers, HeaderLen: x.resp.HeaderLen, Gateway: x.resp.Gateway}
 	}
 	x.mu.Unlock()
 	return v
@@ -174,7 +178,7 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("session: exchange JSON: response header length %d beyond the %d bytes of stdout",
 				v.Response.HeaderLen, len(stdout))
 		}
-		resp = &HTTPResponse{Status: v.Response.Status, Reason: v.Response.Reason,
+		resp = &HTTPResponse{Status: v.Response.Status, Reason: v.Response.Reason, Gateway: v.Response.Gateway,
 			Headers: v.Response.Headers, Body: view(stdout[v.Response.HeaderLen:]), HeaderLen: v.Response.HeaderLen}
 	}
 
@@ -188,7 +192,12 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 	x.recs, x.sent, x.recv = recs, sent, recv
 	x.sizes, x.ends, x.resp, x.warnings = v.Sizes, v.Ends, resp, v.Warnings
 	x.timings, x.errText, x.finished = v.Timings, v.Error, v.Finished
-	x.conn, x.begins, x.framing = v.Conn, v.Begins, v.Framing
+	x.failure = v.Failure
+	if x.failure == nil && v.Error != "" {
+		f := failureFromText(v.Error, v.Target)
+		x.failure = &f
+	}
+	x.conn, x.begins, x.framing, x.connKept = v.Conn, v.Begins, v.Framing, v.ConnKept
 	return nil
 }
 
@@ -395,7 +404,7 @@ func maskHeaderBlock(block []byte) {
 type cliJSON struct {
 	Target     string       `json:"target"`
 	Role       string       `json:"role"`
-	RequestID  uint16       `json:"request_id"`
+	RequestID  *uint16      `json:"request_id"` // null when nothing was sent
 	Params     []cliPair    `json:"params"`
 	Records    []cliRecord  `json:"records"`
 	StdoutB64  string       `json:"stdout_b64"`
@@ -408,8 +417,9 @@ type cliJSON struct {
 	Error      *string      `json:"error"`
 	// Profile names the web server profile of an HTTP-mode request, and
 	// Framing how its records were cut (see fcgi.Framing).
-	Profile string       `json:"profile,omitempty"`
-	Framing fcgi.Framing `json:"framing"`
+	Profile  string       `json:"profile,omitempty"`
+	Framing  fcgi.Framing `json:"framing"`
+	ConnKept *bool        `json:"conn_kept,omitempty"`
 	// Start is when the exchange started (RFC 3339, UTC), and Anomalies
 	// what departs from the specification in its records (see Anomalies),
 	// informational ones included.
@@ -424,9 +434,25 @@ type cliAnomaly struct {
 	Text          string `json:"text"`
 }
 
+// cliPair is a name and value; a name or value that is not UTF-8 also
+// comes byte for byte in base64, as JSON strings cannot hold such bytes
+// (the text forms show U+FFFD in their place).
 type cliPair struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
+	Name     string `json:"name"`
+	NameB64  string `json:"name_b64,omitempty"`
+	Value    string `json:"value"`
+	ValueB64 string `json:"value_b64,omitempty"`
+}
+
+func newCLIPair(name, value string) cliPair {
+	p := cliPair{Name: name, Value: value}
+	if !utf8.ValidString(name) {
+		p.NameB64 = base64.StdEncoding.EncodeToString([]byte(name))
+	}
+	if !utf8.ValidString(value) {
+		p.ValueB64 = base64.StdEncoding.EncodeToString([]byte(value))
+	}
+	return p
 }
 
 type cliRecord struct {
@@ -447,8 +473,12 @@ type cliEnd struct {
 
 type cliResponse struct {
 	Status  int       `json:"status"`
+	Reason  string    `json:"reason"`
 	Headers []cliPair `json:"headers"`
 	BodyB64 string    `json:"body_b64"`
+	// Gateway: why a web server would answer Status itself (see
+	// HTTPResponse.Gateway).
+	Gateway string `json:"gateway,omitempty"`
 }
 
 type cliTimings struct {
@@ -458,8 +488,12 @@ type cliTimings struct {
 }
 
 // CLIJSON returns the command line's JSON view of the exchange: target,
-// role, request_id, params, records, stdout_b64, stderr, stderr_b64,
-// end_request, response, warnings, timings_us, error, start and anomalies.
+// role, request_id (null when nothing was sent), params, records,
+// stdout_b64, stderr, stderr_b64, end_request, response (with gateway when
+// a web server would answer the status itself), warnings, timings_us,
+// error, start, anomalies and, when the sender watched a KEEP_CONN connection, conn_kept.
+// Names and values that are not UTF-8 come with a base64 form too
+// (name_b64, value_b64).
 func (x *Exchange) CLIJSON() ([]byte, error) {
 	var anomalies []cliAnomaly
 	for _, a := range Anomalies(x) {
@@ -467,7 +501,7 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 	}
 	x.mu.Lock()
 	v := cliJSON{
-		Target: x.target, Role: x.role.String(), RequestID: x.requestID,
+		Target: x.target, Role: x.role.String(), ConnKept: x.connKept,
 		Profile: x.Profile(), Framing: x.framing,
 		Params:    make([]cliPair, len(x.params)),
 		Records:   make([]cliRecord, len(x.recs)),
@@ -482,8 +516,12 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 	if !x.start.IsZero() {
 		v.Start = x.start.Format(time.RFC3339Nano)
 	}
+	if x.begins > 0 {
+		id := x.requestID
+		v.RequestID = &id
+	}
 	for i, p := range x.params {
-		v.Params[i] = cliPair{Name: p.Name, Value: p.Value}
+		v.Params[i] = newCLIPair(p.Name, p.Value)
 	}
 	for i, r := range x.recs {
 		v.Records[i] = cliRecord{Dir: r.Dir.String(), Type: r.Type.String(), TypeCode: uint8(r.Type),
@@ -494,10 +532,10 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 		v.EndRequest = &cliEnd{AppStatus: x.ends[0].AppStatus, ProtocolStatus: x.ends[0].ProtocolStatus.String()}
 	}
 	if x.resp != nil {
-		v.Response = &cliResponse{Status: x.resp.Status, Headers: make([]cliPair, len(x.resp.Headers)),
-			BodyB64: base64.StdEncoding.EncodeToString(x.resp.Body)}
+		v.Response = &cliResponse{Status: x.resp.Status, Reason: x.resp.Reason, Headers: make([]cliPair, len(x.resp.Headers)),
+			BodyB64: base64.StdEncoding.EncodeToString(x.resp.Body), Gateway: x.resp.Gateway}
 		for i, h := range x.resp.Headers {
-			v.Response.Headers[i] = cliPair(h)
+			v.Response.Headers[i] = newCLIPair(h.Name, h.Value)
 		}
 	}
 	if x.errText != "" {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // jsonOf is the lossless JSON of x.
@@ -31,7 +32,7 @@ func jsonOf(t *testing.T, x *Exchange) string {
 
 func TestExchangeFileRoundTripAndRedaction(t *testing.T) {
 	checkLeaks(t)
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	long := strings.Repeat("L", 300) // a 4-byte length
 	req := demoReq("/cookie", "", Param{Name: "HTTP_AUTHORIZATION", Value: "Bearer hunter2"}, Param{Name: "DB_PASSWORD", Value: long},
 		Param{Name: "HTTP_COOKIE", Value: "sid=abc"}, Param{Name: "PLAIN", Value: "visible"})

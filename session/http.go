@@ -72,6 +72,11 @@ type HTTPInput struct {
 	// Content-Length line when there is a body and neither Content-Length
 	// nor Transfer-Encoding is given; see WireHeaders.
 	Headers []Header `json:"headers,omitempty"`
+	// ContentType, when set, is the body's type: a Content-Type line is
+	// added after Headers when they have none (see HeaderLines). A form
+	// keeps it apart from the header lines, so that a request saved and
+	// loaded again shows it where it was typed.
+	ContentType string `json:"content_type,omitempty"`
 	// Body is the request body (after any chunked decoding). BodyFile,
 	// when set instead, names a file whose content is the body; it is
 	// opened only when the body is sent.
@@ -135,10 +140,6 @@ type HTTPInput struct {
 	// and RFC 3875 §4.1.18 do. Off, each line is a param of its own, as
 	// nginx 1.22 sends them (php-fpm then keeps the last one).
 	CombineHeaders bool `json:"combine_headers,omitempty"`
-
-	// router, set by Router.BuildHTTP, routes in place of a router made
-	// from the fields above (its own, the same).
-	router *Router
 }
 
 // WithDefaults returns in with every empty optional field set to its
@@ -422,8 +423,9 @@ func (in HTTPInput) scanHeaders() (headerScan, error) {
 	hs.bodyLen = n
 	var host, cl, te, auth *Header
 	seenType := false
-	lines := make([]Header, 0, len(in.Headers)+2)
-	for i, h := range in.Headers {
+	headers := in.HeaderLines()
+	lines := make([]Header, 0, len(headers)+2)
+	for i, h := range headers {
 		if err := checkHeaderLine(h); err != nil {
 			return hs, fmt.Errorf("session: http: header %d: %w", i+1, err)
 		}
@@ -487,6 +489,22 @@ func (in HTTPInput) scanHeaders() (headerScan, error) {
 	}
 	hs.lines = lines
 	return hs, nil
+}
+
+// HeaderLines returns the header lines the request has before nginx adds
+// the implied ones (see WireHeaders): Headers, then a Content-Type line with
+// ContentType when it is set and Headers have none.
+func (in HTTPInput) HeaderLines() []Header {
+	ct := strings.TrimSpace(in.ContentType)
+	if ct == "" {
+		return in.Headers
+	}
+	for _, h := range in.Headers {
+		if strings.EqualFold(h.Name, "Content-Type") {
+			return in.Headers
+		}
+	}
+	return append(slices.Clip(in.Headers), Header{Name: "Content-Type", Value: ct})
 }
 
 // trimValue trims a header value as nginx does: spaces only, not tabs.

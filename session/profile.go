@@ -315,11 +315,12 @@ func gatherFacts(in HTTPInput, rt *Router) (*httpFacts, error) {
 // write the params, and sets the role, the body and the framing.
 func profileChain(in HTTPInput, p Profile, v Variant) Middleware {
 	in = in.WithDefaults()
-	rt, rtErr := routerOf(in)
+	router := lazyRouter(in)
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Exchange, error) {
-			if rtErr != nil {
-				return nil, rtErr
+			rt, err := router(ctx)
+			if err != nil {
+				return nil, err
 			}
 			f, err := gatherFacts(in, rt)
 			if err != nil {

@@ -280,6 +280,12 @@ func sendHTTP(t *testing.T, port int, tlsOn bool, in HTTPInput) (*http.Response,
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	return roundTripHTTP(t, conn, in)
+}
+
+// roundTripHTTP writes rawHTTP(in) on conn and reads the response whole.
+func roundTripHTTP(t *testing.T, conn net.Conn, in HTTPInput) (*http.Response, []byte) {
+	t.Helper()
 	conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := conn.Write(rawHTTP(in)); err != nil {
 		t.Fatal(err)

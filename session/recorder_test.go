@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // recordedNames lists the Exchange files in dir, sorted.
@@ -203,7 +205,7 @@ func TestRecorderKeeps(t *testing.T) {
 // BenchmarkEncodeExchangeFile: encoding (and redacting) one exchange as the
 // Recorder writes it: a GET through the proxy to the demo backend.
 func BenchmarkEncodeExchangeFile(b *testing.B) {
-	addr := startDemo(b)
+	addr := fcgitest.StartDemo(b)
 	e := NewEngine(NewPool(PoolOptions{}), EngineOptions{})
 	defer e.Pool().Close()
 	in := HTTPInput{URL: "/status?code=200", DocumentRoot: "/srv", Headers: []Header{{Name: "Host", Value: "127.0.0.1:8080"}}}

@@ -60,20 +60,31 @@ type Route struct {
 // the script exists and resolves through symlinks to a file outside the
 // document root it is refused unless AllowSymlinks.
 func RoutePHP(in HTTPInput) (Route, error) {
-	rt, err := routerOf(in)
+	rt, err := NewRouter(in)
 	if err != nil {
 		return Route{}, err
 	}
 	return rt.Route(in.URL)
 }
 
-// routerOf returns the Router that routes in: the one Router.BuildHTTP
-// gave it, or a new one.
-func routerOf(in HTTPInput) (*Router, error) {
-	if in.router != nil {
-		return in.router, nil
+// routerKey is the context key of the Router that Router.BuildHTTP hands to
+// the chain.
+type routerKey struct{}
+
+// lazyRouter returns the Router that routes a request mapped from in: the
+// one Router.BuildHTTP put in the request's context, or one made from in
+// when first needed, once.
+func lazyRouter(in HTTPInput) func(ctx context.Context) (*Router, error) {
+	var once sync.Once
+	var own *Router
+	var ownErr error
+	return func(ctx context.Context) (*Router, error) {
+		if rt, ok := ctx.Value(routerKey{}).(*Router); ok {
+			return rt, nil
+		}
+		once.Do(func() { own, ownErr = NewRouter(in) })
+		return own, ownErr
 	}
-	return NewRouter(in)
 }
 
 // SymlinkCacheLifetime is how long a Router trusts a symlink check it made
@@ -134,8 +145,7 @@ func (rt *Router) Site(in HTTPInput) HTTPInput {
 // fields are replaced by the router's (see Site).
 func (rt *Router) BuildHTTP(in HTTPInput) (*Request, error) {
 	in = rt.Site(in)
-	in.router = rt
-	return BuildHTTP(in)
+	return Build(context.WithValue(context.Background(), routerKey{}, rt), HTTPChain(in))
 }
 
 // routerRegexps are the compiled regexps of a router.
@@ -358,15 +368,13 @@ func isDir(p string) bool {
 // PHPRouter sets SCRIPT_NAME, DOCUMENT_URI, DOCUMENT_ROOT, SCRIPT_FILENAME
 // and PATH_INFO from RoutePHP(in).
 func PHPRouter(in HTTPInput) Middleware {
-	rt, err := routerOf(in)
-	if err != nil {
-		return func(Handler) Handler {
-			return func(context.Context, *Request) (*Exchange, error) { return nil, err }
-		}
-	}
-	url := in.URL
+	router, url := lazyRouter(in), in.URL
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Exchange, error) {
+			rt, err := router(ctx)
+			if err != nil {
+				return nil, err
+			}
 			r, err := rt.Route(url)
 			if err != nil {
 				return nil, err

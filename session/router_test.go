@@ -207,6 +207,14 @@ func TestRouterSymlinkCacheLifetime(t *testing.T) {
 	if err := route(); err != nil {
 		t.Fatalf("within the lifetime of the check the swap is not seen yet, want no error: %v", err)
 	}
+	// The router's BuildHTTP maps with the router itself (its cache), where
+	// BuildHTTP makes a router of its own and sees the swap.
+	if _, err := rt.BuildHTTP(HTTPInput{URL: "/swap.php"}); err != nil {
+		t.Errorf("Router.BuildHTTP within the lifetime: %v", err)
+	}
+	if _, err := BuildHTTP(HTTPInput{URL: "/swap.php", DocumentRoot: root}); !errors.Is(err, ErrPathEscapes) {
+		t.Errorf("BuildHTTP with a router of its own: %v, want ErrPathEscapes", err)
+	}
 	now = now.Add(time.Millisecond)
 	if err := route(); !errors.Is(err, ErrPathEscapes) {
 		t.Fatalf("once the check expired: %v, want ErrPathEscapes", err)

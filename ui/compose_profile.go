@@ -15,15 +15,16 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
+	"fcgiscope/ui/view"
 )
 
-// profilePicker is HTTP mode's choice of web server, in the params
-// preview's title bar: the profile list and the Diff button (whose dialog
-// also says how each server orders and frames what it sends). Its widgets
-// are built once.
+// profilePicker is HTTP mode's choice of web server, on a row over the
+// params preview: the profile list and the Diff button (whose dialog also
+// says how each server orders and frames what it sends). Its widgets are
+// built once.
 type profilePicker struct {
 	choices []session.ProfileChoice
-	sel     *widget.Select
+	sel     *view.Select
 	diff    *widget.Button
 	// onDiff opens the diff dialog; set by the compose panel.
 	onDiff func()
@@ -38,15 +39,15 @@ func newProfilePicker(onChange func()) *profilePicker {
 	for i, c := range p.choices {
 		labels[i] = c.Label
 	}
-	p.sel = widget.NewSelect(labels, func(string) { onChange() })
+	p.sel = view.NewSelect(labels, func(string) { onChange() })
 	p.sel.SetSelectedIndex(0)
 	p.diff = widget.NewButton("Diff…", func() {
-		if p.onDiff != nil && onCanvas(p.diff) {
+		if p.onDiff != nil && view.OnWindow(p.diff) {
 			p.onDiff()
 		}
 	})
 	p.diff.Importance = widget.LowImportance
-	p.content = container.NewHBox(p.sel, p.diff)
+	p.content = container.NewBorder(nil, nil, newMutedText("Web server"), p.diff, p.sel)
 	return p
 }
 
@@ -91,13 +92,6 @@ func choiceSummary(c session.ProfileChoice) string {
 		return err.Error()
 	}
 	return pr.Summary(v)
-}
-
-// onCanvas reports whether obj is on a canvas: a pop-up opened for an
-// object that is not panics inside Fyne (fyne issue 5965).
-func onCanvas(obj fyne.CanvasObject) bool {
-	app := fyne.CurrentApp()
-	return app != nil && app.Driver().CanvasForObject(obj) != nil
 }
 
 // profileDiff is the dialog diffing the params two web servers send for the

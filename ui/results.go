@@ -133,6 +133,12 @@ func (r *ResultsPanel) Reset(x *session.Exchange) {
 	}
 }
 
+// SetEmptyText sets what the pane says while its list is empty, e.g. why
+// a finished exchange has no records.
+func (r *ResultsPanel) SetEmptyText(text string) {
+	r.hint.SetText(text)
+}
+
 // Decorate adds tool to the header of the record list and below under
 // the list; either may be nil.
 func (r *ResultsPanel) Decorate(tool, below fyne.CanvasObject) {

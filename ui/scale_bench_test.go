@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -77,17 +77,13 @@ func BenchmarkScaleWindowManyRecords(b *testing.B) {
 // window: path with its query.
 func recordScale(b *testing.B, path, query string) *session.Exchange {
 	b.Helper()
-	bk, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bk.Close()
+	addr := fcgitest.StartDemo(b)
 	pool := session.NewPool(session.PoolOptions{})
 	defer pool.Close()
 	req := &session.Request{Params: session.Params{{Name: "REQUEST_METHOD", Value: "GET"},
 		{Name: "SCRIPT_NAME", Value: path}, {Name: "QUERY_STRING", Value: query}}}
 	x := session.NewExchange(session.Input{})
-	if err := session.NewEngine(pool, session.EngineOptions{}).Send(context.Background(), bk.Addr(), req, x); err != nil {
+	if err := session.NewEngine(pool, session.EngineOptions{}).Send(context.Background(), addr, req, x); err != nil {
 		b.Fatal(err)
 	}
 	return x

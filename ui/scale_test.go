@@ -277,7 +277,7 @@ func sendLarge(tb testing.TB) *largeWindow {
 
 // TestScaleWindowLargeResponse sends /large?bytes=100MiB from the window:
 // every pane shows it — the
-// text views the first 512 KiB page with Show more and Save body…, the hex
+// text views the first page (maxTextShown) with Show more and Save body…, the hex
 // views the whole body with only the rows on screen laid out, the record
 // list every record — and the process's peak RSS grows by less than 3
 // times the payload. The longest UI goroutine calls are logged;

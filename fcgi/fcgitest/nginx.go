@@ -27,6 +27,9 @@ type NginxOptions struct {
 	FastCGIPass string
 	// ServerName is server_name; default "localhost".
 	ServerName string
+	// Ext is the script extension the FastCGI location matches and splits on, without the
+	// dot; default "php". Server.Ext gives the one of a server of StartServer.
+	Ext string
 	// ExtraServer is appended to the server block, ExtraLocation to the PHP location block
 	// (e.g. "fastcgi_keep_conn on;").
 	ExtraServer   string
@@ -57,8 +60,8 @@ type NginxServer struct {
 }
 
 // Nginx starts Debian's nginx (master plus one worker, daemon off) on 127.0.0.1 with a free
-// port, serving opts.DocRoot with `index index.php` and passing *.php to opts.FastCGIPass with the
-// Debian-standard location:
+// port, serving opts.DocRoot with `index index.php` and passing *.php (*.Ext) to opts.FastCGIPass
+// with the Debian-standard location:
 //
 //	location ~ [^/]\.php(/|$) {
 //	    fastcgi_split_path_info ^(.+\.php)(/.+)$;
@@ -175,11 +178,15 @@ func (s *NginxServer) config(opts NginxOptions) string {
 	fmt.Fprintf(&b, "    server_name %s;\n", name)
 	fmt.Fprintf(&b, "    root %s;\n", quote(opts.DocRoot))
 	fmt.Fprintf(&b, "    index index.php;\n")
-	fmt.Fprintf(&b, "    location ~ [^/]\\.php(/|$) {\n")
+	ext := opts.Ext
+	if ext == "" {
+		ext = "php"
+	}
+	fmt.Fprintf(&b, "    location ~ [^/]\\.%s(/|$) {\n", ext)
 	if opts.Snippet {
 		fmt.Fprintf(&b, "      include %s;\n", fastcgiSnippet)
 	} else {
-		fmt.Fprintf(&b, "      fastcgi_split_path_info ^(.+\\.php)(/.+)$;\n")
+		fmt.Fprintf(&b, "      fastcgi_split_path_info ^(.+\\.%s)(/.+)$;\n", ext)
 		fmt.Fprintf(&b, "      include %s;\n", fastcgiParams)
 		fmt.Fprintf(&b, "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n")
 		fmt.Fprintf(&b, "      fastcgi_param PATH_INFO $fastcgi_path_info;\n")

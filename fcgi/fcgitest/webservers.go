@@ -22,7 +22,8 @@ import (
 )
 
 // RequireServersEnv names the environment variable that turns a missing web server (apache2,
-// lighttpd, caddy) from a skip into a failure when set to "1".
+// lighttpd, caddy) or FastCGI server of servers.go (fcgiwrap, php-cgi, uwsgi, Perl FCGI,
+// node-fastcgi: ServerPackages) from a skip into a failure when set to "1".
 const RequireServersEnv = "FCGISCOPE_REQUIRE_SERVERS"
 
 // ApachePATH is the PATH Apache is started with, and so the PATH param it sends: systemd's

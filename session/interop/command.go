@@ -238,7 +238,7 @@ func ExportSendHTTPCommand(in session.Input, opts session.ExportOptions) (string
 		sort.Strings(noFlag)
 		return "", fmt.Errorf("session: send export: %s cannot be given on the command line; export in raw mode", strings.Join(noFlag, ", "))
 	}
-	params, headers := in.Params, h.Headers
+	params, headers := in.Params, h.HeaderLines()
 	if !opts.Secrets {
 		params, headers = session.RedactRaw(params), session.RedactHeaders(headers)
 	}

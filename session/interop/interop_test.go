@@ -18,7 +18,6 @@ import (
 	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -622,12 +621,7 @@ func validateHAR(t *testing.T, b []byte) map[string]any {
 
 func TestHARExport(t *testing.T) {
 	sessiontest.NoLeaks(t)
-	backend, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	addr := backend.Addr()
+	addr := fcgitest.StartDemo(t)
 	eng := sessiontest.Engine(t, session.EngineOptions{})
 	do := func(req *session.Request, in session.Input) *session.Exchange {
 		t.Helper()

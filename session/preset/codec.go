@@ -44,6 +44,7 @@ type httpTable struct {
 	Method          string        `toml:"method,omitempty"`
 	URL             string        `toml:"url"`
 	Headers         []headerTable `toml:"headers"`
+	ContentType     string        `toml:"content_type,omitempty"`
 	Body            *string       `toml:"body,multiline"`
 	BodyBase64      *string       `toml:"body_base64"`
 	BodyFile        string        `toml:"body_file,omitempty"`
@@ -108,7 +109,7 @@ func encode(p Preset, paths pathMapper) ([]byte, error) {
 		f.Body, f.BodyBase64 = text(string(p.Body))
 	}
 	if h := p.HTTP; h != nil {
-		f.HTTP = &httpTable{Method: h.Method, URL: h.URL, BodyFile: paths.toFile(h.BodyFile),
+		f.HTTP = &httpTable{Method: h.Method, URL: h.URL, ContentType: h.ContentType, BodyFile: paths.toFile(h.BodyFile),
 			DocumentRoot: h.DocumentRoot, Index: h.Index, SplitPath: h.SplitPath, Location: h.Location,
 			ServerName: h.ServerName, ServerPort: int64(h.ServerPort), ServerAddr: h.ServerAddr,
 			RemoteAddr: h.RemoteAddr, RemotePort: int64(h.RemotePort), HTTPS: h.HTTPS,
@@ -488,7 +489,7 @@ func (f *file) preset(paths pathMapper) (Preset, error) {
 
 // input returns the HTTP-mode fields of the [http] table.
 func (t *httpTable) input(paths pathMapper) (*session.HTTPInput, error) {
-	h := &session.HTTPInput{Method: t.Method, URL: t.URL, BodyFile: paths.fromFile(t.BodyFile),
+	h := &session.HTTPInput{Method: t.Method, URL: t.URL, ContentType: t.ContentType, BodyFile: paths.fromFile(t.BodyFile),
 		DocumentRoot: t.DocumentRoot, Index: t.Index, SplitPath: t.SplitPath, Location: t.Location,
 		ServerName: t.ServerName, ServerAddr: t.ServerAddr, RemoteAddr: t.RemoteAddr, HTTPS: t.HTTPS,
 		ServerProtocol: t.ServerProtocol, ServerSoftware: t.ServerSoftware,

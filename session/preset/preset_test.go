@@ -62,6 +62,7 @@ func richInput() session.Input {
 				{Name: "Content-Type", Value: "application/json"},
 				{Name: "X-Trace", Value: "a"}, {Name: "X-Trace", Value: "b"},
 			},
+			ContentType:  "text/plain; charset=utf-8", // a form's field, kept apart from the lines
 			Body:         []byte("line1\r\nline2 with ''' and \"\"\"\r\n"),
 			DocumentRoot: "/srv/www", Index: "app.php", SplitPath: `^(.+\.php)(/.*)$`,
 			ServerName: "example.test", ServerPort: 8443, ServerAddr: "10.0.0.1",
@@ -106,7 +107,7 @@ func TestPresetGoldenRoundTrip(t *testing.T) {
 	// the preset's folder, no timestamps.
 	for _, s := range []string{"format = 1\n", "body = '''\n{\n  \"user\": \"ada\",", `data_file = "../data/filter-input.txt"`,
 		`body_file = "/var/tmp/outside.bin"`, "[[params]]\nname = \"DEBUG\"\nvalue = \"1\"\nenabled = false\n",
-		`value_base64 = "Y2Fm6Q=="`, "[[http.headers]]\nname = \"X-Trace\"\nvalue = \"b\"\n"} {
+		`value_base64 = "Y2Fm6Q=="`, `content_type = "text/plain; charset=utf-8"`, "[[http.headers]]\nname = \"X-Trace\"\nvalue = \"b\"\n"} {
 		if !strings.Contains(string(data), s) {
 			t.Errorf("preset file lacks %q", s)
 		}
@@ -553,7 +554,7 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	if err := s.Save(good, "good"); err != nil {
 		t.Fatal(err)
 	}
-	goodBytes, _ := os.ReadFile(s.path("good"))
+	goodBytes, _ := os.ReadFile(s.Path("good"))
 
 	// A crash in the middle of a save leaves a temporary file next to the
 	// preset; the preset itself is untouched and the stray file is ignored.
@@ -562,13 +563,13 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A truncated preset (damaged by another program, or half-copied).
-	broken := s.path("broken")
+	broken := s.Path("broken")
 	brokenBytes := goodBytes[:bytes.Index(goodBytes, []byte("[[params]]"))+12]
 	if err := os.WriteFile(broken, brokenBytes, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A preset from a future version.
-	future := s.path("future")
+	future := s.Path("future")
 	if err := os.WriteFile(future, []byte("format = 3\nwhatever = true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -606,7 +607,7 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	if err := s.Save(bad, "good"); err == nil {
 		t.Fatal("saving a non-UTF-8 target succeeded")
 	}
-	if b, _ := os.ReadFile(s.path("good")); !bytes.Equal(b, goodBytes) {
+	if b, _ := os.ReadFile(s.Path("good")); !bytes.Equal(b, goodBytes) {
 		t.Error("a failed save changed the old file")
 	}
 	// The stray temporary file is still there: nothing is deleted behind

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -17,7 +18,7 @@ import (
 // this process over a kept connection, mapped by HTTPBuilder, recording off
 // and on (the Recorder's work happens on its goroutine, counted here too).
 func BenchmarkProxyServeHTTP(b *testing.B) {
-	addr := startDemo(b)
+	addr := fcgitest.StartDemo(b)
 	for _, record := range []bool{false, true} {
 		name := "record=off"
 		if record {

@@ -271,7 +271,7 @@ func TestProxyLoad(t *testing.T) {
 		t.Errorf("%d connections to php-fpm still established after the pool closed", n)
 	}
 	if status["listen queue"] != "0" || status["active processes"] != "1" {
-		t.Errorf("php-fpm after the run: listen queue %q, active processes %q (want 0 and 1, the status request)",
+		t.Errorf("php-fpm %v after the run: listen queue %q, active processes %q (want 0 and 1, the status request)", loadRequestWait,
 			status["listen queue"], status["active processes"])
 	}
 	if mq, err := strconv.Atoi(status["max listen queue"]); err != nil || mq > loadWorkers {

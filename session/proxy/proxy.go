@@ -16,12 +16,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"fcgiscope/fcgi"
 	"fcgiscope/session"
 )
 
 // DefaultAddr is where a Server listens when no address is given: the
 // loopback interface only, since it serves whatever the backend serves.
 const DefaultAddr = "127.0.0.1:8080"
+
+// WarningHeader is the response header field the proxy adds to a response
+// it serves although the request failed: the application closed the
+// connection after the response headers, without END_REQUEST, and nginx
+// serves what arrived.
+const WarningHeader = "X-Fcgiscope-Warning"
 
 // MaxBody bounds the request body the default builder reads into memory.
 const MaxBody = 64 << 20
@@ -149,9 +156,12 @@ func HTTPInputFromRequest(r *http.Request, docRoot string) (session.HTTPInput, e
 var errBodyTooLarge = errors.New("request body too large")
 
 // ServeHTTP forwards r to the FastCGI application. A request that cannot be
-// built gets 400, 404 or 413 (see buildStatus); a
-// request the application did not answer gets 502 Bad Gateway with the
-// error. Otherwise the CGI response's status, headers and body are written.
+// built gets 400, 404 or 413 (see buildStatus). Otherwise the proxy answers
+// as nginx does: a request the application did not answer, or answered
+// with no header block, gets 502 Bad Gateway with the error (504 Gateway
+// Timeout when it ran out of time); the CGI response's status, headers and
+// body are written, also when the application closed the connection after
+// the headers without END_REQUEST (with WarningHeader).
 func (p *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := session.NewExchange(session.Input{Mode: session.ModeHTTP, Target: p.target})
 	r = r.WithContext(session.ContextWithExchange(r.Context(), x))
@@ -170,13 +180,30 @@ func (p *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer p.deliver(x)
 
 	resp := x.Response()
-	if sendErr != nil || resp == nil {
+	switch {
+	case resp != nil && resp.Gateway != "":
+		// Not a response nginx passes on (no STDOUT, out of time): its
+		// status, 502 or 504, and why.
+		http.Error(w, "fcgiscope: "+resp.GatewayText(), resp.Status)
+		return
+	case sendErr != nil && (resp == nil || !errors.Is(sendErr, fcgi.ErrConnClosed)):
 		msg := x.ErrorText()
 		if msg == "" {
 			msg = "the application sent no response"
 		}
-		http.Error(w, "fcgiscope: "+msg, http.StatusBadGateway)
+		status := http.StatusBadGateway
+		if errors.Is(sendErr, fcgi.ErrTimeout) {
+			status = http.StatusGatewayTimeout // nginx's fastcgi_read_timeout
+		}
+		http.Error(w, "fcgiscope: "+msg, status)
 		return
+	case resp == nil:
+		http.Error(w, "fcgiscope: the application sent no response", http.StatusBadGateway)
+		return
+	case sendErr != nil:
+		// Closed after a whole header block, without END_REQUEST: nginx
+		// serves what came, and so does the proxy, saying so.
+		w.Header().Set(WarningHeader, "connection closed before END_REQUEST; the body is what arrived")
 	}
 	h := w.Header()
 	for _, f := range resp.Headers {

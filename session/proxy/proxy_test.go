@@ -155,7 +155,7 @@ func TestProxyPHPFPM(t *testing.T) {
 // TestProxyRecordRedacts: by default a recorded exchange keeps no cookie or
 // authorization value, and still loads.
 func TestProxyRecordRedacts(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	p := New(e, addr, HTTPBuilder("/srv"))
 	dir := t.TempDir()
@@ -240,7 +240,7 @@ func TestProxyBackendDown(t *testing.T) {
 }
 
 func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
@@ -260,7 +260,7 @@ func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
 }
 
 func TestProxyListenAndServe(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
@@ -311,7 +311,7 @@ func TestProxyListenAddr(t *testing.T) {
 // TestProxyRecordKeeps: a proxy recording with KeepFiles keeps the newest
 // exchanges only (the bounds themselves are session's TestRecorderKeeps).
 func TestProxyRecordKeeps(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil

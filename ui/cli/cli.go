@@ -157,6 +157,9 @@ func (r *Runner) fail(cmd command, err error) int {
 		fmt.Fprintf(r.Stderr, "fcgiscope %s: %v\nRun 'fcgiscope help %s' for usage.\n", cmd.name, ue.msg, cmd.name)
 		return ExitUsage
 	}
+	if errors.As(err, new(reported)) {
+		return ExitFailure
+	}
 	fmt.Fprintf(r.Stderr, "fcgiscope %s: %v\n", cmd.name, err)
 	return ExitFailure
 }
@@ -195,8 +198,10 @@ Commands:
 	}
 	fmt.Fprintf(w, `
 Addresses: host:port, tcp://host:port, unix:/path/php-fpm.sock or /path/php-fpm.sock.
-Exit codes: 0 success (send: END_REQUEST arrived, whatever the HTTP status),
-1 transport or protocol failure, 2 bad command line.
+Exit codes: 0 success (send: END_REQUEST with REQUEST_COMPLETE arrived within
+--timeout, whatever the HTTP status), 1 failure (cannot connect, timed out,
+refused with UNKNOWN_ROLE, OVERLOADED or CANT_MPX_CONN, connection closed,
+protocol error), 2 bad command line.
 `)
 	for _, c := range commands() {
 		fmt.Fprintln(w)

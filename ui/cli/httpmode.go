@@ -37,6 +37,12 @@ func overlayHTTP(o *sendOpts, h session.HTTPInput) (session.HTTPInput, error) {
 	if o.set["https"] {
 		h.HTTPS = o.https
 	}
+	if o.set["split-path"] {
+		h.SplitPath = o.splitPath
+	}
+	if o.set["location"] {
+		h.Location = o.location
+	}
 	if o.set["profile"] {
 		p, v, err := parseProfile(o.profile)
 		if err != nil {

@@ -39,9 +39,10 @@ const DefaultProxyMaxConns = 64
 // ProxyGCPercent is the garbage collector's target while the proxy runs,
 // unless GOGC says otherwise: each request allocates some 15 KB that
 // die with it, and the heap that lives on is a few MiB, so at Go's default
-// of 100 the collector ran some 40 times a second under load, a tenth of the
-// proxy's CPU (bench/README.md, Front end). At 400 the heap peaks at
-// about five times what lives, a few tens of MiB, flat under load.
+// of 100 the collector ran some 40 times a second under load. At 400 the
+// proxy's CPU per request fell by a fifth (bench/README.md, Front end) and
+// the heap peaks at about five times what lives, a few tens of MiB, flat
+// under load.
 const ProxyGCPercent = 400
 
 type proxyOpts struct {
@@ -76,7 +77,8 @@ func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
 	fs.StringVar(&o.listen, "listen", proxy.DefaultAddr, "HTTP address to listen on (host:port; :port means 127.0.0.1:port)")
 	fs.StringVar(&o.addr, "addr", "", "FastCGI backend address (required): host:port, unix:/path or /path")
 	fs.StringVar(&o.docroot, "docroot", "", "document root on the backend's side (required, absolute): SCRIPT_FILENAME = docroot + script")
-	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing)")
+	fs.StringVar(&o.record, "record", "", "`directory` receiving every exchange as a JSON file (created if missing), "+
+		"written on a goroutine of its own: when writing falls behind, exchanges are left out, counted and logged, never delaying a request")
 	fs.IntVar(&o.recordKeep, "record-keep", 0, "keep only the newest `N` files this run recorded into --record, deleting older ones (0: keep all)")
 	fs.BoolVar(&o.secrets, "record-secrets", false, "keep Authorization, Cookie and other secret values in recorded files (redacted by default)")
 	fs.DurationVar(&o.timeout, "timeout", DefaultProxyTimeout, "give up on a forwarded request after this long")
