@@ -18,6 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
@@ -54,7 +58,10 @@ func startDumpcap(t *testing.T, port int) *dumpcap {
 		t.Skip("capturing on the loopback interface needs root")
 	}
 	d := &dumpcap{out: &fcgitest.SyncBuffer{}, file: filepath.Join(t.TempDir(), "fcgi.pcapng"), done: make(chan error, 1)}
-	d.cmd = exec.Command(bin, "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "-w", d.file)
+	// -B 64: a MiB answer comes in segments of up to 64 KiB, faster than
+	// dumpcap takes them on a busy machine; the default 2 MiB kernel buffer
+	// overflows and drops some.
+	d.cmd = exec.Command(bin, "-i", "lo", "-B", "64", "-f", fmt.Sprintf("tcp port %d", port), "-w", d.file)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -74,24 +81,56 @@ func startDumpcap(t *testing.T, port int) *dumpcap {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	// "Capturing on" comes before the capture really starts: connect to
-	// the port (a bare connection, which php-fpm takes for nothing) until
-	// dumpcap writes packets to the file.
-	var empty int64 = -1 // the file's size with its headers alone
+	// "Capturing on" comes before the capture really starts.
+	d.sync(t, port, deadline)
+	return d
+}
+
+// sync waits until every packet sent on the loopback so far is in the
+// capture file: it opens bare connections to port (php-fpm takes them for
+// nothing) until one of them is in the file. The loopback's packets are
+// captured in order, but dumpcap gets them from the kernel in blocks that
+// are handed over when full or after a timeout, and writes its file in its
+// own time: a file's size says nothing of which packets it holds.
+func (d *dumpcap) sync(t *testing.T, port int, deadline time.Time) {
+	t.Helper()
+	probes := map[layers.TCPPort]bool{}
 	for {
-		if fi, err := os.Stat(d.file); err == nil && empty < 0 {
-			empty = fi.Size()
-		}
 		if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			probes[layers.TCPPort(c.LocalAddr().(*net.TCPAddr).Port)] = true
 			c.Close()
 		}
-		if fi, err := os.Stat(d.file); err == nil && empty >= 0 && fi.Size() > empty {
-			return d
+		if capturedPort(d.file, probes) {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("dumpcap wrote no packet in 20 s:\n%s", d.out.String())
+			t.Fatalf("dumpcap wrote none of %d probe connections in 20 s:\n%s", len(probes), d.out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// capturedPort reports whether the pcapng file, as much of it as is
+// written, holds a TCP packet from or to one of ports.
+func capturedPort(file string, ports map[layers.TCPPort]bool) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	r, err := pcapgo.NewNgReader(bufio.NewReader(f), pcapgo.DefaultNgReaderOptions)
+	if err != nil {
+		return false // the file's headers are not written yet
+	}
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil { // the end, or a block dumpcap is still writing
+			return false
+		}
+		p := gopacket.NewPacket(data, r.LinkType(), gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+		if tcp, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP); ok && (ports[tcp.SrcPort] || ports[tcp.DstPort]) {
+			return true
+		}
 	}
 }
 
@@ -110,6 +149,35 @@ func (d *dumpcap) stop(t *testing.T) {
 	}
 }
 
+// dropped returns how many packets dumpcap says it dropped, from the line
+// it writes when it stops: "Packets received/dropped on interface 'lo':
+// 230/0 (…)".
+func (d *dumpcap) dropped(t *testing.T) int {
+	t.Helper()
+	for _, line := range strings.Split(d.out.String(), "\n") {
+		_, after, ok := strings.Cut(line, "received/dropped on interface")
+		if !ok {
+			continue
+		}
+		i := strings.LastIndex(after, "': ")
+		if i < 0 {
+			break
+		}
+		fields := strings.Fields(after[i+3:])
+		if len(fields) == 0 {
+			break
+		}
+		_, drops, _ := strings.Cut(fields[0], "/")
+		n, err := strconv.Atoi(drops)
+		if err != nil {
+			break
+		}
+		return n
+	}
+	t.Fatalf("dumpcap said nothing of dropped packets:\n%s", d.out.String())
+	return 0
+}
+
 // followedStream is one TCP stream as tshark reassembles it.
 type followedStream struct {
 	number         string
@@ -122,7 +190,9 @@ type followedStream struct {
 func tsharkStreams(t *testing.T, file string) []followedStream {
 	t.Helper()
 	bin := needTool(t, "tshark")
-	out, err := exec.Command(bin, "-r", file, "-T", "fields", "-e", "tcp.stream").Output()
+	// Only the streams with payload: one tshark run each, and the
+	// capture's probe connections carry none.
+	out, err := exec.Command(bin, "-r", file, "-Y", "tcp.len > 0", "-T", "fields", "-e", "tcp.stream").Output()
 	if err != nil {
 		t.Fatalf("tshark: %v", err)
 	}
@@ -200,7 +270,11 @@ func TestReadDumpcapCapture(t *testing.T) {
 	// Every connection to php-fpm is closed once nginx answered: wait
 	// until the kernel has none left, so that dumpcap saw their ends.
 	waitFor(t, "the connections to php-fpm closed", func() bool { return !connectedTo(port) })
+	d.sync(t, port, time.Now().Add(20*time.Second))
 	d.stop(t)
+	if n := d.dropped(t); n != 0 {
+		t.Fatalf("dumpcap dropped %d packets: the capture is no ground truth\n%s", n, d.out.String())
+	}
 	if os.Getenv("KEEP_CAPTURE") != "" {
 		b, _ := os.ReadFile(d.file)
 		os.WriteFile(os.Getenv("KEEP_CAPTURE"), b, 0o644)
