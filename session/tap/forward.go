@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,10 +43,14 @@ type conn struct {
 	q       []piece
 	spare   []piece
 	framers [2]framer
-	ended   int  // directions whose end is queued
-	behind  bool // decoding fell behind once (NoticeBehind told)
-	gaveUp  bool
-	wake    chan struct{}
+	ended   int // directions whose end is queued
+	// inflight is, per direction, when the bytes its forwarder is
+	// writing were read (zero: none): the decoder takes no piece of the
+	// other direction read later before they are queued (see ready).
+	inflight [2]time.Time
+	behind   bool // decoding fell behind once (NoticeBehind told)
+	gaveUp   bool
+	wake     chan struct{}
 }
 
 // accept forwards a new connection of the web server.
@@ -128,6 +133,7 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			now := time.Now()
+			c.reading(dir, now)
 			// What did not reach the other side is not shown as sent.
 			w, werr := dst.Write(buf[:n])
 			counter.Add(int64(w))
@@ -182,6 +188,32 @@ func closeWrite(nc net.Conn) {
 	nc.Close()
 }
 
+// reading tells the decoder that bytes of direction dir read at t are
+// being forwarded: what the other side answers them with is read later,
+// and must not be decoded before them (see ready).
+func (c *conn) reading(dir fcgi.Direction, t time.Time) {
+	c.mu.Lock()
+	c.inflight[dirIndex(dir)] = t
+	c.mu.Unlock()
+}
+
+// ready returns how many queued pieces the decoder may take: those up to
+// the first one read after the bytes the other direction's forwarder is
+// still writing. The two forwarders queue what they forwarded after
+// writing it, so the answer to a record (END_REQUEST to a BEGIN_REQUEST,
+// the next BEGIN_REQUEST of a keep-alive connection to an END_REQUEST)
+// can be read and queued by one before the other queued the record. The
+// caller holds c.mu.
+func (c *conn) ready() int {
+	for i := range c.q {
+		p := &c.q[i]
+		if o := c.inflight[1-dirIndex(p.dir)]; !p.stop && !o.IsZero() && o.Before(p.t) {
+			return i
+		}
+	}
+	return len(c.q)
+}
+
 // offer hands a copy of b, bytes of direction dir read at t, to the
 // decoder, without waiting. While the tap's queue is under its limit every
 // byte is copied; past it, only record headers and the content of records
@@ -193,6 +225,7 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 	tp := c.t
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.inflight[dirIndex(dir)] = time.Time{}
 	if c.gaveUp {
 		tp.stats.undecoded.Add(int64(len(b)))
 		return
@@ -253,9 +286,15 @@ func copyPiece(b []byte) []byte {
 	return append([]byte(nil), b...)
 }
 
-// push queues p and wakes the decoder. The caller holds c.mu.
+// push queues p and wakes the decoder: behind the pieces of the other
+// direction read before it, ahead of those read after (see ready). The
+// caller holds c.mu.
 func (c *conn) push(p piece) {
-	if n := len(c.q); n > 0 && len(p.data) == 0 && !p.end && !p.stop {
+	at := len(c.q)
+	for !p.stop && at > 0 && c.q[at-1].dir != p.dir && !c.q[at-1].stop && c.q[at-1].t.After(p.t) {
+		at--
+	}
+	if n := len(c.q); at == n && n > 0 && len(p.data) == 0 && !p.end && !p.stop {
 		// Runs shed back to back make one piece.
 		if last := &c.q[n-1]; last.dir == p.dir && !last.end && !last.stop {
 			last.skip += p.skip
@@ -263,7 +302,7 @@ func (c *conn) push(p piece) {
 		}
 	}
 	c.t.queued.Add(int64(len(p.data)))
-	c.q = append(c.q, p)
+	c.q = slices.Insert(c.q, at, p)
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -284,6 +323,7 @@ func (c *conn) giveUp(t time.Time) {
 // end queues the end of direction dir.
 func (c *conn) end(dir fcgi.Direction, err error, t time.Time) {
 	c.mu.Lock()
+	c.inflight[dirIndex(dir)] = time.Time{}
 	c.ended++
 	c.push(piece{dir: dir, t: t, end: true, err: err})
 	c.mu.Unlock()
@@ -295,7 +335,16 @@ func (c *conn) decode() {
 		<-c.wake
 		c.mu.Lock()
 		q := c.q
-		c.q = c.spare[:0]
+		if k := c.ready(); k < len(q) {
+			// The rest waits for the other direction's piece; its
+			// push wakes the decoder again.
+			q = append(c.spare[:0], q[:k]...)
+			rest := copy(c.q, c.q[k:])
+			clear(c.q[rest:])
+			c.q = c.q[:rest]
+		} else {
+			c.q = c.spare[:0]
+		}
 		ended := c.ended
 		c.mu.Unlock()
 		for i := range q {
