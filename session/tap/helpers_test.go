@@ -170,7 +170,10 @@ func startRelay(t *testing.T, network, target string) *relay {
 				inner.Add(2)
 				pipe := func(dst, src net.Conn, keep *fcgitest.SyncBuffer) {
 					defer inner.Done()
-					_, err := io.Copy(io.MultiWriter(dst, keep), src)
+					// What was read from src, whether or not dst took it: the
+					// bytes the tap forwarded (or the peer sent), even when
+					// the other end closed before they arrived.
+					_, err := io.Copy(io.MultiWriter(keep, dst), src)
 					if err == nil {
 						if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 							cw.CloseWrite()
