@@ -55,7 +55,6 @@ func startTap(t *testing.T, opts tap.Options) (*tap.Tap, *collector) {
 type collector struct {
 	mu   sync.Mutex
 	xs   []*session.Exchange
-	cond chan struct{}
 	done chan struct{}
 }
 
