@@ -5,6 +5,7 @@ package session
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,8 +83,9 @@ type capture struct {
 	// want is, per slot, the stream length announced and not yet reserved
 	// (0: none); place reserves it when the stream's first bytes arrive.
 	want [numSlots]int64
-	// reserved marks the slots whose array was sized by an announcement,
-	// so that trimmed can give back what the stream did not use. The
+	// reserved marks the slots whose array was sized by an announcement
+	// or grown ahead (growStream), so that trimmed can give back what the
+	// stream did not use. The
 	// writer's: touched only under the writer lock.
 	reserved [numSlots]bool
 }
@@ -262,6 +264,17 @@ func (c *capture) place(r *record, h fcgi.Header, raw []byte, ownID uint16, capt
 	return int64(len(raw)), reserve
 }
 
+// placeHeader places a record of which only the header is kept, its wire
+// bytes on the wire (see Exchange.Skipped), and returns the bytes it adds.
+// The caller holds the direction's writer lock and the Exchange's lock.
+func (c *capture) placeHeader(r *record, wire int64) (added int64) {
+	r.frameOff, r.slot = len(c.frame), noSlot
+	c.wire += wire
+	r.frameLen = fcgi.HeaderLen
+	r.Truncated = true
+	return fcgi.HeaderLen
+}
+
 // put copies raw, the record placed in r, behind c's frame and stream
 // bytes and returns the slices that then hold them: the frame, and the
 // stream of r.slot (nil for noSlot). A reservation (see place) first moves
@@ -283,12 +296,28 @@ func (c *capture) put(r *record, raw []byte, reserve int64) (frame, stream []byt
 	frame = append(c.frame, raw[:fcgi.HeaderLen]...)
 	frame = append(frame, raw[end:]...)
 	stream = c.stream[r.slot]
-	if reserve > 0 {
+	switch {
+	case reserve > 0:
 		grown := make([]byte, len(stream), len(stream)+int(reserve))
 		copy(grown, stream)
 		stream = grown
+	case cap(stream)-len(stream) < r.dataLen:
+		stream = growStream(stream, r.dataLen)
+		c.reserved[r.slot] = true // trimmed gives back what stays unused
 	}
 	return frame, append(stream, raw[fcgi.HeaderLen:end]...)
+}
+
+// growStep bounds how far growStream grows a stream ahead of its length.
+const growStep = 8 << 20
+
+// growStream returns s with room for n more bytes and more: its length
+// again up to growStep, then growStep, past four times that a quarter of
+// the length. append alone grows a large slice by a quarter at a time, so
+// a 1 MiB stream of 64 KiB records was copied some four times over while
+// it grew; doubling copies it once.
+func growStream(s []byte, n int) []byte {
+	return slices.Grow(s, max(n, min(len(s), growStep), len(s)/4))
 }
 
 // publish makes what put wrote part of the capture. The caller holds the

@@ -75,6 +75,10 @@ type RecordInfo struct {
 	Err string `json:"err,omitempty"`
 	// Truncated: the capture limit was reached; only the header was kept.
 	Truncated bool `json:"truncated,omitempty"`
+	// Skipped: only the header was observed, the content and padding went
+	// by without being captured (see Exchange.Skipped); Truncated is set
+	// too.
+	Skipped bool `json:"skipped,omitempty"`
 	// Partial: the connection ended inside this record; the bytes that
 	// arrived were kept.
 	Partial bool `json:"partial,omitempty"`
@@ -89,6 +93,8 @@ func (r RecordInfo) Note() string {
 	switch {
 	case r.Partial:
 		cut = "the connection ended inside this record: only the bytes that arrived are shown"
+	case r.Skipped:
+		cut = "the capture fell behind the traffic: only the header was kept, the content went by uncaptured"
 	case r.Truncated:
 		cut = "capture limit reached: only the header was kept"
 	}
@@ -181,6 +187,7 @@ type Exchange struct {
 	finished  bool
 	conn      fcgi.ConnInfo
 	begins    int           // BEGIN_REQUEST records sent
+	skipped   int64         // record bytes that went by uncaptured (Skipped), part of sizes.Dropped
 	framing   fcgi.Framing  // how PARAMS and STDIN were cut into records
 	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response
 	connKept  *bool         // see SetConnKept; nil: not known

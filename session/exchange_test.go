@@ -571,8 +571,8 @@ func TestCLIJSON(t *testing.T) {
 	}
 	var v map[string]any
 	must(t, json.Unmarshal(b, &v))
-	wantKeys := []string{"end_request", "error", "framing", "params", "records", "request_id", "response", "role",
-		"stderr", "stderr_b64", "stdout_b64", "target", "timings_us", "warnings"}
+	wantKeys := []string{"anomalies", "end_request", "error", "framing", "params", "records", "request_id", "response", "role",
+		"start", "stderr", "stderr_b64", "stdout_b64", "target", "timings_us", "warnings"}
 	if got := keys(v); !slices.Equal(got, wantKeys) {
 		t.Errorf("keys = %q\nwant %q", got, wantKeys)
 	}

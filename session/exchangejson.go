@@ -420,6 +420,18 @@ type cliJSON struct {
 	Profile  string       `json:"profile,omitempty"`
 	Framing  fcgi.Framing `json:"framing"`
 	ConnKept *bool        `json:"conn_kept,omitempty"`
+	// Start is when the exchange started (RFC 3339, UTC), and Anomalies
+	// what departs from the specification in its records (see Anomalies),
+	// informational ones included.
+	Start     string       `json:"start,omitempty"`
+	Anomalies []cliAnomaly `json:"anomalies,omitempty"`
+}
+
+type cliAnomaly struct {
+	Record        int    `json:"record"`
+	Kind          string `json:"kind"`
+	Informational bool   `json:"informational,omitempty"`
+	Text          string `json:"text"`
 }
 
 // cliPair is a name and value; a name or value that is not UTF-8 also
@@ -479,10 +491,14 @@ type cliTimings struct {
 // role, request_id (null when nothing was sent), params, records,
 // stdout_b64, stderr, stderr_b64, end_request, response (with gateway when
 // a web server would answer the status itself), warnings, timings_us,
-// error and, when the sender watched a KEEP_CONN connection, conn_kept.
+// error, start, anomalies and, when the sender watched a KEEP_CONN connection, conn_kept.
 // Names and values that are not UTF-8 come with a base64 form too
 // (name_b64, value_b64).
 func (x *Exchange) CLIJSON() ([]byte, error) {
+	var anomalies []cliAnomaly
+	for _, a := range Anomalies(x) {
+		anomalies = append(anomalies, cliAnomaly{Record: a.Record, Kind: string(a.Kind), Informational: a.Kind.Informational(), Text: a.Text})
+	}
 	x.mu.Lock()
 	v := cliJSON{
 		Target: x.target, Role: x.role.String(), ConnKept: x.connKept,
@@ -495,6 +511,10 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 		Warnings:  append([]string{}, x.warnings...),
 		TimingsUS: cliTimings{Connect: x.timings.Connect.Microseconds(),
 			FirstByte: x.timings.FirstByte.Microseconds(), Total: x.timings.Total.Microseconds()},
+		Anomalies: anomalies,
+	}
+	if !x.start.IsZero() {
+		v.Start = x.start.Format(time.RFC3339Nano)
 	}
 	if x.begins > 0 {
 		id := x.requestID

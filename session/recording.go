@@ -83,6 +83,16 @@ func (x *Exchange) Trace(start time.Time) fcgi.Trace {
 	}
 }
 
+// Skipped records a record of which only the header h was observed, t
+// after the start: its content and padding went by without being captured,
+// as when a tap's capture falls behind the traffic it forwards and keeps
+// only headers and sizes. The record is kept as a Truncated one marked
+// Skipped; its bytes count in Sizes (Sent or Received, and the stream it
+// belongs to) and as Dropped, and Complete says how many went by.
+func (x *Exchange) Skipped(dir fcgi.Direction, h fcgi.Header, t time.Duration) {
+	x.addRecord(dir, h, fcgi.AppendHeader(make([]byte, 0, fcgi.HeaderLen), h), t, "", false, true)
+}
+
 // addPartial records the bytes of a record that the connection cut short, as
 // reported by a *fcgi.RecordError.
 func (x *Exchange) addPartial(dir fcgi.Direction, re *fcgi.RecordError, t time.Duration) {
@@ -96,14 +106,20 @@ func (x *Exchange) addPartial(dir fcgi.Direction, re *fcgi.RecordError, t time.D
 	x.add(dir, h, re.Partial, t, re.Error(), true)
 }
 
-// add captures one record and tells OnRecord about it.
+// add captures one record and tells OnRecord about it (see addRecord).
+func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Duration, errText string, partial bool) {
+	x.addRecord(dir, h, raw, t, errText, partial, false)
+}
+
+// addRecord captures one record and tells OnRecord about it. skipped: raw
+// is only the header, the rest went by uncaptured (see Skipped).
 //
 // The record's bytes are copied into the capture outside mu, holding only
 // the direction's writer lock, so that a reader (the UI, every few
 // milliseconds) never waits while the capture grows: growing a stream of
 // 100 MiB copies it, which takes tens of milliseconds. mu is taken twice,
 // briefly: to place the record (see capture.place), then to publish it.
-func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Duration, errText string, partial bool) {
+func (x *Exchange) addRecord(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Duration, errText string, partial, skipped bool) {
 	w := x.writerOf(dir)
 	w.Lock()
 	c := x.captureOf(dir)
@@ -119,12 +135,21 @@ func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Dur
 		ContentLength: h.ContentLength, PaddingLength: h.PaddingLength, Version: h.Version,
 		Offset: c.wire, T: t, Err: errText, Partial: partial,
 	}}
-	added, reserve := c.place(&r, h, raw, x.requestID, x.sizes.Captured, x.limit(), x.sizes.Dropped > 0)
+	wire := int64(len(raw)) // the record's bytes on the wire
+	var added, reserve int64
+	if skipped {
+		wire = int64(h.RecordLen())
+		added = c.placeHeader(&r, wire)
+		r.Skipped = true
+		x.skipped += wire - added
+	} else {
+		added, reserve = c.place(&r, h, raw, x.requestID, x.sizes.Captured, x.limit(), x.sizes.Dropped > 0)
+	}
 	// Counted now, so that a record of the other direction placed
 	// meanwhile sees the capture limit as it will be.
 	x.sizes.Captured += added
 	if r.Truncated {
-		x.sizes.Dropped += int64(len(raw)) - added
+		x.sizes.Dropped += wire - added
 	}
 	x.mu.Unlock()
 
@@ -140,9 +165,9 @@ func (x *Exchange) add(dir fcgi.Direction, h fcgi.Header, raw []byte, t time.Dur
 		x.sizeStdout()
 	}
 	if dir == fcgi.Sent {
-		x.sizes.Sent += int64(len(raw))
+		x.sizes.Sent += wire
 	} else {
-		x.sizes.Received += int64(len(raw))
+		x.sizes.Received += wire
 	}
 	if h.RequestID == x.requestID && h.Version == fcgi.Version1 && !partial {
 		n := int64(h.ContentLength)
@@ -294,9 +319,13 @@ func (x *Exchange) Complete(o Outcome) {
 		x.failure = &f
 	}
 	var ws []string
-	if x.sizes.Dropped > 0 {
+	if over := x.sizes.Dropped - x.skipped; over > 0 {
 		ws = append(ws, fmt.Sprintf("capture limit of %d bytes reached: %d bytes of record content were not kept; stdout and stderr are incomplete",
-			x.limit(), x.sizes.Dropped))
+			x.limit(), over))
+	}
+	if x.skipped > 0 {
+		ws = append(ws, fmt.Sprintf("the capture fell behind the traffic: %d bytes of record content went by uncaptured (headers and sizes kept); stdout and stderr are incomplete",
+			x.skipped))
 	}
 	if o.Counted && o.StdoutBytes != x.sizes.Stdout {
 		ws = append(ws, fmt.Sprintf("the client counted %d stdout bytes, the trace %d", o.StdoutBytes, x.sizes.Stdout))

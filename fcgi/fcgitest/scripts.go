@@ -42,10 +42,16 @@ header('Set-Cookie: b=2', false);
 header('Content-Type: text/plain');
 echo "status $code\n";
 `,
+		// big.php writes in 64 KiB pieces: a 100 MiB answer built whole
+		// would pass php.ini's memory_limit (128M) and end in a fatal error.
 		"big.php": `<?php
 $n = isset($_GET['n']) ? max(0, (int) $_GET['n']) : 200000;
 header('Content-Type: application/octet-stream');
-echo substr(str_repeat('0123456789abcdef', intdiv($n, 16) + 1), 0, $n);
+$piece = str_repeat('0123456789abcdef', 4096);
+for (; $n >= strlen($piece); $n -= strlen($piece)) {
+    echo $piece;
+}
+echo substr($piece, 0, $n);
 `,
 		"post.php": `<?php
 $in = file_get_contents('php://input');

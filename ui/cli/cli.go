@@ -1,5 +1,5 @@
 // Package cli is fcgiscope's headless command line: the subcommands send,
-// values, proxy and backend, run on the same engine as the window.
+// values, proxy, tap and backend, run on the same engine as the window.
 //
 // It does not import Fyne. main.go calls Run when its first argument is a
 // subcommand (see IsCommand) and opens the window otherwise.
@@ -80,6 +80,8 @@ func commands() []command {
 			"ask a backend FCGI_GET_VALUES (MAX_CONNS, MAX_REQS, MPXS_CONNS)", "warn", setupValues},
 		{"proxy", "--addr ADDR --docroot DIR [--listen 127.0.0.1:8080] [--max-conns 64] [--keep-conn auto|on|off] [--record DIR [--record-keep N]]",
 			"serve HTTP, forward each request to the backend, optionally record every exchange", "info", setupProxy},
+		{"tap", "--listen unix:/run/fcgiscope.sock --upstream unix:/run/php/php8.2-fpm.sock [--record DIR [--record-keep N]] [--json] | --read FILE [--port 9000 | --all-ports] [--json]",
+			"stand between a web server and php-fpm and show every exchange live, or read a pcap/pcapng capture", "info", setupTap},
 		{"backend", "[--listen 127.0.0.1:9000]",
 			"run the demo FastCGI backend (/echo, /stderr, /status, /slow, ...)", "info", setupBackend},
 	}
@@ -252,6 +254,8 @@ func commandNotes(name string) string {
 	case "proxy":
 		return `  Listens on loopback by default; naming another address exposes the backend.
 `
+	case "tap":
+		return tapNotes
 	}
 	return ""
 }
