@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -55,6 +56,7 @@ type proxyOpts struct {
 	timeout    time.Duration
 	maxConns   int
 	keepConn   string
+	cpuProfile string
 	// maxConnsSet: --max-conns was given, so it is the backend's workers
 	// (its help asks for pm.max_children), which --keep-conn auto needs.
 	maxConnsSet bool
@@ -87,6 +89,8 @@ func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
 	fs.StringVar(&o.keepConn, "keep-conn", proxy.KeepConnAuto.String(), "FCGI_KEEP_CONN: reuse connections to the backend (`auto`, on or off); "+
 		"auto: on when the backend answers GET_VALUES as php-fpm and php-cgi do (they keep connections) and --max-conns is given "+
 		"(or within the FCGI_MAX_CONNS it announces), as each kept connection holds one of its workers")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `FILE` when the proxy stops "+
+		"(go tool pprof reads it; for measuring the proxy, see bench/README.md)")
 	return o
 }
 
@@ -160,6 +164,22 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 		}
 	}
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cli: proxy: --cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("cli: proxy: --cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				e.log.WithError(err).Error("proxy: --cpuprofile: closing " + o.cpuProfile)
+			}
+		}()
+	}
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(ProxyGCPercent))
 	}
