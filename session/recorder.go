@@ -5,6 +5,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -87,6 +88,7 @@ type Recorder struct {
 	lastReport time.Time
 	seq        uint64
 	files      []recordedFile // oldest first; only with KeepFiles or KeepBytes
+	buf        bytes.Buffer   // the file being written
 	filesBytes int64          // total size of files
 }
 
@@ -211,10 +213,11 @@ func (r *Recorder) write(x *Exchange) error {
 	r.seq++
 	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), r.seq)
 	path := filepath.Join(r.opts.Dir, name)
-	b, err := EncodeExchangeFile(x, r.opts.Secrets)
-	if err != nil {
+	r.buf.Reset()
+	if err := encodeExchangeFile(&r.buf, x, r.opts.Secrets); err != nil {
 		return fmt.Errorf("session: recorder: exchange %d: %w", r.seq, err)
 	}
+	b := r.buf.Bytes()
 	if r.opts.KeepFiles <= 0 && r.opts.KeepBytes <= 0 {
 		if err := WriteFileNoSync(path, b); err != nil {
 			return fmt.Errorf("session: recorder: exchange %d: %w", r.seq, err)
@@ -233,7 +236,7 @@ func (r *Recorder) write(x *Exchange) error {
 		last := len(r.files) == 0 || !(r.opts.KeepFiles > 0 && len(r.files)+1 > r.opts.KeepFiles ||
 			r.opts.KeepBytes > 0 && r.filesBytes+size > r.opts.KeepBytes)
 		if last {
-			reused = r.reuse(old.path, path, b)
+			reused = r.reuse(old, path, b)
 			if reused {
 				break
 			}
@@ -259,15 +262,19 @@ func (r *Recorder) write(x *Exchange) error {
 // to path. It reports whether path was written; when not, old is gone or
 // left as it was, and the caller writes path anew. A reader that opened
 // old just before reads the new content, or a mix: old was being deleted.
-func (r *Recorder) reuse(old, path string, b []byte) bool {
+func (r *Recorder) reuse(old recordedFile, path string, b []byte) bool {
 	tmp := filepath.Join(r.opts.Dir, tempPrefix+"recycled"+tempSuffix)
-	if err := os.Rename(old, tmp); err != nil {
+	if err := os.Rename(old.path, tmp); err != nil {
 		return false
 	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY, 0)
 	if err == nil {
 		_, err = f.Write(b)
+		var fi os.FileInfo
 		if err == nil {
+			fi, err = f.Stat()
+		}
+		if err == nil && fi.Size() > int64(len(b)) {
 			err = f.Truncate(int64(len(b)))
 		}
 		err = errors.Join(err, f.Close())
