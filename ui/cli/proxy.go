@@ -197,20 +197,11 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	p.ConnLimitFits = o.maxConnsSet
 	p.OnKeepConn = func(on bool, why string) { e.log.WithField("keep_conn", on).Info(why) }
 
-	exchanges, unsubscribe := p.Subscribe()
+	exchanges, unsubscribe := p.SubscribeBuffer(logQueue)
 	logged := make(chan struct{})
 	go func() {
 		defer close(logged)
-		// The lines of the exchanges waiting go out in one write: under
-		// load, one system call per burst instead of one per request.
-		var batch []byte
-		for x := range exchanges {
-			batch = e.appendExchangeLog(batch, x)
-			if len(exchanges) == 0 || len(batch) >= logBatch {
-				_, _ = e.log.Out.Write(batch)
-				batch = batch[:0]
-			}
-		}
+		e.logExchanges(exchanges)
 	}()
 
 	err := p.ListenAndServe(ctx, listen, func(a net.Addr) {
@@ -236,9 +227,50 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	return nil
 }
 
-// logBatch is the most exchange log lines the proxy holds before writing
-// them.
+// logBatch is the most bytes of exchange log lines the proxy holds before
+// writing them.
 const logBatch = 64 << 10
+
+// logDelay is how long the exchange log waits after an exchange for more
+// to come, and logQueue how many exchanges wait for it meanwhile (the
+// proxy's subscription buffer): under load the log's goroutine wakes up
+// once per logDelay and writes what came in one system call, instead of
+// being woken up and writing for every request (each wake-up of a sleeping
+// goroutine costs the request's goroutine a few microseconds).
+const (
+	logDelay = 10 * time.Millisecond
+	logQueue = 8192
+)
+
+// logExchanges writes the log lines of the exchanges that come on
+// exchanges until it is closed: it waits for one, then logDelay, then
+// formats every one waiting and writes their lines at once.
+func (e *env) logExchanges(exchanges <-chan *session.Exchange) {
+	var batch []byte
+	for x := range exchanges {
+		batch = e.appendExchangeLog(batch[:0], x)
+		time.Sleep(logDelay)
+		for more := true; more; {
+			select {
+			case x, ok := <-exchanges:
+				if !ok {
+					more = false
+					break
+				}
+				batch = e.appendExchangeLog(batch, x)
+				if len(batch) >= logBatch {
+					_, _ = e.log.Out.Write(batch)
+					batch = batch[:0]
+				}
+			default:
+				more = false
+			}
+		}
+		if len(batch) > 0 {
+			_, _ = e.log.Out.Write(batch)
+		}
+	}
+}
 
 // appendExchangeLog appends the log line of one forwarded request, at info
 // (warn when it failed), formatted by the logger's formatter, to b. At
