@@ -760,3 +760,40 @@ func TestClientPHPFPMMaxConns(t *testing.T) {
 	}
 	t.Logf("%d requests by %d callers over %d php-fpm workers", done.Load(), callers, workers)
 }
+
+// TestTraceRaw: a request's Trace with TraceRaw gets its sent records
+// undecoded (no Body) with the same Raw bytes; without it, or when the
+// connection has a Trace of its own, they come decoded.
+func TestTraceRaw(t *testing.T) {
+	addr := fcgitest.StartDemo(t)
+	params := []fcgi.Pair{{"SCRIPT_NAME", "/status"}, {"QUERY_STRING", "code=200"}, {"LONG", strings.Repeat("v", 300)}}
+	sentParams := func(c *fcgi.Conn, raw bool) (bodies []fcgi.Body, raws [][]byte) {
+		t.Helper()
+		req := &fcgi.Request{Params: params, KeepConn: true, TraceRaw: raw, Trace: func(ev fcgi.Event) {
+			if ev.Dir == fcgi.Sent && ev.Record.Type == fcgi.TypeParams {
+				bodies = append(bodies, ev.Record.Body)
+				raws = append(raws, bytes.Clone(ev.Record.Raw))
+			}
+		}}
+		if _, err := c.Do(t.Context(), req); err != nil {
+			t.Fatal(err)
+		}
+		return bodies, raws
+	}
+	c := mustDial(t, addr, fcgi.Options{})
+	rawBodies, rawBytes := sentParams(c, true)
+	bodies, decodedBytes := sentParams(c, false)
+	if len(rawBodies) != 2 || rawBodies[0] != nil || rawBodies[1] != nil {
+		t.Errorf("TraceRaw: sent PARAMS bodies %v, want two records without a Body", rawBodies)
+	}
+	if p, ok := bodies[0].(*fcgi.Pairs); !ok || len(p.List()) != len(params) {
+		t.Errorf("without TraceRaw: sent PARAMS body %#v, want the %d pairs", bodies[0], len(params))
+	}
+	if !bytes.Equal(bytes.Join(rawBytes, nil), bytes.Join(decodedBytes, nil)) {
+		t.Error("TraceRaw changed the traced bytes")
+	}
+	connTraced := mustDial(t, addr, fcgi.Options{Trace: func(fcgi.Event) {}})
+	if b, _ := sentParams(connTraced, true); len(b) == 0 || b[0] == nil {
+		t.Errorf("with the connection's Trace set, TraceRaw left the PARAMS body %v, want it decoded", b)
+	}
+}

@@ -318,6 +318,7 @@ func (c *Conn) lockWrite(ctx context.Context, owner any) error {
 	c.wcall, _ = owner.(*call)
 	if c.opts.Trace != nil || c.wcall != nil && c.wcall.req.Trace != nil {
 		c.w.Trace = c.sentTrace
+		c.w.TraceRaw = c.opts.Trace == nil && c.wcall.req.TraceRaw
 	} else {
 		c.w.Trace = nil
 	}

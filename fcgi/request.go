@@ -51,6 +51,12 @@ type Request struct {
 	// records (Event.Err wraps ErrUnknownRequestID) that arrive on its
 	// connection while it is active. See Options.Trace for where it runs.
 	Trace Trace
+	// TraceRaw tells that Trace keeps only the Raw bytes of the records
+	// this request sends: they reach it undecoded (Record.Body nil, no
+	// Event.Err for a malformed body; see Writer.TraceRaw), which saves
+	// decoding every PARAMS record. It has no effect while the
+	// connection's Options.Trace is set, which gets decoded records.
+	TraceRaw bool
 }
 
 // Framing says how a request's PARAMS and STDIN streams are cut into

@@ -49,6 +49,10 @@ type Writer struct {
 	// Trace, when set, is called for each record written: after it went
 	// out (before, for a client Conn's Writer).
 	Trace Trace
+	// TraceRaw leaves the records given to Trace undecoded: Record.Body
+	// is nil and Event.Err reports no malformed body, for a Trace that
+	// keeps only the Raw bytes (and decodes them later if at all).
+	TraceRaw bool
 
 	// AllowIllegalWrites lets WriteRaw put a header on the wire that does
 	// not describe what follows it: a version other than 1, a content or
@@ -270,7 +274,7 @@ func (w *Writer) trace(r *pendingRecord, base int64, end int) {
 	h := r.h
 	rec := &Record{Header: h, Index: r.index, Offset: base + int64(r.start), Raw: raw}
 	var bodyErr error
-	if h.Version == Version1 && h.RecordLen() == len(raw) {
+	if !w.TraceRaw && h.Version == Version1 && h.RecordLen() == len(raw) {
 		rec.Body, bodyErr = decodeBody(h, rec.Content(), &w.pairs, defaultMaxPairLen)
 	}
 	w.Trace(Event{Dir: Sent, Time: time.Now(), Record: rec, Err: bodyErr})

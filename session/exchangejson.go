@@ -242,15 +242,22 @@ type exchangeFileOut struct {
 // EncodeExchangeFile returns the bytes of an Exchange file for x (see
 // SaveExchangeFile), with secrets redacted unless secrets is set.
 func EncodeExchangeFile(x *Exchange, secrets bool) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := encodeExchangeFile(&buf, x, secrets); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeExchangeFile writes the bytes of EncodeExchangeFile to buf, which
+// the Recorder reuses from one exchange to the next.
+func encodeExchangeFile(buf *bytes.Buffer, x *Exchange, secrets bool) error {
 	v := x.jsonView()
 	if !secrets {
 		redactView(&v)
 	}
-	b, err := json.Marshal(exchangeFileOut{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: !secrets, Exchange: &v})
-	if err != nil {
-		return nil, err
-	}
-	return append(b, '\n'), nil
+	// Encode writes what Marshal returns, and the newline.
+	return json.NewEncoder(buf).Encode(exchangeFileOut{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: !secrets, Exchange: &v})
 }
 
 // DecodeExchangeFile parses the bytes of an Exchange file (see

@@ -172,12 +172,17 @@ func (p Profile) Summary(v Variant) string {
 	return s
 }
 
+// profileTable is Profiles() made once, for LookupProfile, which maps every
+// request: a Profile it returns shares its slices with the table, and
+// nothing changes them.
+var profileTable = Profiles()
+
 // LookupProfile returns the profile called name ("" is nginx).
 func LookupProfile(name string) (Profile, error) {
 	if name == "" {
 		name = ProfileNginx
 	}
-	for _, p := range Profiles() {
+	for _, p := range profileTable {
 		if p.Name == name {
 			return p, nil
 		}

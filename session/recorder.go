@@ -5,6 +5,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -87,6 +88,7 @@ type Recorder struct {
 	lastReport time.Time
 	seq        uint64
 	files      []recordedFile // oldest first; only with KeepFiles or KeepBytes
+	buf        bytes.Buffer   // the file being written
 	filesBytes int64          // total size of files
 }
 
@@ -201,36 +203,90 @@ func (r *Recorder) run() {
 	r.reportDrops(true)
 }
 
-// write writes x as an Exchange file into Dir, then deletes the oldest
-// recorded files above KeepFiles and KeepBytes.
+// write writes x as an Exchange file into Dir, and deletes the oldest
+// recorded files above KeepFiles and KeepBytes. Past the bounds, the last
+// of the files to go is reused for the new one (see reuse) instead of
+// being deleted: creating a file is what recording costs most on ext4
+// (about 150 µs of kernel time, where rewriting one in place takes under
+// 20).
 func (r *Recorder) write(x *Exchange) error {
 	r.seq++
 	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), r.seq)
 	path := filepath.Join(r.opts.Dir, name)
-	b, err := EncodeExchangeFile(x, r.opts.Secrets)
-	if err != nil {
+	r.buf.Reset()
+	if err := encodeExchangeFile(&r.buf, x, r.opts.Secrets); err != nil {
 		return fmt.Errorf("session: recorder: exchange %d: %w", r.seq, err)
 	}
-	if err := WriteFileNoSync(path, b); err != nil {
-		return fmt.Errorf("session: recorder: exchange %d: %w", r.seq, err)
-	}
+	b := r.buf.Bytes()
 	if r.opts.KeepFiles <= 0 && r.opts.KeepBytes <= 0 {
+		if err := WriteFileNoSync(path, b); err != nil {
+			return fmt.Errorf("session: recorder: exchange %d: %w", r.seq, err)
+		}
 		return nil
 	}
-	r.files = append(r.files, recordedFile{path: path, size: int64(len(b))})
-	r.filesBytes += int64(len(b))
 	var errs []error
-	for len(r.files) > 1 && (r.opts.KeepFiles > 0 && len(r.files) > r.opts.KeepFiles ||
-		r.opts.KeepBytes > 0 && r.filesBytes > r.opts.KeepBytes) {
+	size := int64(len(b))
+	reused := false
+	for len(r.files) > 0 && (r.opts.KeepFiles > 0 && len(r.files)+1 > r.opts.KeepFiles ||
+		r.opts.KeepBytes > 0 && r.filesBytes+size > r.opts.KeepBytes) {
 		old := r.files[0]
 		r.files[0] = recordedFile{}
 		r.files = r.files[1:]
 		r.filesBytes -= old.size
+		last := len(r.files) == 0 || !(r.opts.KeepFiles > 0 && len(r.files)+1 > r.opts.KeepFiles ||
+			r.opts.KeepBytes > 0 && r.filesBytes+size > r.opts.KeepBytes)
+		if last {
+			reused = r.reuse(old, path, b)
+			if reused {
+				break
+			}
+		}
 		if err := os.Remove(old.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("session: recorder: deleting the old recording %s: %w", old.path, err))
 		}
 	}
+	if !reused {
+		if err := WriteFileNoSync(path, b); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("session: recorder: exchange %d: %w", r.seq, err))...)
+		}
+	}
+	r.files = append(r.files, recordedFile{path: path, size: size})
+	r.filesBytes += size
 	return errors.Join(errs...)
+}
+
+// reuse turns the recorded file old, which is to go, into path with
+// content b, as WriteFileNoSync would write it (the file appears whole
+// under path or not at all): old is renamed to a temporary name, b written
+// over its content from the start and the file cut to len(b), then renamed
+// to path. It reports whether path was written; when not, old is gone or
+// left as it was, and the caller writes path anew. A reader that opened
+// old just before reads the new content, or a mix: old was being deleted.
+func (r *Recorder) reuse(old recordedFile, path string, b []byte) bool {
+	tmp := filepath.Join(r.opts.Dir, tempPrefix+"recycled"+tempSuffix)
+	if err := os.Rename(old.path, tmp); err != nil {
+		return false
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.Write(b)
+		var fi os.FileInfo
+		if err == nil {
+			fi, err = f.Stat()
+		}
+		if err == nil && fi.Size() > int64(len(b)) {
+			err = f.Truncate(int64(len(b)))
+		}
+		err = errors.Join(err, f.Close())
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return false
+	}
+	return true
 }
 
 // reportDrops tells ErrorLog how many exchanges were dropped since the last

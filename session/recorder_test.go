@@ -4,11 +4,14 @@
 package session
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fcgiscope/fcgi/fcgitest"
 )
@@ -226,5 +229,56 @@ func BenchmarkEncodeExchangeFile(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRecorderReusesOldest: past KeepFiles the oldest recording is rewritten
+// as the new one; a smaller exchange written over a larger one's file leaves
+// exactly its own bytes, and no temporary file stays behind.
+func TestRecorderReusesOldest(t *testing.T) {
+	checkLeaks(t)
+	big, _ := sampleExchange(t)
+	small := NewExchange(Input{Mode: ModeRaw, Target: "127.0.0.1:9000"})
+	small.Begin("127.0.0.1:9000", &Request{}, time.Now())
+	small.Complete(Outcome{Err: errors.New("no route")})
+	want, err := EncodeExchangeFile(small, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bigBytes, err := EncodeExchangeFile(big, false); err != nil || len(bigBytes) <= len(want) {
+		t.Fatalf("the sample exchange encodes to %d bytes (%v), want more than the small one's %d", len(bigBytes), err, len(want))
+	}
+	dir := t.TempDir()
+	var errs []error
+	r := NewRecorder(RecorderOptions{Dir: dir, KeepFiles: 2, ErrorLog: func(err error) { errs = append(errs, err) }})
+	for _, x := range []*Exchange{big, big, small, small, small} {
+		r.Record(x)
+	}
+	r.Close()
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, de := range entries {
+		names = append(names, de.Name())
+	}
+	if len(names) != 2 || !strings.HasSuffix(names[0], "-000004.json") || !strings.HasSuffix(names[1], "-000005.json") {
+		t.Fatalf("folder holds %q, want the fourth and fifth recordings only", names)
+	}
+	for _, name := range names {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes, want the small exchange's %d:\n%s", name, len(got), len(want), got)
+		}
+		if _, err := LoadExchangeFile(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s does not load: %v", name, err)
+		}
 	}
 }

@@ -52,6 +52,9 @@ func (x *Exchange) Begin(target string, req *Request, start time.Time) {
 	}
 }
 
+// initialRecords is the room made for records at the first one.
+const initialRecords = 8
+
 // limit returns the effective capture limit (0: none).
 func (x *Exchange) limit() int64 {
 	switch {
@@ -189,6 +192,12 @@ func (x *Exchange) addRecord(dir fcgi.Direction, h fcgi.Header, raw []byte, t ti
 		}
 	}
 	r.Index = len(x.recs)
+	if x.recs == nil {
+		// A small request's records (BEGIN_REQUEST, PARAMS and its end,
+		// STDIN's end; STDOUT and its end, END_REQUEST) in one
+		// allocation, not four.
+		x.recs = make([]record, 0, initialRecords)
+	}
 	x.recs = append(x.recs, r)
 	info := r.RecordInfo
 	on := x.OnRecord

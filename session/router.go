@@ -10,10 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"fcgiscope/fcgi"
 )
 
 // Route is where the PHP router sends a request.
@@ -143,10 +146,90 @@ func (rt *Router) Site(in HTTPInput) HTTPInput {
 
 // BuildHTTP maps in as session.BuildHTTP does, routed by rt: in's routing
 // fields are replaced by the router's (see Site).
+//
+// For nginx's default variant (the proxy's case) it does in one pass
+// what the chain of CGIBasics, Remote, Headers and PHPRouter does: the
+// same checks in the same order, the same params in the same order with
+// the same origins (TestRouterBuildHTTPSamePath compares them), without
+// scanning the header lines once per middleware and ranking each param
+// against the others.
 func (rt *Router) BuildHTTP(in HTTPInput) (*Request, error) {
 	in = rt.Site(in)
+	if (in.Profile == "" || in.Profile == ProfileNginx) && (in.Variant == "" || in.Variant == nginxDefaultVariant) && !in.CombineHeaders {
+		return rt.buildNginx(in)
+	}
 	return Build(context.WithValue(context.Background(), routerKey{}, rt), HTTPChain(in))
 }
+
+// nginxDefaultVariant is the name of nginx's first variant (see Profiles).
+const nginxDefaultVariant = "fastcgi_params"
+
+// buildNginx maps in (defaults applied, the router's site) for nginx's
+// default variant: what HTTPChain's CGIBasics, Remote, Headers and
+// PHPRouter, then its framing, produce.
+func (rt *Router) buildNginx(in HTTPInput) (*Request, error) {
+	t, hs, err := in.requestLine() // CGIBasics
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPort("remote", in.RemotePort); err != nil { // Remote
+		return nil, err
+	}
+	r, err := rt.Route(in.URL) // PHPRouter
+	if err != nil {
+		return nil, err
+	}
+	scheme := "http"
+	if in.HTTPS {
+		scheme = "https"
+	}
+	req := &Request{Params: make(Params, 0, 23+len(hs.lines))}
+	ps := &req.Params
+	ps.Add("QUERY_STRING", t.query, OriginCGI)
+	ps.Add("REQUEST_METHOD", in.Method, OriginCGI)
+	ps.Add("CONTENT_TYPE", hs.contentType, OriginCGI)
+	ps.Add("CONTENT_LENGTH", hs.contentLength, OriginCGI)
+	ps.Add("SCRIPT_NAME", r.ScriptName, OriginRouter)
+	ps.Add("REQUEST_URI", t.raw, OriginCGI)
+	ps.Add("DOCUMENT_URI", r.URI, OriginRouter)
+	ps.Add("DOCUMENT_ROOT", r.DocumentRoot, OriginRouter)
+	ps.Add("SERVER_PROTOCOL", in.ServerProtocol, OriginCGI)
+	ps.Add("REQUEST_SCHEME", scheme, OriginCGI)
+	if in.HTTPS {
+		ps.Add("HTTPS", "on", OriginCGI)
+	}
+	ps.Add("GATEWAY_INTERFACE", "CGI/1.1", OriginCGI)
+	ps.Add("SERVER_SOFTWARE", in.ServerSoftware, OriginCGI)
+	ps.Add("REMOTE_ADDR", in.RemoteAddr, OriginRemote)
+	ps.Add("REMOTE_PORT", strconv.Itoa(in.RemotePort), OriginRemote)
+	ps.Add("REMOTE_USER", basicUser(hs.authorization), OriginRemote)
+	ps.Add("SERVER_ADDR", in.ServerAddr, OriginCGI)
+	ps.Add("SERVER_PORT", strconv.Itoa(in.ServerPort), OriginCGI)
+	ps.Add("SERVER_NAME", in.ServerName, OriginCGI)
+	ps.Add("REDIRECT_STATUS", "200", OriginCGI)
+	ps.Add("HTTP_HOST", hs.host, OriginHeaders)
+	ps.Add("SCRIPT_FILENAME", r.ScriptFilename, OriginRouter)
+	ps.Add("PATH_INFO", r.PathInfo, OriginRouter)
+	for _, h := range hs.lines {
+		name, ok := headerParam(h.Name)
+		if !ok || name == "HTTP_HOST" || name == "HTTP_PROXY" {
+			continue
+		}
+		ps.Add(name, trimValue(h.Value), OriginHeaders)
+	}
+	setBody(req, in, hs)
+	req.Framing = nginxFraming
+	return req, nil
+}
+
+// nginxFraming is the framing of nginx's default variant.
+var nginxFraming = func() fcgi.Framing {
+	p, err := LookupProfile(ProfileNginx)
+	if err != nil {
+		panic(err)
+	}
+	return p.FramingOf(p.Variants[0])
+}()
 
 // routerRegexps are the compiled regexps of a router.
 type routerRegexps struct {

@@ -4,11 +4,14 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -334,4 +337,81 @@ func BenchmarkRouterBuildHTTP(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRouterBuildHTTPSamePath: Router.BuildHTTP's one-pass mapping for
+// nginx's default variant gives what the middleware chain gives (params,
+// their order and origins, role, body, framing), and fails where it fails
+// with the same error, for requests that take every branch of the chain.
+func TestRouterBuildHTTPSamePath(t *testing.T) {
+	base := routerTree(t)
+	root := filepath.Join(base, "www")
+	hosts := []Header{{Name: "Host", Value: "Example.COM:8080"}}
+	inputs := []HTTPInput{
+		{Method: "GET", URL: "/echo.php", Headers: hosts},
+		{Method: "GET", URL: "/echo.php?a=1&b=%20#frag", Headers: append(slices.Clone(hosts),
+			Header{Name: "User-Agent", Value: " wrk "}, Header{Name: "X-Dup", Value: "1"}, Header{Name: "X-Dup", Value: "2"},
+			Header{Name: "Proxy", Value: "evil"}, Header{Name: "Bad Name", Value: "x"}, Header{Name: "Content-Type", Value: "text/plain"})},
+		{Method: "POST", URL: "/sub/", Headers: hosts, Body: []byte("a=1"), ContentType: "application/x-www-form-urlencoded"},
+		{Method: "PUT", URL: "/echo.php/extra/path%2Fx", Body: []byte("body"), HTTPS: true, ServerPort: 8443},
+		{Method: "GET", URL: "/café.php", Headers: []Header{{Name: "Authorization", Value: "Basic dXNlcjpwYXNz"}},
+			RemoteAddr: "10.0.0.7", RemotePort: 50000, ServerAddr: "10.0.0.1", ServerName: "site", ServerProtocol: "HTTP/1.0"},
+		{Method: "GET", URL: "/", Headers: hosts},
+		{Method: "GET", URL: "/link-in.php", Headers: hosts},
+		{Method: "GET", URL: "/missing.php", Headers: hosts},
+		{Method: "GET", URL: "/empty/", Headers: hosts},                                   // a directory without index
+		{Method: "GET", URL: "/link-out.php", Headers: hosts},                             // escapes
+		{Method: "GET", URL: "/../etc/passwd", Headers: hosts},                            // climbs
+		{Method: "G@T", URL: "/echo.php", Headers: hosts},                                 // bad method
+		{Method: "GET", URL: "/echo.php", ServerProtocol: "HTTP/x"},                       // bad protocol
+		{Method: "GET", URL: "/echo.php", RemotePort: 70000},                              // bad remote port
+		{Method: "GET", URL: "/echo.php", ServerPort: -1},                                 // bad server port
+		{Method: "GET", URL: "/echo.php", Headers: append(slices.Clone(hosts), hosts...)}, // two Host lines
+		{Method: "POST", URL: "/echo.php", Body: []byte("x"), Headers: []Header{{Name: "Content-Length", Value: "5"}}},
+	}
+	for _, site := range []HTTPInput{
+		{DocumentRoot: root},
+		{DocumentRoot: root, FrontController: true},
+		{DocumentRoot: root, AllowSymlinks: true, Index: "echo.php"},
+	} {
+		rt, err := NewRouter(site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, in := range inputs {
+			name := fmt.Sprintf("%+v/%d %s %s", site, i, in.Method, in.URL)
+			fast, fastErr := rt.BuildHTTP(in)
+			slow, slowErr := Build(context.WithValue(context.Background(), routerKey{}, rt), HTTPChain(rt.Site(in)))
+			if (fastErr == nil) != (slowErr == nil) || fastErr != nil && fastErr.Error() != slowErr.Error() {
+				t.Errorf("%s: error %v, the chain's %v", name, fastErr, slowErr)
+				continue
+			}
+			if fastErr != nil {
+				continue
+			}
+			if !slices.Equal(fast.Params, slow.Params) {
+				t.Errorf("%s: params\n%v\nthe chain's\n%v", name, fast.Params, slow.Params)
+			}
+			if fast.Role != slow.Role || fast.BodyLen != slow.BodyLen || fast.Framing != slow.Framing || fast.KeepConn != slow.KeepConn {
+				t.Errorf("%s: role %v body %d framing %+v keep %v, the chain's %v %d %+v %v", name,
+					fast.Role, fast.BodyLen, fast.Framing, fast.KeepConn, slow.Role, slow.BodyLen, slow.Framing, slow.KeepConn)
+			}
+			if fb, sb := readBody(t, fast), readBody(t, slow); !bytes.Equal(fb, sb) {
+				t.Errorf("%s: body %q, the chain's %q", name, fb, sb)
+			}
+		}
+	}
+}
+
+// readBody reads a built request's body.
+func readBody(t *testing.T, req *Request) []byte {
+	t.Helper()
+	if req.Body == nil {
+		return nil
+	}
+	b, err := io.ReadAll(req.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -78,6 +78,7 @@ func (e *Engine) Send(ctx context.Context, target string, req *Request, x *Excha
 	// Stdout and Stderr stay nil: the trace captures their content, once,
 	// in the exchange.
 	freq.Trace = x.Trace(start)
+	freq.TraceRaw = true // the Exchange keeps the bytes; it decodes them when asked
 	resp, doErr := client.Do(ctx, freq)
 	closeBody(req.Body)
 	closeBody(req.Data)
@@ -104,6 +105,7 @@ func SendOn(ctx context.Context, conn *fcgi.Conn, target string, req *Request, x
 	x.Begin(target, req, start)
 	freq := req.FCGI()
 	freq.Trace = x.Trace(start)
+	freq.TraceRaw = true
 	resp, doErr := conn.Do(ctx, freq)
 	o := OutcomeOf(target, start, resp, doErr)
 	x.Complete(o)

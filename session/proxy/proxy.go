@@ -266,7 +266,15 @@ func (p *Server) deliver(x *session.Exchange) {
 // buffer, exchanges are not delivered to it and Dropped counts them, so that
 // a slow reader never holds up HTTP clients.
 func (p *Server) Subscribe() (<-chan *session.Exchange, func()) {
-	ch := make(chan *session.Exchange, subBuffer)
+	return p.SubscribeBuffer(subBuffer)
+}
+
+// SubscribeBuffer is Subscribe with a channel buffer of n exchanges (at
+// least 1), for a subscriber that reads in batches: one that wakes up now
+// and then and takes what waits, rather than one exchange at a time,
+// needs room for what arrives in between.
+func (p *Server) SubscribeBuffer(n int) (<-chan *session.Exchange, func()) {
+	ch := make(chan *session.Exchange, max(n, 1))
 	p.mu.Lock()
 	p.subs[ch] = struct{}{}
 	p.mu.Unlock()

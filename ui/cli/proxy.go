@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -55,6 +56,7 @@ type proxyOpts struct {
 	timeout    time.Duration
 	maxConns   int
 	keepConn   string
+	cpuProfile string
 	// maxConnsSet: --max-conns was given, so it is the backend's workers
 	// (its help asks for pm.max_children), which --keep-conn auto needs.
 	maxConnsSet bool
@@ -87,6 +89,8 @@ func newProxyOpts(fs *flag.FlagSet) *proxyOpts {
 	fs.StringVar(&o.keepConn, "keep-conn", proxy.KeepConnAuto.String(), "FCGI_KEEP_CONN: reuse connections to the backend (`auto`, on or off); "+
 		"auto: on when the backend answers GET_VALUES as php-fpm and php-cgi do (they keep connections) and --max-conns is given "+
 		"(or within the FCGI_MAX_CONNS it announces), as each kept connection holds one of its workers")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to `FILE` when the proxy stops "+
+		"(go tool pprof reads it; for measuring the proxy, see bench/README.md)")
 	return o
 }
 
@@ -160,6 +164,22 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 		}
 	}
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cli: proxy: --cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("cli: proxy: --cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				e.log.WithError(err).Error("proxy: --cpuprofile: closing " + o.cpuProfile)
+			}
+		}()
+	}
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(ProxyGCPercent))
 	}
@@ -177,20 +197,11 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	p.ConnLimitFits = o.maxConnsSet
 	p.OnKeepConn = func(on bool, why string) { e.log.WithField("keep_conn", on).Info(why) }
 
-	exchanges, unsubscribe := p.Subscribe()
+	exchanges, unsubscribe := p.SubscribeBuffer(logQueue)
 	logged := make(chan struct{})
 	go func() {
 		defer close(logged)
-		// The lines of the exchanges waiting go out in one write: under
-		// load, one system call per burst instead of one per request.
-		var batch []byte
-		for x := range exchanges {
-			batch = e.appendExchangeLog(batch, x)
-			if len(exchanges) == 0 || len(batch) >= logBatch {
-				_, _ = e.log.Out.Write(batch)
-				batch = batch[:0]
-			}
-		}
+		e.logExchanges(exchanges)
 	}()
 
 	err := p.ListenAndServe(ctx, listen, func(a net.Addr) {
@@ -216,9 +227,50 @@ func runProxy(ctx context.Context, e *env, o *proxyOpts) error {
 	return nil
 }
 
-// logBatch is the most exchange log lines the proxy holds before writing
-// them.
+// logBatch is the most bytes of exchange log lines the proxy holds before
+// writing them.
 const logBatch = 64 << 10
+
+// logDelay is how long the exchange log waits after an exchange for more
+// to come, and logQueue how many exchanges wait for it meanwhile (the
+// proxy's subscription buffer): under load the log's goroutine wakes up
+// once per logDelay and writes what came in one system call, instead of
+// being woken up and writing for every request (each wake-up of a sleeping
+// goroutine costs the request's goroutine a few microseconds).
+const (
+	logDelay = 10 * time.Millisecond
+	logQueue = 8192
+)
+
+// logExchanges writes the log lines of the exchanges that come on
+// exchanges until it is closed: it waits for one, then logDelay, then
+// formats every one waiting and writes their lines at once.
+func (e *env) logExchanges(exchanges <-chan *session.Exchange) {
+	var batch []byte
+	for x := range exchanges {
+		batch = e.appendExchangeLog(batch[:0], x)
+		time.Sleep(logDelay)
+		for more := true; more; {
+			select {
+			case x, ok := <-exchanges:
+				if !ok {
+					more = false
+					break
+				}
+				batch = e.appendExchangeLog(batch, x)
+				if len(batch) >= logBatch {
+					_, _ = e.log.Out.Write(batch)
+					batch = batch[:0]
+				}
+			default:
+				more = false
+			}
+		}
+		if len(batch) > 0 {
+			_, _ = e.log.Out.Write(batch)
+		}
+	}
+}
 
 // appendExchangeLog appends the log line of one forwarded request, at info
 // (warn when it failed), formatted by the logger's formatter, to b. At
