@@ -154,6 +154,8 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	p.upstream = widget.NewEntry()
 	p.upstream.SetText(prefs.String(PrefLiveUpstream))
 	p.upstream.PlaceHolder = "unix:/run/php/php8.2-fpm.sock"
+	p.listen.OnSubmitted = func(string) { p.Start() }
+	p.upstream.OnSubmitted = func(string) { p.Start() }
 	p.startBtn = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.Start)
 	p.startBtn.Importance = widget.HighImportance
 	p.stopBtn = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.Stop)
@@ -168,7 +170,7 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	p.status.SetSelected(StatusAny)
 	p.status.OnChanged = func(string) { p.applyFilter() }
 	p.slower = widget.NewEntry()
-	p.slower.PlaceHolder = "slower than ms"
+	p.slower.PlaceHolder = "slower than (ms)"
 	p.slower.Validator = func(s string) error {
 		if _, err := parseSlower(s); err != nil {
 			return err
@@ -210,9 +212,10 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 		mutedLabel("Upstream"), p.upstream)
 	controls := container.NewHBox(p.startBtn, p.stopBtn)
 	filters := container.NewVBox(p.filter,
-		container.NewGridWithColumns(2, p.status, p.slower),
-		container.NewBorder(nil, nil, nil, container.NewHBox(p.pauseBtn, p.clearBtn), container.NewHBox(p.stderrOnly, p.anomOnly)))
-	top := container.NewVBox(p.count, form, controls, p.note, widget.NewSeparator(), filters)
+		container.NewBorder(nil, nil, p.status, nil, p.slower),
+		container.NewHBox(p.stderrOnly, p.anomOnly))
+	header := container.NewBorder(nil, nil, nil, container.NewHBox(p.pauseBtn, p.clearBtn), p.count)
+	top := container.NewVBox(header, form, controls, p.note, widget.NewSeparator(), filters)
 	bottom := container.NewVBox(p.lost, widget.NewSeparator(), p.resendBtn, container.NewHBox(p.presetBtn, p.historyBtn))
 	body := container.NewStack(p.list, container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
 	p.content = container.NewBorder(top, bottom, nil, nil, body)
@@ -355,7 +358,7 @@ func (p *LivePanel) listening(run *liveRun, t *tap.Tap) {
 	if run.stop {
 		return
 	}
-	p.setNote("Listening on "+t.Addr()+" → "+t.Upstream()+": point the web server's fastcgi_pass there", widget.SuccessImportance)
+	p.setNote("Listening on "+t.Addr(), widget.SuccessImportance)
 	p.link.info("Live: tap listening on "+t.Addr()+", forwarding to "+t.Upstream(), widget.SuccessImportance)
 }
 
@@ -616,7 +619,7 @@ func (p *LivePanel) updateLost() {
 		parts = append(parts, fmt.Sprintf("%d oldest dropped from the list (it keeps %d)", p.dropped, maxLive))
 	}
 	if st.Undelivered > 0 {
-		parts = append(parts, fmt.Sprintf("%d exchanges missed (the list fell behind)", st.Undelivered))
+		parts = append(parts, plural(int(st.Undelivered), "exchange", "exchanges")+" missed (the list fell behind)")
 	}
 	if n := st.Behind + st.OverMemory; n > 0 {
 		parts = append(parts, session.FormatBytes(n)+" of record content not captured")
@@ -625,7 +628,7 @@ func (p *LivePanel) updateLost() {
 		parts = append(parts, session.FormatBytes(st.Undecoded)+" undecodable")
 	}
 	if st.UpstreamFailed > 0 {
-		parts = append(parts, fmt.Sprintf("%d connections refused by the upstream", st.UpstreamFailed))
+		parts = append(parts, plural(int(st.UpstreamFailed), "connection", "connections")+" refused by the upstream")
 	}
 	if len(parts) == 0 {
 		p.lost.Hide()
@@ -712,7 +715,7 @@ func (p *LivePanel) createRow() fyne.CanvasObject {
 		anom:   &widget.Label{Importance: widget.DangerImportance, SizeName: theme.SizeNameCaptionText},
 	}
 	second := container.NewBorder(nil, nil, nil, container.NewHBox(r.stderr, r.anom), secondary(r.meta))
-	obj := container.NewVBox(container.NewBorder(nil, nil, nil, r.status, r.title), second)
+	obj := container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), container.NewBorder(nil, nil, nil, r.status, r.title), second)
 	p.rows[obj] = r
 	return obj
 }

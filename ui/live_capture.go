@@ -90,7 +90,7 @@ func (p *LivePanel) ShowOpenCapture() {
 		widget.NewLabel("Port"), container.NewBorder(nil, nil, nil, nil, d.port),
 		layout.NewSpacer(), d.allPorts)
 	buttons := container.NewHBox(layout.NewSpacer(), d.closeBtn, d.openBtn)
-	content := container.NewVBox(form, d.bar, d.status, buttons)
+	content := container.NewVBox(form, keepRoom(d.bar), d.status, buttons) // the bar keeps its room: the dialog does not jump
 	d.dlg = dialog.NewCustomWithoutButtons("Open capture", withMinSize(content, 560, 0), p.win)
 	p.capDlg = d
 	d.dlg.Show()

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
 	"fcgiscope/session/sessiontest"
 )
@@ -257,6 +258,34 @@ func TestLiveTapErrors(t *testing.T) {
 	test.Tap(lp.startBtn)
 	if lp.Running() || !strings.Contains(lp.Note(), "give the upstream") {
 		t.Errorf("empty upstream: running %v, note %q", lp.Running(), lp.Note())
+	}
+}
+
+// TestLiveTapUpstreamDown: when the application goes away under a
+// running tap, the web server's connections are closed, and the panel says
+// so and counts them.
+func TestLiveTapUpstreamDown(t *testing.T) {
+	f := newLiveFixture(t)
+	lp := f.lp
+	b, err := demo.Start(context.Background(), "unix:"+filepath.Join(t.TempDir(), "app.sock"))
+	must(t, err)
+	addr := f.startTap(t, "unix:"+b.Addr())
+	f.through(t, addr, "GET", "/echo?before", nil)
+	f.q.waitFor(t, "the exchange before", inspWait, func() bool { return lp.Len() == 1 })
+	must(t, b.Close())
+
+	in := newRequestInput()
+	in.Target = addr
+	req, err := buildRequest(context.Background(), in)
+	must(t, err)
+	if err := f.in.deps.Engine.Send(context.Background(), addr, req, session.NewExchange(in)); err == nil {
+		t.Error("a request through the tap to a closed application succeeded")
+	}
+	f.q.waitFor(t, "the upstream failure said", inspWait, func() bool {
+		return strings.Contains(lp.Note(), "Upstream down") && strings.Contains(lp.LostText(), "1 connection refused by the upstream")
+	})
+	if !lp.Running() {
+		t.Error("the tap stopped when the upstream went away")
 	}
 }
 
