@@ -215,8 +215,12 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 		container.NewBorder(nil, nil, p.status, nil, p.slower),
 		container.NewHBox(p.stderrOnly, p.anomOnly))
 	header := container.NewBorder(nil, nil, nil, container.NewHBox(p.pauseBtn, p.clearBtn), p.count)
-	top := container.NewVBox(header, form, controls, p.note, widget.NewSeparator(), filters)
-	bottom := container.NewVBox(p.lost, widget.NewSeparator(), p.resendBtn, container.NewHBox(p.presetBtn, p.historyBtn))
+	// Long messages scroll in a few lines rather than make the panel,
+	// and the window, taller.
+	one := (&widget.Label{Text: "x"}).MinSize().Height
+	line := fyne.MeasureText("x", theme.TextSize(), fyne.TextStyle{}).Height
+	top := container.NewVBox(header, form, controls, view.NewCappedScroll(p.note, one+2*line), widget.NewSeparator(), filters)
+	bottom := container.NewVBox(view.NewCappedScroll(p.lost, one+line), widget.NewSeparator(), p.resendBtn, container.NewHBox(p.presetBtn, p.historyBtn))
 	body := container.NewStack(p.list, container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
 	p.content = container.NewBorder(top, bottom, nil, nil, body)
 	p.updateButtons()
@@ -374,8 +378,7 @@ func (p *LivePanel) tick(run *liveRun) {
 		p.updateLost()
 	}
 	if n := run.notice.Swap(nil); n != nil && n.Kind == tap.NoticeUpstreamDown {
-		p.setNote("Upstream down at "+n.Time.Local().Format("15:04:05")+": "+session.CleanError(n.Err)+
-			" (the web server's connection was closed; it answers 502)", widget.WarningImportance)
+		p.setNote("Upstream down at "+n.Time.Local().Format("15:04:05")+": "+tapError(n.Err), widget.WarningImportance)
 	}
 }
 
@@ -628,7 +631,7 @@ func (p *LivePanel) updateLost() {
 		parts = append(parts, session.FormatBytes(st.Undecoded)+" undecodable")
 	}
 	if st.UpstreamFailed > 0 {
-		parts = append(parts, plural(int(st.UpstreamFailed), "connection", "connections")+" refused by the upstream")
+		parts = append(parts, plural(int(st.UpstreamFailed), "connection", "connections")+" not forwarded (upstream down)")
 	}
 	if len(parts) == 0 {
 		p.lost.Hide()

@@ -282,7 +282,7 @@ func TestLiveTapUpstreamDown(t *testing.T) {
 		t.Error("a request through the tap to a closed application succeeded")
 	}
 	f.q.waitFor(t, "the upstream failure said", inspWait, func() bool {
-		return strings.Contains(lp.Note(), "Upstream down") && strings.Contains(lp.LostText(), "1 connection refused by the upstream")
+		return strings.Contains(lp.Note(), "Upstream down") && strings.Contains(lp.LostText(), "1 connection not forwarded (upstream down)")
 	})
 	if !lp.Running() {
 		t.Error("the tap stopped when the upstream went away")
