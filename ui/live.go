@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +97,7 @@ type LivePanel struct {
 	rows             map[*fyne.Container]*liveRow
 	content          fyne.CanvasObject
 
-	items    []*liveItem // oldest first, at most maxLive
+	items    []*liveItem // by start time, oldest first, at most maxLive
 	shown    []*liveItem // those the filter lets through, newest first
 	selected *liveItem
 	skip     bool // the next selection is the panel's own
@@ -170,7 +171,7 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	p.status.SetSelected(StatusAny)
 	p.status.OnChanged = func(string) { p.applyFilter() }
 	p.slower = widget.NewEntry()
-	p.slower.PlaceHolder = "slower than (ms)"
+	p.slower.PlaceHolder = "slower (ms)"
 	p.slower.Validator = func(s string) error {
 		if _, err := parseSlower(s); err != nil {
 			return err
@@ -201,7 +202,7 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 
 	p.resendBtn = widget.NewButtonWithIcon("Edit and resend", theme.ContentRedoIcon(), p.EditResend)
 	p.resendBtn.Importance = widget.HighImportance
-	p.presetBtn = widget.NewButtonWithIcon("Save as preset", theme.DocumentSaveIcon(), p.SavePreset)
+	p.presetBtn = widget.NewButtonWithIcon("Save preset", theme.DocumentSaveIcon(), p.SavePreset)
 	p.historyBtn = widget.NewButtonWithIcon("To history", theme.HistoryIcon(), p.SaveHistory)
 	for _, b := range []*widget.Button{p.presetBtn, p.historyBtn} {
 		b.Importance = widget.LowImportance
@@ -491,7 +492,13 @@ func (p *LivePanel) flush() {
 		return
 	}
 	p.dropped += dropped
-	p.items = append(p.items, items...)
+	for _, it := range items { // in time order: connections complete out of order
+		i := len(p.items)
+		for i > 0 && p.items[i-1].sum.Start.After(it.sum.Start) {
+			i--
+		}
+		p.items = slices.Insert(p.items, i, it)
+	}
 	if over := len(p.items) - maxLive; over > 0 {
 		p.dropped += int64(over)
 		p.items = append([]*liveItem(nil), p.items[over:]...)

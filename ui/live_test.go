@@ -18,6 +18,10 @@ import (
 	"fcgiscope/session/sessiontest"
 )
 
+// liveWait bounds the waits of the Live tests: the tap, its decoders and
+// the list on a busy machine.
+const liveWait = 30 * time.Second
+
 // liveFixture is the window with its Live panel open.
 type liveFixture struct {
 	*inspFixture
@@ -29,7 +33,7 @@ func newLiveFixture(t *testing.T) *liveFixture {
 	t.Helper()
 	f := newInspFixture(t)
 	wb := f.in.Workbench()
-	f.q.waitFor(t, "the presets folder and the history to open", inspWait, func() bool {
+	f.q.waitFor(t, "the presets folder and the history to open", liveWait, func() bool {
 		return wb.Presets.Store() != nil && wb.History.History() != nil
 	})
 	test.Tap(wb.liveBtn)
@@ -47,7 +51,7 @@ func (f *liveFixture) startTap(t *testing.T, upstream string) string {
 	f.lp.listen.SetText("unix:" + filepath.Join(t.TempDir(), "tap.sock"))
 	f.lp.upstream.SetText(upstream)
 	test.Tap(f.lp.startBtn)
-	f.q.waitFor(t, "the tap to listen", inspWait, func() bool { return f.lp.Addr() != "" || !f.lp.Running() })
+	f.q.waitFor(t, "the tap to listen", liveWait, func() bool { return f.lp.Addr() != "" || !f.lp.Running() })
 	if f.lp.Addr() == "" {
 		t.Fatalf("the tap did not start: %q", f.lp.Note())
 	}
@@ -99,7 +103,7 @@ func TestLiveTapListFilterSelectResend(t *testing.T) {
 	f.through(t, addr, "POST", "/echo?form", []byte("hello=world"))
 	f.through(t, addr, "GET", "/stderr?lines=2", nil)
 	f.through(t, addr, "GET", "/status?code=404", nil)
-	f.q.waitFor(t, "4 exchanges in the list", inspWait, func() bool { return lp.Len() == 4 })
+	f.q.waitFor(t, "4 exchanges in the list", liveWait, func() bool { return lp.Len() == 4 })
 	if r := lp.RowText(0); !strings.Contains(r, "GET /status?code=404 | 404 |") {
 		t.Errorf("newest row %q, want the 404 first", r)
 	}
@@ -185,7 +189,7 @@ func TestLiveTapListFilterSelectResend(t *testing.T) {
 	f.q.settle()
 	before := len(f.wb.History.Entries())
 	test.Tap(lp.historyBtn)
-	f.q.waitFor(t, "the exchange in the history", inspWait, func() bool { return len(f.wb.History.Entries()) == before+1 })
+	f.q.waitFor(t, "the exchange in the history", liveWait, func() bool { return len(f.wb.History.Entries()) == before+1 })
 	test.Tap(lp.presetBtn)
 	p := f.wb.Presets
 	if p.nameDlg == nil {
@@ -193,12 +197,12 @@ func TestLiveTapListFilterSelectResend(t *testing.T) {
 	}
 	p.nameDlg.entry.SetText("live/status 404")
 	p.nameDlg.dlg.Submit()
-	f.q.waitFor(t, "the preset saved", inspWait, func() bool { return hasPreset(p, "live/status 404") })
+	f.q.waitFor(t, "the preset saved", liveWait, func() bool { return hasPreset(p, "live/status 404") })
 
 	// Pause holds new exchanges back; Clear empties.
 	test.Tap(lp.pauseBtn)
 	f.through(t, addr, "GET", "/echo?paused", nil)
-	f.q.waitFor(t, "one exchange waiting", inspWait, func() bool { return lp.waiting == 1 })
+	f.q.waitFor(t, "one exchange waiting", liveWait, func() bool { return lp.waiting == 1 })
 	if lp.Len() != 4 {
 		t.Errorf("paused list grew to %d", lp.Len())
 	}
@@ -212,7 +216,7 @@ func TestLiveTapListFilterSelectResend(t *testing.T) {
 	}
 
 	test.Tap(lp.stopBtn)
-	f.q.waitFor(t, "the tap to stop", inspWait, func() bool { return !lp.Running() })
+	f.q.waitFor(t, "the tap to stop", liveWait, func() bool { return !lp.Running() })
 	path := strings.TrimPrefix(addr, "unix:")
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the socket %s is still there after Stop: %v", path, err)
@@ -231,7 +235,7 @@ func TestLiveTapErrors(t *testing.T) {
 	lp.listen.SetText("unix:" + filepath.Join(dir, "tap.sock"))
 	lp.upstream.SetText("unix:" + filepath.Join(dir, "no-fpm.sock"))
 	test.Tap(lp.startBtn)
-	f.q.waitFor(t, "the start to fail", inspWait, func() bool { return !lp.Running() })
+	f.q.waitFor(t, "the start to fail", liveWait, func() bool { return !lp.Running() })
 	if !strings.Contains(lp.Note(), "does not exist") || !strings.HasPrefix(lp.Note(), "Cannot tap:") {
 		t.Errorf("missing upstream said %q", lp.Note())
 	}
@@ -246,7 +250,7 @@ func TestLiveTapErrors(t *testing.T) {
 	lp.listen.SetText("unix:" + file)
 	lp.upstream.SetText(f.demo)
 	test.Tap(lp.startBtn)
-	f.q.waitFor(t, "the start to fail", inspWait, func() bool { return !lp.Running() })
+	f.q.waitFor(t, "the start to fail", liveWait, func() bool { return !lp.Running() })
 	if !strings.Contains(lp.Note(), "exists and is not a socket") {
 		t.Errorf("existing listen path said %q", lp.Note())
 	}
@@ -271,7 +275,7 @@ func TestLiveTapUpstreamDown(t *testing.T) {
 	must(t, err)
 	addr := f.startTap(t, "unix:"+b.Addr())
 	f.through(t, addr, "GET", "/echo?before", nil)
-	f.q.waitFor(t, "the exchange before", inspWait, func() bool { return lp.Len() == 1 })
+	f.q.waitFor(t, "the exchange before", liveWait, func() bool { return lp.Len() == 1 })
 	must(t, b.Close())
 
 	in := newRequestInput()
@@ -281,7 +285,7 @@ func TestLiveTapUpstreamDown(t *testing.T) {
 	if err := f.in.deps.Engine.Send(context.Background(), addr, req, session.NewExchange(in)); err == nil {
 		t.Error("a request through the tap to a closed application succeeded")
 	}
-	f.q.waitFor(t, "the upstream failure said", inspWait, func() bool {
+	f.q.waitFor(t, "the upstream failure said", liveWait, func() bool {
 		return strings.Contains(lp.Note(), "Upstream down") && strings.Contains(lp.LostText(), "1 connection not forwarded (upstream down)")
 	})
 	if !lp.Running() {
@@ -351,7 +355,7 @@ func TestLiveOpenCapture(t *testing.T) {
 	}
 	path.SetText(good)
 	test.Tap(open)
-	f.q.waitFor(t, "the capture read", inspWait, func() bool { return !lp.Reading() })
+	f.q.waitFor(t, "the capture read", liveWait, func() bool { return !lp.Reading() })
 	f.q.settle()
 	if lp.Len() != 3 {
 		t.Fatalf("%d exchanges listed, want 3; status %q", lp.Len(), status.Text)
@@ -384,7 +388,7 @@ func TestLiveOpenCapture(t *testing.T) {
 	must(t, os.WriteFile(cut, pcap[:len(pcap)*5/6], 0o600))
 	path.SetText(cut)
 	test.Tap(open)
-	f.q.waitFor(t, "the cut capture read", inspWait, func() bool { return !lp.Reading() })
+	f.q.waitFor(t, "the cut capture read", liveWait, func() bool { return !lp.Reading() })
 	f.q.settle()
 	if !strings.Contains(status.Text, "cut.pcap is damaged after packet") || !strings.Contains(status.Text, "read before are listed") {
 		t.Errorf("cut capture said %q", status.Text)
@@ -397,7 +401,7 @@ func TestLiveOpenCapture(t *testing.T) {
 	must(t, os.WriteFile(junk, []byte("this is not a capture file at all, not even close"), 0o600))
 	path.SetText(junk)
 	test.Tap(open)
-	f.q.waitFor(t, "the junk read", inspWait, func() bool { return !lp.Reading() })
+	f.q.waitFor(t, "the junk read", liveWait, func() bool { return !lp.Reading() })
 	if !strings.Contains(status.Text, "junk.pcapng: not a capture that can be read") {
 		t.Errorf("junk said %q", status.Text)
 	}
@@ -405,14 +409,14 @@ func TestLiveOpenCapture(t *testing.T) {
 	path.SetText(good)
 	port.SetText("8080")
 	test.Tap(open)
-	f.q.waitFor(t, "the read on port 8080", inspWait, func() bool { return !lp.Reading() })
+	f.q.waitFor(t, "the read on port 8080", liveWait, func() bool { return !lp.Reading() })
 	if !strings.Contains(status.Text, "No FastCGI found on port 8080") {
 		t.Errorf("other port said %q", status.Text)
 	}
 	all.SetChecked(true)
 	before := lp.Len()
 	test.Tap(open)
-	f.q.waitFor(t, "the read on all ports", inspWait, func() bool { return !lp.Reading() })
+	f.q.waitFor(t, "the read on all ports", liveWait, func() bool { return !lp.Reading() })
 	f.q.settle()
 	if lp.Len() != before+3 {
 		t.Errorf("all ports: %d listed, want %d; %q", lp.Len(), before+3, status.Text)
