@@ -174,6 +174,9 @@ func (in *Inspector) fitSidebar() {
 	if in.wb.HistoryShown() {
 		need = max(need, in.wb.History.Content().MinSize().Width+pad)
 	}
+	if in.wb.LiveShown() { // its buttons at the edge: room for the split's divider too
+		need = max(need, in.wb.Live.Content().MinSize().Width+2*pad)
+	}
 	if in.teach.LearnShown() {
 		need = max(need, in.teach.Learn.Content().MinSize().Width+2*pad)
 	}

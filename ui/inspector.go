@@ -285,6 +285,7 @@ func (in *Inspector) Send() {
 	run := &sendRun{x: x, target: target, cancel: cancel, start: time.Now()}
 	x.OnRecord = func(session.RecordInfo) { run.records.Store(true) }
 	in.run, in.last = run, x
+	in.wb.Live.Unshow()
 
 	in.results.Reset(x)
 	in.response.Reset()
@@ -497,6 +498,7 @@ func (in *Inspector) Close() {
 		in.run.cancel()
 	}
 	in.target.CancelProbe()
+	in.wb.Live.Close()
 	in.teach.Close()
 	in.stop()
 	// A send that just finished may still be writing its history entry.

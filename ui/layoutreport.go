@@ -204,6 +204,20 @@ func (in *Inspector) layoutReport() LayoutReport {
 	add("bar.presets", in.wb.presetsBtn)
 	add("bar.history", in.wb.historyBtn)
 	add("bar.learn", in.teach.LearnButton())
+	add("bar.live", in.wb.liveBtn)
+	lp := in.wb.Live
+	add("live", lp.Content())
+	add("live.listen", lp.listen)
+	add("live.upstream", lp.upstream)
+	add("live.start", lp.startBtn)
+	add("live.stop", lp.stopBtn)
+	add("live.filter", lp.filter)
+	add("live.list", lp.list)
+	add("live.resend", lp.resendBtn)
+	add("live.preset", lp.presetBtn)
+	add("live.history", lp.historyBtn)
+	add("live.pause", lp.pauseBtn)
+	add("live.clear", lp.clearBtn)
 	add("presets", in.wb.Presets.Content())
 	add("history", in.wb.History.Content())
 	add("learn", in.teach.Panel())
@@ -234,6 +248,19 @@ func (in *Inspector) layoutReport() LayoutReport {
 	st["presets"] = in.wb.PresetsShown()
 	st["history"] = in.wb.HistoryShown()
 	st["learn"] = in.teach.LearnShown()
+	st["live"] = in.wb.LiveShown()
+	st["live.running"] = lp.Running()
+	st["live.note"] = lp.Note()
+	st["live.count"] = lp.Len()
+	st["live.shown"] = len(lp.shown)
+	var rows []string
+	for i := range len(lp.shown) {
+		if i == 20 {
+			break
+		}
+		rows = append(rows, lp.RowText(i))
+	}
+	st["live.rows"] = rows
 	st["tip"] = in.tips.Tip()
 	offsets := map[string]float64{}
 	for key, s := range in.splits {

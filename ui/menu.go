@@ -28,6 +28,7 @@ const (
 	PrefViewHistory = "view.history"  // the history panel is shown
 	PrefSplitSide   = "split.sidebar" // sidebar | window
 	PrefSplitLists  = "split.lists"   // presets / history
+	PrefSplitLive   = "split.live"    // presets and history / live
 )
 
 // Menu shortcuts.
@@ -46,6 +47,7 @@ type workbenchLinks struct {
 	compose composeLink
 	history historyLink
 	interop interopLink
+	live    liveLink
 	// quit ends the app (after the unsaved-changes question); nil means
 	// App.Quit.
 	quit func()
@@ -64,6 +66,7 @@ type Workbench struct {
 	History *HistoryPanel
 	Envs    *EnvironmentsPanel
 	Interop *Interop
+	Live    *LivePanel
 
 	lists   *container.Split // presets / history
 	sidebar fyne.CanvasObject
@@ -71,13 +74,14 @@ type Workbench struct {
 	barBtns *fyne.Container   // its buttons
 	menu    *fyne.MainMenu
 
-	presetsBtn, historyBtn *widget.Button
+	outer                           *container.Split // presets and history / live
+	presetsBtn, historyBtn, liveBtn *widget.Button
 
 	// OnViewChanged is called after the presets or history panel is shown
 	// or hidden.
 	OnViewChanged func()
 
-	viewPresets, viewHistory *fyne.MenuItem
+	viewPresets, viewHistory, viewLive *fyne.MenuItem
 }
 
 // newWorkbench builds the panels; Start opens the folders.
@@ -95,15 +99,19 @@ func newWorkbench(ctx context.Context, a fyne.App, win fyne.Window, do func(func
 	}
 	w.links = links
 	w.Interop = newInterop(ctx, win, do, links.interop)
+	w.Live = newLivePanel(ctx, win, w.prefs, do, links.live)
 
 	w.lists = container.NewVSplit(container.NewPadded(w.Presets.Content()), container.NewPadded(w.History.Content()))
 	w.lists.Offset = prefFraction(w.prefs, PrefSplitLists, 0.45)
 	// The sidebar scrolls sideways rather than widen the window when it is
 	// made narrower than its panels.
-	w.sidebar = container.NewHScroll(w.lists)
+	w.outer = container.NewVSplit(w.lists, container.NewPadded(w.Live.Content()))
+	w.outer.Offset = prefFraction(w.prefs, PrefSplitLive, 0.35)
+	w.sidebar = container.NewHScroll(w.outer)
 	w.presetsBtn = widget.NewButtonWithIcon("", theme.FolderIcon(), func() { w.ShowPresets(!w.PresetsShown()) })
 	w.historyBtn = widget.NewButtonWithIcon("", theme.HistoryIcon(), func() { w.ShowHistory(!w.HistoryShown()) })
-	w.barBtns = container.NewVBox(w.presetsBtn, w.historyBtn)
+	w.liveBtn = widget.NewButtonWithIcon("", theme.MediaRecordIcon(), func() { w.ShowLive(!w.LiveShown()) })
+	w.barBtns = container.NewVBox(w.presetsBtn, w.historyBtn, w.liveBtn)
 	w.bar = container.NewHBox(w.barBtns, widget.NewSeparator())
 	w.menu = w.buildMenu()
 	w.applyView()
@@ -133,6 +141,7 @@ func (w *Workbench) Menu() *fyne.MainMenu { return w.menu }
 // SavePrefs remembers the sidebar's split.
 func (w *Workbench) SavePrefs() {
 	w.prefs.SetFloat(PrefSplitLists, w.lists.Offset)
+	w.prefs.SetFloat(PrefSplitLive, w.outer.Offset)
 }
 
 // ShowPresets and ShowHistory show or hide the sidebar's panels.
@@ -140,6 +149,18 @@ func (w *Workbench) ShowPresets(on bool) { w.prefs.SetBool(PrefViewPresets, on);
 
 // ShowHistory shows or hides the history panel.
 func (w *Workbench) ShowHistory(on bool) { w.prefs.SetBool(PrefViewHistory, on); w.applyView() }
+
+// ShowLive shows or hides the Live panel.
+func (w *Workbench) ShowLive(on bool) { w.prefs.SetBool(PrefViewLive, on); w.applyView() }
+
+// LiveShown reports whether the Live panel is shown.
+func (w *Workbench) LiveShown() bool { return w.prefs.Bool(PrefViewLive) }
+
+// OpenCapture opens the Live panel and the Open capture dialog.
+func (w *Workbench) OpenCapture() {
+	w.ShowLive(true)
+	w.Live.ShowOpenCapture()
+}
 
 // PresetsShown reports whether the presets panel is shown. Both panels
 // start closed, so that the first window keeps its full width for the
@@ -152,7 +173,7 @@ func (w *Workbench) HistoryShown() bool { return w.prefs.Bool(PrefViewHistory) }
 // applyView shows the panels the preferences ask for; the sidebar hides
 // when neither is shown.
 func (w *Workbench) applyView() {
-	p, h := w.PresetsShown(), w.HistoryShown()
+	p, h, l := w.PresetsShown(), w.HistoryShown(), w.LiveShown()
 	show := func(o fyne.CanvasObject, on bool) {
 		if on {
 			o.Show()
@@ -162,11 +183,13 @@ func (w *Workbench) applyView() {
 	}
 	show(w.lists.Leading, p)
 	show(w.lists.Trailing, h)
-	show(w.sidebar, p || h)
+	show(w.lists, p || h)
+	show(w.outer.Trailing, l)
+	show(w.sidebar, p || h || l)
 	for _, b := range []struct {
 		btn *widget.Button
 		on  bool
-	}{{w.presetsBtn, p}, {w.historyBtn, h}} {
+	}{{w.presetsBtn, p}, {w.historyBtn, h}, {w.liveBtn, l}} {
 		b.btn.Importance = widget.LowImportance
 		if b.on {
 			b.btn.Importance = widget.HighImportance
@@ -174,11 +197,11 @@ func (w *Workbench) applyView() {
 		b.btn.Refresh()
 	}
 	if w.viewPresets != nil {
-		w.viewPresets.Checked, w.viewHistory.Checked = p, h
+		w.viewPresets.Checked, w.viewHistory.Checked, w.viewLive.Checked = p, h, l
 		w.menu.Refresh()
 	}
-	if p || h { // hidden, the panels are laid out when shown
-		w.lists.Refresh()
+	if p || h || l { // hidden, the panels are laid out when shown
+		w.outer.Refresh()
 	}
 	if w.OnViewChanged != nil {
 		w.OnViewChanged()
@@ -217,14 +240,17 @@ func (w *Workbench) buildMenu() *fyne.MainMenu {
 		importMenu,
 		exportMenu,
 		item("Open Exchange file…", shortcutOpen, w.Interop.OpenExchangeFile),
+		fyne.NewMenuItem("Open capture…", w.OpenCapture),
 		fyne.NewMenuItemSeparator(),
 		quit)
 
 	w.viewPresets = item("Presets", shortcutSide, func() { w.ShowPresets(!w.PresetsShown()) })
 	w.viewHistory = item("History", shortcutHist, func() { w.ShowHistory(!w.HistoryShown()) })
+	w.viewLive = fyne.NewMenuItem("Live", func() { w.ShowLive(!w.LiveShown()) })
 	view := fyne.NewMenu("View",
 		w.viewPresets,
 		w.viewHistory,
+		w.viewLive,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Environments…", w.Envs.ShowEditor),
 		fyne.NewMenuItem("History settings…", w.History.ShowSettings),
@@ -440,6 +466,23 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 		x.Start().Local().Format("2006-01-02 15:04:05")), widget.MediumImportance)
 }
 
+// inputTitle names a raw request in a line: its method and URI params.
+func inputTitle(inp session.Input) string {
+	var method, uri string
+	for _, p := range inp.Params {
+		switch p.Name {
+		case "REQUEST_METHOD":
+			method = p.Value
+		case "REQUEST_URI":
+			uri = p.Value
+		}
+	}
+	if t := strings.TrimSpace(method + " " + uri); t != "" {
+		return oneLine(t)
+	}
+	return "the request"
+}
+
 // mergeHTTPBase returns the form's HTTP fields h over base: the fields the
 // form shows come from h, the others (server name, HTTPS, remote address,
 // …) from base, so that a loaded request is sent and saved as it was.
@@ -456,11 +499,31 @@ func attachWorkbench(in *Inspector) *Workbench {
 	var w *Workbench
 	links := workbenchLinks{
 		compose: composeLink{get: in.wbInput, set: in.wbSetInput},
-		history: historyLink{show: in.wbShowExchange, load: func(inp session.Input) { w.Presets.NewRequestWith(inp) }},
+		history: historyLink{show: func(x *session.Exchange, origin string) {
+			in.wbShowExchange(x, origin)
+			w.Live.Unshow()
+		}, load: func(inp session.Input) { w.Presets.NewRequestWith(inp) }},
 		interop: interopLink{current: in.wbCurrent, shown: in.Exchange, show: func(x *session.Exchange, origin string) {
 			in.wbShowExchange(x, origin)
 			w.History.Unshow()
+			w.Live.Unshow()
 		}},
+		live: liveLink{
+			show: func(x *session.Exchange, origin string) {
+				in.wbShowExchange(x, origin)
+				w.History.Unshow()
+			},
+			resend: func(inp session.Input) {
+				w.Presets.NewRequestWith(inp)
+				in.setState("Loaded "+inputTitle(inp)+" into the form in Raw mode: change what you want, then Send", widget.MediumImportance)
+			},
+			preset: func(inp session.Input) { w.Presets.SaveInputAs(inp) },
+			history: func(x *session.Exchange) {
+				w.History.Add(x)
+				in.setState("Kept "+exchangeTitle(x)+" in the history", widget.SuccessImportance)
+			},
+			info: in.setState,
+		},
 		quit: func() { in.quit() },
 	}
 	w = newWorkbench(in.ctx, fyne.CurrentApp(), in.win, in.do, links)

@@ -77,6 +77,13 @@ func TestMainMenuItemsAllWork(t *testing.T) {
 		t.Errorf("Copy params put %q on the clipboard", got)
 	}
 
+	// Open capture opened the Live view beside its dialog, where the
+	// capture's exchanges go; closed again for the toggles below.
+	if !f.wb.LiveShown() {
+		t.Error("File/Open capture… did not open the Live view")
+	}
+	f.wb.ShowLive(false)
+
 	// The view toggles show and hide the panels, and are remembered.
 	presets := items["View/Presets"]
 	if presets.Checked || f.wb.PresetsShown() {

@@ -835,6 +835,19 @@ func (p *PresetsPanel) NewRequestWith(in session.Input) {
 	})
 }
 
+// SaveInputAs puts in into the compose form as a new request (asking
+// about unsaved changes first), then asks a name to save it under.
+func (p *PresetsPanel) SaveInputAs(in session.Input) {
+	p.Guard(func() {
+		p.link.set(in)
+		if cur, err := p.link.get(); err == nil {
+			in = cur
+		}
+		p.setOpen("", preset.FromInput(in))
+		p.saveAs(nil)
+	})
+}
+
 // NewRequest starts a new, unnamed request from the form's defaults,
 // keeping the target.
 func (p *PresetsPanel) NewRequest() {

@@ -98,6 +98,8 @@ type run struct {
 	log     string // the app's stdout and stderr
 	report  string // the layout report's file
 	win     string // the X window id
+	bin     string // the app's binary
+	demo    string // the demo backend's address, as the window starts with it
 	shots   int
 }
 
@@ -105,7 +107,7 @@ type run struct {
 // the app on it, with a home of its own, and waits for the window.
 func start(t *testing.T, bin, dir, display string, w, h int) *run {
 	t.Helper()
-	r := &run{t: t, dir: dir, sw: w, sh: h, log: filepath.Join(dir, "app.log"), report: filepath.Join(dir, "layout.json")}
+	r := &run{t: t, bin: bin, dir: dir, sw: w, sh: h, log: filepath.Join(dir, "app.log"), report: filepath.Join(dir, "layout.json")}
 	r.display = startX(t, dir, display, w, h)
 	home := t.TempDir()
 	for _, d := range []string{".config", ".cache", ".local/share"} {
@@ -513,6 +515,7 @@ func (r *run) journey() {
 		t.Errorf("the window needs %v, more than %dx%d", rep.MinSize, minWidth, minHeight)
 	}
 	r.look("start", "send", "target.line", "state", "response.status")
+	r.demo = str(rep.State["target"])
 
 	r.step("send to the demo backend", r.send)
 	r.step("open every drop-down", r.dropDowns)
@@ -522,6 +525,7 @@ func (r *run) journey() {
 	r.step("drag the splits", r.dragSplits)
 	r.step("open and close the sidebar's panels", r.sidebars)
 	r.step("resize to the smallest window and back", r.resize)
+	r.step("tap the demo backend from the Live view", r.live)
 	r.step("stderr and a failure", r.stderrAndFailure)
 }
 
@@ -759,6 +763,48 @@ func (r *run) sidebars() {
 		r.click("bar." + p)
 		r.waitFor(p+" hidden", stepWait, func(rep *ui.LayoutReport) bool { return rep.State[p] == false })
 	}
+}
+
+// live opens the Live view, starts a tap in front of the demo backend,
+// sends a request through it with fcgiscope send, sees it appear in the
+// list and selects it: the panes show it.
+func (r *run) live() {
+	r.click("bar.live")
+	r.waitFor("the Live view", stepWait, func(rep *ui.LayoutReport) bool { return rep.State["live"] == true })
+	sock := filepath.Join(r.t.TempDir(), "tap.sock")
+	r.typeInto("live.listen", "unix:"+sock)
+	r.typeInto("live.upstream", r.demo)
+	r.click("live.start")
+	r.waitFor("the tap listening", stepWait, func(rep *ui.LayoutReport) bool {
+		return strings.HasPrefix(str(rep.State["live.note"]), "Listening on unix:"+sock)
+	})
+	out, err := exec.Command(r.bin, "send", "--addr", "unix:"+sock, "--url", "/echo?through=tap").CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("fcgiscope send through the tap: %v\n%s", err, out)
+	}
+	rep := r.waitFor("the exchange in the Live list", stepWait, func(rep *ui.LayoutReport) bool {
+		rows, _ := rep.State["live.rows"].([]any)
+		return len(rows) > 0 && strings.Contains(str(rows[0]), "GET /echo?through=tap | 200 |")
+	})
+	// The first row: a third of a row's height into the list.
+	x, y, _, _ := r.control(rep, "live.list")
+	r.must("mousemove", "--sync", strconv.Itoa(x+40), strconv.Itoa(y+20))
+	r.must("click", "1")
+	r.waitFor("the tapped exchange in the panes", stepWait, func(rep *ui.LayoutReport) bool {
+		return strings.Contains(str(rep.State["state"]), "from the live tap") && num(rep.State["records"]) > 0 &&
+			strings.HasPrefix(str(rep.State["response.status"]), "200")
+	})
+	rep = r.look("live", "live.list", "live.resend", "response.status", "records.list")
+	if _, _, w, _ := r.control(rep, "response"); w < 200 {
+		r.t.Errorf("with Live open the response column is %d px wide", w)
+	}
+	r.click("live.stop")
+	r.waitFor("the tap stopped", stepWait, func(rep *ui.LayoutReport) bool { return rep.State["live.running"] == false })
+	if _, err := os.Stat(sock); !os.IsNotExist(err) {
+		r.t.Errorf("the tap's socket is still there after Stop: %v", err)
+	}
+	r.click("bar.live")
+	r.waitFor("the Live view hidden", stepWait, func(rep *ui.LayoutReport) bool { return rep.State["live"] == false })
 }
 
 // resize makes the window as small as it is made for, then as it was.
