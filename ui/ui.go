@@ -55,6 +55,7 @@ func Run(a fyne.App, deps Deps, opts Options) {
 	// Save before the app writes its preferences out on the way down,
 	// whether the window was closed or the app told to quit.
 	a.Lifecycle().SetOnStopped(in.SavePrefs)
+	in.classAsApp(a)
 	in.Window().ShowAndRun()
 	in.Close()
 }
