@@ -22,6 +22,9 @@ import (
 	"fcgiscope/ui"
 	"fcgiscope/ui/buildinfo"
 	"fcgiscope/ui/cli"
+	// Before Fyne's init reads the locale: see the package. Only the window
+	// needs it, so the build without the window leaves the environment alone.
+	_ "fcgiscope/ui/fynelocale"
 )
 
 // hasWindow: this build opens the window when no subcommand is given.
@@ -66,11 +69,9 @@ func runWindow(ctx context.Context, log *logrus.Logger, meta buildinfo.App) int 
 	app.SetMetadata(fyne.AppMetadata{ID: meta.ID, Name: meta.Name, Version: meta.Version, Build: meta.Build,
 		Icon: fyne.NewStaticResource("icon.png", iconPNG), Migrations: meta.Migrations})
 	a := app.NewWithID(meta.ID)
-	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
-	defer stop()
 	log.WithField("version", a.Metadata().Version).Info("fcgiscope window starting")
 
-	deps := ui.Deps{}
+	deps := ui.Deps{Warn: func(msg string) { log.Warn(msg) }}
 	// The backend outlives ctx: it stops once the window is gone.
 	if backend, err := demo.Start(context.Background(), "127.0.0.1:0"); err != nil {
 		deps.DemoErr = err
@@ -82,6 +83,7 @@ func runWindow(ctx context.Context, log *logrus.Logger, meta buildinfo.App) int 
 	defer pool.Close()
 	deps.Engine = session.NewEngine(pool, session.EngineOptions{OnExchange: cli.ExchangeLogger(log)})
 
-	ui.Run(a, deps, ui.Options{OnFirstFrame: func() { log.Info("first frame") }})
+	ui.Run(ctx, a, deps, ui.Options{OnFirstFrame: func() { log.Info("first frame") }})
+	log.Info("fcgiscope window closed")
 	return 0
 }

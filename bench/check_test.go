@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +122,54 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(d[:1], 99); got != 1 {
 		t.Errorf("p99 of one = %v, want 1", got)
+	}
+}
+
+// TestPeersFrontEnd: every front end of BenchmarkFrontEnd starts in front
+// of php-fpm and answers hello.php (the start functions check it), and a
+// short wrk run through each reads a report with no error.
+func TestPeersFrontEnd(t *testing.T) {
+	wrk := lookWrk(t)
+	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: 2, Listen: fcgitest.ListenUnix})
+	for _, fe := range frontEnds(t) {
+		t.Run(fe.name, func(t *testing.T) {
+			srv := fe.start(t, fpm)
+			res, err := runWrk(wrk, srv.url+frontTarget, time.Second)
+			if err != nil || res.requests == 0 || res.errors > 0 {
+				t.Errorf("wrk: %+v, %v", res, err)
+			}
+			if srv.stop != nil && strings.Contains(fe.name, "record") && recordingLine.FindStringSubmatch(srv.stop()) == nil {
+				t.Error("the proxy's log does not say what the recording kept")
+			}
+		})
+	}
+}
+
+func TestParseWrk(t *testing.T) {
+	const report = `Running 2s test @ http://127.0.0.1:1/hello.php
+  2 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.87ms    2.01ms  29.47ms   78.58%
+    Req/Sec     8.34k     3.62k   26.61k    87.80%
+  Latency Distribution
+     50%  359.00us
+     75%    4.29ms
+     90%    6.40ms
+     99%    1.60s 
+  34024 requests in 2.10s, 6.85MB read
+  Socket errors: connect 0, read 12, write 1, timeout 2
+  Non-2xx or 3xx responses: 5
+Requests/sec:  16206.10
+Transfer/sec:      3.26MB
+`
+	r, err := parseWrk([]byte(report))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.requests != 34024 || r.reqPerSec != 16206.10 || r.p50 != 359*time.Microsecond || r.p99 != 1600*time.Millisecond || r.errors != 20 {
+		t.Errorf("parsed %+v", r)
+	}
+	if _, err := parseWrk([]byte("wrk: connection refused")); err == nil {
+		t.Error("no error for a report without figures")
 	}
 }

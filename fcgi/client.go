@@ -70,6 +70,7 @@ type Client struct {
 	sweep   *time.Timer
 	gen     int // identifies the armed sweep
 	closed  bool
+	keep    keepState // whether the application keeps connections (client_keep.go)
 	conns   int       // connections open or being dialled (counted against MaxConns)
 	waiting []*waiter // requests waiting for a connection, first come first
 }
@@ -118,6 +119,14 @@ func NewClient(addr string, opts ClientOptions) *Client {
 // Do sends req and waits for its END_REQUEST; see Conn.Do. The Response is
 // nil only when no connection could be made.
 //
+// A pooled connection is not reused once the application closed it, and
+// until the application has shown that it keeps connections (see
+// keepProbation) a connection is reused only if it stayed open for a
+// moment after its END_REQUEST: some servers (uwsgi, node-fastcgi) ignore
+// KEEP_CONN and close right after, and a request sent on such a connection
+// would be lost. When the application closes a connection that carried
+// one request, the Client stops pooling connections to it.
+//
 // When a reused idle connection turns out dead before any byte of the
 // request went out (found closed, or the first write failed having written
 // nothing), Do retries once on a fresh connection. It also retries once when
@@ -163,8 +172,9 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 // retryable tells whether a request that failed on a reused connection may
 // go again on a fresh one.
 func retryable(ctx context.Context, req *Request, out outcome, err error) bool {
-	if ctx.Err() != nil {
-		return false
+	var te *TimeoutError
+	if ctx.Err() != nil || errors.As(err, &te) && te.Limit == LimitDeadline {
+		return false // the request's time is up (Conn.do gives up a little early)
 	}
 	if !out.wrote {
 		return errors.Is(err, ErrConnClosed) || errors.Is(err, ErrProtocol) || errors.Is(err, ErrTimeout)
@@ -230,9 +240,17 @@ func (c *Client) acquire(ctx context.Context, keep bool, start time.Time) (*Conn
 			ic := c.idle[len(c.idle)-1]
 			c.idle[len(c.idle)-1] = idleConn{}
 			c.idle = c.idle[:len(c.idle)-1]
-			if ic.c.dead.Load() || c.expiry > 0 && now.Sub(ic.since) >= c.expiry {
+			// closing: servers that ignore KEEP_CONN (uwsgi, node-fastcgi)
+			// close right after END_REQUEST, before the reading goroutine
+			// may have seen it; a request sent there would be lost.
+			if ic.c.closing() || c.expiry > 0 && now.Sub(ic.since) >= c.expiry || !c.trust(ic) || c.closed {
+				c.droppedIdle(ic.c)
 				drop = append(drop, ic.c)
 				c.conns--
+				if c.closed {
+					c.mu.Unlock()
+					return nil, c.closedErr()
+				}
 				continue
 			}
 			c.mu.Unlock()
@@ -303,7 +321,13 @@ func (c *Client) freeSlot() {
 // release pools cn after a clean KeepConn request (or hands it to the
 // first waiter), or closes it.
 func (c *Client) release(cn *Conn, req *Request, resp *Response, err error) {
-	if !req.KeepConn || err != nil || resp == nil || !resp.Ended || cn.dead.Load() {
+	c.mu.Lock()
+	if resp != nil && resp.Conn.Reused && err == nil {
+		c.keep.proven, c.keep.ignored = true, false // it carried a second request
+	}
+	ignored := c.keep.ignored
+	c.mu.Unlock()
+	if !req.KeepConn || err != nil || resp == nil || !resp.Ended || cn.dead.Load() || ignored {
 		cn.Close()
 		c.freeSlot()
 		return
@@ -355,6 +379,7 @@ func (c *Client) trimLocked(now time.Time) []*Conn {
 	kept := c.idle[:0]
 	for _, ic := range c.idle {
 		if ic.c.dead.Load() || c.expiry > 0 && now.Sub(ic.since) >= c.expiry {
+			c.droppedIdle(ic.c)
 			drop = append(drop, ic.c)
 			continue
 		}
@@ -397,6 +422,22 @@ func (c *Client) sweepIdle(gen int) {
 	for _, d := range drop {
 		d.Close()
 	}
+}
+
+// Idle returns how many idle KEEP_CONN connections the Client holds for
+// reuse that the application has not closed: after a KeepConn request, 1
+// tells that the application kept its connection open, 0 that it closed it
+// (uwsgi and node-fastcgi ignore KEEP_CONN).
+func (c *Client) Idle() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, ic := range c.idle {
+		if !ic.c.closing() {
+			n++
+		}
+	}
+	return n
 }
 
 // GetValues asks the application for the values of names (by default

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,8 +97,12 @@ type call struct {
 	sendDone bool         // Do stopped writing records for the id
 	reserved bool         // Do gave up waiting: the id is held until END_REQUEST
 
-	began bool         // BEGIN_REQUEST went out whole; Do's goroutine only
-	wrote bool         // some byte of the request went out; Do's goroutine only
+	began bool // BEGIN_REQUEST went out whole; Do's goroutine only
+	wrote bool // some byte of the request went out; Do's goroutine only
+	// limit is the caller's context deadline, zero without one: giving up
+	// ends by then, the wait for END_REQUEST after ABORT_REQUEST included
+	// (see Conn.do). Do's goroutine only.
+	limit time.Time
 	last  atomic.Int64 // offset from start of the last record, for the idle timeout
 
 	mu        sync.Mutex // guards delivery and the fields below
@@ -112,6 +117,7 @@ type call struct {
 // mgmtWait is a GET_VALUES waiting for its GET_VALUES_RESULT.
 type mgmtWait struct {
 	done  chan struct{}
+	asked time.Time // when GET_VALUES was queued: just before it went out
 	pairs []Pair
 	err   error // UNKNOWN_TYPE answer or conn failure
 }
@@ -121,6 +127,8 @@ type connFailure struct {
 	kind  error  // one of the sentinels, or a *TimeoutError for ErrTimeout
 	what  string // what happened and where
 	cause error  // may be nil
+	// byPeer: the application closed the connection (end of stream).
+	byPeer bool
 }
 
 func (f *connFailure) Error() string {
@@ -165,9 +173,25 @@ func dial(ctx context.Context, network, address string, opts Options) (*Conn, er
 				kind = &TimeoutError{Limit: LimitDeadline, Phase: PhaseDialing, After: time.Since(start)}
 			}
 		}
-		return nil, fmt.Errorf("fcgi: dial %s %s: %w: %w", network, address, kind, err)
+		return nil, fmt.Errorf("fcgi: dial %s %s: %w: %w", network, address, kind, dialCause(err))
 	}
 	return newConn(nc, opts, network, address), nil
+}
+
+// dialCause returns what went wrong in a failed dial without the words the
+// dial's own error repeats: "dial tcp 127.0.0.1:9000: connect: connection
+// refused" is "connection refused" once the message already says which dial
+// failed. It unwraps to the same errors (syscall.ECONNREFUSED and so on).
+func dialCause(err error) error {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Err == nil {
+		return err
+	}
+	var sys *os.SyscallError
+	if errors.As(op.Err, &sys) && sys.Err != nil {
+		return sys.Err
+	}
+	return op.Err
 }
 
 // newConnOn runs the client side of FastCGI over an open connection. The Conn
@@ -220,6 +244,10 @@ func (c *Conn) Err() error {
 	return fmt.Errorf("fcgi: %s: %w", c.where, c.err)
 }
 
+// closing reports whether the connection is dead or about to be: the
+// application closed it and the reading goroutine has not seen it yet.
+func (c *Conn) closing() bool { return c.dead.Load() || peerClosed(c.nc) }
+
 // Close closes the connection; requests still active fail with
 // ErrConnClosed. It waits for the reading goroutine to end, so it must not
 // be called from a Trace or a Stdout writer.
@@ -256,7 +284,7 @@ func (c *Conn) fail(f *connFailure) {
 	c.mgmt = nil
 	c.mu.Unlock()
 	for _, w := range mgmt {
-		w.err = fmt.Errorf("fcgi: GET_VALUES on %s: %w", c.where, f)
+		w.err = c.unansweredErr(w, f)
 		close(w.done)
 	}
 	c.nc.Close()
@@ -272,6 +300,15 @@ func (c *Conn) fail(f *connFailure) {
 // connection is closed, unless other requests are active on it: then the
 // id stays reserved until its END_REQUEST arrives or the connection dies,
 // so a late reply never reaches another request.
+//
+// A context deadline is the whole time the request may take: Do returns
+// by then, whatever the application does. To leave room for the wait after
+// ABORT_REQUEST, a request still unanswered gives up that wait's length
+// before the deadline: a tenth of the time left when Do began, at most
+// AbortWait (a 2 s deadline sends ABORT_REQUEST at 1.8 s and returns by
+// 2 s). A request that gives up this way fails with a *TimeoutError
+// (LimitDeadline) even if END_REQUEST then comes. The wait after an idle
+// timeout or a cancellation also ends at the deadline.
 //
 // When the connection dies before END_REQUEST (closed by either side, or
 // after an idle timeout), the bytes that arrived of an unfinished record
@@ -301,6 +338,9 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	if req == nil {
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s: nil Request", c.where)
 	}
+	if err := req.Framing.check(); err != nil {
+		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w", c.where, err)
+	}
 	if err := ctx.Err(); err != nil {
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, fmt.Errorf("fcgi: request on %s, not sent: %w: %w", c.where, ctxFailure(err, PhaseNotSent, start), err)
@@ -309,6 +349,14 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 	if err := c.register(cl, req, start, resp); err != nil {
 		resp.Timing.End = time.Since(start)
 		return resp, outcome{}, err
+	}
+	if limit, ok := ctx.Deadline(); ok {
+		cl.limit = limit
+		if g := abortGrace(c.opts.abortWait(), time.Until(limit)); g > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, limit.Add(-g))
+			defer cancel()
+		}
 	}
 
 	var sendErr error
@@ -343,7 +391,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 			if ctx.Err() == nil {
 				<-ctx.Done() // its deadline passed (see writeFailed); the timer is about to fire
 			}
-			return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseSending, start), "cancelled while sending", ctx.Err())
+			return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseSending, start), ctxWhy(ctx.Err(), "sending"), ctx.Err())
 		case serr != nil:
 			return c.abort(cl, resp, out, ErrAborted, "reading "+serr.t.String(), serr.err)
 		}
@@ -362,7 +410,7 @@ func (c *Conn) do(ctx context.Context, req *Request, start time.Time, connected 
 				if cl.isFinished() {
 					return c.result(cl, resp, out)
 				}
-				return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseWaiting, start), "cancelled while waiting", ctx.Err())
+				return c.abort(cl, resp, out, ctxFailure(ctx.Err(), PhaseWaiting, start), ctxWhy(ctx.Err(), "waiting"), ctx.Err())
 			}
 		}
 		if cl.isFinished() {
@@ -467,7 +515,7 @@ func (c *Conn) GetValues(ctx context.Context, names ...string) ([]Pair, error) {
 	if len(names) == 0 {
 		names = []string{ValueMaxConns, ValueMaxReqs, ValueMpxsConns}
 	}
-	w := &mgmtWait{done: make(chan struct{})}
+	w := &mgmtWait{done: make(chan struct{}), asked: time.Now()}
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
@@ -500,7 +548,11 @@ func (c *Conn) GetValues(ctx context.Context, names ...string) ([]Pair, error) {
 				}
 			}
 			c.mu.Unlock()
-			return nil, fmt.Errorf("fcgi: GET_VALUES on %s, not sent: %w: %w", c.where, ctxKind(ctx.Err()), ctx.Err())
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, &quietError{msg: fmt.Sprintf("fcgi: GET_VALUES on %s, not sent: %v: the deadline passed before GET_VALUES could be written",
+					c.where, ErrTimeout), errs: []error{&TimeoutError{Limit: LimitDeadline, Phase: PhaseNotSent, After: time.Since(w.asked)}, ctx.Err()}}
+			}
+			return nil, fmt.Errorf("fcgi: GET_VALUES on %s, not sent: %w: %w", c.where, ErrAborted, ctx.Err())
 		}
 		c.fail(&connFailure{kind: ErrConnClosed, what: "writing GET_VALUES", cause: err})
 		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: %w", c.where, ErrConnClosed, err)
@@ -521,9 +573,29 @@ func (c *Conn) GetValues(ctx context.Context, names ...string) ([]Pair, error) {
 		}
 		return w.pairs, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: %w", c.where, ctxKind(ctx.Err()), ctx.Err())
+		after := time.Since(w.asked)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &quietError{msg: fmt.Sprintf("fcgi: GET_VALUES on %s: %v: no GET_VALUES_RESULT within %v (the deadline); "+
+				"the application kept the connection open without answering", c.where, ErrTimeout, roundWait(after)),
+				errs: []error{&TimeoutError{Limit: LimitDeadline, Phase: PhaseWaiting, After: after}, ctx.Err()}}
+		}
+		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: cancelled after waiting %v for GET_VALUES_RESULT: %w",
+			c.where, ErrAborted, roundWait(after), ctx.Err())
 	case <-idleC:
-		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: no GET_VALUES_RESULT within %v (IdleTimeout)",
-			c.where, ErrTimeout, c.opts.idleTimeout())
+		idle := c.opts.idleTimeout()
+		return nil, fmt.Errorf("fcgi: GET_VALUES on %s: %w: no GET_VALUES_RESULT within %v (IdleTimeout); "+
+			"the application kept the connection open without answering",
+			c.where, &TimeoutError{Limit: LimitIdle, Phase: PhaseWaiting, After: idle}, idle)
 	}
+}
+
+// unansweredErr says that GET_VALUES w got no GET_VALUES_RESULT because the
+// connection died of f: the application closed it, or something else
+// happened.
+func (c *Conn) unansweredErr(w *mgmtWait, f *connFailure) error {
+	if f.byPeer {
+		return fmt.Errorf("fcgi: GET_VALUES on %s: %w: the application closed the connection %v after GET_VALUES, without a GET_VALUES_RESULT",
+			c.where, f.kind, roundWait(time.Since(w.asked)))
+	}
+	return fmt.Errorf("fcgi: GET_VALUES on %s: no GET_VALUES_RESULT: %w", c.where, f)
 }

@@ -60,17 +60,9 @@ func (c *Conn) checkIdle() {
 	}
 }
 
-// ctxKind maps a context error to its sentinel: a passed deadline is a
-// timeout, a cancellation an abort.
-func ctxKind(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrTimeout
-	}
-	return ErrAborted
-}
-
-// ctxFailure is ctxKind for a request that began at start, where a passed
-// deadline is a *TimeoutError in phase.
+// ctxFailure maps the context error of a request that began at start to
+// its sentinel: a passed deadline is a timeout (a *TimeoutError in phase),
+// a cancellation an abort.
 func ctxFailure(err error, phase Phase, start time.Time) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &TimeoutError{Limit: LimitDeadline, Phase: phase, After: time.Since(start)}
@@ -78,18 +70,37 @@ func ctxFailure(err error, phase Phase, start time.Time) error {
 	return ErrAborted
 }
 
+// abortGrace is how long before a context deadline of left from now a
+// request gives up, so that the wait for END_REQUEST after ABORT_REQUEST
+// fits inside the deadline: a tenth of left, at most wait (AbortWait).
+func abortGrace(wait, left time.Duration) time.Duration {
+	return max(min(wait, left/10), 0)
+}
+
+// abortWait returns how long cl waits for END_REQUEST after ABORT_REQUEST:
+// AbortWait, cut at the caller's deadline.
+func (c *Conn) abortWait(cl *call) time.Duration {
+	wait := c.opts.abortWait()
+	if !cl.limit.IsZero() {
+		wait = max(min(wait, time.Until(cl.limit)), 0)
+	}
+	return wait
+}
+
 // abort ends a request that the caller gave up on: it sends ABORT_REQUEST
-// if the request began, waits up to AbortWait for END_REQUEST, and closes
-// the connection if none came and no other request is active on it.
+// if the request began, waits up to AbortWait for END_REQUEST (never past
+// the caller's deadline), and closes the connection if none came and no
+// other request is active on it.
 func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why string, cause error) (*Response, outcome, error) {
 	detail := why
+	wait := c.abortWait(cl)
 	if cl.began && !cl.isFinished() {
-		abortErr := c.writeAbort(cl)
+		abortErr := c.writeAbort(cl, wait)
 		switch {
 		case abortErr != nil:
 			detail += "; ABORT_REQUEST not sent"
-		case c.opts.abortWait() > 0:
-			t := time.NewTimer(c.opts.abortWait())
+		case wait > 0:
+			t := time.NewTimer(wait)
 		wait:
 			for !cl.isFinished() {
 				select {
@@ -127,25 +138,51 @@ func (c *Conn) abort(cl *call, resp *Response, out outcome, kind error, why stri
 	case ended:
 		detail += "; END_REQUEST received"
 	case closeConn:
-		detail += fmt.Sprintf("; no END_REQUEST within %v, connection closed", c.opts.abortWait())
+		detail += fmt.Sprintf("; no END_REQUEST within %v, connection closed", roundWait(wait))
 		c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf(
-			"closed by the client: request %d got no END_REQUEST within %v of ABORT_REQUEST", cl.id, c.opts.abortWait())})
+			"closed by the client: request %d got no END_REQUEST within %v of ABORT_REQUEST", cl.id, roundWait(wait))})
 	case cl.began && !cl.isFinished():
-		detail += fmt.Sprintf("; no END_REQUEST within %v, request id %d reserved until it comes", c.opts.abortWait(), cl.id)
+		detail += fmt.Sprintf("; no END_REQUEST within %v, request id %d reserved until it comes", roundWait(wait), cl.id)
 	}
 	c.detach(cl)
 	out.records = cl.records
 	resp.Timing.End = time.Since(cl.start)
-	if cause != nil {
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		// The words say it ("the time limit passed"); the context's own
+		// ("context deadline exceeded") would say it again, less clearly.
+		return resp, out, &quietError{msg: fmt.Sprintf("fcgi: request %d on %s: %v: %s", cl.id, c.where, kind, detail),
+			errs: []error{kind, cause}}
+	case cause != nil:
 		return resp, out, fmt.Errorf("fcgi: request %d on %s: %w: %s: %w", cl.id, c.where, kind, detail, cause)
 	}
 	return resp, out, fmt.Errorf("fcgi: request %d on %s: %w: %s", cl.id, c.where, kind, detail)
 }
 
-// writeAbort sends ABORT_REQUEST for cl, bounded by AbortWait (or
-// IdleTimeout when there is no AbortWait).
-func (c *Conn) writeAbort(cl *call) error {
-	wait := c.opts.abortWait()
+// ctxWhy says why a request whose context ended gave up, while doing what.
+func ctxWhy(err error, while string) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the time limit passed while " + while
+	}
+	return "cancelled while " + while
+}
+
+// roundWait rounds a wait for messages: a cut one (see Conn.abortWait) is
+// not a round number.
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
+}
+
+// writeAbort sends ABORT_REQUEST for cl, bounded by wait (the wait for its
+// END_REQUEST), or when there is none by the caller's deadline, or else by
+// IdleTimeout.
+func (c *Conn) writeAbort(cl *call, wait time.Duration) error {
+	if wait <= 0 && !cl.limit.IsZero() {
+		wait = max(time.Until(cl.limit), time.Millisecond)
+	}
 	if wait <= 0 {
 		wait = c.opts.idleTimeout()
 	}

@@ -205,7 +205,7 @@ func (c *Conn) management(rec *Record, now time.Time) {
 // inside a record is a protocol error, anything else a closed connection.
 func (c *Conn) readFailed(rec *Record, err error, now time.Time) {
 	if err == io.EOF {
-		c.fail(&connFailure{kind: ErrConnClosed, what: fmt.Sprintf(
+		c.fail(&connFailure{kind: ErrConnClosed, byPeer: true, what: fmt.Sprintf(
 			"closed by the application at byte %d, after %d records", c.r.offset(), c.r.index)})
 		return
 	}

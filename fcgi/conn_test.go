@@ -360,9 +360,68 @@ func TestContextDeadline(t *testing.T) {
 	if !errors.Is(err, fcgi.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fcgi.ErrAborted) {
 		t.Fatalf("Do = %v, want ErrTimeout wrapping context.DeadlineExceeded", err)
 	}
-	elapsedWithin(t, "deadline", elapsed, total, total+abortWait+2*time.Second)
+	// ABORT_REQUEST goes out a tenth early (30 ms), its wait ends at the deadline.
+	elapsedWithin(t, "deadline", elapsed, total*9/10, total+2*time.Second)
 	if resp == nil || resp.Ended {
 		t.Fatalf("response = %+v, want one not ended", resp)
+	}
+}
+
+// TestDeadlineIsTotal: a context deadline bounds the whole request, the
+// wait for END_REQUEST after ABORT_REQUEST included (issue 13, defect 3: a
+// 2 s deadline returned after 4 s, AbortWait's 2 s added to it). Against an
+// application that ignores ABORT_REQUEST (php, fcgiwrap, uwsgi) Do returns
+// by the deadline; against one that answers it (node-fastcgi) the request
+// still fails with the deadline's timeout, END_REQUEST recorded.
+func TestDeadlineIsTotal(t *testing.T) {
+	t.Parallel()
+	const total = time.Second // AbortWait: the default 2 s
+	for _, answers := range []bool{false, true} {
+		t.Run(fmt.Sprintf("answers-abort=%v", answers), func(t *testing.T) {
+			t.Parallel()
+			seen := make(chan time.Time, 1)
+			srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
+				for {
+					rec, err := sc.r.ReadRecord()
+					if err != nil {
+						return false
+					}
+					if rec.Type == fcgi.TypeAbortRequest {
+						seen <- time.Now()
+						if answers {
+							sc.w.WriteEndRequest(req.id, 0, fcgi.StatusRequestComplete)
+						}
+					}
+				}
+			})
+			c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: time.Minute})
+			ctx, cancel := context.WithTimeout(t.Context(), total)
+			defer cancel()
+			limit, _ := ctx.Deadline()
+			start := time.Now()
+			resp, err := c.Do(ctx, &fcgi.Request{})
+			elapsed := time.Since(start)
+			var te *fcgi.TimeoutError
+			if !errors.As(err, &te) || te.Limit != fcgi.LimitDeadline || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Do = %v, want the deadline's *TimeoutError", err)
+			}
+			// Before the fix it returned at total + AbortWait (3 s). The
+			// bound leaves a busy machine a second of scheduling delay.
+			if elapsed > total+time.Second {
+				t.Errorf("Do returned after %v; the deadline was %v", elapsed, total)
+			}
+			select {
+			case at := <-seen:
+				if !at.Before(limit) {
+					t.Errorf("ABORT_REQUEST arrived %v after the deadline, want it before", at.Sub(limit))
+				}
+			case <-time.After(testWait):
+				t.Fatal("no ABORT_REQUEST")
+			}
+			if resp == nil || resp.Ended != answers {
+				t.Errorf("response = %+v, want Ended %v", resp, answers)
+			}
+		})
 	}
 }
 
@@ -384,22 +443,32 @@ func TestContextDoneBeforeDo(t *testing.T) {
 
 // TestIdleTimeoutIsSilence: records arriving slower than the whole
 // IdleTimeout but faster than it each keep the request alive.
+//
+// The records come a thirtieth of IdleTimeout apart, 40 of them: the
+// request outlives IdleTimeout by a third whatever the machine does, and a
+// busy machine must delay one record by nearly the whole IdleTimeout to
+// fail it (gaps of a quarter of it failed under load).
 func TestIdleTimeoutIsSilence(t *testing.T) {
 	t.Parallel()
+	const idle, records = 300 * time.Millisecond, 40
 	srv := newRequestServer(t, func(sc *srvConn, req *srvRequest) bool {
-		for i := range 6 {
-			time.Sleep(80 * time.Millisecond)
-			if sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte{'0' + byte(i)}) != nil {
+		for i := range records {
+			time.Sleep(idle / 30)
+			if sc.w.WriteStream(fcgi.TypeStdout, req.id, []byte{'a' + byte(i%26)}) != nil {
 				return false
 			}
 		}
 		_ = sc.answer(req.id, "")
 		return false
 	})
-	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: 300 * time.Millisecond})
+	c := mustDial(t, srv.Target(), fcgi.Options{IdleTimeout: idle})
 	var out bytes.Buffer
-	if _, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out}); err != nil || out.String() != "012345" {
-		t.Fatalf("Do = %q, %v; want all six records", out.String(), err)
+	start := time.Now()
+	if _, err := c.Do(t.Context(), &fcgi.Request{Stdout: &out}); err != nil || out.Len() != records {
+		t.Fatalf("Do = %q, %v; want all %d records", out.String(), err, records)
+	}
+	if took := time.Since(start); took <= idle {
+		t.Errorf("the records took %v, not longer than IdleTimeout %v: the test proved nothing", took, idle)
 	}
 }
 
@@ -443,10 +512,12 @@ func TestIdleWatchPerRequest(t *testing.T) {
 						sc.answer(id, "answered")
 						mu.Unlock()
 					case "trickle":
-						for i := range 5 {
-							time.Sleep(idle * 2 / 5)
+						// A tenth of IdleTimeout apart (not two fifths: a busy
+						// machine delayed one that long), for 2.5 IdleTimeouts.
+						for i := range 25 {
+							time.Sleep(idle / 10)
 							mu.Lock()
-							sc.w.WriteStream(fcgi.TypeStdout, id, []byte{'0' + byte(i)})
+							sc.w.WriteStream(fcgi.TypeStdout, id, []byte{'a' + byte(i)})
 							mu.Unlock()
 						}
 						mu.Lock()
@@ -492,8 +563,8 @@ func TestIdleWatchPerRequest(t *testing.T) {
 		elapsedWithin(t, s.name, r.elapsed, idle, idle+abortWait+2*time.Second)
 	}
 	r := <-trickle
-	if r.err != nil || r.out != "01234" {
-		t.Errorf("trickling request: %q, %v; want its five records and no timeout", r.out, r.err)
+	if r.err != nil || r.out != "abcdefghijklmnopqrstuvwxy" {
+		t.Errorf("trickling request: %q, %v; want its 25 records and no timeout", r.out, r.err)
 	}
 	elapsedWithin(t, "trickling request", r.elapsed, 2*idle, testWait)
 	// The connection outlived the timeouts: the aborted requests got their

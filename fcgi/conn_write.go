@@ -54,11 +54,11 @@ func (c *Conn) send(ctx context.Context, cl *call) error {
 	w.hold()
 	err := w.WriteBeginRequest(cl.id, role, flags)
 	if err == nil {
-		err = w.WriteParams(cl.id, req.Params)
+		err = w.WriteParamsFramed(cl.id, req.Params, req.Framing)
 	}
 	if err == nil && inline >= 0 {
 		if body != nil {
-			if err = w.appendFrom(TypeStdin, cl.id, body, off, inline); err != nil {
+			if err = w.appendFrom(cl.id, body, off, inline, req.Framing); err != nil {
 				var we *writeError
 				if !errors.As(err, &we) {
 					err = &stdinError{t: TypeStdin, err: err}
@@ -137,6 +137,9 @@ func inlineBody(r io.Reader) (body io.ReaderAt, off int64, n int) {
 func (c *Conn) sendStream(ctx context.Context, cl *call, t RecordType, r io.Reader) error {
 	if r != nil {
 		sw := streamWriter{c: c, ctx: ctx, cl: cl, t: t}
+		if t == TypeStdin {
+			sw.f = cl.req.Framing
+		}
 		var err error
 		if wt, ok := r.(io.WriterTo); ok {
 			_, err = wt.WriteTo(&sw)
@@ -181,17 +184,20 @@ type streamWriter struct {
 	ctx context.Context
 	cl  *call
 	t   RecordType
+	f   Framing // the request's framing on STDIN, the default on DATA
 	err error   // why writing stopped (errRequestDone, or from send's rules)
 	buf *[]byte // framing buffer from c.bufs, for readFrom and WriteString
 }
 
-// Write sends p in records of at most 65535 bytes, without copying large
-// ones.
+// Write sends p in records of at most 65535 bytes (the framing's size on
+// STDIN), without copying large ones.
 func (s *streamWriter) Write(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
-		k := min(len(p)-n, MaxContent)
-		if err := s.record(func(w *Writer) error { return w.WriteRecord(s.t, s.cl.id, p[n:n+k]) }); err != nil {
+		k := min(len(p)-n, s.f.stdinMax())
+		if err := s.record(func(w *Writer) error {
+			return w.paddedRecord(s.t, s.cl.id, p[n:n+k], s.f.padding(s.t, k))
+		}); err != nil {
 			return n, err
 		}
 		n += k
@@ -204,9 +210,9 @@ func (s *streamWriter) WriteString(str string) (int, error) {
 	b := s.buffer()
 	n := 0
 	for n < len(str) {
-		k := min(len(str)-n, MaxContent)
+		k := min(len(str)-n, s.f.stdinMax())
 		rec := append((*b)[:HeaderLen], str[n:n+k]...)
-		if err := s.record(func(w *Writer) error { return w.writeFramed(s.t, s.cl.id, rec) }); err != nil {
+		if err := s.record(func(w *Writer) error { return w.writeFramed(s.t, s.cl.id, rec, s.f) }); err != nil {
 			return n, err
 		}
 		n += k
@@ -215,19 +221,27 @@ func (s *streamWriter) WriteString(str string) (int, error) {
 }
 
 // readFrom sends what r reads, each read landing where its record's content
-// goes. It returns r's error, other than io.EOF.
+// goes: one record per read, or, with a Framing.StdinMax, one record per
+// StdinMax bytes gathered from as many reads as it takes. It returns r's
+// error, other than io.EOF.
 func (s *streamWriter) readFrom(r io.Reader) error {
 	b := s.buffer()
+	limit, gather := s.f.stdinMax(), s.f.StdinMax > 0
 	for {
 		if s.cl.isFinished() {
 			s.err = errRequestDone
 			return nil
 		}
-		rec := (*b)[:HeaderLen+MaxContent]
+		rec := (*b)[:HeaderLen+limit]
 		n, rerr := r.Read(rec[HeaderLen:])
+		for gather && n < limit && rerr == nil {
+			var m int
+			m, rerr = r.Read(rec[HeaderLen+n:])
+			n += m
+		}
 		if n > 0 {
 			rec = rec[:HeaderLen+n]
-			if err := s.record(func(w *Writer) error { return w.writeFramed(s.t, s.cl.id, rec) }); err != nil {
+			if err := s.record(func(w *Writer) error { return w.writeFramed(s.t, s.cl.id, rec, s.f) }); err != nil {
 				return nil
 			}
 		}

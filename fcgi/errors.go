@@ -48,18 +48,19 @@ func (e *EndRequestError) Error() string {
 
 // TimeoutError says which of the client's time limits ended a request, and
 // where the request was then. It stands where ErrTimeout stands in the
-// error of Dial, Conn.Do and Client.Do: its Error is ErrTimeout's text and
+// error of Dial, Conn.Do, Client.Do and GetValues: its Error is ErrTimeout's text and
 // it unwraps to ErrTimeout, so the error's text is that of a plain
 // ErrTimeout and errors.Is(err, ErrTimeout) holds. Test with errors.As.
 //
-// Conn.GetValues' own timeouts, and a stalled write of the records of
-// several requests sent together, report a plain ErrTimeout.
+// A stalled write of the records of several requests sent together
+// reports a plain ErrTimeout.
 type TimeoutError struct {
 	Limit Limit
 	Phase Phase
 	// After is the limit that passed for LimitDial and LimitIdle (the
 	// effective Options.DialTimeout or Options.IdleTimeout), and for
-	// LimitDeadline how long the call had run when the deadline passed.
+	// LimitDeadline how long the call had run when it gave up: at the
+	// deadline, or just before it to wait for END_REQUEST (see Conn.Do).
 	After time.Duration
 }
 
@@ -112,3 +113,14 @@ func (p Phase) String() string {
 	}
 	return fmt.Sprintf("Phase(%d)", uint8(p))
 }
+
+// quietError is an error whose text is written in the package's words and
+// does not repeat the texts of the errors it wraps: "no GET_VALUES_RESULT
+// within 10s (the deadline)" rather than "context deadline exceeded".
+type quietError struct {
+	msg  string
+	errs []error
+}
+
+func (e *quietError) Error() string   { return e.msg }
+func (e *quietError) Unwrap() []error { return e.errs }

@@ -181,13 +181,27 @@ func (s *pairStream) decode(content []byte, max int) (*Pairs, error) {
 	if carried > 0 {
 		buf = append(s.carry, content...)
 	}
-	pos := 0
-	for pos < len(buf) {
-		p, n, s1, s2 := parsePair(buf[pos:])
+	// One allocation for the fields and one for the strings, every name
+	// and value a substring of str: a trace decodes every PARAMS record.
+	count := 0
+	for pos := 0; pos < len(buf); count++ {
+		_, _, n, _, _ := splitPair(buf[pos:])
 		if n == 0 {
 			break
 		}
-		f := PairField{Pair: p, Offset: pos - carried, NameLenSize: s1, ValueLenSize: s2}
+		pos += n
+	}
+	if count > 0 {
+		out.Fields = make([]PairField, 0, count)
+	}
+	str := string(buf)
+	pos := 0
+	for pos < len(str) {
+		name, value, n, s1, s2 := splitPair(str[pos:])
+		if n == 0 {
+			break
+		}
+		f := PairField{Pair: Pair{Name: name, Value: value}, Offset: pos - carried, NameLenSize: s1, ValueLenSize: s2}
 		if f.Offset < 0 && out.Carried == 0 {
 			out.Carried = f.Offset + f.Len()
 		}

@@ -4,6 +4,7 @@
 package fcgi
 
 import (
+	"fmt"
 	"io"
 	"time"
 )
@@ -27,10 +28,10 @@ type Request struct {
 	KeepConn bool
 	// Params are sent in order, duplicates kept.
 	Params []Pair
-	// Stdin is sent on the STDIN stream in records of at most 65535 bytes,
-	// then the empty record that closes the stream. It may be nil (an empty
-	// STDIN stream is still sent). Reading it is not interrupted by the
-	// context: a Stdin that blocks holds the request.
+	// Stdin is sent on the STDIN stream in records of at most 65535 bytes
+	// (see Framing), then the empty record that closes the stream. It may
+	// be nil (an empty STDIN stream is still sent). Reading it is not
+	// interrupted by the context: a Stdin that blocks holds the request.
 	Stdin io.Reader
 	// Data is sent on the DATA stream after STDIN (FILTER role). When nil,
 	// a FILTER request gets an empty DATA stream and other roles none.
@@ -43,10 +44,104 @@ type Request struct {
 	// returns the write error (with the Response) after END_REQUEST.
 	Stdout io.Writer
 	Stderr io.Writer
+	// Framing says how PARAMS and STDIN are cut into records and padded;
+	// the zero value is the default framing (see Framing).
+	Framing Framing
 	// Trace sees this request's records, sent and received, plus stray
 	// records (Event.Err wraps ErrUnknownRequestID) that arrive on its
 	// connection while it is active. See Options.Trace for where it runs.
 	Trace Trace
+}
+
+// Framing says how a request's PARAMS and STDIN streams are cut into
+// records, and whether those records are padded. Web servers differ here:
+// nginx sends all params in one record and the body in records of 32 KiB,
+// Apache params in records of up to 16 KiB and the body in 8 KiB records,
+// neither padded; some backends behave differently depending on it.
+//
+// The zero value is the default framing: PARAMS in records of up to 65535
+// bytes, STDIN in one record per read of Stdin (up to 65535 bytes), each
+// padded to a multiple of 8 bytes as spec §3.3 recommends. Whatever the
+// framing, each stream ends with one empty record without padding, and
+// DATA keeps the default framing.
+type Framing struct {
+	// ParamsMax is the most content one PARAMS record carries, 1 to 65535;
+	// 0 means 65535. Records break between pairs (php-fpm parses each
+	// PARAMS record on its own); only a pair longer than ParamsMax is
+	// split, as spec §3.4 allows.
+	ParamsMax int `json:"params_max,omitempty"`
+	// StdinMax, when set (1 to 65535), cuts the body into records of
+	// exactly StdinMax bytes, the last one shorter, however Stdin's reads
+	// fall: reads are gathered until a record is full. 0 means one record
+	// per read of Stdin, each at most 65535 bytes.
+	StdinMax int `json:"stdin_max,omitempty"`
+	// ParamsUnpadded and StdinUnpadded send the records of that stream
+	// without padding.
+	ParamsUnpadded bool `json:"params_unpadded,omitempty"`
+	StdinUnpadded  bool `json:"stdin_unpadded,omitempty"`
+}
+
+// check reports a Framing whose sizes are out of range.
+func (f Framing) check() error {
+	if f.ParamsMax < 0 || f.ParamsMax > MaxContent {
+		return fmt.Errorf("fcgi: Framing.ParamsMax %d is not between 0 and %d", f.ParamsMax, MaxContent)
+	}
+	if f.StdinMax < 0 || f.StdinMax > MaxContent {
+		return fmt.Errorf("fcgi: Framing.StdinMax %d is not between 0 and %d", f.StdinMax, MaxContent)
+	}
+	return nil
+}
+
+// paramsMax returns the most content of a PARAMS record.
+func (f Framing) paramsMax() int {
+	if f.ParamsMax == 0 {
+		return MaxContent
+	}
+	return f.ParamsMax
+}
+
+// stdinMax returns the most content of a STDIN record.
+func (f Framing) stdinMax() int {
+	if f.StdinMax == 0 {
+		return MaxContent
+	}
+	return f.StdinMax
+}
+
+// String describes f as the window and the command line show it, e.g.
+// "PARAMS ≤65535 B padded to 8, STDIN 32768 B records padded to 8".
+func (f Framing) String() string { return f.ParamsString() + "; " + f.StdinString() }
+
+// ParamsString describes the PARAMS framing ("PARAMS ≤16384 B records,
+// unpadded").
+func (f Framing) ParamsString() string {
+	return fmt.Sprintf("PARAMS ≤%d B records, %s", f.paramsMax(), padWords(f.ParamsUnpadded))
+}
+
+// StdinString describes the STDIN framing ("STDIN 8192 B records,
+// unpadded").
+func (f Framing) StdinString() string {
+	if f.StdinMax > 0 {
+		return fmt.Sprintf("STDIN %d B records, %s", f.StdinMax, padWords(f.StdinUnpadded))
+	}
+	return fmt.Sprintf("STDIN one record per read (≤%d B), %s", MaxContent, padWords(f.StdinUnpadded))
+}
+
+func padWords(unpadded bool) string {
+	if unpadded {
+		return "unpadded"
+	}
+	return "padded to 8"
+}
+
+// padding returns the padding of a record of type t with n content bytes
+// under f: none for an empty record or an unpadded stream.
+func (f Framing) padding(t RecordType, n int) uint8 {
+	switch {
+	case t == TypeParams && f.ParamsUnpadded, t == TypeStdin && f.StdinUnpadded:
+		return 0
+	}
+	return PaddingFor(n)
 }
 
 // Response is what came back for a request. Do returns it, with what was
@@ -96,7 +191,9 @@ type Options struct {
 	// renewed lazily); 0 means 30 s, < 0 none.
 	IdleTimeout time.Duration
 	// AbortWait is how long a cancelled request waits for END_REQUEST
-	// after ABORT_REQUEST; 0 means 2 s, < 0 no wait.
+	// after ABORT_REQUEST; 0 means 2 s, < 0 no wait. The wait never goes
+	// past the context's deadline: a request with a deadline gives up early
+	// enough for it to fit (see Conn.Do).
 	AbortWait time.Duration
 	// Trace sees every record on the connection, sent and received, in
 	// addition to Request.Trace. Sent records are traced on the goroutine

@@ -116,10 +116,15 @@ func (w *Writer) buffered() int { return len(w.buf) }
 // WriteRecord writes one record of type t for request id with the given
 // content, padded to a multiple of 8 bytes.
 func (w *Writer) WriteRecord(t RecordType, id uint16, content []byte) error {
+	return w.paddedRecord(t, id, content, PaddingFor(len(content)))
+}
+
+// paddedRecord writes one record of type t with the given content and pad
+// zero bytes of padding.
+func (w *Writer) paddedRecord(t RecordType, id uint16, content []byte, pad uint8) error {
 	if len(content) > MaxContent {
 		return errContentTooLong
 	}
-	pad := PaddingFor(len(content))
 	h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(len(content)), PaddingLength: pad}
 	return w.record(h, content, zeros[:pad])
 }
@@ -322,6 +327,17 @@ func (w *Writer) WriteUnknownType(t RecordType) error {
 // its own and drops the connection when a pair straddles two. Only a pair
 // longer than one record is split, as spec §3.4 allows.
 func (w *Writer) WriteParams(id uint16, params []Pair) error {
+	return w.WriteParamsFramed(id, params, Framing{})
+}
+
+// WriteParamsFramed writes the PARAMS stream as WriteParams does, in records
+// of at most f.ParamsMax bytes, padded unless f.ParamsUnpadded (the STDIN
+// fields of f do not matter here).
+func (w *Writer) WriteParamsFramed(id uint16, params []Pair, f Framing) error {
+	if err := f.check(); err != nil {
+		return err
+	}
+	limit := f.paramsMax()
 	size := 0
 	for _, p := range params {
 		if len(p.Name) > maxPairLen || len(p.Value) > maxPairLen {
@@ -329,32 +345,35 @@ func (w *Writer) WriteParams(id uint16, params []Pair) error {
 		}
 		size += pairLen(p)
 	}
-	if size > 0 && size <= MaxContent {
+	if size > 0 && size <= limit {
 		// The usual case: one record, encoded in place.
-		if err := w.paramsInPlace(id, params, size); err != nil {
+		if err := w.paramsInPlace(id, params, size, f.padding(TypeParams, size)); err != nil {
 			return err
 		}
 		return w.CloseStream(TypeParams, id)
 	}
 	b := w.pbuf[:0]
+	out := func(c []byte) error { return w.paddedRecord(TypeParams, id, c, f.padding(TypeParams, len(c))) }
 	for _, p := range params {
-		if n := pairLen(p); len(b) > 0 && len(b)+n > MaxContent && n <= MaxContent {
-			if err := w.WriteRecord(TypeParams, id, b); err != nil {
+		if n := pairLen(p); len(b) > 0 && len(b)+n > limit && n <= limit {
+			if err := out(b); err != nil {
 				return err
 			}
 			b = b[:0]
 		}
 		b = appendPair(b, p)
-		for len(b) > MaxContent {
-			if err := w.WriteRecord(TypeParams, id, b[:MaxContent]); err != nil {
+		for len(b) > limit {
+			if err := out(b[:limit]); err != nil {
 				return err
 			}
-			b = append(b[:0], b[MaxContent:]...)
+			b = append(b[:0], b[limit:]...)
 		}
 	}
 	w.pbuf = b[:0]
-	if err := w.WriteStream(TypeParams, id, b); err != nil {
-		return err
+	if len(b) > 0 {
+		if err := out(b); err != nil {
+			return err
+		}
 	}
 	return w.CloseStream(TypeParams, id)
 }
@@ -369,9 +388,8 @@ func (e *pairTooLongError) Error() string {
 }
 
 // paramsInPlace writes params, size bytes encoded, as one PARAMS record
-// encoded straight into the buffer.
-func (w *Writer) paramsInPlace(id uint16, params []Pair, size int) error {
-	pad := PaddingFor(size)
+// with pad bytes of padding, encoded straight into the buffer.
+func (w *Writer) paramsInPlace(id uint16, params []Pair, size int, pad uint8) error {
 	h := Header{Version: Version1, Type: TypeParams, RequestID: id, ContentLength: uint16(size), PaddingLength: pad}
 	start, err := w.place(h, h.RecordLen())
 	if err != nil {
@@ -400,15 +418,15 @@ func (w *Writer) WriteStream(t RecordType, id uint16, p []byte) error {
 }
 
 // writeFramed writes one record of type t whose content was placed at
-// rec[HeaderLen:]: the header is filled in front of it and the padding
-// after it (cap(rec) must leave room for 7 bytes), so the content is not
-// copied again.
-func (w *Writer) writeFramed(t RecordType, id uint16, rec []byte) error {
-	if w.holding || len(w.buf) > 0 {
-		return w.WriteRecord(t, id, rec[HeaderLen:])
-	}
+// rec[HeaderLen:], padded as f says: the header is filled in front of it
+// and the padding after it (cap(rec) must leave room for 7 bytes), so the
+// content is not copied again.
+func (w *Writer) writeFramed(t RecordType, id uint16, rec []byte, f Framing) error {
 	size := len(rec) - HeaderLen
-	pad := PaddingFor(size)
+	pad := f.padding(t, size)
+	if w.holding || len(w.buf) > 0 {
+		return w.paddedRecord(t, id, rec[HeaderLen:], pad)
+	}
 	h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(size), PaddingLength: pad}
 	AppendHeader(rec[:0], h)
 	rec = append(rec, zeros[:pad]...)
@@ -421,13 +439,14 @@ func (w *Writer) writeFramed(t RecordType, id uint16, rec []byte) error {
 	return err
 }
 
-// appendFrom writes the n bytes at off in r as records of type t, reading
-// each record's content straight into its place in the buffer. A read
-// error is returned as is, and the record it cut is dropped.
-func (w *Writer) appendFrom(t RecordType, id uint16, r io.ReaderAt, off int64, n int) error {
+// appendFrom writes the n bytes at off in r as STDIN records framed as f
+// says, reading each record's content straight into its place in the
+// buffer. A read error is returned as is, and the record it cut is dropped.
+func (w *Writer) appendFrom(id uint16, r io.ReaderAt, off int64, n int, f Framing) error {
+	const t = TypeStdin
 	for n > 0 {
-		k := min(n, MaxContent)
-		pad := PaddingFor(k)
+		k := min(n, f.stdinMax())
+		pad := f.padding(t, k)
 		h := Header{Version: Version1, Type: t, RequestID: id, ContentLength: uint16(k), PaddingLength: pad}
 		start, err := w.place(h, h.RecordLen())
 		if err != nil {

@@ -68,6 +68,9 @@ type anomalyScan struct {
 	active  map[uint16]bool
 	ended   map[uint16]int // request id -> index of its END_REQUEST
 	streams map[idStream]*streamState
+	// unpadded names the web server profile whose framing sends records
+	// unpadded, per record type ("" when padded).
+	unpadded map[fcgi.RecordType]string
 }
 
 type idStream struct {
@@ -93,6 +96,16 @@ func (s *anomalyScan) add(i int, k AnomalyKind, format string, args ...any) {
 // dropped are checked on their header only.
 func Anomalies(x *Exchange) []Anomaly {
 	s := &anomalyScan{active: map[uint16]bool{}, ended: map[uint16]int{}, streams: map[idStream]*streamState{}}
+	if p, err := LookupProfile(x.Profile()); err == nil && x.Profile() != "" {
+		f := x.Framing()
+		s.unpadded = map[fcgi.RecordType]string{}
+		if f.ParamsUnpadded {
+			s.unpadded[fcgi.TypeParams] = p.Short
+		}
+		if f.StdinUnpadded {
+			s.unpadded[fcgi.TypeStdin] = p.Short
+		}
+	}
 	for i, ri := range x.Records() {
 		hdr, n := x.recordShape(i)
 		var body []byte
@@ -133,8 +146,12 @@ func (s *anomalyScan) record(i int, ri RecordInfo, hdr [fcgi.HeaderLen]byte, n i
 		s.add(i, AnomalyReserved, "the header's reserved byte is 0x%02x; the spec reserves it and senders set it to 0", hdr[7])
 	}
 	if n := int(ri.ContentLength) + int(ri.PaddingLength); n%8 != 0 {
-		s.add(i, AnomalyPadding, "%d content bytes with %d of padding make a record of %d bytes, not a multiple of 8; legal (the spec only recommends aligning records to 8 bytes, and a reader skips any padding), but unusual",
-			ri.ContentLength, ri.PaddingLength, fcgi.HeaderLen+n)
+		why := "but unusual"
+		if server := s.unpadded[ri.Type]; server != "" && ri.Dir == fcgi.Sent {
+			why = "and what " + server + " sends: this request imitates its framing"
+		}
+		s.add(i, AnomalyPadding, "%d content bytes with %d of padding make a record of %d bytes, not a multiple of 8; legal (the spec only recommends aligning records to 8 bytes, and a reader skips any padding), %s",
+			ri.ContentLength, ri.PaddingLength, fcgi.HeaderLen+n, why)
 	}
 	if !ri.Type.Known() {
 		s.add(i, AnomalyUnknownType, "%s sent a record of type %d, which the spec does not define (types 1 to 11); an application answers an unknown management record with UNKNOWN_TYPE, anything else is ignored",

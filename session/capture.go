@@ -115,7 +115,11 @@ func (c *capture) trimmed() [numSlots][]byte {
 // lengthHint parses an announced stream length: a decimal number of bytes,
 // surrounding spaces allowed; ok is false for anything else.
 func lengthHint(v string) (n int64, ok bool) {
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	v = strings.TrimSpace(v)
+	if v == "" { // a GET's CONTENT_LENGTH: no error to allocate
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
 	return n, err == nil && n >= 0
 }
 

@@ -5,6 +5,8 @@ package session
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -16,10 +18,41 @@ import (
 const MaxCGIHeaderBlock = 1 << 20
 
 // Header is one HTTP header field as it appeared, in order. Repeated fields
-// (Set-Cookie) stay separate.
+// (Set-Cookie) stay separate. Name and Value hold the bytes as sent, UTF-8
+// or not (nginx passes a Latin-1 "caf\xe9" through); Printable shows them.
 type Header struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+// MarshalJSON writes {"name", "value"}, plus "name_b64" or "value_b64"
+// holding the exact bytes of a name or value that is not UTF-8 (a JSON
+// string cannot; its text form has U+FFFD in their place).
+func (h Header) MarshalJSON() ([]byte, error) { return json.Marshal(newCLIPair(h.Name, h.Value)) }
+
+// UnmarshalJSON reads what MarshalJSON writes: the base64 forms, when
+// present, win over the text ones.
+func (h *Header) UnmarshalJSON(b []byte) error {
+	var p cliPair
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	h.Name, h.Value = p.Name, p.Value
+	if p.NameB64 != "" {
+		raw, err := base64.StdEncoding.DecodeString(p.NameB64)
+		if err != nil {
+			return fmt.Errorf("header name_b64: %w", err)
+		}
+		h.Name = string(raw)
+	}
+	if p.ValueB64 != "" {
+		raw, err := base64.StdEncoding.DecodeString(p.ValueB64)
+		if err != nil {
+			return fmt.Errorf("header %s value_b64: %w", h.Name, err)
+		}
+		h.Value = string(raw)
+	}
+	return nil
 }
 
 // HTTPResponse is the HTTP response a CGI response stands for.
@@ -39,7 +72,32 @@ type HTTPResponse struct {
 	// HeaderLen is the length of the header block in stdout, including the
 	// blank line that ends it; Body is stdout[HeaderLen:].
 	HeaderLen int
+	// Gateway, when not empty, says why a web server in front of the
+	// application would not pass this response on but answer an error of
+	// its own, which Status and Reason then hold (502 Bad Gateway, or 504
+	// Gateway Timeout), with nginx's words for it in its error log: no
+	// response at all on STDOUT, a header block with no end, a request
+	// that ran out of time before its header block came. Headers and Body
+	// still show what the application sent. GatewayText says it whole.
+	Gateway string
 }
+
+// GatewayText says what a web server answers instead of the application
+// and why ("nginx answers 502 Bad Gateway: empty response: ..."), or ""
+// when it passes the response on.
+func (r *HTTPResponse) GatewayText() string {
+	if r.Gateway == "" {
+		return ""
+	}
+	return fmt.Sprintf("nginx answers %d %s: %s", r.Status, r.Reason, r.Gateway)
+}
+
+// The words of nginx 1.22's error log for the responses it does not pass on.
+const (
+	nginxNoStdout    = "upstream prematurely closed FastCGI stdout"
+	nginxTimedOut    = "upstream timed out (110: Connection timed out) while reading response header from upstream"
+	nginxTooBigHeads = "upstream sent too big header while reading response header from upstream"
+)
 
 // Get returns the value of the first header called name (case-insensitive).
 func (r *HTTPResponse) Get(name string) (string, bool) {
@@ -79,21 +137,23 @@ func (r *HTTPResponse) Values(name string) []string {
 // then reads as a header field, stdout is taken as headers only (empty body);
 // otherwise it is taken as a body without headers (HeaderLen 0), so that the
 // output is shown rather than skipped line by line. Both cases are warned about.
+//
+// A response with no header block, or one without its end (empty stdout
+// included), is not one a web server passes on: nginx answers 502 Bad
+// Gateway. Status and Reason say so, and Gateway says why.
 func ParseCGIResponse(stdout []byte) (*HTTPResponse, []string) {
 	var warn []string
 	warnf := func(format string, args ...any) { warn = append(warn, fmt.Sprintf(format, args...)) }
 
 	end, found := headerEnd(stdout)
 	block := stdout[:end]
-	if !found {
-		if len(stdout) == 0 {
-			warnf("empty response: no header block")
-		} else if looksLikeHeaders(stdout) {
-			warnf("no blank line after headers: all %d bytes of stdout taken as headers, body empty", len(stdout))
-		} else {
-			warnf("no blank line after headers: the %d bytes of stdout taken as a body without headers", len(stdout))
-			block, end = nil, 0
-		}
+	switch {
+	case found, len(stdout) == 0: // empty: said below, with what a web server makes of it
+	case looksLikeHeaders(stdout):
+		warnf("no blank line after headers: all %d bytes of stdout taken as headers, body empty", len(stdout))
+	default:
+		warnf("no blank line after headers: the %d bytes of stdout taken as a body without headers", len(stdout))
+		block, end = nil, 0
 	}
 	if end > MaxCGIHeaderBlock {
 		warnf("header block is %d bytes, over the %d-byte limit", end, MaxCGIHeaderBlock)
@@ -163,6 +223,15 @@ func ParseCGIResponse(stdout []byte) (*HTTPResponse, []string) {
 		if !(len(resp.Body) == 0 && noBodyStatus(resp.Status)) {
 			warnf("no Content-Type in a document response (RFC 3875 §6.3.1)")
 		}
+	}
+	if !found {
+		what := "empty response: the application sent nothing on STDOUT"
+		if len(stdout) > 0 {
+			what = fmt.Sprintf("the header block of the application's %d bytes of STDOUT has no end (no blank line)", len(stdout))
+		}
+		resp.Gateway = fmt.Sprintf("%s; nginx logs %q", what, nginxNoStdout)
+		resp.Status, resp.Reason = http.StatusBadGateway, http.StatusText(http.StatusBadGateway)
+		warn = append(warn, resp.GatewayText())
 	}
 	return resp, warn
 }

@@ -20,6 +20,7 @@ func TestParseCGIResponse(t *testing.T) {
 		body      string
 		headerLen int
 		warnings  []string // substrings, one per warning, in order
+		gateway   string   // substring of Gateway; "" for none
 	}{
 		{
 			name:   "plain CRLF",
@@ -145,27 +146,32 @@ func TestParseCGIResponse(t *testing.T) {
 			headerLen: 43,
 			warnings:  []string{"obsolete line folding"},
 		},
+		// nginx does not pass on a response whose header block has no end,
+		// or no response at all (issue 13, defect 1): 502 Bad Gateway.
 		{
 			name:   "no blank line, all headers",
-			in:     "Content-Type: text/plain\r\nX-A: 1",
-			status: 200, reason: "OK",
+			in:     "Status: 404\r\nContent-Type: text/plain\r\nX-A: 1",
+			status: 502, reason: "Bad Gateway",
 			headers:   []Header{{"Content-Type", "text/plain"}, {"X-A", "1"}},
-			headerLen: 32,
-			warnings:  []string{"no blank line after headers: all 32 bytes of stdout taken as headers"},
+			headerLen: 45,
+			warnings:  []string{"no blank line after headers: all 45 bytes of stdout taken as headers", "nginx answers 502 Bad Gateway: the header block"},
+			gateway:   `45 bytes of STDOUT has no end (no blank line); nginx logs "upstream prematurely closed FastCGI stdout"`,
 		},
 		{
 			name:   "no blank line, not headers: body kept",
 			in:     "hello world\nsecond line\n",
-			status: 200, reason: "OK",
+			status: 502, reason: "Bad Gateway",
 			body:      "hello world\nsecond line\n",
 			headerLen: 0,
-			warnings:  []string{"no blank line after headers: the 24 bytes of stdout taken as a body", "no Content-Type"},
+			warnings:  []string{"no blank line after headers: the 24 bytes of stdout taken as a body", "no Content-Type", "no end"},
+			gateway:   "no end",
 		},
 		{
 			name:   "empty stdout",
 			in:     "",
-			status: 200, reason: "OK",
-			warnings: []string{"empty response"},
+			status: 502, reason: "Bad Gateway",
+			warnings: []string{`nginx answers 502 Bad Gateway: empty response: the application sent nothing on STDOUT; nginx logs "upstream prematurely closed FastCGI stdout"`},
+			gateway:  "empty response",
 		},
 		{
 			name:   "blank line first: no headers, body",
@@ -216,6 +222,9 @@ func TestParseCGIResponse(t *testing.T) {
 			}
 			if resp.HeaderLen != tt.headerLen {
 				t.Errorf("HeaderLen = %d, want %d", resp.HeaderLen, tt.headerLen)
+			}
+			if tt.gateway == "" && resp.Gateway != "" || !strings.Contains(resp.Gateway, tt.gateway) {
+				t.Errorf("Gateway = %q, want %q in it", resp.Gateway, tt.gateway)
 			}
 			if len(in) > 0 && !bytes.Equal(in[resp.HeaderLen:], resp.Body) {
 				t.Errorf("Body is not stdout[HeaderLen:]")

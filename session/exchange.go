@@ -80,6 +80,27 @@ type RecordInfo struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
+// Note says what is wrong with the record as it was captured, "" when
+// nothing is: its decode error, then whether the connection ended inside
+// it or the capture kept only its header. A records list marks the record
+// with it.
+func (r RecordInfo) Note() string {
+	cut := ""
+	switch {
+	case r.Partial:
+		cut = "the connection ended inside this record: only the bytes that arrived are shown"
+	case r.Truncated:
+		cut = "capture limit reached: only the header was kept"
+	}
+	switch {
+	case r.Err == "":
+		return cut
+	case cut == "":
+		return r.Err
+	}
+	return r.Err + "; " + cut
+}
+
 // EndStatus is the body of an END_REQUEST record for the exchange's request.
 type EndStatus struct {
 	AppStatus      uint32              `json:"app_status"`
@@ -156,10 +177,13 @@ type Exchange struct {
 	warnings  []string
 	timings   Timings
 	errText   string
+	failure   *Failure // why it failed, in a user's words; nil if it did not
 	finished  bool
 	conn      fcgi.ConnInfo
 	begins    int           // BEGIN_REQUEST records sent
+	framing   fcgi.Framing  // how PARAMS and STDIN were cut into records
 	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response
+	connKept  *bool         // see SetConnKept; nil: not known
 }
 
 // NewExchange returns an Exchange for the composed input.
@@ -178,6 +202,26 @@ func ContextWithExchange(ctx context.Context, x *Exchange) context.Context {
 func ExchangeFromContext(ctx context.Context) *Exchange {
 	x, _ := ctx.Value(exchangeKey{}).(*Exchange)
 	return x
+}
+
+// Framing returns how the request's PARAMS and STDIN were cut into records
+// (the HTTP profile's framing, or the default).
+func (x *Exchange) Framing() fcgi.Framing {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.framing
+}
+
+// Profile returns the name of the web server profile the request was
+// composed with in HTTP mode, or "" for a request not composed as HTTP.
+func (x *Exchange) Profile() string {
+	if x.Input.Mode != ModeHTTP || x.Input.HTTP == nil {
+		return ""
+	}
+	if x.Input.HTTP.Profile == "" {
+		return ProfileNginx
+	}
+	return x.Input.HTTP.Profile
 }
 
 // Target returns the address the request was sent to.
@@ -214,6 +258,35 @@ func (x *Exchange) RequestID() uint16 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.requestID
+}
+
+// Sent reports whether BEGIN_REQUEST went out: whether the request reached
+// the wire at all (a failed connect sends nothing, and has no request id).
+func (x *Exchange) Sent() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.begins > 0
+}
+
+// SetConnKept records what became of a KEEP_CONN request's connection
+// after END_REQUEST: kept open by the application, or closed by it (some
+// servers ignore FCGI_KEEP_CONN). The sender watches for it; see
+// ConnKept.
+func (x *Exchange) SetConnKept(kept bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.connKept = &kept
+}
+
+// ConnKept returns what SetConnKept recorded; known is false when nobody
+// watched.
+func (x *Exchange) ConnKept() (kept, known bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.connKept == nil {
+		return false, false
+	}
+	return *x.connKept, true
 }
 
 // Start returns when the exchange started (UTC).
@@ -384,6 +457,28 @@ func (x *Exchange) ErrorText() string {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.errText
+}
+
+// Began reports whether BEGIN_REQUEST was sent: false for an exchange of
+// management records only (GET_VALUES), which has no request and so no
+// response and no END_REQUEST to wait for.
+func (x *Exchange) Began() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.begins > 0
+}
+
+// Failure says why the exchange failed, once and in a user's words, with
+// records numbered as the Exchange numbers them; nil if it did not fail (or
+// has not finished).
+func (x *Exchange) Failure() *Failure {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.failure == nil {
+		return nil
+	}
+	f := *x.failure
+	return &f
 }
 
 // Truncated reports whether the capture limit dropped record content.

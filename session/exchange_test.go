@@ -571,7 +571,7 @@ func TestCLIJSON(t *testing.T) {
 	}
 	var v map[string]any
 	must(t, json.Unmarshal(b, &v))
-	wantKeys := []string{"end_request", "error", "params", "records", "request_id", "response", "role",
+	wantKeys := []string{"end_request", "error", "framing", "params", "records", "request_id", "response", "role",
 		"stderr", "stderr_b64", "stdout_b64", "target", "timings_us", "warnings"}
 	if got := keys(v); !slices.Equal(got, wantKeys) {
 		t.Errorf("keys = %q\nwant %q", got, wantKeys)
@@ -592,7 +592,7 @@ func TestCLIJSON(t *testing.T) {
 		t.Errorf("end_request = %v", end)
 	}
 	resp := v["response"].(map[string]any)
-	if got := keys(resp); !slices.Equal(got, []string{"body_b64", "headers", "status"}) || resp["status"] != 200.0 ||
+	if got := keys(resp); !slices.Equal(got, []string{"body_b64", "headers", "reason", "status"}) || resp["status"] != 200.0 ||
 		resp["body_b64"] != "aGVsbG8=" {
 		t.Errorf("response = %v", resp)
 	}
@@ -771,5 +771,22 @@ func TestExchangeGolden(t *testing.T) {
 	must(t, json.Unmarshal(full, &y))
 	if !reflect.DeepEqual(x, &y) {
 		t.Error("the golden exchange does not round-trip")
+	}
+}
+
+func TestRecordInfoNote(t *testing.T) {
+	for _, tc := range []struct {
+		info RecordInfo
+		want string
+	}{
+		{RecordInfo{}, ""},
+		{RecordInfo{Err: "fcgi: record 3: version 2"}, "fcgi: record 3: version 2"},
+		{RecordInfo{Partial: true}, "the connection ended inside this record: only the bytes that arrived are shown"},
+		{RecordInfo{Truncated: true}, "capture limit reached: only the header was kept"},
+		{RecordInfo{Err: "bad", Partial: true}, "bad; the connection ended inside this record: only the bytes that arrived are shown"},
+	} {
+		if got := tc.info.Note(); got != tc.want {
+			t.Errorf("%+v: Note() = %q, want %q", tc.info, got, tc.want)
+		}
 	}
 }

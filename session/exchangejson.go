@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"fcgiscope/fcgi"
 )
@@ -34,9 +35,12 @@ type exchangeJSON struct {
 	Warnings     []string      `json:"warnings"`
 	Timings      Timings       `json:"timings"`
 	Error        string        `json:"error,omitempty"`
+	Failure      *Failure      `json:"failure,omitempty"`
 	Finished     bool          `json:"finished"`
 	Conn         fcgi.ConnInfo `json:"conn"`
 	Begins       int           `json:"begins"`
+	Framing      fcgi.Framing  `json:"framing"`
+	ConnKept     *bool         `json:"conn_kept,omitempty"`
 }
 
 // recordJSON is a record with where its bytes lie in its direction's capture.
@@ -67,11 +71,19 @@ type responseJSON struct {
 	Reason    string   `json:"reason"`
 	Headers   []Header `json:"headers"`
 	HeaderLen int      `json:"header_len"`
+	Gateway   string   `json:"gateway,omitempty"`
 }
 
 // MarshalJSON encodes everything the Exchange holds, raw bytes included
 // (base64 per direction), except OnRecord. UnmarshalJSON restores it exactly.
 func (x *Exchange) MarshalJSON() ([]byte, error) {
+	v := x.jsonView()
+	return json.Marshal(&v)
+}
+
+// jsonView returns the exchange in its serialized form. Its byte slices are
+// views into the capture: copy one before changing it.
+func (x *Exchange) jsonView() exchangeJSON {
 	x.mu.Lock()
 	v := exchangeJSON{
 		Input: x.Input, CaptureLimit: x.CaptureLimit,
@@ -79,7 +91,7 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 		RequestID: x.requestID, Start: x.start,
 		Sent: x.sent.toJSON(), Received: x.recv.toJSON(),
 		Sizes: x.sizes, Ends: x.ends, Warnings: x.warnings, Timings: x.timings,
-		Error: x.errText, Finished: x.finished, Conn: x.conn, Begins: x.begins,
+		Error: x.errText, Failure: x.failure, Finished: x.finished, Conn: x.conn, Begins: x.begins, Framing: x.framing, ConnKept: x.connKept,
 	}
 	v.Records = make([]recordJSON, len(x.recs))
 	for i, r := range x.recs {
@@ -92,10 +104,10 @@ func (x *Exchange) MarshalJSON() ([]byte, error) {
 	}
 	if x.resp != nil {
 		v.Response = &responseJSON{Status: x.resp.Status, Reason: x.resp.Reason,
-			Headers: x.resp.Headers, HeaderLen: x.resp.HeaderLen}
+			Headers: x.resp.Headers, HeaderLen: x.resp.HeaderLen, Gateway: x.resp.Gateway}
 	}
 	x.mu.Unlock()
-	return json.Marshal(v)
+	return v
 }
 
 func (c *capture) toJSON() captureJSON {
@@ -166,7 +178,7 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("session: exchange JSON: response header length %d beyond the %d bytes of stdout",
 				v.Response.HeaderLen, len(stdout))
 		}
-		resp = &HTTPResponse{Status: v.Response.Status, Reason: v.Response.Reason,
+		resp = &HTTPResponse{Status: v.Response.Status, Reason: v.Response.Reason, Gateway: v.Response.Gateway,
 			Headers: v.Response.Headers, Body: view(stdout[v.Response.HeaderLen:]), HeaderLen: v.Response.HeaderLen}
 	}
 
@@ -180,7 +192,12 @@ func (x *Exchange) UnmarshalJSON(b []byte) error {
 	x.recs, x.sent, x.recv = recs, sent, recv
 	x.sizes, x.ends, x.resp, x.warnings = v.Sizes, v.Ends, resp, v.Warnings
 	x.timings, x.errText, x.finished = v.Timings, v.Error, v.Finished
-	x.conn, x.begins = v.Conn, v.Begins
+	x.failure = v.Failure
+	if x.failure == nil && v.Error != "" {
+		f := failureFromText(v.Error, v.Target)
+		x.failure = &f
+	}
+	x.conn, x.begins, x.framing, x.connKept = v.Conn, v.Begins, v.Framing, v.ConnKept
 	return nil
 }
 
@@ -213,19 +230,23 @@ type exchangeFile struct {
 	Exchange json.RawMessage `json:"exchange"`
 }
 
+// exchangeFileOut is exchangeFile as EncodeExchangeFile writes it: the
+// exchange encoded in the same pass as the envelope, into the same bytes.
+type exchangeFileOut struct {
+	Kind     string        `json:"kind"`
+	Format   int           `json:"format"`
+	Redacted bool          `json:"redacted,omitempty"`
+	Exchange *exchangeJSON `json:"exchange"`
+}
+
 // EncodeExchangeFile returns the bytes of an Exchange file for x (see
 // SaveExchangeFile), with secrets redacted unless secrets is set.
 func EncodeExchangeFile(x *Exchange, secrets bool) ([]byte, error) {
-	xb, err := x.MarshalJSON()
-	if err != nil {
-		return nil, err
-	}
+	v := x.jsonView()
 	if !secrets {
-		if xb, err = redactExchangeJSON(xb); err != nil {
-			return nil, err
-		}
+		redactView(&v)
 	}
-	b, err := json.Marshal(exchangeFile{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: !secrets, Exchange: xb})
+	b, err := json.Marshal(exchangeFileOut{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: !secrets, Exchange: &v})
 	if err != nil {
 		return nil, err
 	}
@@ -287,22 +308,20 @@ func LoadExchangeFile(path string) (*Exchange, error) {
 	return x, nil
 }
 
-// redactExchangeJSON redacts secrets in the output of Exchange.MarshalJSON.
-func redactExchangeJSON(b []byte) ([]byte, error) {
-	var v exchangeJSON
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, err
-	}
+// redactView redacts secrets in v, a jsonView: it copies what it changes,
+// leaving the exchange's capture as it is.
+func redactView(v *exchangeJSON) {
 	v.Input = redactInput(v.Input)
 	v.Params = Redact(v.Params)
-	maskParamRecords(&v)
+	v.Sent.Frame = bytes.Clone(v.Sent.Frame)
+	maskParamRecords(v)
 	if v.Response != nil {
 		v.Response.Headers = RedactHeaders(v.Response.Headers)
-		if hl := v.Response.HeaderLen; hl <= len(v.Received.Stdout) {
+		if hl := v.Response.HeaderLen; hl <= len(v.Received.Stdout) && hasSecretHeader(v.Received.Stdout[:hl]) {
+			v.Received.Stdout = bytes.Clone(v.Received.Stdout)
 			maskHeaderBlock(v.Received.Stdout[:hl])
 		}
 	}
-	return json.Marshal(v)
 }
 
 // maskParamRecords overwrites with '*' the value bytes of secret params in
@@ -352,6 +371,17 @@ func maskParamRecords(v *exchangeJSON) {
 	}
 }
 
+// hasSecretHeader reports whether a CGI header block has a secret header
+// line (IsSecretHeader), whose value maskHeaderBlock would mask.
+func hasSecretHeader(block []byte) bool {
+	for line := range bytes.Lines(block) {
+		if name, _, ok := bytes.Cut(line, []byte(":")); ok && IsSecretHeader(string(name)) {
+			return true
+		}
+	}
+	return false
+}
+
 // maskHeaderBlock overwrites with '*' the values of secret header lines in a
 // CGI header block.
 func maskHeaderBlock(block []byte) {
@@ -374,7 +404,7 @@ func maskHeaderBlock(block []byte) {
 type cliJSON struct {
 	Target     string       `json:"target"`
 	Role       string       `json:"role"`
-	RequestID  uint16       `json:"request_id"`
+	RequestID  *uint16      `json:"request_id"` // null when nothing was sent
 	Params     []cliPair    `json:"params"`
 	Records    []cliRecord  `json:"records"`
 	StdoutB64  string       `json:"stdout_b64"`
@@ -385,11 +415,32 @@ type cliJSON struct {
 	Warnings   []string     `json:"warnings"`
 	TimingsUS  cliTimings   `json:"timings_us"`
 	Error      *string      `json:"error"`
+	// Profile names the web server profile of an HTTP-mode request, and
+	// Framing how its records were cut (see fcgi.Framing).
+	Profile  string       `json:"profile,omitempty"`
+	Framing  fcgi.Framing `json:"framing"`
+	ConnKept *bool        `json:"conn_kept,omitempty"`
 }
 
+// cliPair is a name and value; a name or value that is not UTF-8 also
+// comes byte for byte in base64, as JSON strings cannot hold such bytes
+// (the text forms show U+FFFD in their place).
 type cliPair struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
+	Name     string `json:"name"`
+	NameB64  string `json:"name_b64,omitempty"`
+	Value    string `json:"value"`
+	ValueB64 string `json:"value_b64,omitempty"`
+}
+
+func newCLIPair(name, value string) cliPair {
+	p := cliPair{Name: name, Value: value}
+	if !utf8.ValidString(name) {
+		p.NameB64 = base64.StdEncoding.EncodeToString([]byte(name))
+	}
+	if !utf8.ValidString(value) {
+		p.ValueB64 = base64.StdEncoding.EncodeToString([]byte(value))
+	}
+	return p
 }
 
 type cliRecord struct {
@@ -410,8 +461,12 @@ type cliEnd struct {
 
 type cliResponse struct {
 	Status  int       `json:"status"`
+	Reason  string    `json:"reason"`
 	Headers []cliPair `json:"headers"`
 	BodyB64 string    `json:"body_b64"`
+	// Gateway: why a web server would answer Status itself (see
+	// HTTPResponse.Gateway).
+	Gateway string `json:"gateway,omitempty"`
 }
 
 type cliTimings struct {
@@ -421,12 +476,17 @@ type cliTimings struct {
 }
 
 // CLIJSON returns the command line's JSON view of the exchange: target,
-// role, request_id, params, records, stdout_b64, stderr, stderr_b64,
-// end_request, response, warnings, timings_us and error.
+// role, request_id (null when nothing was sent), params, records,
+// stdout_b64, stderr, stderr_b64, end_request, response (with gateway when
+// a web server would answer the status itself), warnings, timings_us,
+// error and, when the sender watched a KEEP_CONN connection, conn_kept.
+// Names and values that are not UTF-8 come with a base64 form too
+// (name_b64, value_b64).
 func (x *Exchange) CLIJSON() ([]byte, error) {
 	x.mu.Lock()
 	v := cliJSON{
-		Target: x.target, Role: x.role.String(), RequestID: x.requestID,
+		Target: x.target, Role: x.role.String(), ConnKept: x.connKept,
+		Profile: x.Profile(), Framing: x.framing,
 		Params:    make([]cliPair, len(x.params)),
 		Records:   make([]cliRecord, len(x.recs)),
 		StdoutB64: base64.StdEncoding.EncodeToString(x.recv.stream[slotStdout]),
@@ -436,8 +496,12 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 		TimingsUS: cliTimings{Connect: x.timings.Connect.Microseconds(),
 			FirstByte: x.timings.FirstByte.Microseconds(), Total: x.timings.Total.Microseconds()},
 	}
+	if x.begins > 0 {
+		id := x.requestID
+		v.RequestID = &id
+	}
 	for i, p := range x.params {
-		v.Params[i] = cliPair{Name: p.Name, Value: p.Value}
+		v.Params[i] = newCLIPair(p.Name, p.Value)
 	}
 	for i, r := range x.recs {
 		v.Records[i] = cliRecord{Dir: r.Dir.String(), Type: r.Type.String(), TypeCode: uint8(r.Type),
@@ -448,10 +512,10 @@ func (x *Exchange) CLIJSON() ([]byte, error) {
 		v.EndRequest = &cliEnd{AppStatus: x.ends[0].AppStatus, ProtocolStatus: x.ends[0].ProtocolStatus.String()}
 	}
 	if x.resp != nil {
-		v.Response = &cliResponse{Status: x.resp.Status, Headers: make([]cliPair, len(x.resp.Headers)),
-			BodyB64: base64.StdEncoding.EncodeToString(x.resp.Body)}
+		v.Response = &cliResponse{Status: x.resp.Status, Reason: x.resp.Reason, Headers: make([]cliPair, len(x.resp.Headers)),
+			BodyB64: base64.StdEncoding.EncodeToString(x.resp.Body), Gateway: x.resp.Gateway}
 		for i, h := range x.resp.Headers {
-			v.Response.Headers[i] = cliPair(h)
+			v.Response.Headers[i] = newCLIPair(h.Name, h.Value)
 		}
 	}
 	if x.errText != "" {

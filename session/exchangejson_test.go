@@ -6,6 +6,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // jsonOf is the lossless JSON of x.
@@ -30,7 +32,7 @@ func jsonOf(t *testing.T, x *Exchange) string {
 
 func TestExchangeFileRoundTripAndRedaction(t *testing.T) {
 	checkLeaks(t)
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	long := strings.Repeat("L", 300) // a 4-byte length
 	req := demoReq("/cookie", "", Param{Name: "HTTP_AUTHORIZATION", Value: "Bearer hunter2"}, Param{Name: "DB_PASSWORD", Value: long},
 		Param{Name: "HTTP_COOKIE", Value: "sid=abc"}, Param{Name: "PLAIN", Value: "visible"})
@@ -60,10 +62,32 @@ func TestExchangeFileRoundTripAndRedaction(t *testing.T) {
 	// Redacted by default: values in the params, the input and the raw
 	// records, and the response's cookies; lengths kept.
 	path = filepath.Join(dir, "redacted.json")
+	before := jsonOf(t, x)
 	if err := SaveExchangeFile(path, x, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(path)
+	if jsonOf(t, x) != before || !strings.Contains(string(x.Stdout()), "abc123") {
+		t.Error("writing the redacted file changed the exchange")
+	}
+	// Encoded in one pass, the file holds the bytes of the exchange's own
+	// JSON decoded, redacted and encoded again.
+	var v exchangeJSON
+	if err := json.Unmarshal([]byte(before), &v); err != nil {
+		t.Fatal(err)
+	}
+	redactView(&v)
+	xb, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := json.Marshal(exchangeFile{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: true, Exchange: xb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != string(ref)+"\n" {
+		t.Errorf("one-pass encoding differs from the round trip:\n%s\n%s", raw, ref)
+	}
 	for _, secret := range []string{"hunter2", long, "sid=abc", "abc123", "SHVudGVyMi"} {
 		if strings.Contains(string(raw), secret) {
 			t.Errorf("%q is in the redacted file", secret)

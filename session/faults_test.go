@@ -3,7 +3,6 @@
 package session
 
 import (
-	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -31,17 +29,6 @@ func faultEngine(t *testing.T, idle time.Duration) *Engine {
 	pool := NewPool(PoolOptions{Client: fcgi.ClientOptions{Options: fcgi.Options{DialTimeout: 300 * time.Millisecond, IdleTimeout: idle, AbortWait: sessFaultAbortWait}}})
 	t.Cleanup(func() { pool.Close() })
 	return NewEngine(pool, EngineOptions{Timeout: time.Minute})
-}
-
-// faultDemo starts the demo backend, closed at the end.
-func faultDemo(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr()
 }
 
 // anomalyKinds lists the kinds of x's anomalies.
@@ -100,7 +87,7 @@ func TestFaultExchange(t *testing.T) {
 				}
 				t.Errorf("no version 2 record kept: %+v", x.Records())
 			}},
-		{name: "lying-content-length/demo", backend: faultDemo, path: "/misbehave/short-content", want: fcgi.ErrProtocol,
+		{name: "lying-content-length/demo", backend: func(t *testing.T) string { return fcgitest.StartDemo(t) }, path: "/misbehave/short-content", want: fcgi.ErrProtocol,
 			says: []string{"content length 100", "cut after 18 of 112 bytes"}, received: 1, partial: 18, anomaly: AnomalyShortContent},
 		{name: "unknown-type", backend: hostile(fcgitest.UnknownType(42)), received: 4, anomaly: AnomalyUnknownType, ended: true},
 		// The idle timeout ends these with a record unfinished: what
@@ -206,7 +193,7 @@ func TestFaultExchangeStderrFlood(t *testing.T) {
 	current := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, current) })
 	fcgitest.NoFDLeak(t)
-	target := faultDemo(t)
+	target := fcgitest.StartDemo(t)
 	e := faultEngine(t, 5*time.Second)
 	x := NewExchange(Input{})
 	start := time.Now()

@@ -5,7 +5,9 @@ package session
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FormatBytes writes a byte count for people: "512 B", "1.5 KiB", "3.2 MiB".
@@ -33,4 +35,35 @@ func FormatDuration(d time.Duration) string {
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// Printable writes a header name or value, or any text received from the
+// wire, for people: a byte that is not part of UTF-8 text and a control
+// character other than tab are written as \xNN ("caf\xe9"), so that they
+// are seen, not replaced or swallowed; a backslash followed by x is
+// written as \\x so that an escape can always be told from the text.
+// Text that needs none of it is returned as it is.
+func Printable(s string) string {
+	clean := utf8.ValidString(s) && !strings.Contains(s, `\x`)
+	for i := 0; clean && i < len(s); i++ {
+		c := s[i]
+		clean = c >= 0x20 && c != 0x7f || c == '\t'
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1, r < 0x20 && r != '\t', r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\' && strings.HasPrefix(s[i+1:], "x"):
+			b.WriteString(`\\`)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }

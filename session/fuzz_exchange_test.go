@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 	"fcgiscope/session/history"
 	"fcgiscope/session/interop"
@@ -96,11 +96,7 @@ func checkExchangeFile(t *testing.T, in []byte) {
 // returns them as Exchange files.
 func exchangeFileSeeds(tb testing.TB) [][]byte {
 	tb.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer b.Close()
+	addr := fcgitest.StartDemo(tb)
 	pool := session.NewPool(session.PoolOptions{})
 	defer pool.Close()
 	eng := session.NewEngine(pool, session.EngineOptions{})
@@ -112,8 +108,8 @@ func exchangeFileSeeds(tb testing.TB) [][]byte {
 		{Params: session.Params{{Name: "SCRIPT_NAME", Value: "/redirect"}}},
 		{Params: session.Params{{Name: "SCRIPT_NAME", Value: "/status"}, {Name: "QUERY_STRING", Value: "code=503"}}},
 	} {
-		x := session.NewExchange(session.Input{Mode: session.ModeRaw, Target: b.Addr()})
-		_ = eng.Send(context.Background(), b.Addr(), req, x)
+		x := session.NewExchange(session.Input{Mode: session.ModeRaw, Target: addr})
+		_ = eng.Send(context.Background(), addr, req, x)
 		for _, secrets := range []bool{true, false} {
 			file, err := session.EncodeExchangeFile(x, secrets)
 			if err != nil {

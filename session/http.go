@@ -72,6 +72,11 @@ type HTTPInput struct {
 	// Content-Length line when there is a body and neither Content-Length
 	// nor Transfer-Encoding is given; see WireHeaders.
 	Headers []Header `json:"headers,omitempty"`
+	// ContentType, when set, is the body's type: a Content-Type line is
+	// added after Headers when they have none (see HeaderLines). A form
+	// keeps it apart from the header lines, so that a request saved and
+	// loaded again shows it where it was typed.
+	ContentType string `json:"content_type,omitempty"`
 	// Body is the request body (after any chunked decoding). BodyFile,
 	// when set instead, names a file whose content is the body; it is
 	// opened only when the body is sent.
@@ -121,6 +126,15 @@ type HTTPInput struct {
 	// AllowSymlinks lets the script resolve, through symlinks, to a file
 	// outside the document root.
 	AllowSymlinks bool `json:"allow_symlinks,omitempty"`
+	// Profile names the web server whose params and record framing HTTP
+	// mode imitates: ProfileNginx (also when empty), ProfileApache,
+	// ProfileCaddy or ProfileLighttpd; Variant one of its configuration
+	// variants ("" is the default, Debian's). See Profiles. The fields
+	// above describe nginx; the other profiles read the request from them
+	// as their server does (Apache and Caddy take SERVER_NAME and
+	// SERVER_PORT from the Host header, for one).
+	Profile string `json:"profile,omitempty"`
+	Variant string `json:"variant,omitempty"`
 	// CombineHeaders sends repeated header lines as one HTTP_* param,
 	// values joined with ", " (Cookie with "; "), as nginx 1.23 and later
 	// and RFC 3875 §4.1.18 do. Off, each line is a param of its own, as
@@ -195,12 +209,32 @@ func PreviewHTTP(ctx context.Context, in HTTPInput, extra ...Middleware) (Params
 	return req.Params, nil
 }
 
-// HTTPChain returns the middlewares of HTTP mode: CGIBasics, Remote,
-// Headers and PHPRouter. Each puts its params where nginx puts them, so the
-// order of the chain does not change the order of the params.
+// HTTPChain returns the middlewares of HTTP mode for in's profile. For
+// nginx's default variant they are CGIBasics, Remote, Headers and
+// PHPRouter: each puts its params where nginx puts them, so the order of
+// the chain does not change the order of the params. The other profiles
+// and variants build their params in one step (see Profile). Either way
+// the request gets the profile's framing.
 func HTTPChain(in HTTPInput) Middleware {
-	return Chain(CGIBasics(in), Remote(in), Headers(in), PHPRouter(in))
+	p, v, err := profileOf(in)
+	if err != nil {
+		return failing(err)
+	}
+	framing := withFraming(p.FramingOf(v))
+	build := p.build
+	if p.Name == ProfileNginx && v.Name == "snippet" {
+		build = buildNginxSnippet
+	}
+	if build == nil {
+		return Chain(CGIBasics(in), Remote(in), Headers(in), PHPRouter(in), framing)
+	}
+	p.build = build
+	return Chain(profileChain(in, p, v), framing)
 }
+
+// preallocParams is the room Build makes for params: nginx's 23 and a few
+// headers, so that the chain rarely grows the list.
+const preallocParams = 32
 
 // Build runs mw on an empty request to a terminal handler that only keeps
 // it, and returns the request as it arrived there: what would be sent,
@@ -214,7 +248,7 @@ func Build(ctx context.Context, mw Middleware) (*Request, error) {
 		kept = req
 		return nil, nil
 	}
-	req := &Request{}
+	req := &Request{Params: make(Params, 0, preallocParams)}
 	if _, err := mw(keep)(ctx, req); err != nil {
 		return nil, err
 	}
@@ -389,8 +423,9 @@ func (in HTTPInput) scanHeaders() (headerScan, error) {
 	hs.bodyLen = n
 	var host, cl, te, auth *Header
 	seenType := false
-	lines := make([]Header, 0, len(in.Headers)+2)
-	for i, h := range in.Headers {
+	headers := in.HeaderLines()
+	lines := make([]Header, 0, len(headers)+2)
+	for i, h := range headers {
 		if err := checkHeaderLine(h); err != nil {
 			return hs, fmt.Errorf("session: http: header %d: %w", i+1, err)
 		}
@@ -454,6 +489,22 @@ func (in HTTPInput) scanHeaders() (headerScan, error) {
 	}
 	hs.lines = lines
 	return hs, nil
+}
+
+// HeaderLines returns the header lines the request has before nginx adds
+// the implied ones (see WireHeaders): Headers, then a Content-Type line with
+// ContentType when it is set and Headers have none.
+func (in HTTPInput) HeaderLines() []Header {
+	ct := strings.TrimSpace(in.ContentType)
+	if ct == "" {
+		return in.Headers
+	}
+	for _, h := range in.Headers {
+		if strings.EqualFold(h.Name, "Content-Type") {
+			return in.Headers
+		}
+	}
+	return append(slices.Clip(in.Headers), Header{Name: "Content-Type", Value: ct})
 }
 
 // trimValue trims a header value as nginx does: spaces only, not tabs.

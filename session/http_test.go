@@ -441,6 +441,33 @@ func TestWireHeaders(t *testing.T) {
 	}
 }
 
+// TestContentTypeLine: ContentType is sent as a Content-Type line after
+// the composed ones, unless they have one, and reaches CONTENT_TYPE.
+func TestContentTypeLine(t *testing.T) {
+	in := HTTPInput{Method: "POST", URL: "/a.php", DocumentRoot: "/srv", Headers: []Header{{"X-A", "1"}},
+		ContentType: " application/json ", Body: []byte("{}")}
+	if got, want := in.HeaderLines(), []Header{{"X-A", "1"}, {"Content-Type", "application/json"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("HeaderLines = %q, want %q", got, want)
+	}
+	req, err := BuildHTTP(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := req.Params.Get("CONTENT_TYPE"); v != "application/json" {
+		t.Errorf("CONTENT_TYPE = %q", v)
+	}
+	in.Headers = append(in.Headers, Header{"content-type", "text/plain"})
+	if got := in.HeaderLines(); !reflect.DeepEqual(got, in.Headers) {
+		t.Errorf("with a Content-Type line composed, HeaderLines = %q, want the lines alone", got)
+	}
+	if req, err = BuildHTTP(in); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := req.Params.Get("CONTENT_TYPE"); v != "text/plain" {
+		t.Errorf("CONTENT_TYPE = %q, want the composed line's", v)
+	}
+}
+
 func TestBodyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "body.bin")
 	content := strings.Repeat("0123456789", 10000)

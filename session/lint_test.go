@@ -25,6 +25,8 @@ func TestLint(t *testing.T) {
 		{"no SCRIPT_FILENAME", nil, "", []string{`SCRIPT_FILENAME is not set: php-fpm answers 404 "Primary script unknown"`}},
 		{"empty SCRIPT_FILENAME", Params{{Name: "SCRIPT_FILENAME", Value: " "}}, "", []string{"SCRIPT_FILENAME is empty"}},
 		{"relative SCRIPT_FILENAME", Params{{Name: "SCRIPT_FILENAME", Value: "index.php"}}, "", []string{`"index.php" is relative`}},
+		{"Apache's prefix, which php-fpm strips", Params{{Name: "SCRIPT_FILENAME", Value: "proxy:fcgi://localhost/srv/www/index.php"}}, "", nil},
+		{"Apache's prefix before a relative path", Params{{Name: "SCRIPT_FILENAME", Value: "proxy:fcgi://127.0.0.1:9000"}}, "", []string{"is relative"}},
 		{"last value counts", Params{{Name: "SCRIPT_FILENAME", Value: "/a.php"}, {Name: "SCRIPT_FILENAME", Value: "b.php"}}, "", []string{`"b.php" is relative`}},
 		{"body without CONTENT_LENGTH", good, "abc", []string{"the body has 3 bytes but CONTENT_LENGTH is not set"}},
 		{"empty CONTENT_LENGTH with body", withCL(""), "abc", []string{"CONTENT_LENGTH is empty but the body has 3 bytes"}},

@@ -95,7 +95,10 @@ func (ps *Params) Place(name, value, origin string) {
 	r := nginxRank(name)
 	for i, p := range *ps {
 		if nginxRank(p.Name) > r {
-			*ps = append((*ps)[:i], append(Params{{Name: name, Value: value, Origin: origin}}, (*ps)[i:]...)...)
+			// Inserted in place: no new slice unless it must grow.
+			*ps = append(*ps, Param{})
+			copy((*ps)[i+1:], (*ps)[i:])
+			(*ps)[i] = Param{Name: name, Value: value, Origin: origin}
 			return
 		}
 	}
@@ -113,20 +116,7 @@ func CGIBasics(in HTTPInput) Middleware {
 	in = in.WithDefaults()
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Exchange, error) {
-			if err := checkMethod(in.Method); err != nil {
-				return nil, err
-			}
-			if !validProtocol(in.ServerProtocol) {
-				return nil, fmt.Errorf("session: http: server protocol %q is not HTTP/n.n: %w", in.ServerProtocol, ErrBadHTTP)
-			}
-			if err := checkPort("server", in.ServerPort); err != nil {
-				return nil, err
-			}
-			t, err := parseTarget(in.URL)
-			if err != nil {
-				return nil, err
-			}
-			hs, err := in.scanHeaders()
+			t, hs, err := in.requestLine()
 			if err != nil {
 				return nil, err
 			}
@@ -155,21 +145,47 @@ func CGIBasics(in HTTPInput) Middleware {
 			ps.Place("SERVER_PORT", strconv.Itoa(in.ServerPort), OriginCGI)
 			ps.Place("SERVER_NAME", in.ServerName, OriginCGI)
 			ps.Place("REDIRECT_STATUS", "200", OriginCGI)
-			if req.Role == 0 {
-				req.Role = fcgi.RoleResponder
-			}
-			req.BodyLen = hs.bodyLen
-			switch {
-			case in.BodyFile != "":
-				req.Body = &fileBody{path: in.BodyFile, left: hs.bodyLen}
-			case len(in.Body) > 0:
-				req.Body = bytes.NewReader(in.Body)
-			default:
-				req.Body = nil
-			}
+			setBody(req, in, hs)
 			return next(ctx, req)
 		}
 	}
+}
+
+// setBody gives req the role (responder, unless already set) and the body
+// of in, hs.bodyLen bytes.
+func setBody(req *Request, in HTTPInput, hs headerScan) {
+	if req.Role == 0 {
+		req.Role = fcgi.RoleResponder
+	}
+	req.BodyLen = hs.bodyLen
+	switch {
+	case in.BodyFile != "":
+		req.Body = &fileBody{path: in.BodyFile, left: hs.bodyLen}
+	case len(in.Body) > 0:
+		req.Body = bytes.NewReader(in.Body)
+	default:
+		req.Body = nil
+	}
+}
+
+// requestLine checks in's method, protocol and server port, and returns
+// its target and header lines as nginx reads them.
+func (in HTTPInput) requestLine() (target, headerScan, error) {
+	if err := checkMethod(in.Method); err != nil {
+		return target{}, headerScan{}, err
+	}
+	if !validProtocol(in.ServerProtocol) {
+		return target{}, headerScan{}, fmt.Errorf("session: http: server protocol %q is not HTTP/n.n: %w", in.ServerProtocol, ErrBadHTTP)
+	}
+	if err := checkPort("server", in.ServerPort); err != nil {
+		return target{}, headerScan{}, err
+	}
+	t, err := parseTarget(in.URL)
+	if err != nil {
+		return target{}, headerScan{}, err
+	}
+	hs, err := in.scanHeaders()
+	return t, hs, err
 }
 
 // checkMethod refuses what nginx 1.22 answers 400 to: a method with
@@ -267,7 +283,12 @@ func Headers(in HTTPInput) Middleware {
 
 // headerParam returns the HTTP_* param name of a header, and false for a
 // name nginx ignores (anything but ASCII letters, digits and '-').
-func headerParam(name string) (string, bool) {
+func headerParam(name string) (string, bool) { return cgiHeaderName(name, false) }
+
+// cgiHeaderName returns "HTTP_" and name upper-cased with '-' turned to
+// '_'. Any other byte but letters and digits makes it fail, or, when
+// loose, becomes '_' too.
+func cgiHeaderName(name string, loose bool) (string, bool) {
 	b := make([]byte, 0, len("HTTP_")+len(name))
 	b = append(b, "HTTP_"...)
 	for i := 0; i < len(name); i++ {
@@ -276,7 +297,7 @@ func headerParam(name string) (string, bool) {
 		case 'a' <= c && c <= 'z':
 			c -= 'a' - 'A'
 		case 'A' <= c && c <= 'Z', isDigit(c):
-		case c == '-':
+		case c == '-' || loose:
 			c = '_'
 		default:
 			return "", false

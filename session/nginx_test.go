@@ -6,19 +6,16 @@
 package session
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -293,24 +290,7 @@ func rawHTTP(in HTTPInput) []byte {
 // sendRaw sends rawHTTP(in) to nginx on port and reads the response.
 func sendRaw(t *testing.T, port int, in HTTPInput) (*http.Response, []byte) {
 	t.Helper()
-	conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := conn.Write(rawHTTP(in)); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: in.WithDefaults().Method})
-	if err != nil {
-		t.Fatalf("nginx response: %v", err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("nginx response body: %v", err)
-	}
-	return resp, body
+	return sendHTTP(t, port, false, in)
 }
 
 // sendDirect maps in with BuildHTTP and sends it to php-fpm with client.
@@ -433,49 +413,8 @@ type captured struct {
 
 func startParamCapture(t *testing.T) *paramCapture {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc := &paramCapture{addr: l.Addr().String(), got: make(chan captured, 16)}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = make(map[net.Conn]bool)
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					mu.Lock()
-					delete(conns, c)
-					mu.Unlock()
-					c.Close()
-				}()
-				pc.serve(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
+	pc := &paramCapture{got: make(chan captured, 16)}
+	pc.addr = fcgitest.StartRaw(t, "tcp", pc.serve).Addr
 	return pc
 }
 

@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 func TestPoolKeysAndBounds(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	clock := time.Unix(1_700_000_000, 0)
 	p := NewPool(PoolOptions{MaxClients: 2, IdleExpiry: time.Minute})
@@ -82,7 +83,7 @@ func TestPoolKeysAndBounds(t *testing.T) {
 }
 
 func TestPoolClose(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	p := NewPool(PoolOptions{})
 	e := NewEngine(p, EngineOptions{})

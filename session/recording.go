@@ -6,6 +6,8 @@ package session
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +42,7 @@ func (x *Exchange) Begin(target string, req *Request, start time.Time) {
 	}
 	x.keepConn = req.KeepConn
 	x.requestID = req.ID
+	x.framing = req.Framing
 	// Announced lengths size the captured streams (see capture).
 	if v, ok := req.Params.Get("CONTENT_LENGTH"); ok {
 		x.sent.want[slotStdin], _ = lengthHint(v)
@@ -283,6 +286,12 @@ func (x *Exchange) Complete(o Outcome) {
 	x.conn = o.Conn
 	if o.Err != nil {
 		x.errText = o.Err.Error()
+		recs := make([]RecordInfo, len(x.recs))
+		for i, r := range x.recs {
+			recs[i] = r.RecordInfo
+		}
+		f := explain(o.Err, x.target, recs)
+		x.failure = &f
 	}
 	var ws []string
 	if x.sizes.Dropped > 0 {
@@ -309,7 +318,11 @@ func (x *Exchange) Complete(o Outcome) {
 	x.mu.Lock()
 	x.sent.stream, x.recv.stream = sent, recv
 	stdout := view(x.recv.stream[slotStdout])
-	parse := len(stdout) > 0 || o.Ended || len(x.ends) > 0
+	// An application that refused the request (END_REQUEST with another
+	// status than REQUEST_COMPLETE) and wrote nothing gave no response.
+	refused := len(x.ends) > 0 && x.ends[0].ProtocolStatus != fcgi.StatusRequestComplete
+	parse := len(stdout) > 0 || (o.Ended || len(x.ends) > 0) && !refused
+	aborted := x.failure != nil && x.failure.Kind == FailAborted
 	x.mu.Unlock()
 	x.unlockWriters()
 
@@ -317,15 +330,77 @@ func (x *Exchange) Complete(o Outcome) {
 	if parse {
 		var pw []string
 		resp, pw = ParseCGIResponse(stdout)
-		if o.Err != nil && len(stdout) > 0 {
+		switch {
+		case o.Err != nil && len(stdout) > 0 && aborted:
+			ws = append(ws, "the request was aborted: the response below is what arrived before it was")
+		case o.Err != nil && len(stdout) > 0:
 			ws = append(ws, "the request failed: the response below is what arrived before the failure")
+		}
+		if resp.Gateway != "" && errors.Is(o.Err, fcgi.ErrTimeout) {
+			// Out of time before the header block ended: what nginx
+			// answers then is its read timeout's 504, whatever came after
+			// (END_REQUEST for ABORT_REQUEST, say).
+			pw = slices.DeleteFunc(pw, func(w string) bool { return w == resp.GatewayText() })
+			resp.Gateway = fmt.Sprintf("no response header block within the request's time limit; nginx logs %q", nginxTimedOut)
+			resp.Status, resp.Reason = http.StatusGatewayTimeout, http.StatusText(http.StatusGatewayTimeout)
+			pw = append(pw, resp.GatewayText())
 		}
 		ws = append(ws, pw...)
 	}
 
 	x.mu.Lock()
+	if resp != nil && resp.Gateway == "" && resp.HeaderLen > 0 {
+		if n := x.headerStreamLen(resp.HeaderLen); n > NginxBufferSize {
+			ws = append(ws, tooBigHeader(n))
+		}
+	}
 	x.resp = resp
 	x.warnings = append(x.warnings, ws...)
 	x.finished = true
 	x.mu.Unlock()
+}
+
+// NginxBufferSize is nginx's default fastcgi_buffer_size on x86-64 Linux:
+// one memory page, 4 KiB (8 KiB where pages are larger). The bytes of the
+// FastCGI stream from the first STDOUT record up to the end of the response
+// header block, record headers and padding included, must fit in it, or
+// nginx answers 502 Bad Gateway (measured: a 4088-byte header block in one
+// STDOUT record is the largest nginx 1.22 serves, 4096 with the record's
+// header).
+const NginxBufferSize = 4096
+
+// headerStreamLen returns how many bytes of the received stream hold the
+// response header block of headerLen bytes: from the header of the first
+// STDOUT record for the request through the header block's last byte,
+// counting record headers, padding and records of other types in between,
+// as they fill nginx's buffer; 0 if it cannot tell. x.mu is held.
+func (x *Exchange) headerStreamLen(headerLen int) int64 {
+	first := int64(-1)
+	var content int
+	for i := range x.recs {
+		r := &x.recs[i].RecordInfo
+		if r.Dir != fcgi.Received || r.Type != fcgi.TypeStdout || r.RequestID != x.requestID || r.Partial {
+			continue
+		}
+		if first < 0 {
+			first = r.Offset
+		}
+		n := int(r.ContentLength)
+		if content+n >= headerLen {
+			return r.Offset + int64(fcgi.HeaderLen) + int64(headerLen-content) - first
+		}
+		content += n
+	}
+	return 0
+}
+
+// tooBigHeader is the warning for a response header block that takes n
+// bytes of the FastCGI stream, more than NginxBufferSize.
+func tooBigHeader(n int64) string {
+	limit := "more than nginx's default fastcgi_buffer_size of 4 KiB (one memory page; 8 KiB on some platforms)"
+	if n > 2*NginxBufferSize {
+		limit = "more than nginx's default fastcgi_buffer_size (4 KiB or 8 KiB, one memory page)"
+	}
+	return fmt.Sprintf("the response header block takes %d bytes of the FastCGI stream (record headers included), %s: "+
+		"nginx answers 502 Bad Gateway (%q) unless fastcgi_buffer_size is raised to hold it", n, limit, nginxTooBigHeads)
 }

@@ -12,6 +12,7 @@ func TestIsSecret(t *testing.T) {
 		"HTTP_X_API_KEY": true, "api_key": true, "CSRF_TOKEN": true, "HTTP_X_AUTH_TOKEN": true, " HTTP_COOKIE ": true,
 		"PHP_AUTH_USER": false, "HTTP_HOST": false, "QUERY_STRING": false, "SCRIPT_FILENAME": false,
 		"HTTP_SET_COOKIE_X": false, "APIKEY": false, "": false,
+		"my_Secret_value": true, "TOKE": false, "XTOKEN": true, "ſecret": true, "HTTP_COOKIEX": false,
 	} {
 		if got := IsSecretParam(name); got != want {
 			t.Errorf("IsSecretParam(%q) = %v, want %v", name, got, want)

@@ -93,6 +93,9 @@ type Request struct {
 	// Data is sent on DATA (Filter role); DataLen as BodyLen.
 	Data    io.Reader
 	DataLen int64
+	// Framing is how PARAMS and STDIN are cut into records: the HTTP
+	// profile's, or the default.
+	Framing fcgi.Framing
 }
 
 // Handler sends a Request (or, at the end of a preview chain, just keeps it)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -58,12 +60,92 @@ type Route struct {
 // the script exists and resolves through symlinks to a file outside the
 // document root it is refused unless AllowSymlinks.
 func RoutePHP(in HTTPInput) (Route, error) {
-	in = in.WithDefaults()
-	rx, err := compileRouter(in)
+	rt, err := NewRouter(in)
 	if err != nil {
 		return Route{}, err
 	}
-	return routePHP(in, rx)
+	return rt.Route(in.URL)
+}
+
+// routerKey is the context key of the Router that Router.BuildHTTP hands to
+// the chain.
+type routerKey struct{}
+
+// lazyRouter returns the Router that routes a request mapped from in: the
+// one Router.BuildHTTP put in the request's context, or one made from in
+// when first needed, once.
+func lazyRouter(in HTTPInput) func(ctx context.Context) (*Router, error) {
+	var once sync.Once
+	var own *Router
+	var ownErr error
+	return func(ctx context.Context) (*Router, error) {
+		if rt, ok := ctx.Value(routerKey{}).(*Router); ok {
+			return rt, nil
+		}
+		once.Do(func() { own, ownErr = NewRouter(in) })
+		return own, ownErr
+	}
+}
+
+// SymlinkCacheLifetime is how long a Router trusts a symlink check it made
+// (see Router): a script turned into a symlink out of the document root
+// after it was checked runs for at most this long before it is refused.
+const SymlinkCacheLifetime = time.Second
+
+// symlinkCacheMax bounds the symlink checks a Router keeps; past it the
+// expired ones go, then all of them.
+const symlinkCacheMax = 4096
+
+// Router is the PHP router of one site, made once and used for every
+// request: it routes as RoutePHP does, with its regexps compiled once and
+// the symlink checks of its document root (the resolution of the root and
+// of each script, and whether the script stays inside) kept for
+// SymlinkCacheLifetime. Everything else is checked on every request. It is
+// safe for concurrent use.
+type Router struct {
+	site  HTTPInput // defaults applied; only the routing fields count
+	rx    routerRegexps
+	links *symlinkCache // nil without symlink checks (AllowSymlinks)
+}
+
+// NewRouter returns the router of the site described by in's routing
+// fields: DocumentRoot, Index, SplitPath, Location, FrontController and
+// AllowSymlinks (the request's own fields are ignored). It fails when a
+// regexp does not compile or the split regexp lacks its two groups.
+func NewRouter(in HTTPInput) (*Router, error) {
+	in = in.WithDefaults()
+	rx, err := compileRouter(in)
+	if err != nil {
+		return nil, err
+	}
+	rt := &Router{site: in, rx: rx}
+	if !in.AllowSymlinks {
+		rt.links = &symlinkCache{now: time.Now, entries: make(map[string]symlinkCheck)}
+	}
+	return rt, nil
+}
+
+// Route routes the request target url (path and query, as on the request
+// line) as RoutePHP does for the router's site.
+func (rt *Router) Route(url string) (Route, error) {
+	in := rt.site
+	in.URL = url
+	return routePHP(in, rt.rx, rt.links)
+}
+
+// Site returns in with its routing fields (see NewRouter) replaced by the
+// router's, defaults applied to the rest: the input BuildHTTP maps.
+func (rt *Router) Site(in HTTPInput) HTTPInput {
+	in.DocumentRoot, in.Index, in.SplitPath, in.Location = rt.site.DocumentRoot, rt.site.Index, rt.site.SplitPath, rt.site.Location
+	in.FrontController, in.AllowSymlinks = rt.site.FrontController, rt.site.AllowSymlinks
+	return in.WithDefaults()
+}
+
+// BuildHTTP maps in as session.BuildHTTP does, routed by rt: in's routing
+// fields are replaced by the router's (see Site).
+func (rt *Router) BuildHTTP(in HTTPInput) (*Request, error) {
+	in = rt.Site(in)
+	return Build(context.WithValue(context.Background(), routerKey{}, rt), HTTPChain(in))
 }
 
 // routerRegexps are the compiled regexps of a router.
@@ -89,7 +171,9 @@ func compileRouter(in HTTPInput) (routerRegexps, error) {
 	return routerRegexps{split: split, location: loc}, nil
 }
 
-func routePHP(in HTTPInput, rx routerRegexps) (Route, error) {
+// routePHP routes in (defaults applied) with rx; links, when not nil,
+// caches the symlink checks (nil with AllowSymlinks).
+func routePHP(in HTTPInput, rx routerRegexps, links *symlinkCache) (Route, error) {
 	root := in.DocumentRoot
 	switch {
 	case root == "":
@@ -147,8 +231,8 @@ func routePHP(in HTTPInput, rx routerRegexps) (Route, error) {
 		r.URI, r.ScriptName, r.PathInfo, r.Front = front, front, "", true
 		r.ScriptFilename = root + front
 	}
-	if !in.AllowSymlinks {
-		if err := checkSymlinks(fsRoot, r.ScriptFilename); err != nil {
+	if links != nil {
+		if err := links.check(fsRoot, r.ScriptFilename); err != nil {
 			return Route{}, err
 		}
 	}
@@ -219,6 +303,48 @@ func checkSymlinks(root, file string) error {
 	return nil
 }
 
+// symlinkCache keeps the outcome of checkSymlinks for a root and a file for
+// SymlinkCacheLifetime, refusals included, at most symlinkCacheMax of them.
+type symlinkCache struct {
+	now func() time.Time // replaced by tests
+
+	mu      sync.Mutex
+	entries map[string]symlinkCheck // by root + NUL + file
+}
+
+type symlinkCheck struct {
+	err     error
+	expires time.Time
+}
+
+// check returns checkSymlinks(root, file), from the cache while the entry
+// lives.
+func (c *symlinkCache) check(root, file string) error {
+	key := root + "\x00" + file
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.err
+	}
+	err := checkSymlinks(root, file)
+	c.mu.Lock()
+	if len(c.entries) >= symlinkCacheMax {
+		for k, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= symlinkCacheMax {
+			clear(c.entries)
+		}
+	}
+	c.entries[key] = symlinkCheck{err: err, expires: now.Add(SymlinkCacheLifetime)}
+	c.mu.Unlock()
+	return err
+}
+
 // inside reports whether the clean path p is root or lies below it, by path
 // components.
 func inside(root, p string) bool {
@@ -242,14 +368,14 @@ func isDir(p string) bool {
 // PHPRouter sets SCRIPT_NAME, DOCUMENT_URI, DOCUMENT_ROOT, SCRIPT_FILENAME
 // and PATH_INFO from RoutePHP(in).
 func PHPRouter(in HTTPInput) Middleware {
-	in = in.WithDefaults()
-	rx, rxErr := compileRouter(in)
+	router, url := lazyRouter(in), in.URL
 	return func(next Handler) Handler {
 		return func(ctx context.Context, req *Request) (*Exchange, error) {
-			if rxErr != nil {
-				return nil, rxErr
+			rt, err := router(ctx)
+			if err != nil {
+				return nil, err
 			}
-			r, err := routePHP(in, rx)
+			r, err := rt.Route(url)
 			if err != nil {
 				return nil, err
 			}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // routerTree builds a document root www and, next to it, www-evil and
@@ -89,6 +90,16 @@ func TestRoutePHP(t *testing.T) {
 			if got != c.want {
 				t.Errorf("got  %+v\nwant %+v", got, c.want)
 			}
+			// A Router made once routes the same, also from its cache.
+			rt, err := NewRouter(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				if r, err := rt.Route(c.in.URL); err != nil || r != c.want {
+					t.Errorf("Router.Route #%d: %+v, %v", i+1, r, err)
+				}
+			}
 			// The middleware sends the same.
 			ps, err := PreviewHTTP(context.Background(), c.in)
 			if err != nil {
@@ -143,11 +154,105 @@ func TestRoutePHPSecurity(t *testing.T) {
 			if _, err := BuildHTTP(c.in); !errors.Is(err, c.want) {
 				t.Errorf("BuildHTTP err = %v, want %v", err, c.want)
 			}
+			rt, err := NewRouter(c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				if _, err := rt.Route(c.in.URL); !errors.Is(err, c.want) {
+					t.Errorf("Router.Route #%d: err = %v, want %v", i+1, err, c.want)
+				}
+				if _, err := rt.BuildHTTP(HTTPInput{URL: c.in.URL}); !errors.Is(err, c.want) {
+					t.Errorf("Router.BuildHTTP #%d: err = %v, want %v", i+1, err, c.want)
+				}
+			}
 		})
 	}
 	// The same sibling name is fine as a path inside the root.
 	if _, err := RoutePHP(HTTPInput{URL: "/www-evil/x.php", DocumentRoot: root}); err != nil {
 		t.Errorf("path inside the root named like the sibling: %v", err)
+	}
+}
+
+// TestRouterSymlinkCacheLifetime: a Router trusts a symlink check for
+// SymlinkCacheLifetime and no longer. A script swapped for a symlink out of
+// the root after its check routes until the check expires, then is
+// refused; a refusal is kept as long, and is lifted after it when the
+// symlink is gone. The cache stays bounded.
+func TestRouterSymlinkCacheLifetime(t *testing.T) {
+	base := routerTree(t)
+	root := filepath.Join(base, "www")
+	script := filepath.Join(root, "swap.php")
+	if err := os.WriteFile(script, []byte("<?php echo 1;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := NewRouter(HTTPInput{DocumentRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_000_000, 0)
+	rt.links.now = func() time.Time { return now }
+	route := func() error { _, err := rt.Route("/swap.php"); return err }
+
+	if err := route(); err != nil {
+		t.Fatalf("regular script: %v", err)
+	}
+	if err := os.Remove(script); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../outside/evil.php", script); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(SymlinkCacheLifetime - time.Millisecond)
+	if err := route(); err != nil {
+		t.Fatalf("within the lifetime of the check the swap is not seen yet, want no error: %v", err)
+	}
+	// The router's BuildHTTP maps with the router itself (its cache), where
+	// BuildHTTP makes a router of its own and sees the swap.
+	if _, err := rt.BuildHTTP(HTTPInput{URL: "/swap.php"}); err != nil {
+		t.Errorf("Router.BuildHTTP within the lifetime: %v", err)
+	}
+	if _, err := BuildHTTP(HTTPInput{URL: "/swap.php", DocumentRoot: root}); !errors.Is(err, ErrPathEscapes) {
+		t.Errorf("BuildHTTP with a router of its own: %v, want ErrPathEscapes", err)
+	}
+	now = now.Add(time.Millisecond)
+	if err := route(); !errors.Is(err, ErrPathEscapes) {
+		t.Fatalf("once the check expired: %v, want ErrPathEscapes", err)
+	}
+	// The refusal is cached too.
+	if err := os.Remove(script); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(script, []byte("<?php echo 1;"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := route(); !errors.Is(err, ErrPathEscapes) {
+		t.Fatalf("refusal within its lifetime: %v, want ErrPathEscapes", err)
+	}
+	now = now.Add(SymlinkCacheLifetime)
+	if err := route(); err != nil {
+		t.Fatalf("regular script again after the lifetime: %v", err)
+	}
+	// An escape is refused on first sight, whatever the cache holds.
+	if _, err := rt.Route("/link-out.php"); !errors.Is(err, ErrPathEscapes) {
+		t.Fatalf("symlink out: %v, want ErrPathEscapes", err)
+	}
+	// Bounded: many scripts (missing ones count) never keep more than
+	// symlinkCacheMax checks.
+	for i := range symlinkCacheMax + 10 {
+		if _, err := rt.Route(fmt.Sprintf("/m%d.php", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rt.links.mu.Lock()
+	n := len(rt.links.entries)
+	rt.links.mu.Unlock()
+	if n > symlinkCacheMax {
+		t.Errorf("cache holds %d checks, want at most %d", n, symlinkCacheMax)
+	}
+	// AllowSymlinks has nothing to check, so nothing to cache.
+	if rt, err := NewRouter(HTTPInput{DocumentRoot: root, AllowSymlinks: true}); err != nil || rt.links != nil {
+		t.Errorf("AllowSymlinks router: %v, cache %v", err, rt.links)
 	}
 }
 
@@ -196,4 +301,37 @@ func ExampleRoutePHP() {
 	// PATH_INFO       /2024/✓
 	// SCRIPT_FILENAME /srv/www/blog/index.php
 	// session: http: URL "/static/%2e%2e/%2e%2e/etc/passwd": ".." climbs above "/" (nginx answers 400): path escapes the document root
+}
+
+// BenchmarkRouterBuildHTTP: mapping one proxied request (wrk's GET of a
+// tiny script) with a Router made once, as the proxy does, and with
+// BuildHTTP, which compiles the router's regexps for each request.
+func BenchmarkRouterBuildHTTP(b *testing.B) {
+	root := b.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "hello.php"), []byte("<?php echo 1;"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	in := HTTPInput{Method: "GET", URL: "/hello.php", DocumentRoot: root, ServerProtocol: "HTTP/1.1",
+		Headers:    []Header{{Name: "Host", Value: "127.0.0.1:8080"}},
+		RemoteAddr: "127.0.0.1", RemotePort: 43210, ServerAddr: "127.0.0.1", ServerPort: 8080}
+	rt, err := NewRouter(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("router", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := rt.BuildHTTP(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("compiled-per-request", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := BuildHTTP(in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

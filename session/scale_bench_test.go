@@ -4,10 +4,9 @@ package session
 
 import (
 	"context"
+	"fcgiscope/fcgi/fcgitest"
 	"strconv"
 	"testing"
-
-	"fcgiscope/fcgi/demo"
 )
 
 // BenchmarkScaleCaptureLarge sends /large?bytes=100MiB to the demo backend
@@ -69,12 +68,8 @@ func BenchmarkScaleDecodeLastRecord(b *testing.B) {
 // benchDemo starts the demo backend and an engine for a benchmark.
 func benchDemo(b *testing.B) (string, *Engine) {
 	b.Helper()
-	bk, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { bk.Close() })
+	addr := fcgitest.StartDemo(b)
 	pool := NewPool(PoolOptions{})
 	b.Cleanup(func() { pool.Close() })
-	return bk.Addr(), NewEngine(pool, EngineOptions{})
+	return addr, NewEngine(pool, EngineOptions{})
 }

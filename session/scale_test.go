@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // scalePayload is the response body of the large-response tests: 100 MiB.
@@ -88,7 +89,7 @@ func TestScaleLargeResponseHeap(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends 100 MiB")
 	}
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -176,7 +177,7 @@ func startScaleServer(t *testing.T, h fcgi.Handler) string {
 // the demo backend: every one is kept, stdout is whole, and the exchange
 // holds under 256 bytes of heap per record (summary, header, padding).
 func TestScaleManyRecords(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -326,7 +327,7 @@ func TestCaptureReserveKeepsViews(t *testing.T) {
 // TestCaptureReservesRequestBody: CONTENT_LENGTH sizes the captured
 // request body, sent through the engine to the demo backend.
 func TestCaptureReservesRequestBody(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 	const n = 3 << 20

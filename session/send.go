@@ -120,13 +120,15 @@ func (req *Request) FCGI() *fcgi.Request {
 		Params:   req.Params.Pairs(),
 		Stdin:    req.Body,
 		Data:     req.Data,
+		Framing:  req.Framing,
 	}
 }
 
 // OutcomeOf returns the Outcome of a request to target begun at start that
 // package fcgi answered with resp and err (either may be nil): the client's
 // counts and timings, and err wrapped as "session: <what failed> to
-// <target>: err" (see Describe).
+// <target>: err" (see Describe), or "session: err" for a failed connect,
+// whose error already names both.
 func OutcomeOf(target string, start time.Time, resp *fcgi.Response, err error) Outcome {
 	o := Outcome{Total: time.Since(start)}
 	if resp != nil {
@@ -139,6 +141,11 @@ func OutcomeOf(target string, start time.Time, resp *fcgi.Response, err error) O
 	}
 	if err != nil {
 		o.Err = fmt.Errorf("session: %s to %s: %w", Describe(err), target, err)
+		if errors.Is(err, fcgi.ErrConnect) {
+			// fcgi's error already says it: "fcgi: dial tcp ADDR: cannot
+			// connect: connection refused".
+			o.Err = fmt.Errorf("session: %w", err)
+		}
 	}
 	return o
 }
@@ -152,24 +159,25 @@ func closeBody(r io.Reader) {
 }
 
 // Describe names the kind of a failure of package fcgi in the words a user
-// reads first: "cannot connect", "timed out", "aborted", …
+// reads first: one of the Fail constants ("cannot connect", "timed out",
+// "aborted", …). A cancelled context is an abort whatever it cut short.
 func Describe(err error) string {
 	var ere *fcgi.EndRequestError
 	switch {
 	case errors.As(err, &ere):
-		return "the application refused the request"
+		return FailRefused
+	case errors.Is(err, fcgi.ErrAborted) || errors.Is(err, context.Canceled):
+		return FailAborted
 	case errors.Is(err, fcgi.ErrConnect):
-		return "cannot connect"
+		return FailConnect
 	case errors.Is(err, fcgi.ErrTimeout):
-		return "timed out"
-	case errors.Is(err, fcgi.ErrAborted):
-		return "aborted"
+		return FailTimeout
 	case errors.Is(err, fcgi.ErrConnClosed):
-		return "connection closed before END_REQUEST"
+		return FailClosed
 	case errors.Is(err, fcgi.ErrProtocol):
-		return "protocol error"
+		return FailProtocol
 	}
-	return "request failed"
+	return FailOther
 }
 
 // Handler returns the terminal Handler of a middleware chain: it sends the
@@ -250,8 +258,13 @@ func (e *Engine) GetValues(ctx context.Context, target string, names ...string) 
 		defer cancel()
 	}
 	vals, err := client.GetValues(ctx, names...)
-	if err != nil {
-		return vals, fmt.Errorf("session: GET_VALUES %s to %s: %w", Describe(err), target, err)
+	switch {
+	case errors.Is(err, fcgi.ErrConnect):
+		return vals, fmt.Errorf("session: GET_VALUES: %w", err)
+	case err != nil:
+		// fcgi's error says GET_VALUES, where, and what became of it: no
+		// GET_VALUES_RESULT, the connection closed or kept silent.
+		return vals, fmt.Errorf("session: %w", err)
 	}
 	return vals, nil
 }

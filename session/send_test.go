@@ -14,20 +14,8 @@ import (
 	"go.uber.org/goleak"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
-
-// startDemo starts the demo backend on loopback and stops it at the end.
-func startDemo(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr()
-}
 
 // checkLeaks makes the test fail if goroutines started after this call are
 // still running when the cleanups registered after it have run (so backends
@@ -85,7 +73,7 @@ func sendOK(t *testing.T, e *Engine, target string, req *Request) *Exchange {
 }
 
 func TestEngineDemoEcho(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -179,7 +167,7 @@ func TestEngineDemoEcho(t *testing.T) {
 }
 
 func TestEngineDemoOutcomes(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -245,7 +233,7 @@ func TestEngineDemoOutcomes(t *testing.T) {
 }
 
 func TestEngineErrors(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -261,8 +249,20 @@ func TestEngineErrors(t *testing.T) {
 		if !errors.Is(err, fcgi.ErrConnect) {
 			t.Fatalf("err = %v, want ErrConnect", err)
 		}
-		if !strings.HasPrefix(x.ErrorText(), "session: cannot connect to "+dead) || !x.Finished() || x.Response() != nil {
-			t.Errorf("ErrorText %q, finished %v, response %v", x.ErrorText(), x.Finished(), x.Response())
+		// Said once (issue 13, defect 7): not "cannot connect to X: fcgi: dial
+		// tcp X: cannot connect: dial tcp X: connect: connection refused".
+		want := "session: fcgi: dial tcp " + dead + ": cannot connect: connection refused"
+		if x.ErrorText() != want || !x.Finished() || x.Response() != nil {
+			t.Errorf("ErrorText %q (want %q), finished %v, response %v", x.ErrorText(), want, x.Finished(), x.Response())
+		}
+		if x.Sent() {
+			t.Error("Sent() after a failed connect")
+		}
+		var v struct {
+			RequestID *uint16 `json:"request_id"`
+		}
+		if b, err := x.CLIJSON(); err != nil || json.Unmarshal(b, &v) != nil || v.RequestID != nil || !strings.Contains(string(b), `"request_id":null`) {
+			t.Errorf("CLI JSON %s (%v): want request_id null, nothing was sent", b, err)
 		}
 	})
 	t.Run("bad address", func(t *testing.T) {
@@ -326,7 +326,7 @@ func TestEngineErrors(t *testing.T) {
 }
 
 func TestEngineHandlerAndLiveRecords(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -377,7 +377,7 @@ func TestEngineHandlerAndLiveRecords(t *testing.T) {
 }
 
 func TestEngineKeepConnReuse(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 	var reused []bool
@@ -396,7 +396,7 @@ func TestEngineKeepConnReuse(t *testing.T) {
 }
 
 func TestEngineAuthorizerDemo(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 
@@ -566,7 +566,7 @@ func TestEnginePHPFPM(t *testing.T) {
 // more content than it sends before closing: the bytes that arrived are kept
 // as one partial record, not twice.
 func TestEngineKeepsCutRecordOnce(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	checkLeaks(t)
 	e := newEngine(t, EngineOptions{})
 	x := NewExchange(Input{})

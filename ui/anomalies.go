@@ -80,7 +80,7 @@ func NewAnomalyPanel(do func(func())) *AnomalyPanel {
 	if do == nil {
 		do = fyne.Do
 	}
-	p := &AnomalyPanel{do: do, byRecord: map[int]string{}, title: sectionTitle("Anomalies"), summary: mutedLabel("")}
+	p := &AnomalyPanel{do: do, byRecord: map[int]string{}, title: sectionTitle("Anomalies"), summary: mutedLine("")}
 	p.list = widget.NewList(
 		func() int { return len(p.items) },
 		func() fyne.CanvasObject { return newAnomalyRow() },

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"fcgiscope/fcgi"
 	"fcgiscope/session"
 	"fcgiscope/session/history"
 )
@@ -36,11 +37,22 @@ type compareWindow struct {
 	only  *widget.Check
 }
 
-// showCompare opens a window comparing a (left) with b (right).
-func showCompare(a fyne.App, xa, xb *session.Exchange) *compareWindow {
+// compareWindowSize is the size a comparison window opens at: it fits a
+// 1280×720 screen.
+var compareWindowSize = fyne.NewSize(1200, 680)
+
+// showCompare shows xa (left) compared with xb (right) in cw, the
+// comparison window already open, brought to the front; when cw is nil, in
+// a new window, which calls onClosed when it closes.
+func showCompare(a fyne.App, cw *compareWindow, xa, xb *session.Exchange, onClosed func()) *compareWindow {
+	if cw == nil {
+		cw = &compareWindow{win: a.NewWindow("Compare")}
+		cw.win.Resize(compareWindowSize)
+		cw.win.SetOnClosed(onClosed)
+	}
 	d := history.Compare(xa, xb)
-	cw := &compareWindow{diff: d, views: map[string]*diffView{}}
-	cw.win = a.NewWindow("Compare — " + exchangeTitle(xa) + " ↔ " + exchangeTitle(xb))
+	cw.diff, cw.views = d, map[string]*diffView{}
+	cw.win.SetTitle("Compare — " + exchangeTitle(xa) + " ↔ " + exchangeTitle(xb))
 
 	sections := []struct {
 		name string
@@ -84,8 +96,8 @@ func showCompare(a fyne.App, xa, xb *session.Exchange) *compareWindow {
 	sides := container.NewGridWithColumns(2, exchangeCard("Left", xa), exchangeCard("Right", xb))
 	top := container.NewVBox(sides, container.NewBorder(nil, nil, verdict, legend), widget.NewSeparator())
 	cw.win.SetContent(container.NewPadded(container.NewBorder(top, nil, nil, nil, cw.tabs)))
-	cw.win.Resize(fyne.NewSize(1400, 860))
 	cw.win.Show()
+	cw.win.RequestFocus()
 	return cw
 }
 
@@ -100,6 +112,9 @@ func exchangeTitle(x *session.Exchange) string {
 	if t := strings.TrimSpace(method + " " + uri); t != "" {
 		return t
 	}
+	if r, ok := x.Record(0); ok && r.Type == fcgi.TypeGetValues {
+		return "GET_VALUES to " + x.Target()
+	}
 	return x.Target()
 }
 
@@ -110,8 +125,8 @@ func exchangeCard(side string, x *session.Exchange) fyne.CanvasObject {
 	if r := x.Response(); r != nil {
 		status, imp = fmt.Sprintf("%d %s", r.Status, r.Reason), statusImportance(r.Status)
 	}
-	if e := x.ErrorText(); e != "" {
-		status, imp = "failed: "+e, widget.DangerImportance
+	if f := x.Failure(); f != nil {
+		status, imp = "failed: "+f.Title, widget.DangerImportance
 	}
 	head := container.NewHBox(boldLabel(side), &widget.Label{Text: exchangeTitle(x), TextStyle: fyne.TextStyle{Monospace: true}},
 		&widget.Label{Text: status, Importance: imp, TextStyle: fyne.TextStyle{Bold: true}})

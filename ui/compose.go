@@ -13,11 +13,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/ui/view"
 )
 
 // Role names in the role list.
@@ -48,7 +50,7 @@ type ComposePanel struct {
 	base context.Context
 	win  fyne.Window
 
-	role     *widget.Select
+	role     *view.Select
 	keep     *widget.Check
 	reqID    *hookEntry
 	dataFile *hookEntry
@@ -57,17 +59,23 @@ type ComposePanel struct {
 	mode     string
 	modeBtns map[string]*widget.Button
 	http     *httpForm
-	raw      *kvEditor
-	rawTitle *widget.Label
-	stack    *fyne.Container
-	rawPane  fyne.CanvasObject
-	split    *container.Split // params / body
+	raw      *view.KVEditor
+	rawBar   fyne.CanvasObject // Raw mode's tools, where HTTP mode has its request line
+
+	// The parts of the request under its first lines are tabs, so that
+	// each gets the column's height: the header lines (HTTP) or the params
+	// (Raw), the body, the server settings and the params preview (HTTP).
+	tabs       *container.AppTabs
+	linesTab   *container.TabItem
+	bodyTab    *container.TabItem
+	serverTab  *container.TabItem
+	previewTab *container.TabItem
 
 	body      *hookEntry
 	bodyBin   []byte // a body loaded from a binary or large file, sent as is
 	bodyName  string
 	ctype     *hookEntry
-	bodySize  *widget.Label
+	bodySize  *view.TextLine
 	bodyClear *widget.Button
 
 	warnBox  *fyne.Container
@@ -96,7 +104,7 @@ type ComposePanel struct {
 // /echo?hello=world with a few headers, Responder, automatic request id.
 func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do func(func())) *ComposePanel {
 	c := &ComposePanel{keys: keys, do: do, base: base, win: win, mode: session.ModeHTTP}
-	c.role = widget.NewSelect([]string{RoleResponder, RoleAuthorizer, RoleFilter}, func(string) { c.onRole() })
+	c.role = view.NewSelect([]string{RoleResponder, RoleAuthorizer, RoleFilter}, func(string) { c.onRole() })
 	c.keep = widget.NewCheck("KEEP_CONN", func(bool) { c.check() })
 	c.reqID = newMonoEntry(keys, "request id: auto")
 	c.reqID.OnChanged = func(string) { c.check() }
@@ -106,15 +114,18 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	c.dataRow = container.NewBorder(nil, nil, newMutedText("Data file"), chooseData, c.dataFile)
 
 	c.http = newHTTPForm(keys, c.check)
-	c.rawTitle = sectionTitle("Params")
-	c.raw = newKVEditor(keys, kvEditorOptions{toggle: true, move: true, nameHint: "NAME", valueHint: "value",
-		empty: "No params. Add one, paste NAME=VALUE lines, or take the HTTP preview."}, func() {
-		c.rawTitle.SetText(fmt.Sprintf("Params (%d)", c.raw.Len()))
+	c.http.profile.onDiff = c.showProfileDiff
+	c.raw = view.NewKVEditor()
+	c.raw.Toggle, c.raw.Reorder, c.raw.Header = true, true, true
+	c.raw.NameHint, c.raw.ValueHint, c.raw.AddText = "NAME", "value", "Add param"
+	c.raw.Empty = "No params. Add one, paste NAME=VALUE lines, or take the HTTP preview."
+	c.raw.Keys = keys
+	c.raw.OnChanged = func() {
+		c.setLinesTitle()
 		c.check()
-	})
-	c.rawPane = c.newRawPane()
-	c.stack = container.NewStack(c.http.content, c.rawPane)
-	c.rawPane.Hide()
+	}
+	c.rawBar = c.newRawBar()
+	c.rawBar.Hide()
 
 	c.modeBtns = map[string]*widget.Button{
 		session.ModeHTTP: widget.NewButton(ModeLabelHTTP, func() { c.SetMode(session.ModeHTTP) }),
@@ -126,26 +137,37 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	c.body.Wrapping = fyne.TextWrapOff // long lines scroll: wrapping measures every line at each change
 	c.body.TextStyle = fyne.TextStyle{Monospace: true}
 	c.body.PlaceHolder = "Request body, sent on FCGI_STDIN"
-	c.body.SetMinRowsVisible(3)
+	c.body.SetMinRowsVisible(2)
 	c.body.OnChanged = func(string) { c.onBody() }
 	c.ctype = newMonoEntry(keys, "e.g. application/json")
 	c.ctype.OnChanged = func(string) { c.check() }
-	c.bodySize = mutedLabel("")
+	c.bodySize = view.NewTextLine("")
+	c.bodySize.Importance = widget.LowImportance
 	load := widget.NewButtonWithIcon("Load…", theme.FileIcon(), c.loadBody)
 	load.Importance = widget.LowImportance
 	c.bodyClear = widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), c.clearBody)
 	c.bodyClear.Importance = widget.LowImportance
 	bodyPane := container.NewBorder(
-		container.NewVBox(sectionHeader(sectionTitle("Body"), secondary(c.bodySize), load, c.bodyClear),
-			container.NewBorder(nil, nil, newMutedText("Content type"), nil, c.ctype)),
+		container.NewVBox(c.dataRow,
+			container.NewBorder(nil, nil, newMutedText("Content type"), nil, c.ctype),
+			container.NewBorder(nil, nil, nil, container.NewHBox(load, c.bodyClear), c.bodySize)),
 		nil, nil, nil, c.body)
 
+	// The request line (HTTP) and the params' tools (Raw) take the same
+	// place: switching modes moves nothing under them.
+	requestLine := container.NewStack(c.http.requestLine, c.rawBar)
+	c.linesTab = container.NewTabItem("Headers", container.NewStack(c.http.headers, c.raw))
+	c.bodyTab = container.NewTabItem("Body", bodyPane)
+	c.serverTab = container.NewTabItem("Server", container.NewVScroll(c.http.settings))
+	c.previewTab = container.NewTabItem("Preview", c.http.previewPane)
+	c.tabs = container.NewAppTabs(c.linesTab, c.bodyTab, c.serverTab, c.previewTab)
+
+	// The problems take at most a few lines; more scroll.
 	c.warnBox = container.NewVBox()
+	problems := view.NewCappedScroll(c.warnBox, problemsHeight())
 	settings := container.NewBorder(nil, nil, container.NewHBox(c.role, c.keep), nil, c.reqID)
-	top := container.NewVBox(sectionHeader(sectionTitle("Request"), modeSwitch), settings, c.dataRow)
-	c.split = container.NewVSplit(c.stack, bodyPane)
-	c.split.Offset = 0.78
-	c.content = container.NewBorder(top, c.warnBox, nil, nil, c.split)
+	top := container.NewVBox(modeSwitch, settings, requestLine)
+	c.content = container.NewBorder(top, problems, nil, nil, c.tabs)
 
 	c.role.SetSelected(RoleResponder)
 	c.SetMode(session.ModeHTTP)
@@ -153,22 +175,41 @@ func newComposePanel(base context.Context, win fyne.Window, keys *keyHooks, do f
 	return c
 }
 
-// newRawPane lays out Raw mode: a toolbar over the params editor.
-func (c *ComposePanel) newRawPane() fyne.CanvasObject {
-	add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() {
-		c.raw.Add(session.RawParam{Enabled: true})
-		focus(c.raw.Row(c.raw.Len() - 1).name)
-	})
-	paste := widget.NewButtonWithIcon("Paste…", theme.ContentPasteIcon(), c.showPaste)
-	fromHTTP := widget.NewButtonWithIcon("From HTTP", theme.ContentCopyIcon(), c.ImportHTTP)
-	fill := widget.NewButtonWithIcon("Fill CONTENT_*", theme.DocumentCreateIcon(), c.FillContentParams)
+// newRawBar returns Raw mode's tools: paste params, take the HTTP
+// preview's, fill CONTENT_LENGTH and CONTENT_TYPE, remove all.
+func (c *ComposePanel) newRawBar() fyne.CanvasObject {
+	paste := widget.NewButton("Paste…", c.showPaste)
+	fromHTTP := widget.NewButton("From HTTP", c.ImportHTTP)
+	fill := widget.NewButton("Fill CONTENT_*", c.FillContentParams)
 	clear := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { c.raw.SetItems(nil) })
-	for _, b := range []*widget.Button{add, paste, fromHTTP, fill, clear} {
+	for _, b := range []*widget.Button{paste, fromHTTP, fill, clear} {
 		b.Importance = widget.LowImportance
 	}
-	bar := container.NewHBox(add, paste, fromHTTP, fill, clear)
-	return container.NewBorder(container.NewVBox(sectionHeader(c.rawTitle), bar), nil, nil, nil, c.raw.Content())
+	return container.NewHBox(paste, fromHTTP, fill, layout.NewSpacer(), clear)
 }
+
+// problemsHeight is the most the problems under the form take: three
+// lines; more scroll.
+func problemsHeight() float32 {
+	line := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{}).Height + 2*theme.InnerPadding()
+	return 3 * line
+}
+
+// setLinesTitle names the first tab by the mode, with its count of lines.
+func (c *ComposePanel) setLinesTitle() {
+	title := fmt.Sprintf("Headers (%d)", len(c.http.Input().Headers))
+	if c.mode == session.ModeRaw {
+		title = fmt.Sprintf("Params (%d)", c.raw.Len())
+	}
+	if c.linesTab.Text != title {
+		c.linesTab.Text = title
+		c.tabs.Refresh()
+	}
+}
+
+// Tabs returns the tabs under the request line: the header lines or
+// params, the body, the server settings and the params preview.
+func (c *ComposePanel) Tabs() *container.AppTabs { return c.tabs }
 
 // Content returns the form's canvas object.
 func (c *ComposePanel) Content() fyne.CanvasObject { return c.content }
@@ -191,17 +232,27 @@ func (c *ComposePanel) SetMode(mode string) {
 		}
 		b.Refresh()
 	}
-	if mode == session.ModeRaw {
-		if c.raw.Len() == 0 && len(c.httpPs) > 0 {
-			c.ImportHTTP()
-		}
-		c.http.content.Hide()
-		c.rawPane.Show()
-	} else {
-		c.rawPane.Hide()
-		c.http.content.Show()
+	raw := mode == session.ModeRaw
+	if raw && c.raw.Len() == 0 && len(c.httpPs) > 0 {
+		c.ImportHTTP()
 	}
-	c.stack.Refresh()
+	show(c.http.requestLine, !raw)
+	show(c.http.headers, !raw)
+	show(c.rawBar, raw)
+	show(c.raw, raw)
+	// The server settings and the preview are HTTP mode's: in Raw mode
+	// their tabs stay, disabled, so that the tabs do not move.
+	if raw {
+		if sel := c.tabs.Selected(); sel == c.serverTab || sel == c.previewTab {
+			c.tabs.Select(c.linesTab)
+		}
+		c.tabs.DisableItem(c.serverTab)
+		c.tabs.DisableItem(c.previewTab)
+	} else {
+		c.tabs.EnableItem(c.serverTab)
+		c.tabs.EnableItem(c.previewTab)
+	}
+	c.setLinesTitle()
 	c.check()
 }
 
@@ -226,7 +277,19 @@ func (c *ComposePanel) onRole() {
 func (c *ComposePanel) HTTP() *httpForm { return c.http }
 
 // Raw returns the Raw mode editor.
-func (c *ComposePanel) Raw() *kvEditor { return c.raw }
+func (c *ComposePanel) Raw() *view.KVEditor { return c.raw }
+
+// show shows or hides o.
+func show(o fyne.CanvasObject, on bool) {
+	if on == o.Visible() {
+		return
+	}
+	if on {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
 
 // SetBody replaces the body text.
 func (c *ComposePanel) SetBody(s string) {
@@ -267,9 +330,7 @@ func (c *ComposePanel) Snapshot() (session.Input, error) {
 	id, err := parseRequestID(c.reqID.Text)
 	h := c.http.Input()
 	h = mergeHTTPBase(c.httpBase, h)
-	if ct := strings.TrimSpace(c.ctype.Text); ct != "" && !hasHeader(h.Headers, "Content-Type") {
-		h.Headers = append(h.Headers, session.Header{Name: "Content-Type", Value: ct})
-	}
+	h.ContentType = strings.TrimSpace(c.ctype.Text) // sent as a header line (HeaderLines), kept apart
 	in := session.Input{
 		Mode:      c.mode,
 		Role:      c.Role(),
@@ -283,21 +344,13 @@ func (c *ComposePanel) Snapshot() (session.Input, error) {
 	return in, err
 }
 
-func hasHeader(hs []session.Header, name string) bool {
-	for _, h := range hs {
-		if strings.EqualFold(h.Name, name) {
-			return true
-		}
-	}
-	return false
-}
-
 // check re-runs the checks of the request off the UI goroutine and shows
 // the preview and the warnings when they come back (the last ones win).
 func (c *ComposePanel) check() {
 	if c.warnBox == nil {
 		return // still building
 	}
+	c.setLinesTitle()
 	c.checkGen++
 	gen := c.checkGen
 	in, idErr := c.Snapshot()
@@ -333,6 +386,8 @@ func (c *ComposePanel) check() {
 			if mode == session.ModeHTTP {
 				c.httpPs = params
 				c.http.SetPreview(params)
+				c.previewTab.Text = fmt.Sprintf("Preview (%d)", len(params))
+				c.tabs.Refresh()
 			}
 			c.setProblems(errs, warns)
 		})

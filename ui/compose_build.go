@@ -34,13 +34,7 @@ func checkInput(ctx context.Context, in session.Input) (params session.Params, e
 // cleanError drops the package prefixes of an error for the window
 // ("session: router: no document root" → "no document root"); the words
 // after them say what is wrong.
-func cleanError(err error) string {
-	s := err.Error()
-	for _, p := range []string{"session: ", "http: ", "router: ", "fcgi: ", "ui: "} {
-		s = strings.TrimPrefix(s, p)
-	}
-	return s
-}
+func cleanError(err error) string { return session.CleanError(err) }
 
 // parseRequestID reads the request id entry: blank means automatic (0).
 func parseRequestID(s string) (uint16, error) {

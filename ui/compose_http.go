@@ -3,16 +3,14 @@
 package ui
 
 import (
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/session"
+	"fcgiscope/ui/view"
 )
 
 // DefaultURL is the URL of a new compose form: a request that shows off the
@@ -31,34 +29,33 @@ func defaultHeaders() []session.RawParam {
 // httpMethods are offered in the method list; any other can be typed in Raw mode.
 var httpMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 
-// httpForm is the HTTP mode editor.
+// httpForm is the HTTP mode editor. The compose panel places its parts:
+// the request line, the header lines, the server settings and the params
+// preview.
 type httpForm struct {
-	method  *widget.Select
+	method  *view.Select
 	url     *hookEntry
-	headers *kvEditor
+	headers *view.KVEditor
 	docRoot *hookEntry
 	index   *hookEntry
 	split   *hookEntry
+	preview *view.TextTable
+	profile *profilePicker
 
-	preview      *infoTable
-	previewTitle *widget.Label
-	headerTitle  *widget.Label
-	splitter     *container.Split
-
-	content fyne.CanvasObject
+	requestLine fyne.CanvasObject // method and URL
+	settings    fyne.CanvasObject // document root, index, split path
+	previewPane fyne.CanvasObject // the web server choice over the params preview
 }
 
 func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	f := &httpForm{
-		url:          newMonoEntry(keys, "/index.php?query"),
-		docRoot:      newMonoEntry(keys, "/var/www/html"),
-		index:        newMonoEntry(keys, session.DefaultIndex),
-		split:        newMonoEntry(keys, session.DefaultSplitPath),
-		previewTitle: sectionTitle("Params preview"),
-		headerTitle:  sectionTitle("Headers"),
+		url:     newMonoEntry(keys, "/index.php?query"),
+		docRoot: newMonoEntry(keys, "/var/www/html"),
+		index:   newMonoEntry(keys, session.DefaultIndex),
+		split:   newMonoEntry(keys, session.DefaultSplitPath),
 	}
 	changed := func(string) { onChange() }
-	f.method = widget.NewSelect(httpMethods, changed)
+	f.method = view.NewSelect(httpMethods, changed)
 	f.method.SetSelected("GET")
 	f.url.SetText(DefaultURL)
 	f.docRoot.SetText(session.DefaultDocumentRoot)
@@ -67,34 +64,29 @@ func newHTTPForm(keys *keyHooks, onChange func()) *httpForm {
 	for _, e := range []*hookEntry{f.url, f.docRoot, f.index, f.split} {
 		e.OnChanged = changed
 	}
-	f.headers = newKVEditor(keys, kvEditorOptions{nameHint: "Header-Name", valueHint: "value", empty: "No header lines: Host is implied", noHeader: true}, func() {
-		f.headerTitle.SetText(fmt.Sprintf("Headers (%d)", len(f.headers.Items())))
-		onChange()
-	})
+	f.headers = view.NewKVEditor()
+	f.headers.NameHint, f.headers.ValueHint, f.headers.AddText = "Header-Name", "value", "Add header"
+	f.headers.Empty = "No header lines: Host is implied"
+	f.headers.Keys = keys
+	f.headers.OnChanged = onChange
 	f.headers.SetItems(defaultHeaders())
-	f.preview = newInfoTable("Nothing to preview yet",
-		infoColumn{title: "Name", width: 170, mono: true},
-		infoColumn{title: "Value", mono: true},
-		infoColumn{title: "Origin", width: 76, muted: true})
+	f.profile = newProfilePicker(onChange)
+	f.preview = view.NewTextTable("Nothing to preview yet",
+		view.TextColumn{Title: "Name", Width: 170, Mono: true},
+		view.TextColumn{Title: "Value", Mono: true},
+		view.TextColumn{Title: "Origin", Width: 64, Muted: true})
 
-	requestLine := container.NewBorder(nil, nil, f.method, nil, f.url)
+	f.requestLine = container.NewBorder(nil, nil, f.method, nil, f.url)
 	label := func(s string) fyne.CanvasObject { return newMutedText(s) }
-	settings := container.New(layout.NewFormLayout(),
+	help := newMutedText("How the web server maps the URL to the script, as nginx's root, " +
+		"index and fastcgi_split_path_info do. The Preview tab picks the web server and lists the params it sends, in wire order.")
+	help.Wrapping = fyne.TextWrapWord
+	f.settings = container.New(layout.NewFormLayout(),
 		label("Document root"), f.docRoot,
-		label("Index file"), container.NewBorder(nil, nil, withMinSize(f.index, 110, 0), nil,
-			container.NewBorder(nil, nil, label("Split path"), nil, f.split)))
-	addHeader := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() {
-		f.headers.Add(session.RawParam{Enabled: true})
-		if n := f.headers.Len(); n > 0 {
-			focus(f.headers.Row(n - 1).name)
-		}
-	})
-	addHeader.Importance = widget.LowImportance
-	headersPane := container.NewBorder(sectionHeader(f.headerTitle, addHeader), nil, nil, nil, f.headers.Content())
-	previewPane := container.NewBorder(sectionHeader(f.previewTitle, newMutedText("in wire order")), nil, nil, nil, f.preview)
-	f.splitter = container.NewVSplit(headersPane, previewPane)
-	f.splitter.Offset = 0.4
-	f.content = container.NewBorder(container.NewVBox(requestLine, settings), nil, nil, nil, f.splitter)
+		label("Index file"), f.index,
+		label("Split path"), f.split,
+		layout.NewSpacer(), help)
+	f.previewPane = container.NewBorder(f.profile.content, nil, nil, nil, f.preview)
 	return f
 }
 
@@ -107,6 +99,10 @@ func (f *httpForm) Input() session.HTTPInput {
 		DocumentRoot: strings.TrimSpace(f.docRoot.Text),
 		Index:        strings.TrimSpace(f.index.Text),
 		SplitPath:    strings.TrimSpace(f.split.Text),
+	}
+	in.Profile, in.Variant = f.profile.Choice().Profile, f.profile.Choice().Variant
+	if in.Profile == session.ProfileNginx {
+		in.Profile = "" // the default, as a preset without a profile reads
 	}
 	for _, h := range f.headers.Items() {
 		if strings.TrimSpace(h.Name) == "" && h.Value == "" {
@@ -124,16 +120,6 @@ func (f *httpForm) SetPreview(ps session.Params) {
 		rows[i] = []string{p.Name, p.Value, p.Origin}
 	}
 	f.preview.SetRows(rows)
-	f.previewTitle.SetText(fmt.Sprintf("Params preview (%d)", len(ps)))
-}
-
-// focus gives the keyboard focus to w when it is on a canvas.
-func focus(w fyne.Focusable) {
-	if app := fyne.CurrentApp(); app != nil {
-		if c := app.Driver().CanvasForObject(w.(fyne.CanvasObject)); c != nil {
-			c.Focus(w)
-		}
-	}
 }
 
 // SetURL sets the request target.

@@ -4,7 +4,6 @@ package ui
 
 import (
 	"context"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -124,7 +123,7 @@ func TestDoctorCancelAndRefusedFields(t *testing.T) {
 
 func TestDoctorOnAClosedPortSaysWhy(t *testing.T) {
 	k := newTeachKit(t)
-	d := NewDoctorPanel(k.ctx, closedPortAddr(t), nil, k.q.Do)
+	d := NewDoctorPanel(k.ctx, fcgitest.RefusedAddr(t, "tcp"), nil, k.q.Do)
 	w := test.NewWindow(d.Content())
 	defer w.Close()
 	d.Run()
@@ -132,16 +131,4 @@ func TestDoctorOnAClosedPortSaysWhy(t *testing.T) {
 	if got := d.FindingTitles(); len(got) != 1 || got[0] != "error: cannot connect" || !strings.HasPrefix(d.State(), "Broken") {
 		t.Errorf("findings %q, state %q", got, d.State())
 	}
-}
-
-// closedPortAddr returns a loopback address nothing listens on.
-func closedPortAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }

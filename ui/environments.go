@@ -17,6 +17,7 @@ import (
 
 	"fcgiscope/session"
 	"fcgiscope/session/preset"
+	"fcgiscope/ui/view"
 )
 
 // NoEnvironment is the selector's choice for no environment.
@@ -34,7 +35,7 @@ type EnvironmentsPanel struct {
 	loadErr error // environments.toml could not be read: editing is refused
 	gen     int
 
-	sel     *widget.Select
+	sel     *view.Select
 	edit    *widget.Button
 	syncing bool
 	editor  *envEditor
@@ -51,7 +52,7 @@ type EnvironmentsPanel struct {
 // newEnvironmentsPanel returns the selector, empty until SetStore.
 func newEnvironmentsPanel(win fyne.Window, do func(func())) *EnvironmentsPanel {
 	p := &EnvironmentsPanel{win: win, do: do}
-	p.sel = widget.NewSelect([]string{NoEnvironment}, p.onSelect)
+	p.sel = view.NewSelect([]string{NoEnvironment}, p.onSelect)
 	p.sel.SetSelected(NoEnvironment)
 	p.edit = widget.NewButtonWithIcon("", theme.SettingsIcon(), p.ShowEditor)
 	p.edit.Importance = widget.LowImportance
@@ -231,7 +232,7 @@ type envEditor struct {
 	work    preset.Environments // being edited
 	name    string              // the environment shown
 	pick    *widget.Select
-	vars    *kvEditor
+	vars    *view.KVEditor
 	errText *widget.Label
 	save    *widget.Button
 	syncing bool
@@ -251,13 +252,15 @@ func (p *EnvironmentsPanel) ShowEditor() {
 	}
 	ed.errText = wrapLabel("", widget.DangerImportance)
 	ed.errText.Hide()
-	ed.vars = newKVEditor(nil, kvEditorOptions{nameHint: "name", valueHint: "value",
-		empty: "No variables. Add one: {{name}} in the request is replaced by its value."}, func() {
+	ed.vars = view.NewKVEditor()
+	ed.vars.NameHint, ed.vars.ValueHint = "name", "value"
+	ed.vars.Empty = "No variables. Add one: {{name}} in the request is replaced by its value."
+	ed.vars.OnChanged = func() {
 		if !ed.syncing {
 			ed.store()
 			ed.validate()
 		}
-	})
+	}
 	ed.pick = widget.NewSelect(nil, func(name string) {
 		if ed.syncing {
 			return
@@ -278,7 +281,7 @@ func (p *EnvironmentsPanel) ShowEditor() {
 			ed.create("local")
 		}
 		ed.vars.Add(session.RawParam{Enabled: true})
-		focus(ed.vars.Row(ed.vars.Len() - 1).name)
+		ed.vars.FocusName(ed.vars.Len() - 1)
 	})
 	for _, b := range []*widget.Button{newBtn, renameBtn, deleteBtn, addVar} {
 		b.Importance = widget.LowImportance
@@ -289,7 +292,7 @@ func (p *EnvironmentsPanel) ShowEditor() {
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, newMutedText("Environment"), container.NewHBox(newBtn, renameBtn, deleteBtn), ed.pick),
 		container.NewBorder(nil, nil, &widget.Label{Text: "Variables", TextStyle: fyne.TextStyle{Bold: true}}, addVar))
-	body := container.NewBorder(top, container.NewVBox(ed.errText, secondary(help)), nil, nil, ed.vars.Content())
+	body := container.NewBorder(top, container.NewVBox(ed.errText, secondary(help)), nil, nil, ed.vars)
 
 	ed.dlg = dialog.NewCustomWithoutButtons("Environments", withMinSize(body, 640, 420), p.win)
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {

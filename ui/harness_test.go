@@ -3,7 +3,6 @@
 package ui
 
 import (
-	"context"
 	"slices"
 	"sync"
 	"testing"
@@ -13,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"go.uber.org/goleak"
 
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -142,7 +141,7 @@ type uiLoop interface {
 type window struct {
 	in   *Inspector
 	app  fyne.App
-	demo *demo.Backend // nil for a window opened with windowOptions.noDemo
+	demo string // the demo backend's address; "" for a window opened with windowOptions.noDemo
 }
 
 // windowOptions say how openWindow builds the window; the zero value is
@@ -159,7 +158,7 @@ type windowOptions struct {
 // when the test ends.
 type testEnv struct {
 	app    fyne.App
-	demo   *demo.Backend // nil with windowOptions.noDemo
+	demo   string // the demo backend's address; "" with windowOptions.noDemo
 	engine *session.Engine
 }
 
@@ -173,37 +172,24 @@ func newTestEnv(tb testing.TB, loop uiLoop, o windowOptions) *testEnv {
 	tb.Setenv("XDG_CONFIG_HOME", tb.TempDir())
 	e := &testEnv{app: test.NewTempApp(tb)}
 	if !o.noDemo {
-		b, err := demo.Start(context.Background(), "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		e.demo = b
+		// Closed by a cleanup registered before the one below, so after
+		// it: the workers settle and the pool closes first.
+		e.demo = fcgitest.StartDemo(tb)
 	}
 	pool := session.NewPool(o.pool)
 	e.engine = session.NewEngine(pool, o.engine)
 	tb.Cleanup(func() {
 		loop.settle()
 		pool.Close()
-		if e.demo != nil {
-			e.demo.Close()
-		}
 	})
 	return e
-}
-
-// demoAddr is the demo backend's address, "" without one.
-func (e *testEnv) demoAddr() string {
-	if e.demo == nil {
-		return ""
-	}
-	return e.demo.Addr()
 }
 
 // open shows the inspector window, 1600×1000, its fyne.Do played by loop;
 // it is closed when the test ends, before the environment goes.
 func (e *testEnv) open(tb testing.TB, loop uiLoop) *Inspector {
 	tb.Helper()
-	in := NewInspector(e.app, Deps{Engine: e.engine, DemoAddr: e.demoAddr(), Do: loop.Do})
+	in := NewInspector(e.app, Deps{Engine: e.engine, DemoAddr: e.demo, Do: loop.Do})
 	in.Window().Resize(fyne.NewSize(1600, 1000))
 	in.Window().Show()
 	tb.Cleanup(func() {

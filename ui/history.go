@@ -60,6 +60,7 @@ type HistoryPanel struct {
 	skip     bool // the next selection is the panel's own
 	rows     map[*fyne.Container]*historyRow
 	settings *historySettings // the last settings dialog
+	cmp      *compareWindow   // the comparison window, nil when none is open
 
 	filter   *widget.Entry
 	list     *widget.List
@@ -269,6 +270,11 @@ func (h *HistoryPanel) setEntries(entries []history.Entry, total int, filter str
 	if i := h.index(h.shown); i >= 0 {
 		h.list.Select(i)
 		h.selected = h.shown
+		if h.list.Size().Height <= 0 {
+			// Not laid out (the panel is closed): Select scrolled the row
+			// to just above the list's top. The row shown is the newest.
+			h.list.ScrollToTop()
+		}
 	}
 	h.skip = false
 	h.updateButtons()
@@ -508,7 +514,7 @@ func (h *HistoryPanel) CompareChecked() {
 					return
 				}
 			}
-			showCompare(h.app, xa, xb)
+			h.cmp = showCompare(h.app, h.cmp, xa, xb, func() { h.cmp = nil })
 		})
 	}()
 }

@@ -38,7 +38,7 @@ func TestHistoryKeepsEverySend(t *testing.T) {
 		t.Fatalf("entries %+v, want the 404 first (newest), then the echo", e)
 	}
 	row := h.RowText(0)
-	for _, want := range []string{"GET /status?code=404", "404", f.demo.Addr(), "Responder"} {
+	for _, want := range []string{"GET /status?code=404", "404", f.demo, "Responder"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("row %q lacks %q", row, want)
 		}
@@ -158,10 +158,29 @@ func TestHistoryCompareAndLimits(t *testing.T) {
 	if cw == nil {
 		t.Fatal("no Compare window")
 	}
-	defer cw.Close()
+	defer func() { cw.Close() }() // the window open at the end
 	// The older (v=1) is on the left.
 	if !strings.Contains(cw.Title(), "/echo?v=1 ↔ GET /echo?v=2") {
 		t.Errorf("compare title %q, want v=1 on the left", cw.Title())
+	}
+
+	// Compare again, another pair: the same window shows it.
+	f.setURL(t, "/echo?v=3")
+	f.send(t)
+	f.waitHistory(t, 3)
+	h.checked = []string{h.Entries()[0].ID, h.Entries()[2].ID}
+	h.CompareChecked()
+	f.q.waitFor(t, "the new comparison", inspWait, func() bool { return strings.Contains(cw.Title(), "/echo?v=1 ↔ GET /echo?v=3") })
+	if n := len(f.app.Driver().AllWindows()); n != before+1 {
+		t.Errorf("%d windows after a second Compare, want the one comparison window reused (%d)", n, before+1)
+	}
+	cw.Close()
+	h.CompareChecked()
+	f.q.waitFor(t, "a comparison window again", inspWait, func() bool { return len(f.app.Driver().AllWindows()) == before+1 })
+	for _, w := range f.app.Driver().AllWindows() {
+		if strings.HasPrefix(w.Title(), "Compare") {
+			cw = w
+		}
 	}
 
 	// Limits: keep one entry.
@@ -181,7 +200,7 @@ func TestCompareShowsDifferences(t *testing.T) {
 	a := f.send(t)
 	f.setURL(t, "/status?code=500")
 	b := f.send(t)
-	cw := showCompare(f.app, a, b)
+	cw := showCompare(f.app, nil, a, b, nil)
 	defer cw.win.Close()
 	if got := countDiffs(cw.diff.Params); got == 0 {
 		t.Error("no param differences between two URLs")
@@ -198,10 +217,34 @@ func TestCompareShowsDifferences(t *testing.T) {
 	if len(v.rows) >= n || len(v.rows) != countDiffs(v.all) {
 		t.Errorf("only differences: %d rows of %d, want %d", len(v.rows), n, countDiffs(v.all))
 	}
-	same := showCompare(f.app, a, a)
+	same := showCompare(f.app, nil, a, a, nil)
 	defer same.win.Close()
 	if !same.diff.Equal() {
 		t.Error("an exchange differs from itself")
 	}
 	_ = context.Background
+}
+
+// TestHistoryOpensWithTheNewestInSight: sends made while the history is
+// closed, then the history opened: the newest entry, selected as the
+// exchange shown, is at the top and in sight, not scrolled away (a list
+// scrolled to an item while it had no height puts the item above its top).
+func TestHistoryOpensWithTheNewestInSight(t *testing.T) {
+	f := newWBFixture(t)
+	h := f.wb.History
+	if f.wb.HistoryShown() {
+		t.Fatal("the history is open at the first launch")
+	}
+	for i := range 3 {
+		f.setURL(t, "/echo?n="+string(rune('1'+i)))
+		f.send(t)
+		f.waitHistory(t, i+1)
+	}
+	f.wb.ShowHistory(true)
+	f.q.settle()
+	f.in.Window().Resize(f.in.Window().Canvas().Size()) // laid out as a frame would
+	if h.list.GetScrollOffset() != 0 || h.Entries()[0].URL != "/echo?n=3" || h.selected != h.Entries()[0].ID {
+		t.Errorf("history opened scrolled by %v, selected %q; want the newest (%s) at the top, selected",
+			h.list.GetScrollOffset(), h.selected, h.Entries()[0].ID)
+	}
 }

@@ -17,6 +17,8 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/teach"
+	"fcgiscope/ui/view"
 )
 
 // liveInterval is how often a running send hands what arrived to the
@@ -42,19 +44,25 @@ type Inspector struct {
 	results  *ResultsPanel
 	response *ResponsePanel
 	stderr   *StderrPanel
-	teach    *Teaching // Learn tab, step-through, anomalies
+	teach    *Teaching // Learn panel, step-through, anomalies
 
 	sendBtn   *widget.Button
 	cancelBtn *widget.Button
 	activity  *widget.Activity
-	state     *widget.Label
-	stats     *widget.Label
+	state     *view.TextLine
+	stats     *view.TextLine
+	tips      *view.TipLayer    // the window's content, with the tooltips over it
+	panes     fyne.CanvasObject // the panes, in the root scroll (see fitScreen)
+	bound     fyne.Size         // the most the panes may ask for (see minBound)
 
 	run    *sendRun                    // the send in flight, nil when idle
 	last   *session.Exchange           // the exchange shown
 	splits map[string]*container.Split // by preference key
 	closed bool
 	wb     *Workbench // presets, history, environments, imports and exports
+
+	formPath string // where the request form is kept between launches; "" if nowhere
+	endApp   func() // set by Run: stops the app's loop (see quit)
 }
 
 // sendRun is one send in flight. The worker owns nothing of the window: it
@@ -75,11 +83,11 @@ func NewInspector(a fyne.App, deps Deps) *Inspector {
 
 // newInspector builds the main window with overlay, when not nil, stacked
 // over its content (Run's first-frame mark). What the first frame does not
-// show waits: the Learn tab's sections are built when the tab is first
-// selected, the presets and history panels laid out when first shown, the
+// show waits: the Learn panel's sections are built when it is first
+// shown, the presets and history panels laid out when first shown, the
 // dialogs built when opened.
 func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
-	in := &Inspector{prefs: a.Preferences(), deps: deps, do: deps.Do, keys: &keyHooks{}}
+	in := &Inspector{prefs: a.Preferences(), deps: deps, do: deps.Do, keys: &keyHooks{}, bound: minBound(fyne.Size{})}
 	if in.do == nil {
 		in.do = fyne.Do
 	}
@@ -90,7 +98,7 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 
 	in.target = newTargetPanel(in.ctx, in.keys, in.prefs, deps.DemoAddr, deps.DemoErr, in.getValues, in.setMaxConns, in.do)
 	in.compose = newComposePanel(in.ctx, in.win, in.keys, in.do)
-	in.results = newResultsPanel()
+	in.results = newResultsPanel(in.keys)
 	in.response = newResponsePanel()
 	in.stderr = newStderrPanel()
 	in.results.OnStdoutRecord = in.response.HighlightStdout
@@ -103,27 +111,31 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 	in.cancelBtn.Disable()
 	in.activity = widget.NewActivity()
 	in.activity.Hide()
-	in.state = &widget.Label{Text: "Ready", Truncation: fyne.TextTruncateEllipsis}
-	in.stats = &widget.Label{Importance: widget.LowImportance, Alignment: fyne.TextAlignTrailing}
+	in.state = view.NewTextLine("Ready")
+	in.stats = view.NewTextLine("")
+	in.stats.Importance = widget.LowImportance
+	in.stats.Alignment = fyne.TextAlignTrailing
 
 	in.target.SetAddress(in.initialTarget())
+	restored := in.restoreForm()
 	in.wb = attachWorkbench(in)
+	if restored { // the preset open with that form, unless the form is gone
+		in.wb.Presets.Reopen(in.prefs.String(PrefLastPreset))
+	}
 	in.compose.OnChange = in.wb.Presets.Changed
 	in.compose.Prepare = in.wb.Envs.Applier
 	in.wb.Envs.OnChange = in.compose.check
 	in.wb.Presets.OnState = in.updateTitle
 	// Sized before its content is set, the window lays the content out
-	// once at its real size rather than at its minimum and then again;
-	// sized again after, it grows to the content's minimum as before.
-	size := fyne.NewSize(
-		float32(in.prefs.FloatWithFallback(PrefWindowWidth, defaultWindowWidth)),
-		float32(in.prefs.FloatWithFallback(PrefWindowHeight, defaultWindowHeight)))
+	// once at its real size rather than at its minimum and then again.
+	size := in.windowSize()
 	in.win.Resize(size)
 	content := in.layout()
 	if overlay != nil {
 		content = container.NewStack(content, overlay)
 	}
-	in.win.SetContent(content)
+	in.tips = view.NewTipLayer(content)
+	in.win.SetContent(in.tips)
 	in.win.SetMainMenu(in.wb.Menu())
 	in.win.Resize(size)
 	c := in.win.Canvas()
@@ -135,7 +147,7 @@ func newInspector(a fyne.App, deps Deps, overlay fyne.CanvasObject) *Inspector {
 		}
 	})
 	in.win.SetOnClosed(in.Close)
-	in.win.SetCloseIntercept(func() { in.wb.Presets.Guard(in.win.Close) })
+	in.win.SetCloseIntercept(func() { in.wb.Presets.Guard(in.quit) })
 	in.updateTitle()
 	in.wb.Start("")
 	return in
@@ -161,8 +173,19 @@ func (in *Inspector) initialTarget() string {
 	return in.deps.DemoAddr
 }
 
-// layout puts the panes together: compose | (records | response / stderr),
-// every split remembered in the preferences.
+// layout puts the panes together, every split remembered in the
+// preferences:
+//
+//	bar | presets | target  | records | response
+//	    | history | request |         |
+//	    | learn   |         |         | stderr
+//	status line
+//
+// The sidebar's panels show when opened from the bar. Each
+// column asks for little room: what does not fit its pane scrolls, is cut
+// with its whole text in reach, or sits in a tab, so that the window fits
+// a 1280×720 screen with room to spare and is usable down to
+// minWindowWidth × minWindowHeight.
 func (in *Inspector) layout() fyne.CanvasObject {
 	in.splits = map[string]*container.Split{}
 	remember := func(s *container.Split, key string, def float64) *container.Split {
@@ -170,26 +193,36 @@ func (in *Inspector) layout() fyne.CanvasObject {
 		in.splits[key] = s
 		return s
 	}
-	remember(in.compose.split, PrefSplitCompose, 0.78)
 	remember(in.results.split, PrefSplitRecords, 0.4)
-	remember(in.response.split, PrefSplitBody, 0.3)
 
 	shortcut := newMutedText("Ctrl+Enter sends · Esc cancels")
 	shortcut.Truncation = fyne.TextTruncateEllipsis
+	// The send bar is at the bottom of its column: nothing the target or
+	// the form shows moves it.
 	sendBar := container.NewBorder(nil, nil, nil, container.NewHBox(in.cancelBtn, in.sendBtn), shortcut)
+	// The environment's selector shares the title's row: its choices say
+	// what it is ("No environment").
+	targetHead := container.NewBorder(nil, nil, boldLabel("Target"), in.wb.Envs.edit, in.wb.Envs.sel)
 	left := container.NewPadded(container.NewBorder(
-		container.NewVBox(in.target.Content(), in.wb.Envs.Content(), widget.NewSeparator()),
+		container.NewVBox(targetHead, in.target.Content(), widget.NewSeparator()),
 		container.NewVBox(widget.NewSeparator(), sendBar),
-		nil, nil, in.teach.Tabs(in.compose.Content())))
+		nil, nil, in.compose.Content()))
 
-	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.74)
-	records := container.NewBorder(in.teach.Strip(), nil, nil, nil, in.results.Content())
-	right := remember(container.NewHSplit(container.NewPadded(records), respCol), PrefSplitResults, 0.6)
-	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.285)
-	main = remember(container.NewHSplit(in.wb.Sidebar(), main), PrefSplitSide, 0.18)
+	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.7)
+	records := in.teach.Records(in.results.Content())
+	right := remember(container.NewHSplit(container.NewPadded(records), respCol), PrefSplitResults, 0.56)
+	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.3)
+	// The sidebar: presets and history over the Learn panel, each opened
+	// from the activity bar at the window's edge.
+	side := newSideColumn(remember(container.NewVSplit(in.wb.Sidebar(), in.teach.Panel()), PrefSplitLearn, 0.5))
+	main = remember(container.NewHSplit(side, main), PrefSplitSide, 0.22)
+	in.wb.AddToBar(in.teach.LearnButton())
+	in.wb.OnViewChanged = in.fitSidebar
+	in.teach.OnLearnShown = in.fitSidebar
 
-	status := container.NewBorder(nil, nil, container.NewHBox(in.activity), secondary(in.stats), in.state)
-	return container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), in.wb.ActivityBar(), nil, main)
+	status := newStatusLine(in.activity, in.state, in.stats)
+	in.panes = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), status), in.wb.ActivityBar(), nil, main)
+	return fitScreen(in.panes, &in.bound)
 }
 
 // Window returns the window.
@@ -344,11 +377,12 @@ func (in *Inspector) finish(run *sendRun, err error) {
 		total = time.Since(run.start)
 	}
 	in.showStats(x, total)
-	msg := ""
-	if err != nil {
-		msg = failureText(err, run.target, run.cancelled)
+	fail := x.Failure()
+	if err != nil && fail == nil { // the request could not be built: nothing was sent
+		f := session.Explain(err, run.target)
+		fail = &f
 	}
-	in.response.Show(x, msg, x.ErrorText())
+	in.showOutcome(x, fail)
 	in.results.SelectFirstParams()
 	in.teach.Sent(x)
 	in.sendBtn.Enable()
@@ -357,16 +391,14 @@ func (in *Inspector) finish(run *sendRun, err error) {
 	in.activity.Hide()
 
 	switch {
-	case err == nil:
-		status := "no response"
-		if r := x.Response(); r != nil {
-			status = fmt.Sprintf("%d %s", r.Status, r.Reason)
-		}
-		in.setState("Done: "+status+" in "+session.FormatDuration(total), widget.SuccessImportance)
-	case errors.Is(err, fcgi.ErrAborted) || run.cancelled:
-		in.setState(msg+" — the records that arrived are kept", widget.WarningImportance)
+	case fail == nil:
+		in.setState("Done: "+session.StatusText(x)+" in "+session.FormatDuration(total), widget.SuccessImportance)
+	case fail.Kind == session.FailAborted && x.Len() > 0:
+		in.setState(fail.Title+" — the records that arrived are kept", widget.WarningImportance)
+	case fail.Kind == session.FailAborted:
+		in.setState(fail.Title, widget.WarningImportance)
 	default:
-		in.setState(msg, widget.DangerImportance)
+		in.setState(fail.Title, widget.DangerImportance)
 	}
 	if err == nil || !errors.Is(err, fcgi.ErrConnect) {
 		in.rememberTarget(run.target)
@@ -374,132 +406,21 @@ func (in *Inspector) finish(run *sendRun, err error) {
 	in.wb.sentHook(x)
 }
 
-// failureText says in one sentence what went wrong sending to target:
-// the kind of failure, then its root cause (the whole chain is in the
-// exchange's error text).
-func failureText(err error, target string, cancelled bool) string {
-	var ere *fcgi.EndRequestError
-	cause := rootCause(err)
-	switch {
-	case errors.Is(err, fcgi.ErrAborted) || cancelled:
-		return "Aborted: ABORT_REQUEST sent to " + target
-	case errors.As(err, &ere):
-		return fmt.Sprintf("The application refused the request: END_REQUEST %s, app status %d", ere.ProtocolStatus, ere.AppStatus)
-	case errors.Is(err, fcgi.ErrConnect):
-		return "Cannot connect to " + target + ": " + cause
-	case errors.Is(err, fcgi.ErrTimeout):
-		return timeoutText(err, target)
-	case errors.Is(err, fcgi.ErrConnClosed):
-		return "The connection closed before END_REQUEST: " + cause
-	case errors.Is(err, fcgi.ErrProtocol):
-		return "Protocol error: " + cleanError(err)
+// showOutcome shows how x ended in the panes that follow the exchange:
+// the response (status, END_REQUEST, the failure said once) and, when no
+// record was sent or received, why the records pane is empty.
+func (in *Inspector) showOutcome(x *session.Exchange, fail *session.Failure) {
+	text := ""
+	if fail != nil {
+		text = fail.Text
 	}
-	return "Request failed: " + cleanError(err)
-}
-
-// timeoutText says which timeout fired, from the *fcgi.TimeoutError in err:
-// the dial's, the idle timeout while waiting for a record or while writing
-// one, or the request's time limit (a context deadline, e.g.
-// session.EngineOptions.Timeout), e.g. "Timed out: no record from
-// 127.0.0.1:9000 for 300ms (idle timeout)". A timeout without one (GET_VALUES, or an error
-// built outside fcgi) is told by what its error says (see timeoutWhy).
-func timeoutText(err error, target string) string {
-	var te *fcgi.TimeoutError
-	if errors.As(err, &te) {
-		switch {
-		case te.Limit == fcgi.LimitDial:
-			return "Timed out connecting to " + target + ": no answer within " + te.After.String() + " (dial timeout)"
-		case te.Phase == fcgi.PhaseDialing:
-			return "Timed out: the request's time limit passed while connecting to " + target
-		case te.Limit == fcgi.LimitIdle && te.Phase == fcgi.PhaseSending:
-			return "Timed out sending to " + target + ": the application read nothing for " + te.After.String() + " (idle timeout)"
-		case te.Limit == fcgi.LimitIdle:
-			return "Timed out: no record from " + target + " for " + te.After.String() + " (idle timeout)"
-		case te.Phase == fcgi.PhaseSending:
-			return "Timed out: the request's time limit passed while sending to " + target
-		case te.Phase == fcgi.PhaseWaiting:
-			return "Timed out: the request's time limit passed while waiting for END_REQUEST from " + target
+	in.response.Show(x, text, "")
+	if x.Len() == 0 {
+		why := "the exchange has no records"
+		if fail != nil {
+			why = strings.ToLower(fail.Title[:1]) + fail.Title[1:]
 		}
-		return "Timed out: the request's time limit passed before the request was sent to " + target
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "Timed out: the request's time limit passed before the request was sent to " + target
-	}
-	why := timeoutWhy(err)
-	if why == "" {
-		why = rootCause(err)
-	}
-	return "Timed out waiting for " + target + ": " + why
-}
-
-// timeoutWhy returns what the error that wraps fcgi.ErrTimeout itself (no
-// *fcgi.TimeoutError) says after it, without the text of the cause it may
-// wrap too, e.g. "no GET_VALUES_RESULT within 300ms (IdleTimeout)"; "" when
-// it says nothing more. It reads no particular words of fcgi's.
-func timeoutWhy(err error) string {
-	const kind = "timeout: " // fcgi.ErrTimeout, then what timed out
-	for err != nil {
-		var wrapped []error
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			wrapped = []error{u.Unwrap()}
-		case interface{ Unwrap() []error }:
-			wrapped = u.Unwrap()
-		}
-		var next error
-		carries := false
-		for _, e := range wrapped {
-			if e == fcgi.ErrTimeout {
-				carries = true
-			} else if e != nil {
-				next = e
-			}
-		}
-		if carries {
-			msg := err.Error()
-			if next != nil {
-				msg = strings.TrimSuffix(msg, ": "+next.Error())
-			}
-			if why, ok := strings.CutPrefix(msg, kind); ok {
-				return why
-			}
-			_, why, _ := strings.Cut(msg, ": "+kind)
-			return why
-		}
-		err = next
-	}
-	return ""
-}
-
-// rootCause returns the text of the innermost error of a chain, e.g.
-// "connection refused". Where an error wraps several (a sentinel and the
-// cause), it follows the last one that is not an fcgi sentinel.
-func rootCause(err error) string {
-	sentinel := func(e error) bool {
-		for _, s := range []error{fcgi.ErrConnect, fcgi.ErrTimeout, fcgi.ErrAborted, fcgi.ErrConnClosed, fcgi.ErrProtocol} {
-			if e == s {
-				return true
-			}
-		}
-		_, timeout := e.(*fcgi.TimeoutError) // stands for fcgi.ErrTimeout
-		return timeout
-	}
-	for {
-		var next error
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			next = u.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				if e != nil && !sentinel(e) {
-					next = e
-				}
-			}
-		}
-		if next == nil {
-			return cleanError(err)
-		}
-		err = next
+		in.results.SetEmptyText("No records: " + why)
 	}
 }
 
@@ -525,9 +446,28 @@ func (in *Inspector) setState(text string, imp widget.Importance) {
 	in.state.Refresh()
 }
 
-// getValues runs on the probe's worker goroutine.
+// getValues runs on the probe's worker goroutine: it asks target for its
+// values on a connection of its own, recording the GET_VALUES and
+// GET_VALUES_RESULT records, which the records pane then shows like any
+// exchange's (unless a send is in flight there).
 func (in *Inspector) getValues(ctx context.Context, target string) ([]fcgi.Pair, error) {
-	return in.deps.Engine.GetValues(ctx, target)
+	x, err := teach.RunGetValues(ctx, in.deps.Engine, target)
+	in.do(func() {
+		if !in.closed && in.run == nil {
+			in.wbShowExchange(x, "the GET_VALUES probe")
+		}
+	})
+	var pairs []fcgi.Pair
+	for i, ri := range x.Records() {
+		if ri.Dir == fcgi.Received && ri.Type == fcgi.TypeGetValuesResult {
+			if rec, _ := x.Decode(i); rec != nil {
+				if b, ok := rec.Body.(*fcgi.Pairs); ok {
+					pairs = b.List()
+				}
+			}
+		}
+	}
+	return pairs, err
 }
 
 // SavePrefs stores the window size and split offsets.
@@ -540,6 +480,7 @@ func (in *Inspector) SavePrefs() {
 	for key, s := range in.splits {
 		in.prefs.SetFloat(key, s.Offset)
 	}
+	in.prefs.SetString(PrefLastPreset, in.wb.Presets.Current())
 }
 
 // Close saves the preferences and cancels everything in flight: the send,
@@ -549,6 +490,7 @@ func (in *Inspector) Close() {
 		return
 	}
 	in.closed = true
+	in.saveForm()
 	in.SavePrefs()
 	in.wb.SavePrefs()
 	if in.run != nil {

@@ -13,6 +13,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"fcgiscope/ui/view"
 )
 
 // sendShortcut is Ctrl+Enter (Cmd+Enter on macOS): send the request.
@@ -34,8 +36,8 @@ type keyHooks struct {
 	cancel func() bool // Escape; reports whether it cancelled something
 }
 
-// shortcut runs the hook for s and reports whether there was one.
-func (k *keyHooks) shortcut(s fyne.Shortcut) bool {
+// Shortcut runs the hook for s and reports whether there was one.
+func (k *keyHooks) Shortcut(s fyne.Shortcut) bool {
 	if k == nil || k.send == nil || !isSendShortcut(s) {
 		return false
 	}
@@ -43,8 +45,8 @@ func (k *keyHooks) shortcut(s fyne.Shortcut) bool {
 	return true
 }
 
-// escape runs the cancel hook and reports whether it cancelled something.
-func (k *keyHooks) escape() bool {
+// Escape runs the cancel hook and reports whether it cancelled something.
+func (k *keyHooks) Escape() bool {
 	return k != nil && k.cancel != nil && k.cancel()
 }
 
@@ -78,7 +80,7 @@ func newMonoEntry(keys *keyHooks, placeholder string) *hookEntry {
 
 // TypedShortcut sends on Ctrl+Enter; other shortcuts go to the entry.
 func (e *hookEntry) TypedShortcut(s fyne.Shortcut) {
-	if e.keys.shortcut(s) {
+	if e.keys.Shortcut(s) {
 		return
 	}
 	e.Entry.TypedShortcut(s)
@@ -86,7 +88,7 @@ func (e *hookEntry) TypedShortcut(s fyne.Shortcut) {
 
 // TypedKey cancels a running request on Escape; other keys go to the entry.
 func (e *hookEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && e.keys.escape() {
+	if k.Name == fyne.KeyEscape && e.keys.Escape() {
 		return
 	}
 	e.Entry.TypedKey(k)
@@ -104,12 +106,13 @@ func newHookSelectEntry(keys *keyHooks, options []string) *hookSelectEntry {
 	e.ExtendBaseWidget(e)
 	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
 	e.SetOptions(options)
+	view.GuardDropDown(&e.SelectEntry, e)
 	return e
 }
 
 // TypedShortcut sends on Ctrl+Enter; other shortcuts go to the entry.
 func (e *hookSelectEntry) TypedShortcut(s fyne.Shortcut) {
-	if e.keys.shortcut(s) {
+	if e.keys.Shortcut(s) {
 		return
 	}
 	e.SelectEntry.TypedShortcut(s)
@@ -117,7 +120,7 @@ func (e *hookSelectEntry) TypedShortcut(s fyne.Shortcut) {
 
 // TypedKey cancels a running request on Escape; other keys go to the entry.
 func (e *hookSelectEntry) TypedKey(k *fyne.KeyEvent) {
-	if k.Name == fyne.KeyEscape && e.keys.escape() {
+	if k.Name == fyne.KeyEscape && e.keys.Escape() {
 		return
 	}
 	e.SelectEntry.TypedKey(k)
@@ -285,170 +288,6 @@ func (m minSizeLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 // withMinSize wraps obj so that it asks for at least w×h.
 func withMinSize(obj fyne.CanvasObject, w, h float32) *fyne.Container {
 	return container.New(minSizeLayout{fyne.NewSize(w, h)}, obj)
-}
-
-// infoColumn is one column of an infoTable. Width 0 makes the column
-// flexible: flexible columns share the width the fixed ones leave.
-type infoColumn struct {
-	title string
-	width float32
-	mono  bool
-	muted bool
-}
-
-// infoRowLayout lays out the cells of an infoTable row.
-type infoRowLayout struct{ cols []infoColumn }
-
-func (l infoRowLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	pad := theme.Padding()
-	fixed, flex := float32(0), 0
-	for _, c := range l.cols {
-		if c.width == 0 {
-			flex++
-		}
-		fixed += c.width
-	}
-	fixed += pad * float32(max(len(l.cols)-1, 0))
-	share := float32(0)
-	if flex > 0 {
-		share = max(size.Width-fixed, 0) / float32(flex)
-	}
-	x := float32(0)
-	for i, o := range objs {
-		if i >= len(l.cols) {
-			o.Hide()
-			continue
-		}
-		w := l.cols[i].width
-		if w == 0 {
-			w = share
-		}
-		o.Move(fyne.NewPos(x, 0))
-		o.Resize(fyne.NewSize(w, size.Height))
-		x += w + pad
-	}
-}
-
-func (l infoRowLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var w, h float32
-	for i, o := range objs {
-		if i >= len(l.cols) {
-			break
-		}
-		w += l.cols[i].width
-		if l.cols[i].width == 0 {
-			w += 40
-		}
-		h = max(h, o.MinSize().Height)
-	}
-	return fyne.NewSize(w+theme.Padding()*float32(max(len(l.cols)-1, 0)), h)
-}
-
-// infoTable is a read-only, virtualized table of text rows with a header:
-// long values are cut with an ellipsis, and selecting a row shows it whole
-// (wrapped, selectable) under the table.
-type infoTable struct {
-	widget.BaseWidget
-
-	cols  []infoColumn
-	rows  [][]string
-	empty string
-
-	header *fyne.Container
-	list   *widget.List
-	hint   *mutedText
-	detail *widget.Label
-	bottom *fyne.Container
-}
-
-// newInfoTable returns an empty table; empty is shown while it has no rows.
-func newInfoTable(empty string, cols ...infoColumn) *infoTable {
-	t := &infoTable{cols: cols, empty: empty}
-	heads := make([]fyne.CanvasObject, len(cols))
-	for i, c := range cols {
-		h := newMutedText(c.title)
-		h.setStyle(fyne.TextStyle{Bold: true})
-		h.Truncation = fyne.TextTruncateEllipsis
-		heads[i] = h
-	}
-	t.header = container.New(infoRowLayout{cols}, heads...)
-	t.list = widget.NewList(
-		func() int { return len(t.rows) },
-		func() fyne.CanvasObject {
-			cells := make([]fyne.CanvasObject, len(cols))
-			for i, c := range cols {
-				style := fyne.TextStyle{Monospace: c.mono}
-				if c.muted {
-					m := newMutedText("")
-					m.setStyle(style)
-					m.Truncation = fyne.TextTruncateEllipsis
-					cells[i] = m
-					continue
-				}
-				cells[i] = &widget.Label{TextStyle: style, Truncation: fyne.TextTruncateEllipsis}
-			}
-			return container.New(infoRowLayout{cols}, cells...)
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id >= len(t.rows) {
-				return
-			}
-			row := t.rows[id]
-			for i, c := range o.(*fyne.Container).Objects {
-				text := ""
-				if i < len(row) {
-					text = oneLine(row[i])
-				}
-				switch c := c.(type) {
-				case *widget.Label:
-					c.SetText(text)
-				case *mutedText:
-					c.SetText(text)
-				}
-			}
-		})
-	t.list.OnSelected = func(id widget.ListItemID) {
-		if id < len(t.rows) {
-			t.detail.SetText(strings.Join(t.rows[id], "  ·  "))
-			t.bottom.Show()
-		}
-	}
-	t.hint = newMutedHint(empty)
-	t.detail = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Wrapping: fyne.TextWrapBreak, Selectable: true}
-	t.bottom = container.NewVBox(widget.NewSeparator(), t.detail)
-	t.bottom.Hide()
-	t.ExtendBaseWidget(t)
-	return t
-}
-
-// SetRows replaces the rows; the table keeps rows, which the caller must
-// not modify afterwards.
-func (t *infoTable) SetRows(rows [][]string) {
-	t.rows = rows
-	t.list.UnselectAll()
-	t.bottom.Hide()
-	t.hint.Hidden = len(rows) > 0
-	t.list.Refresh()
-	t.Refresh()
-}
-
-// Detail returns the whole row shown under the table after a selection, "" if none.
-func (t *infoTable) Detail() string {
-	if t.bottom.Hidden {
-		return ""
-	}
-	return t.detail.Text
-}
-
-// Rows returns the rows shown.
-func (t *infoTable) Rows() [][]string { return t.rows }
-
-// CreateRenderer links the table to its renderer.
-func (t *infoTable) CreateRenderer() fyne.WidgetRenderer {
-	t.hint.Hidden = len(t.rows) > 0
-	body := container.NewStack(t.list, container.NewVBox(layout.NewSpacer(), keepRoom(t.hint), layout.NewSpacer()))
-	top := container.NewVBox(t.header, widget.NewSeparator())
-	return widget.NewSimpleRenderer(container.NewBorder(top, t.bottom, nil, nil, body))
 }
 
 // oneLine replaces line breaks and tabs so that a value stays on one row.

@@ -72,7 +72,7 @@ func TestImportCGIFCGICommand(t *testing.T) {
 	o := f.wb.Interop
 	o.ImportCGIFCGI()
 	d := o.cgi
-	d.text.SetText("printf '%s' 'a=1' | env -i REQUEST_METHOD=POST SCRIPT_NAME=/echo CONTENT_LENGTH=3 \\\n  cgi-fcgi -bind -connect " + f.demo.Addr())
+	d.text.SetText("printf '%s' 'a=1' | env -i REQUEST_METHOD=POST SCRIPT_NAME=/echo CONTENT_LENGTH=3 \\\n  cgi-fcgi -bind -connect " + f.demo)
 	if d.apply.Disabled() {
 		t.Fatalf("Import disabled: %s", d.result.Text)
 	}
@@ -83,7 +83,7 @@ func TestImportCGIFCGICommand(t *testing.T) {
 	if c.Mode() != session.ModeRaw || len(items) != 3 || items[0].Name != "REQUEST_METHOD" || items[0].Value != "POST" {
 		t.Fatalf("compose after import: mode %s params %+v", c.Mode(), items)
 	}
-	if string(c.bodyBytes()) != "a=1" || f.in.Target().Address() != f.demo.Addr() {
+	if string(c.bodyBytes()) != "a=1" || f.in.Target().Address() != f.demo {
 		t.Errorf("body %q target %q", c.bodyBytes(), f.in.Target().Address())
 	}
 	// The imported request goes through as written.
@@ -114,7 +114,7 @@ func TestExportCommandsAndFiles(t *testing.T) {
 	}
 	cmd := string(text)
 	for _, want := range []string{"env -i", "REQUEST_METHOD='GET'", `QUERY_STRING='q=it'\''s$(here)'`, "HTTP_COOKIE='[redacted]'",
-		"cgi-fcgi -bind -connect '" + f.demo.Addr() + "'"} {
+		"cgi-fcgi -bind -connect '" + f.demo + "'"} {
 		if !strings.Contains(cmd, want) {
 			t.Errorf("cgi-fcgi export lacks %s:\n%s", want, cmd)
 		}
@@ -130,7 +130,7 @@ func TestExportCommandsAndFiles(t *testing.T) {
 
 	d.format.SetSelected(FormatSend)
 	text, err = f.waitExport(t)
-	if err != nil || !strings.Contains(string(text), "fcgiscope send --addr '"+f.demo.Addr()+"'") {
+	if err != nil || !strings.Contains(string(text), "fcgiscope send --addr '"+f.demo+"'") {
 		t.Errorf("send export (%v):\n%s", err, text)
 	}
 	o.copyExport(d)

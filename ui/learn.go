@@ -54,8 +54,10 @@ func formCannot(id string) (why string, ok bool) {
 	return "", false
 }
 
-// recentKept is how many exchanges sent by hand the panel remembers.
-const recentKept = 4
+// recentKept is how many exchanges sent by hand the panel remembers: the
+// most the checks of a lesson look at (lessonNeeds). Each holds all its
+// bytes, a response of 100 MiB among them, so no more are kept.
+const recentKept = 2
 
 // LearnDeps are what the Learn panel works with.
 type LearnDeps struct {
@@ -160,7 +162,7 @@ func NewLearnPanel(base context.Context, deps LearnDeps) *LearnPanel {
 
 // newLearnShell returns the panel with its section buttons only: build
 // adds the sections (lists, long wrapped texts, forms), which the window
-// does when its Learn tab is first selected. Every exported method but
+// does when its Learn panel is first shown. Every exported method but
 // Content, Observe, Running and Close builds them first, so that the
 // panel acts the same either way. The buttons are there from the start
 // because they set the panel's minimum width.
@@ -476,13 +478,27 @@ func (l *LearnPanel) finishRun(gen int, id string, xs []*session.Exchange, err e
 		return // another lesson is shown: its line and checks stay
 	}
 	if err != nil {
-		l.setRunState("The flow ended with an error: "+cleanError(err), widget.DangerImportance)
+		l.setRunState("The flow ended with an error: "+flowFailure(kept, err, l.deps.DemoAddr), widget.DangerImportance)
 	} else {
 		l.setRunState(fmt.Sprintf("Done: %s recorded; the window shows the last one.",
 			plural(len(kept), "exchange", "exchanges")), widget.SuccessImportance)
 	}
 	l.showRunExchanges(kept)
 	l.Check()
+}
+
+// flowFailure says why a lesson's or a scenario's flow failed: the
+// failure of the exchange that failed, else err in a user's words.
+func flowFailure(xs []*session.Exchange, err error, target string) string {
+	for i := len(xs) - 1; i >= 0; i-- {
+		if xs[i] == nil {
+			continue
+		}
+		if f := xs[i].Failure(); f != nil {
+			return f.Text
+		}
+	}
+	return session.Explain(err, target).Text
 }
 
 // showRunExchanges offers a button per exchange of a run, to show it.
@@ -522,8 +538,9 @@ func (l *LearnPanel) Observe(x *session.Exchange) {
 		return
 	}
 	l.recent = append(l.recent, x)
-	if len(l.recent) > recentKept {
-		l.recent = l.recent[len(l.recent)-recentKept:]
+	if n := len(l.recent) - recentKept; n > 0 {
+		// Deleted, not sliced off: the array would keep them reachable.
+		l.recent = slices.Delete(l.recent, 0, n)
 	}
 	l.clock++
 	l.recentSeq = l.clock
@@ -825,7 +842,7 @@ func (l *LearnPanel) finishScenario(gen int, s teach.Scenario, x *session.Exchan
 		}
 	}
 	if err != nil {
-		text += " The request failed: " + cleanError(err)
+		text += " " + flowFailure([]*session.Exchange{x}, err, l.deps.DemoAddr)
 		imp = widget.DangerImportance
 	} else if end := x.End(); end != nil {
 		text += fmt.Sprintf(" END_REQUEST: app status %d, %s.", end.AppStatus, end.ProtocolStatus)
@@ -959,11 +976,14 @@ func (l *LearnPanel) FPMState() string {
 
 // The window's side of teaching.
 
-// Teaching puts the teaching panels into the window: the Learn tab beside
-// the request form, the step-through strip over the records, and the
+// Teaching puts the teaching panels into the window: the Learn panel in
+// the sidebar, the step-through strip over the records, and the
 // anomalies under the record list, whose rows it marks. Its methods run
 // on the UI goroutine.
 type Teaching struct {
+	// OnLearnShown is called when the Learn panel is shown or hidden.
+	OnLearnShown func()
+
 	in        *Inspector
 	Learn     *LearnPanel
 	Playback  *PlaybackPanel
@@ -971,18 +991,19 @@ type Teaching struct {
 
 	stepBtn  *widget.Button
 	strip    *fyne.Container // the playback strip, hidden until Step through
-	tabs     *container.AppTabs
-	learnTab *container.TabItem
+	learnBtn *widget.Button  // shows and hides the Learn panel
+	panel    fyne.CanvasObject
+	band     *fyne.Container // the strip over the records pane (Records)
 	shown    *session.Exchange
 }
 
 // attachTeaching builds the teaching panels for the window in and wires
-// them to its records pane; the window places Tabs and Strip.
+// them to its records pane; the window places Tabs and Records.
 func attachTeaching(in *Inspector) *Teaching {
 	t := &Teaching{in: in}
 	t.Anomalies = NewAnomalyPanel(in.do)
 	t.Anomalies.OnSelect = t.selectRecord
-	t.Anomalies.OnChanged = func() { in.results.List().Refresh() }
+	t.Anomalies.OnChanged = in.results.RefreshMarks
 	t.Playback = NewPlaybackPanel(in.ctx, in.do)
 	t.Playback.OnStep = t.selectRecord
 	t.Playback.OnClose = func() { t.ShowPlayback(false) }
@@ -1017,28 +1038,64 @@ func attachTeaching(in *Inspector) *Teaching {
 	return t
 }
 
-// Tabs returns the request form and the Learn panel as tabs. The Learn
-// panel's sections are built when its tab is first selected.
-func (t *Teaching) Tabs(request fyne.CanvasObject) fyne.CanvasObject {
-	t.learnTab = container.NewTabItemWithIcon("Learn", theme.HelpIcon(), t.Learn.Content())
-	t.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Request", theme.DocumentCreateIcon(), request), t.learnTab)
-	t.tabs.OnSelected = func(it *container.TabItem) {
-		if it == t.learnTab {
-			t.Learn.build()
-		}
+// Panel returns the Learn panel, for the window's sidebar, beside the
+// request form; hidden until ShowLearn, its sections are built when it is
+// first shown. LearnButton shows and hides it.
+func (t *Teaching) Panel() fyne.CanvasObject {
+	if t.panel == nil {
+		// Narrower than the panel, the sidebar scrolls it sideways.
+		t.panel = container.NewPadded(container.NewHScroll(t.Learn.Content()))
+		t.panel.Hide()
+		t.learnBtn = widget.NewButtonWithIcon("", theme.HelpIcon(), func() { t.SetLearnShown(!t.LearnShown()) })
+		t.learnBtn.Importance = widget.LowImportance
 	}
-	return t.tabs
+	return t.panel
 }
 
-// ShowLearn brings the Learn tab to the front.
-func (t *Teaching) ShowLearn() {
-	if t.tabs != nil {
-		t.tabs.Select(t.learnTab)
+// LearnButton returns the button that shows and hides the Learn panel.
+func (t *Teaching) LearnButton() *widget.Button {
+	t.Panel()
+	return t.learnBtn
+}
+
+// ShowLearn shows the Learn panel.
+func (t *Teaching) ShowLearn() { t.SetLearnShown(true) }
+
+// SetLearnShown shows or hides the Learn panel.
+func (t *Teaching) SetLearnShown(on bool) {
+	t.Panel()
+	if on {
+		t.Learn.build()
+		t.panel.Show()
+		t.learnBtn.Importance = widget.HighImportance
+	} else {
+		t.panel.Hide()
+		t.learnBtn.Importance = widget.LowImportance
+	}
+	t.learnBtn.Refresh()
+	if t.OnLearnShown != nil {
+		t.OnLearnShown()
 	}
 }
 
-// Strip returns the step-through strip, to put over the records pane.
-func (t *Teaching) Strip() fyne.CanvasObject { return t.strip }
+// LearnShown reports whether the Learn panel is shown.
+func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible() }
+
+// Records returns the records pane with the step-through strip over it.
+func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
+	t.band = container.NewBorder(t.strip, nil, nil, nil, pane)
+	return t.band
+}
+
+// relayout lays the strip and the records pane out again after the strip
+// was shown or hidden: a hidden object's size is never looked at again, so
+// without it the strip's room would stay, empty, until the window is
+// resized.
+func (t *Teaching) relayout() {
+	if t.band != nil {
+		t.band.Refresh()
+	}
+}
 
 // ShowPlayback shows or hides the step-through strip; shown, it replays
 // the exchange the window shows.
@@ -1049,11 +1106,13 @@ func (t *Teaching) ShowPlayback(on bool) {
 	if !on {
 		t.Playback.Stop()
 		t.strip.Hide()
+		t.relayout()
 		t.stepBtn.Importance = widget.LowImportance
 		t.stepBtn.Refresh()
 		return
 	}
 	t.strip.Show()
+	t.relayout()
 	t.stepBtn.Importance = widget.HighImportance
 	t.stepBtn.Refresh()
 	if x := t.in.Exchange(); x != t.Playback.Exchange() || x != nil && !t.Playback.Loaded() {
@@ -1090,7 +1149,7 @@ func (t *Teaching) explainAnomaly(i int) {
 	if !strings.HasSuffix(text, ".") {
 		text += "."
 	}
-	d.explain.SetText("Anomaly: " + text + " Select a field to see its bytes and what it means.")
+	d.ShowNote("Anomaly: " + text + " Select a field to see its bytes and what it means.")
 }
 
 // reset follows the records pane to a new exchange: a finished one (from
@@ -1133,7 +1192,7 @@ func (t *Teaching) Close() {
 	t.Learn.Close()
 }
 
-// Teaching returns the window's teaching side: the Learn tab, the
+// Teaching returns the window's teaching side: the Learn panel, the
 // step-through strip and the anomalies (for menu entries: ShowLearn,
 // ShowPlayback, Learn.OpenDoctor).
 func (in *Inspector) Teaching() *Teaching { return in.teach }

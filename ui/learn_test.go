@@ -82,7 +82,7 @@ func newTeachKit(t *testing.T) *teachKit {
 	e := newTestEnv(t, q, windowOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*teachWait)
 	t.Cleanup(cancel) // before the environment's: the flows stop first
-	return &teachKit{env: e, app: e.app, demo: e.demoAddr(), engine: e.engine, q: q, ctx: ctx}
+	return &teachKit{env: e, app: e.app, demo: e.demo, engine: e.engine, q: q, ctx: ctx}
 }
 
 // lessonExchanges runs lesson id's own flow and returns its exchanges.

@@ -4,7 +4,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -68,9 +67,14 @@ type Workbench struct {
 	lists   *container.Split // presets / history
 	sidebar fyne.CanvasObject
 	bar     fyne.CanvasObject // the strip of panel toggles at the window's left edge
+	barBtns *fyne.Container   // its buttons
 	menu    *fyne.MainMenu
 
 	presetsBtn, historyBtn *widget.Button
+
+	// OnViewChanged is called after the presets or history panel is shown
+	// or hidden.
+	OnViewChanged func()
 
 	viewPresets, viewHistory *fyne.MenuItem
 }
@@ -98,7 +102,8 @@ func newWorkbench(ctx context.Context, a fyne.App, win fyne.Window, do func(func
 	w.sidebar = container.NewHScroll(w.lists)
 	w.presetsBtn = widget.NewButtonWithIcon("", theme.FolderIcon(), func() { w.ShowPresets(!w.PresetsShown()) })
 	w.historyBtn = widget.NewButtonWithIcon("", theme.HistoryIcon(), func() { w.ShowHistory(!w.HistoryShown()) })
-	w.bar = container.NewHBox(container.NewVBox(w.presetsBtn, w.historyBtn), widget.NewSeparator())
+	w.barBtns = container.NewVBox(w.presetsBtn, w.historyBtn)
+	w.bar = container.NewHBox(w.barBtns, widget.NewSeparator())
 	w.menu = w.buildMenu()
 	w.applyView()
 	return w
@@ -117,6 +122,9 @@ func (w *Workbench) Sidebar() fyne.CanvasObject { return w.sidebar }
 // ActivityBar returns the strip at the window's left edge that opens and
 // closes the presets and the history.
 func (w *Workbench) ActivityBar() fyne.CanvasObject { return w.bar }
+
+// AddToBar adds b under the activity bar's buttons.
+func (w *Workbench) AddToBar(b fyne.CanvasObject) { w.barBtns.Add(b) }
 
 // Menu returns the main menu.
 func (w *Workbench) Menu() *fyne.MainMenu { return w.menu }
@@ -171,6 +179,9 @@ func (w *Workbench) applyView() {
 	if p || h { // hidden, the panels are laid out when shown
 		w.lists.Refresh()
 	}
+	if w.OnViewChanged != nil {
+		w.OnViewChanged()
+	}
 }
 
 // buildMenu returns File, View and Help.
@@ -215,7 +226,8 @@ func (w *Workbench) buildMenu() *fyne.MainMenu {
 		w.viewHistory,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Environments…", w.Envs.ShowEditor),
-		fyne.NewMenuItem("History settings…", w.History.ShowSettings))
+		fyne.NewMenuItem("History settings…", w.History.ShowSettings),
+		fyne.NewMenuItem("Clear history…", w.History.AskClear))
 	edit := fyne.NewMenu("Edit", w.Interop.copyItems("Copy ")...)
 	help := fyne.NewMenu("Help",
 		fyne.NewMenuItem("Keyboard shortcuts", w.ShowShortcuts),
@@ -335,7 +347,9 @@ func (c *ComposePanel) wbSetInput(inp session.Input) {
 		c.reqID.SetText(strconv.Itoa(int(inp.RequestID)))
 	}
 	c.dataFile.SetText(inp.DataFile)
-	h := session.HTTPInput{}
+	// A request without HTTP fields (a raw lesson, an import) leaves the
+	// HTTP form as a new request has it, not blank.
+	h := *newRequestInput().HTTP
 	if inp.HTTP != nil {
 		h = *inp.HTTP
 	}
@@ -349,13 +363,14 @@ func (c *ComposePanel) wbSetInput(inp session.Input) {
 	c.http.docRoot.SetText(h.DocumentRoot)
 	c.http.index.SetText(h.Index)
 	c.http.split.SetText(h.SplitPath)
+	c.http.profile.Set(h.Profile, h.Variant)
 	headers := make([]session.RawParam, len(h.Headers))
 	for i, hd := range h.Headers {
 		headers[i] = session.RawParam{Name: hd.Name, Value: hd.Value, Enabled: true}
 	}
 	c.http.headers.SetItems(headers)
 	c.raw.SetItems(inp.Params)
-	c.ctype.SetText("")
+	c.ctype.SetText(h.ContentType)
 	if len(inp.Body) <= maxBodyEdit && utf8.Valid(inp.Body) {
 		c.SetBody(string(inp.Body))
 	} else {
@@ -376,11 +391,7 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 	in.response.Reset()
 	in.stderr.Reset()
 	in.syncLive(x)
-	msg := ""
-	if e := x.ErrorText(); e != "" {
-		msg = "Request failed: " + cleanError(errors.New(e))
-	}
-	in.response.Show(x, msg, x.ErrorText())
+	in.showOutcome(x, x.Failure())
 	in.results.SelectFirstParams()
 	in.showStats(x, x.Timings().Total)
 	in.setState(fmt.Sprintf("Showing %s from %s, sent %s", exchangeTitle(x), origin,
@@ -391,8 +402,9 @@ func (in *Inspector) wbShowExchange(x *session.Exchange, origin string) {
 // form shows come from h, the others (server name, HTTPS, remote address,
 // …) from base, so that a loaded request is sent and saved as it was.
 func mergeHTTPBase(base, h session.HTTPInput) session.HTTPInput {
-	base.Method, base.URL, base.Headers = h.Method, h.URL, h.Headers
+	base.Method, base.URL, base.Headers, base.ContentType = h.Method, h.URL, h.Headers, h.ContentType
 	base.DocumentRoot, base.Index, base.SplitPath = h.DocumentRoot, h.Index, h.SplitPath
+	base.Profile, base.Variant = h.Profile, h.Variant
 	base.Body, base.BodyFile = h.Body, h.BodyFile
 	return base
 }
@@ -407,10 +419,11 @@ func attachWorkbench(in *Inspector) *Workbench {
 			in.wbShowExchange(x, origin)
 			w.History.Unshow()
 		}},
-		quit: func() { in.win.Close() },
+		quit: func() { in.quit() },
 	}
 	w = newWorkbench(in.ctx, fyne.CurrentApp(), in.win, in.do, links)
 	in.results.Decorate(w.Interop.CopyButton(), nil)
 	w.Interop.OnInfo = func(s string) { in.setState(s, widget.MediumImportance) }
+	w.Presets.OnInfo = func(s string) { in.setState(s, widget.SuccessImportance) }
 	return w
 }

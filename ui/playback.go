@@ -422,6 +422,8 @@ func (p *PlaybackPanel) setCells(st teach.State, loaded bool) {
 	}
 	id := fmt.Sprintf("request id %d", st.RequestID)
 	switch {
+	case st.Failed != "" && !st.Ended:
+		p.cells[cellRequest].set("failed", st.Failed, widget.DangerImportance)
 	case st.Ended:
 		p.cells[cellRequest].set("ended", id, widget.MediumImportance)
 	case st.Active && st.Aborted:
@@ -468,6 +470,8 @@ func streamText(s teach.StreamState, ended bool) (value, detail string, imp widg
 	switch {
 	case !s.Begun:
 		return "not begun", "", widget.LowImportance
+	case s.Cut:
+		return "cut short", detail, widget.DangerImportance
 	case s.Closed:
 		return "complete", detail, widget.SuccessImportance
 	case ended:

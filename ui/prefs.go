@@ -18,19 +18,13 @@ const (
 	PrefSplitResults  = "split.results"  // records column | response column
 	PrefSplitRecords  = "split.records"  // record list / record detail
 	PrefSplitResponse = "split.response" // response / stderr
-	PrefSplitBody     = "split.body"     // response headers / response body
-	PrefSplitCompose  = "split.compose"  // request form / body editor
+	PrefSplitLearn    = "split.learn"    // presets and history / Learn
 	PrefRecentTargets = "targets.recent" // most recent first
 	PrefLastTarget    = "targets.last"   // the target of the last send; "" for the demo backend
 )
 
-// Window defaults.
-const (
-	defaultWindowWidth  = 1600
-	defaultWindowHeight = 1000
-	// maxRecentTargets bounds PrefRecentTargets.
-	maxRecentTargets = 12
-)
+// maxRecentTargets bounds PrefRecentTargets.
+const maxRecentTargets = 12
 
 // recentTargets returns the remembered targets, most recent first.
 func recentTargets(p fyne.Preferences) []string {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -74,6 +75,7 @@ type PresetsPanel struct {
 	listGen  int
 
 	current  string        // full name of the open preset, "" for a new request
+	reopen   string        // the preset to open once the folder is (Reopen)
 	loaded   preset.Preset // the open preset as saved (or the new request as started)
 	dirty    bool
 	deleted  string // the last deleted preset, for Undo
@@ -92,6 +94,7 @@ type PresetsPanel struct {
 	moreBtn   *widget.Button
 	selecting bool   // a Select made by the panel itself
 	selected  string // the selected node
+	nodes     []*presetNode
 	nameDlg   *nameDialog
 
 	// OnStore is called when a presets folder has been opened (its
@@ -101,6 +104,9 @@ type PresetsPanel struct {
 	OnState func()
 	// OnError shows an error; nil means an error dialog.
 	OnError func(error)
+	// OnInfo tells the window's status line what was done (e.g. a save);
+	// nil: only the panel says it.
+	OnInfo func(string)
 
 	content fyne.CanvasObject
 }
@@ -252,6 +258,46 @@ func (p *PresetsPanel) setStore(store *preset.Store) {
 		p.OnStore(store)
 	}
 	p.Reload()
+	if name := p.reopen; name != "" {
+		p.reopen = ""
+		p.reopenSaved(store, name)
+	}
+}
+
+// Reopen makes name the open preset once the folder is open, as the
+// window left it: the form is not touched (it was put back as it was),
+// and compared with the file it marks unsaved changes. Nothing happens if
+// the preset is gone.
+func (p *PresetsPanel) Reopen(name string) {
+	p.reopen = name
+}
+
+// reopenSaved reads name on a worker and makes it the open preset.
+func (p *PresetsPanel) reopenSaved(store *preset.Store, name string) {
+	go func() {
+		pr, err := store.Load(name)
+		p.do(func() {
+			if err != nil || store != p.store || p.current != "" {
+				return
+			}
+			p.setOpen(name, p.asOpened(pr))
+		})
+	}()
+}
+
+// asOpened returns pr read from its file as the form holds it once
+// opened: HTTP mode when the file names none, and the target in use when
+// the file holds none.
+func (p *PresetsPanel) asOpened(pr preset.Preset) preset.Preset {
+	if pr.Mode == "" {
+		pr.Mode = session.ModeHTTP
+	}
+	if pr.Target == "" {
+		if cur, err := p.link.get(); err == nil {
+			pr.Target = cur.Target
+		}
+	}
+	return pr
 }
 
 // shortPath writes a path with the home folder as "~".
@@ -471,7 +517,13 @@ func (p *PresetsPanel) selectNode(id string) {
 		p.tree.OpenBranch(parent)
 	}
 	p.tree.Select(id)
-	p.tree.ScrollTo(id)
+	if p.tree.Size().Height > 0 {
+		p.tree.ScrollTo(id)
+	} else {
+		// Not laid out (the panel is closed): Select scrolled the node to
+		// just above the tree's top.
+		p.tree.ScrollToTop()
+	}
 	p.showDetail(id)
 }
 
@@ -499,9 +551,49 @@ func (p *PresetsPanel) isBranch(id widget.TreeNodeID) bool {
 	return id == "" || id == nodeProblems || strings.HasPrefix(id, nodeGroup)
 }
 
+// presetNode is one row of the tree. It takes the row's taps itself, so
+// that a click on the preset already selected opens it again (a tree
+// reports a selection only when it changes).
+type presetNode struct {
+	widget.BaseWidget
+	p     *PresetsPanel
+	id    widget.TreeNodeID
+	label *widget.Label
+	icon  *widget.Icon
+	row   *fyne.Container
+}
+
 func (p *PresetsPanel) createNode(bool) fyne.CanvasObject {
-	label := &widget.Label{Truncation: fyne.TextTruncateEllipsis}
-	return container.NewBorder(nil, nil, widget.NewIcon(theme.DocumentIcon()), nil, label)
+	n := &presetNode{p: p, label: &widget.Label{Truncation: fyne.TextTruncateEllipsis}, icon: widget.NewIcon(theme.DocumentIcon())}
+	n.row = container.NewBorder(nil, nil, n.icon, nil, n.label)
+	n.ExtendBaseWidget(n)
+	p.nodes = append(p.nodes, n)
+	return n
+}
+
+func (n *presetNode) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(n.row) }
+
+// Tapped selects the node, as the tree would; on the preset already
+// selected it opens the preset again.
+func (n *presetNode) Tapped(*fyne.PointEvent) { n.p.tapNode(n.id) }
+
+// tapNode is a click on the node id.
+func (p *PresetsPanel) tapNode(id widget.TreeNodeID) {
+	if id == p.selected && strings.HasPrefix(id, nodePreset) {
+		p.OpenPreset(strings.TrimPrefix(id, nodePreset))
+		return
+	}
+	p.tree.Select(id) // OnSelected does the rest
+}
+
+// node returns the row that shows id, nil when none is laid out.
+func (p *PresetsPanel) node(id widget.TreeNodeID) *presetNode {
+	for _, n := range p.nodes {
+		if n.id == id && n.Visible() {
+			return n
+		}
+	}
+	return nil
 }
 
 // problem returns the unreadable file or folder error of a node.
@@ -520,9 +612,9 @@ func (p *PresetsPanel) problem(id string) (presetProblem, bool) {
 }
 
 func (p *PresetsPanel) updateNode(id widget.TreeNodeID, _ bool, o fyne.CanvasObject) {
-	row := o.(*fyne.Container)
-	label := row.Objects[0].(*widget.Label)
-	icon := row.Objects[1].(*widget.Icon)
+	n := o.(*presetNode)
+	n.id = id
+	label, icon := n.label, n.icon
 	label.TextStyle = fyne.TextStyle{}
 	label.Importance = widget.MediumImportance
 	switch {
@@ -559,9 +651,9 @@ func (p *PresetsPanel) updateNode(id widget.TreeNodeID, _ bool, o fyne.CanvasObj
 // NodeText returns what the tree shows for a node id (for tests and
 // accessibility checks).
 func (p *PresetsPanel) NodeText(id string) string {
-	o := p.createNode(false)
-	p.updateNode(id, p.isBranch(id), o)
-	return o.(*fyne.Container).Objects[0].(*widget.Label).Text
+	n := &presetNode{p: p, label: &widget.Label{}, icon: widget.NewIcon(nil)}
+	p.updateNode(id, p.isBranch(id), n)
+	return n.label.Text
 }
 
 // showDetail writes under the tree what a node is.
@@ -607,12 +699,8 @@ func (p *PresetsPanel) onSelected(id widget.TreeNodeID) {
 	}
 	switch {
 	case strings.HasPrefix(id, nodePreset):
-		name := strings.TrimPrefix(id, nodePreset)
-		if name == p.current {
-			return
-		}
 		p.showDetail(id)
-		p.OpenPreset(name)
+		p.OpenPreset(strings.TrimPrefix(id, nodePreset))
 	case strings.HasPrefix(id, nodeProblem):
 		p.showDetail(id)
 	default:
@@ -658,6 +746,10 @@ func (p *PresetsPanel) Guard(then func()) {
 	g.discard = widget.NewButtonWithIcon("Discard changes", theme.DeleteIcon(), func() {
 		g.dlg.Hide()
 		p.guardDlg = nil
+		// The form goes back to what was saved, so that a window closed
+		// now keeps that for the next launch, not the discarded edit.
+		p.link.set(p.loaded.Input())
+		p.setOpen(p.current, p.loaded)
 		then()
 	})
 	g.discard.Importance = widget.DangerImportance
@@ -789,13 +881,8 @@ func (p *PresetsPanel) load(name string) {
 			if pr.Mode == "" {
 				pr.Mode = session.ModeHTTP
 			}
-			p.link.set(pr.Input())
-			if pr.Target == "" { // no target in the file: the one in use stays
-				if cur, err := p.link.get(); err == nil {
-					pr.Target = cur.Target
-				}
-			}
-			p.setOpen(name, pr)
+			p.link.set(pr.Input()) // no target in the file: the one in use stays
+			p.setOpen(name, p.asOpened(pr))
 		})
 	}()
 }
@@ -860,11 +947,24 @@ func (p *PresetsPanel) write(pr preset.Preset, name string, asNew bool, then fun
 			}
 			p.setOpen(name, pr)
 			p.Reload()
+			p.saved(name, store.Path(name))
 			if then != nil {
 				then()
 			}
 		})
 	}()
+}
+
+// saved says that name was saved at path: under the tree, and on the
+// window's status line (the sidebar may be closed).
+func (p *PresetsPanel) saved(name, path string) {
+	text := "Saved “" + name + "” at " + time.Now().Format("15:04:05")
+	p.detail.Importance = widget.SuccessImportance
+	p.detail.SetText(text + "\n" + shortPath(path))
+	p.detail.Show()
+	if p.OnInfo != nil {
+		p.OnInfo(text + " to " + shortPath(path))
+	}
 }
 
 // SaveAs asks for a name and saves the compose form as a new preset.

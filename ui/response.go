@@ -25,6 +25,8 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/dissect"
+	"fcgiscope/ui/view"
 )
 
 // Body views, in tab order.
@@ -38,17 +40,21 @@ const (
 )
 
 // The text views (Text, JSON, HTML) lay out a page of maxTextShown bytes
-// at first; Show more adds a page at a time, up to maxTextTotal, past which
-// Save body… is the way to read the rest. maxJSON bounds the body size the
+// at first; More adds a page at a time, up to maxTextTotal, past which
+// Save… is the way to read the rest. maxJSON bounds the body size the
 // JSON view pretty-prints. maxGridCols bounds the columns of one line of a
 // text grid: a longer line is wrapped, since a TextGrid lays out every
 // column of its longest line on each visible row, on screen or not (one
 // 450 KiB line would be millions of objects); 160 columns are about what a
-// wide pane shows. They work on the UI goroutine. The Hex views always
-// show everything: they lay out only the rows on screen.
+// wide pane shows. They work on the UI goroutine. A text grid holds 24
+// bytes or more per character it lays out (a rune and a style per cell):
+// a 512 KiB page held 17 MiB for as long as the body was shown, so a page
+// is 64 KiB (about 1,000 lines of 64 characters) and all the pages 1 MiB.
+// The Hex views always show everything: they lay out only the rows on
+// screen.
 const (
-	maxTextShown = 512 << 10
-	maxTextTotal = 4 << 20
+	maxTextShown = 64 << 10
+	maxTextTotal = 1 << 20
 	maxJSON      = 8 << 20
 	maxGridCols  = 160
 )
@@ -59,30 +65,30 @@ const maxImageSync = 256 << 10
 
 // ResponsePanel shows what the application answered.
 type ResponsePanel struct {
-	status    *widget.Label
-	ctype     *widget.Label
-	size      *widget.Label
-	end       *widget.Label
-	timings   *widget.Label
+	status    *view.TextLine
+	ctype     *view.TextLine // content type and body size
+	end       *view.TextLine
+	timings   *view.TextLine // timings and sizes
 	errIcon   *widget.Icon
 	errText   *widget.Label
 	errDetail *widget.Label
 	errBox    *fyne.Container
 	warnBox   *fyne.Container
-	headers   *infoTable
-	hdrTitle  *widget.Label
-	viewSel   *widget.Select
+	headers   *view.TextTable
+	tabs      *container.AppTabs
+	hdrTab    *container.TabItem
+	viewSel   *view.Select
 	viewObjs  map[string]fyne.CanvasObject
 	views     map[string]*bodyTextView
 	image     *canvas.Image
 	imgHint   *mutedText
-	bodyHex   *HexView
-	stdout    *HexView
+	bodyHex   *view.HexView
+	stdout    *view.HexView
 	copyBody  *widget.Button
 
-	split   *container.Split // headers / body
 	body    []byte
 	ctVal   string
+	sizeVal string          // the body's size, or a note after it
 	shown   map[string]bool // views laid out for the current body
 	stdoutN int             // stdout bytes given to the raw view
 	imgGen  int             // the body generation an image decode is for
@@ -90,9 +96,9 @@ type ResponsePanel struct {
 	// pendingStdout and pendingSpans are stdout as it arrived and its
 	// spans, given to the raw view when it is in front (see ShowStdout).
 	pendingStdout []byte
-	pendingSpans  []Span
+	pendingSpans  []dissect.Span
 
-	win fyne.Window  // for the Save body… dialog; nil in bare tests
+	win fyne.Window  // for the Save… dialog; nil in bare tests
 	do  func(func()) // hands a worker's result to the UI goroutine; nil: fyne.Do
 
 	content fyne.CanvasObject
@@ -100,15 +106,15 @@ type ResponsePanel struct {
 
 // bodyTextView is one text view of the body (Text, JSON, HTML). It pages
 // through its source: a page of maxTextShown bytes at first, then a page
-// more on each Show more, up to maxTextTotal; a bar under the text says how
-// much is shown and offers Show more and Save body….
+// more on each More, up to maxTextTotal; a bar under the text says how
+// much is shown and offers More and Save….
 type bodyTextView struct {
 	grid    *widget.TextGrid
 	hint    *mutedText
 	text    strings.Builder // the source bytes laid out, as text (unwrapped)
 	src     []byte          // what the view pages through
 	next    int             // bytes of src consumed by the pages shown
-	more    *widget.Label
+	more    *view.TextLine
 	moreBtn *widget.Button
 	saveBtn *widget.Button
 	bar     *fyne.Container
@@ -118,12 +124,13 @@ type bodyTextView struct {
 func newBodyTextView(save func()) *bodyTextView {
 	v := &bodyTextView{grid: widget.NewTextGrid(),
 		hint: newMutedHint(""),
-		more: mutedLine("")}
+		more: view.NewTextLine("")}
+	v.more.Importance = widget.LowImportance
 	v.grid.Scroll = fyne.ScrollBoth
-	v.moreBtn = widget.NewButtonWithIcon("Show more", theme.MoreVerticalIcon(), v.showMore)
-	v.saveBtn = widget.NewButtonWithIcon("Save body…", theme.DocumentSaveIcon(), save)
+	v.moreBtn = widget.NewButtonWithIcon("More", theme.MoreVerticalIcon(), v.showMore)
+	v.saveBtn = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), save)
 	v.moreBtn.Importance, v.saveBtn.Importance = widget.LowImportance, widget.LowImportance
-	v.bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.moreBtn, v.saveBtn), secondary(v.more))
+	v.bar = container.NewBorder(nil, nil, nil, container.NewHBox(v.moreBtn, v.saveBtn), v.more)
 	v.bar.Hide()
 	v.obj = container.NewBorder(nil, v.bar, nil, nil,
 		container.NewStack(insetGrid(v.grid), container.NewVBox(layout.NewSpacer(), keepRoom(v.hint), layout.NewSpacer())))
@@ -142,9 +149,12 @@ func (v *bodyTextView) set(src []byte, hint string) {
 	v.hint.Refresh()
 }
 
-// showMore lays out one more page.
+// showMore lays out one more page and scrolls to its end: the page is
+// added below what was shown, so without it a click would change nothing
+// in sight.
 func (v *bodyTextView) showMore() {
 	v.addPage()
+	v.grid.ScrollToBottom()
 }
 
 // addPage appends the next page of src to the grid and updates the bar.
@@ -239,22 +249,25 @@ func wrapText(s string, cols int) string {
 
 // newResponsePanel returns an empty pane.
 func newResponsePanel() *ResponsePanel {
+	muted := func() *view.TextLine {
+		l := view.NewTextLine("")
+		l.Importance = widget.LowImportance
+		return l
+	}
 	p := &ResponsePanel{
-		status:    &widget.Label{Text: "No response yet", TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameSubHeadingText, Importance: widget.LowImportance},
-		ctype:     mutedLine(""),
-		size:      mutedLabel(""),
-		end:       mutedLine(""),
-		timings:   mutedLine(""),
+		status:    &view.TextLine{Text: "No response yet", TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameSubHeadingText, Importance: widget.LowImportance},
+		ctype:     muted(),
+		end:       muted(),
+		timings:   muted(),
 		errIcon:   widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())),
 		errText:   wrapLabel("", widget.DangerImportance),
 		errDetail: wrapLabel("", widget.LowImportance),
 		warnBox:   container.NewVBox(),
-		hdrTitle:  sectionTitle("Headers"),
 		views:     map[string]*bodyTextView{},
 		image:     canvas.NewImageFromImage(nil),
 		imgHint:   newMutedHint(""),
-		bodyHex:   NewHexView(),
-		stdout:    NewHexView(),
+		bodyHex:   view.NewHexView(),
+		stdout:    view.NewHexView(),
 		shown:     map[string]bool{},
 	}
 	for _, name := range []string{ViewText, ViewJSON, ViewHTML} {
@@ -266,9 +279,10 @@ func newResponsePanel() *ResponsePanel {
 	p.errBox.Hide()
 	p.image.FillMode = canvas.ImageFillContain
 	p.image.ScaleMode = canvas.ImageScalePixels
-	p.headers = newInfoTable("No headers",
-		infoColumn{title: "Name", width: 190, mono: true},
-		infoColumn{title: "Value", mono: true})
+	p.status.ExtendBaseWidget(p.status)
+	p.headers = view.NewTextTable("No headers",
+		view.TextColumn{Title: "Name", Width: 160, Mono: true},
+		view.TextColumn{Title: "Value", Mono: true})
 
 	p.viewObjs = map[string]fyne.CanvasObject{
 		ViewText:  p.views[ViewText].obj,
@@ -286,7 +300,7 @@ func newResponsePanel() *ResponsePanel {
 		o.Hide()
 		stack.Add(o)
 	}
-	p.viewSel = widget.NewSelect(order, func(name string) {
+	p.viewSel = view.NewSelect(order, func(name string) {
 		for n, o := range p.viewObjs {
 			if n == name {
 				o.Show()
@@ -301,14 +315,16 @@ func newResponsePanel() *ResponsePanel {
 	p.copyBody.Importance = widget.LowImportance
 	p.copyBody.Disable()
 
-	statusRow := container.NewBorder(nil, nil, p.status, nil,
-		container.NewBorder(nil, nil, nil, p.size, p.ctype))
-	summary := container.NewVBox(secondary(container.NewVBox(statusRow, p.end, p.timings)), p.errBox, p.warnBox)
-	headersPane := container.NewBorder(p.hdrTitle, nil, nil, nil, p.headers)
-	bodyPane := container.NewBorder(sectionHeader(sectionTitle("Body"), p.viewSel, p.copyBody), nil, nil, nil, stack)
-	p.split = container.NewVSplit(headersPane, bodyPane)
-	p.split.Offset = 0.3
-	p.content = pane(sectionHeader(sectionTitle("Response")), container.NewBorder(summary, nil, nil, nil, p.split))
+	// The summary is one line per fact, each cut with its whole text in
+	// a tooltip; the failure and warnings take a few lines at most and
+	// scroll beyond, so that no text makes the pane taller.
+	notes := view.NewCappedScroll(container.NewVBox(p.errBox, p.warnBox), notesHeight())
+	summary := container.NewVBox(p.ctype, p.end, p.timings, notes)
+	bodyPane := container.NewBorder(container.NewBorder(nil, nil, nil, p.copyBody, p.viewSel), nil, nil, nil, stack)
+	p.hdrTab = container.NewTabItem("Headers", p.headers)
+	p.tabs = container.NewAppTabs(container.NewTabItem("Body", bodyPane), p.hdrTab)
+	header := container.NewBorder(nil, nil, boldLabel("Response"), nil, p.status)
+	p.content = pane(header, container.NewBorder(summary, nil, nil, nil, p.tabs))
 	p.viewSel.SetSelected(ViewText)
 	p.Reset()
 	p.setStatus("No request sent yet", widget.LowImportance)
@@ -319,18 +335,59 @@ func newResponsePanel() *ResponsePanel {
 // Content returns the pane's canvas object.
 func (p *ResponsePanel) Content() fyne.CanvasObject { return p.content }
 
+// notesHeight is the most the failure and warnings take: two lines; more
+// scroll (the failure is on the status line too).
+func notesHeight() float32 {
+	line := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{}).Height + 2*theme.InnerPadding()
+	return 2 * line
+}
+
+// Tabs returns the body and headers tabs.
+func (p *ResponsePanel) Tabs() *container.AppTabs { return p.tabs }
+
+// setSize shows the body's size (or a note) after the content type.
+func (p *ResponsePanel) setSize(text string) {
+	p.sizeVal = text
+	p.showType()
+}
+
+// showType writes the content type and the body's size on one line.
+func (p *ResponsePanel) showType() {
+	parts := make([]string, 0, 2)
+	if p.ctVal != "" {
+		parts = append(parts, p.ctVal)
+	}
+	if p.sizeVal != "" {
+		parts = append(parts, p.sizeVal)
+	}
+	p.ctype.SetText(strings.Join(parts, " · "))
+}
+
+// setHeaderCount names the headers tab with its count.
+func (p *ResponsePanel) setHeaderCount(n int) {
+	title := "Headers"
+	if n > 0 {
+		title = fmt.Sprintf("Headers (%d)", n)
+	}
+	if p.hdrTab.Text != title {
+		p.hdrTab.Text = title
+		p.tabs.Refresh()
+	}
+}
+
 // Reset empties the pane for a new exchange.
 func (p *ResponsePanel) Reset() {
 	p.setStatus("Waiting for a response…", widget.LowImportance)
-	p.ctype.SetText("")
-	p.size.SetText("")
+	p.body, p.ctVal, p.sizeVal = nil, "", ""
+	p.showType()
 	p.end.SetText("END_REQUEST: not received yet")
+	p.end.Importance = widget.LowImportance
+	p.end.Refresh()
 	p.timings.SetText("")
 	p.errBox.Hide()
 	p.setWarnings(nil)
 	p.headers.SetRows(nil)
-	p.hdrTitle.SetText("Headers")
-	p.body, p.ctVal = nil, ""
+	p.setHeaderCount(0)
 	p.shown = map[string]bool{}
 	p.stdoutN = 0
 	p.pendingStdout, p.pendingSpans = nil, nil
@@ -355,7 +412,7 @@ func (p *ResponsePanel) setStatus(text string, imp widget.Importance) {
 // grown. The view takes them at once when it is in front, else when it is
 // brought to the front: with 100,000 records, giving it their spans costs
 // milliseconds a time.
-func (p *ResponsePanel) ShowStdout(stdout []byte, spans []Span) {
+func (p *ResponsePanel) ShowStdout(stdout []byte, spans []dissect.Span) {
 	if len(stdout) == len(p.pendingStdout) {
 		return
 	}
@@ -363,7 +420,7 @@ func (p *ResponsePanel) ShowStdout(stdout []byte, spans []Span) {
 	if p.View() == ViewStdout {
 		p.applyStdout()
 	}
-	p.size.SetText(fmt.Sprintf("stdout %s so far", session.FormatBytes(int64(len(stdout)))))
+	p.setSize(fmt.Sprintf("stdout %s so far", session.FormatBytes(int64(len(stdout)))))
 }
 
 // applyStdout gives the raw view what ShowStdout received since it last
@@ -389,7 +446,7 @@ func (p *ResponsePanel) HighlightStdout(start, end int) {
 	p.stdout.Highlight(start, end)
 }
 
-// attach gives the pane its window, for the Save body… dialog, and the
+// attach gives the pane its window, for the Save… dialog, and the
 // function that hands a worker's result to the UI goroutine.
 func (p *ResponsePanel) attach(win fyne.Window, do func(func())) {
 	p.win, p.do = win, do
@@ -440,7 +497,7 @@ func (p *ResponsePanel) SaveBody() {
 
 // sizeNote writes a note after the body's size.
 func (p *ResponsePanel) sizeNote(note string) {
-	p.size.SetText(fmt.Sprintf("body %s · %s", session.FormatBytes(int64(len(p.body))), note))
+	p.setSize(fmt.Sprintf("body %s · %s", session.FormatBytes(int64(len(p.body))), note))
 }
 
 // bodyFileName proposes a file name for a body by its content type.
@@ -463,13 +520,18 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	resp := x.Response()
 	sizes, t := x.Sizes(), x.Timings()
 	switch {
+	case resp != nil && resp.Gateway != "":
+		// Not the application's answer but nginx's (empty STDOUT, out of
+		// time): the warnings below say why.
+		p.setStatus(fmt.Sprintf("%d %s (as nginx answers)", resp.Status, resp.Reason), widget.DangerImportance)
+	case resp != nil && errText != "": // what arrived before the failure
+		p.setStatus(session.StatusText(x), widget.WarningImportance)
 	case resp != nil:
-		reason := resp.Reason
-		p.setStatus(strings.TrimSpace(fmt.Sprintf("%d %s", resp.Status, reason)), statusImportance(resp.Status))
+		p.setStatus(session.StatusText(x), statusImportance(resp.Status))
 	case errText != "":
-		p.setStatus("No response", widget.DangerImportance)
+		p.setStatus(session.StatusText(x), widget.DangerImportance)
 	default:
-		p.setStatus("No response", widget.LowImportance)
+		p.setStatus(session.StatusText(x), widget.LowImportance)
 	}
 	if errText != "" {
 		p.errText.SetText(errText)
@@ -480,16 +542,17 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 		p.errBox.Hide()
 	}
 
+	p.end.SetText(session.EndText(x))
 	if e := x.End(); e != nil {
-		p.end.SetText(fmt.Sprintf("END_REQUEST: app status %d · %s", e.AppStatus, e.ProtocolStatus))
 		if e.ProtocolStatus != fcgi.StatusRequestComplete {
 			p.end.Importance = widget.DangerImportance
 		} else {
 			p.end.Importance = widget.LowImportance
 		}
-	} else {
-		p.end.SetText("END_REQUEST: not received")
+	} else if x.Began() {
 		p.end.Importance = widget.WarningImportance
+	} else {
+		p.end.Importance = widget.LowImportance
 	}
 	p.end.Refresh()
 	p.timings.SetText(fmt.Sprintf("connect %s · first byte %s · total %s · sent %s · received %s · stderr %s",
@@ -501,18 +564,17 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	p.body, p.ctVal = nil, ""
 	if resp != nil {
 		for _, h := range resp.Headers {
-			rows = append(rows, []string{h.Name, h.Value})
+			rows = append(rows, []string{session.Printable(h.Name), session.Printable(h.Value)})
 		}
 		p.body = resp.Body
 		p.ctVal, _ = resp.Get("Content-Type")
 	}
 	p.headers.SetRows(rows)
-	p.hdrTitle.SetText(fmt.Sprintf("Headers (%d)", len(rows)))
-	p.ctype.SetText(p.ctVal)
+	p.setHeaderCount(len(rows))
 	if resp != nil {
-		p.size.SetText(fmt.Sprintf("body %s", session.FormatBytes(int64(len(p.body)))))
+		p.setSize(fmt.Sprintf("body %s", session.FormatBytes(int64(len(p.body)))))
 	} else {
-		p.size.SetText("")
+		p.setSize("")
 	}
 	p.copyBody.Disable()
 	if len(p.body) > 0 {

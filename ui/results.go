@@ -1,39 +1,50 @@
-// Records pane: the record stream of the current exchange, live, with the selected record decoded field by field.
+// Records pane: the record stream of the current exchange, live, filtered and folded as a protocol analyser lists it, with the selected record decoded field by field.
 
 package ui
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
+	"fcgiscope/session/dissect"
+	"fcgiscope/ui/view"
 )
 
-// ResultsPanel shows the records of one exchange in a RecordList and the
+// ResultsPanel shows the records of one exchange in a RecordList, with a
+// filter, the folding of runs and a way to go to a record over it, and the
 // selected one in a RecordDetail. It reads the exchange on the UI
 // goroutine only: Sync picks up what arrived since the last call.
 type ResultsPanel struct {
-	list      *RecordList
-	detail    *RecordDetail
+	list      *view.RecordList
+	detail    *view.RecordDetail
 	title     *widget.Label
 	summary   *widget.Label
 	decodeErr *widget.Label
 	hint      *mutedText
+	filterBtn *widget.Button
+	fold      *widget.Check
+	goTo      *hookEntry
+	goNote    *widget.Label
 
 	x          *session.Exchange
 	n          int // records shown
 	sent, recv int
+	counts     map[recordKind]int // records of each type and direction
 	ownID      uint16
-	stdoutLen  int           // stdout bytes accounted for
-	stdoutAt   []stdoutRange // the STDOUT records of the request, by index
-	spans      []Span        // one per STDOUT record, for the raw stdout view
+	stdoutLen  int            // stdout bytes accounted for
+	stdoutAt   []stdoutRange  // the STDOUT records of the request, by index
+	spans      []dissect.Span // one per STDOUT record, for the raw stdout view
 
 	// OnStdoutRecord is called when a STDOUT record of the request is
 	// selected, with its bytes in the raw stdout.
@@ -51,20 +62,38 @@ type ResultsPanel struct {
 	content fyne.CanvasObject
 }
 
-func newResultsPanel() *ResultsPanel {
+func newResultsPanel(keys *keyHooks) *ResultsPanel {
 	r := &ResultsPanel{
-		list:      NewRecordList(),
-		detail:    NewRecordDetail(),
+		list:      view.NewRecordList(),
+		detail:    view.NewRecordDetail(),
 		title:     sectionTitle("Records"),
-		summary:   mutedLabel(""),
+		summary:   mutedLine(""),
 		decodeErr: wrapLabel("", widget.DangerImportance),
 		hint:      newMutedHint("Press Send (Ctrl+Enter) to see every record of the exchange, both ways"),
+		goTo:      newHookEntry(keys, false),
+		goNote:    &widget.Label{Importance: widget.WarningImportance, Truncation: fyne.TextTruncateEllipsis},
+		counts:    map[recordKind]int{},
 	}
 	r.decodeErr.Hide()
 	r.list.OnSelected = r.onSelected
+	r.list.OnFilterChanged = func(view.RecordFilter) { r.updateTitle() }
+	r.list.OnGoTo = r.startGoTo
+	r.filterBtn = widget.NewButtonWithIcon("All records", theme.MenuDropDownIcon(), r.showFilterMenu)
+	r.filterBtn.IconPlacement = widget.ButtonIconTrailingText
+	r.filterBtn.Importance = widget.LowImportance
+	r.fold = widget.NewCheck("Fold runs", r.list.SetFolded)
+	r.fold.SetChecked(r.list.Folded())
+	r.goTo.PlaceHolder = "Go to #"
+	r.goTo.OnSubmitted = r.onGoTo
+	goBox := withMinSize(r.goTo, fyne.MeasureText("Go to #00000", theme.TextSize(), fyne.TextStyle{}).Width+4*theme.Padding(), 0)
+	r.goNote.Hide()
+	// The counts, or what Go to has to say, between the tools.
+	toolbar := container.NewBorder(nil, nil, container.NewHBox(r.filterBtn, r.fold), goBox,
+		container.NewStack(secondary(r.summary), r.goNote))
+
 	r.tools, r.below = container.NewHBox(), container.NewVBox()
-	listPane := pane(sectionHeader(r.title, secondary(r.summary), r.tools),
-		container.NewBorder(nil, r.below, nil, nil,
+	listPane := pane(sectionHeader(r.title, r.tools),
+		container.NewBorder(toolbar, r.below, nil, nil,
 			container.NewStack(r.list, container.NewVBox(layout.NewSpacer(), keepRoom(r.hint), layout.NewSpacer()))))
 	detailPane := container.NewBorder(r.decodeErr, nil, nil, nil, r.detail)
 	r.split = container.NewVSplit(listPane, detailPane)
@@ -78,19 +107,22 @@ func newResultsPanel() *ResultsPanel {
 func (r *ResultsPanel) Content() fyne.CanvasObject { return r.content }
 
 // List returns the record list.
-func (r *ResultsPanel) List() *RecordList { return r.list }
+func (r *ResultsPanel) List() *view.RecordList { return r.list }
 
 // Detail returns the record detail.
-func (r *ResultsPanel) Detail() *RecordDetail { return r.detail }
+func (r *ResultsPanel) Detail() *view.RecordDetail { return r.detail }
 
-// Reset shows the exchange x (nil: none), empty until Sync.
+// Reset shows the exchange x (nil: none), empty until Sync, with no filter.
 func (r *ResultsPanel) Reset(x *session.Exchange) {
 	r.x, r.n, r.sent, r.recv = x, 0, 0, 0
 	r.ownID, r.stdoutLen = 0, 0
 	r.stdoutAt, r.spans = nil, nil
+	clear(r.counts)
 	r.list.SetRecords(0, r.row)
+	r.list.SetFilter(view.RecordFilter{})
 	r.detail.SetRecord(nil)
 	r.decodeErr.Hide()
+	r.setGoNote("")
 	if x != nil {
 		r.hint.SetText("Waiting for records…")
 	}
@@ -99,6 +131,12 @@ func (r *ResultsPanel) Reset(x *session.Exchange) {
 	if r.OnReset != nil {
 		r.OnReset(x)
 	}
+}
+
+// SetEmptyText sets what the pane says while its list is empty, e.g. why
+// a finished exchange has no records.
+func (r *ResultsPanel) SetEmptyText(text string) {
+	r.hint.SetText(text)
 }
 
 // Decorate adds tool to the header of the record list and below under
@@ -139,6 +177,7 @@ func (r *ResultsPanel) Sync() int {
 		} else {
 			r.recv++
 		}
+		r.counts[recordKind{info.Type, info.Dir}]++
 		r.account(info)
 	}
 	added := total - r.n
@@ -148,6 +187,10 @@ func (r *ResultsPanel) Sync() int {
 	r.updateTitle()
 	return added
 }
+
+// RefreshMarks reads every record's anomaly again, after AnomalyText
+// changed its mind.
+func (r *ResultsPanel) RefreshMarks() { r.list.RefreshMarks() }
 
 // account notes where the content of a STDOUT record of the request lies
 // in the exchange's stdout: the capture keeps the content of well-formed
@@ -161,18 +204,18 @@ func (r *ResultsPanel) account(info session.RecordInfo) {
 	r.stdoutLen = end
 	r.stdoutAt = append(r.stdoutAt, stdoutRange{index: info.Index, start: start, end: end})
 	if end > start {
-		// Built without fmt: 100,000 records arrive in a few ticks.
-		r.spans = append(r.spans, Span{Start: start, End: end, Kind: KindContent,
-			Name:    "STDOUT record " + strconv.Itoa(info.Index),
-			Value:   "bytes " + strconv.Itoa(start) + "–" + strconv.Itoa(end-1) + " of stdout",
-			Explain: stdoutSpanExplain})
+		r.spans = append(r.spans, dissect.StdoutSpan(info.Index, start, end))
 	}
+}
+
+// recordKind is what the filter tells records apart by.
+type recordKind struct {
+	typ fcgi.RecordType
+	dir fcgi.Direction
 }
 
 // stdoutRange is where the content of one STDOUT record lies in stdout.
 type stdoutRange struct{ index, start, end int }
-
-const stdoutSpanExplain = "These bytes arrived as the content of this STDOUT record; record boundaries carry no meaning in the stream. spec §5.3"
 
 // SelectFirstParams selects the first PARAMS record, the richest one to
 // decode, unless the user has selected a record already.
@@ -191,7 +234,7 @@ func (r *ResultsPanel) SelectFirstParams() {
 
 // StdoutSpans returns one span per STDOUT record of the request, naming it,
 // over the exchange's stdout.
-func (r *ResultsPanel) StdoutSpans() []Span { return r.spans }
+func (r *ResultsPanel) StdoutSpans() []dissect.Span { return r.spans }
 
 // StdoutRange returns the bytes of stdout that record i carried.
 func (r *ResultsPanel) StdoutRange(i int) (start, end int, ok bool) {
@@ -206,27 +249,21 @@ func (r *ResultsPanel) StdoutRange(i int) (start, end int, ok bool) {
 func (r *ResultsPanel) Len() int { return r.n }
 
 // row returns what the list shows of record i.
-func (r *ResultsPanel) row(i int) RecordRow {
+func (r *ResultsPanel) row(i int) view.RecordRow {
 	if r.x == nil {
-		return RecordRow{Index: i}
+		return view.RecordRow{Index: i}
 	}
 	info, ok := r.x.Record(i)
 	if !ok {
-		return RecordRow{Index: i}
+		return view.RecordRow{Index: i}
 	}
-	anomaly := info.Err
+	anomaly := info.Note()
 	if r.AnomalyText != nil {
 		if text := r.AnomalyText(i); text != "" {
 			anomaly = joinNonEmpty(anomaly, text)
 		}
 	}
-	switch {
-	case info.Partial:
-		anomaly = joinNonEmpty(anomaly, "the connection ended inside this record: only the bytes that arrived are shown")
-	case info.Truncated:
-		anomaly = joinNonEmpty(anomaly, "capture limit reached: only the header was kept")
-	}
-	return RecordRow{Index: info.Index, Dir: info.Dir, Type: info.Type, RequestID: info.RequestID,
+	return view.RecordRow{Index: info.Index, Dir: info.Dir, Type: info.Type, RequestID: info.RequestID,
 		ContentLength: info.ContentLength, PaddingLength: info.PaddingLength, T: info.T, Anomaly: anomaly}
 }
 
@@ -239,11 +276,143 @@ func joinNonEmpty(a, b string) string {
 
 func (r *ResultsPanel) updateTitle() {
 	r.title.SetText(fmt.Sprintf("Records (%d)", r.n))
+	f := r.list.Filter()
+	r.filterBtn.SetText(filterLabel(f))
 	if r.n == 0 {
 		r.summary.SetText("")
 		return
 	}
-	r.summary.SetText(fmt.Sprintf("→ %d sent · ← %d received", r.sent, r.recv))
+	s := fmt.Sprintf("→ %d · ← %d", r.sent, r.recv)
+	if f != (view.RecordFilter{}) {
+		s += fmt.Sprintf(" · %d shown", r.shown(f))
+	}
+	r.summary.SetText(s)
+}
+
+// shown counts the records filter f lets through.
+func (r *ResultsPanel) shown(f view.RecordFilter) int {
+	n := 0
+	for k, c := range r.counts {
+		if (f.Type == 0 || f.Type == k.typ) && (f.Dir == 0 || f.Dir == k.dir) {
+			n += c
+		}
+	}
+	return n
+}
+
+// filterLabel names a filter on its button, e.g. "STDOUT ←".
+func filterLabel(f view.RecordFilter) string {
+	var parts []string
+	if f.Type != 0 {
+		parts = append(parts, f.Type.String())
+	}
+	switch f.Dir {
+	case fcgi.Sent:
+		parts = append(parts, "→ sent")
+	case fcgi.Received:
+		parts = append(parts, "← received")
+	}
+	if parts == nil {
+		return "All records"
+	}
+	return strings.Join(parts, " ")
+}
+
+// SetFilter shows only the records f lets through.
+func (r *ResultsPanel) SetFilter(f view.RecordFilter) {
+	r.list.SetFilter(f)
+	r.updateTitle()
+}
+
+// FilterMenu returns the items of the filter menu: every record, one
+// direction, or the records of one type present in the exchange (with its
+// count), the current choice checked.
+func (r *ResultsPanel) FilterMenu() []*fyne.MenuItem {
+	f := r.list.Filter()
+	item := func(label string, checked bool, to view.RecordFilter) *fyne.MenuItem {
+		it := fyne.NewMenuItem(label, func() { r.SetFilter(to) })
+		it.Checked = checked
+		return it
+	}
+	items := []*fyne.MenuItem{
+		item("All records", f == view.RecordFilter{}, view.RecordFilter{}),
+		fyne.NewMenuItemSeparator(),
+		item("Both ways", f.Dir == 0, view.RecordFilter{Type: f.Type}),
+		item("→ Sent only", f.Dir == fcgi.Sent, view.RecordFilter{Type: f.Type, Dir: fcgi.Sent}),
+		item("← Received only", f.Dir == fcgi.Received, view.RecordFilter{Type: f.Type, Dir: fcgi.Received}),
+		fyne.NewMenuItemSeparator(),
+		item("Every type", f.Type == 0, view.RecordFilter{Dir: f.Dir}),
+	}
+	byType := map[fcgi.RecordType]int{}
+	for k, c := range r.counts {
+		byType[k.typ] += c
+	}
+	types := slices.Sorted(maps.Keys(byType))
+	for _, t := range types {
+		items = append(items, item(fmt.Sprintf("%s (%d)", t, byType[t]), f.Type == t, view.RecordFilter{Type: t, Dir: f.Dir}))
+	}
+	return items
+}
+
+// showFilterMenu opens the filter menu under its button.
+func (r *ResultsPanel) showFilterMenu() {
+	d := fyne.CurrentApp().Driver()
+	c := d.CanvasForObject(r.filterBtn)
+	if c == nil { // not on a canvas: a pop-up would have nowhere to go
+		return
+	}
+	pos := d.AbsolutePositionForObject(r.filterBtn).AddXY(0, r.filterBtn.Size().Height)
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", r.FilterMenu()...), c, pos)
+}
+
+// GoTo selects record number text ("12" or "#12") and gives the list the
+// keyboard focus; it says under the list why it cannot.
+func (r *ResultsPanel) GoTo(text string) bool {
+	s := strings.TrimPrefix(strings.TrimSpace(text), "#")
+	n, err := strconv.Atoi(s)
+	switch {
+	case r.n == 0:
+		r.setGoNote("No records yet")
+		return false
+	case err != nil || n < 0 || n >= r.n:
+		r.setGoNote(fmt.Sprintf("Records are #0 to #%d", r.n-1))
+		return false
+	}
+	r.setGoNote("")
+	r.list.Select(n)
+	r.list.Focus()
+	return true
+}
+
+// startGoTo moves the focus to the Go to entry with what was typed in the
+// list: "#" or the first digit of a record number.
+func (r *ResultsPanel) startGoTo(typed rune) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(r.goTo)
+	if c == nil {
+		return
+	}
+	r.goTo.SetText("")
+	if typed != '#' {
+		r.goTo.SetText(string(typed))
+		r.goTo.CursorColumn = 1
+	}
+	c.Focus(r.goTo)
+}
+
+// setGoNote says what Go to has to say in place of the counts; "" shows
+// the counts again.
+func (r *ResultsPanel) setGoNote(text string) {
+	r.goNote.SetText(text)
+	r.goNote.Hidden = text == ""
+	r.summary.Hidden = text != ""
+	r.goNote.Refresh()
+	r.summary.Refresh()
+}
+
+func (r *ResultsPanel) onGoTo(text string) {
+	if r.GoTo(text) {
+		r.goTo.SetText("")
+	}
 }
 
 // onSelected decodes record i into the detail pane.

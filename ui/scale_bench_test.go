@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -77,17 +77,13 @@ func BenchmarkScaleWindowManyRecords(b *testing.B) {
 // window: path with its query.
 func recordScale(b *testing.B, path, query string) *session.Exchange {
 	b.Helper()
-	bk, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bk.Close()
+	addr := fcgitest.StartDemo(b)
 	pool := session.NewPool(session.PoolOptions{})
 	defer pool.Close()
 	req := &session.Request{Params: session.Params{{Name: "REQUEST_METHOD", Value: "GET"},
 		{Name: "SCRIPT_NAME", Value: path}, {Name: "QUERY_STRING", Value: query}}}
 	x := session.NewExchange(session.Input{})
-	if err := session.NewEngine(pool, session.EngineOptions{}).Send(context.Background(), bk.Addr(), req, x); err != nil {
+	if err := session.NewEngine(pool, session.EngineOptions{}).Send(context.Background(), addr, req, x); err != nil {
 		b.Fatal(err)
 	}
 	return x
@@ -109,7 +105,7 @@ func resultsWindow(b *testing.B) *ResultsPanel {
 	lockUIThread(b)
 	b.Setenv("HOME", b.TempDir())
 	a := test.NewTempApp(b)
-	r := newResultsPanel()
+	r := newResultsPanel(nil)
 	w := a.NewWindow("records")
 	w.SetContent(r.Content())
 	w.Resize(fyne.NewSize(900, 1000))
@@ -132,6 +128,7 @@ func BenchmarkScaleRecordListBuild(b *testing.B) {
 			b.Fatal("not every record was listed")
 		}
 		test.WidgetRenderer(r.list).Layout(r.list.Size())
+		r.list.Refresh()
 	}
 	reportCPU(b, cpu0)
 	b.ReportMetric(float64(x.Len()), "records")
@@ -160,12 +157,14 @@ func BenchmarkScaleRecordSelect(b *testing.B) {
 }
 
 // BenchmarkScaleRecordListScroll scrolls a list of 100,000 records to
-// rows all over it. Metric: ns/op is the time to scroll once.
+// rows all over it, unfolded (folded, the run of STDOUT records is one
+// line). Metric: ns/op is the time to scroll once.
 func BenchmarkScaleRecordListScroll(b *testing.B) {
 	x := recordScale(b, "/misbehave/dribble", "n="+strconv.Itoa(scaleDribbleLen))
 	r := resultsWindow(b)
 	r.Reset(x)
 	r.Sync()
+	r.list.SetFolded(false)
 	n := x.Len()
 	i := 0
 	cpu0 := threadCPU()

@@ -22,6 +22,7 @@ import (
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
+	"fcgiscope/ui/view"
 )
 
 // scaleWait bounds the waits of the scale tests; the bound only stops a
@@ -276,7 +277,7 @@ func sendLarge(tb testing.TB) *largeWindow {
 
 // TestScaleWindowLargeResponse sends /large?bytes=100MiB from the window:
 // every pane shows it — the
-// text views the first 512 KiB page with Show more and Save body…, the hex
+// text views the first page (maxTextShown) with Show more and Save body…, the hex
 // views the whole body with only the rows on screen laid out, the record
 // list every record — and the process's peak RSS grows by less than 3
 // times the payload. The longest UI goroutine calls are logged;
@@ -331,7 +332,7 @@ func TestScaleWindowLargeResponse(t *testing.T) {
 	logCalls(t, f.q.calls[len(f.q.calls)-2:], 1)
 
 	// The hex views hold the whole body and lay out only the rows on screen.
-	for name, hv := range map[string]*HexView{ViewHex: r.bodyHex, ViewStdout: r.stdout} {
+	for name, hv := range map[string]*view.HexView{ViewHex: r.bodyHex, ViewStdout: r.stdout} {
 		want := scalePayload
 		if name == ViewStdout {
 			want = len(x.Stdout())
@@ -341,8 +342,8 @@ func TestScaleWindowLargeResponse(t *testing.T) {
 			t.Errorf("the %s view shows %d bytes, want %d", name, hv.Len(), want)
 		}
 		hv.ScrollToOffset(scalePayload - 1)
-		if rows := len(test.WidgetRenderer(hv).(*hexRenderer).rows); rows == 0 || rows > 200 {
-			t.Errorf("the %s view lays out %d rows for %d bytes", name, rows, hv.Len())
+		if objs := countVisible(hv); objs == 0 || objs > 200*40 {
+			t.Errorf("the %s view lays out %d objects for %d bytes", name, objs, hv.Len())
 		}
 	}
 	checkObjects(t, f)
@@ -448,25 +449,27 @@ func TestScaleWindowManyRecords(t *testing.T) {
 	checkObjects(t, f)
 }
 
-// countRows counts the row objects the record list has laid out.
-func countRows(l *RecordList) int {
+// countRows counts the rows the record list has laid out: the objects
+// drawn under it that take events (its rows, header edges and bar).
+func countRows(l *view.RecordList) int {
 	var n int
 	var walk func(o fyne.CanvasObject)
 	walk = func(o fyne.CanvasObject) {
 		switch v := o.(type) {
-		case *recordRowView:
-			n++
 		case *fyne.Container:
 			for _, c := range v.Objects {
 				walk(c)
 			}
 		case fyne.Widget:
+			if _, ok := v.(fyne.Tappable); ok {
+				n++
+			}
 			for _, c := range test.WidgetRenderer(v).Objects() {
 				walk(c)
 			}
 		}
 	}
-	walk(l.list)
+	walk(l)
 	return n
 }
 

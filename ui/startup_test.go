@@ -1,4 +1,4 @@
-// Tests of what the window leaves out of its first frame: the Learn tab built when first selected, secondary text drawn without theme overrides, the collector relaxed until the first frame.
+// Tests of what the window leaves out of its first frame: the Learn panel built when first shown, secondary text drawn without theme overrides, the collector relaxed until the first frame.
 
 package ui
 
@@ -19,11 +19,11 @@ import (
 	"fcgiscope/session/teach"
 )
 
-func TestLearnTabIsBuiltWhenFirstSelected(t *testing.T) {
+func TestLearnPanelIsBuiltWhenFirstShown(t *testing.T) {
 	w := newLearnWindow(t)
 	l := w.teach.Learn
 	if l.sections != nil || len(l.stack.Objects) != 0 {
-		t.Fatal("the Learn panel's sections are built before its tab is selected")
+		t.Fatal("the Learn panel's sections are built before it is shown")
 	}
 
 	// A request sent before the tab is first selected is one the lesson's
@@ -39,26 +39,23 @@ func TestLearnTabIsBuiltWhenFirstSelected(t *testing.T) {
 		t.Fatal("sending a request built the Learn panel")
 	}
 
-	minTabs, minLearn := w.teach.tabs.MinSize(), l.Content().MinSize()
-	w.teach.ShowLearn() // as a click on the tab: AppTabs.Select
+	minLearn := l.Content().MinSize()
+	test.Tap(w.teach.LearnButton()) // as a click on the activity bar
 	if l.sections == nil || len(l.stack.Objects) != 3 {
-		t.Fatal("selecting the Learn tab did not build its sections")
+		t.Fatal("showing the Learn panel did not build its sections")
 	}
-	if got := w.teach.tabs.Selected(); got != w.teach.learnTab {
-		t.Fatalf("selected tab %q, want Learn", got.Text)
+	if !w.teach.LearnShown() || !w.teach.Panel().Visible() {
+		t.Fatal("the Learn panel is not shown")
 	}
 	// The section buttons, there from the start, set the panel's width.
 	if got := l.Content().MinSize(); got.Width != minLearn.Width {
 		t.Errorf("building the Learn panel changed its minimum width from %v to %v", minLearn.Width, got.Width)
 	}
-	if got := w.teach.tabs.MinSize(); got != minTabs {
-		t.Errorf("building the Learn panel changed the tabs' minimum size from %v to %v", minTabs, got)
-	}
 	if l.Section() != LearnLessons || l.Lesson() != ls.ID {
 		t.Errorf("section %q, lesson %q; want %q, %q", l.Section(), l.Lesson(), LearnLessons, ls.ID)
 	}
 	if s := l.lessonList.Size(); !l.lessonList.Visible() || s.Width == 0 || s.Height == 0 {
-		t.Errorf("the lesson list is not laid out in the tab: visible %v, size %v", l.lessonList.Visible(), s)
+		t.Errorf("the lesson list is not laid out in the panel: visible %v, size %v", l.lessonList.Visible(), s)
 	}
 	w.waitPassed(t)
 
@@ -71,12 +68,15 @@ func TestLearnTabIsBuiltWhenFirstSelected(t *testing.T) {
 		t.Errorf("Try it: exchange %v, result %q", x, l.ScenarioResult())
 	}
 
-	// Selecting the tab again builds nothing more.
+	// Showing the panel again builds nothing more.
 	sections := l.sections[LearnLessons]
-	w.teach.tabs.SelectIndex(0)
+	test.Tap(w.teach.LearnButton())
+	if w.teach.LearnShown() {
+		t.Error("the Learn button did not hide the panel")
+	}
 	w.teach.ShowLearn()
 	if l.sections[LearnLessons] != sections || len(l.stack.Objects) != 3 {
-		t.Error("selecting the Learn tab again rebuilt its sections")
+		t.Error("showing the Learn panel again rebuilt its sections")
 	}
 }
 

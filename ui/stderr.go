@@ -1,4 +1,4 @@
-// Stderr pane: the application's FCGI_STDERR text as it arrives, with a line count badge.
+// Stderr pane: the application's FCGI_STDERR text as it arrives, soft-wrapped to the pane, with the count of its lines.
 
 package ui
 
@@ -11,19 +11,23 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"fcgiscope/ui/view"
 )
 
 // maxStderrShown bounds the stderr text the pane holds; past it the pane
 // shows the end, which is where the latest messages are.
 const maxStderrShown = 256 << 10
 
-// StderrPanel shows the STDERR stream of the current exchange. It stays on
-// screen at all times: an empty pane says that the application wrote
-// nothing, which is itself worth knowing.
+// StderrPanel shows the STDERR stream of the current exchange, its lines
+// soft-wrapped at word boundaries to the pane's width; the badge counts
+// the lines of the stream, not the rows they wrap to. It stays on screen at
+// all times: an empty pane says that the application wrote nothing, which
+// is itself worth knowing.
 type StderrPanel struct {
 	title *widget.Label
 	badge *badge
-	grid  *widget.TextGrid
+	log   *view.TextLog
 	hint  *mutedText
 	copy  *widget.Button
 
@@ -39,16 +43,15 @@ func newStderrPanel() *StderrPanel {
 	p := &StderrPanel{
 		title: sectionTitle("Stderr"),
 		badge: newBadge("", theme.ColorNameWarning),
-		grid:  widget.NewTextGrid(),
+		log:   view.NewTextLog(),
 		hint:  newMutedText("Nothing on stderr"),
 	}
 	p.hint.setAlign(fyne.TextAlignCenter)
-	p.grid.Scroll = fyne.ScrollBoth
 	p.copy = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), p.onCopy)
 	p.copy.Importance = widget.LowImportance
 	p.copy.Disable()
 	header := sectionHeader(p.title, p.badge, p.copy)
-	body := container.NewStack(insetGrid(p.grid), container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
+	body := container.NewStack(panelBackground(p.log), container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
 	p.content = pane(header, body)
 	return p
 }
@@ -59,16 +62,17 @@ func (p *StderrPanel) Content() fyne.CanvasObject { return p.content }
 // Reset empties the pane for a new exchange.
 func (p *StderrPanel) Reset() {
 	p.text, p.lines, p.newlines = nil, 0, 0
-	p.grid.SetText("")
+	p.log.SetText("")
 	p.hint.SetText("Nothing on stderr")
 	p.hint.Show()
 	p.copy.Disable()
 	p.badge.Set("", theme.ColorNameWarning)
 }
 
-// Update shows b, the whole stderr received so far. It does nothing when
-// b has not grown since the last call. Lines are counted in what is new
-// only, and lines longer than maxGridCols are wrapped (see maxGridCols).
+// Update shows b, the whole stderr received so far, from the end: at most
+// maxStderrShown bytes of it, after a note of how many earlier bytes are
+// not shown. It does nothing when b has not grown since the last call.
+// Lines are counted in what is new only.
 func (p *StderrPanel) Update(b []byte) {
 	if len(b) == len(p.text) {
 		return
@@ -89,8 +93,8 @@ func (p *StderrPanel) Update(b []byte) {
 		shown = b[len(b)-maxStderrShown:]
 		prefix = fmt.Sprintf("… %d earlier bytes not shown\n", len(b)-maxStderrShown)
 	}
-	p.grid.SetText(wrapText(prefix+string(bytes.TrimSuffix(shown, []byte("\n"))), maxGridCols))
-	p.grid.ScrollToBottom()
+	p.log.SetText(prefix + string(bytes.TrimSuffix(shown, []byte("\n"))))
+	p.log.ScrollToBottom()
 	p.hint.Hide()
 	p.copy.Enable()
 	unit := "lines"
@@ -108,8 +112,15 @@ func (p *StderrPanel) Title() string {
 	return p.title.Text
 }
 
-// Text returns the stderr text shown.
+// Text returns the stderr text received.
 func (p *StderrPanel) Text() string { return string(p.text) }
+
+// Shown returns the text the pane lays out: the end of stderr, after a
+// note of the bytes left out.
+func (p *StderrPanel) Shown() string { return p.log.Text() }
+
+// Log returns the view of the text.
+func (p *StderrPanel) Log() *view.TextLog { return p.log }
 
 // Lines returns the number of lines of stderr.
 func (p *StderrPanel) Lines() int { return p.lines }

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/ui/view"
 )
 
 // probeTimeout bounds a GET_VALUES probe.
@@ -31,14 +32,10 @@ const PrefTargetMaxConns = "targets.maxconns"
 // maxConnsTargets bounds PrefTargetMaxConns.
 const maxConnsTargets = 32
 
-// The connection limit's explanation, beside the field and on the line under
-// it, short enough for the compose column. For php-fpm, which does not
-// answer FCGI_MAX_CONNS, the limit to type is pm.max_children: connections
-// beyond its workers would wait unserved in its listen queue.
-const (
-	maxConnsBeside = "open at once"
-	maxConnsHelp   = "Others wait in line. For php-fpm: pm.max_children."
-)
+// The connection limit's explanation, beside the field. For php-fpm, which
+// does not answer FCGI_MAX_CONNS, the limit to type is pm.max_children:
+// connections beyond its workers would wait unserved in its listen queue.
+const maxConnsHelp = "open at once; others wait in line. For php-fpm: pm.max_children."
 
 // getValuesFunc asks the backend at target for its FCGI_* values.
 type getValuesFunc func(ctx context.Context, target string) ([]fcgi.Pair, error)
@@ -59,15 +56,20 @@ type TargetPanel struct {
 
 	addr      *hookSelectEntry
 	maxConns  *hookEntry
-	limitHelp *widget.Label
+	limitHelp *view.TextLine
 	showing   bool     // the address changed: maxConns is being filled, not typed in
 	demoLimit int      // the demo backend's limit, for this launch only
 	options   []string // the drop-down's choices
-	valuesBox fyne.CanvasObject
-	info      *widget.Label
+	// The line under the address says what the address is (infoText), or,
+	// after a GET_VALUES probe of it, the answer (values): one line, so
+	// that the answer moves nothing under it.
+	line      *view.TextLine
+	infoText  string
+	infoImp   widget.Importance
+	values    string
+	valuesImp widget.Importance
 	demo      *widget.Button
 	probe     *widget.Button
-	values    *widget.Label
 
 	probeID     int // counts probes, so that a late answer to an old one is dropped
 	probeCancel context.CancelFunc
@@ -90,23 +92,24 @@ func newTargetPanel(base context.Context, keys *keyHooks, prefs fyne.Preferences
 	p.addr.OnChanged = func(string) { p.describe(); p.showMaxConns() }
 	p.maxConns = newMonoEntry(keys, "no limit")
 	p.maxConns.OnChanged = p.onMaxConns
-	p.limitHelp = mutedLine(maxConnsHelp)
-	p.info = mutedLine("")
-	p.values = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Truncation: fyne.TextTruncateEllipsis, Importance: widget.LowImportance}
+	p.limitHelp = view.NewTextLine(maxConnsHelp)
+	p.limitHelp.Importance = widget.LowImportance
+	p.line = view.NewTextLine("")
 	p.demo = widget.NewButtonWithIcon("Demo", theme.ComputerIcon(), p.UseDemo)
 	if demoAddr == "" {
 		p.demo.Disable()
 	}
 	p.probe = widget.NewButtonWithIcon("GET_VALUES", theme.SearchIcon(), p.Probe)
+	p.probe.Importance = widget.LowImportance
 	p.refreshOptions()
 
-	row := container.NewBorder(nil, nil, nil, container.NewHBox(p.demo, p.probe), p.addr)
-	limitRow := container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel("Max connections"),
-		container.NewGridWrap(fyne.NewSize(110, p.maxConns.MinSize().Height), p.maxConns)), nil, secondary(mutedLine(maxConnsBeside)))
-	p.valuesBox = secondary(p.values)
-	p.content = container.NewVBox(sectionHeader(sectionTitle("Target")), row, secondary(p.info), p.valuesBox,
-		limitRow, secondary(p.limitHelp))
-	p.valuesBox.Hide()
+	// The address gets the row's width; GET_VALUES asks about it on the
+	// line that says what it is, where the answer shows.
+	row := container.NewBorder(nil, nil, nil, p.demo, p.addr)
+	lineRow := container.NewBorder(nil, nil, nil, p.probe, p.line)
+	limitRow := container.NewBorder(nil, nil, container.NewHBox(newMutedText("Max connections"),
+		withMinSize(p.maxConns, 96, 0)), nil, p.limitHelp)
+	p.content = container.NewVBox(row, lineRow, limitRow)
 	p.describe()
 	p.showMaxConns()
 	return p
@@ -197,6 +200,23 @@ func (p *TargetPanel) setLimitHelp(text string, imp widget.Importance) {
 	p.limitHelp.Refresh()
 }
 
+// showLine shows the GET_VALUES answer for the address if there is one,
+// else what the address is.
+func (p *TargetPanel) showLine() {
+	text, imp, style := p.infoText, p.infoImp, fyne.TextStyle{}
+	switch {
+	case p.values != "" && p.valuesImp == widget.MediumImportance:
+		text, imp, style = "GET_VALUES answered: "+p.values, p.valuesImp, fyne.TextStyle{Monospace: true}
+	case p.values != "":
+		text, imp = p.values, p.valuesImp
+	}
+	p.line.Text, p.line.Importance, p.line.TextStyle = text, imp, style
+	p.line.Refresh()
+}
+
+// Line returns the line under the address as shown.
+func (p *TargetPanel) Line() *view.TextLine { return p.line }
+
 // storedMaxConns returns the stored connection limits by target.
 func storedMaxConns(prefs fyne.Preferences) map[string]int {
 	out := make(map[string]int)
@@ -246,11 +266,12 @@ func (p *TargetPanel) UseDemo() {
 // IsDemo reports whether the demo backend is selected.
 func (p *TargetPanel) IsDemo() bool { return p.demoAddr != "" && p.Address() == p.demoAddr }
 
-// Info returns the line under the address (what it is, or what is wrong with it).
-func (p *TargetPanel) Info() string { return p.info.Text }
+// Info returns what the address is, or what is wrong with it.
+func (p *TargetPanel) Info() string { return p.infoText }
 
-// Values returns the GET_VALUES answer shown, "" before any.
-func (p *TargetPanel) Values() string { return p.values.Text }
+// Values returns the GET_VALUES answer shown for the address, "" before
+// any (or after the address changed).
+func (p *TargetPanel) Values() string { return p.values }
 
 // Remember adds the address to the recent targets (not the demo's, whose
 // port changes at every launch).
@@ -301,8 +322,9 @@ func (p *TargetPanel) describe() {
 			text = strings.ToUpper(network) + " " + address
 		}
 	}
-	p.info.Text, p.info.Importance = text, imp
-	p.info.Refresh()
+	p.infoText, p.infoImp = text, imp
+	p.values = "" // the answer was the address before's
+	p.showLine()
 }
 
 // Probe sends GET_VALUES to the target and shows the answer. The network
@@ -350,9 +372,8 @@ func (p *TargetPanel) CancelProbe() {
 }
 
 func (p *TargetPanel) showValues(text string, imp widget.Importance) {
-	p.values.Text, p.values.Importance = text, imp
-	p.valuesBox.Show()
-	p.values.Refresh()
+	p.values, p.valuesImp = text, imp
+	p.showLine()
 }
 
 // formatValues writes a GET_VALUES_RESULT: the three spec names first

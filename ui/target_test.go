@@ -3,7 +3,6 @@
 package ui
 
 import (
-	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -41,12 +40,7 @@ func TestTargetMaxConns(t *testing.T) {
 	f := newInspFixture(t)
 	p := f.in.Target()
 	pool := f.in.deps.Engine.Pool()
-	other, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	target := other.Addr()
+	target := fcgitest.StartDemo(t)
 
 	if !strings.Contains(p.LimitHelp(), "pm.max_children") || p.maxConns.PlaceHolder != "no limit" {
 		t.Errorf("the field is not explained: help %q, placeholder %q", p.LimitHelp(), p.maxConns.PlaceHolder)
@@ -80,8 +74,8 @@ func TestTargetMaxConns(t *testing.T) {
 		t.Errorf("the demo backend shows %q, want no limit", p.maxConns.Text)
 	}
 	p.SetMaxConns("2")
-	if pool.MaxConns(f.demo.Addr()) != 2 {
-		t.Errorf("the demo's limit is %d, want 2", pool.MaxConns(f.demo.Addr()))
+	if pool.MaxConns(f.demo) != 2 {
+		t.Errorf("the demo's limit is %d, want 2", pool.MaxConns(f.demo))
 	}
 	p.SetAddress(target)
 	if p.maxConns.Text != "6" || pool.MaxConns(target) != 6 {
@@ -98,7 +92,7 @@ func TestTargetMaxConns(t *testing.T) {
 	// The next launch applies the stored limit before anything is sent.
 	nextPool := session.NewPool(session.PoolOptions{})
 	defer nextPool.Close()
-	next := NewInspector(f.app, Deps{Engine: session.NewEngine(nextPool, session.EngineOptions{}), DemoAddr: f.demo.Addr(), Do: f.q.Do})
+	next := NewInspector(f.app, Deps{Engine: session.NewEngine(nextPool, session.EngineOptions{}), DemoAddr: f.demo, Do: f.q.Do})
 	defer next.Close()
 	if got := nextPool.MaxConns(target); got != 6 {
 		t.Errorf("next launch: the pool's limit for %s is %d, want 6", target, got)

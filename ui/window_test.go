@@ -3,8 +3,6 @@
 package ui
 
 import (
-	"context"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -16,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
@@ -73,23 +71,11 @@ func recordTypes(r *ResultsPanel) []string {
 	return out
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 func TestFirstLaunchUsesDemoBackend(t *testing.T) {
 	f := newInspFixture(t)
 	in := f.in
-	if got := in.Target().Address(); got != f.demo.Addr() {
-		t.Errorf("target = %q, want the demo backend at %q", got, f.demo.Addr())
+	if got := in.Target().Address(); got != f.demo {
+		t.Errorf("target = %q, want the demo backend at %q", got, f.demo)
 	}
 	if !in.Target().IsDemo() || !strings.Contains(in.Target().Info(), "demo backend") {
 		t.Errorf("target info = %q, want it to name the demo backend", in.Target().Info())
@@ -285,21 +271,28 @@ func TestEscapeCancels(t *testing.T) {
 	test.Tap(f.in.SendButton())
 	f.in.Window().Canvas().(interface{ OnTypedKey() func(*fyne.KeyEvent) }).OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	f.waitIdle(t)
-	if !strings.Contains(f.in.State(), "Aborted") {
-		t.Errorf("state after Escape = %q, want aborted", f.in.State())
-	}
+	wantAborted(t, f.in, "Escape")
 	// ... and through a focused entry.
 	test.Tap(f.in.SendButton())
 	f.in.Compose().HTTP().url.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	f.waitIdle(t)
-	if !strings.Contains(f.in.State(), "Aborted") {
-		t.Errorf("state after Escape in an entry = %q, want aborted", f.in.State())
+	wantAborted(t, f.in, "Escape in an entry")
+}
+
+// wantAborted checks that the exchange shown was aborted and the status
+// line says so: "Aborted: ABORT_REQUEST sent", or, when the cancel came
+// before anything was sent, "Cancelled before the request was sent".
+func wantAborted(t *testing.T, in *Inspector, after string) {
+	t.Helper()
+	fail := in.Exchange().Failure()
+	if fail == nil || fail.Kind != session.FailAborted || !strings.HasPrefix(in.State(), fail.Title) {
+		t.Errorf("after %s: state %q, failure %+v; want an abort, said on the status line", after, in.State(), fail)
 	}
 }
 
 func TestRefusedConnectionShowsError(t *testing.T) {
 	f := newInspFixture(t)
-	addr := closedPort(t)
+	addr := fcgitest.RefusedAddr(t, "tcp")
 	f.in.Target().SetAddress(addr)
 	f.send(t)
 	r := f.in.Response()
@@ -346,8 +339,8 @@ func TestModeSwitchKeepsInput(t *testing.T) {
 	}
 	n := c.Raw().Len()
 	c.Raw().Add(session.RawParam{Enabled: true})
-	test.Type(c.Raw().Row(n).name, "X_CUSTOM")
-	test.Type(c.Raw().Row(n).value, "kept")
+	test.Type(c.Raw().NameEntry(n), "X_CUSTOM")
+	test.Type(c.Raw().ValueEntry(n), "kept")
 
 	test.Tap(c.modeBtns[session.ModeHTTP])
 	if got := c.HTTP().url.Text; got != "/status?code=404" {
@@ -388,19 +381,24 @@ func TestRawModeEditing(t *testing.T) {
 		t.Errorf("warnings = %q, want relative SCRIPT_FILENAME and body without CONTENT_LENGTH", warns)
 	}
 	c.FillContentParams()
-	c.Raw().Row(2).value.SetText("/var/www/html/echo.php")
+	items := c.Raw().Items()
+	items[2].Value = "/var/www/html/echo.php"
+	c.Raw().SetItems(items)
 	f.q.settle()
 	if errs, warns := c.Problems(); len(errs)+len(warns) != 0 {
 		t.Errorf("after the fixes: %q %q", errs, warns)
 	}
-	// Move the last param first, disable one, remove one.
+	// Move the last param up, disable one, remove one (the editor's
+	// buttons are tested in package view).
 	last := c.Raw().Len() - 1
-	test.Tap(c.Raw().Row(last).up)
+	c.Raw().MoveRow(last, -1)
 	if got := c.Raw().Items()[last-1].Name; got != "CONTENT_LENGTH" {
 		t.Errorf("after move up, row %d is %q", last-1, got)
 	}
-	c.Raw().Row(1).on.SetChecked(false) // REQUEST_METHOD
-	test.Tap(c.Raw().Row(0).remove)
+	items = c.Raw().Items()
+	items[1].Enabled = false // REQUEST_METHOD
+	c.Raw().SetItems(items)
+	c.Raw().Remove(0)
 	names := []string{}
 	for _, p := range c.Raw().Items() {
 		names = append(names, p.Name)
@@ -455,7 +453,7 @@ func TestGetValuesProbe(t *testing.T) {
 	if got := f.in.Target().Values(); got != want {
 		t.Errorf("values = %q, want %q", got, want)
 	}
-	f.in.Target().SetAddress(closedPort(t))
+	f.in.Target().SetAddress(fcgitest.RefusedAddr(t, "tcp"))
 	test.Tap(f.in.Target().probe)
 	f.q.waitFor(t, "the GET_VALUES failure", inspWait, func() bool { return strings.Contains(f.in.Target().Values(), "failed") })
 }
@@ -520,28 +518,24 @@ func TestPrefsRememberWindowAndTargets(t *testing.T) {
 		t.Errorf("main split saved as %v", got)
 	}
 	// A target that answered is remembered, the demo's port is not.
-	other, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := fcgitest.StartDemo(t)
 	f.send(t)
-	in.Target().SetAddress(other.Addr())
+	in.Target().SetAddress(other)
 	f.send(t)
-	if got := recentTargets(p); !slices.Equal(got, []string{other.Addr()}) {
-		t.Errorf("recent targets = %q, want only %s", got, other.Addr())
+	if got := recentTargets(p); !slices.Equal(got, []string{other}) {
+		t.Errorf("recent targets = %q, want only %s", got, other)
 	}
-	if got := p.String(PrefLastTarget); got != other.Addr() {
+	if got := p.String(PrefLastTarget); got != other {
 		t.Errorf("last target = %q", got)
 	}
-	if !slices.Contains(in.Target().Options(), other.Addr()) {
+	if !slices.Contains(in.Target().Options(), other) {
 		t.Errorf("drop-down %q lacks the remembered target", in.Target().Options())
 	}
 	// The next window starts where this one was left.
-	next := NewInspector(f.app, Deps{Engine: in.deps.Engine, DemoAddr: f.demo.Addr(), Do: f.q.Do})
+	next := NewInspector(f.app, Deps{Engine: in.deps.Engine, DemoAddr: f.demo, Do: f.q.Do})
 	defer next.Close()
-	if got := next.Target().Address(); got != other.Addr() {
-		t.Errorf("next launch target = %q, want %q", got, other.Addr())
+	if got := next.Target().Address(); got != other {
+		t.Errorf("next launch target = %q, want %q", got, other)
 	}
 	if got := next.splits[PrefSplitMain].Offset; got < 0.39 || got > 0.41 {
 		t.Errorf("next launch main split = %v", got)

@@ -60,7 +60,7 @@ func Routes() []Route {
 		{"/", "this page: the list of routes", fcgi.HandlerFunc(serveIndex)},
 		{"/index", "the same list of routes", fcgi.HandlerFunc(serveIndex)},
 		{"/echo", "JSON of role, request id, keep_conn, params in order, stdin (and data length for FILTER); any role", fcgi.HandlerFunc(serveEcho)},
-		{"/stderr", "?lines=N (default 3) lines on STDERR, a short body; ?app_status= sets the END_REQUEST app status", fcgi.HandlerFunc(serveStderr)},
+		{"/stderr", "?lines=N (default 3) lines on STDERR, a short body; ?app_status= sets the END_REQUEST app status; ?stdout=none sends nothing on STDOUT (a CGI program that only complains and fails: nginx answers 502)", fcgi.HandlerFunc(serveStderr)},
 		{"/status", "?code=N answers with that status and a text body", fcgi.HandlerFunc(serveStatus)},
 		{"/redirect", "?to=URL (default /echo): Status 302 with a Location header", fcgi.HandlerFunc(serveRedirect)},
 		{"/slow", "?ms=M&chunks=K: K chunks (default 5), one every M ms (default 300), each its own STDOUT record; stops on abort", fcgi.HandlerFunc(serveSlow)},
@@ -238,6 +238,9 @@ func serveStderr(w *fcgi.ResponseWriter, r *fcgi.ServerRequest) {
 		fmt.Fprintf(w.Stderr(), "demo: stderr line %d of %d\n", i, n)
 	}
 	w.SetAppStatus(uint32(status))
+	if q.Get("stdout") == "none" {
+		return
+	}
 	header(w, http.StatusOK, textPlain)
 	fmt.Fprintf(w, "wrote %d lines to STDERR, app status %d\n", n, status)
 }

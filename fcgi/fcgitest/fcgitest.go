@@ -14,6 +14,7 @@
 package fcgitest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -115,6 +116,7 @@ type process struct {
 	done    chan struct{} // closed once cmd.Wait returned
 	waitErr error         // valid after done is closed
 	grace   time.Duration // from SIGQUIT until SIGKILL
+	stopSig os.Signal     // the graceful stop, sent to the whole group; nil: SIGQUIT to the master (php-fpm, nginx)
 	guard   func()        // stops the guard of the process group; see startGuard
 	stop    sync.Once
 }
@@ -122,13 +124,25 @@ type process struct {
 // startProcess starts path with args in dir. The child inherits the environment minus
 // NOTIFY_SOCKET (php-fpm would otherwise report to a systemd that is not its own).
 func startProcess(dir, path string, args ...string) (*process, error) {
-	cmd := exec.Command(path, args...)
-	cmd.Dir = dir
+	return startProcessEnv(dir, inheritedEnv(), path, args...)
+}
+
+// inheritedEnv is the environment a child inherits: the test's minus NOTIFY_SOCKET.
+func inheritedEnv() []string {
+	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "NOTIFY_SOCKET=") {
-			cmd.Env = append(cmd.Env, kv)
+			env = append(env, kv)
 		}
 	}
+	return env
+}
+
+// startProcessEnv is startProcess with exactly the environment env.
+func startProcessEnv(dir string, env []string, path string, args ...string) (*process, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	cmd.Env = env
 	p := &process{cmd: cmd, done: make(chan struct{}), grace: stopGrace}
 	cmd.Stdout = &p.out
 	cmd.Stderr = &p.out
@@ -173,8 +187,8 @@ func (p *process) waitReady(network, addr string, ready func() bool) error {
 	}
 }
 
-// terminate asks the child to quit gracefully (SIGQUIT: php-fpm and nginx both finish their
-// requests and stop their workers), kills the whole process group after p.grace, and waits.
+// terminate asks the child to quit gracefully (p.stopSig, by default SIGQUIT: php-fpm and nginx
+// both finish their requests and stop their workers), kills the whole process group after p.grace, and waits.
 // Safe to call more than once.
 func (p *process) terminate() {
 	p.stop.Do(func() {
@@ -182,7 +196,11 @@ func (p *process) terminate() {
 		select {
 		case <-p.done:
 		default:
-			quit(p.cmd.Process)
+			if p.stopSig != nil {
+				signalGroup(pid, p.cmd.Process, p.stopSig)
+			} else {
+				quit(p.cmd.Process)
+			}
 			select {
 			case <-p.done:
 			case <-time.After(p.grace):
@@ -214,4 +232,30 @@ func tempDir(t testing.TB) string {
 		t.Fatalf("fcgitest: %v", err)
 	}
 	return dir
+}
+
+// RunCmd runs cmd, which must not have been started and whose Stdout and Stderr are not set,
+// and returns what it wrote on each and its exit code; a command that cannot start, or still
+// runs after limit (it is then killed), fails the test.
+func RunCmd(t testing.TB, cmd *exec.Cmd, limit time.Duration) (stdout, stderr []byte, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("fcgitest: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatalf("fcgitest: %s: %v", cmd.Path, err)
+		}
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("fcgitest: %s still running after %v\nstdout: %s\nstderr: %s", cmd.Path, limit, out.Bytes(), errOut.Bytes())
+	}
+	return out.Bytes(), errOut.Bytes(), cmd.ProcessState.ExitCode()
 }

@@ -16,27 +16,13 @@ import (
 // carry the FastCGI stdout and stderr streams.
 func cgiFCGI(t *testing.T, addr string, env ...string) (stdout, stderr string) {
 	t.Helper()
-	bin := fcgitest.CGIFCGI(t)
-	cmd := exec.Command(bin, "-bind", "-connect", addr)
+	cmd := exec.Command(fcgitest.CGIFCGI(t), "-bind", "-connect", addr)
 	cmd.Env = append([]string{"REQUEST_METHOD=GET", "GATEWAY_INTERFACE=CGI/1.1", "SERVER_PROTOCOL=HTTP/1.1"}, env...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	out, errOut, code := fcgitest.RunCmd(t, cmd, 10*time.Second)
+	if code != 0 {
+		t.Fatalf("cgi-fcgi exited %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("cgi-fcgi: %v\nstdout: %s\nstderr: %s", err, out.String(), errOut.String())
-		}
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("cgi-fcgi hung\nstdout: %s\nstderr: %s", out.String(), errOut.String())
-	}
-	return out.String(), errOut.String()
+	return string(out), string(errOut)
 }
 
 func TestPHPFPMListeners(t *testing.T) {

@@ -328,6 +328,29 @@ func Respond(body string) Behaviour {
 	}
 }
 
+// Answer answers every request with out as its STDOUT, header block included, cut into STDOUT
+// records of the given content lengths and one for the rest, then END_REQUEST; it keeps the
+// connection when asked (KEEP_CONN) unless closeAfter, when it closes the connection after each
+// END_REQUEST as uwsgi and node-fastcgi do whatever KEEP_CONN says.
+func Answer(out string, closeAfter bool, splits ...int) Behaviour {
+	return func(c *HostileConn) {
+		serveRequests(c, func(r *HostileRequest) error {
+			var b []byte
+			rest := out
+			for _, n := range splits {
+				b, rest = append(b, stdout(r.ID, rest[:n])...), rest[n:]
+			}
+			if err := c.WriteRaw(append(append(b, stdout(r.ID, rest)...), ending(r.ID)...)); err != nil || closeAfter {
+				return errClosing
+			}
+			return nil
+		})
+	}
+}
+
+// errClosing ends serveRequests on purpose.
+var errClosing = fmt.Errorf("fcgitest: closing after END_REQUEST")
+
 // Silent reads the request and never answers; it reads on (an ABORT_REQUEST shows up in Seen)
 // until the client closes the connection.
 func Silent() Behaviour {

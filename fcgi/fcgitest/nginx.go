@@ -13,6 +13,10 @@ import (
 // fastcgiParams is Debian's parameter list included by the PHP location.
 const fastcgiParams = "/etc/nginx/fastcgi_params"
 
+// fastcgiSnippet is Debian's PHP snippet; it includes fastcgi.conf relative to the
+// configuration's directory.
+const fastcgiSnippet = "/etc/nginx/snippets/fastcgi-php.conf"
+
 // NginxOptions configures Nginx.
 type NginxOptions struct {
 	// DocRoot is the server's root; usually a PHPFPMServer's DocRoot. Default: an empty
@@ -23,10 +27,25 @@ type NginxOptions struct {
 	FastCGIPass string
 	// ServerName is server_name; default "localhost".
 	ServerName string
+	// Ext is the script extension the FastCGI location matches and splits on, without the
+	// dot; default "php". Server.Ext gives the one of a server of StartServer.
+	Ext string
 	// ExtraServer is appended to the server block, ExtraLocation to the PHP location block
 	// (e.g. "fastcgi_keep_conn on;").
 	ExtraServer   string
 	ExtraLocation string
+	// Snippet makes the PHP location Debian's default-site form: include
+	// snippets/fastcgi-php.conf (its split, try_files and fastcgi.conf) in
+	// place of the split, fastcgi_params and the two fastcgi_param lines.
+	Snippet bool
+	// ExtraHTTP is appended to the http block, before the server block: an upstream for
+	// FastCGIPass to name, for example
+	// "upstream php { server unix:/path; keepalive 8; }" with FastCGIPass "php" and
+	// ExtraLocation "fastcgi_keep_conn on;".
+	ExtraHTTP string
+	// WorkerConnections is worker_connections, the connections of the worker, clients and
+	// FastCGI together; default 128.
+	WorkerConnections int
 }
 
 // NginxServer is a running nginx started by Nginx.
@@ -41,8 +60,8 @@ type NginxServer struct {
 }
 
 // Nginx starts Debian's nginx (master plus one worker, daemon off) on 127.0.0.1 with a free
-// port, serving opts.DocRoot with `index index.php` and passing *.php to opts.FastCGIPass with the
-// Debian-standard location:
+// port, serving opts.DocRoot with `index index.php` and passing *.php (*.Ext) to opts.FastCGIPass
+// with the Debian-standard location:
 //
 //	location ~ [^/]\.php(/|$) {
 //	    fastcgi_split_path_info ^(.+\.php)(/.+)$;
@@ -77,6 +96,14 @@ func Nginx(t testing.TB, opts NginxOptions) *NginxServer {
 		}
 	}
 	conf := filepath.Join(s.Dir, "nginx.conf")
+	if opts.Snippet {
+		if _, err := os.Stat(fastcgiSnippet); err != nil {
+			missing(t, fastcgiSnippet+" (package nginx-common)")
+		}
+		if err := os.Symlink("/etc/nginx/fastcgi.conf", filepath.Join(s.Dir, "fastcgi.conf")); err != nil {
+			t.Fatalf("fcgitest: nginx: %v", err)
+		}
+	}
 	// -e: errors before the configuration is read go here too, not to /var/log/nginx.
 	args := []string{"-p", s.Dir + "/", "-c", conf, "-e", s.errorLog(), "-g", "daemon off;"}
 
@@ -130,7 +157,11 @@ func (s *NginxServer) config(opts NginxOptions) string {
 	fmt.Fprintf(&b, "worker_processes 1;\n")
 	fmt.Fprintf(&b, "pid %s;\n", quote(filepath.Join(s.Dir, "nginx.pid")))
 	fmt.Fprintf(&b, "error_log %s notice;\n", quote(s.errorLog()))
-	fmt.Fprintf(&b, "events { worker_connections 128; }\n")
+	conns := opts.WorkerConnections
+	if conns <= 0 {
+		conns = 128
+	}
+	fmt.Fprintf(&b, "events { worker_connections %d; }\n", conns)
 	fmt.Fprintf(&b, "http {\n")
 	fmt.Fprintf(&b, "  access_log %s;\n", quote(filepath.Join(s.Dir, "logs", "access.log")))
 	fmt.Fprintf(&b, "  client_body_temp_path %s;\n", tmp("body"))
@@ -139,16 +170,27 @@ func (s *NginxServer) config(opts NginxOptions) string {
 	fmt.Fprintf(&b, "  uwsgi_temp_path %s;\n", tmp("uwsgi"))
 	fmt.Fprintf(&b, "  scgi_temp_path %s;\n", tmp("scgi"))
 	fmt.Fprintf(&b, "  default_type application/octet-stream;\n")
+	if opts.ExtraHTTP != "" {
+		fmt.Fprintf(&b, "  %s\n", opts.ExtraHTTP)
+	}
 	fmt.Fprintf(&b, "  server {\n")
 	fmt.Fprintf(&b, "    listen 127.0.0.1:%d;\n", s.Port)
 	fmt.Fprintf(&b, "    server_name %s;\n", name)
 	fmt.Fprintf(&b, "    root %s;\n", quote(opts.DocRoot))
 	fmt.Fprintf(&b, "    index index.php;\n")
-	fmt.Fprintf(&b, "    location ~ [^/]\\.php(/|$) {\n")
-	fmt.Fprintf(&b, "      fastcgi_split_path_info ^(.+\\.php)(/.+)$;\n")
-	fmt.Fprintf(&b, "      include %s;\n", fastcgiParams)
-	fmt.Fprintf(&b, "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n")
-	fmt.Fprintf(&b, "      fastcgi_param PATH_INFO $fastcgi_path_info;\n")
+	ext := opts.Ext
+	if ext == "" {
+		ext = "php"
+	}
+	fmt.Fprintf(&b, "    location ~ [^/]\\.%s(/|$) {\n", ext)
+	if opts.Snippet {
+		fmt.Fprintf(&b, "      include %s;\n", fastcgiSnippet)
+	} else {
+		fmt.Fprintf(&b, "      fastcgi_split_path_info ^(.+\\.%s)(/.+)$;\n", ext)
+		fmt.Fprintf(&b, "      include %s;\n", fastcgiParams)
+		fmt.Fprintf(&b, "      fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n")
+		fmt.Fprintf(&b, "      fastcgi_param PATH_INFO $fastcgi_path_info;\n")
+	}
 	fmt.Fprintf(&b, "      fastcgi_pass %s;\n", opts.FastCGIPass)
 	if opts.ExtraLocation != "" {
 		fmt.Fprintf(&b, "      %s\n", opts.ExtraLocation)
@@ -170,6 +212,9 @@ func (s *NginxServer) Log() string {
 	}
 	return log
 }
+
+// PID returns the process id of the nginx master (its worker is its child).
+func (s *NginxServer) PID() int { return s.proc.cmd.Process.Pid }
 
 // AccessLog returns nginx's access log.
 func (s *NginxServer) AccessLog() string {

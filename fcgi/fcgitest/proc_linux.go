@@ -52,3 +52,11 @@ func quit(p *os.Process) { _ = p.Signal(syscall.SIGQUIT) }
 // killGroup sends SIGKILL to the process group led by pid. Errors (typically ESRCH, nobody
 // left) are ignored.
 func killGroup(pid int, _ *os.Process) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+
+// signalGroup sends sig to the process group led by pid: a server whose workers must each be
+// told (fcgiwrap's survive their master, and hold its output pipe open).
+func signalGroup(pid int, _ *os.Process, sig os.Signal) {
+	if s, ok := sig.(syscall.Signal); ok {
+		_ = syscall.Kill(-pid, s)
+	}
+}

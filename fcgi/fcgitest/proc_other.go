@@ -24,3 +24,9 @@ func killGroup(_ int, p *os.Process) {
 		_ = p.Kill()
 	}
 }
+
+func signalGroup(_ int, p *os.Process, sig os.Signal) {
+	if err := p.Signal(sig); err != nil {
+		_ = p.Kill()
+	}
+}

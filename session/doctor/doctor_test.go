@@ -5,15 +5,12 @@ package doctor
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session/sessiontest"
 )
@@ -170,14 +167,9 @@ func TestDoctorBrokenPools(t *testing.T) {
 }
 
 func TestDoctorOtherBackends(t *testing.T) {
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	addr := b.Addr()
-	closed := fmt.Sprintf("127.0.0.1:%d", fcgitest.FreePort(t)) // nothing listens there
-	sessiontest.NoLeaks(t)
+	sessiontest.NoLeaks(t) // first: checked after the backend is closed
+	addr := fcgitest.StartDemo(t)
+	closed := fcgitest.RefusedAddr(t, "tcp")
 
 	rep := Run(testCtx(t), closed, Options{})
 	checkSeverities(t, rep, map[string]Severity{CheckConnect: SeverityError})
@@ -197,41 +189,7 @@ func TestDoctorOtherBackends(t *testing.T) {
 // silentBackend accepts connections and reads everything, never answering.
 func silentBackend(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return l.Addr().String()
+	return fcgitest.StartRaw(t, "tcp", func(nc net.Conn) { io.Copy(io.Discard, nc) }).Addr
 }
 
 // TestDoctorNeverHangs: against a backend that never answers, every probe

@@ -91,7 +91,8 @@ type Entry struct {
 	// Status is the HTTP status of the parsed response, 0 if none.
 	Status int    `json:"status,omitempty"`
 	Reason string `json:"reason,omitempty"`
-	// Error is the error that ended the exchange, "" if none.
+	// Error says why the exchange failed (its Failure's text), "" if it
+	// did not.
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"duration"`
 	// Size is the size of the Exchange file in bytes.
@@ -247,7 +248,10 @@ func sortItems(items []item) {
 // Size that storing it gives.
 func Summarize(x *session.Exchange) Entry {
 	params := x.Params()
-	e := Entry{Time: x.Start(), Target: x.Target(), Role: x.Role(), Error: x.ErrorText(), Duration: x.Timings().Total}
+	e := Entry{Time: x.Start(), Target: x.Target(), Role: x.Role(), Duration: x.Timings().Total}
+	if f := x.Failure(); f != nil {
+		e.Error = f.Text // the user's words, as the window says it
+	}
 	e.Method, _ = params.Get("REQUEST_METHOD")
 	if u, ok := params.Get("REQUEST_URI"); ok {
 		e.URL = u

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 )
 
 // histServer is the demo backend on loopback with an engine to send to it.
@@ -40,12 +40,7 @@ func newHistServer(t *testing.T) *histServer {
 	// Registered first, so checked last: after the backend and the pool
 	// are closed, no goroutine they started may remain.
 	sessiontest.NoLeaks(t)
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return &histServer{t: t, addr: b.Addr(), eng: sessiontest.Engine(t, session.EngineOptions{Timeout: 10 * time.Second})}
+	return &histServer{t: t, addr: fcgitest.StartDemo(t), eng: sessiontest.Engine(t, session.EngineOptions{Timeout: 10 * time.Second})}
 }
 
 // send sends a request for a demo path, the params recorded as the input.

@@ -207,7 +207,8 @@ func ExportSendCommand(r WireRequest, opts session.ExportOptions) (string, error
 
 // ExportSendHTTPCommand returns a `fcgiscope send` command in HTTP mode for
 // a composed input: --url, --method, --header, --body or --body-file,
-// --docroot, --server-name, --server-port, --remote-addr, --https, then the
+// --docroot, --server-name, --server-port, --remote-addr, --https, --profile
+// (a web server other than nginx, or a variant), then the
 // enabled params as --param, role, keep-conn and data file. It fails for an
 // input without HTTP fields, or with fields the command line has no flag
 // for (index, split_path, server_addr, server_protocol, server_software,
@@ -237,7 +238,7 @@ func ExportSendHTTPCommand(in session.Input, opts session.ExportOptions) (string
 		sort.Strings(noFlag)
 		return "", fmt.Errorf("session: send export: %s cannot be given on the command line; export in raw mode", strings.Join(noFlag, ", "))
 	}
-	params, headers := in.Params, h.Headers
+	params, headers := in.Params, h.HeaderLines()
 	if !opts.Secrets {
 		params, headers = session.RedactRaw(params), session.RedactHeaders(headers)
 	}
@@ -294,6 +295,16 @@ func ExportSendHTTPCommand(in session.Input, opts session.ExportOptions) (string
 	}
 	if h.HTTPS {
 		b.WriteString(" \\\n  --https")
+	}
+	if h.Profile != "" && h.Profile != session.ProfileNginx || h.Variant != "" {
+		p := h.Profile
+		if p == "" {
+			p = session.ProfileNginx
+		}
+		if h.Variant != "" {
+			p += "/" + h.Variant
+		}
+		flag("profile", p)
 	}
 	if in.Role != 0 && in.Role != fcgi.RoleResponder {
 		flag("role", session.RoleName(in.Role))

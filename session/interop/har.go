@@ -217,7 +217,7 @@ func harRequestFrom(h *session.HTTPInput, params session.Params, sentBody []byte
 		}
 		lines, err := h.WireHeaders()
 		if err != nil {
-			lines = h.Headers
+			lines = h.HeaderLines()
 		}
 		for _, l := range lines {
 			r.Headers = append(r.Headers, harNV(l))

@@ -18,7 +18,6 @@ import (
 	"fcgiscope/session/sessiontest"
 
 	"fcgiscope/fcgi"
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 )
 
@@ -503,7 +502,8 @@ func TestSendExport(t *testing.T) {
 	in := session.Input{Mode: session.ModeHTTP, Target: "127.0.0.1:9000", Params: []session.RawParam{{Name: "APP_ENV", Value: "it's dev", Enabled: true}, {Name: "OFF", Value: "x", Enabled: false}},
 		HTTP: &session.HTTPInput{URL: "/index.php?q='a b'&r=$(x)", Headers: []session.Header{{Name: "X-Quote", Value: `"dq" 'sq'`},
 			{Name: "Authorization", Value: "Basic c2VjcmV0"}}, Body: []byte("a=1&b='2'"),
-			DocumentRoot: "/srv/www", ServerName: "example.test", ServerPort: 8080, RemotePort: 40000, HTTPS: true}}
+			DocumentRoot: "/srv/www", ServerName: "example.test", ServerPort: 8080, RemotePort: 40000, HTTPS: true,
+			Profile: session.ProfileApache, Variant: "generic"}}
 	cmd, err = ExportSendHTTPCommand(in, session.ExportOptions{Secrets: true})
 	if err != nil {
 		t.Fatal(err)
@@ -513,7 +513,7 @@ func TestSendExport(t *testing.T) {
 	want = []string{"send", "--addr", "127.0.0.1:9000", "--url", "/index.php?q='a b'&r=$(x)", "--method", "GET",
 		"--header", `X-Quote: "dq" 'sq'`, "--header", "Authorization: Basic c2VjcmV0", "--body-file", "-",
 		"--docroot", "/srv/www", "--server-name", "example.test", "--server-port", "8080",
-		"--remote-addr", "127.0.0.1:40000", "--https", "--param", "APP_ENV=it's dev"}
+		"--remote-addr", "127.0.0.1:40000", "--https", "--profile", "apache/generic", "--param", "APP_ENV=it's dev"}
 	if got := readArgs(t, argsOut); !slices.Equal(got, want) {
 		t.Errorf("HTTP arguments:\n got %q\nwant %q", got, want)
 	}
@@ -621,12 +621,7 @@ func validateHAR(t *testing.T, b []byte) map[string]any {
 
 func TestHARExport(t *testing.T) {
 	sessiontest.NoLeaks(t)
-	backend, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer backend.Close()
-	addr := backend.Addr()
+	addr := fcgitest.StartDemo(t)
 	eng := sessiontest.Engine(t, session.EngineOptions{})
 	do := func(req *session.Request, in session.Input) *session.Exchange {
 		t.Helper()

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 	"fcgiscope/session/interop"
 	"fcgiscope/session/sessiontest"
@@ -171,11 +171,7 @@ func assertSecret(t *testing.T, where string, b []byte, secret string) {
 // records (65535 bytes each).
 func secretExchange(t *testing.T, pad int) *session.Exchange {
 	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
+	addr := fcgitest.StartDemo(t)
 	in := session.HTTPInput{Method: "POST", URL: "/status?code=200", DocumentRoot: "/srv/www", Body: []byte("a=1"),
 		Headers: []session.Header{{Name: "Authorization", Value: secretValues[0]}, {Name: "Cookie", Value: secretValues[1]},
 			{Name: "X-Api-Key", Value: secretValues[3]}}}
@@ -187,9 +183,9 @@ func secretExchange(t *testing.T, pad int) *session.Exchange {
 	req.Params.Add("DB_PASSWORD", secret, "")
 	pool := session.NewPool(session.PoolOptions{})
 	t.Cleanup(func() { pool.Close() })
-	x := session.NewExchange(session.Input{Mode: session.ModeHTTP, Target: b.Addr(), HTTP: &in,
+	x := session.NewExchange(session.Input{Mode: session.ModeHTTP, Target: addr, HTTP: &in,
 		Params: []session.RawParam{{Name: "DB_PASSWORD", Value: secret, Enabled: true}}})
-	if err := session.NewEngine(pool, session.EngineOptions{}).Send(context.Background(), b.Addr(), req, x); err != nil {
+	if err := session.NewEngine(pool, session.EngineOptions{}).Send(context.Background(), addr, req, x); err != nil {
 		t.Fatal(err)
 	}
 	return x

@@ -44,6 +44,7 @@ type httpTable struct {
 	Method          string        `toml:"method,omitempty"`
 	URL             string        `toml:"url"`
 	Headers         []headerTable `toml:"headers"`
+	ContentType     string        `toml:"content_type,omitempty"`
 	Body            *string       `toml:"body,multiline"`
 	BodyBase64      *string       `toml:"body_base64"`
 	BodyFile        string        `toml:"body_file,omitempty"`
@@ -62,6 +63,10 @@ type httpTable struct {
 	FrontController bool          `toml:"front_controller,omitempty"`
 	AllowSymlinks   bool          `toml:"allow_symlinks,omitempty"`
 	CombineHeaders  bool          `toml:"combine_headers,omitempty"`
+	// Profile and Variant name the web server imitated; a file without
+	// them (written before profiles existed) loads as nginx.
+	Profile string `toml:"profile,omitempty"`
+	Variant string `toml:"variant,omitempty"`
 }
 
 // headerTable is one [[http.headers]] line.
@@ -104,12 +109,13 @@ func encode(p Preset, paths pathMapper) ([]byte, error) {
 		f.Body, f.BodyBase64 = text(string(p.Body))
 	}
 	if h := p.HTTP; h != nil {
-		f.HTTP = &httpTable{Method: h.Method, URL: h.URL, BodyFile: paths.toFile(h.BodyFile),
+		f.HTTP = &httpTable{Method: h.Method, URL: h.URL, ContentType: h.ContentType, BodyFile: paths.toFile(h.BodyFile),
 			DocumentRoot: h.DocumentRoot, Index: h.Index, SplitPath: h.SplitPath, Location: h.Location,
 			ServerName: h.ServerName, ServerPort: int64(h.ServerPort), ServerAddr: h.ServerAddr,
 			RemoteAddr: h.RemoteAddr, RemotePort: int64(h.RemotePort), HTTPS: h.HTTPS,
 			ServerProtocol: h.ServerProtocol, ServerSoftware: h.ServerSoftware,
-			FrontController: h.FrontController, AllowSymlinks: h.AllowSymlinks, CombineHeaders: h.CombineHeaders}
+			FrontController: h.FrontController, AllowSymlinks: h.AllowSymlinks, CombineHeaders: h.CombineHeaders,
+			Profile: h.Profile, Variant: h.Variant}
 		if len(h.Body) > 0 {
 			f.HTTP.Body, f.HTTP.BodyBase64 = text(string(h.Body))
 		}
@@ -483,11 +489,27 @@ func (f *file) preset(paths pathMapper) (Preset, error) {
 
 // input returns the HTTP-mode fields of the [http] table.
 func (t *httpTable) input(paths pathMapper) (*session.HTTPInput, error) {
-	h := &session.HTTPInput{Method: t.Method, URL: t.URL, BodyFile: paths.fromFile(t.BodyFile),
+	h := &session.HTTPInput{Method: t.Method, URL: t.URL, ContentType: t.ContentType, BodyFile: paths.fromFile(t.BodyFile),
 		DocumentRoot: t.DocumentRoot, Index: t.Index, SplitPath: t.SplitPath, Location: t.Location,
 		ServerName: t.ServerName, ServerAddr: t.ServerAddr, RemoteAddr: t.RemoteAddr, HTTPS: t.HTTPS,
 		ServerProtocol: t.ServerProtocol, ServerSoftware: t.ServerSoftware,
-		FrontController: t.FrontController, AllowSymlinks: t.AllowSymlinks, CombineHeaders: t.CombineHeaders}
+		FrontController: t.FrontController, AllowSymlinks: t.AllowSymlinks, CombineHeaders: t.CombineHeaders,
+		Profile: t.Profile, Variant: t.Variant}
+	p, err := session.LookupProfile(t.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	v, err := p.Variant(t.Variant)
+	if err != nil {
+		return nil, fmt.Errorf("variant: %w", err)
+	}
+	// Defaults are kept as the empty names, as the window composes them.
+	if p.Name == session.ProfileNginx {
+		h.Profile = ""
+	}
+	if v.Name == p.Variants[0].Name {
+		h.Variant = ""
+	}
 	port, err := integer("server_port", t.ServerPort, -1<<31, 1<<31-1)
 	if err != nil {
 		return nil, err

@@ -230,6 +230,7 @@ func inputFields(in *session.Input, f func(where string, s []byte, enabled bool)
 		str(fmt.Sprintf("header %d name", i+1), &hd.Name, true)
 		str(fmt.Sprintf("header %s value", name), &hd.Value, true)
 	}
+	str("HTTP content type", &h.ContentType, true)
 	if len(h.Body) > 0 {
 		h.Body = f("HTTP body", h.Body, true)
 	}

@@ -36,6 +36,8 @@ func FuzzLoadPreset(f *testing.F) {
 		"format = 2\n", "format = 1\nrole = \"filter\"\n", "format = 1\nbody_base64 = \"!!\"\n",
 		"format = 1\nunknown = 1\n", "format = 1\n[http]\nheaders = 3\n", "format = 1\nparams = [1]\n",
 		"format = 1\nrequest_id = 70000\n", "format = \"1\"\n", "format = 1\nbody = 'a'\nbody_file = 'b'\n",
+		"format = 1\n[http]\nurl = '/'\nprofile = 'caddy'\n", "format = 1\n[http]\nurl = '/'\nprofile = 'iis'\n",
+		"format = 1\n[http]\nurl = '/'\nprofile = 'apache'\nvariant = 'tcp'\n",
 	} {
 		f.Add([]byte(s))
 	}

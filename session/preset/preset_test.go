@@ -62,12 +62,14 @@ func richInput() session.Input {
 				{Name: "Content-Type", Value: "application/json"},
 				{Name: "X-Trace", Value: "a"}, {Name: "X-Trace", Value: "b"},
 			},
+			ContentType:  "text/plain; charset=utf-8", // a form's field, kept apart from the lines
 			Body:         []byte("line1\r\nline2 with ''' and \"\"\"\r\n"),
 			DocumentRoot: "/srv/www", Index: "app.php", SplitPath: `^(.+\.php)(/.*)$`,
 			ServerName: "example.test", ServerPort: 8443, ServerAddr: "10.0.0.1",
 			RemoteAddr: "192.0.2.7", RemotePort: 40000, HTTPS: true,
 			ServerProtocol: "HTTP/2.0", ServerSoftware: session.NginxServerSoftware,
 			FrontController: true, AllowSymlinks: true, CombineHeaders: true,
+			Profile: session.ProfileLighttpd, Variant: "plain",
 		},
 		Body:     []byte("{\n  \"user\": \"ada\",\n  \"note\": \"it's\"\n}\n"),
 		DataFile: "/srv/presets/data/filter-input.txt",
@@ -105,7 +107,7 @@ func TestPresetGoldenRoundTrip(t *testing.T) {
 	// the preset's folder, no timestamps.
 	for _, s := range []string{"format = 1\n", "body = '''\n{\n  \"user\": \"ada\",", `data_file = "../data/filter-input.txt"`,
 		`body_file = "/var/tmp/outside.bin"`, "[[params]]\nname = \"DEBUG\"\nvalue = \"1\"\nenabled = false\n",
-		`value_base64 = "Y2Fm6Q=="`, "[[http.headers]]\nname = \"X-Trace\"\nvalue = \"b\"\n"} {
+		`value_base64 = "Y2Fm6Q=="`, `content_type = "text/plain; charset=utf-8"`, "[[http.headers]]\nname = \"X-Trace\"\nvalue = \"b\"\n"} {
 		if !strings.Contains(string(data), s) {
 			t.Errorf("preset file lacks %q", s)
 		}
@@ -141,6 +143,10 @@ func fillValue(t *testing.T, v reflect.Value, seed int) {
 			f.Set(reflect.ValueOf([]session.Header{{Name: "X-F", Value: "v" + strings.Repeat("x", seed)}}))
 		case f.Type() == byteSliceType:
 			f.SetBytes([]byte("bytes\nof field " + v.Type().Field(i).Name))
+		case v.Type().Field(i).Name == "Profile":
+			f.SetString(session.ProfileApache) // a name from a list, checked on load
+		case v.Type().Field(i).Name == "Variant":
+			f.SetString("generic")
 		case f.Kind() == reflect.String:
 			f.SetString("/value/of/" + v.Type().Field(i).Name)
 		case f.Kind() == reflect.Bool:
@@ -548,7 +554,7 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	if err := s.Save(good, "good"); err != nil {
 		t.Fatal(err)
 	}
-	goodBytes, _ := os.ReadFile(s.path("good"))
+	goodBytes, _ := os.ReadFile(s.Path("good"))
 
 	// A crash in the middle of a save leaves a temporary file next to the
 	// preset; the preset itself is untouched and the stray file is ignored.
@@ -557,13 +563,13 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A truncated preset (damaged by another program, or half-copied).
-	broken := s.path("broken")
+	broken := s.Path("broken")
 	brokenBytes := goodBytes[:bytes.Index(goodBytes, []byte("[[params]]"))+12]
 	if err := os.WriteFile(broken, brokenBytes, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A preset from a future version.
-	future := s.path("future")
+	future := s.Path("future")
 	if err := os.WriteFile(future, []byte("format = 3\nwhatever = true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -601,7 +607,7 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	if err := s.Save(bad, "good"); err == nil {
 		t.Fatal("saving a non-UTF-8 target succeeded")
 	}
-	if b, _ := os.ReadFile(s.path("good")); !bytes.Equal(b, goodBytes) {
+	if b, _ := os.ReadFile(s.Path("good")); !bytes.Equal(b, goodBytes) {
 		t.Error("a failed save changed the old file")
 	}
 	// The stray temporary file is still there: nothing is deleted behind
@@ -622,5 +628,43 @@ func TestPresetNeverLosesAFile(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(s.Dir(), ".trash", "1", "broken.toml")); err != nil || !bytes.Equal(b, brokenBytes) {
 		t.Errorf("trash copy: %v", err)
+	}
+}
+
+// TestPresetProfile: a preset keeps its profile; a file written before
+// profiles existed loads as nginx; an unknown profile or variant is an error
+// that names it.
+func TestPresetProfile(t *testing.T) {
+	old := "format = 1\nmode = \"http\"\n\n[http]\nurl = \"/index.php\"\ndocument_root = \"/srv\"\n"
+	p, err := Decode([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := p.Input().HTTP; h == nil || h.Profile != "" {
+		t.Fatalf("old preset: HTTP %+v", h)
+	}
+	if prof, err := session.LookupProfile(p.Input().HTTP.Profile); err != nil || prof.Name != session.ProfileNginx {
+		t.Errorf("old preset's profile = %q, %v; want nginx", prof.Name, err)
+	}
+	in := session.Input{Mode: session.ModeHTTP, HTTP: &session.HTTPInput{URL: "/", Profile: session.ProfileCaddy}}
+	data, err := Encode(FromInput(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `profile = "caddy"`) {
+		t.Errorf("encoded preset lacks the profile:\n%s", data)
+	}
+	back, err := Decode(data)
+	if err != nil || back.Input().HTTP.Profile != session.ProfileCaddy {
+		t.Errorf("decoded profile = %q, %v", back.Input().HTTP.Profile, err)
+	}
+	for _, bad := range []struct{ file, want string }{
+		{"format = 1\n[http]\nurl = '/'\nprofile = 'iis'\n", `"iis"`},
+		{"format = 1\n[http]\nurl = '/'\nprofile = 'apache'\nvariant = 'tcp'\n", `"tcp"`},
+	} {
+		_, err := Decode([]byte(bad.file))
+		if err == nil || !strings.Contains(err.Error(), bad.want) || !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrFormat) {
+			t.Errorf("%q: err = %v, want an ErrCorrupt/ErrFormat naming %s", bad.file, err, bad.want)
+		}
 	}
 }

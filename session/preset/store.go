@@ -121,8 +121,8 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// path returns the file of a validated name.
-func (s *Store) path(name string) string {
+// Path returns the file that holds the preset name (a valid name).
+func (s *Store) Path(name string) string {
 	return filepath.Join(s.dir, filepath.FromSlash(name)+Ext)
 }
 
@@ -209,7 +209,7 @@ func (s *Store) Load(name string) (Preset, error) {
 	if err := ValidateName(name); err != nil {
 		return Preset{}, err
 	}
-	return readFile(s.path(name), s.dir)
+	return readFile(s.Path(name), s.dir)
 }
 
 // Save writes p as name, replacing the preset of that name. It refuses to
@@ -219,7 +219,7 @@ func (s *Store) Save(p Preset, name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	path := s.path(name)
+	path := s.Path(name)
 	if data, err := os.ReadFile(path); err == nil {
 		if _, err := decode(data, pathMapper{}); err != nil {
 			return fmt.Errorf("session: preset %s: refusing to overwrite a file that is not a valid preset (delete or rename it first): %w", path, err)
@@ -231,7 +231,7 @@ func (s *Store) Save(p Preset, name string) error {
 }
 
 func (s *Store) write(p Preset, name string) error {
-	path := s.path(name)
+	path := s.Path(name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("session: preset: %w", err)
 	}
@@ -240,7 +240,7 @@ func (s *Store) write(p Preset, name string) error {
 
 // exists reports whether a preset file of that name exists.
 func (s *Store) exists(name string) (bool, error) {
-	_, err := os.Lstat(s.path(name))
+	_, err := os.Lstat(s.Path(name))
 	switch {
 	case err == nil:
 		return true, nil
@@ -280,7 +280,7 @@ func (s *Store) Rename(oldName, newName string) error {
 	} else if ok {
 		return fmt.Errorf("session: preset %q: %w", newName, fs.ErrExist)
 	}
-	oldPath, newPath := s.path(oldName), s.path(newName)
+	oldPath, newPath := s.Path(oldName), s.Path(newName)
 	if err := os.MkdirAll(filepath.Dir(newPath), 0o755); err != nil {
 		return fmt.Errorf("session: preset: %w", err)
 	}
@@ -350,7 +350,7 @@ func (s *Store) Delete(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
-	src := s.path(name)
+	src := s.Path(name)
 	if _, err := os.Lstat(src); err != nil {
 		return fmt.Errorf("session: preset: %w", err)
 	}
@@ -427,7 +427,7 @@ func (s *Store) Undelete(name string) error {
 		if _, err := os.Lstat(src); err != nil {
 			continue
 		}
-		dst := s.path(name)
+		dst := s.Path(name)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return fmt.Errorf("session: preset: %w", err)
 		}

@@ -3,23 +3,8 @@
 package proxy
 
 import (
-	"context"
-	"testing"
-
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/session"
 )
-
-// startDemo starts the demo backend on loopback and stops it at the end.
-func startDemo(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr()
-}
 
 // demoReq is a responder request for a demo path.
 func demoReq(path, query string) *session.Request {

@@ -90,17 +90,22 @@ func TestProxyLoad(t *testing.T) {
 	fpm := fcgitest.PHPFPM(t, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: loadWorkers})
 	sessiontest.NoLeaks(t)
 
-	pool := session.NewPool(session.PoolOptions{MaxConns: map[string]int{fpm.Addr: loadWorkers}})
+	// As `fcgiscope proxy --max-conns 8`: as many idle connections kept,
+	// and FCGI_KEEP_CONN on once php-fpm is recognized.
+	pool := session.NewPool(session.PoolOptions{MaxConns: map[string]int{fpm.Addr: loadWorkers}, MaxIdle: loadWorkers})
 	t.Cleanup(func() { pool.Close() })
 	p := New(session.NewEngine(pool, session.EngineOptions{Timeout: loadRequestWait}), fpm.Addr, HTTPBuilder(fpm.DocRoot))
-	p.Dir, p.KeepFiles = t.TempDir(), loadKeepFiles
+	recDir := t.TempDir()
 	var recordErrs atomic.Int64
 	var firstRecordErr atomic.Value
-	p.ErrorLog = func(err error) {
+	rec := session.NewRecorder(session.RecorderOptions{Dir: recDir, KeepFiles: loadKeepFiles, ErrorLog: func(err error) {
 		if recordErrs.Add(1) == 1 {
 			firstRecordErr.Store(err)
 		}
-	}
+	}})
+	t.Cleanup(func() { rec.Close() })
+	p.Recorder = rec
+	p.ConnLimitFits = true
 
 	// A subscriber drains the exchanges, as the CLI's logger does, and
 	// counts those that failed.
@@ -192,7 +197,6 @@ func TestProxyLoad(t *testing.T) {
 	measured := time.Since(measureStart)
 	transport.CloseIdleConnections()
 
-	status := fpmStatus(t, fpm)
 	stop()
 	stopped = true
 	if err := <-served; err != nil {
@@ -200,7 +204,11 @@ func TestProxyLoad(t *testing.T) {
 	}
 	unsubscribe()
 	<-drained
+	rec.Close()
+	keeping := p.KeepingConns()
+	// The kept connections hold php-fpm workers until the pool closes them.
 	pool.Close()
+	status := settledStatus(t, fpm)
 	after := sampleLoad()
 	if len(samples) < 6 {
 		t.Fatalf("only %d samples after the warm-up of %v: run longer", len(samples), warmup)
@@ -218,16 +226,17 @@ func TestProxyLoad(t *testing.T) {
 	if n := failed.Load(); n > 0 {
 		t.Errorf("%d exchanges failed; first: %v", n, firstFailure.Load())
 	}
-	if n := recordErrs.Load(); n > 0 {
-		t.Errorf("%d recordings failed; first: %v", n, firstRecordErr.Load())
+	recStats := rec.Stats()
+	if recStats.Failed > 0 {
+		t.Errorf("%d recordings failed; first error logged: %v", recStats.Failed, firstRecordErr.Load())
 	}
 	total := published.Load() + int64(p.Dropped())
 	if total == 0 || counted.Load() == 0 {
 		t.Fatalf("no request completed (%d published)", total)
 	}
 
-	// Recording: the newest loadKeepFiles exchanges, nothing else.
-	files, err := os.ReadDir(p.Dir)
+	// Recording: the newest loadKeepFiles exchanges recorded, nothing else.
+	files, err := os.ReadDir(recDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,9 +246,12 @@ func TestProxyLoad(t *testing.T) {
 			kept += fi.Size()
 		}
 	}
-	if want := min(total, loadKeepFiles); int64(len(files)) != want {
-		t.Errorf("%d files in the recording folder, want %d (of %d exchanges)", len(files), want, total)
-	} else if x, err := session.LoadExchangeFile(filepath.Join(p.Dir, files[len(files)-1].Name())); err != nil || x.Response() == nil {
+	if recStats.Recorded+recStats.Dropped != uint64(total) {
+		t.Errorf("the recorder recorded %d and dropped %d of %d exchanges", recStats.Recorded, recStats.Dropped, total)
+	}
+	if want := min(recStats.Recorded, loadKeepFiles); uint64(len(files)) != want {
+		t.Errorf("%d files in the recording folder, want %d (of %d recorded)", len(files), want, recStats.Recorded)
+	} else if x, err := session.LoadExchangeFile(filepath.Join(recDir, files[len(files)-1].Name())); err != nil || x.Response() == nil {
 		t.Errorf("the newest recording does not load with a response: %v", err)
 	}
 
@@ -259,7 +271,7 @@ func TestProxyLoad(t *testing.T) {
 		t.Errorf("%d connections to php-fpm still established after the pool closed", n)
 	}
 	if status["listen queue"] != "0" || status["active processes"] != "1" {
-		t.Errorf("php-fpm after the run: listen queue %q, active processes %q (want 0 and 1, the status request)",
+		t.Errorf("php-fpm %v after the run: listen queue %q, active processes %q (want 0 and 1, the status request)", loadRequestWait,
 			status["listen queue"], status["active processes"])
 	}
 	if mq, err := strconv.Atoi(status["max listen queue"]); err != nil || mq > loadWorkers {
@@ -267,8 +279,10 @@ func TestProxyLoad(t *testing.T) {
 	}
 
 	n := counted.Load()
-	t.Logf("load: %d clients, %v (%v warm-up), php-fpm pm=static max_children=%d, proxy MaxConns %d, recording kept %d of %d exchanges (%s), load average %s",
-		clients, duration, warmup, loadWorkers, loadWorkers, len(files), total, mib(uint64(kept)), loadAverage())
+	t.Logf("load: %d clients, %v (%v warm-up), php-fpm pm=static max_children=%d, proxy MaxConns %d, KEEP_CONN %v, "+
+		"recording kept %d of %d exchanges (%s; %d recorded, %d dropped), load average %s",
+		clients, duration, warmup, loadWorkers, loadWorkers, keeping, len(files), total, mib(uint64(kept)),
+		recStats.Recorded, recStats.Dropped, loadAverage())
 	t.Logf("load: %d requests in %v after the warm-up: %.0f req/s; latency p50 %v, p90 %v, p99 %v, max %v",
 		n, measured.Round(time.Millisecond), float64(n)/measured.Seconds(),
 		hist.quantile(0.50), hist.quantile(0.90), hist.quantile(0.99), hist.quantile(1))
@@ -461,6 +475,24 @@ func netipAddrPort(addr string) (string, error) {
 		return "", fmt.Errorf("not an IPv4 host:port: %q", addr)
 	}
 	return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], pn), nil
+}
+
+// settledStatus is fpmStatus once php-fpm shows one active process (the
+// status request) and an empty listen queue, or after 10 seconds. php-fpm
+// 8.2 counts a process active once more for every request on a kept
+// connection and recounts its processes once a second: right after kept
+// connections close, its status page can show thousands of active
+// processes for pm.max_children 8 (behind nginx's fastcgi_keep_conn too).
+func settledStatus(t *testing.T, fpm *fcgitest.PHPFPMServer) map[string]string {
+	t.Helper()
+	status := fpmStatus(t, fpm)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); status = fpmStatus(t, fpm) {
+		if status["active processes"] == "1" && status["listen queue"] == "0" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return status
 }
 
 // fpmStatus asks php-fpm its status page (pm.status_path) over a

@@ -7,23 +7,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"fcgiscope/fcgi"
 	"fcgiscope/session"
 )
 
 // DefaultAddr is where a Server listens when no address is given: the
 // loopback interface only, since it serves whatever the backend serves.
 const DefaultAddr = "127.0.0.1:8080"
+
+// WarningHeader is the response header field the proxy adds to a response
+// it serves although the request failed: the application closed the
+// connection after the response headers, without END_REQUEST, and nginx
+// serves what arrived.
+const WarningHeader = "X-Fcgiscope-Warning"
 
 // MaxBody bounds the request body the default builder reads into memory.
 const MaxBody = 64 << 20
@@ -33,49 +38,31 @@ const subBuffer = 64
 
 // Server forwards HTTP requests to a FastCGI application and writes back its
 // parsed CGI response, like a web server's fastcgi_pass. Every Exchange is
-// published to subscribers and, when Dir is set, written there as a JSON
-// file.
+// published to subscribers and, when Recorder is set, recorded by it: both
+// without waiting, so that neither holds up a request.
 type Server struct {
-	// Dir, when not empty, is a directory that receives every Exchange as
-	// an Exchange file (session.SaveExchangeFile: it opens in the window
-	// and loads with session.LoadExchangeFile), written atomically (a file
-	// appears whole or not at all) but not synced to disk: the file and
-	// directory syncs of session.WriteFileAtomic, two per request, cut the
-	// proxy's requests per second to between a third and two thirds under
-	// load (bench/README.md, Load).
-	// Secret values are redacted unless RecordSecrets is set. Set both
-	// before serving.
-	Dir           string
-	RecordSecrets bool
-	// KeepFiles and KeepBytes bound what the proxy keeps in Dir: past
-	// either, the oldest files it recorded are deleted, so that a long run
-	// under load cannot fill the disk (files it did not write are never
-	// touched). 0 means no bound. The newest file is always kept, even
-	// alone above KeepBytes. Set them before serving.
-	KeepFiles int
-	KeepBytes int64
-	// ErrorLog receives what cannot be told to the HTTP client, such as a
-	// failure to write into Dir. Optional; set it before serving.
-	ErrorLog func(error)
+	// Recorder, when set, is given every Exchange once its response is
+	// written (session.Recorder.Record: queued, or dropped and counted when
+	// the recording falls behind). The caller creates it and closes it
+	// after serving. Set it before serving.
+	Recorder *session.Recorder
+	// KeepConn is the FCGI_KEEP_CONN policy (default KeepConnAuto);
+	// ConnLimitFits says that the pool's connection limit for the backend
+	// was set to what it serves at once (php-fpm's pm.max_children), which
+	// KeepConnAuto needs for php-fpm. OnKeepConn, optional, is told what
+	// KeepConnAuto decided and why. Set them before serving.
+	KeepConn      KeepConn
+	ConnLimitFits bool
+	OnKeepConn    func(on bool, why string)
 
 	engine *session.Engine
 	target string
 	build  func(*http.Request) (*session.Request, error)
+	keep   atomic.Bool // KeepConnAuto's decision
 
 	mu      sync.Mutex
 	subs    map[chan *session.Exchange]struct{}
-	seq     uint64
 	dropped uint64
-
-	recMu    sync.Mutex
-	recorded []recordedFile // oldest first; only with KeepFiles or KeepBytes
-	recBytes int64          // total size of recorded
-}
-
-// recordedFile is a file the proxy wrote into Dir.
-type recordedFile struct {
-	path string
-	size int64
 }
 
 // New returns a Server that sends each HTTP request, turned into a
@@ -90,10 +77,14 @@ func New(engine *session.Engine, target string, build func(*http.Request) (*sess
 
 // HTTPBuilder returns a build function for New that maps requests the
 // way nginx with php-fpm does (HTTPInputFromRequest, then session.BuildHTTP) for a
-// site whose document root is docRoot. It records the HTTPInput as the
-// Exchange's Input.
+// site whose document root is docRoot, with one session.Router made here
+// for every request. It records the HTTPInput as the Exchange's Input.
 func HTTPBuilder(docRoot string) func(*http.Request) (*session.Request, error) {
+	rt, rtErr := session.NewRouter(session.HTTPInput{DocumentRoot: docRoot})
 	return func(r *http.Request) (*session.Request, error) {
+		if rtErr != nil {
+			return nil, rtErr
+		}
 		in, err := HTTPInputFromRequest(r, docRoot)
 		if err != nil {
 			return nil, err
@@ -101,7 +92,7 @@ func HTTPBuilder(docRoot string) func(*http.Request) (*session.Request, error) {
 		if x := session.ExchangeFromContext(r.Context()); x != nil {
 			x.Input.Mode, x.Input.HTTP = session.ModeHTTP, &in
 		}
-		return session.BuildHTTP(in)
+		return rt.BuildHTTP(in)
 	}
 }
 
@@ -165,9 +156,12 @@ func HTTPInputFromRequest(r *http.Request, docRoot string) (session.HTTPInput, e
 var errBodyTooLarge = errors.New("request body too large")
 
 // ServeHTTP forwards r to the FastCGI application. A request that cannot be
-// built gets 400, 404 or 413 (see buildStatus); a
-// request the application did not answer gets 502 Bad Gateway with the
-// error. Otherwise the CGI response's status, headers and body are written.
+// built gets 400, 404 or 413 (see buildStatus). Otherwise the proxy answers
+// as nginx does: a request the application did not answer, or answered
+// with no header block, gets 502 Bad Gateway with the error (504 Gateway
+// Timeout when it ran out of time); the CGI response's status, headers and
+// body are written, also when the application closed the connection after
+// the headers without END_REQUEST (with WarningHeader).
 func (p *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := session.NewExchange(session.Input{Mode: session.ModeHTTP, Target: p.target})
 	r = r.WithContext(session.ContextWithExchange(r.Context(), x))
@@ -176,22 +170,40 @@ func (p *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if buildErr != nil {
 		x.Begin(p.target, &session.Request{}, time.Now())
 		x.Complete(session.Outcome{Err: buildErr})
-		p.deliver(x)
 		http.Error(w, "fcgiscope: "+buildErr.Error(), buildStatus(buildErr))
+		p.deliver(x)
 		return
 	}
+	req.KeepConn = p.KeepingConns()
 	x.Input.Role, x.Input.KeepConn, x.Input.RequestID = req.Role, req.KeepConn, req.ID
 	sendErr := p.engine.Send(r.Context(), p.target, req, x)
-	p.deliver(x)
+	defer p.deliver(x)
 
 	resp := x.Response()
-	if sendErr != nil || resp == nil {
+	switch {
+	case resp != nil && resp.Gateway != "":
+		// Not a response nginx passes on (no STDOUT, out of time): its
+		// status, 502 or 504, and why.
+		http.Error(w, "fcgiscope: "+resp.GatewayText(), resp.Status)
+		return
+	case sendErr != nil && (resp == nil || !errors.Is(sendErr, fcgi.ErrConnClosed)):
 		msg := x.ErrorText()
 		if msg == "" {
 			msg = "the application sent no response"
 		}
-		http.Error(w, "fcgiscope: "+msg, http.StatusBadGateway)
+		status := http.StatusBadGateway
+		if errors.Is(sendErr, fcgi.ErrTimeout) {
+			status = http.StatusGatewayTimeout // nginx's fastcgi_read_timeout
+		}
+		http.Error(w, "fcgiscope: "+msg, status)
 		return
+	case resp == nil:
+		http.Error(w, "fcgiscope: the application sent no response", http.StatusBadGateway)
+		return
+	case sendErr != nil:
+		// Closed after a whole header block, without END_REQUEST: nginx
+		// serves what came, and so does the proxy, saying so.
+		w.Header().Set(WarningHeader, "connection closed before END_REQUEST; the body is what arrived")
 	}
 	h := w.Header()
 	for _, f := range resp.Headers {
@@ -224,23 +236,18 @@ func buildStatus(err error) int {
 // hopByHop reports the header fields that describe one HTTP connection and
 // are not forwarded (RFC 9110 §7.6.1).
 func hopByHop(name string) bool {
-	switch strings.ToLower(name) {
-	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer":
-		return true
+	for _, h := range [...]string{"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"} {
+		if strings.EqualFold(name, h) {
+			return true
+		}
 	}
 	return false
 }
 
-// deliver records x into Dir and publishes it.
+// deliver records x and publishes it.
 func (p *Server) deliver(x *session.Exchange) {
-	p.mu.Lock()
-	p.seq++
-	seq := p.seq
-	p.mu.Unlock()
-	if p.Dir != "" {
-		if err := p.record(x, seq); err != nil && p.ErrorLog != nil {
-			p.ErrorLog(err)
-		}
+	if p.Recorder != nil {
+		p.Recorder.Record(x)
 	}
 	p.mu.Lock()
 	for ch := range p.subs {
@@ -251,42 +258,6 @@ func (p *Server) deliver(x *session.Exchange) {
 		}
 	}
 	p.mu.Unlock()
-}
-
-// record writes x as an Exchange file into Dir, then deletes the oldest
-// recorded files above KeepFiles and KeepBytes.
-func (p *Server) record(x *session.Exchange, seq uint64) error {
-	name := fmt.Sprintf("%s-%06d.json", x.Start().Format("20060102T150405.000000000Z"), seq)
-	path := filepath.Join(p.Dir, name)
-	b, err := session.EncodeExchangeFile(x, p.RecordSecrets)
-	if err != nil {
-		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
-	}
-	if err := session.WriteFileNoSync(path, b); err != nil {
-		return fmt.Errorf("session: proxy: recording exchange %d: %w", seq, err)
-	}
-	if p.KeepFiles <= 0 && p.KeepBytes <= 0 {
-		return nil
-	}
-	p.recMu.Lock()
-	p.recorded = append(p.recorded, recordedFile{path: path, size: int64(len(b))})
-	p.recBytes += int64(len(b))
-	var doomed []string
-	for len(p.recorded) > 1 && (p.KeepFiles > 0 && len(p.recorded) > p.KeepFiles || p.KeepBytes > 0 && p.recBytes > p.KeepBytes) {
-		old := p.recorded[0]
-		p.recorded[0] = recordedFile{}
-		p.recorded = p.recorded[1:]
-		p.recBytes -= old.size
-		doomed = append(doomed, old.path)
-	}
-	p.recMu.Unlock()
-	var errs []error
-	for _, old := range doomed {
-		if err := os.Remove(old); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("session: proxy: deleting the old recording %s: %w", old, err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Subscribe returns a channel receiving every Exchange the proxy finishes,
@@ -332,7 +303,9 @@ func ListenAddr(addr string) string {
 // ListenAndServe serves the proxy on addr (see ListenAddr) until ctx
 // is done, then shuts down gracefully (waiting up to 5 seconds for
 // requests in flight). ready, when not nil, is called with the listening
-// address once connections are accepted.
+// address once connections are accepted. Under KeepConnAuto it asks the
+// backend whether it keeps connections meanwhile (ProbeKeepConn), again
+// every 10 seconds while the backend cannot be asked.
 func (p *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
 	var lc net.ListenConfig
 	l, err := lc.Listen(ctx, "tcp", ListenAddr(addr))
@@ -346,6 +319,16 @@ func (p *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 		defer cancel()
 		shut <- srv.Shutdown(sctx)
 	})
+	probeCtx, stopProbe := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		p.probeUntilAnswered(probeCtx)
+	}()
+	defer func() {
+		stopProbe()
+		<-probed
+	}()
 	if ready != nil {
 		ready(l.Addr())
 	}

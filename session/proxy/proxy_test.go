@@ -27,10 +27,12 @@ func TestProxyPHPFPM(t *testing.T) {
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	p := New(e, fpm.Addr, HTTPBuilder(fpm.DocRoot))
-	p.Dir = t.TempDir()
-	p.RecordSecrets = true // compare the recorded bytes exactly; redaction is TestProxyRecordRedacts'
+	dir := t.TempDir()
 	var logged []error
-	p.ErrorLog = func(err error) { logged = append(logged, err) }
+	// Secrets kept: compare the recorded bytes exactly; redaction is TestProxyRecordRedacts'.
+	rec := session.NewRecorder(session.RecorderOptions{Dir: dir, Secrets: true, ErrorLog: func(err error) { logged = append(logged, err) }})
+	defer rec.Close()
+	p.Recorder = rec
 	sub, unsubscribe := p.Subscribe()
 	defer unsubscribe()
 
@@ -127,7 +129,8 @@ func TestProxyPHPFPM(t *testing.T) {
 	}
 
 	// The recording directory holds one JSON file per exchange, no temporary files.
-	entries, err := os.ReadDir(p.Dir)
+	rec.Flush()
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +142,7 @@ func TestProxyPHPFPM(t *testing.T) {
 			t.Errorf("unexpected file %s", ent.Name())
 			continue
 		}
-		x, err := session.LoadExchangeFile(filepath.Join(p.Dir, ent.Name()))
+		x, err := session.LoadExchangeFile(filepath.Join(dir, ent.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,10 +155,13 @@ func TestProxyPHPFPM(t *testing.T) {
 // TestProxyRecordRedacts: by default a recorded exchange keeps no cookie or
 // authorization value, and still loads.
 func TestProxyRecordRedacts(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	p := New(e, addr, HTTPBuilder("/srv"))
-	p.Dir = t.TempDir()
+	dir := t.TempDir()
+	rec := session.NewRecorder(session.RecorderOptions{Dir: dir})
+	defer rec.Close()
+	p.Recorder = rec
 	srv := httptest.NewServer(p)
 	defer srv.Close()
 	req, _ := http.NewRequest("GET", srv.URL+"/echo", nil)
@@ -170,7 +176,8 @@ func TestProxyRecordRedacts(t *testing.T) {
 	if !bytes.Contains(body, []byte("s3cr3t-value")) {
 		t.Fatalf("the backend did not get the cookie: %s", body)
 	}
-	files, _ := filepath.Glob(filepath.Join(p.Dir, "*.json"))
+	rec.Flush()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) != 1 {
 		t.Fatalf("recorded %v", files)
 	}
@@ -233,7 +240,7 @@ func TestProxyBackendDown(t *testing.T) {
 }
 
 func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
@@ -253,7 +260,7 @@ func TestProxySlowSubscriberDoesNotBlock(t *testing.T) {
 }
 
 func TestProxyListenAndServe(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
 		return demoReq(r.URL.Path, r.URL.RawQuery), nil
@@ -301,69 +308,32 @@ func TestProxyListenAddr(t *testing.T) {
 	}
 }
 
-// TestProxyRecordKeeps: with KeepFiles and KeepBytes the recording folder
-// holds the newest exchanges only, and files the proxy did not write stay.
+// TestProxyRecordKeeps: a proxy recording with KeepFiles keeps the newest
+// exchanges only (the bounds themselves are session's TestRecorderKeeps).
 func TestProxyRecordKeeps(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
-	build := func(r *http.Request) (*session.Request, error) { return demoReq(r.URL.Path, r.URL.RawQuery), nil }
-	serve := func(p *Server, n int) []string {
-		t.Helper()
-		for i := range n {
-			rec := httptest.NewRecorder()
-			p.ServeHTTP(rec, httptest.NewRequest("GET", "/status?code="+strconv.Itoa(200+i), nil))
-			if rec.Code != 200+i {
-				t.Fatalf("status %d", rec.Code)
-			}
-		}
-		names, err := filepath.Glob(filepath.Join(p.Dir, "*.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return names // sorted: by start time, then sequence
-	}
-	status := func(path string) int {
-		t.Helper()
-		x, err := session.LoadExchangeFile(path)
-		if err != nil || x.Response() == nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		return x.Response().Status
-	}
-
-	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, build)
-	p.Dir, p.KeepFiles = t.TempDir(), 3
-	foreign := filepath.Join(p.Dir, "00000000-mine.json")
-	if err := os.WriteFile(foreign, []byte("{}"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	names := serve(p, 10)
-	if len(names) != 4 || names[0] != foreign {
-		t.Fatalf("KeepFiles 3 kept %q, want the foreign file and 3 recordings", names)
-	}
-	for i, name := range names[1:] {
-		if got := status(name); got != 207+i {
-			t.Errorf("kept %s with status %d, want the newest (%d)", filepath.Base(name), got, 207+i)
+	p := New(sessiontest.Engine(t, session.EngineOptions{}), addr, func(r *http.Request) (*session.Request, error) {
+		return demoReq(r.URL.Path, r.URL.RawQuery), nil
+	})
+	dir := t.TempDir()
+	p.Recorder = session.NewRecorder(session.RecorderOptions{Dir: dir, KeepFiles: 3})
+	for i := range 10 {
+		rec := httptest.NewRecorder()
+		p.ServeHTTP(rec, httptest.NewRequest("GET", "/status?code="+strconv.Itoa(200+i), nil))
+		if rec.Code != 200+i {
+			t.Fatalf("status %d", rec.Code)
 		}
 	}
-
-	probe := New(sessiontest.Engine(t, session.EngineOptions{}), addr, build)
-	probe.Dir = t.TempDir()
-	st, err := os.Stat(serve(probe, 1)[0])
-	if err != nil {
-		t.Fatal(err)
+	p.Recorder.Close()
+	names, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(names) != 3 {
+		t.Fatalf("KeepFiles 3 kept %q (%v)", names, err)
 	}
-	for _, tt := range []struct {
-		keep int64
-		want int
-	}{
-		{2*st.Size() + st.Size()/2, 2}, // room for two files of about that size
-		{1, 1},                         // the newest is kept even above the bound
-	} {
-		q := New(sessiontest.Engine(t, session.EngineOptions{}), addr, build)
-		q.Dir, q.KeepBytes = t.TempDir(), tt.keep
-		if names := serve(q, 5); len(names) != tt.want || status(names[len(names)-1]) != 204 {
-			t.Errorf("KeepBytes %d (files of %d bytes) kept %d files, want the newest %d", tt.keep, st.Size(), len(names), tt.want)
+	for i, name := range names { // sorted: by start time, then sequence
+		x, err := session.LoadExchangeFile(name)
+		if err != nil || x.Response() == nil || x.Response().Status != 207+i {
+			t.Errorf("kept %s (%v), want the newest, status %d", filepath.Base(name), err, 207+i)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func withQuery(in session.Input, q string) session.Input {
 }
 
 func TestAnomaliesOfTheMisbehavingDemo(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
@@ -91,7 +91,7 @@ func TestAnomaliesOfTheMisbehavingDemo(t *testing.T) {
 // TestAnomalyDetails pins the record and the words of the anomalies that
 // need more than a kind.
 func TestAnomalyDetails(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)

@@ -139,6 +139,16 @@ func firstIndex(x *session.Exchange, f func(session.RecordInfo) bool) int {
 	return -1
 }
 
+// recordAt says where the record of type what is in the exchange, by
+// its number in the record list: "ABORT_REQUEST is record #9", or that
+// there is none (i < 0).
+func recordAt(what string, i int) string {
+	if i < 0 {
+		return "no " + what + " record"
+	}
+	return fmt.Sprintf("%s is record #%d", what, i)
+}
+
 // at returns when record i of x was observed, on the wall clock.
 func recordTime(x *session.Exchange, i int) (time.Time, bool) {
 	r, ok := x.Record(i)
@@ -307,9 +317,9 @@ func checkAbort(xs []*session.Exchange) []CheckResult {
 		return r.Dir == fcgi.Received && r.Type == fcgi.TypeEndRequest && r.RequestID == x.RequestID()
 	})
 	rs := []CheckResult{
-		checkResult(abort >= 0, "the web server sends ABORT_REQUEST", "ABORT_REQUEST is record %d", abort),
+		checkResult(abort >= 0, "the web server sends ABORT_REQUEST", "%s", recordAt("ABORT_REQUEST", abort)),
 		checkResult(abort >= 0 && end > abort, "the application still answers END_REQUEST after it",
-			"END_REQUEST is record %d", end),
+			"%s", recordAt("END_REQUEST", end)),
 	}
 	chunks := abortChunks
 	if q, ok := x.Params().Get("QUERY_STRING"); ok {

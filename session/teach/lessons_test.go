@@ -15,21 +15,11 @@ import (
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/demo"
+	"fcgiscope/fcgi/fcgitest"
 )
 
 // teachTimeout bounds every lesson run and scenario in these tests.
 const teachTimeout = 20 * time.Second
-
-// teachDemo starts the demo backend on loopback, stopped at the end.
-func teachDemo(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b.Addr()
-}
 
 func teachCtx(t *testing.T) context.Context {
 	t.Helper()
@@ -50,7 +40,7 @@ func failures(rs []CheckResult) []string {
 }
 
 func TestLessonsPassAgainstTheDemo(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
@@ -142,7 +132,7 @@ func TestLessonsPassAgainstTheDemo(t *testing.T) {
 // window would (the Input alone, with its Data as the DATA stream) and
 // checks it: the preset is enough.
 func TestLessonInputsByHand(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
@@ -189,7 +179,7 @@ func paramOf(in session.Input, name string) (string, bool) {
 // TestRunMultiplexDemo checks the multiplexed pair directly: one
 // connection, ids 1 and 2, the echo's records all before the slow one's END_REQUEST.
 func TestRunMultiplexDemo(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	xs, err := RunMultiplexDemo(teachCtx(t), nil, addr)
 	if err != nil {
@@ -215,26 +205,14 @@ func TestRunMultiplexDemo(t *testing.T) {
 	}
 
 	// Nothing listening: both exchanges say so.
-	xs, err = RunMultiplexDemo(teachCtx(t), nil, closedAddr(t))
+	xs, err = RunMultiplexDemo(teachCtx(t), nil, fcgitest.RefusedAddr(t, "tcp"))
 	if err == nil || len(xs) != 2 || xs[0].ErrorText() == "" || !xs[1].Finished() {
 		t.Errorf("against a closed port: %v, %d exchanges", err, len(xs))
 	}
 }
 
-// closedAddr returns a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	b, err := demo.Start(context.Background(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := b.Addr()
-	b.Close()
-	return addr
-}
-
 func TestRunGetValues(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	x, err := RunGetValues(teachCtx(t), nil, addr)
 	if err != nil {
@@ -257,8 +235,36 @@ func TestRunGetValues(t *testing.T) {
 		t.Errorf("GET_VALUES_RESULT %v, want %v", got, want)
 	}
 
-	x, err = RunGetValues(teachCtx(t), nil, closedAddr(t))
+	x, err = RunGetValues(teachCtx(t), nil, fcgitest.RefusedAddr(t, "tcp"))
 	if err == nil || !strings.Contains(x.ErrorText(), "cannot connect") || x.Len() != 0 {
 		t.Errorf("against a closed port: %v, %q", err, x.ErrorText())
+	}
+}
+
+// TestCheckAbortNamesWhatIsMissing: the ABORT_REQUEST lesson's checks on an
+// exchange that was not aborted say there is no ABORT_REQUEST, rather than
+// naming a record -1; on one that was, they name the records by the
+// numbers the record list shows.
+func TestCheckAbortNamesWhatIsMissing(t *testing.T) {
+	addr := fcgitest.StartDemo(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
+	ctx := teachCtx(t)
+	x, err := sendInput(ctx, e, addr, demoInput("GET", "/echo", "", nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := checkAbort([]*session.Exchange{x})
+	if rs[0].Pass || rs[0].Detail != "no ABORT_REQUEST record" {
+		t.Errorf("not aborted: %+v", rs[0])
+	}
+	ls, _ := LessonByID(LessonAbort)
+	xs, err := ls.Run(ctx, e, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = checkAbort(xs)
+	if !rs[0].Pass || !strings.HasPrefix(rs[0].Detail, "ABORT_REQUEST is record #") {
+		t.Errorf("aborted: %+v", rs[0])
 	}
 }

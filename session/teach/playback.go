@@ -26,6 +26,9 @@ type StreamState struct {
 	Bytes int64
 	// Begun: a record of the stream was seen. Closed: its empty record was.
 	Begun, Closed bool
+	// Cut: the connection ended inside one of its records; Bytes counts
+	// the content that arrived of that one.
+	Cut bool
 }
 
 // Open reports whether the stream has begun and is not closed.
@@ -50,6 +53,9 @@ type State struct {
 	End *session.EndStatus
 	// Aborted: the web server sent ABORT_REQUEST.
 	Aborted bool
+	// Failed, after the last record of an exchange that failed, says why
+	// in a few words (its session.Failure's Title); "" otherwise.
+	Failed string
 	// The request's streams: PARAMS, STDIN and DATA from the web server,
 	// STDOUT and STDERR from the application.
 	Params, Stdin, Data, Stdout, Stderr StreamState
@@ -86,6 +92,9 @@ func NewPlayback(x *session.Exchange) *Playback {
 	for i, ri := range recs {
 		st = step(x, st, i, ri)
 		p.states[i] = st
+	}
+	if f := x.Failure(); f != nil && len(p.states) > 0 {
+		p.states[len(p.states)-1].Failed = f.Title
 	}
 	return p
 }
@@ -150,8 +159,16 @@ func narrate(x *session.Exchange, st *State, i int, ri session.RecordInfo, who s
 	case ri.Version != fcgi.Version1:
 		return fmt.Sprintf("%s sends a record with version %d: the spec knows only version 1, so the connection cannot be trusted from here on", the, ri.Version)
 	case ri.CutShort(captured):
+		got := max(captured-fcgi.HeaderLen, 0)
+		if s := st.stream(ri.Type); s != nil && captured >= fcgi.HeaderLen && ri.RequestID == st.RequestID && !st.Ended {
+			// The stream began (or went on) with it, though the
+			// record never arrived whole.
+			s.Begun, s.Cut = true, true
+			s.Records++
+			s.Bytes += int64(min(got, int(ri.ContentLength)))
+		}
 		return fmt.Sprintf("%s starts a %s record announcing %d content bytes, but the connection ends after %d of them",
-			the, ri.Type, ri.ContentLength, max(captured-fcgi.HeaderLen, 0))
+			the, ri.Type, ri.ContentLength, got)
 	case !ri.Type.Known():
 		return fmt.Sprintf("%s sends a record of type %d, which the spec does not define; the receiver ignores it (or answers UNKNOWN_TYPE if it is a management record)", the, uint8(ri.Type))
 	case ri.Type.IsManagement():

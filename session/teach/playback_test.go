@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 	"fcgiscope/session/sessiontest"
 
@@ -14,7 +15,7 @@ import (
 )
 
 func TestPlaybackOfABodyAndAStraddlingParam(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	body := strings.Repeat("b", 70000)
@@ -99,7 +100,7 @@ func TestPlaybackOfABodyAndAStraddlingParam(t *testing.T) {
 }
 
 func TestPlaybackOfMisbehaviours(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
@@ -144,7 +145,7 @@ func TestPlaybackOfMisbehaviours(t *testing.T) {
 
 	x, _ = RunScenario(ctx, e, addr, byID["short-content"], 0)
 	last = NewPlayback(x).Step(x.Len() - 1)
-	if last.Stdout.Bytes != 0 || last.Narration != "the application starts a STDOUT record announcing 100 content bytes, but the connection ends after 10 of them" {
+	if last.Stdout.Bytes != 10 || !last.Stdout.Cut || last.Narration != "the application starts a STDOUT record announcing 100 content bytes, but the connection ends after 10 of them" {
 		t.Errorf("short-content: %+v", last)
 	}
 
@@ -156,7 +157,7 @@ func TestPlaybackOfMisbehaviours(t *testing.T) {
 }
 
 func TestPlaybackOfLessons(t *testing.T) {
-	addr := teachDemo(t)
+	addr := fcgitest.StartDemo(t)
 	sessiontest.NoLeaks(t)
 	e := sessiontest.Engine(t, session.EngineOptions{})
 	ctx := teachCtx(t)
@@ -210,5 +211,33 @@ func TestPlaybackOfLessons(t *testing.T) {
 	}
 	if s := NewPlayback(xs[0]).Step(0); !strings.Contains(s.Narration, "role ROLE_7") {
 		t.Errorf("unknown role: %q", s.Narration)
+	}
+}
+
+// TestPlaybackOfACutRecord: at the last step of an exchange whose
+// connection ended inside a STDOUT record, STDOUT has begun and was cut
+// short, and the request failed: the state agrees with the Exchange.
+func TestPlaybackOfACutRecord(t *testing.T) {
+	addr := fcgitest.StartDemo(t)
+	sessiontest.NoLeaks(t)
+	e := sessiontest.Engine(t, session.EngineOptions{})
+	x, err := sendInput(teachCtx(t), e, addr, demoInput("GET", "/misbehave/short-content", "", nil), nil)
+	if err == nil {
+		t.Fatal("the request with a cut record succeeded")
+	}
+	p := NewPlayback(x)
+	last := p.Step(p.Len() - 1)
+	r, _ := x.Record(p.Len() - 1)
+	if r.Type != fcgi.TypeStdout || !r.Partial {
+		t.Fatalf("the last record is %+v, want the cut STDOUT", r)
+	}
+	if !last.Stdout.Begun || !last.Stdout.Cut || last.Stdout.Records != 1 || last.Stdout.Bytes != int64(x.Captured(p.Len()-1)-fcgi.HeaderLen) {
+		t.Errorf("STDOUT after the cut record: %+v (captured %d bytes)", last.Stdout, x.Captured(p.Len()-1))
+	}
+	if f := x.Failure(); f == nil || last.Failed != f.Title {
+		t.Errorf("failed %q, exchange failure %+v", last.Failed, f)
+	}
+	if before := p.Step(p.Len() - 2); before.Stdout.Begun || before.Failed != "" {
+		t.Errorf("before the cut record: %+v", before)
 	}
 }

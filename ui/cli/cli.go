@@ -89,7 +89,7 @@ func commands() []command {
 			"send one request and show every record, the response, stderr and timings", "warn", setupSend},
 		{"values", "--addr ADDR [--json]",
 			"ask a backend FCGI_GET_VALUES (MAX_CONNS, MAX_REQS, MPXS_CONNS)", "warn", setupValues},
-		{"proxy", "--addr ADDR --docroot DIR [--listen 127.0.0.1:8080] [--max-conns 64] [--record DIR [--record-keep N]]",
+		{"proxy", "--addr ADDR --docroot DIR [--listen 127.0.0.1:8080] [--max-conns 64] [--keep-conn auto|on|off] [--record DIR [--record-keep N]]",
 			"serve HTTP, forward each request to the backend, optionally record every exchange", "info", setupProxy},
 		{"backend", "[--listen 127.0.0.1:9000]",
 			"run the demo FastCGI backend (/echo, /stderr, /status, /slow, ...)", "info", setupBackend},
@@ -173,6 +173,9 @@ func (r *Runner) fail(cmd command, err error) int {
 		fmt.Fprintf(r.Stderr, "fcgiscope %s: %v\nRun 'fcgiscope help %s' for usage.\n", cmd.name, ue.msg, cmd.name)
 		return ExitUsage
 	}
+	if errors.As(err, new(reported)) {
+		return ExitFailure
+	}
 	fmt.Fprintf(r.Stderr, "fcgiscope %s: %v\n", cmd.name, err)
 	return ExitFailure
 }
@@ -213,8 +216,10 @@ Commands:
 	r.commandList(w)
 	fmt.Fprintf(w, `
 Addresses: host:port, tcp://host:port, unix:/path/php-fpm.sock or /path/php-fpm.sock.
-Exit codes: 0 success (send: END_REQUEST arrived, whatever the HTTP status),
-1 transport or protocol failure, 2 bad command line.
+Exit codes: 0 success (send: END_REQUEST with REQUEST_COMPLETE arrived within
+--timeout, whatever the HTTP status), 1 failure (cannot connect, timed out,
+refused with UNKNOWN_ROLE, OVERLOADED or CANT_MPX_CONN, connection closed,
+protocol error), 2 bad command line.
 `)
 	for _, c := range commands() {
 		fmt.Fprintln(w)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -20,32 +21,12 @@ import (
 
 	"go.uber.org/goleak"
 
-	"fcgiscope/fcgi/demo"
 	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger writing from several
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // result is what one command line produced.
@@ -60,41 +41,11 @@ func run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut fcgitest.SyncBuffer
 	r := &Runner{Stdout: &out, Stderr: &errOut, Stdin: strings.NewReader(stdin),
 		Getenv: func(string) string { return "" }}
 	code := r.Run(ctx, args)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}
-}
-
-// startDemo starts the demo backend on a free loopback port.
-func startDemo(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	b, err := demo.Start(ctx, "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := b.Close(); err != nil {
-			t.Errorf("demo backend: %v", err)
-		}
-	})
-	return b.Addr()
-}
-
-// refusedAddr returns a loopback address nobody listens on.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // The JSON contract of send --json, decoded independently of session's types.
@@ -170,7 +121,7 @@ func b64(t *testing.T, s string) []byte {
 }
 
 func TestSendRawToDemoJSON(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	stdinFile := filepath.Join(t.TempDir(), "in.txt")
 	if err := os.WriteFile(stdinFile, []byte("hello stdin"), 0o600); err != nil {
 		t.Fatal(err)
@@ -240,7 +191,7 @@ func equalPairs(a, b []pair) bool {
 }
 
 func TestSendRawReport(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	r := run(t, "", "send", "--addr", addr, "--param", "SCRIPT_NAME=/stderr", "--param", "QUERY_STRING=lines=2&app_status=7")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -267,7 +218,7 @@ func TestSendRawReport(t *testing.T) {
 }
 
 func TestSendBinaryBodyHint(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	r := run(t, "", "send", "--addr", addr, "--param", "SCRIPT_NAME=/image")
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -278,7 +229,7 @@ func TestSendBinaryBodyHint(t *testing.T) {
 }
 
 func TestSendRefused(t *testing.T) {
-	addr := refusedAddr(t)
+	addr := fcgitest.RefusedAddr(t, "tcp")
 	for _, asJSON := range []bool{true, false} {
 		args := []string{"send", "--addr", addr, "--param", "SCRIPT_NAME=/echo"}
 		if asJSON {
@@ -288,13 +239,24 @@ func TestSendRefused(t *testing.T) {
 		if r.code != ExitFailure {
 			t.Fatalf("json=%v: exit %d, want %d; stderr:\n%s", asJSON, r.code, ExitFailure, r.stderr)
 		}
-		if !strings.Contains(r.stderr, "cannot connect") || !strings.Contains(r.stderr, addr) {
-			t.Errorf("json=%v: stderr does not say why:\n%s", asJSON, r.stderr)
-		}
+		// Said once (issue 13, defect 7): by the report, or on stderr
+		// beside the JSON; "cannot connect" and the address once each.
+		said := r.stderr
 		if !asJSON {
-			if !strings.Contains(r.stdout, "END_REQUEST not received") || !strings.Contains(r.stdout, "error: ") {
+			_, said, _ = strings.Cut(r.stdout, "\nerror: ")
+			said, _, _ = strings.Cut(said, "\n")
+			if r.stderr != "" {
+				t.Errorf("stderr repeats what the report says:\n%s", r.stderr)
+			}
+			if !strings.Contains(r.stdout, "END_REQUEST not received") || !strings.Contains(r.stdout, "error: ") ||
+				!strings.Contains(r.stdout, "request id - (nothing sent)") {
 				t.Errorf("report:\n%s", r.stdout)
 			}
+		}
+		if strings.Count(said, "cannot connect") != 1 || strings.Count(said, addr) != 1 || !strings.Contains(said, "connection refused") {
+			t.Errorf("json=%v: the failure is not said once:\n%s", asJSON, said)
+		}
+		if !asJSON {
 			continue
 		}
 		out := decodeOut(t, r.stdout)
@@ -336,6 +298,10 @@ func TestUsageErrors(t *testing.T) {
 		{"proxy without docroot", []string{"proxy", "--addr", "127.0.0.1:1"}, "--docroot is required"},
 		{"backend bad listen", []string{"backend", "--listen", "nowhere"}, "--listen"},
 		{"help of unknown", []string{"help", "nope"}, `unknown subcommand "nope"`},
+		{"unknown profile", []string{"send", "--addr", "127.0.0.1:1", "--url", "/", "--profile", "iis"}, `--profile "iis": want one of nginx, apache, caddy, lighttpd`},
+		{"unknown variant", []string{"send", "--addr", "127.0.0.1:1", "--url", "/", "--profile", "apache/tcp"}, "apache/fpm, apache/generic"},
+		{"profile in raw mode", []string{"send", "--addr", "127.0.0.1:1", "--profile", "apache"}, "--profile needs HTTP mode"},
+		{"profile without docroot", []string{"send", "--addr", "127.0.0.1:1", "--url", "/x.php", "--profile", "caddy"}, "--profile caddy needs --docroot"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -383,7 +349,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestValuesDemo(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	r := run(t, "", "values", "--addr", addr)
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
@@ -396,7 +362,7 @@ func TestValuesDemo(t *testing.T) {
 }
 
 func TestValuesRefused(t *testing.T) {
-	r := run(t, "", "values", "--addr", refusedAddr(t), "--json")
+	r := run(t, "", "values", "--addr", fcgitest.RefusedAddr(t, "tcp"), "--json")
 	if r.code != ExitFailure {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
@@ -434,12 +400,12 @@ func TestValuesPHPFPM(t *testing.T) {
 
 // runAsync runs a long-running command line (proxy, backend) until the
 // returned stop function is called, and returns the address it listens on.
-func runAsync(t *testing.T, args ...string) (addr string, stderr *syncBuffer, stop func() int) {
+func runAsync(t *testing.T, args ...string) (addr string, stderr *fcgitest.SyncBuffer, stop func() int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr = &syncBuffer{}
+	stderr = &fcgitest.SyncBuffer{}
 	listening := make(chan string, 1)
-	r := &Runner{Stdout: &syncBuffer{}, Stderr: stderr, Getenv: func(string) string { return "" },
+	r := &Runner{Stdout: &fcgitest.SyncBuffer{}, Stderr: stderr, Getenv: func(string) string { return "" },
 		Listening: func(a string) { listening <- a }}
 	done := make(chan int, 1)
 	go func() { done <- r.Run(ctx, args) }()
@@ -515,7 +481,7 @@ func TestBackendListenTaken(t *testing.T) {
 }
 
 func TestDebugTraceAndRedaction(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	const cookie, token = "sid=c00k1e-s3cr3t", "t0k3n-s3cr3t"
 	args := []string{"send", "--addr", addr, "--log-level", "debug",
 		"--param", "SCRIPT_NAME=/echo", "--param", "HTTP_COOKIE=" + cookie, "--param", "HTTP_AUTHORIZATION=Bearer " + token,
@@ -662,7 +628,7 @@ func TestSendHTTPToPHPFPM(t *testing.T) {
 }
 
 func TestSendHTTPToDemoWithOverrides(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	r := run(t, "", "send", "--addr", addr, "--json", "--url", "http://example.test:8081/echo?x=1",
 		"--param", "QUERY_STRING=y=2", "--param", "EXTRA=1", "--param", "EXTRA=2")
 	if r.code != ExitOK {
@@ -707,7 +673,7 @@ func TestSendHTTPRefusedRequest(t *testing.T) {
 }
 
 func TestSendFilterWithDataFile(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	data := filepath.Join(t.TempDir(), "data.txt")
 	if err := os.WriteFile(data, []byte("0123456789"), 0o600); err != nil {
 		t.Fatal(err)
@@ -736,7 +702,7 @@ func TestSendFilterWithDataFile(t *testing.T) {
 }
 
 func TestSendHTTPRedactsHeaders(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	const secret = "sess10n-s3cr3t"
 	r := run(t, "", "send", "--addr", addr, "--url", "/echo", "--log-level", "debug",
 		"--header", "Cookie: id="+secret, "--header", "Authorization: Basic "+secret)
@@ -827,7 +793,7 @@ func TestProxyWarnsOnNonLoopback(t *testing.T) {
 }
 
 func TestSendReadsStandardInput(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	for _, args := range [][]string{
 		{"--param", "SCRIPT_NAME=/echo", "--param", "CONTENT_LENGTH=9", "--stdin-file", "-"},
 		{"--url", "/echo", "--body-file", "-"},
@@ -844,8 +810,8 @@ func TestSendReadsStandardInput(t *testing.T) {
 }
 
 func TestLogLevelFromEnvironment(t *testing.T) {
-	addr := startDemo(t)
-	var out, errOut syncBuffer
+	addr := fcgitest.StartDemo(t)
+	var out, errOut fcgitest.SyncBuffer
 	env := map[string]string{EnvLogLevel: "info", EnvLogFormat: "json"}
 	r := &Runner{Stdout: &out, Stderr: &errOut, Getenv: func(k string) string { return env[k] }}
 	if code := r.Run(context.Background(), []string{"send", "--addr", addr, "--param", "SCRIPT_NAME=/echo"}); code != ExitOK {
@@ -854,7 +820,7 @@ func TestLogLevelFromEnvironment(t *testing.T) {
 	if !strings.Contains(errOut.String(), `"msg":"sending"`) {
 		t.Errorf("%s=info %s=json not applied:\n%s", EnvLogLevel, EnvLogFormat, errOut.String())
 	}
-	errOut = syncBuffer{}
+	errOut = fcgitest.SyncBuffer{}
 	if code := r.Run(context.Background(), []string{"send", "--addr", addr, "--param", "SCRIPT_NAME=/echo", "--log-level", "error"}); code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
@@ -867,13 +833,13 @@ func TestLogLevelFromEnvironment(t *testing.T) {
 // header and param is logged: the secrets must not reach the log unless
 // --log-secrets is given.
 func TestLogsRedactSecrets(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	secrets := []string{"Bearer tok-AUTH-1234", "sid=COOKIE-5678", "PW-9012", "APIKEY-3456"}
 	args := []string{"send", "--addr", addr, "--url", "/status?code=200", "--docroot", "/srv/www",
 		"--header", "Authorization: " + secrets[0], "--header", "Cookie: " + secrets[1],
 		"--header", "X-Api-Key: " + secrets[3], "--param", "DB_PASSWORD=" + secrets[2], "--log-level", "debug"}
 	for _, format := range []string{"text", "json"} {
-		var stdout, stderr syncBuffer
+		var stdout, stderr fcgitest.SyncBuffer
 		r := &Runner{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
 		if code := r.Run(context.Background(), append(args, "--log-format", format)); code != ExitOK {
 			t.Fatalf("send exited %d:\n%s", code, stderr.String())
@@ -890,7 +856,7 @@ func TestLogsRedactSecrets(t *testing.T) {
 			}
 		}
 
-		stderr = syncBuffer{}
+		stderr = fcgitest.SyncBuffer{}
 		if code := r.Run(context.Background(), append(args, "--log-format", format, "--log-secrets")); code != ExitOK {
 			t.Fatalf("send --log-secrets exited %d:\n%s", code, stderr.String())
 		}
@@ -899,5 +865,59 @@ func TestLogsRedactSecrets(t *testing.T) {
 				t.Errorf("%s log with --log-secrets lacks %q, which was asked for", format, s)
 			}
 		}
+	}
+}
+
+// TestSendProfile: send --profile maps the request as that web server does
+// and frames it so; --json says which profile and framing.
+func TestSendProfile(t *testing.T) {
+	addr := fcgitest.StartDemo(t)
+	r := run(t, "", "send", "--addr", addr, "--json", "--profile", "apache", "--docroot", "/srv/www",
+		"--url", "/echo.php/more?x=1", "--header", "Authorization: Basic eDp5", "--body", strings.Repeat("b", 10000)) // sent whole with the head, before the demo answers
+	if r.code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	out := decodeOut(t, r.stdout)
+	var extra struct {
+		Profile string `json:"profile"`
+		Framing struct {
+			ParamsMax      int  `json:"params_max"`
+			StdinMax       int  `json:"stdin_max"`
+			ParamsUnpadded bool `json:"params_unpadded"`
+			StdinUnpadded  bool `json:"stdin_unpadded"`
+		} `json:"framing"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &extra); err != nil {
+		t.Fatal(err)
+	}
+	if extra.Profile != "apache" || extra.Framing.StdinMax != 8192 || !extra.Framing.StdinUnpadded || extra.Framing.ParamsMax != 16384 {
+		t.Errorf("profile %q framing %+v", extra.Profile, extra.Framing)
+	}
+	if out.Params[0] != (pair{"HTTP_AUTHORIZATION", "Basic eDp5"}) || out.Params[1].Name != "proxy-nokeepalive" {
+		t.Errorf("params do not start as Apache's: %v", out.Params[:2])
+	}
+	found := false
+	for _, p := range out.Params {
+		found = found || p == pair{"SCRIPT_FILENAME", "proxy:fcgi://localhost/srv/www/echo.php"}
+	}
+	if !found {
+		t.Errorf("no Apache SCRIPT_FILENAME in %v", out.Params)
+	}
+	var stdin []int
+	for _, rec := range out.Records {
+		if rec.Dir == "sent" && rec.PaddingLength != 0 {
+			t.Errorf("sent %s record padded by %d", rec.Type, rec.PaddingLength)
+		}
+		if rec.Dir == "sent" && rec.Type == "STDIN" {
+			stdin = append(stdin, int(rec.ContentLength))
+		}
+	}
+	if fmt.Sprint(stdin) != "[8192 1808 0]" {
+		t.Errorf("STDIN records %v, want Apache's 8 KiB ones", stdin)
+	}
+	// The report names the profile too.
+	r = run(t, "", "send", "--addr", addr, "--profile", "lighttpd/plain", "--docroot", "/srv/www", "--url", "/echo.php")
+	if r.code != ExitOK || !strings.Contains(r.stdout, "profile     lighttpd (plain)   framing PARAMS ≤65535 B records, unpadded") {
+		t.Errorf("exit %d, report:\n%s", r.code, r.stdout)
 	}
 }

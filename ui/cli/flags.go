@@ -20,7 +20,7 @@ const (
 
 // Exit codes of Run.
 const (
-	ExitOK      = 0 // the command did its job (send: END_REQUEST arrived)
+	ExitOK      = 0 // the command did its job (send: END_REQUEST with REQUEST_COMPLETE, in time)
 	ExitFailure = 1 // transport or protocol failure, or a server that could not start
 	ExitUsage   = 2 // bad command line
 )
@@ -35,6 +35,14 @@ func (r *repeated) Set(v string) error {
 	*r = append(*r, v)
 	return nil
 }
+
+// reported is a failure the command's output already told (send's report
+// or JSON holds the error): Run exits with ExitFailure without printing it
+// again.
+type reported struct{ err error }
+
+func (e reported) Error() string { return e.err.Error() }
+func (e reported) Unwrap() error { return e.err }
 
 // usageError is a bad command line: Run prints it and exits with ExitUsage.
 type usageError struct{ msg string }

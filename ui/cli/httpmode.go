@@ -37,6 +37,19 @@ func overlayHTTP(o *sendOpts, h session.HTTPInput) (session.HTTPInput, error) {
 	if o.set["https"] {
 		h.HTTPS = o.https
 	}
+	if o.set["split-path"] {
+		h.SplitPath = o.splitPath
+	}
+	if o.set["location"] {
+		h.Location = o.location
+	}
+	if o.set["profile"] {
+		p, v, err := parseProfile(o.profile)
+		if err != nil {
+			return h, err
+		}
+		h.Profile, h.Variant = p, v
+	}
 	if o.set["server-port"] {
 		h.ServerPort = 0
 		if o.serverPort != "" {
@@ -210,10 +223,22 @@ func (e *env) httpRequest(ctx context.Context, in session.Input) (*session.Reque
 	if len(h.Body) == 0 && h.BodyFile == "" {
 		h.Body = in.Body // one body serves both modes
 	}
-	mws := []session.Middleware{session.CGIBasics(h), session.Remote(h), session.Headers(h)}
-	if h.DocumentRoot != "" {
-		mws = append(mws, session.PHPRouter(h))
-	} else {
+	prof, err := session.LookupProfile(h.Profile)
+	if err != nil {
+		return nil, err
+	}
+	variant, err := prof.Variant(h.Variant)
+	if err != nil {
+		return nil, err
+	}
+	var mws []session.Middleware
+	switch {
+	case h.DocumentRoot != "":
+		mws = append(mws, session.HTTPChain(h))
+	case prof.Name != session.ProfileNginx:
+		return nil, usagef("--profile %s needs --docroot: %s builds SCRIPT_FILENAME and its other params from the document root", prof.Name, prof.Title)
+	default:
+		mws = append(mws, session.CGIBasics(h), session.Remote(h), session.Headers(h))
 		e.log.Info("no document root (--docroot): SCRIPT_FILENAME, SCRIPT_NAME and DOCUMENT_ROOT are not set")
 	}
 	switch in.Role {
@@ -229,7 +254,7 @@ func (e *env) httpRequest(ctx context.Context, in session.Input) (*session.Reque
 		kept = r
 		return nil, nil
 	}
-	req := &session.Request{Role: in.Role, KeepConn: in.KeepConn, ID: in.RequestID}
+	req := &session.Request{Role: in.Role, KeepConn: in.KeepConn, ID: in.RequestID, Framing: prof.FramingOf(variant)}
 	if _, err := session.Chain(mws...)(keep)(ctx, req); err != nil {
 		return nil, err
 	}
@@ -238,4 +263,22 @@ func (e *env) httpRequest(ctx context.Context, in session.Input) (*session.Reque
 	}
 	kept.Role, kept.KeepConn, kept.ID = in.Role, in.KeepConn, in.RequestID
 	return kept, nil
+}
+
+// parseProfile reads --profile: NAME or NAME/VARIANT, checked against the
+// profiles session knows.
+func parseProfile(s string) (name, variant string, err error) {
+	name, variant, _ = strings.Cut(strings.TrimSpace(s), "/")
+	p, err := session.LookupProfile(name)
+	if err != nil || name == "" {
+		return "", "", usagef("--profile %q: want one of %s, optionally /VARIANT", s, strings.Join(session.ProfileNames(), ", "))
+	}
+	if _, err := p.Variant(variant); err != nil {
+		var names []string
+		for _, v := range p.Variants {
+			names = append(names, p.Name+"/"+v.Name)
+		}
+		return "", "", usagef("--profile %q: %s has no variant %q; want one of %s", s, p.Name, variant, strings.Join(names, ", "))
+	}
+	return p.Name, variant, nil
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,7 +30,20 @@ func writeReport(w io.Writer, x *session.Exchange, hints []string) error {
 		keep = "yes"
 	}
 	fmt.Fprintf(&b, "target      %s\n", x.Target())
-	fmt.Fprintf(&b, "role        %s   request id %d   keep-conn %s\n", x.Role(), x.RequestID(), keep)
+	id := "- (nothing sent)"
+	if x.Sent() {
+		id = strconv.Itoa(int(x.RequestID()))
+	}
+	fmt.Fprintf(&b, "role        %s   request id %s   keep-conn %s\n", x.Role(), id, keep)
+	switch kept, known := x.ConnKept(); {
+	case known && kept:
+		fmt.Fprintf(&b, "connection  kept open by the application after END_REQUEST (watched %v)\n", keepWatch)
+	case known:
+		b.WriteString("connection  closed by the application after END_REQUEST: it does not keep connections (FCGI_KEEP_CONN ignored)\n")
+	}
+	if name := x.Profile(); name != "" {
+		fmt.Fprintf(&b, "profile     %s   framing %s\n", profileLabel(x), x.Framing())
+	}
 
 	params := x.Params()
 	fmt.Fprintf(&b, "\nparams sent (%d)\n", len(params))
@@ -65,13 +79,22 @@ func writeReport(w io.Writer, x *session.Exchange, hints []string) error {
 		fmt.Fprintf(&b, "\nEND_REQUEST not received\n")
 	}
 
-	if resp := x.Response(); resp != nil && len(x.Stdout()) > 0 {
+	resp := x.Response()
+	if resp != nil && resp.Gateway != "" {
+		// What a web server answers instead (defect 1 of issue 13: an empty
+		// STDOUT is not a 200).
+		fmt.Fprintf(&b, "\n%d %s (what nginx answers: %s)\n", resp.Status, resp.Reason, resp.Gateway)
+	}
+	switch {
+	case resp != nil && resp.Gateway == "" && len(x.Stdout()) > 0:
 		fmt.Fprintf(&b, "\n%d %s\n", resp.Status, resp.Reason)
-		for _, h := range resp.Headers {
-			fmt.Fprintf(&b, "%s: %s\n", h.Name, h.Value)
-		}
+		writeHeaders(&b, resp.Headers)
 		writeBody(&b, "body", resp.Body)
-	} else {
+	case resp != nil && len(resp.Headers) > 0:
+		b.WriteString("\nheaders the application sent\n")
+		writeHeaders(&b, resp.Headers)
+		writeBody(&b, "body", resp.Body)
+	default:
 		writeBody(&b, "stdout", x.Stdout())
 	}
 
@@ -79,7 +102,12 @@ func writeReport(w io.Writer, x *session.Exchange, hints []string) error {
 		writeBody(&b, "stderr", errOut)
 	}
 	writeList(&b, "hints", hints)
-	writeList(&b, "warnings", x.Warnings())
+	warnings := x.Warnings()
+	if resp != nil && resp.Gateway != "" {
+		// Said on the status line already.
+		warnings = slices.DeleteFunc(warnings, func(w string) bool { return w == resp.GatewayText() })
+	}
+	writeList(&b, "warnings", warnings)
 	if e := x.ErrorText(); e != "" {
 		fmt.Fprintf(&b, "\nerror: %s\n", e)
 	}
@@ -90,6 +118,14 @@ func writeReport(w io.Writer, x *session.Exchange, hints []string) error {
 	fmt.Fprintf(&b, "bytes       sent %d   received %d   stdout %d   stderr %d\n", s.Sent, s.Received, s.Stdout, s.Stderr)
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// writeHeaders writes header lines, bytes that are not UTF-8 text escaped
+// (session.Printable): "X-Name: caf\xe9".
+func writeHeaders(b *bytes.Buffer, hs []session.Header) {
+	for _, h := range hs {
+		fmt.Fprintf(b, "%s: %s\n", session.Printable(h.Name), session.Printable(h.Value))
+	}
 }
 
 // recordNote flags a record's anomalies in the table.
@@ -178,4 +214,14 @@ func fmtDuration(d time.Duration) string {
 // fmtMS prints a duration in ms with microsecond precision.
 func fmtMS(d time.Duration) string {
 	return fmt.Sprintf("%.3fms", float64(d.Microseconds())/1000)
+}
+
+// profileLabel names the exchange's web server profile and its variant
+// ("apache (generic)").
+func profileLabel(x *session.Exchange) string {
+	name := x.Profile()
+	if v := x.Input.HTTP.Variant; v != "" {
+		return name + " (" + v + ")"
+	}
+	return name
 }

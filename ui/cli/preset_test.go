@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"fcgiscope/fcgi"
@@ -94,32 +93,12 @@ func sendEcho(t *testing.T, stdin string, args ...string) (cliOut, demoEcho) {
 // accepts (and closes at once).
 func countingListener(t *testing.T) (addr string, accepts func() int64) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-	})
-	return l.Addr().String(), n.Load
+	srv := fcgitest.StartRaw(t, "tcp", func(net.Conn) {})
+	return srv.Addr, func() int64 { return int64(srv.Accepted()) }
 }
 
 func TestSendPresetRaw(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	path := writePreset(t, filepath.Join(t.TempDir(), "raw.toml"), preset.Preset{
 		Mode: session.ModeRaw, Target: addr, Role: fcgi.RoleResponder,
 		Params: []session.RawParam{
@@ -210,10 +189,10 @@ func TestSendPresetHTTPToPHPFPM(t *testing.T) {
 }
 
 func TestSendPresetOverrides(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	docroot := t.TempDir()
 	path := writePreset(t, filepath.Join(t.TempDir(), "http.toml"), preset.Preset{
-		Mode: session.ModeHTTP, Target: refusedAddr(t), Role: fcgi.RoleResponder, KeepConn: true,
+		Mode: session.ModeHTTP, Target: fcgitest.RefusedAddr(t, "tcp"), Role: fcgi.RoleResponder, KeepConn: true,
 		HTTP: &session.HTTPInput{Method: "PUT", URL: "/nowhere", DocumentRoot: docroot, Headers: []session.Header{
 			{Name: "X-A", Value: "1"}, {Name: "X-B", Value: "1"}, {Name: "x-a", Value: "2"},
 		}},
@@ -266,7 +245,7 @@ func TestSendPresetOverrides(t *testing.T) {
 }
 
 func TestSendRawPresetModeSwitch(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	path := writePreset(t, filepath.Join(t.TempDir(), "raw.toml"), preset.Preset{
 		Mode: session.ModeRaw, Target: addr,
 		Params: []session.RawParam{{Name: "SCRIPT_NAME", Value: "/echo", Enabled: true}, {Name: "FOO", Value: "bar", Enabled: true}},
@@ -287,7 +266,7 @@ func TestSendRawPresetModeSwitch(t *testing.T) {
 }
 
 func TestSendPresetFilter(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data.txt")
 	if err := os.WriteFile(data, []byte("0123456789"), 0o600); err != nil {
@@ -329,7 +308,7 @@ func envPreset(docroot string) preset.Preset {
 }
 
 func TestSendPresetEnvironment(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	root := t.TempDir()
 	// Two folders up from the preset.
 	writeEnvironments(t, filepath.Join(root, preset.EnvironmentsFile),
@@ -413,7 +392,7 @@ func TestSendPresetUnknownVariableSendsNothing(t *testing.T) {
 }
 
 func TestSendEnvironmentWithoutPreset(t *testing.T) {
-	addr := startDemo(t)
+	addr := fcgitest.StartDemo(t)
 	envFile := filepath.Join(t.TempDir(), "e.toml")
 	writeEnvironments(t, envFile, preset.Environment{Name: "dev", Vars: map[string]string{"addr": addr, "script": "/echo"}})
 	_, echo := sendEcho(t, "", "--addr", "{{addr}}", "--env", "dev", "--env-file", envFile,

@@ -21,9 +21,13 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"fcgiscope/fcgi"
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/session"
 )
 
+// TestProxyFlags: --max-conns, --record-keep and --keep-conn (auto, on or
+// off, default auto; only an explicit --max-conns tells auto that the limit
+// fits the backend's workers), and their usage errors.
 func TestProxyFlags(t *testing.T) {
 	const addr = "127.0.0.1:9000"
 	base := []string{"--addr", addr, "--docroot", "/srv"}
@@ -32,16 +36,22 @@ func TestProxyFlags(t *testing.T) {
 		args     []string
 		maxConns int
 		keep     int
+		keepConn string
+		limitSet bool
 		err      string
 	}{
-		{"defaults", nil, DefaultProxyMaxConns, 0, ""},
-		{"max-conns", []string{"--max-conns", "8"}, 8, 0, ""},
-		{"no limit", []string{"--max-conns=0"}, 0, 0, ""},
-		{"record-keep", []string{"--record", "/tmp/rec", "--record-keep", "1000"}, DefaultProxyMaxConns, 1000, ""},
-		{"negative max-conns", []string{"--max-conns", "-1"}, 0, 0, "--max-conns -1: want 0 (no limit) or more"},
-		{"not a number", []string{"--max-conns", "lots"}, 0, 0, "invalid value"},
-		{"negative record-keep", []string{"--record", "/tmp/rec", "--record-keep", "-5"}, 0, 0, "--record-keep -5"},
-		{"record-keep without record", []string{"--record-keep", "10"}, 0, 0, "--record-keep needs --record DIR"},
+		{"defaults", nil, DefaultProxyMaxConns, 0, "auto", false, ""},
+		{"max-conns", []string{"--max-conns", "8"}, 8, 0, "auto", true, ""},
+		{"max-conns as the default", []string{"--max-conns", "64"}, 64, 0, "auto", true, ""},
+		{"no limit", []string{"--max-conns=0"}, 0, 0, "auto", true, ""},
+		{"record-keep", []string{"--record", "/tmp/rec", "--record-keep", "1000"}, DefaultProxyMaxConns, 1000, "auto", false, ""},
+		{"keep-conn off", []string{"--keep-conn", "off"}, DefaultProxyMaxConns, 0, "off", false, ""},
+		{"keep-conn on", []string{"--keep-conn=on", "--max-conns=4"}, 4, 0, "on", true, ""},
+		{"negative max-conns", []string{"--max-conns", "-1"}, 0, 0, "", false, "--max-conns -1: want 0 (no limit) or more"},
+		{"not a number", []string{"--max-conns", "lots"}, 0, 0, "", false, "invalid value"},
+		{"negative record-keep", []string{"--record", "/tmp/rec", "--record-keep", "-5"}, 0, 0, "", false, "--record-keep -5"},
+		{"record-keep without record", []string{"--record-keep", "10"}, 0, 0, "", false, "--record-keep needs --record DIR"},
+		{"keep-conn yes", []string{"--keep-conn", "yes"}, 0, 0, "", false, "--keep-conn \"yes\": want auto, on or off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,8 +71,9 @@ func TestProxyFlags(t *testing.T) {
 			case err != nil:
 				t.Fatal(err)
 			}
-			if o.maxConns != tt.maxConns || o.recordKeep != tt.keep {
-				t.Errorf("max-conns %d, record-keep %d; want %d, %d", o.maxConns, o.recordKeep, tt.maxConns, tt.keep)
+			if o.maxConns != tt.maxConns || o.recordKeep != tt.keep || o.keepConn != tt.keepConn || o.maxConnsSet != tt.limitSet {
+				t.Errorf("max-conns %d (given %v), record-keep %d, keep-conn %q; want %d (%v), %d, %q",
+					o.maxConns, o.maxConnsSet, o.recordKeep, o.keepConn, tt.maxConns, tt.limitSet, tt.keep, tt.keepConn)
 			}
 			pool := session.NewPool(o.poolOptions(logrus.New()))
 			defer pool.Close()
@@ -71,10 +82,11 @@ func TestProxyFlags(t *testing.T) {
 			}
 		})
 	}
-	// The help shows the flag and its default.
+	// The help shows the flags and their defaults.
 	r := run(t, "", "proxy", "-h")
 	if r.code != ExitOK || !strings.Contains(r.stdout, "-max-conns N") || !strings.Contains(r.stdout, "(default "+strconv.Itoa(DefaultProxyMaxConns)+")") ||
-		!strings.Contains(r.stdout, "pm.max_children") || !strings.Contains(r.stdout, "-record-keep N") {
+		!strings.Contains(r.stdout, "pm.max_children") || !strings.Contains(r.stdout, "-record-keep N") ||
+		!strings.Contains(r.stdout, "-keep-conn auto") || !strings.Contains(r.stdout, "php-fpm") {
 		t.Errorf("proxy -h: exit %d\n%s", r.code, r.stdout)
 	}
 }
@@ -160,7 +172,7 @@ func runProxyUntilListening(t *testing.T, args ...string) (log, listen string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr fcgitest.SyncBuffer
 	var mu sync.Mutex
 	r := &Runner{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" },
 		Listening: func(a string) { mu.Lock(); listen = a; mu.Unlock(); cancel() }}

@@ -40,6 +40,9 @@ type sendOpts struct {
 	serverPort string
 	remoteAddr string
 	https      bool
+	splitPath  string
+	location   string
+	profile    string
 	// both modes
 	role     string
 	dataFile string
@@ -57,7 +60,7 @@ type sendOpts struct {
 // httpFlags are the flags that only make sense in HTTP mode (--url and
 // --docroot, which switch to it, aside).
 func httpFlags() []string {
-	return []string{"method", "header", "body", "body-file", "server-name", "server-port", "remote-addr", "https"}
+	return []string{"method", "header", "body", "body-file", "server-name", "server-port", "remote-addr", "https", "split-path", "location", "profile"}
 }
 
 func setupSend(fs *flag.FlagSet) func(context.Context, *env) error {
@@ -88,10 +91,18 @@ func newSendOpts(fs *flag.FlagSet) *sendOpts {
 	fs.StringVar(&o.serverPort, "server-port", "", "HTTP mode: SERVER_PORT (default from the URL, else 80 or 443)")
 	fs.StringVar(&o.remoteAddr, "remote-addr", "", "HTTP mode: client `ip[:port]` for REMOTE_ADDR and REMOTE_PORT")
 	fs.BoolVar(&o.https, "https", false, "HTTP mode: the request came over TLS (HTTPS=on, REQUEST_SCHEME=https)")
+	fs.StringVar(&o.splitPath, "split-path", "", "HTTP mode: fastcgi_split_path_info's `regexp` (two groups: script name, path info; default "+
+		session.DefaultSplitPath+"), e.g. '^(.+\\.cgi)(/.+)$' for CGI scripts behind fcgiwrap")
+	fs.StringVar(&o.location, "location", "", "HTTP mode: the `regexp` of nginx's FastCGI location (default "+session.DefaultLocation+
+		"); a path it does not match and that ends in / gets the index file")
+	fs.StringVar(&o.profile, "profile", "", "HTTP mode: the web server to imitate, its params and record framing: "+
+		strings.Join(session.ProfileNames(), ", ")+" (default nginx); NAME/VARIANT picks a configuration, e.g. apache/generic")
 	fs.StringVar(&o.role, "role", "responder", "role: responder, authorizer, filter (or a number, to see how the backend copes)")
 	fs.StringVar(&o.dataFile, "data-file", "", "`file` sent on DATA (FILTER role; - for standard input)")
-	fs.BoolVar(&o.keepConn, "keep-conn", false, "set FCGI_KEEP_CONN in BEGIN_REQUEST (--keep-conn=false clears a preset's)")
-	fs.DurationVar(&o.timeout, "timeout", DefaultSendTimeout, "give up on the whole request after this long")
+	fs.BoolVar(&o.keepConn, "keep-conn", false, "set FCGI_KEEP_CONN in BEGIN_REQUEST (--keep-conn=false clears a preset's); "+
+		"the report then says whether the application kept the connection open")
+	fs.DurationVar(&o.timeout, "timeout", DefaultSendTimeout, "give up on the whole request after this long, the wait for END_REQUEST "+
+		"after ABORT_REQUEST included (ABORT_REQUEST goes out a tenth of it early, at most 2s)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object (the exchange) instead of the report")
 	return o
 }
@@ -141,6 +152,11 @@ func (o *sendOpts) check(p *preset.Preset) (*fcgi.Role, []session.RawParam, erro
 	}
 	if o.set["body"] && o.set["body-file"] {
 		return nil, nil, usagef("--body and --body-file are exclusive")
+	}
+	if o.set["profile"] {
+		if _, _, err := parseProfile(o.profile); err != nil {
+			return nil, nil, err
+		}
 	}
 	if o.wantHTTP(p) {
 		if o.set["stdin-file"] {
@@ -330,7 +346,11 @@ func (e *env) planSend(ctx context.Context, o *sendOpts) (*sendPlan, error) {
 	}
 	final := in
 	final.Params = append(slices.Clone(in.Params), userParams...)
-	return &sendPlan{in: final, req: req, hints: session.Lint(req.Params, body)}, nil
+	hints := session.Lint(req.Params, body)
+	if req.Role == fcgi.RoleFilter {
+		hints = append(hints, session.LintFilter(req.Params, req.DataLen)...)
+	}
+	return &sendPlan{in: final, req: req, hints: hints}, nil
 }
 
 func runSend(ctx context.Context, e *env, o *sendOpts) error {
@@ -346,6 +366,9 @@ func runSend(ctx context.Context, e *env, o *sendOpts) error {
 	eng := session.NewEngine(pool, session.EngineOptions{Timeout: o.timeout})
 	x := session.NewExchange(in)
 	sendErr := eng.Send(ctx, in.Target, plan.req, x)
+	if sendErr == nil && x.KeepConn() {
+		watchKept(ctx, pool, in.Target, x)
+	}
 
 	if o.json {
 		b, err := x.CLIJSON()
@@ -362,17 +385,47 @@ func runSend(ctx context.Context, e *env, o *sendOpts) error {
 	end := x.End()
 	e.log.WithFields(logrus.Fields{"end_request": end != nil, "records": x.Len(), "total": x.Timings().Total}).Info("done")
 	switch {
-	case end != nil && sendErr != nil:
-		// END_REQUEST arrived: the exchange is complete at the protocol
-		// level (e.g. UNKNOWN_ROLE); the output says what it means.
-		e.log.WithError(sendErr).Warn("request answered")
-		return nil
+	case sendErr != nil && !o.json:
+		// Out of time (even if END_REQUEST came for ABORT_REQUEST), refused
+		// (UNKNOWN_ROLE, OVERLOADED...), cut off: a failure, which the
+		// report already told on its error line.
+		return reported{sendErr}
+	case sendErr != nil:
+		return sendErr // the JSON holds it for programs; stderr tells the person
 	case end != nil:
 		return nil
-	case sendErr != nil:
-		return sendErr
 	}
 	return fmt.Errorf("cli: send to %s: no END_REQUEST received", in.Target)
+}
+
+// keepWatch is how long send --keep-conn watches the connection after
+// END_REQUEST for the application closing it: servers that ignore
+// FCGI_KEEP_CONN close it at once.
+const keepWatch = 200 * time.Millisecond
+
+// watchKept records into x whether the application kept the connection of
+// x's KEEP_CONN request open: the pool's client holds it for reuse unless
+// the application closed it within keepWatch.
+func watchKept(ctx context.Context, pool *session.Pool, target string, x *session.Exchange) {
+	client, release, err := pool.Acquire(target)
+	if err != nil {
+		return
+	}
+	defer release()
+	t := time.NewTimer(keepWatch)
+	defer t.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for client.Idle() > 0 {
+		select {
+		case <-tick.C:
+			continue
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		break
+	}
+	x.SetConnKept(client.Idle() > 0)
 }
 
 // checkTarget validates the address to send to, once variables are
@@ -493,7 +546,7 @@ func (e *env) logRequest(in session.Input, req *session.Request, hints []string)
 		return
 	}
 	if in.Mode == session.ModeHTTP && in.HTTP != nil {
-		for _, h := range in.HTTP.Headers {
+		for _, h := range in.HTTP.HeaderLines() {
 			e.log.WithFields(logrus.Fields{"name": h.Name, "value": e.red.header(h.Name, h.Value)}).Debug("header")
 		}
 	}

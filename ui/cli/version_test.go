@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"fcgiscope/fcgi/fcgitest"
 	"fcgiscope/ui/buildinfo"
 )
 
@@ -19,7 +20,7 @@ func runBuild(t *testing.T, b buildinfo.Info, noWindow bool, args ...string) res
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var out, errOut syncBuffer
+	var out, errOut fcgitest.SyncBuffer
 	r := &Runner{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }, Build: b, NoWindow: noWindow}
 	code := r.Run(ctx, args)
 	return result{code: code, stdout: out.String(), stderr: errOut.String()}

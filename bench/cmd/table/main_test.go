@@ -104,7 +104,7 @@ func TestReport(t *testing.T) {
 		"| tiny GET, 1 keep-alive conn, in-process server | req/s vs wire limit, in turns | 79000 | 100000 | 0.79× | 0.79–0.79 | ≥ 0.8× | **not met** (1% short) |",
 		"| tiny GET, 1 keep-alive conn, in-process server | req/s vs wire limit, run apart | 50000 | 50000 | 1.00× | 1.00–1.00 |  | info |",
 		"| tiny GET, allocations, trace hook off | allocs per STDOUT record | 1 | | | | ≤ 0 | **not met** (1.00 over) |",
-		"missing: TinyGETAllocs/fcgiscope-conn",
+		"| tiny GET, 1 keep-alive conn, in-process server | req/s vs wire limit with a reading goroutine | 50000 | missing: TinyGET/wire-reader |",
 		"| TinyGET/fcgiscope-conn | 3 | 20.0 µs | 50% | 50000 |",
 		"| Response256MiB/fcgiscope-conn | 1 | 58.84 ms | 0% |  | 4562 |",
 	} {
@@ -145,5 +145,64 @@ BenchmarkTinyGET/caddy-2           1  1000 ns/op
 		if strings.HasPrefix(c, "round") {
 			t.Errorf("round line kept as config: %q", c)
 		}
+	}
+}
+
+// The bulk baseline is the faster of io.Copy and the 64 KiB read loop in
+// each round.
+func TestFastestBaseline(t *testing.T) {
+	const out = `# round 1
+BenchmarkResponse256MiB/fcgiscope-conn-2  1  1 ns/op  4000 MB/s
+BenchmarkResponse256MiB/iocopy-2          1  1 ns/op  2000 MB/s
+BenchmarkResponse256MiB/read64k-2         1  1 ns/op  5000 MB/s
+# round 2
+BenchmarkResponse256MiB/fcgiscope-conn-2  1  1 ns/op  4000 MB/s
+BenchmarkResponse256MiB/iocopy-2          1  1 ns/op  4000 MB/s
+BenchmarkResponse256MiB/read64k-2         1  1 ns/op  3000 MB/s
+`
+	r, err := parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	med, lo, hi, ok := ratio(r, metric{"BenchmarkResponse256MiB/fcgiscope-conn", "MB/s"}, bulkBaseline)
+	// Round 1: 4000/5000 = 0.8; round 2: 4000/4000 = 1.
+	if !ok || med != 0.9 || lo != 0.8 || hi != 1 {
+		t.Errorf("ratio = %v (%v–%v), %v; want 0.9 (0.8–1)", med, lo, hi, ok)
+	}
+	if v, ok := bulkBaseline.value(r); !ok || v != 4000 {
+		t.Errorf("baseline value = %v, %v; want the higher median, 4000", v, ok)
+	}
+}
+
+// The front-end rows read BenchmarkFrontEnd's metrics, none of them ns/op.
+func TestFrontEndRows(t *testing.T) {
+	const out = `# round 1, load 3.00
+BenchmarkFrontEnd/nginx-2   1   30 cpu-us/req   0 errors   40 fpm-cpu-us/req   3 load1   3000000 p50-ns   6000000 p99-ns   12 peak-rss-MiB   10000 req/s   0 rss-growth-MiB
+BenchmarkFrontEnd/proxy-2   1   45 cpu-us/req   0 errors   42 fpm-cpu-us/req   3 load1   3300000 p50-ns   6600000 p99-ns   30 peak-rss-MiB   9000 req/s   0.5 rss-growth-MiB
+BenchmarkFrontEnd/proxy-record-2   1   60 cpu-us/req   0 dropped-frac   0 errors   42 fpm-cpu-us/req   3 load1   3300000 p50-ns   9000000 p99-ns   30 peak-rss-MiB   6000 req/s   8 rss-growth-MiB
+`
+	r, err := parse(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	printReport(&b, r)
+	s := b.String()
+	for _, want := range []string{
+		"| " + frontScenario + " | req/s vs nginx | 9000 | 10000 | 0.90× | 0.90–0.90 | ≥ 0.9× | met |",
+		"| " + frontScenario + ", recording | req/s vs nginx | 6000 | 10000 | 0.60× | 0.60–0.60 | ≥ 0.7× | **not met** (14% short) |",
+		"| " + frontScenario + " | CPU per request vs nginx | 45 | 30 | 1.50× | 1.50–1.50 | ≤ 1.5× | met |",
+		"| " + frontScenario + ", recording | RSS growth over the run, MiB | 8 | | | | ≤ 4 | **not met** (100% over) |",
+		"| FrontEnd/proxy | 1 |  | 0% | 9000 |  | 3.30 ms | 6.60 ms |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("report lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "TinyGET") {
+		t.Errorf("rows of benchmarks that did not run at all:\n%s", s)
+	}
+	if strings.Contains(s, "TinyGET") {
+		t.Errorf("rows of benchmarks that did not run at all:\n%s", s)
 	}
 }
