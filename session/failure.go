@@ -325,7 +325,8 @@ func upperFirst(s string) string {
 }
 
 // StatusText says what the exchange's response is, as a window's status
-// shows it: "200 OK", "No response", or "Partial 200 OK" for a request that
+// shows it: "200 OK", "No response", "502 Bad Gateway (as nginx answers)"
+// for a response nginx would not pass on, or "Partial 200 OK" for a request that
 // failed after part of its response arrived, so that a status never reads
 // as a success the Exchange is not (its Failure says what went wrong).
 func StatusText(x *Exchange) string {
@@ -337,6 +338,10 @@ func StatusText(x *Exchange) string {
 		return "No response"
 	}
 	status := strings.TrimSpace(fmt.Sprintf("%d %s", resp.Status, resp.Reason))
+	if resp.Gateway != "" {
+		// Not the application's status: nginx's, for what it got.
+		return status + " (as nginx answers)"
+	}
 	if x.Failure() != nil {
 		return "Partial " + status
 	}

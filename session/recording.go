@@ -318,10 +318,10 @@ func (x *Exchange) Complete(o Outcome) {
 	x.mu.Lock()
 	x.sent.stream, x.recv.stream = sent, recv
 	stdout := view(x.recv.stream[slotStdout])
-	// An application that refused the request (END_REQUEST with another
-	// status than REQUEST_COMPLETE) and wrote nothing gave no response.
-	refused := len(x.ends) > 0 && x.ends[0].ProtocolStatus != fcgi.StatusRequestComplete
-	parse := len(stdout) > 0 || (o.Ended || len(x.ends) > 0) && !refused
+	// An application that ended the request, even refusing it (END_REQUEST
+	// UNKNOWN_ROLE, OVERLOADED…) with nothing on STDOUT, leaves nginx an empty
+	// response: it answers 502 (see ParseCGIResponse).
+	parse := len(stdout) > 0 || o.Ended || len(x.ends) > 0
 	aborted := x.failure != nil && x.failure.Kind == FailAborted
 	x.mu.Unlock()
 	x.unlockWriters()

@@ -67,7 +67,9 @@ func TestHistoryKeepsEverySend(t *testing.T) {
 	// Filter by a param value, by status, by stderr.
 	h.Filter().SetText("first=1")
 	f.waitHistory(t, 1)
-	h.Filter().SetText("404")
+	// The status with its reason: a bare 404 could also be in the demo's
+	// random port.
+	h.Filter().SetText(`"404 not found"`)
 	f.q.waitFor(t, "the 404 filter", inspWait, func() bool { return len(h.Entries()) == 1 && h.Entries()[0].Status == 404 })
 	h.Filter().SetText("")
 	f.waitHistory(t, 2)

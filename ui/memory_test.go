@@ -43,8 +43,9 @@ func TestReleaseMemoryHandsTheHeapBack(t *testing.T) {
 	runtime.KeepAlive(keep)
 	keep = nil
 	runtime.GC() // the 64 MiB are free now, the heap still holds them
-	if s := heapSpare(); s < garbage/2 {
-		t.Skipf("the runtime handed the memory back by itself (spare %d MiB)", s>>20)
+	before := heapSpare()
+	if before < garbage/2 {
+		t.Skipf("the runtime handed the memory back by itself (spare %d MiB)", before>>20)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	releases := 0
@@ -53,9 +54,11 @@ func TestReleaseMemoryHandsTheHeapBack(t *testing.T) {
 		debug.FreeOSMemory()
 		cancel()
 	})
-	if s := heapSpare(); releases != 1 || s > releaseSlack/2 {
-		t.Errorf("after %d releases the heap holds %d MiB beyond the live heap, want 1 release and under %d MiB",
-			releases, s>>20, releaseSlack>>21)
+	// The other tests of this process leave garbage of their own about:
+	// what counts is that the 64 MiB went back.
+	if s := heapSpare(); releases == 0 || before-s < garbage*3/4 {
+		t.Errorf("after %d releases the heap holds %d MiB beyond the live heap, %d MiB before: want a release handing back most of the %d MiB",
+			releases, s>>20, before>>20, garbage>>20)
 	}
 }
 

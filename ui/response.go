@@ -523,7 +523,7 @@ func (p *ResponsePanel) Show(x *session.Exchange, errText, detail string) {
 	case resp != nil && resp.Gateway != "":
 		// Not the application's answer but nginx's (empty STDOUT, out of
 		// time): the warnings below say why.
-		p.setStatus(fmt.Sprintf("%d %s (as nginx answers)", resp.Status, resp.Reason), widget.DangerImportance)
+		p.setStatus(session.StatusText(x), widget.DangerImportance)
 	case resp != nil && errText != "": // what arrived before the failure
 		p.setStatus(session.StatusText(x), widget.WarningImportance)
 	case resp != nil:

@@ -435,11 +435,15 @@ func TestScaleWindowManyRecords(t *testing.T) {
 	if rows := countRows(list); rows == 0 || rows > 200 {
 		t.Errorf("the list lays out %d rows for %d records", rows, list.Len())
 	}
-	// The text views wrap the single long line.
+	// The text views wrap the single long line, its first page laid out
+	// (Show more adds the next), the whole body counted.
 	r := f.in.Response()
 	r.SelectView(ViewText)
-	if got := r.ViewText(ViewText); !strings.HasPrefix(got, "abcdefghijklmnopqrstuvwxyzabc") || len(got) != scaleDribbleLen {
-		t.Errorf("the Text view holds %d bytes starting %.30q", len(got), got)
+	if got := r.ViewText(ViewText); !strings.HasPrefix(got, "abcdefghijklmnopqrstuvwxyzabc") || len(got) != min(maxTextShown, scaleDribbleLen) {
+		t.Errorf("the Text view holds %d bytes starting %.30q, want its first %d", len(got), got, maxTextShown)
+	}
+	if shown, total := r.TextShown(ViewText); shown != min(maxTextShown, scaleDribbleLen) || total != scaleDribbleLen {
+		t.Errorf("the Text view shows %d of %d bytes, want %d of %d", shown, total, min(maxTextShown, scaleDribbleLen), scaleDribbleLen)
 	}
 	for i, row := range r.views[ViewText].grid.Rows {
 		if len(row.Cells) > maxGridCols {
