@@ -5,7 +5,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -312,47 +311,6 @@ func (w *Workbench) ShowShortcuts() {
 		grid.Add(widget.NewLabel(s[1]))
 	}
 	d := dialog.NewCustom("Keyboard shortcuts", "Close", grid, w.win)
-	d.Show()
-}
-
-// Version returns the app's version: the metadata's, else the module's and
-// its VCS revision, else "development build".
-func Version(a fyne.App) string {
-	if v := a.Metadata().Version; v != "" && v != "0.0.0" {
-		return v
-	}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "development build"
-	}
-	v := info.Main.Version
-	if v == "" || v == "(devel)" {
-		v = "development build"
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " (" + s.Value[:12] + ")"
-		}
-	}
-	return v
-}
-
-// ShowAbout shows the name, version and purpose of the app.
-func (w *Workbench) ShowAbout() {
-	title := &widget.Label{Text: "fcgiscope", TextStyle: fyne.TextStyle{Bold: true}, SizeName: theme.SizeNameHeadingText}
-	version := &widget.Label{Text: "Version " + Version(w.app), TextStyle: fyne.TextStyle{Monospace: true}}
-	about := wrapLabel("A desktop inspector for FastCGI backends: compose params and a body, send them to php-fpm "+
-		"or any FastCGI application, and see every record both ways, byte by byte, with stderr and the parsed "+
-		"HTTP response side by side.", widget.MediumImportance)
-	where := mutedLine("")
-	if s := w.Presets.Store(); s != nil {
-		where.SetText("Presets: " + shortPath(s.Dir()))
-	}
-	box := container.NewVBox(title, version, about, secondary(where))
-	if h := w.History.History(); h != nil {
-		box.Add(secondary(mutedLine("History: " + shortPath(h.Dir()))))
-	}
-	d := dialog.NewCustom("About fcgiscope", "Close", withMinSize(box, 480, 0), w.win)
 	d.Show()
 }
 

@@ -85,6 +85,7 @@ func Run(ctx context.Context, a fyne.App, deps Deps, opts Options) {
 		fyne.Do(s.stop)
 	})
 	if ctx.Err() == nil { // else cancelled while the window was built: not shown
+		s.in.classAsApp(a)
 		s.in.Window().Show()
 		s.in.fitShown()
 		if report != nil {

@@ -1,8 +1,11 @@
 // Package cli is fcgiscope's headless command line: the subcommands send,
-// values, proxy, tap and backend, run on the same engine as the window.
+// values, proxy, tap, backend and version, run on the same engine as the
+// window.
 //
-// It does not import Fyne. main.go calls Run when its first argument is a
-// subcommand (see IsCommand) and opens the window otherwise.
+// It does not import Fyne. main.go runs it when its first argument is a
+// subcommand (see IsCommand) and opens the window otherwise; in the build
+// without the window (-tags headless) it runs it for every command line, and
+// a new subcommand needs no change there.
 package cli
 
 import (
@@ -15,6 +18,8 @@ import (
 	"strings"
 
 	"github.com/sirupsen/logrus"
+
+	"fcgiscope/ui/buildinfo"
 )
 
 // Runner runs one command line. Its zero value is not usable: Stdout and
@@ -31,6 +36,13 @@ type Runner struct {
 	// the backend listens on, as soon as it accepts connections (tests use
 	// it with --listen 127.0.0.1:0). The log line "listening" says the same.
 	Listening func(addr string)
+	// Build describes the binary, for the version command (the zero value
+	// says unknown).
+	Build buildinfo.Info
+	// NoWindow says that the binary was built without the window (-tags
+	// headless): the usage says so, and a command line without a subcommand
+	// lists the commands.
+	NoWindow bool
 }
 
 // Run runs the subcommand named by args[0] with the flags that follow,
@@ -84,6 +96,7 @@ func commands() []command {
 			"stand between a web server and php-fpm and show every exchange live, or read a pcap/pcapng capture", "info", setupTap},
 		{"backend", "[--listen 127.0.0.1:9000]",
 			"run the demo FastCGI backend (/echo, /stderr, /status, /slow, ...)", "info", setupBackend},
+		{"version", "[--json]", "print the version, the commit and the Go and Fyne releases of this binary", "warn", setupVersion},
 	}
 }
 
@@ -114,6 +127,12 @@ func (r *Runner) getenv(name string) string {
 // Run runs one command line; see the package function Run.
 func (r *Runner) Run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
+		if r.NoWindow {
+			fmt.Fprintln(r.Stderr, "fcgiscope: this build has no window (built with -tags headless, for servers and containers); run one of its commands:")
+			r.commandList(r.Stderr)
+			fmt.Fprintln(r.Stderr, "\nRun 'fcgiscope help' for every flag of every command.")
+			return ExitUsage
+		}
 		fmt.Fprintln(r.Stderr, "fcgiscope: no subcommand")
 		r.usage(r.Stderr)
 		return ExitUsage
@@ -184,18 +203,20 @@ func (r *Runner) help(args []string) int {
 
 // usage prints the usage of every subcommand.
 func (r *Runner) usage(w io.Writer) {
-	fmt.Fprint(w, `fcgiscope: inspect FastCGI backends record by record.
+	window := "open the window"
+	if r.NoWindow {
+		window = "(this build has no window: -tags headless)"
+	}
+	fmt.Fprintf(w, `fcgiscope: inspect FastCGI backends record by record.
 
 Usage:
-  fcgiscope                    open the window
+  fcgiscope                    %s
   fcgiscope <command> [flags]  run headless
   fcgiscope help [command]     this help, or one command's
 
 Commands:
-`)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
+`, window)
+	r.commandList(w)
 	fmt.Fprintf(w, `
 Addresses: host:port, tcp://host:port, unix:/path/php-fpm.sock or /path/php-fpm.sock.
 Exit codes: 0 success (send: END_REQUEST with REQUEST_COMPLETE arrived within
@@ -206,6 +227,13 @@ protocol error), 2 bad command line.
 	for _, c := range commands() {
 		fmt.Fprintln(w)
 		r.commandUsage(w, c)
+	}
+}
+
+// commandList prints each subcommand's name and summary, one a line.
+func (r *Runner) commandList(w io.Writer) {
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 }
 

@@ -16,7 +16,7 @@
 // packages that Fyne's lang package imports too, and Go initialises, among
 // the packages whose imports are initialised, the one whose import path
 // sorts first (the Go spec, "Package initialization", since Go 1.21):
-// "fcgiscope/ui/fynelocale" sorts before "fyne.io/fyne/v2/lang". main.go
+// "fcgiscope/ui/fynelocale" sorts before "fyne.io/fyne/v2/lang". window.go
 // imports it for that alone; nothing else changes the environment.
 package fynelocale
 
