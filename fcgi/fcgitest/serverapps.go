@@ -247,10 +247,15 @@ const server = fcgi.createServer(function responder(req, res) {
 }, function authorizer(req, res) {
   if (req.cgiParams.HTTP_AUTHORIZATION === 'Bearer ok') { res.setVariable('AUTH_USER', 'alice'); res.allow(); } else { res.deny(); }
 }, function filter(req, res) {
-  readAll(req, stdin => readAll(req.data, data => {
+  // Both streams read from the start: DATA may end before STDIN's end is seen.
+  let stdin = null, data = null;
+  const done = () => {
+    if (stdin === null || data === null) return;
     res.writeHead(200, {'Content-Type': 'text/plain'});
     res.end('stdin ' + stdin.length + '\nFCGI_DATA_LENGTH=' + req.cgiParams.FCGI_DATA_LENGTH + ' FCGI_DATA_LAST_MOD=' + req.cgiParams.FCGI_DATA_LAST_MOD + '\n' + data.toString('latin1').toUpperCase());
-  }));
+  };
+  readAll(req, b => { stdin = b; done(); });
+  readAll(req.data, b => { data = b; done(); });
 });
 server.on('protocolError', e => process.stderr.write('protocolError: ' + e.message + '\n'));
 server.listen(/^\d+$/.test(where) ? {port: +where, host: '127.0.0.1'} : where, () => process.stderr.write('fcgitest app listening on ' + where + '\n'));
