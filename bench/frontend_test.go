@@ -256,52 +256,7 @@ func startProxy(tb testing.TB, bin string, fpm *fcgitest.PHPFPMServer, args ...s
 	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	args = append([]string{"proxy", "--listen", listen, "--addr", "unix:" + fpm.Addr, "--docroot", fpm.DocRoot,
 		"--max-conns", strconv.Itoa(frontWorkers)}, args...)
-	logPath := filepath.Join(tb.TempDir(), "proxy.log")
-	log, err := os.Create(logPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	var once sync.Once
-	stop := func() string {
-		once.Do(func() {
-			_ = cmd.Process.Signal(os.Interrupt)
-			select {
-			case <-exited:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-			log.Close()
-		})
-		out, _ := os.ReadFile(logPath)
-		return string(out)
-	}
-	tb.Cleanup(func() { stop() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", listen, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			out, _ := os.ReadFile(logPath)
-			tb.Fatalf("fcgiscope %s exited: %v\n%s", strings.Join(args, " "), err, out)
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("fcgiscope proxy not listening on %s after 20 s", listen)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, stop := runCommand(tb, bin, args, nil, filepath.Join(tb.TempDir(), "proxy.log"), "tcp", listen)
 	url := "http://" + listen
 	checkFront(tb, url)
 	return &frontServer{url: url, procs: func() []int { return []int{cmd.Process.Pid} }, stop: stop}
@@ -532,4 +487,62 @@ func loadAverage() float64 {
 	}
 	v, _ := strconv.ParseFloat(f[0], 64)
 	return v
+}
+
+// runCommand starts bin with args, its stdout into stdout (into the log
+// when nil) and its stderr into a log at logPath, and waits until network
+// addr accepts a connection (20 s at most). stop interrupts it (SIGINT, as
+// Ctrl+C; SIGKILL after 30 s), closes its files and returns its log; it also
+// runs at the end of tb.
+func runCommand(tb testing.TB, bin string, args []string, stdout *os.File, logPath, network, addr string) (*exec.Cmd, func() string) {
+	tb.Helper()
+	log, err := os.Create(logPath)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if stdout != nil {
+		cmd.Stdout = stdout
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var once sync.Once
+	stop := func() string {
+		once.Do(func() {
+			_ = cmd.Process.Signal(os.Interrupt)
+			select {
+			case <-exited:
+			case <-time.After(30 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+			if stdout != nil {
+				stdout.Close()
+			}
+			log.Close()
+		})
+		out, _ := os.ReadFile(logPath)
+		return string(out)
+	}
+	tb.Cleanup(func() { stop() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		c, err := net.DialTimeout(network, addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return cmd, stop
+		}
+		select {
+		case err := <-exited:
+			out, _ := os.ReadFile(logPath)
+			tb.Fatalf("fcgiscope %s exited: %v\n%s", strings.Join(args, " "), err, out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("fcgiscope %s not listening on %s after 20 s", args[0], addr)
+		}
+	}
 }

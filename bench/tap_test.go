@@ -9,17 +9,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -161,53 +158,7 @@ func startTapChain(tb testing.TB, bin string, fpm *fcgitest.PHPFPMServer, record
 	if err != nil {
 		tb.Fatal(err)
 	}
-	logPath := filepath.Join(dir, "tap.log")
-	log, err := os.Create(logPath)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = out, log
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	var once sync.Once
-	stop := func() string {
-		once.Do(func() {
-			_ = cmd.Process.Signal(os.Interrupt)
-			select {
-			case <-exited:
-			case <-time.After(30 * time.Second):
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-			out.Close()
-			log.Close()
-		})
-		b, _ := os.ReadFile(logPath)
-		return string(b)
-	}
-	tb.Cleanup(func() { stop() })
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("unix", sock, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(logPath)
-			tb.Fatalf("fcgiscope %s exited: %v\n%s", strings.Join(args, " "), err, b)
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("fcgiscope tap not listening on %s after 20 s", sock)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, stop := runCommand(tb, bin, args, out, filepath.Join(dir, "tap.log"), "unix", sock)
 	srv := startTapNginx(tb, fpm, "unix:"+sock, func() []int { return []int{cmd.Process.Pid} })
 	srv.stop = stop
 	return srv
