@@ -98,7 +98,10 @@ func TestProxyLoad(t *testing.T) {
 	recDir := t.TempDir()
 	var recordErrs atomic.Int64
 	var firstRecordErr atomic.Value
-	rec := session.NewRecorder(session.RecorderOptions{Dir: recDir, KeepFiles: loadKeepFiles, ErrorLog: func(err error) {
+	// A queue of 64: the default's 1024 exchanges waiting to be written, a
+	// bounded few MiB when the disk is slower than the load, would read as
+	// heap growth in the flatness check below.
+	rec := session.NewRecorder(session.RecorderOptions{Dir: recDir, KeepFiles: loadKeepFiles, Queue: 64, ErrorLog: func(err error) {
 		if recordErrs.Add(1) == 1 {
 			firstRecordErr.Store(err)
 		}

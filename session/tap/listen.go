@@ -185,8 +185,8 @@ func (t *Tap) socketPerm() (uid, gid int, mode fs.FileMode, err error) {
 	if t.upNet == "unix" {
 		if fi, statErr := os.Stat(t.upAddr); statErr == nil {
 			mode = fi.Mode().Perm()
-			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				uid, gid = int(st.Uid), int(st.Gid)
+			if u, g, ok := fileOwner(fi); ok {
+				uid, gid = u, g
 			}
 		}
 	}
