@@ -177,3 +177,22 @@ func TestGetValuesShowsRecords(t *testing.T) {
 		t.Errorf("status line %q", f.in.State())
 	}
 }
+
+// TestFailedGetValuesHasNoEndRequest: a GET_VALUES probe that could not
+// connect shows its failure, and the response pane does not say an
+// END_REQUEST was "not received": a probe, failed or not, has none to wait for.
+func TestFailedGetValuesHasNoEndRequest(t *testing.T) {
+	f := newInspFixture(t)
+	p := f.in.Target()
+	p.SetAddress(fcgitest.RefusedAddr(t, "tcp"))
+	test.Tap(p.probe)
+	f.q.waitFor(t, "the GET_VALUES failure", inspWait, func() bool { return strings.Contains(p.Values(), "GET_VALUES failed") })
+	f.q.settle()
+	r := f.in.Response()
+	if strings.Contains(r.end.Text, "not received") || !strings.Contains(r.end.Text, "no request was begun") {
+		t.Errorf("after a failed GET_VALUES, END_REQUEST reads %q", r.end.Text)
+	}
+	if r.Status() != "No response" || r.ErrorText() == "" {
+		t.Errorf("after a failed GET_VALUES: status %q, error %q", r.Status(), r.ErrorText())
+	}
+}
