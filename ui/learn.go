@@ -302,11 +302,22 @@ func (l *LearnPanel) SelectLesson(id string) bool {
 	l.build()
 	for i, ls := range l.lessons {
 		if ls.ID == id {
-			l.lessonList.Select(i)
+			selectInSight(l.lessonList, i)
 			return true
 		}
 	}
 	return false
+}
+
+// selectInSight selects row i of list. A list not laid out yet (the panel
+// built as it opens) has no height, and Select then scrolls the row to just
+// above its top: such a list is scrolled to its top instead, where the
+// row selected before the panel opens (the first: see build) is in sight.
+func selectInSight(list *widget.List, i int) {
+	list.Select(i)
+	if list.Size().Height <= 0 {
+		list.ScrollToTop()
+	}
 }
 
 // Lesson returns the selected lesson's id, "" if none.
@@ -753,7 +764,7 @@ func (l *LearnPanel) SelectScenario(id string) bool {
 	l.build()
 	for i, s := range l.scens {
 		if s.ID == id {
-			l.scenList.Select(i)
+			selectInSight(l.scenList, i)
 			return true
 		}
 	}
