@@ -385,3 +385,43 @@ func TestWindowFitsScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsListKeepsRowsAt1366x768: with the anomalies of an exchange
+// shown, and then the step-through strip open too, the records list at
+// 1366×768 shows at least recordRowsAt1366 rows: the anomalies under the
+// list, and the strip over it growing to all it wanted, left it 2.
+func TestRecordsListKeepsRowsAt1366x768(t *testing.T) {
+	const recordRowsAt1366 = 4
+	f := newInspFixture(t)
+	win := f.in.Window()
+	size := fyne.NewSize(1366, 768-menuHeight)
+	layOut := func() {
+		// Laid out again as a frame would after panes were shown.
+		win.Resize(size.SubtractWidthHeight(10, 10))
+		f.q.settle()
+		win.Resize(size)
+		f.q.settle()
+	}
+	list := f.in.results.List()
+	rows := func() int { return int(list.Size().Height/list.RowHeight()) - 1 } // less the header
+	win.Resize(size)
+	f.setURL(t, demo.MisbehavePrefix+"unknown-type")
+	f.send(t)
+	f.q.waitFor(t, "the anomalies", inspWait, func() bool { return len(f.in.teach.Anomalies.Anomalies()) > 0 })
+	layOut()
+	if !f.in.teach.Anomalies.Content().Visible() {
+		t.Fatal("the anomalies are not shown")
+	}
+	if got := rows(); got < recordRowsAt1366 {
+		t.Errorf("with the anomalies shown the records list shows %d rows (%v high), want %d", got, list.Size().Height, recordRowsAt1366)
+	}
+	f.in.teach.ShowPlayback(true)
+	layOut()
+	if got := rows(); got < recordRowsAt1366 {
+		t.Errorf("with Step through open too the records list shows %d rows (%v high), want %d", got, list.Size().Height, recordRowsAt1366)
+	}
+	room := size.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+	if min := f.in.panes.MinSize(); min.Height > room.Height {
+		t.Errorf("the panes need %v, more than the window's %v", min, room)
+	}
+}

@@ -1099,7 +1099,9 @@ func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible(
 
 // Records returns the records pane with the step-through strip over it.
 func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
-	t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content()}, t.strip, pane)
+	list := t.in.results.List()
+	t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content(),
+		spare: func() float32 { return bandListRows * list.RowHeight() }}, t.strip, pane)
 	return t.band
 }
 
@@ -1109,14 +1111,24 @@ func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
 // than its controls): at 1366x768 its 290 points over the
 // records pane made the window's content taller than the window, whose
 // root then scrolled the status line and the Send button out of sight.
+//
+// Above its floor the strip comes after the records list: it takes room
+// only while the records pane keeps spare (bandListRows rows of the list)
+// over its minimum. Taking all it wanted left the list at its minimum,
+// 2 rows at 1366×768.
 type bandLayout struct {
 	strip   *fyne.Container // a stack holding the scroll of content
 	content fyne.CanvasObject
+	spare   func() float32 // what the records pane keeps over its minimum before the strip grows past its floor
 }
 
 // bandFloor is the least height the shown strip gets: its title and its
 // controls.
 const bandFloor = 90
+
+// bandListRows is how many rows of the records list, over its minimum,
+// the strip leaves the list before it grows past its floor.
+const bandListRows = 4
 
 func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 {
 	if !b.strip.Visible() {
@@ -1124,6 +1136,9 @@ func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 
 	}
 	want := b.content.MinSize().Height
 	room := size.Height - pane.MinSize().Height - theme.Padding()
+	if b.spare != nil {
+		room -= b.spare()
+	}
 	return max(min(want, room), min(want, bandFloor))
 }
 
