@@ -1006,7 +1006,7 @@ type Teaching struct {
 	strip    *fyne.Container // the playback strip, hidden until Step through
 	learnBtn *widget.Button  // shows and hides the Learn panel
 	panel    fyne.CanvasObject
-	band     *fyne.Container // the strip over the records pane (Records)
+	band     *fyne.Container // the strip over the record detail (placeStrip)
 	shown    *session.Exchange
 }
 
@@ -1097,38 +1097,32 @@ func (t *Teaching) SetLearnShown(on bool) {
 // LearnShown reports whether the Learn panel is shown.
 func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible() }
 
-// Records returns the records pane with the step-through strip over it.
-func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
-	list := t.in.results.List()
-	t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content(),
-		spare: func() float32 { return bandListRows * list.RowHeight() }}, t.strip, pane)
-	return t.band
+// placeStrip puts the step-through strip at the top of the records
+// pane's detail side, under the records list: over the whole pane it took
+// its height from the list's share of the split, which kept 2 or 3 rows at
+// 1366×768; under it, the list keeps its share and the strip takes what
+// the detail can spare.
+func (t *Teaching) placeStrip() {
+	t.in.results.WrapDetail(func(detail fyne.CanvasObject) fyne.CanvasObject {
+		t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content()}, t.strip, detail)
+		return t.band
+	})
 }
 
-// bandLayout stacks the step-through strip over the records pane. The
-// strip gets the height its content needs when the window has it, and
+// bandLayout stacks the step-through strip over the record detail. The
+// strip gets the height its content needs when the pane has it, and
 // scrolls in less, down to bandFloor (and sideways in a column narrower
 // than its controls): at 1366x768 its 290 points over the
 // records pane made the window's content taller than the window, whose
 // root then scrolled the status line and the Send button out of sight.
-//
-// Above its floor the strip comes after the records list: it takes room
-// only while the records pane keeps spare (bandListRows rows of the list)
-// over its minimum. Taking all it wanted left the list at its minimum,
-// 2 rows at 1366×768.
 type bandLayout struct {
 	strip   *fyne.Container // a stack holding the scroll of content
 	content fyne.CanvasObject
-	spare   func() float32 // what the records pane keeps over its minimum before the strip grows past its floor
 }
 
 // bandFloor is the least height the shown strip gets: its title and its
 // controls.
 const bandFloor = 90
-
-// bandListRows is how many rows of the records list, over its minimum,
-// the strip leaves the list before it grows past its floor.
-const bandListRows = 4
 
 func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 {
 	if !b.strip.Visible() {
@@ -1136,9 +1130,6 @@ func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 
 	}
 	want := b.content.MinSize().Height
 	room := size.Height - pane.MinSize().Height - theme.Padding()
-	if b.spare != nil {
-		room -= b.spare()
-	}
 	return max(min(want, room), min(want, bandFloor))
 }
 
@@ -1164,7 +1155,7 @@ func (b bandLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return m
 }
 
-// relayout lays the strip and the records pane out again after the strip
+// relayout lays the strip and the record detail out again after the strip
 // was shown or hidden: a hidden object's size is never looked at again, so
 // without it the strip's room would stay, empty, until the window is
 // resized.

@@ -154,6 +154,14 @@ func (r *ResultsPanel) Decorate(tool, below fyne.CanvasObject) {
 	}
 }
 
+// WrapDetail replaces the detail's side of the split (the anomalies over
+// the record detail) with wrap of it, e.g. with the step-through strip over
+// it.
+func (r *ResultsPanel) WrapDetail(wrap func(fyne.CanvasObject) fyne.CanvasObject) {
+	r.split.Trailing = wrap(r.split.Trailing)
+	r.split.Refresh()
+}
+
 // Sync appends the records that arrived since the last call and returns
 // how many there were.
 func (r *ResultsPanel) Sync() int {

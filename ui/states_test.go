@@ -128,7 +128,8 @@ func TestAbortLessonCancelledWithEscape(t *testing.T) {
 
 // TestStepThroughCutRecord: stepping through an exchange whose connection
 // ended inside a STDOUT record, the last step has STDOUT cut short and the
-// request failed; closing the strip gives its room back to the records.
+// request failed; closing the strip gives its room back to the record
+// detail under it.
 func TestStepThroughCutRecord(t *testing.T) {
 	w := newLearnWindow(t)
 	w.in.Compose().HTTP().SetURL("/misbehave/short-content")
@@ -137,12 +138,12 @@ func TestStepThroughCutRecord(t *testing.T) {
 	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
 	x := w.in.Exchange()
 	tc := w.teach
-	records := w.in.Results().Content()
-	top := records.Position().Y
+	detail := tc.band.Objects[1] // the detail's side of the records pane, under the strip
+	top := detail.Position().Y
 	test.Tap(tc.stepBtn)
 	w.q.waitFor(t, "the replay", teachWait, tc.Playback.Loaded)
-	if records.Position().Y <= top {
-		t.Errorf("the open strip is not over the records: records at %v, were at %v", records.Position().Y, top)
+	if detail.Position().Y <= top {
+		t.Errorf("the open strip is not over the record detail: the detail at %v, was at %v", detail.Position().Y, top)
 	}
 	test.Tap(tc.Playback.last)
 	if got := tc.Playback.Cell(cellStdout); !strings.HasPrefix(got, "cut short · 1 record") {
@@ -152,8 +153,8 @@ func TestStepThroughCutRecord(t *testing.T) {
 		t.Errorf("Request at the last step: %q, want %q", got, want)
 	}
 	test.Tap(tc.stepBtn)
-	if tc.PlaybackShown() || records.Position().Y != top {
-		t.Errorf("after closing the strip the records are at %v, were at %v: an empty band is left", records.Position().Y, top)
+	if tc.PlaybackShown() || detail.Position().Y != top {
+		t.Errorf("after closing the strip the detail is at %v, was at %v: an empty band is left", detail.Position().Y, top)
 	}
 }
 

@@ -134,7 +134,7 @@ func NewRecordList() *RecordList {
 	return l
 }
 
-// RowHeight returns the height of one row of the list.
+// RowHeight returns the height of one row of the list (and of its header).
 func (l *RecordList) RowHeight() float32 { return l.t.metrics().rowH }
 
 // SetRecords replaces the rows: n records, record i read from get(i) when
