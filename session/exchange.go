@@ -187,6 +187,7 @@ type Exchange struct {
 	finished  bool
 	conn      fcgi.ConnInfo
 	begins    int           // BEGIN_REQUEST records sent
+	noRequest bool          // begun with no request (GET_VALUES): never an END_REQUEST
 	skipped   int64         // record bytes that went by uncaptured (Skipped), part of sizes.Dropped
 	framing   fcgi.Framing  // how PARAMS and STDIN were cut into records
 	stdoutHdr cgiHeaderScan // looks for the Content-Length of the response

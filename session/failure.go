@@ -332,6 +332,8 @@ func upperFirst(s string) string {
 func StatusText(x *Exchange) string {
 	resp := x.Response()
 	switch {
+	case resp == nil && managementOnly(x) && x.Len() == 0:
+		return "No response"
 	case resp == nil && managementOnly(x):
 		return "Management records only"
 	case resp == nil:
@@ -348,13 +350,21 @@ func StatusText(x *Exchange) string {
 	return status
 }
 
-// managementOnly reports whether x holds records but began no request
-// (GET_VALUES).
-func managementOnly(x *Exchange) bool { return x.Len() > 0 && !x.Began() }
+// managementOnly reports whether x is an exchange of management records
+// only (GET_VALUES): begun with no request, or holding records but no
+// BEGIN_REQUEST. Such an exchange never has an END_REQUEST, even when it
+// failed before any record was sent.
+func managementOnly(x *Exchange) bool {
+	x.mu.Lock()
+	noRequest := x.noRequest
+	x.mu.Unlock()
+	return noRequest || (x.Len() > 0 && !x.Began())
+}
 
 // EndText says what END_REQUEST the exchange got: "END_REQUEST: app
 // status 0 · REQUEST_COMPLETE", with ", the answer to ABORT_REQUEST" when it
-// came after the request was aborted; "END_REQUEST: not received".
+// came after the request was aborted; "END_REQUEST: not received"; for
+// management records only (GET_VALUES, failed or not), that there is none.
 func EndText(x *Exchange) string {
 	e := x.End()
 	switch {

@@ -33,6 +33,7 @@ func (x *Exchange) Begin(target string, req *Request, start time.Time) {
 	x.start = start.Round(0).UTC()
 	x.stdoutHdr.start()
 	if req == nil {
+		x.noRequest = true // management records only, even if none is sent
 		return
 	}
 	x.params = append(Params(nil), req.Params...)

@@ -89,7 +89,11 @@ func NewAnomalyPanel(do func(func())) *AnomalyPanel {
 		func() fyne.CanvasObject { return newAnomalyRow() },
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < len(p.items) {
-				o.(*anomalyRow).set(p.items[id])
+				r := o.(*anomalyRow)
+				r.set(p.items[id])
+				// The text takes the click (it copies on a right-click):
+				// a click on it selects the line it shows now.
+				r.text.OnTapped = func() { p.list.Select(id) }
 			}
 		})
 	p.list.OnSelected = func(id widget.ListItemID) {
@@ -229,12 +233,14 @@ func (l *anomalyRowsLayout) MinSize([]fyne.CanvasObject) fyne.Size {
 }
 
 // anomalyRow is one line of the panel: icon, record number, kind, text.
+// The text is cut to the row's width, and its whole in reach: a tooltip
+// shows it on hover, the right-click copies it (view.TextLine).
 type anomalyRow struct {
 	widget.BaseWidget
 	warn, note *widget.Icon
 	record     *widget.Label
 	kind       *widget.Label
-	text       *widget.Label
+	text       *view.TextLine
 	box        fyne.CanvasObject
 }
 
@@ -244,7 +250,7 @@ func newAnomalyRow() *anomalyRow {
 		note:   widget.NewIcon(theme.InfoIcon()),
 		record: &widget.Label{Alignment: fyne.TextAlignTrailing, TextStyle: fyne.TextStyle{Monospace: true}},
 		kind:   &widget.Label{TextStyle: fyne.TextStyle{Bold: true}},
-		text:   &widget.Label{Truncation: fyne.TextTruncateEllipsis},
+		text:   view.NewTextLine(""),
 	}
 	r.note.Hide()
 	icons := container.NewStack(r.warn, r.note)

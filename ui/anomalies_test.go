@@ -14,6 +14,7 @@ import (
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
 	"fcgiscope/session/teach"
+	"fcgiscope/ui/view"
 )
 
 func TestAnomalyPanelListsTheScenariosAnomalies(t *testing.T) {
@@ -340,5 +341,40 @@ func TestAnomalyPanelSummaryIsReadable(t *testing.T) {
 	}
 	if p.title.Size().Width < p.title.MinSize().Width {
 		t.Errorf("the title %q is %v wide, needs %v", p.title.Text, p.title.Size().Width, p.title.MinSize().Width)
+	}
+}
+
+// TestAnomalyRowShowsItsWholeText: a line too long for the pane is cut, and
+// its whole text is in reach: the window's tooltip shows it, and a click
+// on the text still selects the line's record.
+func TestAnomalyRowShowsItsWholeText(t *testing.T) {
+	test.NewTempApp(t)
+	p := NewAnomalyPanel(nil)
+	layer := view.NewTipLayer(p.Content())
+	w := test.NewTempWindow(t, layer)
+	w.Resize(fyne.NewSize(420, 200))
+	long := "the application sent 1 STDOUT record of 0 bytes before STDERR, then 4 more after END_REQUEST on the same request ID"
+	p.Set(nil, []session.Anomaly{{Record: 7, Kind: session.AnomalyPadding, Text: long}})
+	var selected []int
+	p.OnSelect = func(i int) { selected = append(selected, i) }
+	var line *view.TextLine
+	for _, o := range test.LaidOutObjects(p.Content()) {
+		if l, ok := o.(*view.TextLine); ok && l.Visible() && strings.HasSuffix(l.Text, long[1:]) {
+			line = l
+		}
+	}
+	if line == nil {
+		t.Fatal("no line of the pane shows the anomaly as a TextLine")
+	}
+	if !line.Cut() {
+		t.Fatalf("the line is not cut at %v wide: the test needs a narrower pane", line.Size().Width)
+	}
+	line.ShowTip()
+	if got := layer.Tip(); got != upperFirst(long) {
+		t.Errorf("the tooltip of the cut line reads %q, want the whole text", got)
+	}
+	test.Tap(line)
+	if !slices.Equal(selected, []int{7}) {
+		t.Errorf("a click on the line's text selected %v, want record 7", selected)
 	}
 }

@@ -209,8 +209,8 @@ func (in *Inspector) layout() fyne.CanvasObject {
 		nil, nil, in.compose.Content()))
 
 	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.7)
-	records := in.teach.Records(in.results.Content())
-	right := remember(container.NewHSplit(container.NewPadded(records), respCol), PrefSplitResults, 0.56)
+	in.teach.placeStrip()
+	right := remember(container.NewHSplit(container.NewPadded(in.results.Content()), respCol), PrefSplitResults, 0.56)
 	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.3)
 	// The sidebar: presets and history over the Learn panel, each opened
 	// from the activity bar at the window's edge.

@@ -385,3 +385,52 @@ func TestWindowFitsScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsListKeepsRowsAt1366x768: in the window as it opens on a
+// 1366×768 screen, the records list keeps rows beside what else the pane
+// shows: 4 with the anomalies of the exchange or the step-through strip,
+// 3 with both, where every part of the column is at its minimum (it had 2
+// or 3, and 2 with both: the anomalies sat under the list, the strip over
+// the pane, each taking its height from the list's share of the split).
+func TestRecordsListKeepsRowsAt1366x768(t *testing.T) {
+	f := newInspFixture(t)
+	win := f.in.Window()
+	// The window as it opens on a 1366×768 screen, less its menu bar.
+	size := fitWindow(fyne.NewSize(defaultWindowWidth, defaultWindowHeight), fyne.NewSize(1366, 768)).SubtractWidthHeight(0, menuHeight)
+	layOut := func() {
+		// Laid out again as a frame would after panes were shown.
+		win.Resize(size.SubtractWidthHeight(10, 10))
+		f.q.settle()
+		win.Resize(size)
+		f.q.settle()
+	}
+	list := f.in.results.List()
+	check := func(what string, want int) {
+		t.Helper()
+		layOut()
+		if got := int(list.Size().Height/list.RowHeight()) - 1; got < want { // less the header
+			t.Errorf("with %s the records list shows %d rows (%v high), want %d", what, got, list.Size().Height, want)
+		}
+		room := size.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+		if min := f.in.panes.MinSize(); min.Height > room.Height {
+			t.Errorf("with %s the panes need %v, more than the window's %v", what, min, room)
+		}
+	}
+	win.Resize(size)
+	f.setURL(t, demo.MisbehavePrefix+"unknown-type")
+	f.send(t)
+	f.q.waitFor(t, "the anomalies", inspWait, func() bool { return len(f.in.teach.Anomalies.Anomalies()) > 0 })
+	layOut()
+	if !f.in.teach.Anomalies.Content().Visible() {
+		t.Fatal("the anomalies are not shown")
+	}
+	check("the anomalies shown", 4)
+	f.in.teach.ShowPlayback(true)
+	check("the anomalies shown and Step through open", 3)
+	f.in.teach.ShowPlayback(false)
+	f.setURL(t, "/echo")
+	f.send(t)
+	f.q.waitFor(t, "no anomalies", inspWait, func() bool { return !f.in.teach.Anomalies.Content().Visible() })
+	f.in.teach.ShowPlayback(true)
+	check("Step through open", 4)
+}

@@ -302,11 +302,22 @@ func (l *LearnPanel) SelectLesson(id string) bool {
 	l.build()
 	for i, ls := range l.lessons {
 		if ls.ID == id {
-			l.lessonList.Select(i)
+			selectInSight(l.lessonList, i)
 			return true
 		}
 	}
 	return false
+}
+
+// selectInSight selects row i of list. A list not laid out yet (the panel
+// built as it opens) has no height, and Select then scrolls the row to just
+// above its top: such a list is scrolled to its top instead, where the
+// row selected before the panel opens (the first: see build) is in sight.
+func selectInSight(list *widget.List, i int) {
+	list.Select(i)
+	if list.Size().Height <= 0 {
+		list.ScrollToTop()
+	}
 }
 
 // Lesson returns the selected lesson's id, "" if none.
@@ -753,7 +764,7 @@ func (l *LearnPanel) SelectScenario(id string) bool {
 	l.build()
 	for i, s := range l.scens {
 		if s.ID == id {
-			l.scenList.Select(i)
+			selectInSight(l.scenList, i)
 			return true
 		}
 	}
@@ -995,7 +1006,7 @@ type Teaching struct {
 	strip    *fyne.Container // the playback strip, hidden until Step through
 	learnBtn *widget.Button  // shows and hides the Learn panel
 	panel    fyne.CanvasObject
-	band     *fyne.Container // the strip over the records pane (Records)
+	band     *fyne.Container // the strip over the record detail (placeStrip)
 	shown    *session.Exchange
 }
 
@@ -1086,14 +1097,20 @@ func (t *Teaching) SetLearnShown(on bool) {
 // LearnShown reports whether the Learn panel is shown.
 func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible() }
 
-// Records returns the records pane with the step-through strip over it.
-func (t *Teaching) Records(pane fyne.CanvasObject) fyne.CanvasObject {
-	t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content()}, t.strip, pane)
-	return t.band
+// placeStrip puts the step-through strip at the top of the records
+// pane's detail side, under the records list: over the whole pane it took
+// its height from the list's share of the split, which kept 2 or 3 rows at
+// 1366×768; under it, the list keeps its share and the strip takes what
+// the detail can spare.
+func (t *Teaching) placeStrip() {
+	t.in.results.WrapDetail(func(detail fyne.CanvasObject) fyne.CanvasObject {
+		t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content()}, t.strip, detail)
+		return t.band
+	})
 }
 
-// bandLayout stacks the step-through strip over the records pane. The
-// strip gets the height its content needs when the window has it, and
+// bandLayout stacks the step-through strip over the record detail. The
+// strip gets the height its content needs when the pane has it, and
 // scrolls in less, down to bandFloor (and sideways in a column narrower
 // than its controls): at 1366x768 its 290 points over the
 // records pane made the window's content taller than the window, whose
@@ -1138,7 +1155,7 @@ func (b bandLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return m
 }
 
-// relayout lays the strip and the records pane out again after the strip
+// relayout lays the strip and the record detail out again after the strip
 // was shown or hidden: a hidden object's size is never looked at again, so
 // without it the strip's room would stay, empty, until the window is
 // resized.

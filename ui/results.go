@@ -56,7 +56,7 @@ type ResultsPanel struct {
 	OnReset func(x *session.Exchange)
 
 	tools *fyne.Container // header tools (Step through)
-	below *fyne.Container // under the list (the anomalies)
+	below *fyne.Container // under the list, over the detail (the anomalies)
 
 	split   *container.Split
 	content fyne.CanvasObject
@@ -93,9 +93,12 @@ func newResultsPanel(keys *keyHooks) *ResultsPanel {
 
 	r.tools, r.below = container.NewHBox(), container.NewVBox()
 	listPane := pane(sectionHeader(r.title, r.tools),
-		container.NewBorder(toolbar, r.below, nil, nil,
+		container.NewBorder(toolbar, nil, nil, nil,
 			container.NewStack(r.list, container.NewVBox(layout.NewSpacer(), keepRoom(r.hint), layout.NewSpacer()))))
-	detailPane := container.NewBorder(r.decodeErr, nil, nil, nil, r.detail)
+	// What goes under the list (the anomalies) heads the detail's side of
+	// the split: under the list's, it took the rows of the records list,
+	// 2 of them at 1366×768, while the detail kept its room.
+	detailPane := container.NewBorder(container.NewVBox(r.below, r.decodeErr), nil, nil, nil, r.detail)
 	r.split = container.NewVSplit(listPane, detailPane)
 	r.split.Offset = 0.4
 	r.content = r.split
@@ -140,7 +143,8 @@ func (r *ResultsPanel) SetEmptyText(text string) {
 }
 
 // Decorate adds tool to the header of the record list and below under
-// the list; either may be nil.
+// the list, at the top of the record detail's side of the split; either
+// may be nil.
 func (r *ResultsPanel) Decorate(tool, below fyne.CanvasObject) {
 	if tool != nil {
 		r.tools.Add(tool)
@@ -148,6 +152,14 @@ func (r *ResultsPanel) Decorate(tool, below fyne.CanvasObject) {
 	if below != nil {
 		r.below.Add(below)
 	}
+}
+
+// WrapDetail replaces the detail's side of the split (the anomalies over
+// the record detail) with wrap of it, e.g. with the step-through strip over
+// it.
+func (r *ResultsPanel) WrapDetail(wrap func(fyne.CanvasObject) fyne.CanvasObject) {
+	r.split.Trailing = wrap(r.split.Trailing)
+	r.split.Refresh()
 }
 
 // Sync appends the records that arrived since the last call and returns

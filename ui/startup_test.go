@@ -218,3 +218,25 @@ func TestRelaxGCUntilRestored(t *testing.T) {
 		}
 	}
 }
+
+// TestLearnOpensWithTheSelectedLessonInSight: the Learn panel, opened for
+// the first time, shows the selected first lesson (and, in its
+// misbehaviour section, the selected first scenario) at the top of its
+// list, not scrolled above it: the lists were scrolled to their selection
+// while they had no height yet.
+func TestLearnOpensWithTheSelectedLessonInSight(t *testing.T) {
+	w := newLearnWindow(t)
+	l := w.teach.Learn
+	test.Tap(w.teach.LearnButton())
+	w.q.settle()
+	w.in.Window().Resize(w.in.Window().Canvas().Size()) // laid out as a frame would
+	if l.Lesson() != teach.Lessons()[0].ID || l.lessonList.GetScrollOffset() != 0 {
+		t.Errorf("the lesson list opened scrolled by %v with lesson %q selected; want lesson 1 at the top",
+			l.lessonList.GetScrollOffset(), l.Lesson())
+	}
+	l.ShowSection(LearnMisbehaviour)
+	w.in.Window().Resize(w.in.Window().Canvas().Size())
+	if l.scenList.GetScrollOffset() != 0 {
+		t.Errorf("the scenario list opened scrolled by %v; want the first, selected, at the top", l.scenList.GetScrollOffset())
+	}
+}

@@ -128,7 +128,8 @@ func TestAbortLessonCancelledWithEscape(t *testing.T) {
 
 // TestStepThroughCutRecord: stepping through an exchange whose connection
 // ended inside a STDOUT record, the last step has STDOUT cut short and the
-// request failed; closing the strip gives its room back to the records.
+// request failed; closing the strip gives its room back to the record
+// detail under it.
 func TestStepThroughCutRecord(t *testing.T) {
 	w := newLearnWindow(t)
 	w.in.Compose().HTTP().SetURL("/misbehave/short-content")
@@ -137,12 +138,12 @@ func TestStepThroughCutRecord(t *testing.T) {
 	w.q.waitFor(t, "the send", teachWait, func() bool { return !w.in.Busy() })
 	x := w.in.Exchange()
 	tc := w.teach
-	records := w.in.Results().Content()
-	top := records.Position().Y
+	detail := tc.band.Objects[1] // the detail's side of the records pane, under the strip
+	top := detail.Position().Y
 	test.Tap(tc.stepBtn)
 	w.q.waitFor(t, "the replay", teachWait, tc.Playback.Loaded)
-	if records.Position().Y <= top {
-		t.Errorf("the open strip is not over the records: records at %v, were at %v", records.Position().Y, top)
+	if detail.Position().Y <= top {
+		t.Errorf("the open strip is not over the record detail: the detail at %v, was at %v", detail.Position().Y, top)
 	}
 	test.Tap(tc.Playback.last)
 	if got := tc.Playback.Cell(cellStdout); !strings.HasPrefix(got, "cut short · 1 record") {
@@ -152,8 +153,8 @@ func TestStepThroughCutRecord(t *testing.T) {
 		t.Errorf("Request at the last step: %q, want %q", got, want)
 	}
 	test.Tap(tc.stepBtn)
-	if tc.PlaybackShown() || records.Position().Y != top {
-		t.Errorf("after closing the strip the records are at %v, were at %v: an empty band is left", records.Position().Y, top)
+	if tc.PlaybackShown() || detail.Position().Y != top {
+		t.Errorf("after closing the strip the detail is at %v, was at %v: an empty band is left", detail.Position().Y, top)
 	}
 }
 
@@ -175,5 +176,24 @@ func TestGetValuesShowsRecords(t *testing.T) {
 	}
 	if !strings.Contains(f.in.State(), "GET_VALUES") {
 		t.Errorf("status line %q", f.in.State())
+	}
+}
+
+// TestFailedGetValuesHasNoEndRequest: a GET_VALUES probe that could not
+// connect shows its failure, and the response pane does not say an
+// END_REQUEST was "not received": a probe, failed or not, has none to wait for.
+func TestFailedGetValuesHasNoEndRequest(t *testing.T) {
+	f := newInspFixture(t)
+	p := f.in.Target()
+	p.SetAddress(fcgitest.RefusedAddr(t, "tcp"))
+	test.Tap(p.probe)
+	f.q.waitFor(t, "the GET_VALUES failure", inspWait, func() bool { return strings.Contains(p.Values(), "GET_VALUES failed") })
+	f.q.settle()
+	r := f.in.Response()
+	if strings.Contains(r.end.Text, "not received") || !strings.Contains(r.end.Text, "no request was begun") {
+		t.Errorf("after a failed GET_VALUES, END_REQUEST reads %q", r.end.Text)
+	}
+	if r.Status() != "No response" || r.ErrorText() == "" {
+		t.Errorf("after a failed GET_VALUES: status %q, error %q", r.Status(), r.ErrorText())
 	}
 }

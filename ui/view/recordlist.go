@@ -134,6 +134,9 @@ func NewRecordList() *RecordList {
 	return l
 }
 
+// RowHeight returns the height of one row of the list (and of its header).
+func (l *RecordList) RowHeight() float32 { return l.t.metrics().rowH }
+
 // SetRecords replaces the rows: n records, record i read from get(i) when
 // its row comes on screen (get may be called again for the same record at
 // any time). It clears the selection and scrolls to the top; the filter

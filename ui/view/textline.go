@@ -267,8 +267,9 @@ func (t *TipLayer) ShowTip(owner fyne.CanvasObject, text string, style fyne.Text
 	th := t.Theme()
 	pad := th.Size(theme.SizeNameInnerPadding)
 	width := min(fyne.MeasureText(text, th.Size(theme.SizeNameText), style).Width+2*pad+1, maxTipWidth, t.Size().Width)
-	t.text.Resize(fyne.NewSize(width, 1))
-	height := t.text.MinSize().Height
+	// Wrapped at this width, with room to be as tall as it needs.
+	t.text.Resize(fyne.NewSize(width, max(t.Size().Height, 1)))
+	height := min(t.text.MinSize().Height, t.Size().Height) // never past the window
 	x := min(pos.X, t.Size().Width-width)
 	y := pos.Y + 20 // under the pointer
 	if y+height > t.Size().Height {
@@ -309,7 +310,10 @@ func (t *TipLayer) ensure() {
 	t.bg = canvas.NewRectangle(color.Transparent)
 	t.bg.StrokeWidth = 1
 	t.bg.CornerRadius = theme.Size(theme.SizeNameInputRadius)
-	t.text = &widget.Label{Wrapping: fyne.TextWrapBreak}
+	t.text = &widget.Label{Wrapping: fyne.TextWrapWord}
+	// Its renderer made now, so that the first tip's text is wrapped when
+	// it is set: made by the first Resize, it measured one row of three.
+	t.text.MinSize()
 	t.tip = &fyne.Container{Objects: []fyne.CanvasObject{t.bg, t.text}}
 	t.tip.Hide()
 }

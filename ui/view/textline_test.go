@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -136,4 +137,50 @@ func TestTipLayerKeepsTheTipInside(t *testing.T) {
 		}
 	}
 	t.Error("the tip's text is not drawn")
+}
+
+// TestTipLayerShowsEveryRowOfALongTip: a tooltip too long for one row is
+// as tall as all its rows, each drawn inside it, and wraps between words:
+// a long anomaly's tip showed 2 of its 3 rows, cut mid-word.
+func TestTipLayerShowsEveryRowOfALongTip(t *testing.T) {
+	test.NewTempApp(t)
+	layer := view.NewTipLayer(widget.NewLabel("content"))
+	win := test.NewTempWindow(t, layer)
+	win.Resize(fyne.NewSize(1350, 680))
+	text := "The application sent a record of type 42, which the spec does not define (types 1 to 11); " +
+		"an application answers an unknown management record with UNKNOWN_TYPE, anything else is ignored " +
+		"by a server that follows the spec, and a strict one closes the connection"
+	layer.ShowTip(nil, text, fyne.TextStyle{}, fyne.NewPos(800, 350))
+	var label *widget.Label
+	for _, o := range test.LaidOutObjects(layer) {
+		if l, ok := o.(*widget.Label); ok && l.Text == text {
+			label = l
+		}
+	}
+	if label == nil {
+		t.Fatal("the tip's text is not drawn")
+	}
+	words := map[string]bool{}
+	for _, w := range strings.Fields(text) {
+		words[w] = true
+	}
+	var rows []string
+	for _, o := range test.LaidOutObjects(label) {
+		c, ok := o.(*canvas.Text)
+		if !ok || c.Text == "" {
+			continue
+		}
+		rows = append(rows, c.Text)
+		if bottom := c.Position().Y + c.MinSize().Height; bottom > label.Size().Height+1 {
+			t.Errorf("the tip's row %q ends at %v, under the tip's %v", c.Text, bottom, label.Size().Height)
+		}
+		for _, w := range strings.Fields(c.Text) {
+			if !words[w] {
+				t.Errorf("the tip's row %q cuts the word %q", c.Text, w)
+			}
+		}
+	}
+	if got := strings.Join(strings.Fields(strings.Join(rows, " ")), " "); got != text {
+		t.Errorf("the tip's rows %q do not make its whole text", rows)
+	}
 }

@@ -188,7 +188,7 @@ func (t *TextTable) ensure() {
 	t.hint = mutedText(t.Empty, fyne.TextStyle{}, fyne.TextAlignCenter)
 	t.hint.Wrapping = fyne.TextWrapWord
 	t.hint.Hidden = len(t.rows) > 0
-	t.detail = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Wrapping: fyne.TextWrapBreak, Selectable: true}
+	t.detail = &widget.Label{TextStyle: fyne.TextStyle{Monospace: true}, Wrapping: fyne.TextWrapWord, Selectable: true}
 	lineHeight := fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{Monospace: true}).Height
 	t.bottom = container.NewBorder(widget.NewSeparator(), nil, nil, nil,
 		NewCappedScroll(t.detail, detailLines*lineHeight+2*theme.InnerPadding()))

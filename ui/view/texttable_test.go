@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
@@ -227,5 +228,43 @@ func TestTextTableClickSelects(t *testing.T) {
 	clickAt(t, w.Canvas(), pos)
 	if selected != 1 || !strings.Contains(tbl.Detail(), "hello=world") {
 		t.Errorf("after new rows the same click selected %d, detail %q", selected, tbl.Detail())
+	}
+}
+
+// TestTextTableDetailWrapsAtWords: the selected row's whole text under the
+// table wraps between words, not in the middle of one.
+func TestTextTableDetailWrapsAtWords(t *testing.T) {
+	tbl, _ := newPreview(t)
+	long := "theme=dark; lang=en; session=abcdef0123456789; region=eu-west-1; consent=yes; seen=2026-12-07"
+	tbl.SetRows([][]string{{"HTTP_COOKIE", long, "header"}})
+	tbl.Select(0)
+	var detail *widget.Label
+	for _, o := range test.LaidOutObjects(tbl) {
+		if l, ok := o.(*widget.Label); ok && l.Visible() && l.Text == tbl.Detail() {
+			detail = l
+		}
+	}
+	if detail == nil {
+		t.Fatalf("no label shows the detail %q", tbl.Detail())
+	}
+	words := map[string]bool{}
+	for _, w := range strings.Fields(tbl.Detail()) {
+		words[w] = true
+	}
+	var rows []string
+	for _, o := range test.LaidOutObjects(detail) {
+		if c, ok := o.(*canvas.Text); ok && c.Visible() && c.Text != "" {
+			rows = append(rows, c.Text)
+		}
+	}
+	if len(rows) < 2 {
+		t.Fatalf("the detail is drawn in %d rows %q: it was to wrap", len(rows), rows)
+	}
+	for _, r := range rows {
+		for _, w := range strings.Fields(r) {
+			if !words[w] {
+				t.Errorf("the detail's rows %q cut the word %q", rows, w)
+			}
+		}
 	}
 }
