@@ -210,7 +210,7 @@ func (in *Inspector) layout() fyne.CanvasObject {
 
 	respCol := remember(container.NewVSplit(container.NewPadded(in.response.Content()), container.NewPadded(in.stderr.Content())), PrefSplitResponse, 0.7)
 	in.teach.placeStrip()
-	right := remember(container.NewHSplit(container.NewPadded(in.results.Content()), respCol), PrefSplitResults, 0.56)
+	right := remember(container.NewHSplit(container.NewPadded(in.results.Content()), respCol), PrefSplitResults, 0.54)
 	main := remember(container.NewHSplit(left, right), PrefSplitMain, 0.3)
 	// The sidebar: presets and history over the Learn panel, each opened
 	// from the activity bar at the window's edge.
