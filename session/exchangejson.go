@@ -78,7 +78,7 @@ type responseJSON struct {
 // (base64 per direction), except OnRecord. UnmarshalJSON restores it exactly.
 func (x *Exchange) MarshalJSON() ([]byte, error) {
 	v := x.jsonView()
-	return json.Marshal(&v)
+	return appendExchangeJSON(nil, &v)
 }
 
 // jsonView returns the exchange in its serialized form. Its byte slices are
@@ -230,15 +230,6 @@ type exchangeFile struct {
 	Exchange json.RawMessage `json:"exchange"`
 }
 
-// exchangeFileOut is exchangeFile as EncodeExchangeFile writes it: the
-// exchange encoded in the same pass as the envelope, into the same bytes.
-type exchangeFileOut struct {
-	Kind     string        `json:"kind"`
-	Format   int           `json:"format"`
-	Redacted bool          `json:"redacted,omitempty"`
-	Exchange *exchangeJSON `json:"exchange"`
-}
-
 // EncodeExchangeFile returns the bytes of an Exchange file for x (see
 // SaveExchangeFile), with secrets redacted unless secrets is set.
 func EncodeExchangeFile(x *Exchange, secrets bool) ([]byte, error) {
@@ -256,8 +247,13 @@ func encodeExchangeFile(buf *bytes.Buffer, x *Exchange, secrets bool) error {
 	if !secrets {
 		redactView(&v)
 	}
-	// Encode writes what Marshal returns, and the newline.
-	return json.NewEncoder(buf).Encode(exchangeFileOut{Kind: exchangeFileKind, Format: exchangeFileFormat, Redacted: !secrets, Exchange: &v})
+	buf.Grow(v.sizeHint())
+	b, err := appendExchangeFile(buf.AvailableBuffer(), &v, !secrets)
+	if err != nil {
+		return err
+	}
+	buf.Write(b)
+	return nil
 }
 
 // DecodeExchangeFile parses the bytes of an Exchange file (see

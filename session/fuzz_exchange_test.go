@@ -82,6 +82,10 @@ func checkExchangeFile(t *testing.T, in []byte) {
 		if err != nil {
 			t.Fatalf("saving a loaded exchange (secrets %v): %v", secrets, err)
 		}
+		// The hand-written encoder writes what encoding/json writes.
+		if want, err := session.ReflectEncodeExchangeFile(x, secrets); err != nil || !bytes.Equal(file, want) {
+			t.Fatalf("the Exchange file (secrets %v) differs from encoding/json's (%v):\n%s\n---\n%s", secrets, err, file, want)
+		}
 		z, err := session.DecodeExchangeFile(file)
 		if err != nil {
 			t.Fatalf("a saved exchange (secrets %v) does not load: %v", secrets, err)

@@ -208,18 +208,7 @@ func TestRecorderKeeps(t *testing.T) {
 // BenchmarkEncodeExchangeFile: encoding (and redacting) one exchange as the
 // Recorder writes it: a GET through the proxy to the demo backend.
 func BenchmarkEncodeExchangeFile(b *testing.B) {
-	addr := fcgitest.StartDemo(b)
-	e := NewEngine(NewPool(PoolOptions{}), EngineOptions{})
-	defer e.Pool().Close()
-	in := HTTPInput{URL: "/status?code=200", DocumentRoot: "/srv", Headers: []Header{{Name: "Host", Value: "127.0.0.1:8080"}}}
-	req, err := BuildHTTP(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	x := NewExchange(Input{Mode: ModeHTTP, Target: addr, HTTP: &in})
-	if err := e.Send(b.Context(), addr, req, x); err != nil {
-		b.Fatal(err)
-	}
+	x, _ := benchExchange(b)
 	for _, secrets := range []bool{false, true} {
 		b.Run(map[bool]string{false: "redacted", true: "secrets"}[secrets], func(b *testing.B) {
 			b.ReportAllocs()
@@ -230,6 +219,24 @@ func BenchmarkEncodeExchangeFile(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchExchange returns the exchange BenchmarkEncodeExchangeFile encodes,
+// and the demo backend's address.
+func benchExchange(b *testing.B) (*Exchange, string) {
+	addr := fcgitest.StartDemo(b)
+	e := NewEngine(NewPool(PoolOptions{}), EngineOptions{})
+	b.Cleanup(func() { e.Pool().Close() })
+	in := HTTPInput{URL: "/status?code=200", DocumentRoot: "/srv", Headers: []Header{{Name: "Host", Value: "127.0.0.1:8080"}}}
+	req, err := BuildHTTP(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := NewExchange(Input{Mode: ModeHTTP, Target: addr, HTTP: &in})
+	if err := e.Send(b.Context(), addr, req, x); err != nil {
+		b.Fatal(err)
+	}
+	return x, addr
 }
 
 // TestRecorderReusesOldest: past KeepFiles the oldest recording is rewritten
