@@ -2,7 +2,11 @@
 
 package session
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 // Redacted replaces a secret value in exports and logs.
 const Redacted = "[redacted]"
@@ -16,17 +20,62 @@ var secretWords = [...]string{"SECRET", "PASSWORD", "TOKEN", "API_KEY"}
 // PHP_AUTH_PW, or a name containing SECRET, PASSWORD, TOKEN or API_KEY in
 // any case (DB_PASSWORD, HTTP_X_API_KEY, csrf_token).
 func IsSecretParam(name string) bool {
-	n := strings.ToUpper(strings.TrimSpace(name))
-	switch n {
+	var buf [128]byte
+	if n, ok := upperASCII(buf[:0], "", name); ok {
+		return isSecretUpper(n)
+	}
+	return isSecretUpper([]byte(strings.ToUpper(strings.TrimSpace(name))))
+}
+
+// isSecretUpper is IsSecretParam for a name trimmed and upper-cased.
+func isSecretUpper(n []byte) bool {
+	switch string(n) {
 	case "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE", "PHP_AUTH_PW":
 		return true
 	}
-	for _, w := range secretWords {
-		if strings.Contains(n, w) {
-			return true
+	for i, c := range n { // one pass: names are short, and most have none of the words
+		for _, w := range secretWords {
+			if c == w[0] && bytes.HasPrefix(n[i:], []byte(w)) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// upperASCII appends prefix and name, trimmed of white space and
+// upper-cased, with '-' turned into '_' when prefix is set (a header's
+// name as its CGI param), to b: what strings.ToUpper and TrimSpace give,
+// without allocating, for a name of at most cap(b) bytes of ASCII. ok is
+// false for a longer name or one that is not ASCII.
+func upperASCII(b []byte, prefix, name string) (_ []byte, ok bool) {
+	for len(name) > 0 && asciiSpace(name[0]) {
+		name = name[1:]
+	}
+	for len(name) > 0 && asciiSpace(name[len(name)-1]) {
+		name = name[:len(name)-1]
+	}
+	if len(prefix)+len(name) > cap(b)-len(b) {
+		return b, false
+	}
+	b = append(b, prefix...)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return b, false
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case c == '-' && prefix != "":
+			c = '_'
+		}
+		b = append(b, c)
+	}
+	return b, true
+}
+
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // IsSecretHeader reports whether the value of the HTTP header name is a
@@ -36,6 +85,10 @@ func IsSecretHeader(name string) bool {
 	n := strings.TrimSpace(name)
 	if strings.EqualFold(n, "Set-Cookie") {
 		return true
+	}
+	var buf [128]byte
+	if p, ok := upperASCII(buf[:0], "HTTP_", n); ok {
+		return isSecretUpper(p)
 	}
 	return IsSecretParam("HTTP_" + strings.ReplaceAll(n, "-", "_"))
 }

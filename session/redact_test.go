@@ -2,6 +2,7 @@ package session
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -60,5 +61,37 @@ func TestRedact(t *testing.T) {
 	}
 	if in.Params[0].Value != "t" || in.HTTP.Headers[0].Value != "Basic x" {
 		t.Error("redactInput modified its argument")
+	}
+}
+
+// TestIsSecretFastPathSameAsSlow: IsSecretParam and IsSecretHeader, which
+// upper-case ASCII names without allocating, answer what the plain
+// definition (strings.ToUpper of the trimmed name) answers, for ASCII
+// names, non-ASCII ones (whose upper case can be ASCII: "ſ" is "S") and
+// names too long for the fast path.
+func TestIsSecretFastPathSameAsSlow(t *testing.T) {
+	slowParam := func(name string) bool {
+		return isSecretUpper([]byte(strings.ToUpper(strings.TrimSpace(name))))
+	}
+	slowHeader := func(name string) bool {
+		n := strings.TrimSpace(name)
+		return strings.EqualFold(n, "Set-Cookie") || slowParam("HTTP_"+strings.ReplaceAll(n, "-", "_"))
+	}
+	names := []string{"", " ", "HTTP_COOKIE", "http_cookie", " Http_Cookie\t", "HTTP_COOKIE2", "php_auth_pw", "PHP_AUTH_PW ",
+		"DB_PASSWORD", "db_passWord", "csrf_token", "X_API_KEY", "x-api-key", "X-Api-Key", "api-key", "Authorization",
+		"authorization", "Proxy-Authorization", "Cookie", "set-cookie", " Set-Cookie ", "Set_Cookie", "SECRET", "secreT_x",
+		"PAſſWORD", "paſſword", "ſecret", "tokén", "TOKEN\u00a0", "\u00a0token", "x-auth-tokEn", "x\u212aey", "CONTENT_TYPE",
+		"Content-Type", "HTTP_HOST", "REQUEST_METHOD", strings.Repeat("a", 127) + "token", strings.Repeat("x-", 100) + "Token",
+		strings.Repeat("b", 200), "\x00token", "\xfftoken", "pass\nword", "HTTP_AUTHORIZATION\v"}
+	for _, n := range names {
+		if got, want := IsSecretParam(n), slowParam(n); got != want {
+			t.Errorf("IsSecretParam(%q) = %v, want %v", n, got, want)
+		}
+		if got, want := IsSecretHeader(n), slowHeader(n); got != want {
+			t.Errorf("IsSecretHeader(%q) = %v, want %v", n, got, want)
+		}
+	}
+	if testing.AllocsPerRun(100, func() { IsSecretParam("HTTP_X_FORWARDED_FOR"); IsSecretHeader("X-Forwarded-For") }) != 0 {
+		t.Error("IsSecretParam and IsSecretHeader allocate for an ASCII name")
 	}
 }
