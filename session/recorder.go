@@ -274,7 +274,7 @@ func (r *Recorder) reuse(old recordedFile, path string, b []byte) bool {
 	}
 	err = errors.Join(err, f.Close())
 	if err == nil {
-		err = os.Rename(old.path, path)
+		err = renameFile(old.path, path)
 	}
 	if err != nil {
 		_ = os.Remove(old.path)

@@ -12,7 +12,7 @@ import (
 const Redacted = "[redacted]"
 
 // secretWords make a param or header name secret when the upper-cased name
-// contains one of them.
+// contains one of them. isSecretUpper knows their first letters.
 var secretWords = [...]string{"SECRET", "PASSWORD", "TOKEN", "API_KEY"}
 
 // IsSecretParam reports whether the value of the FastCGI param name is a
@@ -33,11 +33,22 @@ func isSecretUpper(n []byte) bool {
 	case "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE", "PHP_AUTH_PW":
 		return true
 	}
-	for i, c := range n { // one pass: names are short, and most have none of the words
-		for _, w := range secretWords {
-			if c == w[0] && bytes.HasPrefix(n[i:], []byte(w)) {
-				return true
-			}
+	for i := range n { // one pass: names are short, and most have none of the words
+		var w string
+		switch n[i] {
+		case 'S':
+			w = secretWords[0]
+		case 'P':
+			w = secretWords[1]
+		case 'T':
+			w = secretWords[2]
+		case 'A':
+			w = secretWords[3]
+		default:
+			continue
+		}
+		if bytes.HasPrefix(n[i:], []byte(w)) {
+			return true
 		}
 	}
 	return false
