@@ -43,6 +43,11 @@ type conn struct {
 	q       []piece
 	spare   []piece
 	framers [2]framer
+	flow    flow // the requests going by, from the framers
+	// appShut: the tap closed the application's reading side when the
+	// application closed the connection (closeEarly); what the web server
+	// sends after is decoded, not forwarded.
+	appShut bool
 	ended   int // directions whose end is queued
 	// inflight is, per direction, when the bytes its forwarder is
 	// writing were read (zero: none): the decoder takes no piece of the
@@ -133,10 +138,14 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			now := time.Now()
-			c.reading(dir, now)
-			// What did not reach the other side is not shown as sent.
-			w, werr := dst.Write(buf[:n])
-			counter.Add(int64(w))
+			w, werr := n, error(nil)
+			if c.reading(dir, now) {
+				// What did not reach the other side is not shown as sent.
+				w, werr = dst.Write(buf[:n])
+				counter.Add(int64(w))
+			} else {
+				c.t.stats.unforwarded.Add(int64(n))
+			}
 			if w > 0 {
 				c.offer(dir, buf[:w], now)
 			}
@@ -149,7 +158,12 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
-				closeWrite(dst)
+				if dir == fcgi.Received && c.closeEarly() {
+					closeWrite(src)
+				}
+				if !(dir == fcgi.Sent && c.isAppShut()) {
+					closeWrite(dst)
+				}
 				c.end(dir, nil, time.Now())
 			} else {
 				c.end(dir, c.failure("reading from "+sender(dir), rerr), time.Now())
@@ -190,11 +204,47 @@ func closeWrite(nc net.Conn) {
 
 // reading tells the decoder that bytes of direction dir read at t are
 // being forwarded: what the other side answers them with is read later,
-// and must not be decoded before them (see ready).
-func (c *conn) reading(dir fcgi.Direction, t time.Time) {
+// and must not be decoded before them (see ready). It returns false when
+// they must not be forwarded: the web server's, once closeEarly closed the
+// application's side.
+func (c *conn) reading(dir fcgi.Direction, t time.Time) (forward bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.inflight[dirIndex(dir)] = t
-	c.mu.Unlock()
+	return dir == fcgi.Received || !c.appShut
+}
+
+// closeEarly reports whether the application's closing of the connection
+// (the end of direction Received) is to be passed on to the application
+// at once as the web server's, instead of when the web server closes: when
+// the web server has sent, and the application answered, all the protocol
+// lets it (flow.done: every request began without KEEP_CONN, its STDIN
+// ended, its END_REQUEST came back) and nothing of the web server's is
+// being forwarded. The web server then closes too, with nothing left to
+// say; waiting for its close to come through the tap would only hold the
+// application up: php-fpm's worker, after its END_REQUEST, half closes and
+// reads until the web server's end before it takes the next connection,
+// so each request would keep a worker for two more trips through the tap
+// (the direct case: one trip through the web server). Anything the web
+// server still sends is decoded and counted (Stats.Unforwarded), not
+// forwarded: the application has closed, as php-fpm discards it.
+func (c *conn) closeEarly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// c.ended > 0: the web server's side already ended (this one's end
+	// is queued after).
+	if c.gaveUp || c.ended > 0 || !c.inflight[0].IsZero() || !c.framers[0].atBoundary() || !c.flow.done() {
+		return false
+	}
+	c.appShut = true
+	return true
+}
+
+// isAppShut reports whether closeEarly closed the application's side.
+func (c *conn) isAppShut() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.appShut
 }
 
 // ready returns how many queued pieces the decoder may take: those up to
@@ -235,7 +285,7 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 	if tp.queued.Load()+int64(len(b)) <= limit {
 		// Keep the framer in step; everything is handed over.
 		for rest := b; len(rest) > 0; {
-			n, _ := fr.next(rest)
+			n, _ := fr.next(rest, dir, &c.flow)
 			rest = rest[n:]
 		}
 		c.push(piece{dir: dir, t: t, data: copyPiece(b)})
@@ -255,7 +305,7 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 	// Runs of bytes to keep, each followed by a run to shed: a piece each.
 	keep, skip := 0, 0 // the current run's bytes, from the start of b
 	for rest := b[keep:]; len(rest) > 0; {
-		n, shed := fr.next(rest)
+		n, shed := fr.next(rest, dir, &c.flow)
 		if !shed && skip > 0 {
 			c.push(piece{dir: dir, t: t, data: copyPiece(b[:keep]), skip: skip})
 			tp.stats.behind.Add(int64(skip))

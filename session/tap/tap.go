@@ -115,6 +115,11 @@ type Stats struct {
 	// after a record header with another version, or on a connection
 	// whose decoding was given up.
 	Undecoded int64
+	// Unforwarded counts bytes the web server sent after the application
+	// had closed a connection whose requests were all answered, which the
+	// tap passed on as the web server's close at once (see doc.go): decoded,
+	// not forwarded, as the application would have discarded them.
+	Unforwarded int64
 	// Undelivered counts exchanges not delivered to a subscriber that had
 	// fallen behind by its channel's capacity.
 	Undelivered uint64
@@ -142,7 +147,7 @@ type Tap struct {
 	stats  struct {
 		upFailed, exchanges, undelivered atomic.Uint64
 		fromWS, fromApp                  atomic.Int64
-		behind, undecoded                atomic.Int64
+		behind, undecoded, unforwarded   atomic.Int64
 	}
 
 	mu     sync.Mutex
@@ -350,7 +355,7 @@ func (t *Tap) Stats() Stats {
 		Conns: t.connNo.Load(), Open: t.open.Load(),
 		UpstreamFailed: t.stats.upFailed.Load(), Exchanges: t.stats.exchanges.Load(),
 		FromWebServer: t.stats.fromWS.Load(), FromApp: t.stats.fromApp.Load(),
-		Behind: t.stats.behind.Load(), OverMemory: t.budget.lost.Load(), Undecoded: t.stats.undecoded.Load(),
+		Behind: t.stats.behind.Load(), OverMemory: t.budget.lost.Load(), Undecoded: t.stats.undecoded.Load(), Unforwarded: t.stats.unforwarded.Load(),
 		Undelivered: t.stats.undelivered.Load(), Queued: t.queued.Load(), Held: t.budget.used.Load(),
 	}
 }
