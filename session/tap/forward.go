@@ -63,7 +63,7 @@ func (t *Tap) accept(ws net.Conn) {
 	no := t.connNo.Add(1)
 	t.wg.Add(1)
 	t.open.Add(1)
-	go func() {
+	t.spawn(func() {
 		defer t.wg.Done()
 		defer t.open.Add(-1)
 		up, err := net.DialTimeout(t.upNet, t.upAddr, t.opts.DialTimeout)
@@ -96,21 +96,21 @@ func (t *Tap) accept(ws net.Conn) {
 		t.mu.Lock()
 		delete(t.conns, c)
 		t.mu.Unlock()
-	}()
+	})
 }
 
 // run forwards both ways and decodes until the connection is over.
 func (c *conn) run() {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() {
+	c.t.spawn(func() {
 		defer wg.Done()
 		c.forward(fcgi.Sent, c.ws, c.up)
-	}()
-	go func() {
+	})
+	c.t.spawn(func() {
 		defer wg.Done()
 		c.forward(fcgi.Received, c.up, c.ws)
-	}()
+	})
 	c.decode()
 	wg.Wait()
 	c.ws.Close()
@@ -428,4 +428,45 @@ func dirIndex(dir fcgi.Direction) int {
 		return 0
 	}
 	return 1
+}
+
+// runnerIdle is how long a goroutine of the tap's waits for more work (see
+// spawn) before it ends.
+const runnerIdle = 5 * time.Second
+
+// spawn runs f on an idle goroutine of the tap's, or on a new one. A web
+// server that opens a connection per request (nginx without
+// fastcgi_keep_conn) gives the tap three goroutines per request: started
+// afresh, each grew its stack again while it forwarded and decoded (a
+// seventh of the tap's CPU time under that load); kept, they keep their
+// stacks. A goroutine ends after runnerIdle without work, or when the tap
+// is closed and has none.
+func (t *Tap) spawn(f func()) {
+	select {
+	case t.idle <- f:
+	default:
+		go t.runner(f)
+	}
+}
+
+// runner runs f, then what spawn hands it, until it has waited runnerIdle
+// or the tap is closed.
+func (t *Tap) runner(f func()) {
+	var idle *time.Timer
+	for {
+		f()
+		if idle == nil {
+			idle = time.NewTimer(runnerIdle)
+			defer idle.Stop()
+		} else {
+			idle.Reset(runnerIdle)
+		}
+		select {
+		case f = <-t.idle:
+		case <-idle.C:
+			return
+		case <-t.quit:
+			return
+		}
+	}
 }

@@ -156,6 +156,11 @@ type Tap struct {
 	closed bool
 	wg     sync.WaitGroup // connections
 	served chan struct{}  // closed when Serve returns
+	// idle hands work to the tap's idle goroutines (spawn); quit, closed
+	// once the tap is stopped and its connections are over, ends them.
+	idle     chan func()
+	quit     chan struct{}
+	quitOnce sync.Once
 }
 
 // Listen checks the upstream (it must accept a connection: a clear error
@@ -172,7 +177,8 @@ func Listen(ctx context.Context, opts Options) (*Tap, error) {
 		opts.DialTimeout = DefaultDialTimeout
 	}
 	t := &Tap{opts: opts, upNet: upNet, upAddr: upAddr,
-		subs: make(map[chan *session.Exchange]struct{}), conns: make(map[*conn]struct{}), served: make(chan struct{})}
+		subs: make(map[chan *session.Exchange]struct{}), conns: make(map[*conn]struct{}), served: make(chan struct{}),
+		idle: make(chan func()), quit: make(chan struct{})}
 	if err := t.checkUpstream(ctx); err != nil {
 		return nil, err
 	}
@@ -262,11 +268,13 @@ func (t *Tap) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		t.endRunners()
 		return nil
 	case <-ctx.Done():
 	}
 	t.closeConns()
 	<-done
+	t.endRunners()
 	return ctx.Err()
 }
 
@@ -277,7 +285,13 @@ func (t *Tap) Close() error {
 	t.stopListening()
 	t.closeConns()
 	t.wg.Wait()
+	t.endRunners()
 	return nil
+}
+
+// endRunners ends the idle goroutines (spawn) once the connections are over.
+func (t *Tap) endRunners() {
+	t.quitOnce.Do(func() { close(t.quit) })
 }
 
 func (t *Tap) stopListening() {
