@@ -158,11 +158,11 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
-				if dir == fcgi.Received && c.closeEarly() {
-					closeWrite(src)
-				}
 				if !(dir == fcgi.Sent && c.isAppShut()) {
 					closeWrite(dst)
+				}
+				if dir == fcgi.Received && c.closeEarly() {
+					closeWrite(src)
 				}
 				c.end(dir, nil, time.Now())
 			} else {
