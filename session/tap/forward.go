@@ -128,7 +128,7 @@ func (c *conn) abort() {
 // closed. A failure on either side cuts both.
 func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	defer func() { bufPool.Put(bp) }()
 	buf := *bp
 	counter := &c.t.stats.fromWS
 	if dir == fcgi.Received {
@@ -147,7 +147,11 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 				c.t.stats.unforwarded.Add(int64(n))
 			}
 			if w > 0 {
-				c.offer(dir, buf[:w], now)
+				if c.offer(dir, buf[:w], now, true) {
+					// The decoder took buf: read into another.
+					bp = bufPool.Get().(*[]byte)
+					buf = *bp
+				}
 			}
 			if werr != nil {
 				// The receiving side is gone: so is the connection.
@@ -265,20 +269,23 @@ func (c *conn) ready() int {
 }
 
 // offer hands a copy of b, bytes of direction dir read at t, to the
-// decoder, without waiting. While the tap's queue is under its limit every
+// decoder, without waiting; or b itself when give is set, b is more than
+// smallCopy bytes at the start of a pooled buffer (bufPool) and goes to the
+// decoder whole: it then returns true, the buffer is the decoder's (it puts
+// it back in the pool) and the caller reads into another. While the tap's queue is under its limit every
 // byte is copied; past it, only record headers and the content of records
 // other than data records (those are small), and the content of data
 // records is handed over as a length to skip. A connection whose queue
 // still grows past maxPieces, or the tap's past the limit and queueSlack, is
 // no longer decoded.
-func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
+func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time, give bool) (taken bool) {
 	tp := c.t
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inflight[dirIndex(dir)] = time.Time{}
 	if c.gaveUp {
 		tp.stats.undecoded.Add(int64(len(b)))
-		return
+		return false
 	}
 	fr := &c.framers[dirIndex(dir)]
 	limit := tp.queueLimit()
@@ -288,13 +295,17 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 			n, _ := fr.next(rest, dir, &c.flow)
 			rest = rest[n:]
 		}
+		if give && len(b) > smallCopy {
+			c.push(piece{dir: dir, t: t, data: b})
+			return true
+		}
 		c.push(piece{dir: dir, t: t, data: copyPiece(b)})
-		return
+		return false
 	}
 	if len(c.q) >= maxPieces || tp.queued.Load() > limit+queueSlack {
 		c.giveUp(t)
 		tp.stats.undecoded.Add(int64(len(b)))
-		return
+		return false
 	}
 	if !c.behind {
 		c.behind = true
@@ -321,6 +332,7 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 	}
 	c.push(piece{dir: dir, t: t, data: copyPiece(b[:keep]), skip: skip})
 	tp.stats.behind.Add(int64(skip))
+	return false
 }
 
 // copyPiece copies b for the decoder: small pieces into an allocation of
