@@ -165,6 +165,8 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 				if !(dir == fcgi.Sent && c.isAppShut()) {
 					closeWrite(dst)
 				}
+				// The web server hears first: woken first, the
+				// application would take the CPU before it.
 				if dir == fcgi.Received && c.closeEarly() {
 					closeWrite(src)
 				}
@@ -218,9 +220,10 @@ func (c *conn) reading(dir fcgi.Direction, t time.Time) (forward bool) {
 	return dir == fcgi.Received || !c.appShut
 }
 
-// closeEarly reports whether the application's closing of the connection
-// (the end of direction Received) is to be passed on to the application
-// at once as the web server's, instead of when the web server closes: when
+// closeEarly reports whether, now that the application closed its side
+// (the end of direction Received), the tap is to close the application's
+// reading side at once, as the web server will, instead of when the web
+// server's close comes: when
 // the web server has sent, and the application answered, all the protocol
 // lets it (flow.done: every request began without KEEP_CONN, its STDIN
 // ended, its END_REQUEST came back) and nothing of the web server's is
