@@ -47,6 +47,7 @@ const (
 	peerDirect    = "direct"     // nginx -> php-fpm
 	peerTap       = "tap"        // nginx -> fcgiscope tap -> php-fpm
 	peerTapRecord = "tap-record" // the same with --record DIR --record-keep frontKeep
+	peerTapOld    = "tap-old"    // $FRONT_OLD tap (another build, e.g. main's), recording off
 )
 
 // BenchmarkTap: for each page (tiny: hello.php; 1MiB: big.php of a MiB),
@@ -57,21 +58,32 @@ const (
 // tap rows, nginx's for direct) and, on the tap rows, the ratio of their
 // requests per second to direct's measured just before (req/s-ratio) and
 // the p50 they add (p50-added-ns), plus what the tap did not capture or
-// record (lost-bytes, not-recorded). Runs once per peer whatever b.N.
+// record (lost-bytes, not-recorded). FRONT_OLD=path/to/fcgiscope adds its
+// tap as the peer tap-old (recording off), run between direct and tap.
+// Runs once per peer whatever b.N.
 func BenchmarkTap(b *testing.B) {
 	wrk := lookWrk(b)
 	warmup, duration := frontDurations(b)
 	bin := buildFcgiscope(b)
 	fpm := fcgitest.PHPFPM(b, fcgitest.PHPFPMOptions{PM: "static", MaxChildren: frontWorkers, Listen: fcgitest.ListenUnix})
+	peers := []string{peerDirect, peerTap, peerTapRecord}
+	old := os.Getenv(envFrontOld)
+	if old != "" {
+		// Each build right after direct, the old one first.
+		peers = []string{peerDirect, peerTapOld, peerTap, peerTapRecord}
+	}
 	for _, page := range tapScripts {
 		var direct wrkResult
-		for _, peer := range []string{peerDirect, peerTap, peerTapRecord} {
+		for _, peer := range peers {
 			b.Run(page.name+"/"+peer, func(b *testing.B) {
 				load := loadAverage()
 				var srv *tapServer
-				if peer == peerDirect {
+				switch peer {
+				case peerDirect:
 					srv = startTapNginx(b, fpm, fpm.Pass(), nil)
-				} else {
+				case peerTapOld:
+					srv = startTapChain(b, old, fpm, false)
+				default:
 					srv = startTapChain(b, bin, fpm, peer == peerTapRecord)
 				}
 				checkPage(b, srv.url, page.target)

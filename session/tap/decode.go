@@ -251,9 +251,15 @@ func (d *decoder) outOfStep(ds *dirState, why error, t time.Time) {
 // frame hands the record assembled in ds to its exchange.
 func (d *decoder) frame(ds *dirState, t time.Time) {
 	h := ds.hdr
-	if ds.skipped > 0 {
+	switch {
+	case ds.skipped > 0:
 		d.route(ds.dir, &fcgi.Record{Header: h, Raw: ds.rec}, nil, t, true)
-	} else {
+	case h.Version == fcgi.Version1 && isData(h.Type):
+		// Stream content has no body to decode and no state across
+		// records: the assembled bytes are the record as the reader
+		// would return it, without its copy of them.
+		d.route(ds.dir, &fcgi.Record{Header: h, Raw: ds.rec[:len(ds.rec):len(ds.rec)]}, nil, t, false)
+	default:
 		ds.feed.b = ds.rec
 		rec, err := ds.rd.ReadRecord()
 		if rec == nil {

@@ -13,6 +13,15 @@
 // Open exchanges hold at most Options.MemoryLimit bytes of capture together,
 // each at most its CaptureLimit.
 //
+// A connection's closes are passed on as they come, with one exception
+// that only saves time: when the application closes a connection whose
+// requests it all answered and the web server has nothing left to send by
+// the protocol (every request began without KEEP_CONN, its STDIN ended),
+// the tap closes the application's side at once instead of when the web
+// server closes (php-fpm's worker waits for that close before taking the
+// next connection). Bytes the web server still sends after that are
+// decoded and counted (Stats.Unforwarded), not forwarded.
+//
 // An Exchange of the tap is what was sent, profile-free: its Input is a raw
 // mode input with the params exactly as the web server sent them (see
 // ResendInput for one that carries the body too), its records both ways with

@@ -43,6 +43,11 @@ type conn struct {
 	q       []piece
 	spare   []piece
 	framers [2]framer
+	flow    flow // the requests going by, from the framers
+	// appShut: the tap closed the application's reading side when the
+	// application closed the connection (closeEarly); what the web server
+	// sends after is decoded, not forwarded.
+	appShut bool
 	ended   int // directions whose end is queued
 	// inflight is, per direction, when the bytes its forwarder is
 	// writing were read (zero: none): the decoder takes no piece of the
@@ -58,7 +63,7 @@ func (t *Tap) accept(ws net.Conn) {
 	no := t.connNo.Add(1)
 	t.wg.Add(1)
 	t.open.Add(1)
-	go func() {
+	t.spawn(func() {
 		defer t.wg.Done()
 		defer t.open.Add(-1)
 		up, err := net.DialTimeout(t.upNet, t.upAddr, t.opts.DialTimeout)
@@ -91,21 +96,21 @@ func (t *Tap) accept(ws net.Conn) {
 		t.mu.Lock()
 		delete(t.conns, c)
 		t.mu.Unlock()
-	}()
+	})
 }
 
 // run forwards both ways and decodes until the connection is over.
 func (c *conn) run() {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() {
+	c.t.spawn(func() {
 		defer wg.Done()
 		c.forward(fcgi.Sent, c.ws, c.up)
-	}()
-	go func() {
+	})
+	c.t.spawn(func() {
 		defer wg.Done()
 		c.forward(fcgi.Received, c.up, c.ws)
-	}()
+	})
 	c.decode()
 	wg.Wait()
 	c.ws.Close()
@@ -123,7 +128,7 @@ func (c *conn) abort() {
 // closed. A failure on either side cuts both.
 func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	defer func() { bufPool.Put(bp) }()
 	buf := *bp
 	counter := &c.t.stats.fromWS
 	if dir == fcgi.Received {
@@ -133,12 +138,20 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 		n, rerr := src.Read(buf)
 		if n > 0 {
 			now := time.Now()
-			c.reading(dir, now)
-			// What did not reach the other side is not shown as sent.
-			w, werr := dst.Write(buf[:n])
-			counter.Add(int64(w))
+			w, werr := n, error(nil)
+			if c.reading(dir, now) {
+				// What did not reach the other side is not shown as sent.
+				w, werr = dst.Write(buf[:n])
+				counter.Add(int64(w))
+			} else {
+				c.t.stats.unforwarded.Add(int64(n))
+			}
 			if w > 0 {
-				c.offer(dir, buf[:w], now)
+				if c.offer(dir, buf[:w], now, true) {
+					// The decoder took buf: read into another.
+					bp = bufPool.Get().(*[]byte)
+					buf = *bp
+				}
 			}
 			if werr != nil {
 				// The receiving side is gone: so is the connection.
@@ -149,7 +162,14 @@ func (c *conn) forward(dir fcgi.Direction, src, dst net.Conn) {
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
-				closeWrite(dst)
+				if !(dir == fcgi.Sent && c.isAppShut()) {
+					closeWrite(dst)
+				}
+				// The web server hears first: woken first, the
+				// application would take the CPU before it.
+				if dir == fcgi.Received && c.closeEarly() {
+					closeWrite(src)
+				}
 				c.end(dir, nil, time.Now())
 			} else {
 				c.end(dir, c.failure("reading from "+sender(dir), rerr), time.Now())
@@ -190,11 +210,48 @@ func closeWrite(nc net.Conn) {
 
 // reading tells the decoder that bytes of direction dir read at t are
 // being forwarded: what the other side answers them with is read later,
-// and must not be decoded before them (see ready).
-func (c *conn) reading(dir fcgi.Direction, t time.Time) {
+// and must not be decoded before them (see ready). It returns false when
+// they must not be forwarded: the web server's, once closeEarly closed the
+// application's side.
+func (c *conn) reading(dir fcgi.Direction, t time.Time) (forward bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.inflight[dirIndex(dir)] = t
-	c.mu.Unlock()
+	return dir == fcgi.Received || !c.appShut
+}
+
+// closeEarly reports whether, now that the application closed its side
+// (the end of direction Received), the tap is to close the application's
+// reading side at once, as the web server will, instead of when the web
+// server's close comes: when
+// the web server has sent, and the application answered, all the protocol
+// lets it (flow.done: every request began without KEEP_CONN, its STDIN
+// ended, its END_REQUEST came back) and nothing of the web server's is
+// being forwarded. The web server then closes too, with nothing left to
+// say; waiting for its close to come through the tap would only hold the
+// application up: php-fpm's worker, after its END_REQUEST, half closes and
+// reads until the web server's end before it takes the next connection,
+// so each request would keep a worker for two more trips through the tap
+// (the direct case: one trip through the web server). Anything the web
+// server still sends is decoded and counted (Stats.Unforwarded), not
+// forwarded: the application has closed, as php-fpm discards it.
+func (c *conn) closeEarly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// c.ended > 0: the web server's side already ended (this one's end
+	// is queued after).
+	if c.gaveUp || c.ended > 0 || !c.inflight[0].IsZero() || !c.framers[0].atBoundary() || !c.flow.done() {
+		return false
+	}
+	c.appShut = true
+	return true
+}
+
+// isAppShut reports whether closeEarly closed the application's side.
+func (c *conn) isAppShut() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.appShut
 }
 
 // ready returns how many queued pieces the decoder may take: those up to
@@ -215,36 +272,43 @@ func (c *conn) ready() int {
 }
 
 // offer hands a copy of b, bytes of direction dir read at t, to the
-// decoder, without waiting. While the tap's queue is under its limit every
+// decoder, without waiting; or b itself when give is set, b is more than
+// smallCopy bytes at the start of a pooled buffer (bufPool) and goes to the
+// decoder whole: it then returns true, the buffer is the decoder's (it puts
+// it back in the pool) and the caller reads into another. While the tap's queue is under its limit every
 // byte is copied; past it, only record headers and the content of records
 // other than data records (those are small), and the content of data
 // records is handed over as a length to skip. A connection whose queue
 // still grows past maxPieces, or the tap's past the limit and queueSlack, is
 // no longer decoded.
-func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
+func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time, give bool) (taken bool) {
 	tp := c.t
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inflight[dirIndex(dir)] = time.Time{}
 	if c.gaveUp {
 		tp.stats.undecoded.Add(int64(len(b)))
-		return
+		return false
 	}
 	fr := &c.framers[dirIndex(dir)]
 	limit := tp.queueLimit()
 	if tp.queued.Load()+int64(len(b)) <= limit {
 		// Keep the framer in step; everything is handed over.
 		for rest := b; len(rest) > 0; {
-			n, _ := fr.next(rest)
+			n, _ := fr.next(rest, dir, &c.flow)
 			rest = rest[n:]
 		}
+		if give && len(b) > smallCopy {
+			c.push(piece{dir: dir, t: t, data: b})
+			return true
+		}
 		c.push(piece{dir: dir, t: t, data: copyPiece(b)})
-		return
+		return false
 	}
 	if len(c.q) >= maxPieces || tp.queued.Load() > limit+queueSlack {
 		c.giveUp(t)
 		tp.stats.undecoded.Add(int64(len(b)))
-		return
+		return false
 	}
 	if !c.behind {
 		c.behind = true
@@ -255,7 +319,7 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 	// Runs of bytes to keep, each followed by a run to shed: a piece each.
 	keep, skip := 0, 0 // the current run's bytes, from the start of b
 	for rest := b[keep:]; len(rest) > 0; {
-		n, shed := fr.next(rest)
+		n, shed := fr.next(rest, dir, &c.flow)
 		if !shed && skip > 0 {
 			c.push(piece{dir: dir, t: t, data: copyPiece(b[:keep]), skip: skip})
 			tp.stats.behind.Add(int64(skip))
@@ -271,6 +335,7 @@ func (c *conn) offer(dir fcgi.Direction, b []byte, t time.Time) {
 	}
 	c.push(piece{dir: dir, t: t, data: copyPiece(b[:keep]), skip: skip})
 	tp.stats.behind.Add(int64(skip))
+	return false
 }
 
 // copyPiece copies b for the decoder: small pieces into an allocation of
@@ -378,4 +443,45 @@ func dirIndex(dir fcgi.Direction) int {
 		return 0
 	}
 	return 1
+}
+
+// runnerIdle is how long a goroutine of the tap's waits for more work (see
+// spawn) before it ends.
+const runnerIdle = 5 * time.Second
+
+// spawn runs f on an idle goroutine of the tap's, or on a new one. A web
+// server that opens a connection per request (nginx without
+// fastcgi_keep_conn) gives the tap three goroutines per request: started
+// afresh, each grew its stack again while it forwarded and decoded (a
+// seventh of the tap's CPU time under that load); kept, they keep their
+// stacks. A goroutine ends after runnerIdle without work, or when the tap
+// is closed and has none.
+func (t *Tap) spawn(f func()) {
+	select {
+	case t.idle <- f:
+	default:
+		go t.runner(f)
+	}
+}
+
+// runner runs f, then what spawn hands it, until it has waited runnerIdle
+// or the tap is closed.
+func (t *Tap) runner(f func()) {
+	var idle *time.Timer
+	for {
+		f()
+		if idle == nil {
+			idle = time.NewTimer(runnerIdle)
+			defer idle.Stop()
+		} else {
+			idle.Reset(runnerIdle)
+		}
+		select {
+		case f = <-t.idle:
+		case <-idle.C:
+			return
+		case <-t.quit:
+			return
+		}
+	}
 }

@@ -115,6 +115,11 @@ type Stats struct {
 	// after a record header with another version, or on a connection
 	// whose decoding was given up.
 	Undecoded int64
+	// Unforwarded counts bytes the web server sent after the application
+	// had closed a connection whose requests were all answered, which the
+	// tap passed on as the web server's close at once (see doc.go): decoded,
+	// not forwarded, as the application would have discarded them.
+	Unforwarded int64
 	// Undelivered counts exchanges not delivered to a subscriber that had
 	// fallen behind by its channel's capacity.
 	Undelivered uint64
@@ -142,7 +147,7 @@ type Tap struct {
 	stats  struct {
 		upFailed, exchanges, undelivered atomic.Uint64
 		fromWS, fromApp                  atomic.Int64
-		behind, undecoded                atomic.Int64
+		behind, undecoded, unforwarded   atomic.Int64
 	}
 
 	mu     sync.Mutex
@@ -151,6 +156,11 @@ type Tap struct {
 	closed bool
 	wg     sync.WaitGroup // connections
 	served chan struct{}  // closed when Serve returns
+	// idle hands work to the tap's idle goroutines (spawn); quit, closed
+	// once the tap is stopped and its connections are over, ends them.
+	idle     chan func()
+	quit     chan struct{}
+	quitOnce sync.Once
 }
 
 // Listen checks the upstream (it must accept a connection: a clear error
@@ -167,7 +177,8 @@ func Listen(ctx context.Context, opts Options) (*Tap, error) {
 		opts.DialTimeout = DefaultDialTimeout
 	}
 	t := &Tap{opts: opts, upNet: upNet, upAddr: upAddr,
-		subs: make(map[chan *session.Exchange]struct{}), conns: make(map[*conn]struct{}), served: make(chan struct{})}
+		subs: make(map[chan *session.Exchange]struct{}), conns: make(map[*conn]struct{}), served: make(chan struct{}),
+		idle: make(chan func()), quit: make(chan struct{})}
 	if err := t.checkUpstream(ctx); err != nil {
 		return nil, err
 	}
@@ -257,11 +268,13 @@ func (t *Tap) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		t.endRunners()
 		return nil
 	case <-ctx.Done():
 	}
 	t.closeConns()
 	<-done
+	t.endRunners()
 	return ctx.Err()
 }
 
@@ -272,7 +285,13 @@ func (t *Tap) Close() error {
 	t.stopListening()
 	t.closeConns()
 	t.wg.Wait()
+	t.endRunners()
 	return nil
+}
+
+// endRunners ends the idle goroutines (spawn) once the connections are over.
+func (t *Tap) endRunners() {
+	t.quitOnce.Do(func() { close(t.quit) })
 }
 
 func (t *Tap) stopListening() {
@@ -350,7 +369,7 @@ func (t *Tap) Stats() Stats {
 		Conns: t.connNo.Load(), Open: t.open.Load(),
 		UpstreamFailed: t.stats.upFailed.Load(), Exchanges: t.stats.exchanges.Load(),
 		FromWebServer: t.stats.fromWS.Load(), FromApp: t.stats.fromApp.Load(),
-		Behind: t.stats.behind.Load(), OverMemory: t.budget.lost.Load(), Undecoded: t.stats.undecoded.Load(),
+		Behind: t.stats.behind.Load(), OverMemory: t.budget.lost.Load(), Undecoded: t.stats.undecoded.Load(), Unforwarded: t.stats.unforwarded.Load(),
 		Undelivered: t.stats.undelivered.Load(), Queued: t.queued.Load(), Held: t.budget.used.Load(),
 	}
 }
