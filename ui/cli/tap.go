@@ -201,7 +201,7 @@ func runTap(ctx context.Context, e *env, o *tapOpts) error {
 	st := tp.Stats()
 	fields := logrus.Fields{"conns": st.Conns, "exchanges": st.Exchanges, "upstream_failed": st.UpstreamFailed,
 		"behind_bytes": st.Behind, "over_memory_bytes": st.OverMemory, "undecoded_bytes": st.Undecoded,
-		"unprinted": st.Undelivered}
+		"unforwarded_bytes": st.Unforwarded, "unprinted": st.Undelivered}
 	if rec != nil {
 		_ = rec.Close()
 		rs := rec.Stats()
