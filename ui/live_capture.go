@@ -239,6 +239,13 @@ func (p *LivePanel) captureDone(c *captureRun, st tap.CaptureStats, err error, o
 	case err != nil:
 		var ce *tap.CaptureError
 		msg := tapError(err)
+		damaged := errors.Is(err, tap.ErrCut) || errors.Is(err, tap.ErrCorrupt)
+		if errors.As(err, &ce) && damaged && ce.Packet > 0 {
+			// ce.Err says what and at which byte: "the file is cut short: it ends at byte …".
+			text, imp = fmt.Sprintf("%s is damaged after packet %d: %s — the %d exchanges read before are listed", name, ce.Packet,
+				session.CleanError(ce.Err), st.Exchanges), widget.DangerImportance
+			break
+		}
 		if errors.As(err, &ce) && ce.Packet == 0 {
 			msg = fmt.Sprintf("%s: not a capture that can be read: %s", name, session.CleanError(ce.Err))
 		} else if errors.As(err, &ce) {
