@@ -24,6 +24,7 @@ import (
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
 	"fcgiscope/session/tap"
+	"fcgiscope/ui/cli"
 	"fcgiscope/ui/view"
 )
 
@@ -33,7 +34,19 @@ const (
 	PrefLiveListen   = "live.listen"   // the tap's listen address
 	PrefLiveUpstream = "live.upstream" // the application's address
 	PrefLivePort     = "live.port"     // the port last read in a capture
+	// The unix listen socket's owner, group and mode (octal text), as
+	// tap --listen-owner/--listen-group/--listen-mode.
+	PrefLiveOwner = "live.owner"
+	PrefLiveGroup = "live.group"
+	PrefLiveMode  = "live.mode"
 )
+
+// socketHint explains the socket permission fields where they are.
+const socketHint = "Who may connect to a unix listen socket, like php-fpm's listen.owner, listen.group and listen.mode. " +
+	"The web server's user (nginx.conf's user, often www-data; Apache's User) must be able to read and write it: " +
+	"make that user the owner, or give its group with mode 0660, or mode 0666 for everyone. " +
+	"Left empty, each is the upstream socket's (else this process's user and group, mode 0660)."
+
 
 // maxLive bounds the exchanges the Live list keeps: past it the oldest
 // go, counted.
@@ -77,6 +90,9 @@ type LivePanel struct {
 	link  liveLink
 
 	listen, upstream *widget.Entry
+	owner, group     *widget.Entry // the unix socket's (empty: the upstream's)
+	mode             *widget.Entry
+	perms            *widget.Accordion
 	startBtn         *widget.Button
 	stopBtn          *widget.Button
 	note             *widget.Label // the tap's state, or why it could not start
@@ -157,6 +173,20 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	p.upstream.PlaceHolder = "unix:/run/php/php8.2-fpm.sock"
 	p.listen.OnSubmitted = func(string) { p.Start() }
 	p.upstream.OnSubmitted = func(string) { p.Start() }
+	p.owner = widget.NewEntry()
+	p.owner.SetText(prefs.String(PrefLiveOwner))
+	p.owner.PlaceHolder = "upstream's, e.g. www-data"
+	p.group = widget.NewEntry()
+	p.group.SetText(prefs.String(PrefLiveGroup))
+	p.group.PlaceHolder = "upstream's, e.g. www-data"
+	p.mode = widget.NewEntry()
+	p.mode.SetText(prefs.String(PrefLiveMode))
+	p.mode.PlaceHolder = "upstream's, e.g. 0660"
+	p.mode.Validator = func(s string) error { _, err := cli.ParseListenMode(s); return err }
+	for _, e := range []*widget.Entry{p.owner, p.group, p.mode} {
+		e.OnSubmitted = func(string) { p.Start() }
+		e.OnChanged = func(string) { p.updatePermsTitle() }
+	}
 	p.startBtn = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.Start)
 	p.startBtn.Importance = widget.HighImportance
 	p.stopBtn = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.Stop)
@@ -211,6 +241,13 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	form := container.New(layout.NewFormLayout(),
 		mutedLabel("Listen"), p.listen,
 		mutedLabel("Upstream"), p.upstream)
+	permForm := container.New(layout.NewFormLayout(),
+		mutedLabel("Owner"), p.owner,
+		mutedLabel("Group"), p.group,
+		mutedLabel("Mode"), p.mode)
+	permHint := &widget.Label{Text: socketHint, Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance, SizeName: theme.SizeNameCaptionText}
+	p.perms = widget.NewAccordion(widget.NewAccordionItem("", container.NewVBox(permForm, permHint)))
+	p.updatePermsTitle()
 	controls := container.NewHBox(p.startBtn, p.stopBtn)
 	filters := container.NewVBox(p.filter,
 		container.NewBorder(nil, nil, p.status, nil, p.slower),
@@ -220,7 +257,7 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	// and the window, taller.
 	one := (&widget.Label{Text: "x"}).MinSize().Height
 	line := fyne.MeasureText("x", theme.TextSize(), fyne.TextStyle{}).Height
-	top := container.NewVBox(header, form, controls, view.NewCappedScroll(p.note, one+2*line), widget.NewSeparator(), filters)
+	top := container.NewVBox(header, form, p.perms, controls, view.NewCappedScroll(p.note, one+2*line), widget.NewSeparator(), filters)
 	bottom := container.NewVBox(view.NewCappedScroll(p.lost, one+line), widget.NewSeparator(), p.resendBtn, container.NewHBox(p.presetBtn, p.historyBtn))
 	body := container.NewStack(p.list, container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
 	p.content = container.NewBorder(top, bottom, nil, nil, body)
@@ -302,17 +339,24 @@ func (p *LivePanel) Start() {
 		p.setNote("Cannot start: give the upstream, the application's address (php-fpm's listen =)", widget.DangerImportance)
 		return
 	}
+	sock, err := p.socketOptions(listen)
+	if err != nil {
+		p.setNote("Cannot start: "+err.Error(), widget.DangerImportance)
+		return
+	}
 	p.prefs.SetString(PrefLiveListen, listen)
 	p.prefs.SetString(PrefLiveUpstream, upstream)
+	p.prefs.SetString(PrefLiveOwner, sock.Owner)
+	p.prefs.SetString(PrefLiveGroup, sock.Group)
+	p.prefs.SetString(PrefLiveMode, strings.TrimSpace(p.mode.Text))
 	ctx, cancel := context.WithCancel(p.ctx)
 	run := &liveRun{cancel: cancel, done: make(chan struct{})}
 	p.run = run
 	p.startBtn.Disable()
 	p.stopBtn.Enable()
-	p.listen.Disable()
-	p.upstream.Disable()
+	p.setFieldsEnabled(false)
 	p.setNote("Starting: checking "+upstream+"…", widget.MediumImportance)
-	opts := tap.Options{Listen: listen, Upstream: upstream, OnNotice: func(n tap.Notice) { run.notice.Store(&n) }}
+	opts := tap.Options{Listen: listen, Upstream: upstream, Socket: sock, OnNotice: func(n tap.Notice) { run.notice.Store(&n) }}
 	go func() {
 		defer close(run.done)
 		defer cancel()
@@ -352,6 +396,58 @@ func (p *LivePanel) Start() {
 		}
 		p.do(func() { p.ended(run, serveErr) })
 	}()
+}
+
+// socketOptions reads the socket permission fields for a tap listening on
+// listen: they apply to a unix socket only.
+func (p *LivePanel) socketOptions(listen string) (tap.SocketOptions, error) {
+	so := tap.SocketOptions{Owner: strings.TrimSpace(p.owner.Text), Group: strings.TrimSpace(p.group.Text)}
+	mode, err := cli.ParseListenMode(p.mode.Text)
+	if err != nil {
+		return so, fmt.Errorf("socket mode %q: %v", strings.TrimSpace(p.mode.Text), err)
+	}
+	so.Mode = mode
+	for _, f := range []struct{ name, v string }{{"owner", so.Owner}, {"group", so.Group}} {
+		if strings.ContainsAny(f.v, " \t:") {
+			return so, fmt.Errorf("socket %s %q: a user or group name, or a numeric id", f.name, f.v)
+		}
+	}
+	if network, _, err := tap.ListenAddr(listen); err == nil && network != "unix" && (so != tap.SocketOptions{}) {
+		return so, fmt.Errorf("socket owner, group and mode apply to a unix socket; %s is a TCP address (empty them, or listen on unix:/path.sock)", listen)
+	}
+	return so, nil
+}
+
+// SocketFields returns the socket permission fields (for tests): owner,
+// group, mode, and the section holding them.
+func (p *LivePanel) SocketFields() (owner, group, mode *widget.Entry, section *widget.Accordion) {
+	return p.owner, p.group, p.mode, p.perms
+}
+
+// updatePermsTitle titles the permission section with what is set, so
+// that it says so folded.
+func (p *LivePanel) updatePermsTitle() {
+	var set []string
+	for _, f := range []struct{ name, v string }{{"owner", p.owner.Text}, {"group", p.group.Text}, {"mode", p.mode.Text}} {
+		if v := strings.TrimSpace(f.v); v != "" {
+			set = append(set, f.name+" "+v)
+		}
+	}
+	title := "Socket permissions: as the upstream's"
+	if len(set) > 0 {
+		title = "Socket: " + strings.Join(set, ", ")
+	}
+	if it := p.perms.Items[0]; it.Title != title {
+		it.Title = title
+		p.perms.Refresh()
+	}
+}
+
+// setFieldsEnabled enables the tap's fields (not while it runs).
+func (p *LivePanel) setFieldsEnabled(on bool) {
+	for _, e := range []*widget.Entry{p.listen, p.upstream, p.owner, p.group, p.mode} {
+		setEnabled(e, on)
+	}
 }
 
 // listening: the tap of run listens.
@@ -396,8 +492,7 @@ func (p *LivePanel) ended(run *liveRun, err error) {
 	}
 	p.startBtn.Enable()
 	p.stopBtn.Disable()
-	p.listen.Enable()
-	p.upstream.Enable()
+	p.setFieldsEnabled(true)
 	if err != nil && !run.stop {
 		p.setNote("Cannot tap: "+tapError(err), widget.DangerImportance)
 		p.link.info("Live: "+tapError(err), widget.DangerImportance)
