@@ -47,7 +47,6 @@ const socketHint = "Who may connect to a unix listen socket, like php-fpm's list
 	"make that user the owner, or give its group with mode 0660, or mode 0666 for everyone. " +
 	"Left empty, each is the upstream socket's (else this process's user and group, mode 0660)."
 
-
 // maxLive bounds the exchanges the Live list keeps: past it the oldest
 // go, counted.
 const maxLive = 5000
