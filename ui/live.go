@@ -41,11 +41,23 @@ const (
 	PrefLiveMode  = "live.mode"
 )
 
+// liveNoteIdle is the tap's note before it starts.
+const liveNoteIdle = "Point the web server's fastcgi_pass at the listen address"
+
+// maxPermsTitle is the longest title of the folded socket section.
+const maxPermsTitle = 28
+
 // socketHint explains the socket permission fields where they are.
-const socketHint = "Who may connect to a unix listen socket, like php-fpm's listen.owner, listen.group and listen.mode. " +
-	"The web server's user (nginx.conf's user, often www-data; Apache's User) must be able to read and write it: " +
-	"make that user the owner, or give its group with mode 0660, or mode 0666 for everyone. " +
-	"Left empty, each is the upstream socket's (else this process's user and group, mode 0660)."
+// Its lines are broken by hand: a pop-up sizes to its content, and a
+// wrapped label has no height until it has a width.
+const socketHint = "Owner, group and mode of the unix socket the tap listens on,\n" +
+	"like php-fpm's listen.owner, listen.group and listen.mode.\n" +
+	"The web server's user (nginx.conf's user, often www-data;\n" +
+	"Apache's User) must be able to read and write the socket:\n" +
+	"make it the owner, or give its group and mode 0660,\n" +
+	"or mode 0666 for every user.\n" +
+	"Left empty, each is the upstream socket's (a TCP upstream:\n" +
+	"this process's user and group, mode 0660)."
 
 // maxLive bounds the exchanges the Live list keeps: past it the oldest
 // go, counted.
@@ -92,6 +104,9 @@ type LivePanel struct {
 	owner, group     *widget.Entry // the unix socket's (empty: the upstream's)
 	mode             *widget.Entry
 	perms            *widget.Accordion
+	permHelp         *widget.Button
+	helpPop          *widget.PopUp
+	socketNote       bool // the note says what is wrong with a socket field
 	startBtn         *widget.Button
 	stopBtn          *widget.Button
 	note             *widget.Label // the tap's state, or why it could not start
@@ -172,25 +187,21 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	p.upstream.PlaceHolder = "unix:/run/php/php8.2-fpm.sock"
 	p.listen.OnSubmitted = func(string) { p.Start() }
 	p.upstream.OnSubmitted = func(string) { p.Start() }
-	p.owner = widget.NewEntry()
-	p.owner.SetText(prefs.String(PrefLiveOwner))
-	p.owner.PlaceHolder = "upstream's, e.g. www-data"
-	p.group = widget.NewEntry()
-	p.group.SetText(prefs.String(PrefLiveGroup))
-	p.group.PlaceHolder = "upstream's, e.g. www-data"
-	p.mode = widget.NewEntry()
-	p.mode.SetText(prefs.String(PrefLiveMode))
-	p.mode.PlaceHolder = "upstream's, e.g. 0660"
-	p.mode.Validator = func(s string) error { _, err := cli.ParseListenMode(s); return err }
+	p.owner = &widget.Entry{PlaceHolder: "owner", Text: prefs.String(PrefLiveOwner)}
+	p.group = &widget.Entry{PlaceHolder: "group", Text: prefs.String(PrefLiveGroup)}
+	p.mode = &widget.Entry{PlaceHolder: "mode", Text: prefs.String(PrefLiveMode)}
+	for _, e := range []*widget.Entry{p.owner, p.group, p.mode} {
+		e.ExtendBaseWidget(e)
+	}
 	for _, e := range []*widget.Entry{p.owner, p.group, p.mode} {
 		e.OnSubmitted = func(string) { p.Start() }
-		e.OnChanged = func(string) { p.updatePermsTitle() }
+		e.OnChanged = func(string) { p.socketChanged() }
 	}
 	p.startBtn = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.Start)
 	p.startBtn.Importance = widget.HighImportance
 	p.stopBtn = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.Stop)
 	p.stopBtn.Disable()
-	p.note = wrapLabel("Point the web server's fastcgi_pass at the listen address", widget.LowImportance)
+	p.note = wrapLabel(liveNoteIdle, widget.LowImportance)
 
 	p.filter = widget.NewEntry()
 	p.filter.PlaceHolder = "Filter: URI contains…"
@@ -240,12 +251,14 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	form := container.New(layout.NewFormLayout(),
 		mutedLabel("Listen"), p.listen,
 		mutedLabel("Upstream"), p.upstream)
-	permForm := container.New(layout.NewFormLayout(),
-		mutedLabel("Owner"), p.owner,
-		mutedLabel("Group"), p.group,
-		mutedLabel("Mode"), p.mode)
-	permHint := &widget.Label{Text: socketHint, Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance, SizeName: theme.SizeNameCaptionText}
-	p.perms = widget.NewAccordion(widget.NewAccordionItem("", container.NewVBox(permForm, permHint)))
+	// One row, folded by default: the panel is a sidebar of a laptop's
+	// height; the explanation is a tap on ? away.
+	p.permHelp = widget.NewButtonWithIcon("", theme.QuestionIcon(), p.ShowSocketHelp)
+	p.permHelp.Importance = widget.LowImportance
+	modeW := fyne.MeasureText("07777", theme.TextSize(), fyne.TextStyle{}).Width + 4*theme.Padding()
+	permRow := container.NewBorder(nil, nil, nil, container.NewHBox(withMinSize(p.mode, modeW, 0), p.permHelp),
+		container.NewGridWithColumns(2, p.owner, p.group))
+	p.perms = widget.NewAccordion(widget.NewAccordionItem("", permRow))
 	p.updatePermsTitle()
 	controls := container.NewHBox(p.startBtn, p.stopBtn)
 	filters := container.NewVBox(p.filter,
@@ -341,8 +354,10 @@ func (p *LivePanel) Start() {
 	sock, err := p.socketOptions(listen)
 	if err != nil {
 		p.setNote("Cannot start: "+err.Error(), widget.DangerImportance)
+		p.socketNote = true
 		return
 	}
+	p.socketNote = false
 	p.prefs.SetString(PrefLiveListen, listen)
 	p.prefs.SetString(PrefLiveUpstream, upstream)
 	p.prefs.SetString(PrefLiveOwner, sock.Owner)
@@ -407,14 +422,39 @@ func (p *LivePanel) socketOptions(listen string) (tap.SocketOptions, error) {
 	}
 	so.Mode = mode
 	for _, f := range []struct{ name, v string }{{"owner", so.Owner}, {"group", so.Group}} {
-		if strings.ContainsAny(f.v, " \t:") {
-			return so, fmt.Errorf("socket %s %q: a user or group name, or a numeric id", f.name, f.v)
+		if err := checkSocketID(f.v); err != nil {
+			return so, fmt.Errorf("socket %s %q: %v", f.name, f.v, err)
 		}
 	}
 	if network, _, err := tap.ListenAddr(listen); err == nil && network != "unix" && (so != tap.SocketOptions{}) {
 		return so, fmt.Errorf("socket owner, group and mode apply to a unix socket; %s is a TCP address (empty them, or listen on unix:/path.sock)", listen)
 	}
 	return so, nil
+}
+
+// checkSocketID checks an owner or group field: empty, a name or a
+// numeric id (whether it exists is the tap's to say when it starts).
+func checkSocketID(s string) error {
+	if strings.ContainsAny(strings.TrimSpace(s), " \t:,") {
+		return errors.New("a user or group name, or a numeric id")
+	}
+	return nil
+}
+
+// socketChanged retitles the socket section and says at once what is
+// wrong with a field (Start says it again).
+func (p *LivePanel) socketChanged() {
+	p.updatePermsTitle()
+	if p.run != nil {
+		return
+	}
+	if _, err := p.socketOptions(strings.TrimSpace(p.listen.Text)); err != nil {
+		p.setNote(upperFirst(err.Error()), widget.DangerImportance)
+		p.socketNote = true
+	} else if p.socketNote {
+		p.setNote(liveNoteIdle, widget.LowImportance)
+		p.socketNote = false
+	}
 }
 
 // SocketFields returns the socket permission fields (for tests): owner,
@@ -427,19 +467,46 @@ func (p *LivePanel) SocketFields() (owner, group, mode *widget.Entry, section *w
 // that it says so folded.
 func (p *LivePanel) updatePermsTitle() {
 	var set []string
-	for _, f := range []struct{ name, v string }{{"owner", p.owner.Text}, {"group", p.group.Text}, {"mode", p.mode.Text}} {
-		if v := strings.TrimSpace(f.v); v != "" {
-			set = append(set, f.name+" "+v)
+	for _, v := range []string{p.owner.Text, p.group.Text, p.mode.Text} {
+		if v = strings.TrimSpace(v); v != "" {
+			set = append(set, v)
 		}
 	}
-	title := "Socket permissions: as the upstream's"
+	// The title stays short: the sidebar is narrow, and a long title
+	// would widen it.
+	title := "Socket: as the upstream's"
 	if len(set) > 0 {
-		title = "Socket: " + strings.Join(set, ", ")
+		title = "Socket " + strings.Join(set, " ")
+		if r := []rune(title); len(r) > maxPermsTitle {
+			title = string(r[:maxPermsTitle-1]) + "…"
+		}
 	}
 	if it := p.perms.Items[0]; it.Title != title {
 		it.Title = title
 		p.perms.Refresh()
 	}
+}
+
+// ShowSocketHelp explains the socket permission fields in a pop-up under
+// the ? button.
+func (p *LivePanel) ShowSocketHelp() {
+	d := fyne.CurrentApp().Driver()
+	c := d.CanvasForObject(p.permHelp)
+	if c == nil { // not on a canvas: a pop-up would have nowhere to go (Fyne issue 5965)
+		return
+	}
+	p.helpPop = widget.NewPopUp(widget.NewLabel(socketHint), c)
+	pos := d.AbsolutePositionForObject(p.permHelp).AddXY(0, p.permHelp.Size().Height)
+	p.helpPop.ShowAtPosition(pos) // moved left or up as far as it must to fit
+}
+
+// SocketHelp returns the socket help's text when shown, "" otherwise (for
+// tests).
+func (p *LivePanel) SocketHelp() string {
+	if p.helpPop == nil || !p.helpPop.Visible() {
+		return ""
+	}
+	return p.helpPop.Content.(*widget.Label).Text
 }
 
 // setFieldsEnabled enables the tap's fields (not while it runs).

@@ -23,7 +23,7 @@ func TestLiveSocketPermissions(t *testing.T) {
 	if owner == nil || section == nil {
 		t.Fatal("the Live panel has no socket permission fields")
 	}
-	if got := section.Items[0].Title; got != "Socket permissions: as the upstream's" {
+	if got := section.Items[0].Title; got != "Socket: as the upstream's" {
 		t.Errorf("section title %q with nothing set", got)
 	}
 	section.Open(0)
@@ -34,13 +34,29 @@ func TestLiveSocketPermissions(t *testing.T) {
 	lp.listen.SetText("unix:" + sock)
 	lp.upstream.SetText(f.demo)
 	mode.SetText("0999")
-	if mode.Validate() == nil {
-		t.Error("the mode field takes 0999")
+	if !strings.Contains(lp.Note(), `Socket mode "0999": want octal`) {
+		t.Errorf("typing mode 0999: note %q", lp.Note())
 	}
 	test.Tap(lp.startBtn)
 	if lp.Running() || !strings.Contains(lp.Note(), `Cannot start: socket mode "0999": want octal permission bits such as 0660`) {
 		t.Errorf("running %v, note %q", lp.Running(), lp.Note())
 	}
+	mode.SetText("0640")
+	if lp.Note() != liveNoteIdle {
+		t.Errorf("the mode put right, the note still says %q", lp.Note())
+	}
+	owner.SetText("www data")
+	test.Tap(lp.startBtn)
+	if lp.Running() || !strings.Contains(lp.Note(), `Cannot start: socket owner "www data": a user or group name, or a numeric id`) {
+		t.Errorf("owner with a space: running %v, note %q", lp.Running(), lp.Note())
+	}
+	owner.SetText("")
+	// The ? explains the fields in place.
+	test.Tap(lp.permHelp)
+	if h := lp.SocketHelp(); !strings.Contains(h, "listen.owner") || !strings.Contains(h, "www-data") {
+		t.Errorf("the socket help says %q", h)
+	}
+	lp.helpPop.Hide()
 	// Owner, group and mode are for a unix socket.
 	mode.SetText("0640")
 	lp.listen.SetText("127.0.0.1:0")
@@ -80,7 +96,7 @@ func TestLiveSocketPermissions(t *testing.T) {
 			t.Error("a socket field can be edited while the tap runs")
 		}
 	}
-	if got, want := section.Items[0].Title, "Socket: owner "+uid+", group "+gid+", mode 0640"; got != want {
+	if got, want := section.Items[0].Title, "Socket "+uid+" "+gid+" 0640"; got != want {
 		t.Errorf("section title %q, want %q", got, want)
 	}
 	test.Tap(lp.stopBtn)
@@ -97,7 +113,7 @@ func TestLiveSocketPermissions(t *testing.T) {
 	}
 	again := newLivePanel(context.Background(), f.in.win, f.in.prefs, f.q.Do, liveLink{})
 	o2, g2, m2, s2 := again.SocketFields()
-	if o2.Text != uid || g2.Text != gid || m2.Text != "0640" || !strings.Contains(s2.Items[0].Title, "mode 0640") {
+	if o2.Text != uid || g2.Text != gid || m2.Text != "0640" || !strings.HasSuffix(s2.Items[0].Title, " 0640") {
 		t.Errorf("next launch: owner %q group %q mode %q title %q", o2.Text, g2.Text, m2.Text, s2.Items[0].Title)
 	}
 }
