@@ -6,6 +6,10 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"fcgiscope/fcgi/demo"
 )
 
 // TestRecordTypesAndEndWholeOnLaptops: in the window as it opens on a
@@ -51,5 +55,62 @@ func TestRecordTypesAndEndWholeOnLaptops(t *testing.T) {
 				t.Errorf("END_REQUEST line %q, cut %v (%.0f wide, text %.0f)", end.Text, end.Cut(), end.Size().Width, end.TextWidth())
 			}
 		})
+	}
+}
+
+// TestRecordsListRowsWithAnomaliesAndStepThrough: at 1366×768, with the
+// anomalies of an exchange and Step through both open, the records list
+// shows 5 rows (it showed 3: the strip's title row and the unfolded
+// anomalies took them); the anomalies fold under their title line while
+// the strip is shown, unfold when it closes, and the toggle still unfolds
+// them.
+func TestRecordsListRowsWithAnomaliesAndStepThrough(t *testing.T) {
+	f := newInspFixture(t)
+	win := f.in.Window()
+	size := fitWindow(fyne.NewSize(defaultWindowWidth, defaultWindowHeight), fyne.NewSize(1366, 768)).SubtractWidthHeight(0, menuHeight)
+	layOut := func() {
+		win.Resize(size.SubtractWidthHeight(10, 10))
+		f.q.settle()
+		win.Resize(size)
+		f.q.settle()
+	}
+	list := f.in.results.List()
+	rows := func() int { return int(list.Size().Height/list.RowHeight()) - 1 } // less the header
+	win.Resize(size)
+	f.setURL(t, demo.MisbehavePrefix+"unknown-type")
+	f.send(t)
+	an := f.in.teach.Anomalies
+	f.q.waitFor(t, "the anomalies", inspWait, func() bool { return len(an.Anomalies()) > 0 })
+	layOut()
+	if !an.Expanded() {
+		t.Fatal("a departure from the spec does not unfold the anomalies")
+	}
+	f.in.teach.ShowPlayback(true)
+	layOut()
+	if got := rows(); got < 5 {
+		t.Errorf("with the anomalies and Step through the records list shows %d rows, want 5", got)
+	}
+	if an.Expanded() || !an.Content().Visible() {
+		t.Errorf("with Step through the anomalies are unfolded %v, shown %v: want their title line only", an.Expanded(), an.Content().Visible())
+	}
+	room := size.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+	if min := f.in.panes.MinSize(); min.Height > room.Height {
+		t.Errorf("the panes need %v, more than the window's %v", min, room)
+	}
+	// A new exchange with anomalies keeps them folded while stepping.
+	f.send(t)
+	f.q.waitFor(t, "the anomalies again", inspWait, func() bool { return len(an.Anomalies()) > 0 })
+	if an.Expanded() {
+		t.Error("a new exchange unfolded the anomalies under the strip")
+	}
+	test.Tap(an.toggle)
+	if !an.Expanded() {
+		t.Error("the toggle does not unfold the anomalies while stepping")
+	}
+	test.Tap(an.toggle)
+	f.in.teach.ShowPlayback(false)
+	layOut()
+	if !an.Expanded() {
+		t.Error("Step through closed, the anomalies stay folded")
 	}
 }
