@@ -263,6 +263,10 @@ func (p *LivePanel) captureDone(c *captureRun, st tap.CaptureStats, err error, o
 			text += fmt.Sprintf("; %s missing from the capture, %s undecodable", session.FormatBytes(st.Missing), session.FormatBytes(st.Undecoded))
 			imp = widget.WarningImportance
 		}
+		if st.Exchanges > maxLive {
+			text += fmt.Sprintf("; the list keeps the newest %d", maxLive)
+			imp = widget.WarningImportance
+		}
 	}
 	p.link.info(text, imp)
 	if d := p.capDlg; d != nil {

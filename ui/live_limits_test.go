@@ -149,6 +149,10 @@ func TestLiveListCap(t *testing.T) {
 	if !strings.Contains(lost, want) || !lp.lost.Visible() {
 		t.Errorf("the loss line says %q (shown %v), want %q", lost, lp.lost.Visible(), want)
 	}
+	if st := f.in.State(); !strings.Contains(st, fmt.Sprintf("Read %d exchanges", maxLive+extra)) ||
+		!strings.Contains(st, fmt.Sprintf("the list keeps the newest %d", maxLive)) {
+		t.Errorf("status line %q does not say the list keeps only the newest", st)
+	}
 	if got := lp.count.Text; got != fmt.Sprintf("Live · %d", maxLive) {
 		t.Errorf("count %q", got)
 	}
