@@ -236,6 +236,9 @@ func (p *LivePanel) captureDone(c *captureRun, st tap.CaptureStats, err error, o
 	switch {
 	case c.stopped:
 		text, imp = fmt.Sprintf("Stopped reading %s: %d exchanges read are listed", name, st.Exchanges), widget.WarningImportance
+		if st.Exchanges > maxLive {
+			text = fmt.Sprintf("Stopped reading %s: %d exchanges read, the list keeps the newest %d", name, st.Exchanges, maxLive)
+		}
 	case err != nil:
 		var ce *tap.CaptureError
 		msg := tapError(err)
