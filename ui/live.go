@@ -272,7 +272,11 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	top := container.NewVBox(header, form, p.perms, controls, view.NewCappedScroll(p.note, one+2*line), widget.NewSeparator(), filters)
 	bottom := container.NewVBox(view.NewCappedScroll(p.lost, one+line), widget.NewSeparator(), p.resendBtn, container.NewHBox(p.presetBtn, p.historyBtn))
 	body := container.NewStack(p.list, container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
-	p.content = container.NewBorder(top, bottom, nil, nil, body)
+	// The top scrolls when the panel is short (the socket section open and
+	// a long note, at 1280x720), rather than make the window taller.
+	topScroll := container.NewVScroll(top)
+	p.content = container.New(&liveLayout{top: top, floor: header.MinSize().Height + form.MinSize().Height + theme.Padding()},
+		topScroll, body, bottom)
 	p.updateButtons()
 	p.updateCount()
 	return p
@@ -965,4 +969,43 @@ func (p *LivePanel) RowText(i int) string {
 	}
 	t := liveRowText(p.shown[i].sum)
 	return strings.Join([]string{t.title, t.status, t.meta, t.stderr, t.anomalies}, " | ")
+}
+
+// liveLayout stacks the Live panel's top (the tap's fields, its note, the
+// filter), in a scroll, its list and its bottom (losses, actions): the list
+// takes what the others leave, down to its minimum; when the panel is short
+// of that, the top scrolls, down to floor, instead of asking the window for
+// more height.
+type liveLayout struct {
+	top   fyne.CanvasObject // the content of the top's scroll
+	floor float32           // the least height the top gets
+}
+
+func (l *liveLayout) topHeight(size fyne.Size, body, bottom fyne.CanvasObject) float32 {
+	want := l.top.MinSize().Height
+	room := size.Height - body.MinSize().Height - bottom.MinSize().Height - 2*theme.Padding()
+	return max(min(want, room), min(want, l.floor))
+}
+
+func (l *liveLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	top, body, bottom := objs[0], objs[1], objs[2]
+	pad := theme.Padding()
+	// Wrapped text needs the height of its lines at the width it gets.
+	body.Resize(fyne.NewSize(size.Width, body.Size().Height))
+	bottom.Resize(fyne.NewSize(size.Width, bottom.Size().Height))
+	th := l.topHeight(size, body, bottom)
+	bh := bottom.MinSize().Height
+	top.Move(fyne.NewPos(0, 0))
+	top.Resize(fyne.NewSize(size.Width, th))
+	body.Move(fyne.NewPos(0, th+pad))
+	body.Resize(fyne.NewSize(size.Width, max(size.Height-th-bh-2*pad, 0)))
+	bottom.Move(fyne.NewPos(0, size.Height-bh))
+	bottom.Resize(fyne.NewSize(size.Width, bh))
+}
+
+func (l *liveLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	body, bottom := objs[1], objs[2]
+	w := max(l.top.MinSize().Width, body.MinSize().Width, bottom.MinSize().Width)
+	h := min(l.top.MinSize().Height, l.floor) + body.MinSize().Height + bottom.MinSize().Height + 2*theme.Padding()
+	return fyne.NewSize(w, h)
 }

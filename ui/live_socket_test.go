@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 )
 
 // TestLiveSocketPermissions: the Live panel's socket owner, group and mode
@@ -115,5 +117,27 @@ func TestLiveSocketPermissions(t *testing.T) {
 	o2, g2, m2, s2 := again.SocketFields()
 	if o2.Text != uid || g2.Text != gid || m2.Text != "0640" || !strings.HasSuffix(s2.Items[0].Title, " 0640") {
 		t.Errorf("next launch: owner %q group %q mode %q title %q", o2.Text, g2.Text, m2.Text, s2.Items[0].Title)
+	}
+}
+
+// TestLiveSocketFieldsFit: the Live panel with its socket section open
+// fits the window as it opens on a 1280×720 and a 1366×768 screen: the
+// panes need no more than the window, and no control overlaps another.
+func TestLiveSocketFieldsFit(t *testing.T) {
+	f := newLiveFixture(t)
+	win := f.in.Window()
+	_, _, _, section := f.lp.SocketFields()
+	section.Open(0)
+	for _, screen := range []fyne.Size{{Width: 1280, Height: 720}, {Width: 1366, Height: 768}} {
+		size := fitWindow(fyne.NewSize(defaultWindowWidth, defaultWindowHeight), screen).SubtractWidthHeight(0, menuHeight)
+		win.Resize(size)
+		f.q.settle()
+		room := size.Subtract(fyne.NewSquareSize(2 * theme.Padding()))
+		if min := f.in.panes.MinSize(); min.Width > room.Width || min.Height > room.Height {
+			t.Errorf("at %v with the socket section open the panes need %v, more than the window's %v", screen, min, room)
+		}
+		for _, p := range layoutProblems(win.Canvas()) {
+			t.Errorf("at %v: %s", screen, p)
+		}
 	}
 }
