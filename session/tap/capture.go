@@ -144,8 +144,9 @@ func ReadCaptureFile(ctx context.Context, path string, opts CaptureOptions, emit
 // FastCGI request on them, with the capture's timestamps, as each
 // completes. Link types: Ethernet (loopback included), Linux cooked (SLL
 // and SLL2, tcpdump -i any), raw IP, BSD loopback. A damaged or cut file
-// gives a *CaptureError saying where; what was read before it is emitted
-// first, the exchanges still open completed with the reason.
+// gives a *CaptureError saying where (wrapping ErrCut or ErrCorrupt when
+// the file's framing says so); what was read before it is emitted first,
+// the exchanges still open completed with the reason.
 func ReadCapture(ctx context.Context, r io.Reader, size int64, opts CaptureOptions, emit func(*session.Exchange)) (CaptureStats, error) {
 	cr := &countingReader{r: newFrameChecker(r)}
 	br := bufio.NewReaderSize(cr, 1<<20)
