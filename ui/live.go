@@ -274,7 +274,10 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	body := container.NewStack(p.list, container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
 	// The top scrolls when the panel is short (the socket section open and
 	// a long note, at 1280x720), rather than make the window taller.
-	topScroll := container.NewVScroll(top)
+	// The scroll sits in a container that asks for the top's size, so that
+	// the top growing (the socket section opened, a longer note) lays the
+	// panel out again: a scroll's own minimum never changes.
+	topScroll := container.New(followMin{top}, container.NewVScroll(top))
 	p.content = container.New(&liveLayout{top: top, floor: header.MinSize().Height + form.MinSize().Height + theme.Padding()},
 		topScroll, body, bottom)
 	p.updateButtons()
@@ -1009,3 +1012,17 @@ func (l *liveLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	h := min(l.top.MinSize().Height, l.floor) + body.MinSize().Height + bottom.MinSize().Height + 2*theme.Padding()
 	return fyne.NewSize(w, h)
 }
+
+// followMin lays out its one object (a scroll) over all its room and asks
+// for of's minimum size: when of's grows or shrinks, the canvas sees the
+// change and lays the parent out again.
+type followMin struct{ of fyne.CanvasObject }
+
+func (f followMin) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (f followMin) MinSize([]fyne.CanvasObject) fyne.Size { return f.of.MinSize() }
