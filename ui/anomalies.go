@@ -66,6 +66,9 @@ type AnomalyPanel struct {
 	byRecord map[int]string
 	gen      int
 
+	compact bool // the list stays folded (SetCompact)
+	unfold  bool // what Set would do with the list, were it not compact
+
 	title   *widget.Label
 	summary *view.TextLine
 	toggle  *widget.Button
@@ -131,6 +134,20 @@ func (p *AnomalyPanel) SetExpanded(on bool) {
 	p.content.Refresh()
 }
 
+// SetCompact keeps the list folded under its title line (on), for when
+// the pane is short of room: the records list's marks and the title's
+// counts still say what is wrong, and the toggle unfolds it. Off, the list
+// is unfolded again if it was folded for room.
+func (p *AnomalyPanel) SetCompact(on bool) {
+	if on == p.compact {
+		return
+	}
+	p.compact = on
+	if len(p.items) > 0 {
+		p.SetExpanded(p.unfold && !on)
+	}
+}
+
 // Content returns the panel's canvas object.
 func (p *AnomalyPanel) Content() fyne.CanvasObject { return p.content }
 
@@ -179,7 +196,8 @@ func (p *AnomalyPanel) Set(x *session.Exchange, as []session.Anomaly) {
 	} else {
 		// Departures from the spec unfold the list; notes alone stay
 		// folded under their title line.
-		p.SetExpanded(warns > 0)
+		p.unfold = warns > 0
+		p.SetExpanded(p.unfold && !p.compact)
 		p.content.Show()
 	}
 	if p.OnChanged != nil {

@@ -1104,7 +1104,7 @@ func (t *Teaching) LearnShown() bool { return t.panel != nil && t.panel.Visible(
 // the detail can spare.
 func (t *Teaching) placeStrip() {
 	t.in.results.WrapDetail(func(detail fyne.CanvasObject) fyne.CanvasObject {
-		t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content()}, t.strip, detail)
+		t.band = container.New(bandLayout{strip: t.strip, content: t.Playback.Content(), bar: t.Playback.bar}, t.strip, detail)
 		return t.band
 	})
 }
@@ -1118,11 +1118,11 @@ func (t *Teaching) placeStrip() {
 type bandLayout struct {
 	strip   *fyne.Container // a stack holding the scroll of content
 	content fyne.CanvasObject
+	bar     fyne.CanvasObject // the strip's controls: its first row
 }
 
-// bandFloor is the least height the shown strip gets: its title and its
-// controls.
-const bandFloor = 90
+// floor is the least height the shown strip gets: its controls.
+func (b bandLayout) floor() float32 { return b.bar.MinSize().Height + theme.Padding() }
 
 func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 {
 	if !b.strip.Visible() {
@@ -1130,7 +1130,7 @@ func (b bandLayout) stripHeight(size fyne.Size, pane fyne.CanvasObject) float32 
 	}
 	want := b.content.MinSize().Height
 	room := size.Height - pane.MinSize().Height - theme.Padding()
-	return max(min(want, room), min(want, bandFloor))
+	return max(min(want, room), min(want, b.floor()))
 }
 
 func (b bandLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
@@ -1150,7 +1150,7 @@ func (b bandLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	strip, pane := objs[0], objs[1]
 	m := pane.MinSize()
 	if strip.Visible() {
-		m.Height += min(b.content.MinSize().Height, bandFloor) + theme.Padding()
+		m.Height += min(b.content.MinSize().Height, b.floor()) + theme.Padding()
 	}
 	return m
 }
@@ -1171,6 +1171,10 @@ func (t *Teaching) ShowPlayback(on bool) {
 	if on == t.strip.Visible() {
 		return
 	}
+	// The strip and the list of anomalies both take the records list's
+	// room: while the strip is shown, the anomalies stay folded under their
+	// title line (3 rows of records were left at 1366x768 with both).
+	t.Anomalies.SetCompact(on)
 	if !on {
 		t.Playback.Stop()
 		t.strip.Hide()

@@ -24,6 +24,7 @@ import (
 	"fcgiscope/fcgi"
 	"fcgiscope/session"
 	"fcgiscope/session/tap"
+	"fcgiscope/ui/cli"
 	"fcgiscope/ui/view"
 )
 
@@ -33,7 +34,30 @@ const (
 	PrefLiveListen   = "live.listen"   // the tap's listen address
 	PrefLiveUpstream = "live.upstream" // the application's address
 	PrefLivePort     = "live.port"     // the port last read in a capture
+	// The unix listen socket's owner, group and mode (octal text), as
+	// tap --listen-owner/--listen-group/--listen-mode.
+	PrefLiveOwner = "live.owner"
+	PrefLiveGroup = "live.group"
+	PrefLiveMode  = "live.mode"
 )
+
+// liveNoteIdle is the tap's note before it starts.
+const liveNoteIdle = "Point the web server's fastcgi_pass at the listen address"
+
+// maxPermsTitle is the longest title of the folded socket section.
+const maxPermsTitle = 28
+
+// socketHint explains the socket permission fields where they are.
+// Its lines are broken by hand: a pop-up sizes to its content, and a
+// wrapped label has no height until it has a width.
+const socketHint = "Owner, group and mode of the unix socket the tap listens on,\n" +
+	"like php-fpm's listen.owner, listen.group and listen.mode.\n" +
+	"The web server's user (nginx.conf's user, often www-data;\n" +
+	"Apache's User) must be able to read and write the socket:\n" +
+	"make it the owner, or give its group and mode 0660,\n" +
+	"or mode 0666 for every user.\n" +
+	"Left empty, each is the upstream socket's (a TCP upstream:\n" +
+	"this process's user and group, mode 0660)."
 
 // maxLive bounds the exchanges the Live list keeps: past it the oldest
 // go, counted.
@@ -77,6 +101,12 @@ type LivePanel struct {
 	link  liveLink
 
 	listen, upstream *widget.Entry
+	owner, group     *widget.Entry // the unix socket's (empty: the upstream's)
+	mode             *widget.Entry
+	perms            *widget.Accordion
+	permHelp         *widget.Button
+	helpPop          *widget.PopUp
+	socketNote       bool // the note says what is wrong with a socket field
 	startBtn         *widget.Button
 	stopBtn          *widget.Button
 	note             *widget.Label // the tap's state, or why it could not start
@@ -157,11 +187,21 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	p.upstream.PlaceHolder = "unix:/run/php/php8.2-fpm.sock"
 	p.listen.OnSubmitted = func(string) { p.Start() }
 	p.upstream.OnSubmitted = func(string) { p.Start() }
+	p.owner = &widget.Entry{PlaceHolder: "owner", Text: prefs.String(PrefLiveOwner)}
+	p.group = &widget.Entry{PlaceHolder: "group", Text: prefs.String(PrefLiveGroup)}
+	p.mode = &widget.Entry{PlaceHolder: "mode", Text: prefs.String(PrefLiveMode)}
+	for _, e := range []*widget.Entry{p.owner, p.group, p.mode} {
+		e.ExtendBaseWidget(e)
+	}
+	for _, e := range []*widget.Entry{p.owner, p.group, p.mode} {
+		e.OnSubmitted = func(string) { p.Start() }
+		e.OnChanged = func(string) { p.socketChanged() }
+	}
 	p.startBtn = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), p.Start)
 	p.startBtn.Importance = widget.HighImportance
 	p.stopBtn = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), p.Stop)
 	p.stopBtn.Disable()
-	p.note = wrapLabel("Point the web server's fastcgi_pass at the listen address", widget.LowImportance)
+	p.note = wrapLabel(liveNoteIdle, widget.LowImportance)
 
 	p.filter = widget.NewEntry()
 	p.filter.PlaceHolder = "Filter: URI contains…"
@@ -211,6 +251,15 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	form := container.New(layout.NewFormLayout(),
 		mutedLabel("Listen"), p.listen,
 		mutedLabel("Upstream"), p.upstream)
+	// One row, folded by default: the panel is a sidebar of a laptop's
+	// height; the explanation is a tap on ? away.
+	p.permHelp = widget.NewButtonWithIcon("", theme.QuestionIcon(), p.ShowSocketHelp)
+	p.permHelp.Importance = widget.LowImportance
+	modeW := fyne.MeasureText("07777", theme.TextSize(), fyne.TextStyle{}).Width + 4*theme.Padding()
+	permRow := container.NewBorder(nil, nil, nil, container.NewHBox(withMinSize(p.mode, modeW, 0), p.permHelp),
+		container.NewGridWithColumns(2, p.owner, p.group))
+	p.perms = widget.NewAccordion(widget.NewAccordionItem("", permRow))
+	p.updatePermsTitle()
 	controls := container.NewHBox(p.startBtn, p.stopBtn)
 	filters := container.NewVBox(p.filter,
 		container.NewBorder(nil, nil, p.status, nil, p.slower),
@@ -220,10 +269,17 @@ func newLivePanel(ctx context.Context, win fyne.Window, prefs fyne.Preferences, 
 	// and the window, taller.
 	one := (&widget.Label{Text: "x"}).MinSize().Height
 	line := fyne.MeasureText("x", theme.TextSize(), fyne.TextStyle{}).Height
-	top := container.NewVBox(header, form, controls, view.NewCappedScroll(p.note, one+2*line), widget.NewSeparator(), filters)
+	top := container.NewVBox(header, form, p.perms, controls, view.NewCappedScroll(p.note, one+2*line), widget.NewSeparator(), filters)
 	bottom := container.NewVBox(view.NewCappedScroll(p.lost, one+line), widget.NewSeparator(), p.resendBtn, container.NewHBox(p.presetBtn, p.historyBtn))
 	body := container.NewStack(p.list, container.NewVBox(layout.NewSpacer(), keepRoom(p.hint), layout.NewSpacer()))
-	p.content = container.NewBorder(top, bottom, nil, nil, body)
+	// The top scrolls when the panel is short (the socket section open and
+	// a long note, at 1280x720), rather than make the window taller.
+	// The scroll sits in a container that asks for the top's size, so that
+	// the top growing (the socket section opened, a longer note) lays the
+	// panel out again: a scroll's own minimum never changes.
+	topScroll := container.New(followMin{top}, container.NewVScroll(top))
+	p.content = container.New(&liveLayout{top: top, floor: header.MinSize().Height + form.MinSize().Height + theme.Padding()},
+		topScroll, body, bottom)
 	p.updateButtons()
 	p.updateCount()
 	return p
@@ -302,17 +358,26 @@ func (p *LivePanel) Start() {
 		p.setNote("Cannot start: give the upstream, the application's address (php-fpm's listen =)", widget.DangerImportance)
 		return
 	}
+	sock, err := p.socketOptions(listen)
+	if err != nil {
+		p.setNote("Cannot start: "+err.Error(), widget.DangerImportance)
+		p.socketNote = true
+		return
+	}
+	p.socketNote = false
 	p.prefs.SetString(PrefLiveListen, listen)
 	p.prefs.SetString(PrefLiveUpstream, upstream)
+	p.prefs.SetString(PrefLiveOwner, sock.Owner)
+	p.prefs.SetString(PrefLiveGroup, sock.Group)
+	p.prefs.SetString(PrefLiveMode, strings.TrimSpace(p.mode.Text))
 	ctx, cancel := context.WithCancel(p.ctx)
 	run := &liveRun{cancel: cancel, done: make(chan struct{})}
 	p.run = run
 	p.startBtn.Disable()
 	p.stopBtn.Enable()
-	p.listen.Disable()
-	p.upstream.Disable()
+	p.setFieldsEnabled(false)
 	p.setNote("Starting: checking "+upstream+"…", widget.MediumImportance)
-	opts := tap.Options{Listen: listen, Upstream: upstream, OnNotice: func(n tap.Notice) { run.notice.Store(&n) }}
+	opts := tap.Options{Listen: listen, Upstream: upstream, Socket: sock, OnNotice: func(n tap.Notice) { run.notice.Store(&n) }}
 	go func() {
 		defer close(run.done)
 		defer cancel()
@@ -352,6 +417,110 @@ func (p *LivePanel) Start() {
 		}
 		p.do(func() { p.ended(run, serveErr) })
 	}()
+}
+
+// socketOptions reads the socket permission fields for a tap listening on
+// listen: they apply to a unix socket only.
+func (p *LivePanel) socketOptions(listen string) (tap.SocketOptions, error) {
+	so := tap.SocketOptions{Owner: strings.TrimSpace(p.owner.Text), Group: strings.TrimSpace(p.group.Text)}
+	mode, err := cli.ParseListenMode(p.mode.Text)
+	if err != nil {
+		return so, fmt.Errorf("socket mode %q: %v", strings.TrimSpace(p.mode.Text), err)
+	}
+	so.Mode = mode
+	for _, f := range []struct{ name, v string }{{"owner", so.Owner}, {"group", so.Group}} {
+		if err := checkSocketID(f.v); err != nil {
+			return so, fmt.Errorf("socket %s %q: %v", f.name, f.v, err)
+		}
+	}
+	if network, _, err := tap.ListenAddr(listen); err == nil && network != "unix" && (so != tap.SocketOptions{}) {
+		return so, fmt.Errorf("socket owner, group and mode apply to a unix socket; %s is a TCP address (empty them, or listen on unix:/path.sock)", listen)
+	}
+	return so, nil
+}
+
+// checkSocketID checks an owner or group field: empty, a name or a
+// numeric id (whether it exists is the tap's to say when it starts).
+func checkSocketID(s string) error {
+	if strings.ContainsAny(strings.TrimSpace(s), " \t:,") {
+		return errors.New("a user or group name, or a numeric id")
+	}
+	return nil
+}
+
+// socketChanged retitles the socket section and says at once what is
+// wrong with a field (Start says it again).
+func (p *LivePanel) socketChanged() {
+	p.updatePermsTitle()
+	if p.run != nil {
+		return
+	}
+	if _, err := p.socketOptions(strings.TrimSpace(p.listen.Text)); err != nil {
+		p.setNote(upperFirst(err.Error()), widget.DangerImportance)
+		p.socketNote = true
+	} else if p.socketNote {
+		p.setNote(liveNoteIdle, widget.LowImportance)
+		p.socketNote = false
+	}
+}
+
+// SocketFields returns the socket permission fields (for tests): owner,
+// group, mode, and the section holding them.
+func (p *LivePanel) SocketFields() (owner, group, mode *widget.Entry, section *widget.Accordion) {
+	return p.owner, p.group, p.mode, p.perms
+}
+
+// updatePermsTitle titles the permission section with what is set, so
+// that it says so folded.
+func (p *LivePanel) updatePermsTitle() {
+	var set []string
+	for _, v := range []string{p.owner.Text, p.group.Text, p.mode.Text} {
+		if v = strings.TrimSpace(v); v != "" {
+			set = append(set, v)
+		}
+	}
+	// The title stays short: the sidebar is narrow, and a long title
+	// would widen it.
+	title := "Socket: as the upstream's"
+	if len(set) > 0 {
+		title = "Socket " + strings.Join(set, " ")
+		if r := []rune(title); len(r) > maxPermsTitle {
+			title = string(r[:maxPermsTitle-1]) + "…"
+		}
+	}
+	if it := p.perms.Items[0]; it.Title != title {
+		it.Title = title
+		p.perms.Refresh()
+	}
+}
+
+// ShowSocketHelp explains the socket permission fields in a pop-up under
+// the ? button.
+func (p *LivePanel) ShowSocketHelp() {
+	d := fyne.CurrentApp().Driver()
+	c := d.CanvasForObject(p.permHelp)
+	if c == nil { // not on a canvas: a pop-up would have nowhere to go (Fyne issue 5965)
+		return
+	}
+	p.helpPop = widget.NewPopUp(widget.NewLabel(socketHint), c)
+	pos := d.AbsolutePositionForObject(p.permHelp).AddXY(0, p.permHelp.Size().Height)
+	p.helpPop.ShowAtPosition(pos) // moved left or up as far as it must to fit
+}
+
+// SocketHelp returns the socket help's text when shown, "" otherwise (for
+// tests).
+func (p *LivePanel) SocketHelp() string {
+	if p.helpPop == nil || !p.helpPop.Visible() {
+		return ""
+	}
+	return p.helpPop.Content.(*widget.Label).Text
+}
+
+// setFieldsEnabled enables the tap's fields (not while it runs).
+func (p *LivePanel) setFieldsEnabled(on bool) {
+	for _, e := range []*widget.Entry{p.listen, p.upstream, p.owner, p.group, p.mode} {
+		setEnabled(e, on)
+	}
 }
 
 // listening: the tap of run listens.
@@ -396,8 +565,7 @@ func (p *LivePanel) ended(run *liveRun, err error) {
 	}
 	p.startBtn.Enable()
 	p.stopBtn.Disable()
-	p.listen.Enable()
-	p.upstream.Enable()
+	p.setFieldsEnabled(true)
 	if err != nil && !run.stop {
 		p.setNote("Cannot tap: "+tapError(err), widget.DangerImportance)
 		p.link.info("Live: "+tapError(err), widget.DangerImportance)
@@ -805,3 +973,56 @@ func (p *LivePanel) RowText(i int) string {
 	t := liveRowText(p.shown[i].sum)
 	return strings.Join([]string{t.title, t.status, t.meta, t.stderr, t.anomalies}, " | ")
 }
+
+// liveLayout stacks the Live panel's top (the tap's fields, its note, the
+// filter), in a scroll, its list and its bottom (losses, actions): the list
+// takes what the others leave, down to its minimum; when the panel is short
+// of that, the top scrolls, down to floor, instead of asking the window for
+// more height.
+type liveLayout struct {
+	top   fyne.CanvasObject // the content of the top's scroll
+	floor float32           // the least height the top gets
+}
+
+func (l *liveLayout) topHeight(size fyne.Size, body, bottom fyne.CanvasObject) float32 {
+	want := l.top.MinSize().Height
+	room := size.Height - body.MinSize().Height - bottom.MinSize().Height - 2*theme.Padding()
+	return max(min(want, room), min(want, l.floor))
+}
+
+func (l *liveLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	top, body, bottom := objs[0], objs[1], objs[2]
+	pad := theme.Padding()
+	// Wrapped text needs the height of its lines at the width it gets.
+	body.Resize(fyne.NewSize(size.Width, body.Size().Height))
+	bottom.Resize(fyne.NewSize(size.Width, bottom.Size().Height))
+	th := l.topHeight(size, body, bottom)
+	bh := bottom.MinSize().Height
+	top.Move(fyne.NewPos(0, 0))
+	top.Resize(fyne.NewSize(size.Width, th))
+	body.Move(fyne.NewPos(0, th+pad))
+	body.Resize(fyne.NewSize(size.Width, max(size.Height-th-bh-2*pad, 0)))
+	bottom.Move(fyne.NewPos(0, size.Height-bh))
+	bottom.Resize(fyne.NewSize(size.Width, bh))
+}
+
+func (l *liveLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	body, bottom := objs[1], objs[2]
+	w := max(l.top.MinSize().Width, body.MinSize().Width, bottom.MinSize().Width)
+	h := min(l.top.MinSize().Height, l.floor) + body.MinSize().Height + bottom.MinSize().Height + 2*theme.Padding()
+	return fyne.NewSize(w, h)
+}
+
+// followMin lays out its one object (a scroll) over all its room and asks
+// for of's minimum size: when of's grows or shrinks, the canvas sees the
+// change and lays the parent out again.
+type followMin struct{ of fyne.CanvasObject }
+
+func (f followMin) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+func (f followMin) MinSize([]fyne.CanvasObject) fyne.Size { return f.of.MinSize() }

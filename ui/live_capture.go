@@ -236,9 +236,19 @@ func (p *LivePanel) captureDone(c *captureRun, st tap.CaptureStats, err error, o
 	switch {
 	case c.stopped:
 		text, imp = fmt.Sprintf("Stopped reading %s: %d exchanges read are listed", name, st.Exchanges), widget.WarningImportance
+		if st.Exchanges > maxLive {
+			text = fmt.Sprintf("Stopped reading %s: %d exchanges read, the list keeps the newest %d", name, st.Exchanges, maxLive)
+		}
 	case err != nil:
 		var ce *tap.CaptureError
 		msg := tapError(err)
+		damaged := errors.Is(err, tap.ErrCut) || errors.Is(err, tap.ErrCorrupt)
+		if errors.As(err, &ce) && damaged && ce.Packet > 0 {
+			// ce.Err says what and at which byte: "the file is cut short: it ends at byte …".
+			text, imp = fmt.Sprintf("%s is damaged after packet %d: %s — the %d exchanges read before are listed", name, ce.Packet,
+				session.CleanError(ce.Err), st.Exchanges), widget.DangerImportance
+			break
+		}
 		if errors.As(err, &ce) && ce.Packet == 0 {
 			msg = fmt.Sprintf("%s: not a capture that can be read: %s", name, session.CleanError(ce.Err))
 		} else if errors.As(err, &ce) {
@@ -254,6 +264,10 @@ func (p *LivePanel) captureDone(c *captureRun, st tap.CaptureStats, err error, o
 		text = fmt.Sprintf("Read %d exchanges from %s (%d packets, %d FastCGI connections)", st.Exchanges, name, st.Packets, st.Streams)
 		if st.Missing > 0 || st.Undecoded > 0 {
 			text += fmt.Sprintf("; %s missing from the capture, %s undecodable", session.FormatBytes(st.Missing), session.FormatBytes(st.Undecoded))
+			imp = widget.WarningImportance
+		}
+		if st.Exchanges > maxLive {
+			text += fmt.Sprintf("; the list keeps the newest %d", maxLive)
 			imp = widget.WarningImportance
 		}
 	}

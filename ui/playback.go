@@ -58,6 +58,7 @@ type PlaybackPanel struct {
 	OnClose func()
 
 	do       func(func())
+	bar      *fyne.Container // the controls, the strip's first row
 	base     context.Context
 	x        *session.Exchange
 	pb       *teach.Playback
@@ -138,7 +139,7 @@ func NewPlaybackPanel(base context.Context, do func(func())) *PlaybackPanel {
 	})
 	closeBtn.Importance = widget.LowImportance
 	controls := container.NewHBox(p.first, p.prev, p.play, p.next, p.last)
-	bar := container.NewBorder(nil, nil, controls, container.NewHBox(p.where, p.speed, closeBtn), p.slider)
+	p.bar = container.NewBorder(nil, nil, controls, container.NewHBox(p.where, p.speed, closeBtn), p.slider)
 
 	grid := container.NewGridWithColumns(4)
 	for _, name := range stateCellOrder {
@@ -147,9 +148,10 @@ func NewPlaybackPanel(base context.Context, do func(func())) *PlaybackPanel {
 		grid.Add(c.content)
 	}
 	sideRow := container.NewBorder(nil, nil, container.NewVBox(p.side, layout.NewSpacer()), nil, p.narration)
-	title := sectionHeader(sectionTitle("Step through"),
-		newMutedText("replays the records in order, with the request's state after each"))
-	p.content = container.NewVBox(title, bar, sideRow, grid, widget.NewSeparator())
+	// No title row: the records header's Step through button, lit while
+	// the strip is shown, names it, and the controls come first so that
+	// a short pane shows them (the rest scrolls).
+	p.content = container.NewVBox(p.bar, sideRow, grid, widget.NewSeparator())
 	p.show()
 	return p
 }
@@ -407,6 +409,9 @@ func (p *PlaybackPanel) show() {
 		text = fmt.Sprintf("%s (record %d). %s", st.Record.Type, st.Index, text)
 	} else if n == 0 {
 		text = "This exchange has no records."
+	} else {
+		// What the strip is for, said where it starts (it has no title).
+		text += ". Play or → replays the records in order, with the request's state after each."
 	}
 	p.narration.SetText(text)
 	p.setCells(st, true)

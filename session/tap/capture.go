@@ -100,7 +100,9 @@ type CaptureStats struct {
 type CaptureError struct {
 	Path   string // the file, when read by ReadCaptureFile
 	Packet int64  // packets read whole before the failure
-	Offset int64  // bytes of the file read before the failure
+	// Offset is where the damaged packet or block starts when Err wraps
+	// ErrCut or ErrCorrupt; otherwise the bytes read before the failure.
+	Offset int64
 	Err    error
 }
 
@@ -108,6 +110,9 @@ func (e *CaptureError) Error() string {
 	where := "capture"
 	if e.Path != "" {
 		where = e.Path
+	}
+	if errors.Is(e.Err, ErrCut) || errors.Is(e.Err, ErrCorrupt) { // the error says where
+		return fmt.Sprintf("session: tap: %s: after packet %d: %v", where, e.Packet, e.Err)
 	}
 	return fmt.Sprintf("session: tap: %s: after packet %d (byte %d): %v", where, e.Packet, e.Offset, e.Err)
 }
@@ -139,10 +144,11 @@ func ReadCaptureFile(ctx context.Context, path string, opts CaptureOptions, emit
 // FastCGI request on them, with the capture's timestamps, as each
 // completes. Link types: Ethernet (loopback included), Linux cooked (SLL
 // and SLL2, tcpdump -i any), raw IP, BSD loopback. A damaged or cut file
-// gives a *CaptureError saying where; what was read before it is emitted
-// first, the exchanges still open completed with the reason.
+// gives a *CaptureError saying where (wrapping ErrCut or ErrCorrupt when
+// the file's framing says so); what was read before it is emitted first,
+// the exchanges still open completed with the reason.
 func ReadCapture(ctx context.Context, r io.Reader, size int64, opts CaptureOptions, emit func(*session.Exchange)) (CaptureStats, error) {
-	cr := &countingReader{r: r}
+	cr := &countingReader{r: newFrameChecker(r)}
 	br := bufio.NewReaderSize(cr, 1<<20)
 	rd := &captureReader{opts: opts, size: size, counter: cr, buffered: br}
 	if rd.opts.Port == 0 {
@@ -163,10 +169,18 @@ func ReadCapture(ctx context.Context, r io.Reader, size int64, opts CaptureOptio
 	rd.asm.MaxBufferedPagesPerConnection = maxPagesPerConn
 	rd.asm.MaxBufferedPagesTotal = maxPagesTotal
 	readErr := rd.run(ctx, src)
+	var fe *frameError
+	if errors.As(readErr, &fe) {
+		rd.damaged = fe.kind
+	}
 	rd.asm.FlushAll()
 	rd.progress()
 	if readErr != nil {
-		return rd.stats, &CaptureError{Packet: rd.stats.Packets, Offset: rd.offset(), Err: readErr}
+		off := rd.offset()
+		if fe != nil {
+			off = fe.offset
+		}
+		return rd.stats, &CaptureError{Packet: rd.stats.Packets, Offset: off, Err: readErr}
 	}
 	return rd.stats, nil
 }
@@ -242,6 +256,7 @@ type captureReader struct {
 	asm      *reassembly.Assembler
 	stats    CaptureStats
 	last     time.Time // the newest packet's time
+	damaged  error     // ErrCut or ErrCorrupt: the file ends early
 
 	ip4 layers.IPv4
 	ip6 layers.IPv6
@@ -265,9 +280,6 @@ func (rd *captureReader) run(ctx context.Context, src packetSource) error {
 			return nil
 		}
 		if err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return fmt.Errorf("the file is cut short inside a packet: %w", err)
-			}
 			return err
 		}
 		rd.stats.Packets++
@@ -590,7 +602,273 @@ func (s *captureStream) detect(d reassembly.TCPFlowDirection, data []byte, skip 
 func (s *captureStream) ReassemblyComplete(reassembly.AssemblerContext) bool {
 	if s.dec != nil && !(s.ended[0] && s.ended[1]) {
 		s.ended = [2]bool{true, true}
-		s.dec.cut(errors.New("the capture ends before END_REQUEST: the connection was still open"), s.rd.last)
+		reason := errors.New("the capture ends before END_REQUEST: the connection was still open")
+		switch s.rd.damaged {
+		case ErrCut:
+			reason = errors.New("the capture file is cut short before END_REQUEST")
+		case ErrCorrupt:
+			reason = errors.New("the capture file is corrupt after this point, before END_REQUEST")
+		}
+		s.dec.cut(reason, s.rd.last)
 	}
 	return true
+}
+
+// ErrCut and ErrCorrupt are what a damaged capture file's CaptureError
+// wraps: the file ends inside a packet or block (a copy or a capture
+// stopped before it was written whole), or its framing does not hold
+// together (a packet record or block whose lengths are impossible, or
+// bytes after the last one that are not one).
+var (
+	ErrCut     = errors.New("the file is cut short")
+	ErrCorrupt = errors.New("the file is corrupt")
+)
+
+// frameError says which frame (the file header, a packet record or a
+// block) of a capture file is damaged.
+type frameError struct {
+	kind   error // ErrCut or ErrCorrupt
+	offset int64 // where the frame starts in the file
+	what   string
+}
+
+func (e *frameError) Error() string { return fmt.Sprintf("%v: %s", e.kind, e.what) }
+func (e *frameError) Unwrap() error { return e.kind }
+
+// Capture framing.
+const (
+	pcapFileHeaderLen = 24
+	pcapRecordLen     = 16 // a packet record's header
+	ngBlockHeaderLen  = 8  // type and total length
+	ngSHBHeaderLen    = 12 // a section header's, with its byte-order magic
+	ngMinBlockLen     = 12 // type, length, trailing length
+	ngSectionHeader   = 0x0a0d0d0a
+	ngByteOrderMagic  = 0x1a2b3c4d
+	// maxFrameLen: no capture tool writes a packet or block this long;
+	// a length above it is garbage, not a packet.
+	maxFrameLen = 1 << 28
+)
+
+// frameChecker passes a capture file's bytes through while following its
+// framing (pcap: the file header, then a header per packet giving its
+// length; pcapng: blocks that carry their total length at both ends), so
+// that a file that ends inside a frame, or one whose lengths do not hold
+// together, gives a *frameError at that frame instead of the quiet end
+// that pcapgo makes of it (it reads a cut block as io.EOF, and skips
+// garbage by the length it claims). The bytes of a damaged frame are held
+// back: the reader gets every whole frame before it, then the error.
+type frameChecker struct {
+	r      io.Reader
+	off    int64 // bytes of the file looked at
+	format int   // 0 until the magic is read; then fmtPcap, fmtNg or fmtOther
+	big    bool  // the byte order of lengths
+	snap   uint32
+	nanos  bool // pcap: nanosecond timestamps
+	// The current frame: where it starts, its header so far, and the bytes
+	// left once the header is read (-1 before).
+	start  int64
+	hdr    [pcapFileHeaderLen]byte
+	nh     int
+	left   int64
+	length int64
+	tail   [4]byte // pcapng: the block's trailing length
+	err    error
+}
+
+const (
+	fmtPcap = 1 + iota
+	fmtNg
+	fmtOther
+)
+
+func newFrameChecker(r io.Reader) *frameChecker { return &frameChecker{r: r, left: -1} }
+
+func (c *frameChecker) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.r.Read(p)
+	keep, bad := c.scan(p[:n])
+	if bad != nil {
+		c.err = bad
+		return keep, bad
+	}
+	if errors.Is(err, io.EOF) && c.format != fmtOther && (c.nh > 0 || c.left > 0 || c.format == 0 && c.off > 0) {
+		c.err = c.cutError()
+		return n, c.err
+	}
+	return n, err
+}
+
+func (c *frameChecker) u32(b []byte) uint32 {
+	if c.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// headerLen returns how many header bytes the current frame needs before
+// its length is known.
+func (c *frameChecker) headerLen() int {
+	switch {
+	case c.format == fmtPcap && c.start == 0:
+		return pcapFileHeaderLen
+	case c.format == fmtPcap:
+		return pcapRecordLen
+	case c.nh >= 4 && binary.BigEndian.Uint32(c.hdr[:4]) == ngSectionHeader:
+		return ngSHBHeaderLen
+	case c.format == fmtNg:
+		return ngBlockHeaderLen
+	}
+	return 4 // the magic
+}
+
+// scan follows the framing through b, the file's bytes from c.off; on
+// damage it returns how many of them come before the damaged frame.
+func (c *frameChecker) scan(b []byte) (int, error) {
+	base := c.off
+	i := 0
+	for i < len(b) && c.format != fmtOther {
+		if c.left < 0 { // the header
+			if c.nh == 0 {
+				c.start = base + int64(i)
+			}
+			k := copy(c.hdr[c.nh:c.headerLen()], b[i:])
+			c.nh += k
+			i += k
+			if c.nh < c.headerLen() {
+				continue
+			}
+			if err := c.header(); err != nil {
+				return c.keep(base, i), err
+			}
+			if c.format == fmtOther {
+				break
+			}
+			continue
+		}
+		// The body: skipped, but for a block's last four bytes.
+		if c.format == fmtNg && c.left <= 4 {
+			k := copy(c.tail[4-c.left:], b[i:])
+			c.left -= int64(k)
+			i += k
+		} else {
+			stop := c.left
+			if c.format == fmtNg {
+				stop -= 4
+			}
+			k := int(min(stop, int64(len(b)-i)))
+			c.left -= int64(k)
+			i += k
+		}
+		if c.left == 0 {
+			if c.format == fmtNg {
+				if end := int64(c.u32(c.tail[:])); end != c.length {
+					return c.keep(base, i), &frameError{kind: ErrCorrupt, offset: c.start,
+						what: fmt.Sprintf("the block at byte %d gives its length as %d at its start and %d at its end", c.start, c.length, end)}
+				}
+			}
+			c.nh, c.left = 0, -1
+		}
+	}
+	c.off = base + int64(len(b))
+	return len(b), nil
+}
+
+// keep returns how many bytes of the chunk at base come before the
+// current frame.
+func (c *frameChecker) keep(base int64, i int) int {
+	c.off = base + int64(i)
+	return int(max(c.start-base, 0))
+}
+
+// header reads the current frame's complete header.
+func (c *frameChecker) header() error {
+	h := c.hdr[:c.nh]
+	if c.format == 0 {
+		switch m := binary.BigEndian.Uint32(h); m {
+		case magicPcapNG:
+			c.format = fmtNg
+			return nil // the rest of the section header comes
+		case magicMicros, magicNanos:
+			c.format, c.big, c.nanos = fmtPcap, true, m == magicNanos
+		case magicMicrosRev, magicNanosRev:
+			c.format, c.big, c.nanos = fmtPcap, false, m == magicNanosRev
+		default:
+			c.format = fmtOther // openPackets says what it is not
+			return nil
+		}
+		return nil
+	}
+	corrupt := func(f string, a ...any) error {
+		return &frameError{kind: ErrCorrupt, offset: c.start, what: fmt.Sprintf(f, a...)}
+	}
+	switch {
+	case c.format == fmtPcap && c.start == 0:
+		c.snap = c.u32(h[16:20])
+		c.length, c.left = pcapFileHeaderLen, 0
+	case c.format == fmtPcap:
+		frac, incl, orig := c.u32(h[4:8]), c.u32(h[8:12]), c.u32(h[12:16])
+		second := uint32(1e6)
+		if c.nanos {
+			second = 1e9
+		}
+		switch {
+		case orig == 0:
+			return corrupt("the packet record at byte %d is of a 0-byte packet", c.start)
+		case frac >= second:
+			return corrupt("the packet record at byte %d has %d in its timestamp's fraction of a second (want less than %d)", c.start, frac, second)
+		case incl > maxFrameLen || c.snap > 0 && incl > c.snap:
+			return corrupt("the packet record at byte %d claims %d captured bytes, more than the file's snapshot length %d", c.start, incl, c.snap)
+		case incl > orig:
+			return corrupt("the packet record at byte %d claims %d captured bytes of a %d-byte packet", c.start, incl, orig)
+		}
+		c.length = pcapRecordLen + int64(incl)
+		c.left = int64(incl)
+	default: // pcapng
+		if binary.BigEndian.Uint32(h[:4]) == ngSectionHeader {
+			switch uint32(ngByteOrderMagic) {
+			case binary.BigEndian.Uint32(h[8:12]):
+				c.big = true
+			case binary.LittleEndian.Uint32(h[8:12]):
+				c.big = false
+			default:
+				return corrupt("the section header at byte %d has no byte-order magic (% x)", c.start, h[8:12])
+			}
+		}
+		l := c.u32(h[4:8])
+		if l < ngMinBlockLen || l%4 != 0 || l > maxFrameLen {
+			return corrupt("the block at byte %d gives %d as its length (a block is a multiple of 4 bytes, at least 12): not a block", c.start, l)
+		}
+		c.length = int64(l)
+		c.left = int64(l) - int64(c.nh)
+		if c.left < 4 {
+			return corrupt("the section header at byte %d gives %d as its length, too short for one", c.start, l)
+		}
+	}
+	if c.left == 0 {
+		c.nh, c.left = 0, -1
+	}
+	return nil
+}
+
+// cutError says where the file ends inside a frame.
+func (c *frameChecker) cutError() error {
+	e := &frameError{kind: ErrCut, offset: c.start}
+	switch {
+	case c.format == 0 || c.format == fmtPcap && c.start == 0:
+		e.what = fmt.Sprintf("it ends at byte %d, inside its file header", c.off)
+	case c.left < 0:
+		e.what = fmt.Sprintf("it ends at byte %d, %d bytes into the header of the %s at byte %d", c.off, c.nh, c.frameName(), c.start)
+	default:
+		e.what = fmt.Sprintf("it ends at byte %d, %d bytes into the %d-byte %s at byte %d", c.off, c.off-c.start, c.length, c.frameName(), c.start)
+	}
+	return e
+}
+
+func (c *frameChecker) frameName() string {
+	if c.format == fmtPcap {
+		return "packet record"
+	}
+	return "block"
 }

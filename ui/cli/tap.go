@@ -6,6 +6,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
@@ -128,14 +129,28 @@ func (o *tapOpts) check() error {
 	if _, _, err := fcgi.ParseAddr(o.upstream); err != nil {
 		return usagef("--upstream: %v", err)
 	}
-	if o.mode != "" {
-		m, err := strconv.ParseUint(o.mode, 8, 32)
-		if err != nil || m == 0 || m > 0o777 {
-			return usagef("--listen-mode %q: want octal permission bits such as 0660", o.mode)
-		}
-		o.modeMask = fs.FileMode(m)
+	m, err := ParseListenMode(o.mode)
+	if err != nil {
+		return usagef("--listen-mode %q: %v", o.mode, err)
 	}
+	o.modeMask = m
 	return nil
+}
+
+// ParseListenMode reads the mode of a unix listen socket as --listen-mode
+// and the window's Live panel take it: octal permission bits from 1 to
+// 0777, like php-fpm's listen.mode (e.g. 0660). "" gives 0: the upstream
+// socket's mode, else tap.DefaultSocketMode.
+func ParseListenMode(s string) (fs.FileMode, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m == 0 || m > 0o777 {
+		return 0, errors.New("want octal permission bits such as 0660")
+	}
+	return fs.FileMode(m), nil
 }
 
 // limit turns a flag's limit into the tap's: -1 (or any negative) is none.

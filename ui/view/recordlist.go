@@ -5,6 +5,7 @@ package view
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -67,7 +68,12 @@ func (r RecordRow) Cells() [RecordColumns]string {
 const RecordColumns = 7
 
 // The columns of a RecordList; the type column takes the width left.
-const colType = 2
+const (
+	colIndex = 0
+	colType  = 2
+	colID    = 3
+	colTime  = 6
+)
 
 func recordColumns() []column {
 	return []column{
@@ -114,6 +120,7 @@ type RecordList struct {
 	t       *table
 	sel     int  // the selected record, -1 for none
 	selLine bool // the selection is the line of the folded run sel begins
+	maxID   uint16
 }
 
 var _ tableModel = (*recordListModel)(nil)
@@ -123,6 +130,7 @@ func NewRecordList() *RecordList {
 	l := &RecordList{m: newRunRows(), sel: -1}
 	l.t = newTable((*recordListModel)(l), true, true, recordColumns()...)
 	l.t.stretch = colType
+	l.t.fit = l.fit
 	l.t.onSelect = l.onRow
 	l.t.onToggle = l.toggle
 	l.t.onRune = func(r rune) {
@@ -144,7 +152,7 @@ func (l *RecordList) RowHeight() float32 { return l.t.metrics().rowH }
 func (l *RecordList) SetRecords(n int, get func(i int) RecordRow) {
 	l.get = get
 	l.m.reset()
-	l.sel, l.selLine = -1, false
+	l.sel, l.selLine, l.maxID = -1, false, 0
 	l.add(0, max(n, 0))
 	l.t.selected = -1
 	l.t.tip.Hide()
@@ -152,10 +160,39 @@ func (l *RecordList) SetRecords(n int, get func(i int) RecordRow) {
 	l.t.Refresh()
 }
 
+// fit sizes the number, request id and time columns for the records the
+// list holds, not for the largest the protocol allows: at 1280 pixels
+// the type column then shows BEGIN_REQUEST whole. Empty, they keep their
+// samples.
+func (l *RecordList) fit(c int) string {
+	n := l.Len()
+	if n == 0 {
+		return ""
+	}
+	digits := func(s string) string { // digits as zeros: the widest the font has for them
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return '0'
+			}
+			return r
+		}, s)
+	}
+	switch c {
+	case colIndex:
+		return digits(strconv.Itoa(n - 1))
+	case colID:
+		return digits(strconv.Itoa(int(l.maxID)))
+	case colTime: // records come in time order: the last is the latest
+		return digits(l.get(n - 1).msText())
+	}
+	return ""
+}
+
 // add reads records from to to-1 into the rows.
 func (l *RecordList) add(from, to int) {
 	for i := from; i < to; i++ {
 		r := l.get(i)
+		l.maxID = max(l.maxID, r.RequestID)
 		l.m.add(recKey{typ: r.Type, dir: r.Dir, id: r.RequestID, content: r.ContentLength, pad: r.PaddingLength,
 			marked: r.Anomaly != ""})
 	}
@@ -176,6 +213,11 @@ func (l *RecordList) Append(count int) {
 	}
 	l.t.Refresh()
 }
+
+// ShownCells returns row j's cells as they are drawn at the columns'
+// widths (#, direction, type, id, content, padding, ms): a cell cut short
+// ends in "…". Nil before the list is laid out, or for no such row.
+func (l *RecordList) ShownCells(j int) []string { return l.t.shownCells(j) }
 
 // Len returns the number of records.
 func (l *RecordList) Len() int { return len(l.m.keys) }

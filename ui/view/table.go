@@ -81,6 +81,10 @@ type table struct {
 	cellText func(row, col int) string
 	// rowText returns a row whole, for Ctrl+C; nil: its cells.
 	rowText func(row int) string
+	// fit returns the widest text column c holds now, for its default
+	// width in place of its sample ("" or nil: the sample): a column sized
+	// for what the rows hold leaves the width to the stretch column.
+	fit func(c int) string
 
 	top, shown int
 	scrollRest float32
@@ -146,11 +150,18 @@ func (t *table) lead(m tableMetrics) float32 {
 }
 
 // defaultWidth is the width column c has until the user drags its edge:
-// its widest sample in the rows or its title in bold, whichever is wider.
+// its widest text (fit's, else the sample's) in the rows or its title in
+// bold, whichever is wider.
 func (t *table) defaultWidth(c int, m tableMetrics) float32 {
 	col := t.cols[c]
 	w := fyne.MeasureText(col.title, m.textSize, fyne.TextStyle{Bold: true}).Width
-	for s := range strings.SplitSeq(col.sample, "|") {
+	sample := col.sample
+	if t.fit != nil {
+		if s := t.fit(c); s != "" {
+			sample = s
+		}
+	}
+	for s := range strings.SplitSeq(sample, "|") {
 		w = max(w, fyne.MeasureText(s, m.textSize, fyne.TextStyle{Monospace: col.mono}).Width)
 	}
 	return float32(math.Ceil(float64(w + 2*m.pad + 2)))
@@ -336,6 +347,27 @@ func (t *table) data(i int) rowData {
 	rd := rowData{cells: make([]string, len(t.cols))}
 	t.model.fillRow(i, &rd)
 	return rd
+}
+
+// shownCells returns row i's cells as they are drawn at the columns'
+// widths of the last layout: a cell cut short ends in an ellipsis; nil
+// before the first layout or for no such row.
+func (t *table) shownCells(i int) []string {
+	if i < 0 || i >= t.model.rowCount() || len(t.pos) != len(t.cols) {
+		return nil
+	}
+	m := t.metrics()
+	d := t.data(i)
+	out := make([]string, len(t.cols))
+	for c := range t.cols {
+		indent := float32(0)
+		if c == 0 {
+			indent = float32(d.level) * m.indent
+		}
+		w := max(t.pos[c].w-2*m.pad-indent, 0)
+		out[c], _ = fitText(d.cells[c], w, m.textSize, fyne.TextStyle{Monospace: t.cols[c].mono, Bold: d.bold})
+	}
+	return out
 }
 
 // treeKey opens, closes or climbs the tree from row sel.
