@@ -168,3 +168,23 @@ func TestLiveListCap(t *testing.T) {
 		t.Errorf("after Clear: %d listed, loss line %q", lp.Len(), lp.LostText())
 	}
 }
+
+// TestLiveLostLineSaysUnforwarded: bytes the web server sent after the
+// application's close (the tap decodes them and does not forward them) are
+// said on the loss line beside the other losses, and nothing is said when
+// there are none.
+func TestLiveLostLineSaysUnforwarded(t *testing.T) {
+	lp := newLiveFixture(t).lp
+	lp.lastStat = tap.Stats{}
+	lp.updateLost()
+	if lp.lost.Visible() {
+		t.Fatalf("loss line shown with no loss: %q", lp.LostText())
+	}
+	lp.lastStat = tap.Stats{Unforwarded: 2048, Undecoded: 16}
+	lp.updateLost()
+	lost := lp.LostText()
+	if !lp.lost.Visible() || !strings.Contains(lost, "2.0 KiB sent by the web server after the application closed") ||
+		!strings.Contains(lost, "undecodable") {
+		t.Errorf("loss line %q (shown %v): want the unforwarded bytes and the undecodable ones", lost, lp.lost.Visible())
+	}
+}
