@@ -72,7 +72,7 @@ make_tmp() {
 
 # ---- steps with a timer ---------------------------------------------------------------------
 
-_steps=()      # "name|seconds|result" of the finished steps
+_steps=()      # "name|seconds|result|cpu seconds" of the finished steps
 _step=""       # the running step
 _step_t0=""    # its start ($EPOCHREALTIME)
 _t0="$EPOCHREALTIME"
@@ -86,6 +86,33 @@ since() {
 # mmss SECONDS: "1m05s" / "42s" / "4.2s".
 mmss() {
 	awk -v s="$1" 'BEGIN { if (s >= 60) printf "%dm%02ds", int(s / 60), int(s) % 60; else if (s >= 10) printf "%ds", s; else printf "%.1fs", s }'
+}
+
+# cpu_times FILE: writes the CPU seconds (user + system) of the calling (sub)shell's finished
+# children to FILE. Run in a subshell that ran the step's commands, it is their CPU time.
+cpu_times() {
+	# In this shell, not in a pipe's or $(...)'s subshell, whose children are none.
+	times >"$1.times"
+	# The second line, the children's: "XmY.YYYs XmY.YYYs".
+	awk 'function sec(t, a) { split(t, a, /[ms]/); return a[1] * 60 + a[2] }
+		NR == 2 { printf "%.1f\n", sec($1) + sec($2) }' "$1.times" >"$1"
+	rm -f "$1.times"
+}
+
+# timed NAME CMD...: runs CMD in a subshell (it cannot set the caller's variables) and keeps its
+# CPU time for step_end; returns CMD's status.
+_cpu_dir=""
+timed() {
+	local name="$1" rc=0
+	shift
+	[[ -n "$_cpu_dir" ]] || { _cpu_dir="$(mktemp -d "${TMPDIR:-/tmp}/fcgiscope-cpu.XXXXXX")"; at_exit "rm -rf '$_cpu_dir'"; }
+	(
+		rc=0
+		"$@" || rc=$?
+		cpu_times "$_cpu_dir/$name"
+		exit "$rc"
+	) || rc=$?
+	return "$rc"
 }
 
 # step NAME [DESCRIPTION]: ends the running step (as passed unless step_end said otherwise) and
@@ -102,22 +129,35 @@ step_end() {
 	[[ -n "$_step" ]] || return 0
 	local s
 	s="$(since "$_step_t0")"
-	_steps+=("$_step|$s|$1")
-	printf -- '--- %s: %s in %s\n' "$_step" "$1" "$(mmss "$s")"
+	local cpu=""
+	[[ -n "$_cpu_dir" && -f "$_cpu_dir/$_step" ]] && cpu="$(cat "$_cpu_dir/$_step")"
+	_steps+=("$_step|$s|$1|$cpu")
+	printf -- '--- %s: %s in %s%s (load %s)\n' "$_step" "$1" "$(mmss "$s")" "${cpu:+, CPU $(mmss "$cpu")}" "$(loadavg)"
 	_step=""
 }
 
 # step_summary: the table of steps and their times, and the total.
 step_summary() {
 	[[ -n "$_step" ]] && step_end "${1:-ok}"
-	local row name s result
-	printf '\n%-22s %8s  %s\n' step time result
+	local row name s result cpu total=0
+	printf '\n%-22s %8s %8s  %s\n' step time CPU result
 	for row in "${_steps[@]}"; do
-		IFS='|' read -r name s result <<<"$row"
-		printf '%-22s %8s  %s\n' "$name" "$(mmss "$s")" "$result"
+		IFS='|' read -r name s result cpu <<<"$row"
+		printf '%-22s %8s %8s  %s\n' "$name" "$(mmss "$s")" "${cpu:+$(mmss "$cpu")}" "$result"
+		total="$(awk -v a="$total" -v b="${cpu:-0}" 'BEGIN { print a + b }')"
 	done
-	printf '%-22s %8s\n' total "$(mmss "$(since "$_t0")")"
+	local tc f
+	f="$(mktemp "${TMPDIR:-/tmp}/fcgiscope-cpu.XXXXXX")"
+	cpu_times "$f" # here: in a $(...) it would count none
+	tc="$(cat "$f")"
+	rm -f "$f"
+	printf '%-22s %8s %8s  (load average now %s; CPU: of the steps %s, of the whole run %s)\n' total \
+		"$(mmss "$(since "$_t0")")" "$(mmss "$tc")" "$(loadavg)" "$(mmss "$total")" "$(mmss "$tc")"
 }
+
+# loadavg: the 1-minute load average (the machine's, not only this run's).
+loadavg() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
+
 
 # Steps in the background: their output goes to a log that step_wait prints when they are done,
 # so the output still reads one step after the other.
@@ -139,6 +179,7 @@ step_bg() {
 		rc=0
 		"$@" || rc=$?
 		echo "$EPOCHREALTIME" >"$_bg_dir/$name.end"
+		cpu_times "$_bg_dir/$name.cpu"
 		exit "$rc"
 	) >>"$_bg_dir/$name.log" 2>&1 &
 	_bg_pid[$name]=$!
@@ -156,10 +197,11 @@ step_wait() {
 		'BEGIN { printf "%.1f", b - a }')"
 	echo
 	cat "$_bg_dir/$name.log"
-	local result=ok
+	local result=ok cpu=""
 	((rc == 0)) || result=FAILED
-	_steps+=("$name|$s|$result")
-	printf -- '--- %s: %s in %s\n' "$name" "$result" "$(mmss "$s")"
+	[[ -f "$_bg_dir/$name.cpu" ]] && cpu="$(cat "$_bg_dir/$name.cpu")"
+	_steps+=("$name|$s|$result|$cpu")
+	printf -- '--- %s: %s in %s%s (load %s)\n' "$name" "$result" "$(mmss "$s")" "${cpu:+, CPU $(mmss "$cpu")}" "$(loadavg)"
 	return "$rc"
 }
 

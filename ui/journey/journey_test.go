@@ -1,4 +1,4 @@
-// The journey: the built binary under Xvfb at 1280×720, 1366×768 and 1920×1080, driven with xdotool as a user would, its screenshots checked and kept.
+// The journey: the built binary under Xvfb at 1280×720, 1366×768 and 1920×1080, driven with xdotool as a user would (the whole journey at 1366×768, the steps that depend on the screen's size at the others), its screenshots checked and kept.
 
 package journey_test
 
@@ -33,9 +33,19 @@ const (
 // The window's smallest size (ui's minWindowWidth × minWindowHeight).
 const minWidth, minHeight = 1024, 640
 
-var screens = []struct{ w, h int }{{1280, 720}, {1366, 768}, {1920, 1080}}
+// The screens, and the route at each. The whole journey runs at 1366×768,
+// the commonest laptop screen; at the smallest and the largest the route
+// is the steps whose result depends on the screen's size (each screen of
+// what a request shows, with each sidebar panel and the Live view open,
+// stderr and a failure), the same checks on each.
+var screens = []struct {
+	w, h int
+	full bool
+}{{1280, 720, false}, {1366, 768, true}, {1920, 1080, false}}
 
 func TestJourney(t *testing.T) {
+	began := time.Now()
+	defer func() { t.Logf("journey: %v in all", time.Since(began).Round(time.Millisecond)) }()
 	if os.Getenv("FCGISCOPE_JOURNEY") != "1" {
 		t.Skip("the real-window journey runs with FCGISCOPE_JOURNEY=1 (scripts/journey)")
 	}
@@ -52,7 +62,10 @@ func TestJourney(t *testing.T) {
 		}
 	}
 	defer func() { fmt.Printf("journey: screenshots and logs in %s\n", out) }()
-	bin := buildApp(t)
+	bin := os.Getenv("FCGISCOPE_JOURNEY_BIN")
+	if bin == "" {
+		bin = buildApp(t)
+	}
 	displays := strings.Fields(os.Getenv("FCGISCOPE_JOURNEY_DISPLAYS"))
 	for i, s := range screens {
 		name := fmt.Sprintf("%dx%d", s.w, s.h)
@@ -65,8 +78,10 @@ func TestJourney(t *testing.T) {
 			if i < len(displays) {
 				display = ":" + displays[i]
 			}
+			began := time.Now()
+			defer func() { t.Logf("%s: %v", name, time.Since(began).Round(time.Millisecond)) }()
 			j := start(t, bin, dir, display, s.w, s.h)
-			j.journey()
+			j.journey(s.full)
 		})
 	}
 }
@@ -506,8 +521,9 @@ func inkPixels(img image.Image, rect image.Rectangle) int {
 	return ink
 }
 
-// journey is what a user does in a session, checked at each step.
-func (r *run) journey() {
+// journey is what a user does in a session, checked at each step; not
+// full, the steps whose result depends on the screen's size.
+func (r *run) journey(full bool) {
 	t := r.t
 	rep := r.current()
 	t.Logf("window %v, content min size %v, scale %v", rep.Canvas, rep.MinSize, rep.Scale)
@@ -518,13 +534,17 @@ func (r *run) journey() {
 	r.demo = str(rep.State["target"])
 
 	r.step("send to the demo backend", r.send)
-	r.step("open every drop-down", r.dropDowns)
-	r.step("select records", r.selectRecords)
-	r.step("switch modes and targets", r.switchModes)
-	r.step("go through the tabs", r.tabs)
-	r.step("drag the splits", r.dragSplits)
+	if full {
+		r.step("open every drop-down", r.dropDowns)
+		r.step("select records", r.selectRecords)
+		r.step("switch modes and targets", r.switchModes)
+		r.step("go through the tabs", r.tabs)
+		r.step("drag the splits", r.dragSplits)
+	}
 	r.step("open and close the sidebar's panels", r.sidebars)
-	r.step("resize to the smallest window and back", r.resize)
+	if full {
+		r.step("resize to the smallest window and back", r.resize)
+	}
 	r.step("tap the demo backend from the Live view", r.live)
 	r.step("stderr and a failure", r.stderrAndFailure)
 }
@@ -532,8 +552,10 @@ func (r *run) journey() {
 func (r *run) step(name string, f func()) {
 	r.t.Helper()
 	r.t.Logf("step: %s", name)
+	start := time.Now()
 	f()
 	r.alive()
+	r.t.Logf("step: %s: done in %v", name, time.Since(start).Round(time.Millisecond))
 }
 
 // send clicks Send and checks what a request to the demo backend shows.
