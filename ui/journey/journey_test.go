@@ -27,6 +27,7 @@ import (
 const (
 	startWait = 60 * time.Second // the window's first report
 	stepWait  = 20 * time.Second // a click's effect
+	slowWait  = time.Second      // a wait longer than this is logged
 	exitWait  = 10 * time.Second // the app's exit after SIGTERM
 )
 
@@ -156,7 +157,7 @@ func start(t *testing.T, bin, dir, display string, w, h int) *run {
 	}
 	r.win = strings.Fields(id)[0]
 	// Park the pointer off the window's controls.
-	r.xdo("mousemove", "--sync", strconv.Itoa(w-1), strconv.Itoa(h-1))
+	r.moveTo(w-1, h-1)
 	return r
 }
 
@@ -328,7 +329,8 @@ func (r *run) read() (*ui.LayoutReport, error) {
 // the app lives and the window fits the screen.
 func (r *run) waitFor(what string, timeout time.Duration, cond func(*ui.LayoutReport) bool) *ui.LayoutReport {
 	r.t.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
 	var last *ui.LayoutReport
 	for {
 		r.alive()
@@ -336,6 +338,9 @@ func (r *run) waitFor(what string, timeout time.Duration, cond func(*ui.LayoutRe
 			last = rep
 			r.fits(rep)
 			if cond(rep) {
+				if d := time.Since(start); d > slowWait {
+					r.t.Logf("waited %v for %s", d.Round(time.Millisecond), what)
+				}
 				return rep
 			}
 		}
@@ -404,6 +409,24 @@ func names(rep *ui.LayoutReport) []string {
 	return out
 }
 
+// moveTo moves the pointer to x, y on the screen. xdotool's mousemove
+// --sync waits for the pointer to move, so for a pointer already there
+// it waited for its own time limit (15 s a click on the same place).
+func (r *run) moveTo(x, y int) {
+	r.t.Helper()
+	out := r.must("getmouselocation", "--shell")
+	v := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, val, ok := strings.Cut(line, "="); ok {
+			v[k] = val
+		}
+	}
+	if v["X"] == strconv.Itoa(x) && v["Y"] == strconv.Itoa(y) {
+		return
+	}
+	r.must("mousemove", "--sync", strconv.Itoa(x), strconv.Itoa(y))
+}
+
 // click clicks the middle of the named control, or (fx, fy) of its size.
 func (r *run) click(name string) { r.clickAt(name, 0.5, 0.5) }
 
@@ -411,7 +434,7 @@ func (r *run) clickAt(name string, fx, fy float64) {
 	r.t.Helper()
 	rep := r.current()
 	x, y, w, h := r.control(rep, name)
-	r.must("mousemove", "--sync", strconv.Itoa(x+int(float64(w)*fx)), strconv.Itoa(y+int(float64(h)*fy)))
+	r.moveTo(x+int(float64(w)*fx), y+int(float64(h)*fy))
 	r.must("click", "1")
 }
 
@@ -632,7 +655,7 @@ func (r *run) selectRecords() {
 	seen := map[int]bool{}
 	prev := num(r.current().State["records.selected"])
 	for cy := y + h - 10; cy > y && len(seen) < 3; cy -= 20 {
-		r.must("mousemove", "--sync", strconv.Itoa(x+w/2), strconv.Itoa(cy))
+		r.moveTo(x+w/2, cy)
 		r.must("click", "1")
 		// A click on a row selects it at once; one on a header line or
 		// on the selected row changes nothing: look for a moment only.
@@ -758,10 +781,10 @@ func (r *run) drag(name string, d int) {
 	if w > h { // a horizontal bar: a vertical split
 		tx, ty = cx, cy+d
 	}
-	r.must("mousemove", "--sync", strconv.Itoa(cx), strconv.Itoa(cy))
+	r.moveTo(cx, cy)
 	r.must("mousedown", "1")
 	for i := 1; i <= 4; i++ {
-		r.must("mousemove", "--sync", strconv.Itoa(cx+(tx-cx)*i/4), strconv.Itoa(cy+(ty-cy)*i/4))
+		r.moveTo(cx+(tx-cx)*i/4, cy+(ty-cy)*i/4)
 	}
 	r.must("mouseup", "1")
 }
@@ -810,7 +833,7 @@ func (r *run) live() {
 	})
 	// The first row: a third of a row's height into the list.
 	x, y, _, _ := r.control(rep, "live.list")
-	r.must("mousemove", "--sync", strconv.Itoa(x+40), strconv.Itoa(y+20))
+	r.moveTo(x+40, y+20)
 	r.must("click", "1")
 	r.waitFor("the tapped exchange in the panes", stepWait, func(rep *ui.LayoutReport) bool {
 		return strings.Contains(str(rep.State["state"]), "from the live tap") && num(rep.State["records"]) > 0 &&
@@ -842,12 +865,12 @@ func (r *run) resize() {
 	rep = r.look("smallest", "send", "records.list", "response.status", "response.end", "stderr", "state")
 	// A cut line shows its whole text when the pointer rests on it.
 	x, y, cw, ch := r.control(rep, "target.line")
-	r.must("mousemove", "--sync", strconv.Itoa(x+cw/2), strconv.Itoa(y+ch/2))
+	r.moveTo(x+cw/2, y+ch/2)
 	r.waitFor("the tooltip of the line under the target", stepWait, func(rep *ui.LayoutReport) bool {
 		return strings.Contains(str(rep.State["tip"]), "demo backend")
 	})
 	r.shot("tooltip")
-	r.must("mousemove", "--sync", strconv.Itoa(r.sw-1), strconv.Itoa(r.sh-1))
+	r.moveTo(r.sw-1, r.sh-1)
 	r.must("windowsize", "--sync", r.win, strconv.Itoa(w), strconv.Itoa(h))
 	r.waitFor("the window as it was", stepWait, func(rep *ui.LayoutReport) bool { return rep.Canvas[0] == w && rep.Canvas[1] == h })
 	r.shot("restored")
