@@ -3,10 +3,8 @@ package tap_test
 import (
 	"bytes"
 	"io"
-	"net"
 	"slices"
 	"testing"
-	"time"
 
 	"fcgiscope/fcgi"
 	"fcgiscope/fcgi/fcgitest"
@@ -21,16 +19,8 @@ import (
 func TestTapCloseEarly(t *testing.T) {
 	backend := fcgitest.StartDemo(t)
 	addr, tp, col, before, after := tapAround(t, backend, tap.Options{})
-	network, address, err := fcgi.ParseAddr(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := net.Dial(network, address)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := dialTap(t, addr)
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
 	var req bytes.Buffer
 	w := fcgi.NewWriter(&req)
 	w.WriteBeginRequest(1, fcgi.RoleResponder, 0)

@@ -264,3 +264,19 @@ func getParams(uri string) []fcgi.Pair {
 	return []fcgi.Pair{{Name: "REQUEST_METHOD", Value: "GET"}, {Name: "SCRIPT_NAME", Value: path},
 		{Name: "QUERY_STRING", Value: query}, {Name: "REQUEST_URI", Value: uri}}
 }
+
+// dialTap connects to the tap at addr as a web server would, with a
+// deadline on the connection so that a test never hangs on it.
+func dialTap(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	network, address, err := fcgi.ParseAddr(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	return nc
+}

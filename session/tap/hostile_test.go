@@ -3,7 +3,6 @@ package tap_test
 import (
 	"context"
 	"errors"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -47,16 +46,8 @@ func send(t *testing.T, addr, path string, keep bool) {
 // exchange shows it.
 func sendAfterEnd(t *testing.T, addr, path string) {
 	t.Helper()
-	network, address, err := fcgi.ParseAddr(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := net.Dial(network, address)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := dialTap(t, addr)
 	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(10 * time.Second))
 	w := fcgi.NewWriter(nc)
 	if err := errors.Join(w.WriteBeginRequest(1, fcgi.RoleResponder, fcgi.FlagKeepConn),
 		w.WriteParams(1, getParams(path)), w.CloseStream(fcgi.TypeStdin, 1)); err != nil {
