@@ -806,7 +806,7 @@ func (p *LivePanel) updateLost() {
 		parts = append(parts, session.FormatBytes(st.Undecoded)+" undecodable")
 	}
 	if st.Unforwarded > 0 {
-		parts = append(parts, session.FormatBytes(st.Unforwarded)+" sent by the web server after the application closed (decoded, not forwarded)")
+		parts = append(parts, session.FormatBytes(st.Unforwarded)+" sent after the application's close, not forwarded")
 	}
 	if st.UpstreamFailed > 0 {
 		parts = append(parts, plural(int(st.UpstreamFailed), "connection", "connections")+" not forwarded (upstream down)")

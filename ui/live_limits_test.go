@@ -183,7 +183,7 @@ func TestLiveLostLineSaysUnforwarded(t *testing.T) {
 	lp.lastStat = tap.Stats{Unforwarded: 2048, Undecoded: 16}
 	lp.updateLost()
 	lost := lp.LostText()
-	if !lp.lost.Visible() || !strings.Contains(lost, "2.0 KiB sent by the web server after the application closed") ||
+	if !lp.lost.Visible() || !strings.Contains(lost, "2.0 KiB sent after the application's close, not forwarded") ||
 		!strings.Contains(lost, "undecodable") {
 		t.Errorf("loss line %q (shown %v): want the unforwarded bytes and the undecodable ones", lost, lp.lost.Visible())
 	}
