@@ -67,13 +67,7 @@ func TestRecordTypesAndEndWholeOnLaptops(t *testing.T) {
 func TestRecordsListRowsWithAnomaliesAndStepThrough(t *testing.T) {
 	f := newInspFixture(t)
 	win := f.in.Window()
-	size := fitWindow(fyne.NewSize(defaultWindowWidth, defaultWindowHeight), fyne.NewSize(1366, 768)).SubtractWidthHeight(0, menuHeight)
-	layOut := func() {
-		win.Resize(size.SubtractWidthHeight(10, 10))
-		f.q.settle()
-		win.Resize(size)
-		f.q.settle()
-	}
+	size, layOut := laptopWindow(f)
 	list := f.in.results.List()
 	rows := func() int { return int(list.Size().Height/list.RowHeight()) - 1 } // less the header
 	win.Resize(size)
